@@ -1,0 +1,109 @@
+# rusty-audio: one non-recursive makefile; everything generated lands in build/.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+VERSION := 0.1.0
+
+CC ?= cc
+PKGS := sndfile fftw3f samplerate
+CHECK_PKG := check
+
+WARN := -Wall -Wextra -Wshadow
+ifneq ($(WERROR),0)
+WARN += -Werror
+endif
+OPT ?= -O2 -g
+
+ifdef SANITIZE
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+BUILD := $(BUILD)/san-$(subst $(comma),-,$(SANITIZE))
+endif
+comma := ,
+
+# Recursive (=) so that pkg-config runs only when a recipe needs the flags,
+# after install-deps has had its chance.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+CHECK_CFLAGS = $(shell pkg-config --cflags $(CHECK_PKG))
+CHECK_LIBS = $(shell pkg-config --libs $(CHECK_PKG))
+
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -Iinclude \
+	-DRA_VERSION='"$(VERSION)"' -MMD -MP $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+LIBS = $(PKG_LIBS) -lpthread -lm
+
+LIB_SRC := $(wildcard src/*.c)
+CLI_SRC := $(wildcard src/cli/*.c)
+TEST_SRC := $(wildcard tests/check_*.c)
+TEST_SUPPORT := tests/testutil.c
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
+
+LIBRARY := $(BUILD)/librustyaudio.a
+PROGRAM := $(BUILD)/rusty-audio
+
+.PHONY: all check check-run deps demo install uninstall clean lint
+.DEFAULT_GOAL := all
+
+all: $(PROGRAM) $(LIBRARY)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBRARY): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(PROGRAM): $(CLI_OBJ) $(LIBRARY)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBRARY) $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(LIBRARY)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIBRARY) $(LIBS) $(CHECK_LIBS)
+
+$(BUILD)/tests/%.o: ALL_CFLAGS += $(CHECK_CFLAGS) -DRA_TEST_PROGRAM='"$(abspath $(PROGRAM))"' \
+	-DRA_CORPUS_DIR='"$(abspath ../shared/corpus)"'
+
+deps:
+	@sh scripts/install-deps.sh
+
+# Install what is missing, then build and run every test in a fresh make so
+# that pkg-config sees the newly installed packages.
+check: deps
+	@$(MAKE) --no-print-directory check-run
+
+check-run: $(PROGRAM) $(TEST_BIN)
+	@fail=0; for t in $(TEST_BIN); do \
+		echo "== $$t"; $$t || fail=1; \
+	done; exit $$fail
+
+demo: deps
+	@$(MAKE) --no-print-directory $(PROGRAM)
+	@sh scripts/demo.sh $(PROGRAM) $(BUILD)/demo
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+		$(DESTDIR)$(PREFIX)/include/rustyaudio $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(PROGRAM) $(DESTDIR)$(PREFIX)/bin/rusty-audio
+	install -m 644 $(LIBRARY) $(DESTDIR)$(PREFIX)/lib/librustyaudio.a
+	install -m 644 include/rustyaudio/*.h $(DESTDIR)$(PREFIX)/include/rustyaudio/
+	install -m 644 man/rusty-audio.1 $(DESTDIR)$(PREFIX)/share/man/man1/rusty-audio.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/rusty-audio $(DESTDIR)$(PREFIX)/lib/librustyaudio.a \
+		$(DESTDIR)$(PREFIX)/share/man/man1/rusty-audio.1
+	rm -rf $(DESTDIR)$(PREFIX)/include/rustyaudio
+
+lint:
+	clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(TEST_SUPPORT) \
+		include/rustyaudio/*.h src/cli/*.h tests/*.h
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Iinclude src tests
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d) $(TEST_SUPPORT_OBJ:.o=.d)

@@ -1,0 +1,232 @@
+/* Helpers shared by the test programs. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "testutil.h"
+
+char *ra_test_mkdtemp(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *dir;
+
+	if (!base || !*base)
+		base = "/tmp";
+	if (asprintf(&dir, "%s/rusty-audio-test.XXXXXX", base) < 0)
+		ck_abort_msg("asprintf failed");
+	if (!mkdtemp(dir))
+		ck_abort_msg("mkdtemp %s: %s", dir, strerror(errno));
+	return dir;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void ra_test_rmtree(char *dir)
+{
+	if (!dir)
+		return;
+	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(dir);
+}
+
+char *ra_test_path(const char *dir, const char *name)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s", dir, name) < 0)
+		ck_abort_msg("asprintf failed");
+	return p;
+}
+
+/* Append what is readable on FD to *BUF; returns 0 at end of file. */
+static int drain(int fd, char **buf, size_t *len)
+{
+	char chunk[4096];
+	ssize_t n = read(fd, chunk, sizeof(chunk));
+
+	if (n <= 0)
+		return n < 0 && errno == EINTR;
+	*buf = realloc(*buf, *len + (size_t)n + 1);
+	ck_assert_ptr_nonnull(*buf);
+	memcpy(*buf + *len, chunk, (size_t)n);
+	*len += (size_t)n;
+	(*buf)[*len] = '\0';
+	return 1;
+}
+
+ra_run ra_test_run(const char *const *argv, const char *stdin_text)
+{
+	int out_pipe[2], err_pipe[2], in_pipe[2];
+	size_t argc = 0, out_len = 0, err_len = 0;
+	ra_run run = { 0 };
+	struct rusage ru;
+	int wstatus = 0;
+	pid_t pid;
+
+	while (argv[argc])
+		argc++;
+	ck_assert_int_eq(pipe(out_pipe), 0);
+	ck_assert_int_eq(pipe(err_pipe), 0);
+	ck_assert_int_eq(pipe(in_pipe), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		const char **args = calloc(argc + 2, sizeof(*args));
+
+		if (!args)
+			_exit(127);
+		args[0] = RA_TEST_PROGRAM;
+		memcpy(args + 1, argv, argc * sizeof(*args));
+		dup2(in_pipe[0], 0);
+		dup2(out_pipe[1], 1);
+		dup2(err_pipe[1], 2);
+		close(in_pipe[1]);
+		close(out_pipe[0]);
+		close(err_pipe[0]);
+		alarm(120);
+		execv(RA_TEST_PROGRAM, (char *const *)args);
+		_exit(127);
+	}
+	close(in_pipe[0]);
+	close(out_pipe[1]);
+	close(err_pipe[1]);
+	if (stdin_text) {
+		size_t left = strlen(stdin_text);
+
+		while (left > 0) {
+			ssize_t n = write(in_pipe[1], stdin_text, left);
+
+			if (n <= 0)
+				break;
+			stdin_text += n;
+			left -= (size_t)n;
+		}
+	}
+	close(in_pipe[1]);
+	run.out = calloc(1, 1);
+	run.err = calloc(1, 1);
+	{
+		struct pollfd fds[2] = { { out_pipe[0], POLLIN, 0 }, { err_pipe[0], POLLIN, 0 } };
+		int open_fds = 2;
+
+		while (open_fds > 0) {
+			if (poll(fds, 2, -1) < 0 && errno != EINTR)
+				break;
+			if (fds[0].fd >= 0 && fds[0].revents &&
+			    !drain(fds[0].fd, &run.out, &out_len)) {
+				close(fds[0].fd);
+				fds[0].fd = -1;
+				open_fds--;
+			}
+			if (fds[1].fd >= 0 && fds[1].revents &&
+			    !drain(fds[1].fd, &run.err, &err_len)) {
+				close(fds[1].fd);
+				fds[1].fd = -1;
+				open_fds--;
+			}
+		}
+	}
+	ck_assert_int_eq(wait4(pid, &wstatus, 0, &ru), pid);
+	run.maxrss_kb = ru.ru_maxrss;
+	if (WIFEXITED(wstatus))
+		run.status = WEXITSTATUS(wstatus);
+	else
+		run.status = 128 + WTERMSIG(wstatus);
+	return run;
+}
+
+void ra_run_release(ra_run *run)
+{
+	free(run->out);
+	free(run->err);
+	run->out = run->err = NULL;
+}
+
+double *ra_test_read_double(const char *path, SF_INFO *info)
+{
+	SNDFILE *sf;
+	double *data;
+
+	memset(info, 0, sizeof(*info));
+	sf = sf_open(path, SFM_READ, info);
+	if (!sf)
+		return NULL;
+	data = calloc((size_t)info->frames * (size_t)info->channels + 1, sizeof(*data));
+	ck_assert_ptr_nonnull(data);
+	ck_assert_int_eq(sf_readf_double(sf, data, info->frames), info->frames);
+	sf_close(sf);
+	return data;
+}
+
+int *ra_test_read_int(const char *path, SF_INFO *info)
+{
+	SNDFILE *sf;
+	int *data;
+
+	memset(info, 0, sizeof(*info));
+	sf = sf_open(path, SFM_READ, info);
+	if (!sf)
+		return NULL;
+	data = calloc((size_t)info->frames * (size_t)info->channels + 1, sizeof(*data));
+	ck_assert_ptr_nonnull(data);
+	ck_assert_int_eq(sf_readf_int(sf, data, info->frames), info->frames);
+	sf_close(sf);
+	return data;
+}
+
+void ra_test_write_float(const char *path, int format, int rate, int channels,
+			 const float *data, size_t frames)
+{
+	SF_INFO info = { .samplerate = rate, .channels = channels, .format = format };
+	SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
+
+	ck_assert_msg(sf != NULL, "cannot write %s: %s", path, sf_strerror(NULL));
+	sf_command(sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
+	ck_assert_int_eq(sf_writef_float(sf, data, (sf_count_t)frames), (sf_count_t)frames);
+	ck_assert_int_eq(sf_close(sf), 0);
+}
+
+int ra_test_count(const char *text, const char *needle)
+{
+	int n = 0;
+	const char *p = text;
+
+	while ((p = strstr(p, needle)) != NULL) {
+		n++;
+		p += strlen(needle);
+	}
+	return n;
+}
+
+int ra_test_dir_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}

@@ -1,0 +1,48 @@
+/* Helpers shared by the test programs: scratch directories, running the
+ * built binary, and reading audio back with libsndfile. */
+#ifndef RA_TESTUTIL_H
+#define RA_TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sndfile.h>
+
+/* A fresh empty directory under $TMPDIR (or /tmp), removed with its
+ * contents by ra_test_rmtree(). Aborts the test on failure. */
+char *ra_test_mkdtemp(void);
+void ra_test_rmtree(char *dir);
+
+/* Path DIR/NAME in a static-free, caller-freed string. */
+char *ra_test_path(const char *dir, const char *name);
+
+/* Result of running the rusty-audio binary. */
+typedef struct ra_run {
+	int status;     /* exit status, or 128 + signal number */
+	char *err;      /* everything written to stderr, NUL-terminated */
+	char *out;      /* everything written to stdout */
+	long maxrss_kb; /* peak resident set size of the child */
+} ra_run;
+
+/* Run the binary with ARGV (NULL-terminated, without argv[0]); STDIN_TEXT,
+ * when not NULL, is fed to its standard input. Kills it after 120 s. */
+ra_run ra_test_run(const char *const *argv, const char *stdin_text);
+void ra_run_release(ra_run *run);
+
+/* Read a whole file as interleaved double (libsndfile's normalisation) or
+ * int (left-justified 32-bit); INFO is filled. Returns NULL if it cannot be
+ * opened. Caller frees. */
+double *ra_test_read_double(const char *path, SF_INFO *info);
+int *ra_test_read_int(const char *path, SF_INFO *info);
+
+/* Write interleaved float FRAMES to PATH in FORMAT. Aborts on failure. */
+void ra_test_write_float(const char *path, int format, int rate, int channels,
+			 const float *data, size_t frames);
+
+/* Count the occurrences of NEEDLE in TEXT. */
+int ra_test_count(const char *text, const char *needle);
+
+/* Number of directory entries in DIR other than . and .. */
+int ra_test_dir_entries(const char *dir);
+
+#endif
