@@ -1,0 +1,111 @@
+/* Audio files through libsndfile: a streaming reader, a writer that appears
+ * atomically (temporary file in the destination folder, renamed into place
+ * on commit), output format selection, and metadata carried across.
+ *
+ * Formats are libsndfile's SF_FORMAT_* codes: major type | subtype.
+ * Lengths are in frames (one sample on every channel). */
+#ifndef RUSTYAUDIO_AUDIO_FILE_H
+#define RUSTYAUDIO_AUDIO_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rustyaudio/status.h"
+
+#define RA_MAX_CHANNELS 1024
+#define RA_MAX_SAMPLE_RATE 4000000
+
+typedef struct ra_audio_info {
+	int64_t frames; /* -1 when the file does not say */
+	int sample_rate; /* Hz */
+	int channels;
+	int format; /* SF_FORMAT_* major | subtype */
+} ra_audio_info;
+
+/* Bits of an integer PCM subtype (8, 16, 24 or 32), 0 for anything else. */
+int ra_format_pcm_bits(int format);
+
+/* True for the 32- and 64-bit float subtypes. */
+int ra_format_is_float(int format);
+
+/* The major type named NAME ("wav", "flac", "ogg", "opus", "mp3", ...), as
+ * used by --format and output extensions; *SUBTYPE gets the subtype the name
+ * implies (Opus for "opus") or 0. RA_ERR_INVALID for unknown names. */
+ra_status ra_format_parse(const char *name, int *major, int *subtype);
+
+/* The subtype named NAME ("pcm16", "pcm24", "float", "ulaw", ...). */
+ra_status ra_subtype_parse(const char *name, int *subtype);
+
+/* Short names for messages: "wav", "pcm16"; "?" when unknown. */
+const char *ra_format_name(int format);
+const char *ra_subtype_name(int format);
+
+/* Decide the output format for IN written to PATH.
+ * MAJOR and SUBTYPE, when non-zero, are what the user asked for; otherwise
+ * the major type comes from PATH's extension, else from IN, and the subtype
+ * is IN's when the output can hold it. If it cannot, a lossless subtype is
+ * chosen (pcm16 for <= 16-bit codecs, float or pcm24 otherwise) and
+ * *FELL_BACK is set. A WAV expected to pass 4 GiB (or of unknown length)
+ * becomes RF64. RA_ERR_UNSUPPORTED with DIAG when the requested combination
+ * cannot be written. */
+ra_status ra_format_choose(const ra_audio_info *in, const char *path, int major, int subtype,
+			   int *out_format, int *fell_back, ra_diag *diag);
+
+/* True when paths A and B name the same existing file (device and inode,
+ * so also through links). */
+int ra_path_same_file(const char *a, const char *b);
+
+typedef struct ra_reader ra_reader;
+
+/* Open PATH for reading. Checks that it is a file libsndfile can read with a
+ * sane shape (1..RA_MAX_CHANNELS channels, 1..RA_MAX_SAMPLE_RATE Hz) and
+ * loads its metadata. NULL on failure, with STATUS and DIAG. */
+ra_reader *ra_reader_open(const char *path, ra_status *status, ra_diag *diag);
+
+const ra_audio_info *ra_reader_info(const ra_reader *rd);
+
+/* Read up to FRAMES interleaved frames into BUF as left-justified 32-bit
+ * integers, float (+-1.0 full scale) or double; *GOT is set to the frames
+ * read, 0 at the end. RA_ERR_READ with DIAG when decoding fails. */
+ra_status ra_reader_read_int(ra_reader *rd, int32_t *buf, size_t frames, size_t *got,
+			     ra_diag *diag);
+ra_status ra_reader_read_float(ra_reader *rd, float *buf, size_t frames, size_t *got,
+			       ra_diag *diag);
+ra_status ra_reader_read_double(ra_reader *rd, double *buf, size_t frames, size_t *got,
+				ra_diag *diag);
+
+void ra_reader_close(ra_reader *rd);
+
+typedef struct ra_writer ra_writer;
+
+enum {
+	RA_WRITE_FORCE = 1 /* replace an existing output */
+};
+
+/* Start writing PATH with the shape and format in INFO (frames ignored).
+ * Audio goes to a new temporary file beside PATH; nothing appears at PATH
+ * before ra_writer_commit(). RA_ERR_EXISTS when PATH exists and FLAGS lacks
+ * RA_WRITE_FORCE. NULL on failure, with STATUS and DIAG. */
+ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags,
+			  ra_status *status, ra_diag *diag);
+
+/* Carry SRC's metadata to the output: string tags, the broadcast (bext)
+ * chunk, cue points and instrument loops, where the output format has room
+ * for them. Positions are scaled by RATIO (output rate / input rate).
+ * Call before writing audio; what the output cannot hold is skipped. */
+void ra_writer_copy_metadata(ra_writer *wr, const ra_reader *src, double ratio);
+
+/* Append FRAMES interleaved frames. RA_ERR_WRITE with DIAG on failure. */
+ra_status ra_writer_write_int(ra_writer *wr, const int32_t *buf, size_t frames, ra_diag *diag);
+ra_status ra_writer_write_float(ra_writer *wr, const float *buf, size_t frames, ra_diag *diag);
+ra_status ra_writer_write_double(ra_writer *wr, const double *buf, size_t frames,
+				 ra_diag *diag);
+
+/* Finish the file and move it into place, then free WR. On failure the
+ * temporary file is removed and nothing appears at the output path. */
+ra_status ra_writer_commit(ra_writer *wr, ra_diag *diag);
+
+/* Discard everything written and free WR. NULL is a no-op. */
+void ra_writer_abort(ra_writer *wr);
+
+#endif

@@ -1,0 +1,58 @@
+/* Sample conversion at the edges of the float chain: integer PCM to float,
+ * gain, and float to the output's sample format with clip counting and
+ * optional TPDF dither.
+ *
+ * Integer samples are left-justified 32-bit (libsndfile's "int" view of any
+ * PCM width), so a B-bit sample s is carried as s << (32 - B). Float samples
+ * are full scale at +-1.0. Conversions are exact where the float can hold the
+ * value (B <= 24). */
+#ifndef RUSTYAUDIO_CONVERT_H
+#define RUSTYAUDIO_CONVERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rustyaudio/status.h"
+
+typedef enum ra_dither {
+	RA_DITHER_NONE,
+	RA_DITHER_TPDF /* triangular, +-1 LSB peak, independent per sample */
+} ra_dither;
+
+/* Parse "tpdf" or "none". RA_ERR_INVALID otherwise. */
+ra_status ra_dither_parse(const char *name, ra_dither *dither);
+
+/* OUT[i] = IN[i] / 2^31, exactly for inputs of up to 24 significant bits.
+ * IN and OUT may not overlap. */
+void ra_int_to_float(const int32_t *in, float *out, size_t samples);
+
+/* BUF[i] *= GAIN (a linear factor, not dB). */
+void ra_gain_apply(float *buf, size_t samples, float gain);
+
+/* The linear factor of DB decibels: 10^(DB/20). */
+double ra_db_to_gain(double db);
+
+typedef struct ra_converter ra_converter;
+
+/* A converter for CHANNELS interleaved channels to BITS-bit integers
+ * (8..32), or, with BITS = 0, to float clipped to [-1, 1] (for encoders such
+ * as u-law or Vorbis that need the range). Dither applies only to integer
+ * output; SEED makes it reproducible. NULL with STATUS on failure. */
+ra_converter *ra_converter_create(int channels, int bits, ra_dither dither, uint64_t seed,
+				  ra_status *status);
+
+/* Quantise FRAMES frames of IN to left-justified integers in OUT: scale to
+ * the output width, add dither, round to nearest, clip to the range and
+ * count clipped samples per channel. */
+void ra_converter_to_int(ra_converter *cv, const float *in, int32_t *out, size_t frames);
+
+/* Clip FRAMES frames of BUF in place to [-1, 1], counting clipped samples. */
+void ra_converter_clip(ra_converter *cv, float *buf, size_t frames);
+
+/* Samples clipped so far on channel CH, and on all channels. */
+uint64_t ra_converter_clipped(const ra_converter *cv, int ch);
+uint64_t ra_converter_clipped_total(const ra_converter *cv);
+
+void ra_converter_destroy(ra_converter *cv);
+
+#endif

@@ -1,0 +1,76 @@
+/* One file end to end: read (or generate) in blocks, resample, apply gain,
+ * convert to the output's sample format and write it atomically.
+ *
+ * With nothing to do to the samples (no gain, same rate) and an output that
+ * is at least as wide as the input, samples are copied exactly: integer PCM
+ * as integers, anything into a double output as double. Otherwise blocks go
+ * through the float chain and integer outputs get TPDF dither by default
+ * when the chain has more precision than the output. */
+#ifndef RUSTYAUDIO_JOB_H
+#define RUSTYAUDIO_JOB_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rustyaudio/convert.h"
+#include "rustyaudio/generate.h"
+#include "rustyaudio/resample.h"
+#include "rustyaudio/status.h"
+
+#define RA_MAX_BLOCK_FRAMES (1 << 20)
+
+typedef enum ra_dither_mode {
+	RA_DITHER_MODE_AUTO, /* TPDF when reducing to <= 24 bits from more precision */
+	RA_DITHER_MODE_TPDF,
+	RA_DITHER_MODE_NONE
+} ra_dither_mode;
+
+typedef struct ra_job_config {
+	size_t block_frames; /* frames a block, 1..RA_MAX_BLOCK_FRAMES */
+	double gain_db;
+	int out_rate; /* Hz; 0 keeps the input's */
+	ra_resample_quality quality;
+	int format_major;   /* SF_FORMAT_* major type, 0 to choose */
+	int format_subtype; /* SF_FORMAT_* subtype, 0 to choose */
+	ra_dither_mode dither;
+	uint64_t dither_seed;
+	int force; /* replace existing outputs */
+	/* Polled between blocks: non-zero stops the job with RA_ERR_CANCELLED. */
+	const volatile sig_atomic_t *cancel;
+	/* Called after every block with frames read so far and the input's
+	 * length (-1 when unknown). May be NULL. */
+	void (*progress)(void *ctx, int64_t done, int64_t total);
+	void *progress_ctx;
+} ra_job_config;
+
+/* Defaults: 1024-frame blocks, no gain, same rate, best resampling, format
+ * from the output name, automatic dither, no overwriting. */
+void ra_job_config_init(ra_job_config *cfg);
+
+#define RA_JOB_CLIP_CHANNELS 8
+
+typedef struct ra_job_result {
+	ra_diag diag;          /* why the job failed */
+	int64_t frames_read;   /* input frames */
+	int64_t frames_claimed; /* the input header's length, -1 when unknown */
+	int64_t frames_written;
+	int in_format, out_format; /* SF_FORMAT_* */
+	int fell_back; /* the input's subtype could not be written: see out_format */
+	int dithered;
+	int decode_stopped; /* decoding failed after frames_read frames: diag says why */
+	int channels;
+	uint64_t clipped;                         /* samples clipped, all channels */
+	uint64_t clipped_ch[RA_JOB_CLIP_CHANNELS]; /* the first channels' share */
+} ra_job_result;
+
+/* Process IN_PATH into OUT_PATH. On failure nothing is left at OUT_PATH
+ * (unless it existed and was not to be replaced) and RES->diag says why. */
+ra_status ra_job_run(const ra_job_config *cfg, const char *in_path, const char *out_path,
+		     ra_job_result *res);
+
+/* Generate the signal GEN into OUT_PATH through the same chain. */
+ra_status ra_job_generate(const ra_job_config *cfg, const ra_generate_config *gen,
+			  const char *out_path, ra_job_result *res);
+
+#endif

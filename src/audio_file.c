@@ -1,0 +1,763 @@
+/* Audio files through libsndfile: streaming reader, atomic writer, output
+ * format selection and metadata carried from input to output. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sndfile.h>
+
+#include "rustyaudio/audio_file.h"
+
+/* Names for --format and output extensions. A non-zero subtype is the one
+ * the name implies (an .opus file holds Opus). */
+static const struct {
+	const char *name;
+	int major;
+	int subtype;
+} format_names[] = {
+	{ "wav", SF_FORMAT_WAV, 0 },   { "wave", SF_FORMAT_WAV, 0 },
+	{ "wavex", SF_FORMAT_WAVEX, 0 }, { "rf64", SF_FORMAT_RF64, 0 },
+	{ "w64", SF_FORMAT_W64, 0 },   { "aiff", SF_FORMAT_AIFF, 0 },
+	{ "aif", SF_FORMAT_AIFF, 0 },  { "aifc", SF_FORMAT_AIFF, 0 },
+	{ "flac", SF_FORMAT_FLAC, 0 }, { "ogg", SF_FORMAT_OGG, 0 },
+	{ "oga", SF_FORMAT_OGG, 0 },   { "opus", SF_FORMAT_OGG, SF_FORMAT_OPUS },
+	{ "caf", SF_FORMAT_CAF, 0 },   { "au", SF_FORMAT_AU, 0 },
+	{ "snd", SF_FORMAT_AU, 0 },    { "mp3", SF_FORMAT_MPEG, SF_FORMAT_MPEG_LAYER_III },
+	{ "voc", SF_FORMAT_VOC, 0 },   { "nist", SF_FORMAT_NIST, 0 },
+};
+
+static const struct {
+	const char *name;
+	int subtype;
+} subtype_names[] = {
+	{ "pcm8", SF_FORMAT_PCM_S8 },
+	{ "pcmu8", SF_FORMAT_PCM_U8 },
+	{ "pcm16", SF_FORMAT_PCM_16 },
+	{ "pcm24", SF_FORMAT_PCM_24 },
+	{ "pcm32", SF_FORMAT_PCM_32 },
+	{ "float", SF_FORMAT_FLOAT },
+	{ "double", SF_FORMAT_DOUBLE },
+	{ "ulaw", SF_FORMAT_ULAW },
+	{ "alaw", SF_FORMAT_ALAW },
+	{ "ima-adpcm", SF_FORMAT_IMA_ADPCM },
+	{ "ms-adpcm", SF_FORMAT_MS_ADPCM },
+	{ "gsm610", SF_FORMAT_GSM610 },
+	{ "vorbis", SF_FORMAT_VORBIS },
+	{ "opus", SF_FORMAT_OPUS },
+	{ "mp3", SF_FORMAT_MPEG_LAYER_III },
+	{ "alac16", SF_FORMAT_ALAC_16 },
+	{ "alac20", SF_FORMAT_ALAC_20 },
+	{ "alac24", SF_FORMAT_ALAC_24 },
+	{ "alac32", SF_FORMAT_ALAC_32 },
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Room kept for a bext chunk's coding history. */
+#define BEXT_HISTORY_MAX 16384
+
+struct ra_reader {
+	SNDFILE *sf;
+	int fd;
+	ra_audio_info info;
+	char *strings[SF_STR_LAST - SF_STR_FIRST + 1];
+	SF_BROADCAST_INFO *bext; /* with BEXT_HISTORY_MAX bytes of history, or NULL */
+	SF_CUES *cues;           /* or NULL */
+	size_t cues_size;
+	SF_INSTRUMENT *instrument; /* or NULL */
+};
+
+struct ra_writer {
+	SNDFILE *sf;
+	int fd;
+	int flags;
+	char *path;
+	char *tmp_path;
+};
+
+int ra_format_pcm_bits(int format)
+{
+	switch (format & SF_FORMAT_SUBMASK) {
+	case SF_FORMAT_PCM_S8:
+	case SF_FORMAT_PCM_U8:
+		return 8;
+	case SF_FORMAT_PCM_16:
+		return 16;
+	case SF_FORMAT_PCM_24:
+		return 24;
+	case SF_FORMAT_PCM_32:
+		return 32;
+	}
+	return 0;
+}
+
+int ra_format_is_float(int format)
+{
+	int sub = format & SF_FORMAT_SUBMASK;
+
+	return sub == SF_FORMAT_FLOAT || sub == SF_FORMAT_DOUBLE;
+}
+
+ra_status ra_format_parse(const char *name, int *major, int *subtype)
+{
+	for (size_t i = 0; i < COUNT(format_names); i++) {
+		if (!strcasecmp(name, format_names[i].name)) {
+			*major = format_names[i].major;
+			*subtype = format_names[i].subtype;
+			return RA_OK;
+		}
+	}
+	return RA_ERR_INVALID;
+}
+
+ra_status ra_subtype_parse(const char *name, int *subtype)
+{
+	for (size_t i = 0; i < COUNT(subtype_names); i++) {
+		if (!strcasecmp(name, subtype_names[i].name)) {
+			*subtype = subtype_names[i].subtype;
+			return RA_OK;
+		}
+	}
+	return RA_ERR_INVALID;
+}
+
+const char *ra_format_name(int format)
+{
+	int major = format & SF_FORMAT_TYPEMASK;
+
+	for (size_t i = 0; i < COUNT(format_names); i++)
+		if (format_names[i].major == major)
+			return format_names[i].name;
+	return "?";
+}
+
+const char *ra_subtype_name(int format)
+{
+	int sub = format & SF_FORMAT_SUBMASK;
+
+	for (size_t i = 0; i < COUNT(subtype_names); i++)
+		if (subtype_names[i].subtype == sub)
+			return subtype_names[i].name;
+	return "?";
+}
+
+/* Subtypes that decode to at most 16 significant bits. */
+static int is_narrow_codec(int sub)
+{
+	switch (sub) {
+	case SF_FORMAT_ULAW:
+	case SF_FORMAT_ALAW:
+	case SF_FORMAT_IMA_ADPCM:
+	case SF_FORMAT_MS_ADPCM:
+	case SF_FORMAT_GSM610:
+	case SF_FORMAT_G721_32:
+	case SF_FORMAT_G723_24:
+	case SF_FORMAT_G723_40:
+	case SF_FORMAT_VOX_ADPCM:
+	case SF_FORMAT_NMS_ADPCM_16:
+	case SF_FORMAT_NMS_ADPCM_24:
+	case SF_FORMAT_NMS_ADPCM_32:
+	case SF_FORMAT_DWVW_12:
+	case SF_FORMAT_DWVW_16:
+	case SF_FORMAT_DPCM_8:
+	case SF_FORMAT_DPCM_16:
+	case SF_FORMAT_ALAC_16:
+		return 1;
+	}
+	return 0;
+}
+
+/* A write-only sink for probing encoders: remembers only its length. */
+typedef struct null_sink {
+	sf_count_t pos, len;
+} null_sink;
+
+static sf_count_t sink_length(void *user)
+{
+	return ((null_sink *)user)->len;
+}
+
+static sf_count_t sink_seek(sf_count_t offset, int whence, void *user)
+{
+	null_sink *s = user;
+
+	if (whence == SEEK_CUR)
+		offset += s->pos;
+	else if (whence == SEEK_END)
+		offset += s->len;
+	s->pos = offset < 0 ? 0 : offset;
+	return s->pos;
+}
+
+static sf_count_t sink_read(void *ptr, sf_count_t count, void *user)
+{
+	(void)ptr;
+	(void)count;
+	(void)user;
+	return 0;
+}
+
+static sf_count_t sink_write(const void *ptr, sf_count_t count, void *user)
+{
+	null_sink *s = user;
+
+	(void)ptr;
+	s->pos += count;
+	if (s->pos > s->len)
+		s->len = s->pos;
+	return count;
+}
+
+static sf_count_t sink_tell(void *user)
+{
+	return ((null_sink *)user)->pos;
+}
+
+/* Whether libsndfile can write FORMAT with IN's shape. sf_format_check()
+ * accepts some pairs that only the reader implements (MPEG in WAV), so
+ * open an encoder on a null sink to be sure. */
+static int format_ok(int format, const ra_audio_info *in)
+{
+	SF_INFO probe = { .samplerate = in->sample_rate, .channels = in->channels, .format = format };
+	SF_VIRTUAL_IO io = { sink_length, sink_seek, sink_read, sink_write, sink_tell };
+	null_sink sink = { 0, 0 };
+	SNDFILE *sf;
+
+	if (!sf_format_check(&probe))
+		return 0;
+	sf = sf_open_virtual(&io, SFM_WRITE, &probe, &sink);
+	if (!sf)
+		return 0;
+	sf_close(sf);
+	return 1;
+}
+
+/* The first subtype in the zero-terminated CANDIDATES the major type takes. */
+static int first_writable(int major, const int *candidates, const ra_audio_info *in)
+{
+	for (; *candidates; candidates++)
+		if (format_ok(major | *candidates, in))
+			return *candidates;
+	return 0;
+}
+
+/* A lossless home for IN's samples in MAJOR, or MAJOR's own codec. */
+static int fallback_subtype(int major, const ra_audio_info *in)
+{
+	static const int narrow[] = { SF_FORMAT_PCM_16, SF_FORMAT_PCM_24, SF_FORMAT_FLOAT, 0 };
+	static const int pcm8[] = { SF_FORMAT_PCM_S8, SF_FORMAT_PCM_U8, SF_FORMAT_PCM_16,
+				    SF_FORMAT_PCM_24, 0 };
+	static const int pcm16[] = { SF_FORMAT_PCM_16, SF_FORMAT_PCM_24, SF_FORMAT_FLOAT, 0 };
+	static const int pcm24[] = { SF_FORMAT_PCM_24, SF_FORMAT_PCM_32, SF_FORMAT_FLOAT, 0 };
+	static const int wide[] = { SF_FORMAT_FLOAT, SF_FORMAT_PCM_24, SF_FORMAT_PCM_16, 0 };
+	static const int codecs[] = { SF_FORMAT_VORBIS, SF_FORMAT_MPEG_LAYER_III, SF_FORMAT_OPUS,
+				      0 };
+	int sub = in->format & SF_FORMAT_SUBMASK;
+	const int *candidates = wide;
+	int found;
+
+	switch (ra_format_pcm_bits(sub)) {
+	case 8:
+		candidates = pcm8;
+		break;
+	case 16:
+		candidates = pcm16;
+		break;
+	case 24:
+		candidates = pcm24;
+		break;
+	default:
+		if (is_narrow_codec(sub))
+			candidates = narrow;
+	}
+	found = first_writable(major, candidates, in);
+	return found ? found : first_writable(major, codecs, in);
+}
+
+static const char *extension(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *dot = strrchr(path, '.');
+
+	if (!dot || (slash && dot < slash) || dot == path || dot[-1] == '/')
+		return NULL;
+	return dot + 1;
+}
+
+static int bytes_per_sample(int sub)
+{
+	int bits = ra_format_pcm_bits(sub);
+
+	if (bits)
+		return bits / 8;
+	return sub == SF_FORMAT_DOUBLE ? 8 : 4;
+}
+
+ra_status ra_format_choose(const ra_audio_info *in, const char *path, int major, int subtype,
+			   int *out_format, int *fell_back, ra_diag *diag)
+{
+	int in_major = in->format & SF_FORMAT_TYPEMASK;
+	int in_sub = in->format & SF_FORMAT_SUBMASK;
+	int implied = 0, sub;
+	const char *ext;
+
+	*fell_back = 0;
+	if (!major) {
+		ext = extension(path);
+		if (!ext || ra_format_parse(ext, &major, &implied) != RA_OK)
+			major = in_major;
+	} else if (major == SF_FORMAT_OGG && subtype == 0 &&
+		   (ext = extension(path)) && !strcasecmp(ext, "opus")) {
+		implied = SF_FORMAT_OPUS;
+	}
+	/* A .wav of many channels wants the extensible header, as the
+	 * WAVEFORMATEXTENSIBLE rules ask; keep what the input had. */
+	if (major == SF_FORMAT_WAV) {
+		if (in_major == SF_FORMAT_WAVEX || (in_major != SF_FORMAT_WAV && in->channels > 2))
+			major = SF_FORMAT_WAVEX;
+	}
+	if (subtype) {
+		if (!format_ok(major | subtype, in)) {
+			ra_diag_set(diag, "cannot write %s to %s with %d channels at %d Hz",
+				    ra_subtype_name(subtype), ra_format_name(major), in->channels,
+				    in->sample_rate);
+			return RA_ERR_UNSUPPORTED;
+		}
+		sub = subtype;
+	} else if (implied) {
+		sub = implied;
+	} else if (format_ok(major | in_sub, in)) {
+		sub = in_sub;
+	} else {
+		sub = fallback_subtype(major, in);
+		/* Choosing a lossy container is asking for its codec. */
+		*fell_back = major != SF_FORMAT_OGG && major != SF_FORMAT_MPEG;
+	}
+	if (!sub || !format_ok(major | sub, in)) {
+		ra_diag_set(diag, "cannot write %s audio with %d channels at %d Hz",
+			    ra_format_name(major), in->channels, in->sample_rate);
+		return RA_ERR_UNSUPPORTED;
+	}
+	if ((major == SF_FORMAT_WAV || major == SF_FORMAT_WAVEX) && in->frames >= 0) {
+		double bytes = (double)in->frames * in->channels * bytes_per_sample(sub);
+
+		if (bytes > 4294967295.0 - 65536.0)
+			major = SF_FORMAT_RF64;
+	}
+	*out_format = major | sub;
+	return RA_OK;
+}
+
+int ra_path_same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (stat(a, &sa) != 0 || stat(b, &sb) != 0)
+		return 0;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* libsndfile's messages, in this tool's voice: lowercase, no final stop. */
+static void diag_sndfile(ra_diag *diag, const char *what, const char *msg)
+{
+	char text[200];
+	size_t n;
+
+	if (msg && !strncasecmp(msg, "error : ", 8))
+		msg += 8;
+	snprintf(text, sizeof(text), "%s", msg ? msg : "unknown error");
+	n = strlen(text);
+	while (n > 0 && (text[n - 1] == '.' || isspace((unsigned char)text[n - 1])))
+		text[--n] = '\0';
+	if (isupper((unsigned char)text[0]) && islower((unsigned char)text[1]))
+		text[0] = (char)tolower((unsigned char)text[0]);
+	ra_diag_set(diag, "%s: %s", what, text);
+}
+
+static void load_metadata(ra_reader *rd)
+{
+	for (int s = SF_STR_FIRST; s <= SF_STR_LAST; s++) {
+		const char *v = sf_get_string(rd->sf, s);
+
+		if (v && *v)
+			rd->strings[s - SF_STR_FIRST] = strdup(v);
+	}
+	rd->bext = calloc(1, sizeof(SF_BROADCAST_INFO) + BEXT_HISTORY_MAX);
+	if (rd->bext && sf_command(rd->sf, SFC_GET_BROADCAST_INFO, rd->bext,
+				   (int)(sizeof(SF_BROADCAST_INFO) + BEXT_HISTORY_MAX)) != SF_TRUE) {
+		free(rd->bext);
+		rd->bext = NULL;
+	}
+	{
+		uint32_t count = 0;
+
+		if (sf_command(rd->sf, SFC_GET_CUE_COUNT, &count, sizeof(count)) == SF_TRUE &&
+		    count > 0) {
+			rd->cues_size = sizeof(SF_CUES) + count * sizeof(SF_CUE_POINT);
+			rd->cues = calloc(1, rd->cues_size);
+			if (rd->cues && sf_command(rd->sf, SFC_GET_CUE, rd->cues,
+						   (int)rd->cues_size) != SF_TRUE) {
+				free(rd->cues);
+				rd->cues = NULL;
+			}
+		}
+	}
+	rd->instrument = calloc(1, sizeof(*rd->instrument));
+	if (rd->instrument && sf_command(rd->sf, SFC_GET_INSTRUMENT, rd->instrument,
+					 sizeof(*rd->instrument)) != SF_TRUE) {
+		free(rd->instrument);
+		rd->instrument = NULL;
+	}
+}
+
+ra_reader *ra_reader_open(const char *path, ra_status *status, ra_diag *diag)
+{
+	SF_INFO info = { 0 };
+	ra_reader *rd = NULL;
+	ra_status st = RA_ERR_OPEN;
+	struct stat sb;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ra_diag_set(diag, "cannot open: %s", strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &sb) != 0 || S_ISDIR(sb.st_mode)) {
+		ra_diag_set(diag, "cannot open: %s", S_ISDIR(sb.st_mode) ? "Is a directory" :
+									  strerror(errno));
+		goto out_close_fd;
+	}
+	st = RA_ERR_NOMEM;
+	rd = calloc(1, sizeof(*rd));
+	if (!rd)
+		goto out_close_fd;
+	rd->fd = fd;
+	rd->sf = sf_open_fd(fd, SFM_READ, &info, SF_FALSE);
+	if (!rd->sf) {
+		st = RA_ERR_FORMAT;
+		diag_sndfile(diag, "not a readable audio file", sf_strerror(NULL));
+		goto out_free;
+	}
+	st = RA_ERR_LIMITS;
+	if (info.channels < 1 || info.channels > RA_MAX_CHANNELS) {
+		ra_diag_set(diag, "unsupported channel count %d (1 to %d)", info.channels,
+			    RA_MAX_CHANNELS);
+		goto out_free;
+	}
+	if (info.samplerate < 1 || info.samplerate > RA_MAX_SAMPLE_RATE) {
+		ra_diag_set(diag, "unsupported sample rate %d Hz (1 to %d)", info.samplerate,
+			    RA_MAX_SAMPLE_RATE);
+		goto out_free;
+	}
+	rd->info.frames = info.frames >= 0 && info.frames != SF_COUNT_MAX ? info.frames : -1;
+	rd->info.sample_rate = info.samplerate;
+	rd->info.channels = info.channels;
+	rd->info.format = info.format;
+	load_metadata(rd);
+	st = RA_OK;
+	goto out;
+
+out_free:
+	ra_reader_close(rd);
+	rd = NULL;
+	goto out;
+out_close_fd:
+	close(fd);
+out:
+	if (status)
+		*status = st;
+	return rd;
+}
+
+const ra_audio_info *ra_reader_info(const ra_reader *rd)
+{
+	return &rd->info;
+}
+
+static ra_status read_result(ra_reader *rd, sf_count_t want, sf_count_t got, size_t *out,
+			     ra_diag *diag)
+{
+	*out = got > 0 ? (size_t)got : 0;
+	if (got < want && sf_error(rd->sf) != SF_ERR_NO_ERROR) {
+		diag_sndfile(diag, "read error", sf_strerror(rd->sf));
+		return RA_ERR_READ;
+	}
+	return RA_OK;
+}
+
+ra_status ra_reader_read_int(ra_reader *rd, int32_t *buf, size_t frames, size_t *got,
+			     ra_diag *diag)
+{
+	sf_count_t n = sf_readf_int(rd->sf, buf, (sf_count_t)frames);
+
+	return read_result(rd, (sf_count_t)frames, n, got, diag);
+}
+
+ra_status ra_reader_read_float(ra_reader *rd, float *buf, size_t frames, size_t *got,
+			       ra_diag *diag)
+{
+	sf_count_t n = sf_readf_float(rd->sf, buf, (sf_count_t)frames);
+
+	return read_result(rd, (sf_count_t)frames, n, got, diag);
+}
+
+ra_status ra_reader_read_double(ra_reader *rd, double *buf, size_t frames, size_t *got,
+				ra_diag *diag)
+{
+	sf_count_t n = sf_readf_double(rd->sf, buf, (sf_count_t)frames);
+
+	return read_result(rd, (sf_count_t)frames, n, got, diag);
+}
+
+void ra_reader_close(ra_reader *rd)
+{
+	if (!rd)
+		return;
+	if (rd->sf)
+		sf_close(rd->sf);
+	close(rd->fd);
+	for (size_t i = 0; i < COUNT(rd->strings); i++)
+		free(rd->strings[i]);
+	free(rd->bext);
+	free(rd->cues);
+	free(rd->instrument);
+	free(rd);
+}
+
+/* A new file beside PATH, named after it, created exclusively. */
+static int create_temp(const char *path, char **tmp_path)
+{
+	const char *slash = strrchr(path, '/');
+	int dir_len = slash ? (int)(slash - path + 1) : 0;
+	const char *base = slash ? slash + 1 : path;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	for (unsigned attempt = 0; attempt < 100; attempt++) {
+		unsigned tag = (unsigned)ts.tv_nsec ^ (attempt * 2654435761u);
+		int fd;
+
+		if (asprintf(tmp_path, "%.*s.%s.%ld-%08x.part", dir_len, path, base,
+			     (long)getpid(), tag) < 0) {
+			*tmp_path = NULL;
+			errno = ENOMEM;
+			return -1;
+		}
+		fd = open(*tmp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+		free(*tmp_path);
+		*tmp_path = NULL;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags,
+			  ra_status *status, ra_diag *diag)
+{
+	SF_INFO sfinfo = { .samplerate = info->sample_rate, .channels = info->channels,
+			   .format = info->format };
+	ra_status st = RA_ERR_NOMEM;
+	ra_writer *wr;
+	struct stat sb;
+	int auto_rf64 = 0;
+
+	wr = calloc(1, sizeof(*wr));
+	if (!wr)
+		goto out;
+	wr->fd = -1;
+	wr->flags = flags;
+	wr->path = strdup(path);
+	if (!wr->path)
+		goto out_free;
+	if (stat(path, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode)) {
+			st = RA_ERR_OPEN;
+			ra_diag_set(diag, "cannot write %s: Is a directory", path);
+			goto out_free;
+		}
+		if (!(flags & RA_WRITE_FORCE)) {
+			st = RA_ERR_EXISTS;
+			ra_diag_set(diag, "%s exists (use --force to replace it)", path);
+			goto out_free;
+		}
+	}
+	wr->fd = create_temp(path, &wr->tmp_path);
+	if (wr->fd < 0) {
+		st = RA_ERR_OPEN;
+		ra_diag_set(diag, "cannot create %s: %s", path, strerror(errno));
+		goto out_free;
+	}
+	/* Unknown length: write RF64 and let libsndfile turn it back into a
+	 * plain RIFF WAVE at close if it stayed under 4 GiB. */
+	if (info->frames < 0 && ((info->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_WAV ||
+				 (info->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_WAVEX)) {
+		sfinfo.format = SF_FORMAT_RF64 | (info->format & SF_FORMAT_SUBMASK);
+		auto_rf64 = 1;
+	}
+	wr->sf = sf_open_fd(wr->fd, SFM_WRITE, &sfinfo, SF_FALSE);
+	if (!wr->sf) {
+		st = RA_ERR_UNSUPPORTED;
+		diag_sndfile(diag, "cannot write this format", sf_strerror(NULL));
+		goto out_free;
+	}
+	if (auto_rf64)
+		sf_command(wr->sf, SFC_RF64_AUTO_DOWNGRADE, NULL, SF_TRUE);
+	st = RA_OK;
+	goto out;
+
+out_free:
+	ra_writer_abort(wr);
+	wr = NULL;
+out:
+	if (status)
+		*status = st;
+	return wr;
+}
+
+void ra_writer_copy_metadata(ra_writer *wr, const ra_reader *src, double ratio)
+{
+	for (int s = SF_STR_FIRST; s <= SF_STR_LAST; s++)
+		if (src->strings[s - SF_STR_FIRST])
+			sf_set_string(wr->sf, s, src->strings[s - SF_STR_FIRST]);
+	if (src->bext) {
+		size_t size = sizeof(SF_BROADCAST_INFO) + BEXT_HISTORY_MAX;
+		SF_BROADCAST_INFO *b = malloc(size);
+
+		if (b) {
+			uint64_t t;
+
+			memcpy(b, src->bext, size);
+			t = ((uint64_t)b->time_reference_high << 32) | b->time_reference_low;
+			t = (uint64_t)((double)t * ratio + 0.5);
+			b->time_reference_low = (uint32_t)t;
+			b->time_reference_high = (uint32_t)(t >> 32);
+			sf_command(wr->sf, SFC_SET_BROADCAST_INFO, b, (int)size);
+			free(b);
+		}
+	}
+	if (src->cues) {
+		SF_CUES *c = malloc(src->cues_size);
+
+		if (c) {
+			memcpy(c, src->cues, src->cues_size);
+			for (uint32_t i = 0; i < c->cue_count; i++) {
+				c->cue_points[i].position =
+					(uint32_t)((double)c->cue_points[i].position * ratio + 0.5);
+				c->cue_points[i].sample_offset =
+					(uint32_t)((double)c->cue_points[i].sample_offset * ratio +
+						   0.5);
+			}
+			sf_command(wr->sf, SFC_SET_CUE, c, (int)src->cues_size);
+			free(c);
+		}
+	}
+	if (src->instrument) {
+		SF_INSTRUMENT inst = *src->instrument;
+
+		for (int i = 0; i < inst.loop_count && i < 16; i++) {
+			inst.loops[i].start = (uint32_t)((double)inst.loops[i].start * ratio + 0.5);
+			inst.loops[i].end = (uint32_t)((double)inst.loops[i].end * ratio + 0.5);
+		}
+		sf_command(wr->sf, SFC_SET_INSTRUMENT, &inst, sizeof(inst));
+	}
+}
+
+static ra_status write_result(ra_writer *wr, sf_count_t want, sf_count_t done, ra_diag *diag)
+{
+	if (done != want) {
+		diag_sndfile(diag, "write error", sf_strerror(wr->sf));
+		return RA_ERR_WRITE;
+	}
+	return RA_OK;
+}
+
+ra_status ra_writer_write_int(ra_writer *wr, const int32_t *buf, size_t frames, ra_diag *diag)
+{
+	return write_result(wr, (sf_count_t)frames,
+			    sf_writef_int(wr->sf, buf, (sf_count_t)frames), diag);
+}
+
+ra_status ra_writer_write_float(ra_writer *wr, const float *buf, size_t frames, ra_diag *diag)
+{
+	return write_result(wr, (sf_count_t)frames,
+			    sf_writef_float(wr->sf, buf, (sf_count_t)frames), diag);
+}
+
+ra_status ra_writer_write_double(ra_writer *wr, const double *buf, size_t frames,
+				 ra_diag *diag)
+{
+	return write_result(wr, (sf_count_t)frames,
+			    sf_writef_double(wr->sf, buf, (sf_count_t)frames), diag);
+}
+
+/* Move TMP to PATH; without FORCE never replace a file that appeared since
+ * the writer was opened. */
+static int publish(const char *tmp, const char *path, int force)
+{
+	if (force)
+		return rename(tmp, path);
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	/* The file system cannot rename without replacing: link, then unlink. */
+	if (link(tmp, path) != 0)
+		return -1;
+	return unlink(tmp);
+}
+
+ra_status ra_writer_commit(ra_writer *wr, ra_diag *diag)
+{
+	ra_status st = RA_ERR_WRITE;
+	int err;
+
+	err = sf_close(wr->sf);
+	wr->sf = NULL;
+	if (err != 0) {
+		diag_sndfile(diag, "write error", sf_error_number(err));
+		goto out;
+	}
+	err = close(wr->fd);
+	wr->fd = -1;
+	if (err != 0) {
+		ra_diag_set(diag, "write error: %s", strerror(errno));
+		goto out;
+	}
+	if (publish(wr->tmp_path, wr->path, wr->flags & RA_WRITE_FORCE) != 0) {
+		st = errno == EEXIST ? RA_ERR_EXISTS : RA_ERR_WRITE;
+		ra_diag_set(diag, "cannot move output into place at %s: %s", wr->path,
+			    strerror(errno));
+		goto out;
+	}
+	free(wr->tmp_path);
+	wr->tmp_path = NULL;
+	st = RA_OK;
+out:
+	ra_writer_abort(wr);
+	return st;
+}
+
+void ra_writer_abort(ra_writer *wr)
+{
+	if (!wr)
+		return;
+	if (wr->sf)
+		sf_close(wr->sf);
+	if (wr->fd >= 0)
+		close(wr->fd);
+	if (wr->tmp_path) {
+		unlink(wr->tmp_path);
+		free(wr->tmp_path);
+	}
+	free(wr->path);
+	free(wr);
+}

@@ -1,0 +1,319 @@
+/* The batch: resolve inputs and output names, run one job a file, report
+ * failures and warnings in one line each, show progress, sum up. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sndfile.h>
+
+#include "rustyaudio/audio_file.h"
+
+#include "batch.h"
+
+typedef struct path_list {
+	char **items;
+	size_t count, cap;
+} path_list;
+
+typedef struct progress {
+	size_t index, count;
+	const char *name;
+	double last; /* seconds, monotonic */
+	int shown;
+} progress;
+
+static void die_nomem(void)
+{
+	fputs("rusty-audio: out of memory\n", stderr);
+	exit(EXIT_SOME_FAILED);
+}
+
+static void list_add(path_list *l, const char *path)
+{
+	if (l->count == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		l->items = realloc(l->items, l->cap * sizeof(*l->items));
+		if (!l->items)
+			die_nomem();
+	}
+	l->items[l->count] = strdup(path);
+	if (!l->items[l->count])
+		die_nomem();
+	l->count++;
+}
+
+static void list_release(path_list *l)
+{
+	for (size_t i = 0; i < l->count; i++)
+		free(l->items[i]);
+	free(l->items);
+}
+
+/* Append the paths in LIST_PATH ("-": stdin), one a line, blank lines
+ * skipped. Returns 0, or -1 after a message. */
+static int read_list(const char *list_path, path_list *l)
+{
+	FILE *f = strcmp(list_path, "-") ? fopen(list_path, "r") : stdin;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int ret = 0;
+
+	if (!f) {
+		fprintf(stderr, "rusty-audio: %s: cannot open: %s\n", list_path, strerror(errno));
+		return -1;
+	}
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n > 0)
+			list_add(l, line);
+	}
+	if (ferror(f)) {
+		fprintf(stderr, "rusty-audio: %s: read error: %s\n", list_path, strerror(errno));
+		ret = -1;
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return ret;
+}
+
+/* DIR/base(INPUT), with the extension of the requested format if any. */
+static char *output_in_dir(const cli_options *opt, const char *input)
+{
+	const char *base = strrchr(input, '/') ? strrchr(input, '/') + 1 : input;
+	size_t dir_len = strlen(opt->output), base_len = strlen(base);
+	const char *ext = NULL;
+	char *out;
+
+	while (dir_len > 1 && opt->output[dir_len - 1] == '/')
+		dir_len--;
+	if (opt->job.format_major) {
+		const char *dot = strrchr(base, '.');
+
+		ext = opt->job.format_subtype == SF_FORMAT_OPUS ?
+			      "opus" :
+			      ra_format_name(opt->job.format_major);
+		if (dot && dot != base)
+			base_len = (size_t)(dot - base);
+	}
+	if (asprintf(&out, "%.*s/%.*s%s%s", (int)dir_len, opt->output, (int)base_len, base,
+		     ext ? "." : "", ext ? ext : "") < 0)
+		die_nomem();
+	return out;
+}
+
+/* qsort order for pointers into the outputs array: by name, then by
+ * position, so that the earliest input comes first among equal names. */
+static int compare_outputs(const void *a, const void *b)
+{
+	char **const *pa = a, **const *pb = b;
+	int c = strcmp(**pa, **pb);
+
+	return c ? c : (*pa < *pb ? -1 : *pa > *pb);
+}
+
+/* Mark in CLASH every output that an earlier input already produces. */
+static void find_clashes(char **outputs, size_t count, unsigned char *clash)
+{
+	char ***sorted;
+
+	if (count < 2)
+		return;
+	sorted = malloc(count * sizeof(*sorted));
+	if (!sorted)
+		die_nomem();
+	for (size_t i = 0; i < count; i++)
+		sorted[i] = &outputs[i];
+	qsort(sorted, count, sizeof(*sorted), compare_outputs);
+	for (size_t i = 1; i < count; i++)
+		if (!strcmp(*sorted[i], *sorted[i - 1]))
+			clash[sorted[i] - outputs] = 1;
+	free(sorted);
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void show_progress(void *ctx, int64_t done, int64_t total)
+{
+	progress *p = ctx;
+	double t = now_seconds();
+
+	if (p->shown && t - p->last < 0.1)
+		return;
+	p->last = t;
+	p->shown = 1;
+	if (total > 0)
+		fprintf(stderr, "\rrusty-audio: [%zu/%zu] %s: %d%%\033[K", p->index + 1, p->count,
+			p->name, (int)(100.0 * (double)done / (double)total));
+	else
+		fprintf(stderr, "\rrusty-audio: [%zu/%zu] %s: %lld frames\033[K", p->index + 1,
+			p->count, p->name, (long long)done);
+}
+
+static void clear_progress(progress *p)
+{
+	if (p->shown)
+		fputs("\r\033[K", stderr);
+	p->shown = 0;
+}
+
+/* One line for each thing the user should know about a finished file. */
+static void report_warnings(const char *name, const ra_job_result *res, int *noted_fallback)
+{
+	if (res->clipped > 0) {
+		char detail[160] = "";
+		size_t used = 0;
+
+		for (int c = 0; res->channels > 1 && c < res->channels && c < RA_JOB_CLIP_CHANNELS;
+		     c++) {
+			int n = snprintf(detail + used, sizeof(detail) - used, "%sch%d %llu",
+					 c ? ", " : " (", c + 1,
+					 (unsigned long long)res->clipped_ch[c]);
+
+			if (n < 0 || (size_t)n >= sizeof(detail) - used)
+				break;
+			used += (size_t)n;
+		}
+		fprintf(stderr, "rusty-audio: warning: %s: %llu samples clipped%s%s\n", name,
+			(unsigned long long)res->clipped, detail,
+			used ? (res->channels > RA_JOB_CLIP_CHANNELS ? ", ...)" : ")") : "");
+	}
+	if (res->decode_stopped)
+		fprintf(stderr, "rusty-audio: warning: %s: decoding stopped after %lld frames: %s\n",
+			name, (long long)res->frames_read, res->diag.text);
+	else if (res->frames_claimed > res->frames_read)
+		fprintf(stderr, "rusty-audio: warning: %s: input ends early: read %lld of %lld frames\n",
+			name, (long long)res->frames_read, (long long)res->frames_claimed);
+	else if (res->frames_read == 0)
+		fprintf(stderr, "rusty-audio: warning: %s: no audio frames; wrote an empty output\n",
+			name);
+	if (res->fell_back && !*noted_fallback) {
+		fprintf(stderr, "rusty-audio: note: %s: %s cannot hold %s; writing %s\n", name,
+			ra_format_name(res->out_format), ra_subtype_name(res->in_format),
+			ra_subtype_name(res->out_format));
+		*noted_fallback = 1;
+	}
+}
+
+static int run_generate(const cli_options *opt)
+{
+	ra_job_result res;
+	ra_status st;
+	int noted = 1;
+
+	st = ra_job_generate(&opt->job, &opt->gen, opt->output, &res);
+	if (st != RA_OK) {
+		fprintf(stderr, "rusty-audio: %s: %s\n", opt->output, res.diag.text);
+		return EXIT_SOME_FAILED;
+	}
+	report_warnings(opt->output, &res, &noted);
+	return EXIT_ALL_DONE;
+}
+
+/* The output of each input; NULL after a message when -o cannot serve. */
+static char **resolve_outputs(const cli_options *opt, const path_list *inputs)
+{
+	struct stat sb;
+	int dir_mode = stat(opt->output, &sb) == 0 && S_ISDIR(sb.st_mode);
+	char **outputs;
+
+	if (!dir_mode && inputs->count > 1) {
+		fprintf(stderr, "rusty-audio: %s: not a folder; with several inputs -o names the "
+				"folder for their outputs\n",
+			opt->output);
+		return NULL;
+	}
+	outputs = calloc(inputs->count, sizeof(*outputs));
+	if (!outputs)
+		die_nomem();
+	for (size_t i = 0; i < inputs->count; i++) {
+		outputs[i] = dir_mode ? output_in_dir(opt, inputs->items[i]) : strdup(opt->output);
+		if (!outputs[i])
+			die_nomem();
+	}
+	return outputs;
+}
+
+int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
+{
+	path_list inputs = { 0 };
+	unsigned char *clash = NULL;
+	char **outputs = NULL;
+	size_t processed = 0, failed = 0;
+	int noted_fallback = 0, status = EXIT_USAGE;
+	int tty = !opt->quiet && isatty(STDERR_FILENO);
+	ra_job_config cfg = opt->job;
+	progress prog = { 0 };
+
+	cfg.cancel = cancel;
+	if (opt->generate)
+		return run_generate(opt);
+	for (int i = 0; i < opt->input_count; i++)
+		list_add(&inputs, opt->inputs[i]);
+	if (opt->files_from && read_list(opt->files_from, &inputs) != 0)
+		goto out;
+	if (inputs.count == 0) {
+		fprintf(stderr, "rusty-audio: no input files\n");
+		goto out;
+	}
+	outputs = resolve_outputs(opt, &inputs);
+	if (!outputs)
+		goto out;
+	clash = calloc(inputs.count, 1);
+	if (!clash)
+		die_nomem();
+	find_clashes(outputs, inputs.count, clash);
+	if (tty) {
+		cfg.progress = show_progress;
+		cfg.progress_ctx = &prog;
+	}
+	prog.count = inputs.count;
+	for (size_t i = 0; i < inputs.count && !*cancel; i++) {
+		const char *in = inputs.items[i];
+		ra_job_result res;
+		ra_status st;
+
+		if (clash[i]) {
+			fprintf(stderr, "rusty-audio: %s: output %s is also that of an earlier input\n",
+				in, outputs[i]);
+			failed++;
+			continue;
+		}
+		prog.index = i;
+		prog.name = in;
+		st = ra_job_run(&cfg, in, outputs[i], &res);
+		clear_progress(&prog);
+		if (st == RA_ERR_CANCELLED)
+			break;
+		if (st != RA_OK) {
+			fprintf(stderr, "rusty-audio: %s: %s\n", in, res.diag.text);
+			failed++;
+			continue;
+		}
+		processed++;
+		report_warnings(in, &res, &noted_fallback);
+	}
+	if (!*cancel && inputs.count > 1 && !opt->quiet)
+		fprintf(stderr, "%zu processed, %zu failed\n", processed, failed);
+	status = failed || *cancel ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
+out:
+	if (outputs)
+		for (size_t i = 0; i < inputs.count; i++)
+			free(outputs[i]);
+	free(outputs);
+	free(clash);
+	list_release(&inputs);
+	return status;
+}

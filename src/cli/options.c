@@ -1,0 +1,295 @@
+/* Command-line options: GNU getopt_long parsing and validation of every
+ * value before any file is touched. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rustyaudio/audio_file.h"
+#include "rustyaudio/convert.h"
+#include "rustyaudio/resample.h"
+
+#include "options.h"
+
+enum {
+	OPT_BLOCK_SIZE = 256,
+	OPT_FORMAT,
+	OPT_SUBTYPE,
+	OPT_DITHER,
+	OPT_GAIN,
+	OPT_RATE,
+	OPT_RESAMPLE_QUALITY,
+	OPT_FILES_FROM,
+	OPT_GENERATE,
+	OPT_DURATION,
+	OPT_SAMPLE_RATE,
+	OPT_CHANNELS,
+	OPT_LEVEL,
+	OPT_SEED,
+};
+
+static const struct option long_options[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "force", no_argument, NULL, 'f' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "block-size", required_argument, NULL, OPT_BLOCK_SIZE },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "subtype", required_argument, NULL, OPT_SUBTYPE },
+	{ "dither", required_argument, NULL, OPT_DITHER },
+	{ "gain", required_argument, NULL, OPT_GAIN },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "resample-quality", required_argument, NULL, OPT_RESAMPLE_QUALITY },
+	{ "files-from", required_argument, NULL, OPT_FILES_FROM },
+	{ "generate", required_argument, NULL, OPT_GENERATE },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "sample-rate", required_argument, NULL, OPT_SAMPLE_RATE },
+	{ "channels", required_argument, NULL, OPT_CHANNELS },
+	{ "level", required_argument, NULL, OPT_LEVEL },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char usage_text[] =
+	"usage: rusty-audio [OPTIONS] INPUT... -o OUTPUT\n"
+	"       rusty-audio --generate SIGNAL [--duration S] [--sample-rate HZ] [--channels N] -o FILE\n"
+	"\n"
+	"Process audio files in blocks: resample, apply gain, convert formats.\n"
+	"\n"
+	"  -o, --output PATH          output file, or folder for several inputs\n"
+	"  -f, --force                replace existing outputs\n"
+	"  -q, --quiet                no progress line and no summary\n"
+	"      --files-from LIST      read input paths from LIST, one a line ('-': stdin)\n"
+	"      --block-size N         frames per block (default 1024)\n"
+	"      --format NAME          output format: wav, rf64, w64, aiff, flac, ogg, opus, caf, au, mp3\n"
+	"      --subtype NAME         pcm8, pcmu8, pcm16, pcm24, pcm32, float, double, ulaw, alaw, ...\n"
+	"      --gain DB              gain in decibels\n"
+	"      --rate HZ              resample to HZ (48000, 44.1k)\n"
+	"      --resample-quality Q   best, medium, fast or linear (default best)\n"
+	"      --dither MODE          tpdf or none (default: tpdf when reducing precision)\n"
+	"      --generate SIGNAL      sine:FREQ, sweep:F0:F1, white, pink, impulse, silence\n"
+	"      --duration SECONDS     generated length (default 1)\n"
+	"      --sample-rate HZ       generated rate (default 48000)\n"
+	"      --channels N           generated channels (default 1)\n"
+	"      --level DBFS           generated peak level (default -3)\n"
+	"      --seed N               seed for noise and dither (default 1)\n"
+	"  -h, --help                 show this help\n"
+	"  -V, --version              show the version\n"
+	"\n"
+	"Exit status: 0 all files done, 1 some file failed, 2 usage error.\n";
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("rusty-audio: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs(" (see rusty-audio --help)\n", stderr);
+	va_end(ap);
+	return EXIT_USAGE;
+}
+
+/* A finite decimal number filling all of TEXT. */
+static int parse_double(const char *text, double *value)
+{
+	char *end;
+
+	errno = 0;
+	*value = strtod(text, &end);
+	return *text && !*end && errno == 0 && isfinite(*value);
+}
+
+/* A whole number in [LO, HI] filling all of TEXT. */
+static int parse_long(const char *text, long lo, long hi, long *value)
+{
+	char *end;
+
+	errno = 0;
+	*value = strtol(text, &end, 10);
+	return *text && !*end && errno == 0 && *value >= lo && *value <= hi;
+}
+
+/* A rate in Hz: "48000", "44.1k"; whole, in 1..RA_MAX_SAMPLE_RATE. */
+static int parse_rate(const char *text, int *rate)
+{
+	char buf[64];
+	size_t n = strlen(text);
+	double v, scale = 1.0;
+
+	if (n == 0 || n >= sizeof(buf))
+		return 0;
+	memcpy(buf, text, n + 1);
+	if (buf[n - 1] == 'k' || buf[n - 1] == 'K') {
+		buf[n - 1] = '\0';
+		scale = 1000.0;
+	}
+	if (!parse_double(buf, &v))
+		return 0;
+	v *= scale;
+	if (v < 1.0 || v > RA_MAX_SAMPLE_RATE || v != floor(v))
+		return 0;
+	*rate = (int)v;
+	return 1;
+}
+
+int cli_parse(int argc, char **argv, cli_options *opt)
+{
+	double duration = 1.0, level_db = -3.0;
+	const char *generate = NULL;
+	int c, sample_rate = 48000;
+	long channels = 1;
+
+	memset(opt, 0, sizeof(*opt));
+	ra_job_config_init(&opt->job);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:fqhV", long_options, NULL)) != -1) {
+		const char *arg = optarg;
+		double d;
+		long l;
+
+		switch (c) {
+		case 'o':
+			opt->output = arg;
+			break;
+		case 'f':
+			opt->job.force = 1;
+			break;
+		case 'q':
+			opt->quiet = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_ALL_DONE;
+		case 'V':
+			printf("rusty-audio %s\n", RA_VERSION);
+			return EXIT_ALL_DONE;
+		case OPT_BLOCK_SIZE:
+			if (!parse_long(arg, 1, RA_MAX_BLOCK_FRAMES, &l))
+				return usage_error("invalid --block-size '%s': expected 1 to %d frames",
+						   arg, RA_MAX_BLOCK_FRAMES);
+			opt->job.block_frames = (size_t)l;
+			break;
+		case OPT_FORMAT: {
+			int implied;
+
+			if (ra_format_parse(arg, &opt->job.format_major, &implied) != RA_OK)
+				return usage_error("unknown --format '%s'", arg);
+			if (!opt->job.format_subtype)
+				opt->job.format_subtype = implied;
+			break;
+		}
+		case OPT_SUBTYPE:
+			if (ra_subtype_parse(arg, &opt->job.format_subtype) != RA_OK)
+				return usage_error("unknown --subtype '%s'", arg);
+			break;
+		case OPT_DITHER: {
+			ra_dither dither;
+
+			if (ra_dither_parse(arg, &dither) != RA_OK)
+				return usage_error("invalid --dither '%s': expected %s", arg,
+						   "tpdf or none");
+			opt->job.dither = dither == RA_DITHER_TPDF ? RA_DITHER_MODE_TPDF :
+								     RA_DITHER_MODE_NONE;
+			break;
+		}
+		case OPT_GAIN:
+			if (!parse_double(arg, &d) || fabs(d) > 200.0)
+				return usage_error("invalid --gain '%s': expected %s", arg,
+						   "decibels from -200 to 200");
+			opt->job.gain_db = d;
+			break;
+		case OPT_RATE:
+			if (!parse_rate(arg, &opt->job.out_rate))
+				return usage_error("invalid --rate '%s': expected %s", arg,
+						   "a whole number of Hz, e.g. 48000 or 44.1k");
+			break;
+		case OPT_RESAMPLE_QUALITY:
+			if (ra_resample_quality_parse(arg, &opt->job.quality) != RA_OK)
+				return usage_error("invalid --resample-quality '%s': expected %s", arg,
+						   "best, medium, fast or linear");
+			break;
+		case OPT_FILES_FROM:
+			opt->files_from = arg;
+			break;
+		case OPT_GENERATE:
+			generate = arg;
+			break;
+		case OPT_DURATION:
+			if (!parse_double(arg, &duration) || duration < 0.0 || duration > 86400.0 * 7)
+				return usage_error("invalid --duration '%s': expected %s", arg,
+						   "seconds from 0 to 604800");
+			break;
+		case OPT_SAMPLE_RATE:
+			if (!parse_rate(arg, &sample_rate))
+				return usage_error("invalid --sample-rate '%s': expected %s", arg,
+						   "a whole number of Hz, e.g. 48000 or 44.1k");
+			break;
+		case OPT_CHANNELS:
+			if (!parse_long(arg, 1, RA_MAX_CHANNELS, &channels))
+				return usage_error("invalid --channels '%s': expected %s", arg,
+						   "1 to 1024");
+			break;
+		case OPT_LEVEL:
+			if (!parse_double(arg, &level_db) || level_db > 0.0)
+				return usage_error("invalid --level '%s': expected %s", arg,
+						   "dBFS at or below 0");
+			break;
+		case OPT_SEED: {
+			char *end;
+
+			errno = 0;
+			opt->job.dither_seed = strtoull(arg, &end, 10);
+			if (!*arg || *end || errno || *arg == '-')
+				return usage_error("invalid --seed '%s': expected %s", arg,
+						   "a non-negative integer");
+			break;
+		}
+		case ':':
+			if (optopt > 0 && optopt < OPT_BLOCK_SIZE)
+				return usage_error("option '-%c' needs a value", optopt);
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		case '?':
+		default:
+			if (optopt > 0 && optopt < OPT_BLOCK_SIZE)
+				return usage_error("unknown option '-%c'", optopt);
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	opt->inputs = argv + optind;
+	opt->input_count = argc - optind;
+
+	if (generate) {
+		ra_diag diag = { { 0 } };
+
+		if (opt->input_count > 0 || opt->files_from)
+			return usage_error("--generate takes no input files");
+		if (ra_generate_parse(generate, &opt->gen, &diag) != RA_OK)
+			return usage_error("%s", diag.text);
+		opt->generate = 1;
+		opt->gen.sample_rate = sample_rate;
+		opt->gen.channels = (int)channels;
+		opt->gen.frames = (int64_t)llround(duration * sample_rate);
+		opt->gen.amplitude = pow(10.0, level_db / 20.0);
+		opt->gen.seed = opt->job.dither_seed;
+		if (opt->gen.kind == RA_SIGNAL_SINE || opt->gen.kind == RA_SIGNAL_SWEEP) {
+			double top = opt->gen.kind == RA_SIGNAL_SWEEP ? fmax(opt->gen.freq,
+									    opt->gen.freq_end) :
+									opt->gen.freq;
+
+			if (top >= sample_rate / 2.0)
+				return usage_error("--generate '%s': frequency must be below half the sample rate",
+						   generate);
+		}
+	} else if (opt->input_count == 0 && !opt->files_from) {
+		return usage_error("no input files");
+	}
+	if (!opt->output)
+		return usage_error("no output given (use -o PATH)");
+	return -1;
+}

@@ -1,0 +1,28 @@
+/* Command-line options: parsed and validated once into an immutable
+ * description of the run. */
+#ifndef RA_CLI_OPTIONS_H
+#define RA_CLI_OPTIONS_H
+
+#include "rustyaudio/generate.h"
+#include "rustyaudio/job.h"
+
+typedef struct cli_options {
+	ra_job_config job;
+	const char *output;     /* -o */
+	const char *files_from; /* --files-from, "-" for stdin */
+	char **inputs;          /* from argv, not owned */
+	int input_count;
+	int quiet;
+	int generate; /* --generate given: gen describes the signal */
+	ra_generate_config gen;
+} cli_options;
+
+/* Exit statuses. */
+enum { EXIT_ALL_DONE = 0, EXIT_SOME_FAILED = 1, EXIT_USAGE = 2 };
+
+/* Parse ARGV into OPT. Returns -1 when the run should go on, else the exit
+ * status to leave with (0 after --help or --version, EXIT_USAGE after a
+ * message on stderr). */
+int cli_parse(int argc, char **argv, cli_options *opt);
+
+#endif
