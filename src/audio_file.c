@@ -1,6 +1,7 @@
 /* Audio files through libsndfile: streaming reader, atomic writer, output
  * format selection and metadata carried from input to output. */
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -75,6 +76,8 @@ struct ra_reader {
 
 struct ra_writer {
 	SNDFILE *sf;
+	int64_t frames; /* written so far */
+	int major;      /* SF_FORMAT_* major type */
 	int fd;
 	int flags;
 	char *path;
@@ -611,6 +614,7 @@ ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags
 	}
 	if (auto_rf64)
 		sf_command(wr->sf, SFC_RF64_AUTO_DOWNGRADE, NULL, SF_TRUE);
+	wr->major = sfinfo.format & SF_FORMAT_TYPEMASK;
 	st = RA_OK;
 	goto out;
 
@@ -640,7 +644,12 @@ void ra_writer_copy_metadata(ra_writer *wr, const ra_reader *src, double ratio)
 			t = (uint64_t)((double)t * ratio + 0.5);
 			b->time_reference_low = (uint32_t)t;
 			b->time_reference_high = (uint32_t)(t >> 32);
-			sf_command(wr->sf, SFC_SET_BROADCAST_INFO, b, (int)size);
+			/* libsndfile wants the size of what is used, not of the buffer. */
+			if (b->coding_history_size > BEXT_HISTORY_MAX)
+				b->coding_history_size = BEXT_HISTORY_MAX;
+			sf_command(wr->sf, SFC_SET_BROADCAST_INFO, b,
+				   (int)(offsetof(SF_BROADCAST_INFO, coding_history) +
+					 b->coding_history_size));
 			free(b);
 		}
 	}
@@ -673,6 +682,7 @@ void ra_writer_copy_metadata(ra_writer *wr, const ra_reader *src, double ratio)
 
 static ra_status write_result(ra_writer *wr, sf_count_t want, sf_count_t done, ra_diag *diag)
 {
+	wr->frames += done > 0 ? done : 0;
 	if (done != want) {
 		diag_sndfile(diag, "write error", sf_strerror(wr->sf));
 		return RA_ERR_WRITE;
@@ -720,6 +730,10 @@ ra_status ra_writer_commit(ra_writer *wr, ra_diag *diag)
 	ra_status st = RA_ERR_WRITE;
 	int err;
 
+	/* libsndfile's FLAC encoder writes its header with the first block:
+	 * an empty output still needs one to be a valid file. */
+	if (wr->frames == 0 && wr->major == SF_FORMAT_FLAC)
+		sf_command(wr->sf, SFC_UPDATE_HEADER_NOW, NULL, 0);
 	err = sf_close(wr->sf);
 	wr->sf = NULL;
 	if (err != 0) {

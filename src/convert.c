@@ -106,7 +106,8 @@ void ra_converter_to_int(ra_converter *cv, const float *in, int32_t *out, size_t
 			double y = (double)in[i] * scale;
 			int64_t q;
 
-			if (dither)
+			/* Digital silence stays silent, as SoX keeps it. */
+			if (dither && in[i] != 0.0f)
 				y += next_uniform(&rng) - next_uniform(&rng);
 			y = rint(y);
 			if (y > hi) {

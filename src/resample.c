@@ -10,18 +10,20 @@
 #include "rustyaudio/resample.h"
 
 /*
- * Length bookkeeping. libsamplerate is time-aligned (output frame k is the
- * signal at time k / out_rate) but it holds back the last half filter length
- * of input until more arrives, so during process() its output lags the
- * running target round(total_in * ratio). The linear converter instead runs
- * up to one frame ahead of that target. Frames beyond the running target are
- * held back here (never dropped) and emitted first by the next call, so the
- * stream stays continuous and never exceeds the final length. flush() drains
- * libsamplerate, then trims its tail, or pads it with silence, to the target.
+ * Length bookkeeping. The sinc converters are time-aligned (output frame k is
+ * the signal at k / out_rate) but hold back the last half filter length of
+ * input until more arrives, so during process() their output lags the running
+ * target round(total_in * ratio). The linear converter lags one input frame
+ * in time (frame k is the input at k / out_rate - 1 / in_rate) and its output
+ * count runs up to one frame ahead of the running target. Frames beyond the
+ * running target are held back here, never dropped, and emitted first by the
+ * next call: the stream stays continuous and never passes the final length.
+ * flush() drains libsamplerate, then trims its tail, or pads it with silence,
+ * to exactly the target.
  */
 
-/* Frames that may run ahead of the running target; the linear converter needs
- * at most two, the sinc converters none. More means libsamplerate changed. */
+/* Frames that may run ahead of the running target: one for the linear
+ * converter, none for the sinc ones. More means libsamplerate changed. */
 #define RA_HOLD_FRAMES 16
 
 /* Input frames handed to libsamplerate per call, which keeps its long and
@@ -121,16 +123,16 @@ ra_resampler *ra_resampler_create(int channels, int in_rate, int out_rate,
 	int err;
 
 	if (channels < 1 || channels > 1024 || in_rate <= 0 || out_rate <= 0)
-		goto out;
+		goto done;
 	if ((int64_t)out_rate > 256 * (int64_t)in_rate || (int64_t)in_rate > 256 * (int64_t)out_rate)
-		goto out;
+		goto done;
 	if ((unsigned)quality >= RA_NQUALITIES)
-		goto out;
+		goto done;
 
 	st = RA_ERR_NOMEM;
 	rs = calloc(1, sizeof(*rs));
 	if (!rs)
-		goto out;
+		goto done;
 	rs->hold = malloc(RA_HOLD_FRAMES * (size_t)channels * sizeof(*rs->hold));
 	if (!rs->hold)
 		goto out_free_rs;
@@ -162,7 +164,7 @@ ra_resampler *ra_resampler_create(int channels, int in_rate, int out_rate,
 		width = ra_scale(width, out_rate, in_rate, 2 * (uint64_t)in_rate - 1);
 	rs->lag_frames = (size_t)width + 2;
 	st = RA_OK;
-	goto out;
+	goto done;
 
 out_free_stage:
 	free(rs->stage);
@@ -171,7 +173,7 @@ out_free_hold:
 out_free_rs:
 	free(rs);
 	rs = NULL;
-out:
+done:
 	if (status)
 		*status = st;
 	return rs;
@@ -190,7 +192,7 @@ size_t ra_resampler_max_output(const ra_resampler *rs, size_t in_frames)
 		return 0;
 	frames = (uint64_t)ra_scale(n, rs->out_rate, rs->in_rate, 2 * (uint64_t)rs->in_rate - 1);
 	frames += rs->lag_frames + RA_HOLD_FRAMES;
-	if (frames > SIZE_MAX || frames < rs->lag_frames)
+	if (frames > SIZE_MAX)
 		return SIZE_MAX;
 	return (size_t)frames;
 }
@@ -205,13 +207,16 @@ ra_status ra_resampler_process(ra_resampler *rs, const float *in, size_t in_fram
 
 	if (out_frames)
 		*out_frames = 0;
-	if (!rs || !out || !out_frames || (!in && in_frames > 0) || rs->flushing)
-		goto out;
+	if (!out || !out_frames || !rs)
+		goto done;
+	/* No input after the end of input. */
+	if ((!in && in_frames > 0) || rs->flushing)
+		goto done;
 	if (out_capacity < ra_resampler_max_output(rs, in_frames))
-		goto out;
+		goto done;
 	st = RA_ERR_RESAMPLE;
 	if (rs->failed)
-		goto out;
+		goto done;
 
 	/* Held frames precede anything libsamplerate makes next. */
 	ch = (size_t)rs->channels;
@@ -273,11 +278,11 @@ ra_status ra_resampler_process(ra_resampler *rs, const float *in, size_t in_fram
 	rs->out_total += (int64_t)n;
 	*out_frames = n;
 	st = RA_OK;
-	goto out;
+	goto done;
 
 out_fail:
 	rs->failed = true;
-out:
+done:
 	return st;
 }
 
@@ -291,10 +296,10 @@ ra_status ra_resampler_flush(ra_resampler *rs, float *out, size_t out_capacity, 
 	if (out_frames)
 		*out_frames = 0;
 	if (!rs || !out || !out_frames || out_capacity == 0)
-		goto out;
+		goto done;
 	st = RA_ERR_RESAMPLE;
 	if (rs->failed)
-		goto out;
+		goto done;
 	rs->flushing = true;
 	st = RA_OK;
 
@@ -324,7 +329,7 @@ ra_status ra_resampler_flush(ra_resampler *rs, float *out, size_t out_capacity, 
 		if (src_process(rs->src, &data)) {
 			rs->failed = true;
 			st = RA_ERR_RESAMPLE;
-			goto out;
+			goto done;
 		}
 		if (data.output_frames_gen == 0)
 			rs->drained = true;
@@ -339,7 +344,7 @@ ra_status ra_resampler_flush(ra_resampler *rs, float *out, size_t out_capacity, 
 out_count:
 	rs->out_total += (int64_t)n;
 	*out_frames = n;
-out:
+done:
 	return st;
 }
 

@@ -42,8 +42,9 @@ ra_converter *ra_converter_create(int channels, int bits, ra_dither dither, uint
 				  ra_status *status);
 
 /* Quantise FRAMES frames of IN to left-justified integers in OUT: scale to
- * the output width, add dither, round to nearest, clip to the range and
- * count clipped samples per channel. */
+ * the output width, add dither (not to exact zeros, so digital silence stays
+ * silent; never above 24 bits, the float chain's precision), round to
+ * nearest, clip to the range and count clipped samples per channel. */
 void ra_converter_to_int(ra_converter *cv, const float *in, int32_t *out, size_t frames);
 
 /* Clip FRAMES frames of BUF in place to [-1, 1], counting clipped samples. */

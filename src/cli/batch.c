@@ -207,13 +207,13 @@ static void report_warnings(const char *name, const ra_job_result *res, int *not
 	}
 }
 
-static int run_generate(const cli_options *opt)
+static int run_generate(const cli_options *opt, const ra_job_config *cfg)
 {
 	ra_job_result res;
 	ra_status st;
 	int noted = 1;
 
-	st = ra_job_generate(&opt->job, &opt->gen, opt->output, &res);
+	st = ra_job_generate(cfg, &opt->gen, opt->output, &res);
 	if (st != RA_OK) {
 		fprintf(stderr, "rusty-audio: %s: %s\n", opt->output, res.diag.text);
 		return EXIT_SOME_FAILED;
@@ -259,7 +259,7 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 
 	cfg.cancel = cancel;
 	if (opt->generate)
-		return run_generate(opt);
+		return run_generate(opt, &cfg);
 	for (int i = 0; i < opt->input_count; i++)
 		list_add(&inputs, opt->inputs[i]);
 	if (opt->files_from && read_list(opt->files_from, &inputs) != 0)
@@ -295,8 +295,10 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 		prog.name = in;
 		st = ra_job_run(&cfg, in, outputs[i], &res);
 		clear_progress(&prog);
-		if (st == RA_ERR_CANCELLED)
+		if (st == RA_ERR_CANCELLED) {
+			fprintf(stderr, "rusty-audio: %s: %s\n", in, res.diag.text);
 			break;
+		}
 		if (st != RA_OK) {
 			fprintf(stderr, "rusty-audio: %s: %s\n", in, res.diag.text);
 			failed++;
