@@ -15,11 +15,12 @@ WARN += -Werror
 endif
 OPT ?= -O2 -g
 
+comma := ,
 ifdef SANITIZE
 SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 BUILD := $(BUILD)/san-$(subst $(comma),-,$(SANITIZE))
 endif
-comma := ,
+
 
 # Recursive (=) so that pkg-config runs only when a recipe needs the flags,
 # after install-deps has had its chance.
@@ -48,6 +49,7 @@ PROGRAM := $(BUILD)/rusty-audio
 
 .PHONY: all check check-run deps demo install uninstall clean lint
 .DEFAULT_GOAL := all
+.SECONDARY:
 
 all: $(PROGRAM) $(LIBRARY)
 
@@ -78,7 +80,8 @@ check: deps
 
 check-run: $(PROGRAM) $(TEST_BIN)
 	@fail=0; for t in $(TEST_BIN); do \
-		echo "== $$t"; $$t || fail=1; \
+		echo "== $$t"; \
+		LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 $$t || fail=1; \
 	done; exit $$fail
 
 demo: deps

@@ -17,46 +17,57 @@
 
 /* Names for --format and output extensions. A non-zero subtype is the one
  * the name implies (an .opus file holds Opus). */
+/* clang-format off */
 static const struct {
 	const char *name;
 	int major;
 	int subtype;
 } format_names[] = {
-	{ "wav", SF_FORMAT_WAV, 0 },   { "wave", SF_FORMAT_WAV, 0 },
-	{ "wavex", SF_FORMAT_WAVEX, 0 }, { "rf64", SF_FORMAT_RF64, 0 },
-	{ "w64", SF_FORMAT_W64, 0 },   { "aiff", SF_FORMAT_AIFF, 0 },
-	{ "aif", SF_FORMAT_AIFF, 0 },  { "aifc", SF_FORMAT_AIFF, 0 },
-	{ "flac", SF_FORMAT_FLAC, 0 }, { "ogg", SF_FORMAT_OGG, 0 },
-	{ "oga", SF_FORMAT_OGG, 0 },   { "opus", SF_FORMAT_OGG, SF_FORMAT_OPUS },
-	{ "caf", SF_FORMAT_CAF, 0 },   { "au", SF_FORMAT_AU, 0 },
-	{ "snd", SF_FORMAT_AU, 0 },    { "mp3", SF_FORMAT_MPEG, SF_FORMAT_MPEG_LAYER_III },
-	{ "voc", SF_FORMAT_VOC, 0 },   { "nist", SF_FORMAT_NIST, 0 },
+	{ "wav",   SF_FORMAT_WAV,   0 },
+	{ "wave",  SF_FORMAT_WAV,   0 },
+	{ "wavex", SF_FORMAT_WAVEX, 0 },
+	{ "rf64",  SF_FORMAT_RF64,  0 },
+	{ "w64",   SF_FORMAT_W64,   0 },
+	{ "aiff",  SF_FORMAT_AIFF,  0 },
+	{ "aif",   SF_FORMAT_AIFF,  0 },
+	{ "aifc",  SF_FORMAT_AIFF,  0 },
+	{ "flac",  SF_FORMAT_FLAC,  0 },
+	{ "ogg",   SF_FORMAT_OGG,   0 },
+	{ "oga",   SF_FORMAT_OGG,   0 },
+	{ "opus",  SF_FORMAT_OGG,   SF_FORMAT_OPUS },
+	{ "caf",   SF_FORMAT_CAF,   0 },
+	{ "au",    SF_FORMAT_AU,    0 },
+	{ "snd",   SF_FORMAT_AU,    0 },
+	{ "mp3",   SF_FORMAT_MPEG,  SF_FORMAT_MPEG_LAYER_III },
+	{ "voc",   SF_FORMAT_VOC,   0 },
+	{ "nist",  SF_FORMAT_NIST,  0 },
 };
 
 static const struct {
 	const char *name;
 	int subtype;
 } subtype_names[] = {
-	{ "pcm8", SF_FORMAT_PCM_S8 },
-	{ "pcmu8", SF_FORMAT_PCM_U8 },
-	{ "pcm16", SF_FORMAT_PCM_16 },
-	{ "pcm24", SF_FORMAT_PCM_24 },
-	{ "pcm32", SF_FORMAT_PCM_32 },
-	{ "float", SF_FORMAT_FLOAT },
-	{ "double", SF_FORMAT_DOUBLE },
-	{ "ulaw", SF_FORMAT_ULAW },
-	{ "alaw", SF_FORMAT_ALAW },
+	{ "pcm8",      SF_FORMAT_PCM_S8 },
+	{ "pcmu8",     SF_FORMAT_PCM_U8 },
+	{ "pcm16",     SF_FORMAT_PCM_16 },
+	{ "pcm24",     SF_FORMAT_PCM_24 },
+	{ "pcm32",     SF_FORMAT_PCM_32 },
+	{ "float",     SF_FORMAT_FLOAT },
+	{ "double",    SF_FORMAT_DOUBLE },
+	{ "ulaw",      SF_FORMAT_ULAW },
+	{ "alaw",      SF_FORMAT_ALAW },
 	{ "ima-adpcm", SF_FORMAT_IMA_ADPCM },
-	{ "ms-adpcm", SF_FORMAT_MS_ADPCM },
-	{ "gsm610", SF_FORMAT_GSM610 },
-	{ "vorbis", SF_FORMAT_VORBIS },
-	{ "opus", SF_FORMAT_OPUS },
-	{ "mp3", SF_FORMAT_MPEG_LAYER_III },
-	{ "alac16", SF_FORMAT_ALAC_16 },
-	{ "alac20", SF_FORMAT_ALAC_20 },
-	{ "alac24", SF_FORMAT_ALAC_24 },
-	{ "alac32", SF_FORMAT_ALAC_32 },
+	{ "ms-adpcm",  SF_FORMAT_MS_ADPCM },
+	{ "gsm610",    SF_FORMAT_GSM610 },
+	{ "vorbis",    SF_FORMAT_VORBIS },
+	{ "opus",      SF_FORMAT_OPUS },
+	{ "mp3",       SF_FORMAT_MPEG_LAYER_III },
+	{ "alac16",    SF_FORMAT_ALAC_16 },
+	{ "alac20",    SF_FORMAT_ALAC_20 },
+	{ "alac24",    SF_FORMAT_ALAC_24 },
+	{ "alac32",    SF_FORMAT_ALAC_32 },
 };
+/* clang-format on */
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -69,7 +80,7 @@ struct ra_reader {
 	ra_audio_info info;
 	char *strings[SF_STR_LAST - SF_STR_FIRST + 1];
 	SF_BROADCAST_INFO *bext; /* with BEXT_HISTORY_MAX bytes of history, or NULL */
-	SF_CUES *cues;           /* or NULL */
+	SF_CUES *cues;		 /* or NULL */
 	size_t cues_size;
 	SF_INSTRUMENT *instrument; /* or NULL */
 };
@@ -77,7 +88,7 @@ struct ra_reader {
 struct ra_writer {
 	SNDFILE *sf;
 	int64_t frames; /* written so far */
-	int major;      /* SF_FORMAT_* major type */
+	int major;	/* SF_FORMAT_* major type */
 	int fd;
 	int flags;
 	char *path;
@@ -227,7 +238,9 @@ static sf_count_t sink_tell(void *user)
  * open an encoder on a null sink to be sure. */
 static int format_ok(int format, const ra_audio_info *in)
 {
-	SF_INFO probe = { .samplerate = in->sample_rate, .channels = in->channels, .format = format };
+	SF_INFO probe = { .samplerate = in->sample_rate,
+			  .channels = in->channels,
+			  .format = format };
 	SF_VIRTUAL_IO io = { sink_length, sink_seek, sink_read, sink_write, sink_tell };
 	null_sink sink = { 0, 0 };
 	SNDFILE *sf;
@@ -315,8 +328,8 @@ ra_status ra_format_choose(const ra_audio_info *in, const char *path, int major,
 		ext = extension(path);
 		if (!ext || ra_format_parse(ext, &major, &implied) != RA_OK)
 			major = in_major;
-	} else if (major == SF_FORMAT_OGG && subtype == 0 &&
-		   (ext = extension(path)) && !strcasecmp(ext, "opus")) {
+	} else if (major == SF_FORMAT_OGG && subtype == 0 && (ext = extension(path)) &&
+		   !strcasecmp(ext, "opus")) {
 		implied = SF_FORMAT_OPUS;
 	}
 	/* A .wav of many channels wants the extensible header, as the
@@ -392,8 +405,9 @@ static void load_metadata(ra_reader *rd)
 			rd->strings[s - SF_STR_FIRST] = strdup(v);
 	}
 	rd->bext = calloc(1, sizeof(SF_BROADCAST_INFO) + BEXT_HISTORY_MAX);
-	if (rd->bext && sf_command(rd->sf, SFC_GET_BROADCAST_INFO, rd->bext,
-				   (int)(sizeof(SF_BROADCAST_INFO) + BEXT_HISTORY_MAX)) != SF_TRUE) {
+	if (rd->bext &&
+	    sf_command(rd->sf, SFC_GET_BROADCAST_INFO, rd->bext,
+		       (int)(sizeof(SF_BROADCAST_INFO) + BEXT_HISTORY_MAX)) != SF_TRUE) {
 		free(rd->bext);
 		rd->bext = NULL;
 	}
@@ -433,8 +447,8 @@ ra_reader *ra_reader_open(const char *path, ra_status *status, ra_diag *diag)
 		goto out;
 	}
 	if (fstat(fd, &sb) != 0 || S_ISDIR(sb.st_mode)) {
-		ra_diag_set(diag, "cannot open: %s", S_ISDIR(sb.st_mode) ? "Is a directory" :
-									  strerror(errno));
+		ra_diag_set(diag, "cannot open: %s",
+			    S_ISDIR(sb.st_mode) ? "Is a directory" : strerror(errno));
 		goto out_close_fd;
 	}
 	st = RA_ERR_NOMEM;
@@ -495,16 +509,14 @@ static ra_status read_result(ra_reader *rd, sf_count_t want, sf_count_t got, siz
 	return RA_OK;
 }
 
-ra_status ra_reader_read_int(ra_reader *rd, int32_t *buf, size_t frames, size_t *got,
-			     ra_diag *diag)
+ra_status ra_reader_read_int(ra_reader *rd, int32_t *buf, size_t frames, size_t *got, ra_diag *diag)
 {
 	sf_count_t n = sf_readf_int(rd->sf, buf, (sf_count_t)frames);
 
 	return read_result(rd, (sf_count_t)frames, n, got, diag);
 }
 
-ra_status ra_reader_read_float(ra_reader *rd, float *buf, size_t frames, size_t *got,
-			       ra_diag *diag)
+ra_status ra_reader_read_float(ra_reader *rd, float *buf, size_t frames, size_t *got, ra_diag *diag)
 {
 	sf_count_t n = sf_readf_float(rd->sf, buf, (sf_count_t)frames);
 
@@ -547,8 +559,8 @@ static int create_temp(const char *path, char **tmp_path)
 		unsigned tag = (unsigned)ts.tv_nsec ^ (attempt * 2654435761u);
 		int fd;
 
-		if (asprintf(tmp_path, "%.*s.%s.%ld-%08x.part", dir_len, path, base,
-			     (long)getpid(), tag) < 0) {
+		if (asprintf(tmp_path, "%.*s.%s.%ld-%08x.part", dir_len, path, base, (long)getpid(),
+			     tag) < 0) {
 			*tmp_path = NULL;
 			errno = ENOMEM;
 			return -1;
@@ -563,10 +575,11 @@ static int create_temp(const char *path, char **tmp_path)
 	return -1;
 }
 
-ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags,
-			  ra_status *status, ra_diag *diag)
+ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags, ra_status *status,
+			  ra_diag *diag)
 {
-	SF_INFO sfinfo = { .samplerate = info->sample_rate, .channels = info->channels,
+	SF_INFO sfinfo = { .samplerate = info->sample_rate,
+			   .channels = info->channels,
 			   .format = info->format };
 	ra_status st = RA_ERR_NOMEM;
 	ra_writer *wr;
@@ -614,6 +627,9 @@ ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags
 	}
 	if (auto_rf64)
 		sf_command(wr->sf, SFC_RF64_AUTO_DOWNGRADE, NULL, SF_TRUE);
+	/* Float written to integer PCM: clip rather than wrap, and scale by
+	 * 2^(bits-1) as the reader does, not by 2^(bits-1) - 1. */
+	sf_command(wr->sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
 	wr->major = sfinfo.format & SF_FORMAT_TYPEMASK;
 	st = RA_OK;
 	goto out;
@@ -692,8 +708,8 @@ static ra_status write_result(ra_writer *wr, sf_count_t want, sf_count_t done, r
 
 ra_status ra_writer_write_int(ra_writer *wr, const int32_t *buf, size_t frames, ra_diag *diag)
 {
-	return write_result(wr, (sf_count_t)frames,
-			    sf_writef_int(wr->sf, buf, (sf_count_t)frames), diag);
+	return write_result(wr, (sf_count_t)frames, sf_writef_int(wr->sf, buf, (sf_count_t)frames),
+			    diag);
 }
 
 ra_status ra_writer_write_float(ra_writer *wr, const float *buf, size_t frames, ra_diag *diag)
@@ -702,8 +718,7 @@ ra_status ra_writer_write_float(ra_writer *wr, const float *buf, size_t frames, 
 			    sf_writef_float(wr->sf, buf, (sf_count_t)frames), diag);
 }
 
-ra_status ra_writer_write_double(ra_writer *wr, const double *buf, size_t frames,
-				 ra_diag *diag)
+ra_status ra_writer_write_double(ra_writer *wr, const double *buf, size_t frames, ra_diag *diag)
 {
 	return write_result(wr, (sf_count_t)frames,
 			    sf_writef_double(wr->sf, buf, (sf_count_t)frames), diag);

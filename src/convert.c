@@ -10,7 +10,7 @@ struct ra_converter {
 	int channels;
 	int bits; /* 0: float output, clip only */
 	ra_dither dither;
-	uint64_t rng; /* xorshift64* state, never 0 */
+	uint64_t rng;	   /* xorshift64* state, never 0 */
 	uint64_t *clipped; /* one counter a channel */
 };
 

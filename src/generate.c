@@ -129,12 +129,9 @@ ra_status ra_generate_parse(const char *spec, ra_generate_config *cfg, ra_diag *
 		ra_signal_kind kind;
 		int nfreq;
 	} kinds[] = {
-		{ "sine", RA_SIGNAL_SINE, 1 },
-		{ "sweep", RA_SIGNAL_SWEEP, 2 },
-		{ "white", RA_SIGNAL_WHITE, 0 },
-		{ "pink", RA_SIGNAL_PINK, 0 },
-		{ "impulse", RA_SIGNAL_IMPULSE, 0 },
-		{ "silence", RA_SIGNAL_SILENCE, 0 },
+		{ "sine", RA_SIGNAL_SINE, 1 },	     { "sweep", RA_SIGNAL_SWEEP, 2 },
+		{ "white", RA_SIGNAL_WHITE, 0 },     { "pink", RA_SIGNAL_PINK, 0 },
+		{ "impulse", RA_SIGNAL_IMPULSE, 0 }, { "silence", RA_SIGNAL_SILENCE, 0 },
 	};
 	static const char *const usage[] = { "", ":FREQ", ":F0:F1" };
 	double freq[2] = { 0.0, 0.0 };
@@ -151,9 +148,10 @@ ra_status ra_generate_parse(const char *spec, ra_generate_config *cfg, ra_diag *
 		if (strlen(kinds[i].name) == name_len && !strncmp(spec, kinds[i].name, name_len))
 			break;
 	if (i == sizeof(kinds) / sizeof(kinds[0])) {
-		ra_diag_set(diag,
-			    "bad signal '%.80s': expected sine, sweep, white, pink, impulse or silence",
-			    spec);
+		ra_diag_set(
+			diag,
+			"bad signal '%.80s': expected sine, sweep, white, pink, impulse or silence",
+			spec);
 		return RA_ERR_INVALID;
 	}
 
@@ -217,7 +215,8 @@ static ra_status ra_generate_validate(const ra_generate_config *cfg, ra_diag *di
 		if (!(cfg->freq > 0.0 && cfg->freq < nyquist) ||
 		    (cfg->kind == RA_SIGNAL_SWEEP &&
 		     !(cfg->freq_end > 0.0 && cfg->freq_end < nyquist))) {
-			ra_diag_set(diag, "frequency must be above 0 and below %g Hz (half the rate)",
+			ra_diag_set(diag,
+				    "frequency must be above 0 and below %g Hz (half the rate)",
 				    nyquist);
 			return RA_ERR_INVALID;
 		}
@@ -234,8 +233,7 @@ static ra_status ra_generate_validate(const ra_generate_config *cfg, ra_diag *di
 	return RA_OK;
 }
 
-ra_generator *ra_generator_create(const ra_generate_config *cfg, ra_status *status,
-				  ra_diag *diag)
+ra_generator *ra_generator_create(const ra_generate_config *cfg, ra_status *status, ra_diag *diag)
 {
 	ra_generator *gen = NULL;
 	ra_status st;

@@ -18,14 +18,14 @@ typedef struct source {
 
 /* How a block travels from source to writer. */
 typedef enum route {
-	ROUTE_COPY_INT,    /* integers straight through */
+	ROUTE_COPY_INT,	   /* integers straight through */
 	ROUTE_COPY_DOUBLE, /* doubles straight through */
-	ROUTE_FLOAT        /* the float chain */
+	ROUTE_FLOAT	   /* the float chain */
 } route;
 
 typedef struct buffers {
-	int32_t *ints;   /* integer read scratch and integer output */
-	float *block;    /* the float chain's block */
+	int32_t *ints; /* integer read scratch and integer output */
+	float *block;  /* the float chain's block */
 	float *resampled;
 	double *doubles;
 	size_t out_frames; /* capacity of ints/resampled in frames */
@@ -56,8 +56,8 @@ static int integer_bits(int format)
 	return bits;
 }
 
-static ra_status source_read(source *src, const route r, buffers *b, size_t frames,
-			     size_t *got, ra_diag *diag)
+static ra_status source_read(source *src, const route r, buffers *b, size_t frames, size_t *got,
+			     ra_diag *diag)
 {
 	size_t samples;
 	ra_status st;
@@ -84,8 +84,8 @@ static ra_status source_read(source *src, const route r, buffers *b, size_t fram
 
 /* Write FRAMES frames of BUF (the float chain's output) in the output's
  * sample format. */
-static ra_status emit_float(ra_writer *wr, ra_converter *cv, int out_bits, buffers *b,
-			    float *buf, size_t frames, ra_diag *diag)
+static ra_status emit_float(ra_writer *wr, ra_converter *cv, int out_bits, buffers *b, float *buf,
+			    size_t frames, ra_diag *diag)
 {
 	if (out_bits) {
 		ra_converter_to_int(cv, buf, b->ints, frames);
@@ -162,7 +162,8 @@ static ra_status run(const ra_job_config *cfg, source *src, const char *out_path
 	res->in_format = in->format;
 	res->frames_claimed = in->frames;
 	out.sample_rate = out_rate;
-	out.frames = in->frames < 0 ? -1 : ra_resample_length(in->frames, in->sample_rate, out_rate);
+	out.frames =
+		in->frames < 0 ? -1 : ra_resample_length(in->frames, in->sample_rate, out_rate);
 	st = ra_format_choose(&out, out_path, cfg->format_major, cfg->format_subtype, &out.format,
 			      &res->fell_back, &res->diag);
 	if (st != RA_OK)
@@ -188,6 +189,14 @@ static ra_status run(const ra_job_config *cfg, source *src, const char *out_path
 
 	if (out_rate != in->sample_rate) {
 		rs = ra_resampler_create(channels, in->sample_rate, out_rate, cfg->quality, &st);
+		if (!rs && channels > 128 && cfg->quality != RA_RESAMPLE_LINEAR) {
+			ra_diag_set(&res->diag,
+				    "cannot resample %d channels at this quality "
+				    "(libsamplerate's sinc filters take up to 128); "
+				    "use --resample-quality linear",
+				    channels);
+			return st;
+		}
 		if (!rs) {
 			ra_diag_set(&res->diag, "cannot resample %d Hz to %d Hz: %s",
 				    in->sample_rate, out_rate, ra_strerror(st));
@@ -199,8 +208,8 @@ static ra_status run(const ra_job_config *cfg, source *src, const char *out_path
 	}
 	if (r == ROUTE_FLOAT && (out_bits || !ra_format_is_float(out.format))) {
 		cv = ra_converter_create(channels, out_bits,
-					 dither ? RA_DITHER_TPDF : RA_DITHER_NONE,
-					 cfg->dither_seed, &st);
+					 dither ? RA_DITHER_TPDF : RA_DITHER_NONE, cfg->dither_seed,
+					 &st);
 		if (!cv)
 			goto out;
 	}

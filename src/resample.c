@@ -55,17 +55,17 @@ struct ra_resampler {
 	int channels;
 	int in_rate;
 	int out_rate;
-	double ratio;       /* out_rate / in_rate, as libsamplerate wants it */
-	size_t lag_frames;  /* output frames libsamplerate may owe after process() */
-	int64_t in_total;   /* frames consumed */
-	int64_t out_total;  /* frames returned to the caller */
-	float *hold;        /* RA_HOLD_FRAMES frames produced ahead of the target */
+	double ratio;	   /* out_rate / in_rate, as libsamplerate wants it */
+	size_t lag_frames; /* output frames libsamplerate may owe after process() */
+	int64_t in_total;  /* frames consumed */
+	int64_t out_total; /* frames returned to the caller */
+	float *hold;	   /* RA_HOLD_FRAMES frames produced ahead of the target */
 	size_t hold_frames;
-	float *stage;       /* linear only: previous frame, then a lone new frame */
-	bool has_prev;      /* stage holds the last frame handed to libsamplerate */
-	bool flushing;      /* flush() has been called: no more input */
-	bool drained;       /* libsamplerate has nothing more to give */
-	bool failed;        /* libsamplerate failed: the stream is broken */
+	float *stage;  /* linear only: previous frame, then a lone new frame */
+	bool has_prev; /* stage holds the last frame handed to libsamplerate */
+	bool flushing; /* flush() has been called: no more input */
+	bool drained;  /* libsamplerate has nothing more to give */
+	bool failed;   /* libsamplerate failed: the stream is broken */
 };
 
 ra_status ra_resample_quality_parse(const char *name, ra_resample_quality *quality)
@@ -124,7 +124,8 @@ ra_resampler *ra_resampler_create(int channels, int in_rate, int out_rate,
 
 	if (channels < 1 || channels > 1024 || in_rate <= 0 || out_rate <= 0)
 		goto done;
-	if ((int64_t)out_rate > 256 * (int64_t)in_rate || (int64_t)in_rate > 256 * (int64_t)out_rate)
+	if ((int64_t)out_rate > 256 * (int64_t)in_rate ||
+	    (int64_t)in_rate > 256 * (int64_t)out_rate)
 		goto done;
 	if ((unsigned)quality >= RA_NQUALITIES)
 		goto done;

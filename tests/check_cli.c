@@ -135,9 +135,9 @@ START_TEST(test_passthrough_is_bit_exact)
 	ra_run r;
 
 	/* Exact values for narrow PCM, full-precision noise for the rest. */
-	x = sub == SF_FORMAT_PCM_U8 || sub == SF_FORMAT_PCM_16 || sub == SF_FORMAT_PCM_24 ?
-		    pcm_noise(frames * 2, 7u + (unsigned)i, bits) :
-		    noise(frames * 2, 7u + (unsigned)i, 0.99f);
+	x = sub == SF_FORMAT_PCM_U8 || sub == SF_FORMAT_PCM_16 || sub == SF_FORMAT_PCM_24
+		    ? pcm_noise(frames * 2, 7u + (unsigned)i, bits)
+		    : noise(frames * 2, 7u + (unsigned)i, 0.99f);
 	ra_test_write_float(in, exact_formats[i].format, 44100, 2, x, frames);
 	ck_assert_int_ne(asprintf(&out, "%s/out-%s", dir, exact_formats[i].name), -1);
 	r = run_args((const char *const[]){ in, "-o", out, NULL });
@@ -241,7 +241,7 @@ START_TEST(test_gain_and_clipping)
 	y = ra_test_read_double(out, &info);
 	ck_assert_int_eq(info.format, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
 	ck_assert_double_eq_tol(y[1], 32767.0 / 32768.0, 1e-9); /* clipped, not wrapped */
-	ck_assert_double_eq_tol(y[0], 0.5, 1.5 / 32768.0);      /* dithered */
+	ck_assert_double_eq_tol(y[0], 0.5, 1.5 / 32768.0);	/* dithered */
 	free(y);
 
 	r = run_args((const char *const[]){ in, "--gain", "-6.020599913", "-o", half, NULL });
@@ -279,8 +279,8 @@ START_TEST(test_dither)
 	r = run_args((const char *const[]){ in, "--subtype", "pcm16", "-o", d2, NULL });
 	ck_assert_int_eq(r.status, 0);
 	ra_run_release(&r);
-	r = run_args((const char *const[]){ in, "--subtype", "pcm16", "--dither", "none", "-o",
-					    nd, NULL });
+	r = run_args((const char *const[]){ in, "--subtype", "pcm16", "--dither", "none", "-o", nd,
+					    NULL });
 	ck_assert_int_eq(r.status, 0);
 	ra_run_release(&r);
 	ck_assert_msg(same_bytes(d1, d2), "dither is not reproducible");
@@ -331,8 +331,8 @@ START_TEST(test_usage_errors)
 		(const char *const[]){ in, NULL },
 		(const char *const[]){ "-o", out, NULL },
 		(const char *const[]){ in, "-o", NULL },
-		(const char *const[]){ "--generate", "sine:30k", "--sample-rate", "48000", "-o", out,
-				       NULL },
+		(const char *const[]){ "--generate", "sine:30k", "--sample-rate", "48000", "-o",
+				       out, NULL },
 		(const char *const[]){ "--generate", "triangle", "-o", out, NULL },
 		(const char *const[]){ "--generate", "white", in, "-o", out, NULL },
 		(const char *const[]){ "--channels", "0", "--generate", "white", "-o", out, NULL },
@@ -473,7 +473,7 @@ START_TEST(test_signal_leaves_nothing)
 
 	for (int k = 0; k < 2; k++) {
 		const char *args[] = { RA_TEST_PROGRAM, "--generate", "white", "--duration", "3600",
-				       "--channels", "2", "-o", out, NULL };
+				       "--channels",	"2",	      "-o",    out,	     NULL };
 		int wstatus;
 		pid_t pid = fork();
 
@@ -492,8 +492,8 @@ START_TEST(test_signal_leaves_nothing)
 		usleep(100000);
 		kill(pid, sigs[k]);
 		ck_assert_int_eq(waitpid(pid, &wstatus, 0), pid);
-		ck_assert_msg(WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == sigs[k],
-			      "status %#x", wstatus);
+		ck_assert_msg(WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == sigs[k], "status %#x",
+			      wstatus);
 		ck_assert_int_eq(ra_test_dir_entries(dir), 0);
 	}
 	free(out);
@@ -592,8 +592,8 @@ START_TEST(test_files_from)
 	ck_assert_ptr_nonnull(strstr(r.err, "2 processed, 0 failed"));
 	ra_run_release(&r);
 
-	r = run_args((const char *const[]){ "--files-from", "/nonexistent/list", "-o", outdir,
-					    NULL });
+	r = run_args(
+		(const char *const[]){ "--files-from", "/nonexistent/list", "-o", outdir, NULL });
 	ck_assert_int_eq(r.status, 2);
 	assert_one_error_line(&r);
 	ra_run_release(&r);
@@ -616,7 +616,7 @@ START_TEST(test_resampled_length)
 		long frames;
 	} cases[] = {
 		{ 44100, 48000, 44100 }, { 44100, 48000, 12345 }, { 48000, 44100, 1 },
-		{ 48000, 44100, 99991 }, { 8000, 96000, 777 },    { 96000, 22050, 30001 },
+		{ 48000, 44100, 99991 }, { 8000, 96000, 777 },	  { 96000, 22050, 30001 },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -681,7 +681,8 @@ START_TEST(test_metadata_carried)
 	char *in = ra_test_path(dir, "tagged.wav"), *out = ra_test_path(dir, "out.wav");
 	char *half = ra_test_path(dir, "half.wav");
 	float x[4800] = { 0 };
-	SF_INFO info = { .samplerate = 48000, .channels = 1,
+	SF_INFO info = { .samplerate = 48000,
+			 .channels = 1,
 			 .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16 };
 	SF_BROADCAST_INFO bext = { 0 }, got_bext = { 0 };
 	SF_CUES cues = { 0 }, got_cues = { 0 };
@@ -725,9 +726,9 @@ START_TEST(test_metadata_carried)
 		ck_assert_str_eq(sf_get_string(sf, SF_STR_TITLE), "Test Tone");
 		ck_assert_str_eq(sf_get_string(sf, SF_STR_ARTIST), "rusty-audio tests");
 		ck_assert_str_eq(sf_get_string(sf, SF_STR_COMMENT), "carried across");
-		ck_assert_int_eq(sf_command(sf, SFC_GET_BROADCAST_INFO, &got_bext,
-					    sizeof(got_bext)),
-				 SF_TRUE);
+		ck_assert_int_eq(
+			sf_command(sf, SFC_GET_BROADCAST_INFO, &got_bext, sizeof(got_bext)),
+			SF_TRUE);
 		ck_assert_str_eq(got_bext.description, "a broadcast wave");
 		ck_assert_str_eq(got_bext.originator, "check_cli");
 		ck_assert_uint_eq(got_bext.time_reference_low, (unsigned)(96000 * ratio));
@@ -769,9 +770,8 @@ START_TEST(test_corpus_metadata)
 					 SF_TRUE);
 			ck_assert_int_eq(sf_command(sb, SFC_GET_BROADCAST_INFO, &b, sizeof(b)),
 					 SF_TRUE);
-			ck_assert_int_eq(memcmp(a.description, b.description,
-						sizeof(a.description)),
-					 0);
+			ck_assert_int_eq(
+				memcmp(a.description, b.description, sizeof(a.description)), 0);
 			ck_assert_int_eq(memcmp(a.origination_date, b.origination_date,
 						sizeof(a.origination_date)),
 					 0);
@@ -794,17 +794,16 @@ END_TEST
 
 START_TEST(test_generate)
 {
-	static const char *signals[] = { "sine:1k",	      "sweep:20:20000", "white",
-					 "pink",	      "impulse",	"silence" };
+	static const char *signals[] = { "sine:1k", "sweep:20:20000", "white",
+					 "pink",    "impulse",	      "silence" };
 
 	for (size_t i = 0; i < 6; i++) {
 		char *out = ra_test_path(dir, "gen.wav");
 		double *y, peak = 0.0;
 		SF_INFO info;
-		ra_run r = run_args((const char *const[]){ "-f", "--generate", signals[i],
-							   "--duration", "0.5", "--sample-rate",
-							   "44100", "--channels", "2", "-o", out,
-							   NULL });
+		ra_run r = run_args((const char *const[]){
+			"-f", "--generate", signals[i], "--duration", "0.5", "--sample-rate",
+			"44100", "--channels", "2", "-o", out, NULL });
 
 		ck_assert_msg(r.status == 0, "%s: %s", signals[i], r.err);
 		ck_assert_str_eq(r.err, "");
@@ -844,8 +843,8 @@ START_TEST(test_empty_input)
 		ra_run r = run_args((const char *const[]){ in, "-o", out, NULL });
 
 		ck_assert_int_eq(r.status, 0);
-		ck_assert_msg(strstr(r.err, "warning: ") && strstr(r.err, "no audio frames"),
-			      "%s", r.err);
+		ck_assert_msg(strstr(r.err, "warning: ") && strstr(r.err, "no audio frames"), "%s",
+			      r.err);
 		ra_run_release(&r);
 		/* FLAC cannot say "0 frames" (0 means unknown): it must decode none. */
 		sf = sf_open(out, SFM_READ, &info);
@@ -975,16 +974,17 @@ START_TEST(test_corpus)
 		}
 		/* Then to float WAV, where every decoded frame can be counted
 		 * (block codecs such as MS ADPCM pad their last block). */
-		r = run_args((const char *const[]){ "-f", in, "--format", "wav", "--subtype", "float",
-						    "-o", out, NULL });
+		r = run_args((const char *const[]){ "-f", in, "--format", "wav", "--subtype",
+						    "float", "-o", out, NULL });
 		ck_assert_msg(r.status == 0 || r.status == 1, "%s: status %d", fields[0], r.status);
 		files++;
 		if (decoded > 0) {
 			/* libsndfile decodes frames: they must come out, all of them. */
 			ck_assert_msg(r.status == 0, "%s: %s", fields[0], r.err);
 			free(ra_test_read_double(out, &info));
-			ck_assert_msg(info.frames == decoded, "%s: %ld frames, libsndfile reads %ld",
-				      fields[0], (long)info.frames, decoded);
+			ck_assert_msg(info.frames == decoded,
+				      "%s: %ld frames, libsndfile reads %ld", fields[0],
+				      (long)info.frames, decoded);
 			processed++;
 		} else if (decoded < 0 || strstr(fields[7], "then error")) {
 			ck_assert_msg(r.status == 1, "%s: expected a clean error", fields[0]);
@@ -1035,8 +1035,8 @@ START_TEST(test_input_untouched)
 	fwrite(bytes, 1, len, f);
 	fclose(f);
 	ck_assert_int_eq(stat(in, &before), 0);
-	r = run_args((const char *const[]){ in, "--gain", "12", "--rate", "8000", "-o", out,
-					    NULL });
+	r = run_args(
+		(const char *const[]){ in, "--gain", "12", "--rate", "8000", "-o", out, NULL });
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ra_run_release(&r);
 	ck_assert_int_eq(stat(in, &after), 0);

@@ -295,8 +295,7 @@ START_TEST(test_white_stats)
 	}
 	ck_assert_int_lt(same, frames / 1000);
 	/* Channels uncorrelated, and no correlation from one sample to the next. */
-	ck_assert_double_lt(fabs(cross / frames - mean[0] * mean[1]) / sqrt(var[0] * var[1]),
-			    0.05);
+	ck_assert_double_lt(fabs(cross / frames - mean[0] * mean[1]) / sqrt(var[0] * var[1]), 0.05);
 	ck_assert_double_lt(fabs(lag / (frames - 1) - mean[0] * mean[0]) / var[0], 0.05);
 	free(buf);
 }
@@ -395,7 +394,8 @@ static void check_sweep(double f0, double f1)
 		got = zc_freq(buf, from[w], from[w] + win, &t1, &t2);
 		/* Average over the measured span from the formula, and roughly
 		 * f0, the geometric mean and f1 at the start, middle and end. */
-		want = (sweep_cycles(f0, f1, len, t2 / RATE) - sweep_cycles(f0, f1, len, t1 / RATE)) /
+		want = (sweep_cycles(f0, f1, len, t2 / RATE) -
+			sweep_cycles(f0, f1, len, t1 / RATE)) /
 		       ((t2 - t1) / RATE);
 		ck_assert_msg(fabs(got / want - 1.0) < 0.01, "window %d: %.2f Hz, want %.2f", w,
 			      got, want);
@@ -626,12 +626,12 @@ END_TEST
 START_TEST(test_parse_rejects)
 {
 	static const char *const bad[] = {
-		"sine", "sine:", "sine:-5", "sine:abc", "sine:1k:2", "sweep", "sweep:20",
-		"sweep:20:", "sweep::20", "sweep:20:2k:3", "bogus", "", "sine:0", "sine:0k",
-		"sine:inf", "sine:nan", "sine:0x10", "sine: 440", "sine:440 ", "sine:1kk",
-		"sine:k", "sine:1k5", "sine:+440", "sine:1e999", "sine:.", "white:1", "pink:",
-		"impulse:0", "silence:", "SINE:440", "sine440", ":440", "white ", "sinewave:1",
-		"sin:440",
+		"sine",	     "sine:",	  "sine:-5",   "sine:abc",	"sine:1k:2", "sweep",
+		"sweep:20",  "sweep:20:", "sweep::20", "sweep:20:2k:3", "bogus",     "",
+		"sine:0",    "sine:0k",	  "sine:inf",  "sine:nan",	"sine:0x10", "sine: 440",
+		"sine:440 ", "sine:1kk",  "sine:k",    "sine:1k5",	"sine:+440", "sine:1e999",
+		"sine:.",    "white:1",	  "pink:",     "impulse:0",	"silence:",  "SINE:440",
+		"sine440",   ":440",	  "white ",    "sinewave:1",	"sin:440",
 	};
 	size_t i;
 
@@ -645,8 +645,7 @@ START_TEST(test_parse_rejects)
 			      diag.text);
 		ck_assert_ptr_nonnull(strstr(diag.text, bad[i]));
 	}
-	ck_assert_int_eq(ra_generate_parse(NULL, &(ra_generate_config){ 0 }, NULL),
-			 RA_ERR_INVALID);
+	ck_assert_int_eq(ra_generate_parse(NULL, &(ra_generate_config){ 0 }, NULL), RA_ERR_INVALID);
 }
 END_TEST
 

@@ -16,7 +16,10 @@ static const int rate_pairs[][2] = {
 #define NPAIRS (int)(sizeof(rate_pairs) / sizeof(rate_pairs[0]))
 
 static const ra_resample_quality qualities[] = {
-	RA_RESAMPLE_BEST, RA_RESAMPLE_MEDIUM, RA_RESAMPLE_FAST, RA_RESAMPLE_LINEAR,
+	RA_RESAMPLE_BEST,
+	RA_RESAMPLE_MEDIUM,
+	RA_RESAMPLE_FAST,
+	RA_RESAMPLE_LINEAR,
 };
 #define NQUALITIES (int)(sizeof(qualities) / sizeof(qualities[0]))
 
@@ -109,7 +112,8 @@ static float *convert(int channels, int in_rate, int out_rate, ra_resample_quali
 		st = ra_resampler_process(rs, block_in + ch, n, scratch, cap, &got);
 		free(block_in);
 		if (st != RA_OK || len + got > total)
-			ck_abort_msg("process at frame %zu: %s, %zu frames", done, ra_strerror(st), got);
+			ck_abort_msg("process at frame %zu: %s, %zu frames", done, ra_strerror(st),
+				     got);
 		memcpy(out + len * ch, scratch, got * ch * sizeof(*out));
 		free(scratch);
 		done += n;
@@ -174,16 +178,16 @@ static int64_t reference_length(int64_t in, int rate_in, int rate_out)
 START_TEST(test_length_values)
 {
 	ck_assert_int_eq(ra_resample_length(44100, 44100, 48000), 48000);
-	ck_assert_int_eq(ra_resample_length(1, 48000, 44100), 1);    /* 0.91875 */
+	ck_assert_int_eq(ra_resample_length(1, 48000, 44100), 1); /* 0.91875 */
 	ck_assert_int_eq(ra_resample_length(0, 48000, 44100), 0);
-	ck_assert_int_eq(ra_resample_length(1, 2, 1), 1);            /* 0.5 rounds up */
-	ck_assert_int_eq(ra_resample_length(3, 2, 1), 2);            /* 1.5 rounds up */
-	ck_assert_int_eq(ra_resample_length(1, 4, 1), 0);            /* 0.25 */
-	ck_assert_int_eq(ra_resample_length(3, 4, 1), 1);            /* 0.75 */
+	ck_assert_int_eq(ra_resample_length(1, 2, 1), 1);		  /* 0.5 rounds up */
+	ck_assert_int_eq(ra_resample_length(3, 2, 1), 2);		  /* 1.5 rounds up */
+	ck_assert_int_eq(ra_resample_length(1, 4, 1), 0);		  /* 0.25 */
+	ck_assert_int_eq(ra_resample_length(3, 4, 1), 1);		  /* 0.75 */
 	ck_assert_int_eq(ra_resample_length(12345, 44100, 48000), 13437); /* 13436.73 */
 	ck_assert_int_eq(ra_resample_length(12345, 48000, 44100), 11342); /* 11341.97 */
-	ck_assert_int_eq(ra_resample_length(1, 256, 1), 0);          /* 1/256 */
-	ck_assert_int_eq(ra_resample_length(128, 256, 1), 1);        /* exactly 0.5 */
+	ck_assert_int_eq(ra_resample_length(1, 256, 1), 0);		  /* 1/256 */
+	ck_assert_int_eq(ra_resample_length(128, 256, 1), 1);		  /* exactly 0.5 */
 	ck_assert_int_eq(ra_resample_length(127, 256, 1), 0);
 	ck_assert_int_eq(ra_resample_length(1, 1, 256), 256);
 }
@@ -194,19 +198,19 @@ START_TEST(test_length_large)
 	/* 2 * in * out_rate, the plain round-half-up numerator, comes within 5%
 	 * of INT64_MAX here; the last two counts overflow it outright. */
 	static const int64_t counts[] = {
-		(INT64_C(1) << 40) - 1, INT64_C(1) << 40, (INT64_C(1) << 40) + 12345,
+		(INT64_C(1) << 40) - 1, INT64_C(1) << 40,      (INT64_C(1) << 40) + 12345,
 		INT64_C(1099511627775), INT64_C(987654321098),
 	};
 	static const int rates[][2] = {
 		{ 44100, 48000 }, { 3999999, 4000000 }, { 4000000, 3999997 },
-		{ 7, 4000000 },   { 4000000, 1 },       { 1, 4000000 },
+		{ 7, 4000000 },	  { 4000000, 1 },	{ 1, 4000000 },
 	};
 	static const struct {
 		int64_t n;
 		int in_rate, out_rate;
 	} huge[] = {
 		{ INT64_C(1) << 46, 3999999, 4000000 }, { INT64_C(3) << 50, 4000000, 3999997 },
-		{ INT64_C(3) << 50, 44100, 48000 },     { INT64_C(1) << 60, 48000, 44100 },
+		{ INT64_C(3) << 50, 44100, 48000 },	{ INT64_C(1) << 60, 48000, 44100 },
 		{ INT64_MAX / 2, 4000000, 1 },
 	};
 	uint32_t seed = 12345;
@@ -261,8 +265,8 @@ START_TEST(test_length_stream)
 			float *out = convert(1, in_rate, out_rate, quality, in, counts[c],
 					     blocks[b], 0, &len);
 
-			ck_assert_int_eq(len, ra_resample_length((int64_t)counts[c], in_rate,
-								 out_rate));
+			ck_assert_int_eq(len,
+					 ra_resample_length((int64_t)counts[c], in_rate, out_rate));
 			if (!ref) {
 				ref = out;
 				ref_len = len;
@@ -313,7 +317,8 @@ START_TEST(test_sine_accuracy)
 					     4096, 0, &len);
 
 			for (k = 1000; k < len - 1000; k++)
-				err = fmax(err, fabs(out[k] - sine_at(amp, freq, out_rate, k, delay)));
+				err = fmax(err,
+					   fabs(out[k] - sine_at(amp, freq, out_rate, k, delay)));
 			ck_assert_msg(err <= cases[c].tol, "quality %d %d->%d: error %g > %g",
 				      (int)cases[c].quality, in_rate, out_rate, err, cases[c].tol);
 			free(in);
@@ -370,8 +375,8 @@ START_TEST(test_block_independence)
 		int in_rate, out_rate;
 		ra_resample_quality quality;
 	} cases[] = {
-		{ 44100, 48000, RA_RESAMPLE_BEST },  { 96000, 8000, RA_RESAMPLE_MEDIUM },
-		{ 8000, 44100, RA_RESAMPLE_FAST },   { 48000, 44100, RA_RESAMPLE_LINEAR },
+		{ 44100, 48000, RA_RESAMPLE_BEST },   { 96000, 8000, RA_RESAMPLE_MEDIUM },
+		{ 8000, 44100, RA_RESAMPLE_FAST },    { 48000, 44100, RA_RESAMPLE_LINEAR },
 		{ 44100, 22050, RA_RESAMPLE_LINEAR },
 	};
 	const size_t frames = 20000;
@@ -380,8 +385,8 @@ START_TEST(test_block_independence)
 
 	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		size_t len1, len64;
-		float *one = convert(3, cases[c].in_rate, cases[c].out_rate, cases[c].quality,
-				     in, frames, frames, 0, &len1);
+		float *one = convert(3, cases[c].in_rate, cases[c].out_rate, cases[c].quality, in,
+				     frames, frames, 0, &len1);
 		float *blocks = convert(3, cases[c].in_rate, cases[c].out_rate, cases[c].quality,
 					in, frames, 64, 0, &len64);
 
@@ -449,8 +454,10 @@ START_TEST(test_extreme_ratios)
 		ra_resample_quality quality;
 		size_t frames;
 	} cases[] = {
-		{ 256000, 1000, RA_RESAMPLE_FAST, 256000 }, { 256000, 1000, RA_RESAMPLE_BEST, 256000 },
-		{ 1000, 256000, RA_RESAMPLE_FAST, 3001 },   { 1000, 256000, RA_RESAMPLE_BEST, 1000 },
+		{ 256000, 1000, RA_RESAMPLE_FAST, 256000 },
+		{ 256000, 1000, RA_RESAMPLE_BEST, 256000 },
+		{ 1000, 256000, RA_RESAMPLE_FAST, 3001 },
+		{ 1000, 256000, RA_RESAMPLE_BEST, 1000 },
 		{ 256000, 1000, RA_RESAMPLE_LINEAR, 3001 },
 	};
 	size_t c, k, len;
@@ -468,8 +475,8 @@ START_TEST(test_extreme_ratios)
 							 cases[c].out_rate));
 		for (k = len / 10; k < len - len / 10; k++)
 			err = fmax(err, fabs(out[k] - 0.5));
-		ck_assert_msg(err < 1e-4, "%d->%d quality %d: constant off by %g",
-			      cases[c].in_rate, cases[c].out_rate, (int)cases[c].quality, err);
+		ck_assert_msg(err < 1e-4, "%d->%d quality %d: constant off by %g", cases[c].in_rate,
+			      cases[c].out_rate, (int)cases[c].quality, err);
 		free(out);
 		free(in);
 	}
@@ -501,7 +508,8 @@ START_TEST(test_max_output_bounds)
 	for (n = 0; n < 5000; n += 37) {
 		ck_assert_uint_ge(ra_resampler_max_output(rs, n),
 				  (size_t)ra_resample_length((int64_t)n, 8000, 192000));
-		ck_assert_uint_le(ra_resampler_max_output(rs, n), ra_resampler_max_output(rs, n + 1));
+		ck_assert_uint_le(ra_resampler_max_output(rs, n),
+				  ra_resampler_max_output(rs, n + 1));
 	}
 	/* Huge requests saturate instead of wrapping to something small. */
 	ck_assert_uint_ge(ra_resampler_max_output(rs, SIZE_MAX / 2), SIZE_MAX / 2);
@@ -562,9 +570,9 @@ END_TEST
 START_TEST(test_create_invalid)
 {
 	static const int args[][3] = {
-		{ 0, 44100, 48000 },   { -1, 44100, 48000 }, { 1025, 44100, 48000 },
-		{ 1, 0, 48000 },       { 1, 44100, 0 },      { 1, -44100, 48000 },
-		{ 1, 1000, 256001 },   { 1, 256001, 1000 },  { 1, 1, 257 },
+		{ 0, 44100, 48000 }, { -1, 44100, 48000 }, { 1025, 44100, 48000 },
+		{ 1, 0, 48000 },     { 1, 44100, 0 },	   { 1, -44100, 48000 },
+		{ 1, 1000, 256001 }, { 1, 256001, 1000 },  { 1, 1, 257 },
 		{ 1, 257, 1 },
 	};
 	size_t i;

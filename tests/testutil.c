@@ -193,8 +193,8 @@ int *ra_test_read_int(const char *path, SF_INFO *info)
 	return data;
 }
 
-void ra_test_write_float(const char *path, int format, int rate, int channels,
-			 const float *data, size_t frames)
+void ra_test_write_float(const char *path, int format, int rate, int channels, const float *data,
+			 size_t frames)
 {
 	SF_INFO info = { .samplerate = rate, .channels = channels, .format = format };
 	SNDFILE *sf = sf_open(path, SFM_WRITE, &info);

@@ -18,9 +18,9 @@ char *ra_test_path(const char *dir, const char *name);
 
 /* Result of running the rusty-audio binary. */
 typedef struct ra_run {
-	int status;     /* exit status, or 128 + signal number */
-	char *err;      /* everything written to stderr, NUL-terminated */
-	char *out;      /* everything written to stdout */
+	int status;	/* exit status, or 128 + signal number */
+	char *err;	/* everything written to stderr, NUL-terminated */
+	char *out;	/* everything written to stdout */
 	long maxrss_kb; /* peak resident set size of the child */
 } ra_run;
 
@@ -36,8 +36,8 @@ double *ra_test_read_double(const char *path, SF_INFO *info);
 int *ra_test_read_int(const char *path, SF_INFO *info);
 
 /* Write interleaved float FRAMES to PATH in FORMAT. Aborts on failure. */
-void ra_test_write_float(const char *path, int format, int rate, int channels,
-			 const float *data, size_t frames);
+void ra_test_write_float(const char *path, int format, int rate, int channels, const float *data,
+			 size_t frames);
 
 /* Count the occurrences of NEEDLE in TEXT. */
 int ra_test_count(const char *text, const char *needle);

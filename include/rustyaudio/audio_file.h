@@ -16,7 +16,7 @@
 #define RA_MAX_SAMPLE_RATE 4000000
 
 typedef struct ra_audio_info {
-	int64_t frames; /* -1 when the file does not say */
+	int64_t frames;	 /* -1 when the file does not say */
 	int sample_rate; /* Hz */
 	int channels;
 	int format; /* SF_FORMAT_* major | subtype */
@@ -82,12 +82,15 @@ enum {
 	RA_WRITE_FORCE = 1 /* replace an existing output */
 };
 
-/* Start writing PATH with the shape and format in INFO (frames ignored).
+/* Start writing PATH with the shape and format in INFO. INFO->frames is the
+ * expected length, or -1 when unknown: a WAV of unknown length is written as
+ * RF64 that libsndfile turns back into RIFF WAVE on close if it stayed under
+ * 4 GiB (its RF64 writer keeps tags and bext but not cue points or loops).
  * Audio goes to a new temporary file beside PATH; nothing appears at PATH
  * before ra_writer_commit(). RA_ERR_EXISTS when PATH exists and FLAGS lacks
  * RA_WRITE_FORCE. NULL on failure, with STATUS and DIAG. */
-ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags,
-			  ra_status *status, ra_diag *diag);
+ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags, ra_status *status,
+			  ra_diag *diag);
 
 /* Carry SRC's metadata to the output: string tags, the broadcast (bext)
  * chunk, cue points and instrument loops, where the output format has room
@@ -98,8 +101,7 @@ void ra_writer_copy_metadata(ra_writer *wr, const ra_reader *src, double ratio);
 /* Append FRAMES interleaved frames. RA_ERR_WRITE with DIAG on failure. */
 ra_status ra_writer_write_int(ra_writer *wr, const int32_t *buf, size_t frames, ra_diag *diag);
 ra_status ra_writer_write_float(ra_writer *wr, const float *buf, size_t frames, ra_diag *diag);
-ra_status ra_writer_write_double(ra_writer *wr, const double *buf, size_t frames,
-				 ra_diag *diag);
+ra_status ra_writer_write_double(ra_writer *wr, const double *buf, size_t frames, ra_diag *diag);
 
 /* Finish the file and move it into place, then free WR. On failure the
  * temporary file is removed and nothing appears at the output path. */

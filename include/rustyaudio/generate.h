@@ -14,17 +14,17 @@
 #include "rustyaudio/status.h"
 
 typedef enum ra_signal_kind {
-	RA_SIGNAL_SINE,    /* freq */
+	RA_SIGNAL_SINE,	   /* freq */
 	RA_SIGNAL_SWEEP,   /* exponential from freq to freq_end over the whole length */
 	RA_SIGNAL_WHITE,   /* uniform in [-amplitude, amplitude] */
-	RA_SIGNAL_PINK,    /* 1/f spectrum, peak-limited to amplitude */
+	RA_SIGNAL_PINK,	   /* 1/f spectrum, peak-limited to amplitude */
 	RA_SIGNAL_IMPULSE, /* amplitude at frame 0, zero after */
 	RA_SIGNAL_SILENCE
 } ra_signal_kind;
 
 typedef struct ra_generate_config {
 	ra_signal_kind kind;
-	double freq;     /* Hz: sine frequency, sweep start */
+	double freq;	 /* Hz: sine frequency, sweep start */
 	double freq_end; /* Hz: sweep end */
 	double amplitude;
 	int sample_rate;
@@ -44,8 +44,7 @@ typedef struct ra_generator ra_generator;
 /* Validate CFG (rate > 0, channels 1..1024, frames >= 0, frequencies in
  * (0, rate/2), amplitude in [0, 1]) and make a generator. NULL on failure,
  * with the reason in STATUS and DIAG when given. */
-ra_generator *ra_generator_create(const ra_generate_config *cfg, ra_status *status,
-				  ra_diag *diag);
+ra_generator *ra_generator_create(const ra_generate_config *cfg, ra_status *status, ra_diag *diag);
 
 /* Write up to FRAMES interleaved frames to OUT; returns how many were
  * written, 0 once the configured length has been produced. */

@@ -51,16 +51,16 @@ void ra_job_config_init(ra_job_config *cfg);
 #define RA_JOB_CLIP_CHANNELS 8
 
 typedef struct ra_job_result {
-	ra_diag diag;          /* why the job failed */
-	int64_t frames_read;   /* input frames */
+	ra_diag diag;		/* why the job failed */
+	int64_t frames_read;	/* input frames */
 	int64_t frames_claimed; /* the input header's length, -1 when unknown */
 	int64_t frames_written;
 	int in_format, out_format; /* SF_FORMAT_* */
-	int fell_back; /* the input's subtype could not be written: see out_format */
+	int fell_back;		   /* the input's subtype could not be written: see out_format */
 	int dithered;
 	int decode_stopped; /* decoding failed after frames_read frames: diag says why */
 	int channels;
-	uint64_t clipped;                         /* samples clipped, all channels */
+	uint64_t clipped;			   /* samples clipped, all channels */
 	uint64_t clipped_ch[RA_JOB_CLIP_CHANNELS]; /* the first channels' share */
 } ra_job_result;
 

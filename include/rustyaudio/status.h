@@ -7,15 +7,15 @@
 
 typedef enum ra_status {
 	RA_OK = 0,
-	RA_ERR_NOMEM,       /* an allocation failed */
-	RA_ERR_INVALID,     /* a parameter is out of range or malformed */
-	RA_ERR_OPEN,        /* a file could not be opened or created */
-	RA_ERR_FORMAT,      /* not audio, or a format libsndfile cannot read */
-	RA_ERR_LIMITS,      /* channel count, rate or size beyond what is sane */
-	RA_ERR_READ,        /* decoding failed part way through */
-	RA_ERR_WRITE,       /* encoding or writing failed */
+	RA_ERR_NOMEM,	    /* an allocation failed */
+	RA_ERR_INVALID,	    /* a parameter is out of range or malformed */
+	RA_ERR_OPEN,	    /* a file could not be opened or created */
+	RA_ERR_FORMAT,	    /* not audio, or a format libsndfile cannot read */
+	RA_ERR_LIMITS,	    /* channel count, rate or size beyond what is sane */
+	RA_ERR_READ,	    /* decoding failed part way through */
+	RA_ERR_WRITE,	    /* encoding or writing failed */
 	RA_ERR_UNSUPPORTED, /* the requested output format or subtype cannot be written */
-	RA_ERR_EXISTS,      /* the output exists and overwriting was not allowed */
+	RA_ERR_EXISTS,	    /* the output exists and overwriting was not allowed */
 	RA_ERR_SAME_FILE,   /* the output is the input */
 	RA_ERR_RESAMPLE,    /* libsamplerate refused */
 	RA_ERR_CANCELLED    /* the caller asked to stop */
@@ -31,7 +31,6 @@ typedef struct ra_diag {
 } ra_diag;
 
 /* Format into DIAG (which may be NULL: then nothing happens). */
-void ra_diag_set(ra_diag *diag, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void ra_diag_set(ra_diag *diag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -96,9 +96,9 @@ static char *output_in_dir(const cli_options *opt, const char *input)
 	if (opt->job.format_major) {
 		const char *dot = strrchr(base, '.');
 
-		ext = opt->job.format_subtype == SF_FORMAT_OPUS ?
-			      "opus" :
-			      ra_format_name(opt->job.format_major);
+		ext = opt->job.format_subtype == SF_FORMAT_OPUS
+			      ? "opus"
+			      : ra_format_name(opt->job.format_major);
 		if (dot && dot != base)
 			base_len = (size_t)(dot - base);
 	}
@@ -191,14 +191,16 @@ static void report_warnings(const char *name, const ra_job_result *res, int *not
 			used ? (res->channels > RA_JOB_CLIP_CHANNELS ? ", ...)" : ")") : "");
 	}
 	if (res->decode_stopped)
-		fprintf(stderr, "rusty-audio: warning: %s: decoding stopped after %lld frames: %s\n",
-			name, (long long)res->frames_read, res->diag.text);
+		fprintf(stderr,
+			"rusty-audio: warning: %s: decoding stopped after %lld frames: %s\n", name,
+			(long long)res->frames_read, res->diag.text);
 	else if (res->frames_claimed > res->frames_read)
-		fprintf(stderr, "rusty-audio: warning: %s: input ends early: read %lld of %lld frames\n",
+		fprintf(stderr,
+			"rusty-audio: warning: %s: input ends early: read %lld of %lld frames\n",
 			name, (long long)res->frames_read, (long long)res->frames_claimed);
 	else if (res->frames_read == 0)
-		fprintf(stderr, "rusty-audio: warning: %s: no audio frames; wrote an empty output\n",
-			name);
+		fprintf(stderr,
+			"rusty-audio: warning: %s: no audio frames; wrote an empty output\n", name);
 	if (res->fell_back && !*noted_fallback) {
 		fprintf(stderr, "rusty-audio: note: %s: %s cannot hold %s; writing %s\n", name,
 			ra_format_name(res->out_format), ra_subtype_name(res->in_format),
@@ -230,8 +232,9 @@ static char **resolve_outputs(const cli_options *opt, const path_list *inputs)
 	char **outputs;
 
 	if (!dir_mode && inputs->count > 1) {
-		fprintf(stderr, "rusty-audio: %s: not a folder; with several inputs -o names the "
-				"folder for their outputs\n",
+		fprintf(stderr,
+			"rusty-audio: %s: not a folder; with several inputs -o names the "
+			"folder for their outputs\n",
 			opt->output);
 		return NULL;
 	}
@@ -286,8 +289,9 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 		ra_status st;
 
 		if (clash[i]) {
-			fprintf(stderr, "rusty-audio: %s: output %s is also that of an earlier input\n",
-				in, outputs[i]);
+			fprintf(stderr,
+				"rusty-audio: %s: output %s is also that of an earlier input\n", in,
+				outputs[i]);
 			failed++;
 			continue;
 		}

@@ -171,8 +171,9 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 			return EXIT_ALL_DONE;
 		case OPT_BLOCK_SIZE:
 			if (!parse_long(arg, 1, RA_MAX_BLOCK_FRAMES, &l))
-				return usage_error("invalid --block-size '%s': expected 1 to %d frames",
-						   arg, RA_MAX_BLOCK_FRAMES);
+				return usage_error(
+					"invalid --block-size '%s': expected 1 to %d frames", arg,
+					RA_MAX_BLOCK_FRAMES);
 			opt->job.block_frames = (size_t)l;
 			break;
 		case OPT_FORMAT: {
@@ -194,8 +195,8 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 			if (ra_dither_parse(arg, &dither) != RA_OK)
 				return usage_error("invalid --dither '%s': expected %s", arg,
 						   "tpdf or none");
-			opt->job.dither = dither == RA_DITHER_TPDF ? RA_DITHER_MODE_TPDF :
-								     RA_DITHER_MODE_NONE;
+			opt->job.dither = dither == RA_DITHER_TPDF ? RA_DITHER_MODE_TPDF
+								   : RA_DITHER_MODE_NONE;
 			break;
 		}
 		case OPT_GAIN:
@@ -211,8 +212,8 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 			break;
 		case OPT_RESAMPLE_QUALITY:
 			if (ra_resample_quality_parse(arg, &opt->job.quality) != RA_OK)
-				return usage_error("invalid --resample-quality '%s': expected %s", arg,
-						   "best, medium, fast or linear");
+				return usage_error("invalid --resample-quality '%s': expected %s",
+						   arg, "best, medium, fast or linear");
 			break;
 		case OPT_FILES_FROM:
 			opt->files_from = arg;
@@ -221,7 +222,8 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 			generate = arg;
 			break;
 		case OPT_DURATION:
-			if (!parse_double(arg, &duration) || duration < 0.0 || duration > 86400.0 * 7)
+			if (!parse_double(arg, &duration) || duration < 0.0 ||
+			    duration > 86400.0 * 7)
 				return usage_error("invalid --duration '%s': expected %s", arg,
 						   "seconds from 0 to 604800");
 			break;
@@ -278,13 +280,14 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 		opt->gen.amplitude = pow(10.0, level_db / 20.0);
 		opt->gen.seed = opt->job.dither_seed;
 		if (opt->gen.kind == RA_SIGNAL_SINE || opt->gen.kind == RA_SIGNAL_SWEEP) {
-			double top = opt->gen.kind == RA_SIGNAL_SWEEP ? fmax(opt->gen.freq,
-									    opt->gen.freq_end) :
-									opt->gen.freq;
+			double top = opt->gen.kind == RA_SIGNAL_SWEEP
+					     ? fmax(opt->gen.freq, opt->gen.freq_end)
+					     : opt->gen.freq;
 
 			if (top >= sample_rate / 2.0)
-				return usage_error("--generate '%s': frequency must be below half the sample rate",
-						   generate);
+				return usage_error(
+					"--generate '%s': frequency must be below half the sample rate",
+					generate);
 		}
 	} else if (opt->input_count == 0 && !opt->files_from) {
 		return usage_error("no input files");

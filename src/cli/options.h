@@ -8,9 +8,9 @@
 
 typedef struct cli_options {
 	ra_job_config job;
-	const char *output;     /* -o */
+	const char *output;	/* -o */
 	const char *files_from; /* --files-from, "-" for stdin */
-	char **inputs;          /* from argv, not owned */
+	char **inputs;		/* from argv, not owned */
 	int input_count;
 	int quiet;
 	int generate; /* --generate given: gen describes the signal */
