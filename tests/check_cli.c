@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -497,6 +498,96 @@ START_TEST(test_signal_leaves_nothing)
 		ck_assert_int_eq(ra_test_dir_entries(dir), 0);
 	}
 	free(out);
+}
+END_TEST
+
+/* A header that libsndfile accepts but no sane tool should: 50 MHz. */
+START_TEST(test_absurd_rate)
+{
+	char *in = ra_test_path(dir, "fast.wav"), *out = ra_test_path(dir, "out.wav");
+	float x[16] = { 0 };
+	unsigned char rate[4] = { 0x80, 0xf0, 0xfa, 0x02 };  /* 50,000,000 */
+	unsigned char bytes[8] = { 0x00, 0xe1, 0xf5, 0x05 }; /* rate * 2 */
+	FILE *f;
+	ra_run r;
+
+	ra_test_write_float(in, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, x, 16);
+	f = fopen(in, "r+b");
+	ck_assert_ptr_nonnull(f);
+	fseek(f, 24, SEEK_SET); /* fmt: sample rate, then bytes per second */
+	fwrite(rate, 1, 4, f);
+	fwrite(bytes, 1, 4, f);
+	fclose(f);
+	r = run_args((const char *const[]){ in, "-o", out, NULL });
+	ck_assert_int_eq(r.status, 1);
+	assert_one_error_line(&r);
+	ck_assert_msg(strstr(r.err, "unsupported sample rate 50000000 Hz"), "%s", r.err);
+	ck_assert_int_eq(access(out, F_OK), -1);
+	ra_run_release(&r);
+	free(in);
+	free(out);
+}
+END_TEST
+
+/* Run the binary with stderr on a terminal; returns what the terminal saw. */
+static char *run_on_tty(const char *const *argv, int *status)
+{
+	char *seen = calloc(1, 1);
+	size_t len = 0;
+	int master, wstatus;
+	pid_t pid = forkpty(&master, NULL, NULL, NULL);
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		execv(RA_TEST_PROGRAM, (char *const *)argv);
+		_exit(127);
+	}
+	for (;;) {
+		char chunk[4096];
+		ssize_t n = read(master, chunk, sizeof(chunk));
+
+		if (n <= 0)
+			break; /* EIO once the child has gone */
+		seen = realloc(seen, len + (size_t)n + 1);
+		memcpy(seen + len, chunk, (size_t)n);
+		len += (size_t)n;
+		seen[len] = '\0';
+	}
+	close(master);
+	ck_assert_int_eq(waitpid(pid, &wstatus, 0), pid);
+	*status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+	return seen;
+}
+
+START_TEST(test_progress_on_terminal)
+{
+	char *a = ra_test_path(dir, "a.wav"), *b = ra_test_path(dir, "b.wav");
+	char *outdir = ra_test_path(dir, "out");
+	float *x = noise(48000, 1, 0.5f);
+	char *seen;
+	int status;
+
+	ra_test_write_float(a, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 48000, 1, x, 48000);
+	ra_test_write_float(b, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 48000, 1, x, 48000);
+	ck_assert_int_eq(mkdir(outdir, 0777), 0);
+	seen = run_on_tty((const char *const[]){ RA_TEST_PROGRAM, a, b, "-o", outdir, NULL },
+			  &status);
+	ck_assert_int_eq(status, 0);
+	ck_assert_msg(strstr(seen, "\rrusty-audio: [1/2] ") && strstr(seen, "[2/2] "), "%s", seen);
+	ck_assert_ptr_nonnull(strstr(seen, "%"));
+	ck_assert_ptr_nonnull(strstr(seen, "2 processed, 0 failed"));
+	free(seen);
+	/* -q: nothing at all on the terminal. */
+	seen = run_on_tty(
+		(const char *const[]){ RA_TEST_PROGRAM, "-q", "-f", a, b, "-o", outdir, NULL },
+		&status);
+	ck_assert_int_eq(status, 0);
+	ck_assert_str_eq(seen, "");
+	free(seen);
+	free(x);
+	free(a);
+	free(b);
+	free(outdir);
 }
 END_TEST
 
@@ -1078,11 +1169,13 @@ static Suite *cli_suite(void)
 	tcase_add_test(errors, test_never_overwrites_input);
 	tcase_add_test(errors, test_signal_leaves_nothing);
 	tcase_add_test(errors, test_input_untouched);
+	tcase_add_test(errors, test_absurd_rate);
 	suite_add_tcase(s, errors);
 
 	tcase_add_checked_fixture(batch, setup, teardown);
 	tcase_add_test(batch, test_batch_with_a_bad_file);
 	tcase_add_test(batch, test_files_from);
+	tcase_add_test(batch, test_progress_on_terminal);
 	suite_add_tcase(s, batch);
 
 	tcase_add_checked_fixture(dsp, setup, teardown);
