@@ -548,7 +548,10 @@ static char *run_on_tty(const char *const *argv, int *status)
 
 		if (n <= 0)
 			break; /* EIO once the child has gone */
-		seen = realloc(seen, len + (size_t)n + 1);
+		char *grown = realloc(seen, len + (size_t)n + 1);
+
+		ck_assert_ptr_nonnull(grown);
+		seen = grown;
 		memcpy(seen + len, chunk, (size_t)n);
 		len += (size_t)n;
 		seen[len] = '\0';
