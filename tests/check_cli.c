@@ -337,6 +337,7 @@ START_TEST(test_usage_errors)
 		(const char *const[]){ "--generate", "triangle", "-o", out, NULL },
 		(const char *const[]){ "--generate", "white", in, "-o", out, NULL },
 		(const char *const[]){ "--channels", "0", "--generate", "white", "-o", out, NULL },
+		(const char *const[]){ in, "--channels", "2", "-o", out, NULL },
 	};
 
 	ra_test_write_float(in, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, x, 64);

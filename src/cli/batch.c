@@ -96,9 +96,13 @@ static char *output_in_dir(const cli_options *opt, const char *input)
 	if (opt->job.format_major) {
 		const char *dot = strrchr(base, '.');
 
-		ext = opt->job.format_subtype == SF_FORMAT_OPUS
-			      ? "opus"
-			      : ra_format_name(opt->job.format_major);
+		if (opt->job.format_subtype == SF_FORMAT_OPUS)
+			ext = "opus";
+		else if (opt->job.format_major == SF_FORMAT_WAVEX ||
+			 opt->job.format_major == SF_FORMAT_RF64)
+			ext = "wav";
+		else
+			ext = ra_format_name(opt->job.format_major);
 		if (dot && dot != base)
 			base_len = (size_t)(dot - base);
 	}
@@ -217,7 +221,11 @@ static int run_generate(const cli_options *opt, const ra_job_config *cfg)
 
 	st = ra_job_generate(cfg, &opt->gen, opt->output, &res);
 	if (st != RA_OK) {
-		fprintf(stderr, "rusty-audio: %s: %s\n", opt->output, res.diag.text);
+		/* Messages about the output name it already. */
+		if (strncmp(res.diag.text, opt->output, strlen(opt->output)) == 0)
+			fprintf(stderr, "rusty-audio: %s\n", res.diag.text);
+		else
+			fprintf(stderr, "rusty-audio: %s: %s\n", opt->output, res.diag.text);
 		return EXIT_SOME_FAILED;
 	}
 	report_warnings(opt->output, &res, &noted);

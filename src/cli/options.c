@@ -141,7 +141,7 @@ static int parse_rate(const char *text, int *rate)
 int cli_parse(int argc, char **argv, cli_options *opt)
 {
 	double duration = 1.0, level_db = -3.0;
-	const char *generate = NULL;
+	const char *generate = NULL, *generate_only = NULL;
 	int c, sample_rate = 48000;
 	long channels = 1;
 
@@ -222,22 +222,26 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 			generate = arg;
 			break;
 		case OPT_DURATION:
+			generate_only = "--duration";
 			if (!parse_double(arg, &duration) || duration < 0.0 ||
 			    duration > 86400.0 * 7)
 				return usage_error("invalid --duration '%s': expected %s", arg,
 						   "seconds from 0 to 604800");
 			break;
 		case OPT_SAMPLE_RATE:
+			generate_only = "--sample-rate";
 			if (!parse_rate(arg, &sample_rate))
 				return usage_error("invalid --sample-rate '%s': expected %s", arg,
 						   "a whole number of Hz, e.g. 48000 or 44.1k");
 			break;
 		case OPT_CHANNELS:
+			generate_only = "--channels";
 			if (!parse_long(arg, 1, RA_MAX_CHANNELS, &channels))
 				return usage_error("invalid --channels '%s': expected %s", arg,
 						   "1 to 1024");
 			break;
 		case OPT_LEVEL:
+			generate_only = "--level";
 			if (!parse_double(arg, &level_db) || level_db > 0.0)
 				return usage_error("invalid --level '%s': expected %s", arg,
 						   "dBFS at or below 0");
@@ -266,7 +270,9 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 	opt->inputs = argv + optind;
 	opt->input_count = argc - optind;
 
-	if (generate) {
+	if (!generate && generate_only) {
+		return usage_error("%s only applies with --generate", generate_only);
+	} else if (generate) {
 		ra_diag diag = { { 0 } };
 
 		if (opt->input_count > 0 || opt->files_from)
@@ -293,6 +299,6 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 		return usage_error("no input files");
 	}
 	if (!opt->output)
-		return usage_error("no output given (use -o PATH)");
+		return usage_error("no output given; use -o PATH");
 	return -1;
 }
