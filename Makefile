@@ -44,10 +44,13 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
 
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
 LIBRARY := $(BUILD)/librustyaudio.a
 PROGRAM := $(BUILD)/rusty-audio
 
-.PHONY: all check check-run deps demo install uninstall clean lint
+.PHONY: all check check-run deps demo bench install uninstall clean lint
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -70,6 +73,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(LIBRARY) | $(PROGRAM)
 $(BUILD)/tests/%.o: ALL_CFLAGS += $(CHECK_CFLAGS) -DRA_TEST_PROGRAM='"$(abspath $(PROGRAM))"' \
 	-DRA_CORPUS_DIR='"$(abspath ../shared/corpus)"'
 
+$(BUILD)/bench/%: bench/%.c $(LIBRARY)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBRARY) $(LIBS)
+
 deps:
 	@sh scripts/install-deps.sh
 
@@ -83,6 +90,11 @@ check-run: $(PROGRAM) $(TEST_BIN)
 		echo "== $$t"; \
 		LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 $$t || fail=1; \
 	done; exit $$fail
+
+# make bench BENCH_ARGS=--quick for a smoke run.
+bench: deps
+	@$(MAKE) --no-print-directory $(BENCH_BIN)
+	$(BUILD)/bench/bench_eq $(BENCH_ARGS)
 
 demo: deps
 	@$(MAKE) --no-print-directory $(PROGRAM)
@@ -109,4 +121,4 @@ lint:
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d) $(TEST_SUPPORT_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d) $(TEST_SUPPORT_OBJ:.o=.d) $(BENCH_BIN:=.d)

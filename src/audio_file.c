@@ -531,6 +531,15 @@ ra_status ra_reader_read_double(ra_reader *rd, double *buf, size_t frames, size_
 	return read_result(rd, (sf_count_t)frames, n, got, diag);
 }
 
+ra_status ra_reader_rewind(ra_reader *rd, ra_diag *diag)
+{
+	if (sf_seek(rd->sf, 0, SEEK_SET) != 0) {
+		diag_sndfile(diag, "cannot go back to the start", sf_strerror(rd->sf));
+		return RA_ERR_READ;
+	}
+	return RA_OK;
+}
+
 void ra_reader_close(ra_reader *rd)
 {
 	if (!rd)
@@ -630,6 +639,9 @@ ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags
 	/* Float written to integer PCM: clip rather than wrap, and scale by
 	 * 2^(bits-1) as the reader does, not by 2^(bits-1) - 1. */
 	sf_command(wr->sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
+	/* The PEAK chunk carries a timestamp: without it the same input gives
+	 * the same bytes, run after run. */
+	sf_command(wr->sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
 	wr->major = sfinfo.format & SF_FORMAT_TYPEMASK;
 	st = RA_OK;
 	goto out;

@@ -1,5 +1,7 @@
-/* One file end to end: reader or generator -> [resample] -> gain ->
- * conversion -> atomic writer, block by block with bounded memory. */
+/* One file end to end: reader or generator -> [resample] -> processor
+ * (gain, EQ) -> conversion -> atomic writer, block by block with bounded
+ * memory; with --normalize a measuring pass first. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,11 +9,13 @@
 
 #include "rustyaudio/audio_file.h"
 #include "rustyaudio/job.h"
+#include "rustyaudio/processor.h"
 
 /* Where samples come from: a file or the generator. */
 typedef struct source {
 	ra_reader *reader;
 	ra_generator *gen;
+	ra_generate_config gen_config;
 	ra_audio_info info;
 	int int_bits; /* precision when read as integers, 0 if not integer */
 } source;
@@ -20,16 +24,29 @@ typedef struct source {
 typedef enum route {
 	ROUTE_COPY_INT,	   /* integers straight through */
 	ROUTE_COPY_DOUBLE, /* doubles straight through */
-	ROUTE_FLOAT	   /* the float chain */
+	ROUTE_FLOAT	   /* the float chain through the processor */
 } route;
 
-typedef struct buffers {
-	int32_t *ints; /* integer read scratch and integer output */
-	float *block;  /* the float chain's block */
-	float *resampled;
-	double *doubles;
-	size_t out_frames; /* capacity of ints/resampled in frames */
-} buffers;
+/* Everything one pass over the stream needs. */
+typedef struct chain {
+	const ra_job_config *cfg;
+	source *src;
+	ra_job_result *res;
+	int channels;
+	int in_rate, out_rate;
+	int out_bits; /* integer output width, 0 for float and codecs */
+	const ra_biquad_coeffs *bands;
+	int band_count;
+	float gain;
+	ra_resampler *rs;
+	ra_processor *proc;
+	ra_converter *cv;
+	size_t cap;	 /* frames a processor block holds */
+	int32_t *ints;	 /* integer reads, and integer output of up to cap frames */
+	float *in;	 /* input block while resampling */
+	double *doubles; /* the double copy route */
+	double peak;	 /* largest |sample| seen by a measuring pass */
+} chain;
 
 void ra_job_config_init(ra_job_config *cfg)
 {
@@ -38,6 +55,7 @@ void ra_job_config_init(ra_job_config *cfg)
 	cfg->quality = RA_RESAMPLE_BEST;
 	cfg->dither = RA_DITHER_MODE_AUTO;
 	cfg->dither_seed = 1;
+	cfg->normalize_dbfs = -1.0;
 }
 
 /* Significant bits of a subtype libsndfile decodes to integers exactly. */
@@ -56,69 +74,267 @@ static int integer_bits(int format)
 	return bits;
 }
 
-static ra_status source_read(source *src, const route r, buffers *b, size_t frames, size_t *got,
-			     ra_diag *diag)
+/* Damage after good audio: keep what decoded, as libsndfile reads it, and
+ * let the caller warn. */
+static ra_status tolerate_damage(chain *ch, ra_status st, size_t got)
 {
-	size_t samples;
-	ra_status st;
-
-	if (src->gen) {
-		*got = ra_generator_read(src->gen, b->block, frames);
+	if (st == RA_ERR_READ && ch->res->frames_read + (int64_t)got > 0) {
+		ch->res->decode_stopped = 1;
 		return RA_OK;
 	}
-	switch (r) {
-	case ROUTE_COPY_INT:
-		return ra_reader_read_int(src->reader, b->ints, frames, got, diag);
-	case ROUTE_COPY_DOUBLE:
-		return ra_reader_read_double(src->reader, b->doubles, frames, got, diag);
-	case ROUTE_FLOAT:
-		break;
-	}
-	if (!src->int_bits)
-		return ra_reader_read_float(src->reader, b->block, frames, got, diag);
-	st = ra_reader_read_int(src->reader, b->ints, frames, got, diag);
-	samples = *got * (size_t)src->info.channels;
-	ra_int_to_float(b->ints, b->block, samples);
 	return st;
 }
 
-/* Write FRAMES frames of BUF (the float chain's output) in the output's
- * sample format. */
-static ra_status emit_float(ra_writer *wr, ra_converter *cv, int out_bits, buffers *b, float *buf,
-			    size_t frames, ra_diag *diag)
+/* Up to one block of float frames from the source into DST. */
+static ra_status read_float(chain *ch, float *dst, size_t *got)
 {
-	if (out_bits) {
-		ra_converter_to_int(cv, buf, b->ints, frames);
-		return ra_writer_write_int(wr, b->ints, frames, diag);
+	size_t frames = ch->cfg->block_frames;
+	ra_diag *diag = &ch->res->diag;
+	ra_status st;
+
+	if (ch->src->gen) {
+		*got = ra_generator_read(ch->src->gen, dst, frames);
+		return RA_OK;
 	}
-	if (cv)
-		ra_converter_clip(cv, buf, frames);
-	return ra_writer_write_float(wr, buf, frames, diag);
+	if (!ch->src->int_bits)
+		return tolerate_damage(
+			ch, ra_reader_read_float(ch->src->reader, dst, frames, got, diag), 0);
+	st = ra_reader_read_int(ch->src->reader, ch->ints, frames, got, diag);
+	ra_int_to_float(ch->ints, dst, *got * (size_t)ch->channels);
+	return tolerate_damage(ch, st, *got);
 }
 
-static void buffers_release(buffers *b)
+/* A finished block: into the output's sample format and out, or, with no
+ * writer, only measured. */
+static ra_status emit(chain *ch, ra_writer *wr, float *buf, size_t frames)
 {
-	free(b->ints);
-	free(b->block);
-	free(b->resampled);
-	free(b->doubles);
+	ra_diag *diag = &ch->res->diag;
+	ra_status st;
+
+	if (!wr) {
+		for (size_t i = 0; i < frames * (size_t)ch->channels; i++) {
+			double a = fabs((double)buf[i]);
+
+			if (a > ch->peak)
+				ch->peak = a;
+		}
+		return RA_OK;
+	}
+	if (ch->out_bits) {
+		ra_converter_to_int(ch->cv, buf, ch->ints, frames);
+		st = ra_writer_write_int(wr, ch->ints, frames, diag);
+	} else {
+		if (ch->cv)
+			ra_converter_clip(ch->cv, buf, frames);
+		st = ra_writer_write_float(wr, buf, frames, diag);
+	}
+	if (st == RA_OK)
+		ch->res->frames_written += (int64_t)frames;
+	return st;
 }
 
-static ra_status buffers_init(buffers *b, size_t block, size_t out_frames, int channels,
-			      int want_resampled)
+static int cancelled(chain *ch)
 {
-	size_t n = out_frames > block ? out_frames : block;
+	if (ch->cfg->cancel && *ch->cfg->cancel) {
+		ra_diag_set(&ch->res->diag, "interrupted");
+		return 1;
+	}
+	return 0;
+}
 
-	memset(b, 0, sizeof(*b));
-	b->out_frames = n;
-	b->ints = malloc(n * (size_t)channels * sizeof(*b->ints));
-	b->block = malloc(block * (size_t)channels * sizeof(*b->block));
-	b->doubles = malloc(block * (size_t)channels * sizeof(*b->doubles));
-	if (want_resampled)
-		b->resampled = malloc(out_frames * (size_t)channels * sizeof(*b->resampled));
-	if (!b->ints || !b->block || !b->doubles || (want_resampled && !b->resampled)) {
-		buffers_release(b);
-		return RA_ERR_NOMEM;
+/* Hand a filled block to the processor and emit whatever comes back. */
+static ra_status feed(chain *ch, ra_writer *wr, float *blk, size_t frames)
+{
+	size_t done_frames;
+	float *done;
+	ra_status st;
+
+	if (frames == 0) {
+		ra_processor_release(ch->proc, blk);
+		return RA_OK;
+	}
+	st = ra_processor_push(ch->proc, blk, frames, &done, &done_frames);
+	if (st == RA_OK && done) {
+		st = emit(ch, wr, done, done_frames);
+		ra_processor_release(ch->proc, done);
+	}
+	return st;
+}
+
+/* One pass of the float chain: source -> [resample] -> processor -> emit. */
+static ra_status pump_float(chain *ch, ra_writer *wr)
+{
+	ra_job_result *res = ch->res;
+	ra_status st = RA_OK;
+
+	for (;;) {
+		float *blk;
+		size_t got = 0, made;
+
+		if (cancelled(ch))
+			return RA_ERR_CANCELLED;
+		blk = ra_processor_acquire(ch->proc);
+		if (!blk)
+			return RA_ERR_NOMEM;
+		st = read_float(ch, ch->rs ? ch->in : blk, &got);
+		made = got;
+		if (st == RA_OK && got > 0 && ch->rs)
+			st = ra_resampler_process(ch->rs, ch->in, got, blk, ch->cap, &made);
+		if (st != RA_OK || got == 0) {
+			ra_processor_release(ch->proc, blk);
+			break;
+		}
+		res->frames_read += (int64_t)got;
+		st = feed(ch, wr, blk, made);
+		if (st != RA_OK || res->decode_stopped)
+			break;
+		if (ch->cfg->progress && wr)
+			ch->cfg->progress(ch->cfg->progress_ctx, res->frames_read,
+					  ch->src->info.frames);
+	}
+	while (st == RA_OK && ch->rs) {
+		float *blk = ra_processor_acquire(ch->proc);
+		size_t made = 0;
+
+		if (!blk)
+			return RA_ERR_NOMEM;
+		st = ra_resampler_flush(ch->rs, blk, ch->cap, &made);
+		if (st == RA_OK)
+			st = feed(ch, wr, blk, made);
+		if (made == 0)
+			break;
+	}
+	for (;;) {
+		size_t done_frames;
+		float *done;
+		ra_status pst = ra_processor_pull(ch->proc, &done, &done_frames);
+
+		if (pst != RA_OK || !done) {
+			if (st == RA_OK)
+				st = pst;
+			break;
+		}
+		if (st == RA_OK)
+			st = emit(ch, wr, done, done_frames);
+		ra_processor_release(ch->proc, done);
+	}
+	return st;
+}
+
+/* Exact copies, when nothing is done to the samples. */
+static ra_status pump_copy(chain *ch, ra_writer *wr, route r)
+{
+	ra_job_result *res = ch->res;
+
+	for (;;) {
+		size_t got = 0;
+		ra_status st;
+
+		if (cancelled(ch))
+			return RA_ERR_CANCELLED;
+		if (r == ROUTE_COPY_INT)
+			st = ra_reader_read_int(ch->src->reader, ch->ints, ch->cfg->block_frames,
+						&got, &res->diag);
+		else
+			st = ra_reader_read_double(ch->src->reader, ch->doubles,
+						   ch->cfg->block_frames, &got, &res->diag);
+		st = tolerate_damage(ch, st, got);
+		if (st != RA_OK || got == 0)
+			return st;
+		res->frames_read += (int64_t)got;
+		if (r == ROUTE_COPY_INT)
+			st = ra_writer_write_int(wr, ch->ints, got, &res->diag);
+		else
+			st = ra_writer_write_double(wr, ch->doubles, got, &res->diag);
+		if (st != RA_OK)
+			return st;
+		res->frames_written += (int64_t)got;
+		if (res->decode_stopped)
+			return RA_OK;
+		if (ch->cfg->progress)
+			ch->cfg->progress(ch->cfg->progress_ctx, res->frames_read,
+					  ch->src->info.frames);
+	}
+}
+
+/* The resampler and processor for one pass, at gain GAIN. */
+static ra_status chain_start(chain *ch, float gain)
+{
+	const ra_job_config *cfg = ch->cfg;
+	ra_processor_config pc = { 0 };
+	ra_status st = RA_OK;
+
+	ch->cap = cfg->block_frames;
+	if (ch->out_rate != ch->in_rate) {
+		ch->rs = ra_resampler_create(ch->channels, ch->in_rate, ch->out_rate, cfg->quality,
+					     &st);
+		if (!ch->rs && ch->channels > 128 && cfg->quality != RA_RESAMPLE_LINEAR) {
+			ra_diag_set(&ch->res->diag,
+				    "cannot resample %d channels at this quality "
+				    "(libsamplerate's sinc filters take up to 128); "
+				    "use --resample-quality linear",
+				    ch->channels);
+			return st;
+		}
+		if (!ch->rs) {
+			ra_diag_set(&ch->res->diag, "cannot resample %d Hz to %d Hz: %s",
+				    ch->in_rate, ch->out_rate, ra_strerror(st));
+			return st;
+		}
+		ch->cap = ra_resampler_max_output(ch->rs, cfg->block_frames);
+		if (ra_resampler_max_output(ch->rs, 0) > ch->cap)
+			ch->cap = ra_resampler_max_output(ch->rs, 0);
+	}
+	pc.channels = ch->channels;
+	pc.max_frames = ch->cap;
+	pc.bands = ch->bands;
+	pc.band_count = ch->band_count;
+	pc.gain = gain;
+	pc.workers = cfg->workers;
+	pc.reference = cfg->reference;
+	ch->proc = ra_processor_create(&pc, &st);
+	return st;
+}
+
+static void chain_stop(chain *ch)
+{
+	ra_processor_destroy(ch->proc);
+	ra_resampler_destroy(ch->rs);
+	ch->proc = NULL;
+	ch->rs = NULL;
+}
+
+/* Back to the first frame for a second pass. */
+static ra_status source_rewind(source *src, ra_diag *diag)
+{
+	if (src->reader)
+		return ra_reader_rewind(src->reader, diag);
+	ra_generator_destroy(src->gen);
+	src->gen = ra_generator_create(&src->gen_config, NULL, diag);
+	return src->gen ? RA_OK : RA_ERR_NOMEM;
+}
+
+/* --normalize: a pass that only measures the processed peak; returns the
+ * gain that puts it at the target. */
+static ra_status measure_gain(chain *ch, float *gain)
+{
+	ra_job_result *res = ch->res;
+	ra_status st;
+
+	st = chain_start(ch, *gain);
+	if (st == RA_OK)
+		st = pump_float(ch, NULL);
+	chain_stop(ch);
+	if (st == RA_OK)
+		st = source_rewind(ch->src, &res->diag);
+	if (st != RA_OK)
+		return st;
+	res->frames_read = 0;
+	res->decode_stopped = 0;
+	res->peak_dbfs = ch->peak > 0.0 ? 20.0 * log10(ch->peak) : -INFINITY;
+	if (ch->peak > 0.0) {
+		res->normalize_gain_db = ch->cfg->normalize_dbfs - res->peak_dbfs;
+		*gain = (float)((double)*gain * ra_db_to_gain(res->normalize_gain_db));
 	}
 	return RA_OK;
 }
@@ -136,42 +352,52 @@ static ra_status run(const ra_job_config *cfg, source *src, const char *out_path
 		     ra_job_result *res)
 {
 	const ra_audio_info *in = &src->info;
-	const int channels = in->channels;
-	int out_rate = cfg->out_rate ? cfg->out_rate : in->sample_rate;
-	int processing = cfg->gain_db != 0.0 || out_rate != in->sample_rate;
+	ra_biquad_coeffs bands[RA_EQ_MAX_BANDS];
 	ra_audio_info out = *in;
-	ra_resampler *rs = NULL;
-	ra_converter *cv = NULL;
 	ra_writer *wr = NULL;
-	buffers b = { 0 };
+	chain ch = { 0 };
+	int processing, dither;
 	float gain = (float)ra_db_to_gain(cfg->gain_db);
-	int out_bits, dither;
-	size_t out_cap = cfg->block_frames;
+	size_t block = cfg->block_frames;
 	route r;
 	ra_status st;
 
-	if (cfg->block_frames < 1 || cfg->block_frames > RA_MAX_BLOCK_FRAMES) {
+	ch.cfg = cfg;
+	ch.src = src;
+	ch.res = res;
+	ch.channels = in->channels;
+	ch.in_rate = in->sample_rate;
+	ch.out_rate = cfg->out_rate ? cfg->out_rate : in->sample_rate;
+	ch.bands = bands;
+	if (block < 1 || block > RA_MAX_BLOCK_FRAMES) {
 		ra_diag_set(&res->diag, "block size must be 1 to %d frames", RA_MAX_BLOCK_FRAMES);
 		return RA_ERR_INVALID;
 	}
-	if (out_rate < 1 || out_rate > RA_MAX_SAMPLE_RATE) {
-		ra_diag_set(&res->diag, "unsupported output rate %d Hz", out_rate);
+	if (ch.out_rate < 1 || ch.out_rate > RA_MAX_SAMPLE_RATE) {
+		ra_diag_set(&res->diag, "unsupported output rate %d Hz", ch.out_rate);
 		return RA_ERR_INVALID;
 	}
-	res->channels = channels;
+	if (cfg->eq && cfg->eq->count > 0) {
+		st = ra_eq_design(cfg->eq, ch.out_rate, bands, &res->diag);
+		if (st != RA_OK)
+			return st;
+		ch.band_count = cfg->eq->count;
+	}
+	processing = cfg->gain_db != 0.0 || ch.out_rate != ch.in_rate || ch.band_count > 0 ||
+		     cfg->normalize;
+	res->channels = ch.channels;
 	res->in_format = in->format;
 	res->frames_claimed = in->frames;
-	out.sample_rate = out_rate;
-	out.frames =
-		in->frames < 0 ? -1 : ra_resample_length(in->frames, in->sample_rate, out_rate);
+	out.sample_rate = ch.out_rate;
+	out.frames = in->frames < 0 ? -1 : ra_resample_length(in->frames, ch.in_rate, ch.out_rate);
 	st = ra_format_choose(&out, out_path, cfg->format_major, cfg->format_subtype, &out.format,
 			      &res->fell_back, &res->diag);
 	if (st != RA_OK)
 		return st;
 	res->out_format = out.format;
-	out_bits = ra_format_pcm_bits(out.format);
+	ch.out_bits = ra_format_pcm_bits(out.format);
 
-	if (!processing && src->int_bits && out_bits >= src->int_bits && !src->gen)
+	if (!processing && src->int_bits && ch.out_bits >= src->int_bits && !src->gen)
 		r = ROUTE_COPY_INT;
 	else if (!processing && (out.format & SF_FORMAT_SUBMASK) == SF_FORMAT_DOUBLE && !src->gen)
 		r = ROUTE_COPY_DOUBLE;
@@ -179,127 +405,75 @@ static ra_status run(const ra_job_config *cfg, source *src, const char *out_path
 		r = ROUTE_FLOAT;
 
 	dither = 0;
-	if (r == ROUTE_FLOAT && out_bits && out_bits <= 24) {
+	if (r == ROUTE_FLOAT && ch.out_bits && ch.out_bits <= 24) {
 		if (cfg->dither == RA_DITHER_MODE_AUTO)
-			dither = processing || !src->int_bits || src->int_bits > out_bits;
+			dither = processing || !src->int_bits || src->int_bits > ch.out_bits;
 		else
 			dither = cfg->dither == RA_DITHER_MODE_TPDF;
 	}
 	res->dithered = dither;
 
-	if (out_rate != in->sample_rate) {
-		rs = ra_resampler_create(channels, in->sample_rate, out_rate, cfg->quality, &st);
-		if (!rs && channels > 128 && cfg->quality != RA_RESAMPLE_LINEAR) {
-			ra_diag_set(&res->diag,
-				    "cannot resample %d channels at this quality "
-				    "(libsamplerate's sinc filters take up to 128); "
-				    "use --resample-quality linear",
-				    channels);
-			return st;
-		}
-		if (!rs) {
-			ra_diag_set(&res->diag, "cannot resample %d Hz to %d Hz: %s",
-				    in->sample_rate, out_rate, ra_strerror(st));
-			return st;
-		}
-		out_cap = ra_resampler_max_output(rs, cfg->block_frames);
-		if (ra_resampler_max_output(rs, 0) > out_cap)
-			out_cap = ra_resampler_max_output(rs, 0);
-	}
-	if (r == ROUTE_FLOAT && (out_bits || !ra_format_is_float(out.format))) {
-		cv = ra_converter_create(channels, out_bits,
-					 dither ? RA_DITHER_TPDF : RA_DITHER_NONE, cfg->dither_seed,
-					 &st);
-		if (!cv)
+	/* Scratch: integer reads of a block and integer output of a
+	 * resampled block; input blocks while resampling; double copies. */
+	st = RA_ERR_NOMEM;
+	ch.ints = malloc(block * (size_t)ch.channels * sizeof(*ch.ints));
+	if (!ch.ints)
+		goto out;
+	if (r == ROUTE_FLOAT && cfg->normalize) {
+		st = measure_gain(&ch, &gain);
+		if (st != RA_OK)
 			goto out;
 	}
-	st = buffers_init(&b, cfg->block_frames, out_cap, channels, rs != NULL);
-	if (st != RA_OK) {
-		ra_diag_set(&res->diag, "cannot allocate %zu-frame buffers", cfg->block_frames);
-		goto out;
+	if (r == ROUTE_FLOAT) {
+		st = chain_start(&ch, gain);
+		if (st != RA_OK)
+			goto out;
+		if (ch.cap > block) {
+			int32_t *grown =
+				realloc(ch.ints, ch.cap * (size_t)ch.channels * sizeof(*ch.ints));
+
+			st = RA_ERR_NOMEM;
+			if (!grown)
+				goto out;
+			ch.ints = grown;
+		}
+		st = RA_ERR_NOMEM;
+		ch.in = malloc(block * (size_t)ch.channels * sizeof(*ch.in));
+		if (!ch.in)
+			goto out;
+		if (ch.out_bits || !ra_format_is_float(out.format)) {
+			ch.cv = ra_converter_create(ch.channels, ch.out_bits,
+						    dither ? RA_DITHER_TPDF : RA_DITHER_NONE,
+						    cfg->dither_seed, &st);
+			if (!ch.cv)
+				goto out;
+		}
+	} else if (r == ROUTE_COPY_DOUBLE) {
+		ch.doubles = malloc(block * (size_t)ch.channels * sizeof(*ch.doubles));
+		if (!ch.doubles)
+			goto out;
 	}
 	wr = ra_writer_open(out_path, &out, cfg->force ? RA_WRITE_FORCE : 0, &st, &res->diag);
 	if (!wr)
 		goto out;
 	if (src->reader)
-		ra_writer_copy_metadata(wr, src->reader, (double)out_rate / in->sample_rate);
-
-	for (;;) {
-		size_t got = 0, made;
-
-		if (cfg->cancel && *cfg->cancel) {
-			st = RA_ERR_CANCELLED;
-			ra_diag_set(&res->diag, "interrupted");
-			goto out;
-		}
-		st = source_read(src, r, &b, cfg->block_frames, &got, &res->diag);
-		if (st == RA_ERR_READ && res->frames_read + (int64_t)got > 0) {
-			/* Damage after good audio: keep what decoded, as libsndfile
-			 * reads it, and let the caller warn. */
-			res->decode_stopped = 1;
-			st = RA_OK;
-		}
-		if (st != RA_OK)
-			goto out;
-		if (got == 0)
-			break;
-		res->frames_read += (int64_t)got;
-		switch (r) {
-		case ROUTE_COPY_INT:
-			st = ra_writer_write_int(wr, b.ints, got, &res->diag);
-			made = got;
-			break;
-		case ROUTE_COPY_DOUBLE:
-			st = ra_writer_write_double(wr, b.doubles, got, &res->diag);
-			made = got;
-			break;
-		case ROUTE_FLOAT:
-		default:
-			if (gain != 1.0f)
-				ra_gain_apply(b.block, got * (size_t)channels, gain);
-			if (rs) {
-				st = ra_resampler_process(rs, b.block, got, b.resampled, out_cap,
-							  &made);
-				if (st == RA_OK)
-					st = emit_float(wr, cv, out_bits, &b, b.resampled, made,
-							&res->diag);
-			} else {
-				made = got;
-				st = emit_float(wr, cv, out_bits, &b, b.block, got, &res->diag);
-			}
-			break;
-		}
-		if (st != RA_OK)
-			goto out;
-		res->frames_written += (int64_t)made;
-		if (res->decode_stopped)
-			break;
-		if (cfg->progress)
-			cfg->progress(cfg->progress_ctx, res->frames_read, in->frames);
+		ra_writer_copy_metadata(wr, src->reader, (double)ch.out_rate / ch.in_rate);
+	st = r == ROUTE_FLOAT ? pump_float(&ch, wr) : pump_copy(&ch, wr, r);
+	if (st == RA_OK) {
+		st = ra_writer_commit(wr, &res->diag);
+		wr = NULL;
 	}
-	while (rs) {
-		size_t made = 0;
-
-		st = ra_resampler_flush(rs, b.resampled, out_cap, &made);
-		if (st == RA_OK && made > 0)
-			st = emit_float(wr, cv, out_bits, &b, b.resampled, made, &res->diag);
-		if (st != RA_OK)
-			goto out;
-		if (made == 0)
-			break;
-		res->frames_written += (int64_t)made;
-	}
-	st = ra_writer_commit(wr, &res->diag);
-	wr = NULL;
 out:
 	if (st == RA_ERR_RESAMPLE || st == RA_ERR_NOMEM)
 		if (!res->diag.text[0])
 			ra_diag_set(&res->diag, "%s", ra_strerror(st));
-	record_clips(res, cv);
+	record_clips(res, ch.cv);
 	ra_writer_abort(wr);
-	buffers_release(&b);
-	ra_converter_destroy(cv);
-	ra_resampler_destroy(rs);
+	chain_stop(&ch);
+	ra_converter_destroy(ch.cv);
+	free(ch.ints);
+	free(ch.in);
+	free(ch.doubles);
 	return st;
 }
 
@@ -333,6 +507,7 @@ ra_status ra_job_generate(const ra_job_config *cfg, const ra_generate_config *ge
 
 	memset(res, 0, sizeof(*res));
 	res->frames_claimed = -1;
+	src.gen_config = *gen;
 	src.gen = ra_generator_create(gen, &st, &res->diag);
 	if (!src.gen)
 		return st;

@@ -74,6 +74,10 @@ ra_status ra_reader_read_float(ra_reader *rd, float *buf, size_t frames, size_t 
 ra_status ra_reader_read_double(ra_reader *rd, double *buf, size_t frames, size_t *got,
 				ra_diag *diag);
 
+/* Back to the first frame, for a second pass. RA_ERR_READ with DIAG when
+ * the format cannot seek. */
+ra_status ra_reader_rewind(ra_reader *rd, ra_diag *diag);
+
 void ra_reader_close(ra_reader *rd);
 
 typedef struct ra_writer ra_writer;

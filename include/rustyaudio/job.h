@@ -1,7 +1,8 @@
-/* One file end to end: read (or generate) in blocks, resample, apply gain,
- * convert to the output's sample format and write it atomically.
+/* One file end to end: read (or generate) in blocks, resample, apply gain
+ * and the EQ (the processor), convert to the output's sample format and
+ * write it atomically.
  *
- * With nothing to do to the samples (no gain, same rate) and an output that
+ * With nothing to do to the samples (no gain, EQ or rate change) and an output that
  * is at least as wide as the input, samples are copied exactly: integer PCM
  * as integers, anything into a double output as double. Otherwise blocks go
  * through the float chain and integer outputs get TPDF dither by default
@@ -14,9 +15,11 @@
 #include <stdint.h>
 
 #include "rustyaudio/convert.h"
+#include "rustyaudio/eq.h"
 #include "rustyaudio/generate.h"
 #include "rustyaudio/resample.h"
 #include "rustyaudio/status.h"
+#include "rustyaudio/workers.h"
 
 #define RA_MAX_BLOCK_FRAMES (1 << 20)
 
@@ -35,7 +38,14 @@ typedef struct ra_job_config {
 	int format_subtype; /* SF_FORMAT_* subtype, 0 to choose */
 	ra_dither_mode dither;
 	uint64_t dither_seed;
-	int force; /* replace existing outputs */
+	int force;	     /* replace existing outputs */
+	const ra_eq *eq;     /* bands, designed at the output rate; NULL or empty for none */
+	ra_workers *workers; /* shared threads for the EQ; NULL runs it inline */
+	int reference;	     /* the plain reference pipeline */
+	/* Two passes: measure the processed peak, then write with the gain that
+	 * puts it at normalize_dbfs. */
+	int normalize;
+	double normalize_dbfs;
 	/* Polled between blocks: non-zero stops the job with RA_ERR_CANCELLED. */
 	const volatile sig_atomic_t *cancel;
 	/* Called after every block with frames read so far and the input's
@@ -58,7 +68,9 @@ typedef struct ra_job_result {
 	int in_format, out_format; /* SF_FORMAT_* */
 	int fell_back;		   /* the input's subtype could not be written: see out_format */
 	int dithered;
-	int decode_stopped; /* decoding failed after frames_read frames: diag says why */
+	int decode_stopped;	  /* decoding failed after frames_read frames: diag says why */
+	double peak_dbfs;	  /* --normalize: the processed peak before the gain, dBFS */
+	double normalize_gain_db; /* --normalize: the gain it applied */
 	int channels;
 	uint64_t clipped;			   /* samples clipped, all channels */
 	uint64_t clipped_ch[RA_JOB_CLIP_CHANNELS]; /* the first channels' share */

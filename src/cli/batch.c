@@ -1,6 +1,7 @@
 /* The batch: resolve inputs and output names, run one job a file, report
  * failures and warnings in one line each, show progress, sum up. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 #include <sndfile.h>
 
 #include "rustyaudio/audio_file.h"
+#include "rustyaudio/eq.h"
+#include "rustyaudio/workers.h"
 
 #include "batch.h"
 
@@ -205,12 +208,67 @@ static void report_warnings(const char *name, const ra_job_result *res, int *not
 	else if (res->frames_read == 0)
 		fprintf(stderr,
 			"rusty-audio: warning: %s: no audio frames; wrote an empty output\n", name);
+	if (res->normalize_gain_db == 0.0 && isinf(res->peak_dbfs))
+		fprintf(stderr,
+			"rusty-audio: warning: %s: silent; --normalize left the level alone\n",
+			name);
 	if (res->fell_back && !*noted_fallback) {
 		fprintf(stderr, "rusty-audio: note: %s: %s cannot hold %s; writing %s\n", name,
 			ra_format_name(res->out_format), ra_subtype_name(res->in_format),
 			ra_subtype_name(res->out_format));
 		*noted_fallback = 1;
 	}
+}
+
+/* --dry-run: the chain NAME would get at IN_RATE Hz, on stdout. */
+static int print_chain(const cli_options *opt, const char *name, int in_rate, int channels)
+{
+	int rate = opt->job.out_rate ? opt->job.out_rate : in_rate;
+	ra_biquad_coeffs c[RA_EQ_MAX_BANDS];
+	double gain_db, at_hz;
+	ra_diag diag = { { 0 } };
+
+	if (ra_eq_design(&opt->eq, rate, c, &diag) != RA_OK) {
+		fprintf(stderr, "rusty-audio: %s: %s\n", name, diag.text);
+		return -1;
+	}
+	printf("%s: %d Hz", name, in_rate);
+	if (rate != in_rate)
+		printf(" -> %d Hz", rate);
+	printf(", %d channel%s, %d band%s\n", channels, channels == 1 ? "" : "s", opt->eq.count,
+	       opt->eq.count == 1 ? "" : "s");
+	for (int i = 0; i < opt->eq.count; i++)
+		printf("  %2d %-24s b0=%.12g b1=%.12g b2=%.12g a1=%.12g a2=%.12g\n", i + 1,
+		       opt->eq.bands[i].label, c[i].b0, c[i].b1, c[i].b2, c[i].a1, c[i].a2);
+	ra_eq_peak_gain(c, opt->eq.count, rate, &gain_db, &at_hz);
+	printf("  max gain %+.2f dB at %.1f Hz; pre-gain %+.2f dB avoids clipping\n", gain_db,
+	       at_hz, gain_db > 0.0 ? -gain_db : 0.0);
+	return 0;
+}
+
+static int run_dry(const cli_options *opt, const path_list *inputs)
+{
+	size_t failed = 0;
+
+	if (opt->generate)
+		return print_chain(opt, "--generate", opt->gen.sample_rate, opt->gen.channels)
+			       ? EXIT_SOME_FAILED
+			       : EXIT_ALL_DONE;
+	for (size_t i = 0; i < inputs->count; i++) {
+		ra_diag diag = { { 0 } };
+		ra_reader *rd = ra_reader_open(inputs->items[i], NULL, &diag);
+
+		if (!rd) {
+			fprintf(stderr, "rusty-audio: %s: %s\n", inputs->items[i], diag.text);
+			failed++;
+			continue;
+		}
+		if (print_chain(opt, inputs->items[i], ra_reader_info(rd)->sample_rate,
+				ra_reader_info(rd)->channels))
+			failed++;
+		ra_reader_close(rd);
+	}
+	return failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
 }
 
 static int run_generate(const cli_options *opt, const ra_job_config *cfg)
@@ -266,17 +324,40 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 	int noted_fallback = 0, status = EXIT_USAGE;
 	int tty = !opt->quiet && isatty(STDERR_FILENO);
 	ra_job_config cfg = opt->job;
+	ra_workers *workers = NULL;
 	progress prog = { 0 };
 
 	cfg.cancel = cancel;
-	if (opt->generate)
-		return run_generate(opt, &cfg);
+	cfg.eq = &opt->eq;
+	if (opt->dry_run && opt->generate)
+		return run_dry(opt, &inputs);
 	for (int i = 0; i < opt->input_count; i++)
 		list_add(&inputs, opt->inputs[i]);
 	if (opt->files_from && read_list(opt->files_from, &inputs) != 0)
 		goto out;
-	if (inputs.count == 0) {
+	if (inputs.count == 0 && !opt->generate) {
 		fprintf(stderr, "rusty-audio: no input files\n");
+		goto out;
+	}
+	if (opt->dry_run) {
+		status = run_dry(opt, &inputs);
+		goto out;
+	}
+	/* One pool of threads for the whole run, only if the EQ will use it. */
+	if (opt->eq.count > 0 && !opt->job.reference) {
+		ra_status st;
+
+		workers = ra_workers_create(opt->threads, &st);
+		if (!workers) {
+			fprintf(stderr, "rusty-audio: cannot start worker threads: %s\n",
+				ra_strerror(st));
+			status = EXIT_SOME_FAILED;
+			goto out;
+		}
+		cfg.workers = workers;
+	}
+	if (opt->generate) {
+		status = run_generate(opt, &cfg);
 		goto out;
 	}
 	outputs = resolve_outputs(opt, &inputs);
@@ -329,5 +410,6 @@ out:
 	free(outputs);
 	free(clash);
 	list_release(&inputs);
+	ra_workers_destroy(workers);
 	return status;
 }

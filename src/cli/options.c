@@ -11,6 +11,7 @@
 
 #include "rustyaudio/audio_file.h"
 #include "rustyaudio/convert.h"
+#include "rustyaudio/eq.h"
 #include "rustyaudio/resample.h"
 
 #include "options.h"
@@ -30,6 +31,14 @@ enum {
 	OPT_CHANNELS,
 	OPT_LEVEL,
 	OPT_SEED,
+	OPT_EQ,
+	OPT_GEQ,
+	OPT_EQ_FILE,
+	OPT_PRESET,
+	OPT_DRY_RUN,
+	OPT_NORMALIZE,
+	OPT_THREADS,
+	OPT_PIPELINE,
 };
 
 static const struct option long_options[] = {
@@ -52,6 +61,14 @@ static const struct option long_options[] = {
 	{ "channels", required_argument, NULL, OPT_CHANNELS },
 	{ "level", required_argument, NULL, OPT_LEVEL },
 	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "eq", required_argument, NULL, OPT_EQ },
+	{ "geq", required_argument, NULL, OPT_GEQ },
+	{ "eq-file", required_argument, NULL, OPT_EQ_FILE },
+	{ "preset", required_argument, NULL, OPT_PRESET },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "normalize", optional_argument, NULL, OPT_NORMALIZE },
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "pipeline", required_argument, NULL, OPT_PIPELINE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -59,7 +76,7 @@ static const char usage_text[] =
 	"usage: rusty-audio [OPTIONS] INPUT... -o OUTPUT\n"
 	"       rusty-audio --generate SIGNAL [--duration S] [--sample-rate HZ] [--channels N] -o FILE\n"
 	"\n"
-	"Process audio files in blocks: resample, apply gain, convert formats.\n"
+	"Process audio files in blocks: resample, apply gain and EQ, convert formats.\n"
 	"\n"
 	"  -o, --output PATH          output file, or folder for several inputs\n"
 	"  -f, --force                replace existing outputs\n"
@@ -72,6 +89,15 @@ static const char usage_text[] =
 	"      --rate HZ              resample to HZ (48000, 44.1k)\n"
 	"      --resample-quality Q   best, medium, fast or linear (default best)\n"
 	"      --dither MODE          tpdf or none (default: tpdf when reducing precision)\n"
+	"      --eq TYPE:FREQ[:GAIN[:Q]]  add an EQ band (peak, lowshelf, highshelf, lowpass,\n"
+	"                             highpass, bandpass, notch, allpass); Q or bw=OCT or s=SLOPE\n"
+	"      --geq GAINS            graphic EQ: 10 octave or 31 third-octave gains, or 1k=+3,...\n"
+	"      --eq-file FILE         add the bands in FILE, one a line\n"
+	"      --preset NAME          add a built-in preset ('--preset list' names them)\n"
+	"      --normalize[=DBFS]     two passes: scale the processed peak to DBFS (default -1)\n"
+	"      --dry-run              print each file's EQ chain and its peak gain; write nothing\n"
+	"      --threads N            worker threads for the EQ (default: online CPUs)\n"
+	"      --pipeline NAME        optimized (default) or reference (plain, for comparison)\n"
 	"      --generate SIGNAL      sine:FREQ, sweep:F0:F1, white, pink, impulse, silence\n"
 	"      --duration SECONDS     generated length (default 1)\n"
 	"      --sample-rate HZ       generated rate (default 48000)\n"
@@ -136,6 +162,13 @@ static int parse_rate(const char *text, int *rate)
 		return 0;
 	*rate = (int)v;
 	return 1;
+}
+
+static int list_presets(void)
+{
+	for (const char *const *name = ra_eq_preset_names(); *name; name++)
+		printf("%-16s %s\n", *name, ra_eq_preset_bands(*name));
+	return EXIT_ALL_DONE;
 }
 
 int cli_parse(int argc, char **argv, cli_options *opt)
@@ -256,6 +289,55 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 						   "a non-negative integer");
 			break;
 		}
+		case OPT_EQ:
+		case OPT_GEQ:
+		case OPT_EQ_FILE:
+		case OPT_PRESET: {
+			ra_diag diag = { { 0 } };
+			ra_status st;
+
+			if (c == OPT_PRESET && !strcmp(arg, "list"))
+				return list_presets();
+			if (c == OPT_EQ)
+				st = ra_eq_add(&opt->eq, arg, &diag);
+			else if (c == OPT_GEQ)
+				st = ra_eq_add_graphic(&opt->eq, arg, &diag);
+			else if (c == OPT_EQ_FILE)
+				st = ra_eq_add_file(&opt->eq, arg, &diag);
+			else
+				st = ra_eq_add_preset(&opt->eq, arg, &diag);
+			if (st != RA_OK)
+				return usage_error("%s", diag.text);
+			break;
+		}
+		case OPT_DRY_RUN:
+			opt->dry_run = 1;
+			break;
+		case OPT_NORMALIZE:
+			opt->job.normalize = 1;
+			if (arg &&
+			    (!parse_double(arg, &opt->job.normalize_dbfs) ||
+			     opt->job.normalize_dbfs > 0.0 || opt->job.normalize_dbfs < -200.0))
+				return usage_error(
+					"invalid --normalize '%s': expected dBFS from -200 to 0",
+					arg);
+			break;
+		case OPT_THREADS:
+			if (!parse_long(arg, 1, RA_WORKERS_MAX, &l))
+				return usage_error("invalid --threads '%s': expected 1 to %d", arg,
+						   RA_WORKERS_MAX);
+			opt->threads = (int)l;
+			break;
+		case OPT_PIPELINE:
+			if (!strcmp(arg, "reference"))
+				opt->job.reference = 1;
+			else if (!strcmp(arg, "optimized"))
+				opt->job.reference = 0;
+			else
+				return usage_error(
+					"invalid --pipeline '%s': expected optimized or reference",
+					arg);
+			break;
 		case ':':
 			if (optopt > 0 && optopt < OPT_BLOCK_SIZE)
 				return usage_error("option '-%c' needs a value", optopt);
@@ -298,7 +380,7 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 	} else if (opt->input_count == 0 && !opt->files_from) {
 		return usage_error("no input files");
 	}
-	if (!opt->output)
+	if (!opt->output && !opt->dry_run)
 		return usage_error("no output given; use -o PATH");
 	return -1;
 }

@@ -15,6 +15,9 @@ typedef struct cli_options {
 	int quiet;
 	int generate; /* --generate given: gen describes the signal */
 	ra_generate_config gen;
+	ra_eq eq;    /* --eq, --geq, --eq-file, --preset, in order */
+	int threads; /* --threads; 0: online CPUs */
+	int dry_run; /* print each file's resolved chain, write nothing */
 } cli_options;
 
 /* Exit statuses. */

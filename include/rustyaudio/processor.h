@@ -1,0 +1,81 @@
+/* One configured processing chain for one stream: gain, then the EQ
+ * cascade on every channel, on pooled aligned buffers and a shared worker
+ * pool. Blocks are interleaved float frames, filtered in place.
+ *
+ * Two ways to drive it:
+ *  - ra_processor_process(): one block in place, synchronously. Simple.
+ *  - acquire / push / pull / release: the streaming form used for files.
+ *    Blocks come from the processor's pool; push hands one over and may
+ *    return an earlier one finished, in order. Workers filter while the
+ *    caller reads and writes, and the EQ's bands are split into groups that
+ *    work on successive batches of blocks at once (a wavefront), so even a
+ *    mono cascade uses every thread. pull returns what is still in flight
+ *    once input has ended.
+ *
+ * Every band of every channel runs exactly the same arithmetic whatever the
+ * threads, grouping or block sizes, so the output is bit-identical for all
+ * of them, and equal to the reference pipeline's. */
+#ifndef RUSTYAUDIO_PROCESSOR_H
+#define RUSTYAUDIO_PROCESSOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rustyaudio/biquad.h"
+#include "rustyaudio/pool.h"
+#include "rustyaudio/status.h"
+#include "rustyaudio/workers.h"
+
+typedef struct ra_processor_config {
+	int channels;		       /* 1..1024 */
+	size_t max_frames;	       /* largest block, frames */
+	const ra_biquad_coeffs *bands; /* the cascade, copied; may be NULL if band_count is 0 */
+	int band_count;		       /* 0..64 */
+	float gain;		       /* linear factor applied before the EQ */
+	ra_workers *workers;	       /* shared pool; NULL runs everything inline */
+	int reference; /* the plain pipeline: scalar, allocating, no pool, no threads */
+} ra_processor_config;
+
+typedef struct ra_processor ra_processor;
+
+ra_processor *ra_processor_create(const ra_processor_config *cfg, ra_status *status);
+
+/* Filter FRAMES (<= max_frames) interleaved frames of BLOCK in place. Must
+ * not be mixed with push/pull on the same processor. */
+ra_status ra_processor_process(ra_processor *p, float *block, size_t frames);
+
+/* A block buffer of max_frames * channels floats, 64-byte aligned. */
+float *ra_processor_acquire(ra_processor *p);
+
+/* Hand BLOCK (from ra_processor_acquire, holding FRAMES frames) to the
+ * chain. *DONE is set to the oldest finished block and *DONE_FRAMES to its
+ * length, or *DONE to NULL if none is ready yet. */
+ra_status ra_processor_push(ra_processor *p, float *block, size_t frames, float **done,
+			    size_t *done_frames);
+
+/* After the last push: the next finished block, or NULL when all are out. */
+ra_status ra_processor_pull(ra_processor *p, float **done, size_t *done_frames);
+
+/* Give a finished block back to the pool. */
+void ra_processor_release(ra_processor *p, float *block);
+
+/* Clear every filter state for a new pass over a stream. Nothing may be in
+ * flight. */
+void ra_processor_reset(ra_processor *p);
+
+typedef struct ra_processor_stats {
+	const char *kernel;   /* cascade kernel in use: "avx2-fma", "scalar", "reference" */
+	int band_groups;      /* bands split into this many groups */
+	size_t step_blocks;   /* blocks a worker step carries */
+	ra_pool_stats blocks; /* the float block pool */
+	ra_pool_stats work;   /* the double work buffer pool */
+	uint64_t frames;      /* frames processed */
+} ra_processor_stats;
+
+void ra_processor_get_stats(const ra_processor *p, ra_processor_stats *stats);
+
+/* Free everything. Blocks still out are the caller's to release first.
+ * NULL is a no-op. */
+void ra_processor_destroy(ra_processor *p);
+
+#endif

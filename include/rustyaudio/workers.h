@@ -1,0 +1,59 @@
+/* A fixed pool of worker threads, made once per process. The caller hands
+ * it a batch of independent tasks and later waits for the batch; idle
+ * workers sleep on a condition variable, nothing is spawned per batch.
+ * With one thread there are no workers at all: batches run inline in the
+ * caller, in order. */
+#ifndef RUSTYAUDIO_WORKERS_H
+#define RUSTYAUDIO_WORKERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rustyaudio/status.h"
+
+#define RA_WORKERS_MAX 64
+
+typedef struct ra_workers ra_workers;
+
+/* One task: FN(ARG, WORKER) where WORKER is the index (0..threads-1) of the
+ * thread that runs it, for per-thread scratch. */
+typedef void (*ra_task_fn)(void *arg, int worker);
+
+typedef struct ra_task {
+	ra_task_fn fn;
+	void *arg;
+} ra_task;
+
+/* THREADS threads (1..RA_WORKERS_MAX; 0 means the number of online CPUs).
+ * THREADS = 1 starts no thread. NULL on failure with STATUS. */
+ra_workers *ra_workers_create(int threads, ra_status *status);
+
+/* The number of threads that run tasks. */
+int ra_workers_threads(const ra_workers *w);
+
+/* Start COUNT tasks (the array is copied; at most RA_WORKERS_MAX * 4) and
+ * return at once; with one thread they run now, before returning. Only one
+ * batch may be in flight: call ra_workers_wait() before the next submit. */
+void ra_workers_submit(ra_workers *w, const ra_task *tasks, size_t count);
+
+/* Wait until every task of the batch in flight has finished. */
+void ra_workers_wait(ra_workers *w);
+
+/* submit + wait. */
+void ra_workers_run(ra_workers *w, const ra_task *tasks, size_t count);
+
+typedef struct ra_workers_stats {
+	int threads;
+	uint64_t batches;
+	uint64_t tasks;
+	uint64_t busy_ns[RA_WORKERS_MAX]; /* time each thread spent in tasks */
+	uint64_t wait_ns;		  /* time callers spent in ra_workers_wait */
+} ra_workers_stats;
+
+void ra_workers_get_stats(const ra_workers *w, ra_workers_stats *stats);
+
+/* Finish the batch in flight, stop and join the threads, free. NULL is a
+ * no-op. */
+void ra_workers_destroy(ra_workers *w);
+
+#endif

@@ -1,0 +1,546 @@
+/* One processing chain for one stream: gain and the EQ cascade on pooled
+ * buffers, scheduled on the shared worker pool as a wavefront of band
+ * groups over batches of blocks. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rustyaudio/convert.h"
+#include "rustyaudio/processor.h"
+
+/* A worker task should carry far more than a batch round trip (about
+ * 20 us here): a step takes at least this many frames per channel. */
+#define STEP_FRAMES 65536
+#define MAX_STEP_BLOCKS 64
+#define MAX_GROUPS 8
+#define MAX_TASKS 256
+
+/* A batch of consecutive blocks moving through the band groups together,
+ * with its channels de-interleaved to double in one work buffer. */
+typedef struct slot {
+	float *blocks[MAX_STEP_BLOCKS];
+	size_t frames[MAX_STEP_BLOCKS];
+	size_t count;	/* blocks */
+	size_t total;	/* frames in all of them */
+	double *work;	/* channel c at work + c * work_stride */
+	int next_group; /* groups already applied */
+} slot;
+
+/* One task: group GROUP on channels [CH_BEGIN, CH_END) of a slot. */
+typedef struct task_arg {
+	ra_processor *p;
+	slot *s;
+	int group;
+	int ch_begin, ch_end;
+} task_arg;
+
+struct ra_processor {
+	int channels;
+	size_t max_frames;
+	float gain;
+	int band_count;
+	int reference;
+	ra_biquad_coeffs bands[64];
+	ra_workers *workers;
+	int threads;
+
+	/* Band groups: group g holds bands [group_first[g], group_first[g + 1]). */
+	int groups;
+	int group_first[MAX_GROUPS + 1];
+	ra_cascade **cascades; /* [channel * groups + group] */
+	size_t step_blocks;
+	size_t work_stride; /* doubles per channel in a work buffer */
+
+	ra_pool *block_pool;
+	ra_pool *work_pool;
+
+	/* Slots: one filling, up to `groups` in flight (oldest first). */
+	slot *slots; /* groups + 1 */
+	slot *filling;
+	slot **in_flight;
+	int in_flight_count;
+	int batch_pending;
+
+	/* Finished blocks waiting to be handed back, in order. */
+	float **done;
+	size_t *done_frames;
+	size_t done_cap, done_head, done_count;
+
+	ra_task tasks[MAX_TASKS];
+	task_arg args[MAX_TASKS];
+
+	/* The reference pipeline's filter state: [channel * band_count + band]. */
+	ra_biquad_state *ref_state;
+
+	uint64_t frames;
+};
+
+static void deinterleave(const float *in, size_t frames, int channels, double *out, size_t stride)
+{
+	for (int c = 0; c < channels; c++) {
+		double *o = out + (size_t)c * stride;
+
+		for (size_t n = 0; n < frames; n++)
+			o[n] = (double)in[n * (size_t)channels + (size_t)c];
+	}
+}
+
+static void interleave(const double *in, size_t stride, size_t frames, int channels, float *out)
+{
+	for (int c = 0; c < channels; c++) {
+		const double *i = in + (size_t)c * stride;
+
+		for (size_t n = 0; n < frames; n++)
+			out[n * (size_t)channels + (size_t)c] = (float)i[n];
+	}
+}
+
+/* Split COUNT bands into GROUPS runs of nearly equal size, whole SIMD
+ * vectors of four bands where possible. */
+static void split_bands(ra_processor *p, int groups)
+{
+	int vectors = (p->band_count + 3) / 4;
+
+	if (groups > vectors)
+		groups = vectors > 0 ? vectors : 1;
+	p->groups = groups;
+	for (int g = 0; g <= groups; g++) {
+		int first = 4 * ((vectors * g + groups - 1) / groups);
+
+		p->group_first[g] = first < p->band_count ? first : p->band_count;
+	}
+	p->group_first[groups] = p->band_count;
+}
+
+static ra_status create_cascades(ra_processor *p)
+{
+	size_t n = (size_t)p->channels * (size_t)p->groups;
+
+	p->cascades = calloc(n, sizeof(*p->cascades));
+	if (!p->cascades)
+		return RA_ERR_NOMEM;
+	for (int c = 0; c < p->channels; c++) {
+		for (int g = 0; g < p->groups; g++) {
+			int first = p->group_first[g];
+			ra_status st;
+
+			p->cascades[c * p->groups + g] = ra_cascade_create(
+				p->bands + first, p->group_first[g + 1] - first, &st);
+			if (!p->cascades[c * p->groups + g])
+				return st;
+		}
+	}
+	return RA_OK;
+}
+
+ra_processor *ra_processor_create(const ra_processor_config *cfg, ra_status *status)
+{
+	ra_status st = RA_ERR_INVALID;
+	ra_processor *p = NULL;
+	size_t work_bytes, slots;
+	int groups = 1;
+
+	if (cfg->channels < 1 || cfg->channels > 1024 || cfg->max_frames < 1 ||
+	    cfg->band_count < 0 || cfg->band_count > 64 || (cfg->band_count && !cfg->bands))
+		goto out;
+	st = RA_ERR_NOMEM;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		goto out;
+	p->channels = cfg->channels;
+	p->max_frames = cfg->max_frames;
+	p->gain = cfg->gain;
+	p->band_count = cfg->band_count;
+	p->reference = cfg->reference;
+	if (cfg->band_count)
+		memcpy(p->bands, cfg->bands, (size_t)cfg->band_count * sizeof(*p->bands));
+	p->workers = cfg->reference ? NULL : cfg->workers;
+	p->threads = p->workers ? ra_workers_threads(p->workers) : 1;
+
+	if (p->reference) {
+		p->ref_state = calloc((size_t)p->channels * (size_t)(p->band_count + 1),
+				      sizeof(*p->ref_state));
+		if (!p->ref_state)
+			goto out_free;
+		st = RA_OK;
+		goto out;
+	}
+
+	/* Enough band groups that channels x groups keeps every thread busy;
+	 * with one thread, no wavefront and no batching. */
+	if (p->threads > 1 && p->band_count > 0) {
+		groups = (p->threads + p->channels - 1) / p->channels;
+		if (groups > MAX_GROUPS)
+			groups = MAX_GROUPS;
+		p->step_blocks = (STEP_FRAMES + cfg->max_frames - 1) / cfg->max_frames;
+		if (p->step_blocks > MAX_STEP_BLOCKS)
+			p->step_blocks = MAX_STEP_BLOCKS;
+	} else {
+		p->step_blocks = 1;
+	}
+	split_bands(p, groups);
+	if (p->band_count > 0) {
+		st = create_cascades(p);
+		if (st != RA_OK)
+			goto out_free;
+	}
+
+	/* Blocks: the slots' worth, plus the caller's read and write blocks,
+	 * plus the finished ones queued. */
+	slots = (size_t)p->groups + 1;
+	p->done_cap = (slots + 1) * p->step_blocks;
+	p->block_pool = ra_pool_create(cfg->max_frames * (size_t)p->channels * sizeof(float),
+				       p->done_cap + slots * p->step_blocks + 2, &st);
+	if (!p->block_pool)
+		goto out_free;
+	p->work_stride = (p->step_blocks * cfg->max_frames + 7) & ~(size_t)7;
+	work_bytes = p->work_stride * (size_t)p->channels * sizeof(double);
+	if (p->band_count > 0) {
+		p->work_pool = ra_pool_create(work_bytes, slots + 1, &st);
+		if (!p->work_pool)
+			goto out_free;
+	}
+	st = RA_ERR_NOMEM;
+	p->slots = calloc(slots, sizeof(*p->slots));
+	p->in_flight = calloc(slots, sizeof(*p->in_flight));
+	p->done = calloc(p->done_cap, sizeof(*p->done));
+	p->done_frames = calloc(p->done_cap, sizeof(*p->done_frames));
+	if (!p->slots || !p->in_flight || !p->done || !p->done_frames)
+		goto out_free;
+	p->filling = &p->slots[0];
+	st = RA_OK;
+	goto out;
+
+out_free:
+	ra_processor_destroy(p);
+	p = NULL;
+out:
+	if (status)
+		*status = st;
+	return p;
+}
+
+/* ------------------------------------------------------------ reference */
+
+/* The plain pipeline: scalar double per sample, a buffer allocated per
+ * block, no pool, no threads. The baseline for benchmarks and tests. */
+static ra_status process_reference(ra_processor *p, float *block, size_t frames)
+{
+	double *x = malloc((frames ? frames : 1) * sizeof(*x));
+
+	if (!x)
+		return RA_ERR_NOMEM;
+	for (size_t i = 0; i < frames * (size_t)p->channels; i++)
+		block[i] *= p->gain;
+	for (int c = 0; c < p->channels && p->band_count > 0; c++) {
+		for (size_t n = 0; n < frames; n++)
+			x[n] = (double)block[n * (size_t)p->channels + (size_t)c];
+		for (int b = 0; b < p->band_count; b++)
+			ra_biquad_process(&p->bands[b], &p->ref_state[c * p->band_count + b], x,
+					  frames);
+		for (size_t n = 0; n < frames; n++)
+			block[n * (size_t)p->channels + (size_t)c] = (float)x[n];
+	}
+	free(x);
+	p->frames += frames;
+	return RA_OK;
+}
+
+/* ------------------------------------------------------------ scheduling */
+
+static void run_task(void *arg, int worker)
+{
+	task_arg *t = arg;
+	ra_processor *p = t->p;
+
+	(void)worker;
+	for (int c = t->ch_begin; c < t->ch_end; c++)
+		ra_cascade_process(p->cascades[c * p->groups + t->group],
+				   t->s->work + (size_t)c * p->work_stride, t->s->total);
+}
+
+static void run_tasks(ra_processor *p, size_t count, int async)
+{
+	if (!p->workers || p->threads == 1) {
+		for (size_t i = 0; i < count; i++)
+			run_task(&p->args[i], 0);
+		return;
+	}
+	ra_workers_submit(p->workers, p->tasks, count);
+	p->batch_pending = async;
+	if (!async)
+		ra_workers_wait(p->workers);
+}
+
+/* Tasks for group GROUP of slot S, channels split into at most PARTS. */
+static size_t add_tasks(ra_processor *p, size_t n, slot *s, int group, int parts)
+{
+	int per = (p->channels + parts - 1) / parts;
+
+	for (int c = 0; c < p->channels && n < MAX_TASKS; c += per) {
+		task_arg *a = &p->args[n];
+
+		a->p = p;
+		a->s = s;
+		a->group = group;
+		a->ch_begin = c;
+		a->ch_end = c + per < p->channels ? c + per : p->channels;
+		p->tasks[n].fn = run_task;
+		p->tasks[n].arg = a;
+		n++;
+	}
+	return n;
+}
+
+static void queue_done(ra_processor *p, float *block, size_t frames)
+{
+	size_t tail = (p->done_head + p->done_count) % p->done_cap;
+
+	p->done[tail] = block;
+	p->done_frames[tail] = frames;
+	p->done_count++;
+}
+
+/* Wait for the step in flight; every slot in it has one more group done;
+ * slots through all groups go back to interleaved float and out. */
+static void finish_step(ra_processor *p)
+{
+	int kept = 0;
+
+	if (p->batch_pending) {
+		ra_workers_wait(p->workers);
+		p->batch_pending = 0;
+	}
+	for (int i = 0; i < p->in_flight_count; i++) {
+		slot *s = p->in_flight[i];
+
+		if (s->next_group < p->groups) {
+			p->in_flight[kept++] = s;
+			continue;
+		}
+		for (size_t b = 0, at = 0; b < s->count; b++) {
+			double *w = s->work + at;
+
+			interleave(w, p->work_stride, s->frames[b], p->channels, s->blocks[b]);
+			queue_done(p, s->blocks[b], s->frames[b]);
+			at += s->frames[b];
+		}
+		ra_pool_release(p->work_pool, s->work);
+		memset(s, 0, sizeof(*s));
+	}
+	p->in_flight_count = kept;
+}
+
+static slot *free_slot(ra_processor *p)
+{
+	for (int i = 0; i <= p->groups; i++) {
+		slot *s = &p->slots[i];
+		int busy = s == p->filling;
+
+		for (int j = 0; j < p->in_flight_count && !busy; j++)
+			busy = p->in_flight[j] == s;
+		if (!busy)
+			return s;
+	}
+	return NULL; /* cannot happen: groups + 1 slots, at most groups in flight */
+}
+
+/* Start the next step: admit the filling slot if ADMIT, then every slot in
+ * flight runs its next group, all at once. */
+static ra_status start_step(ra_processor *p, int admit, int async)
+{
+	int parts, tasks = 0;
+
+	if (admit) {
+		slot *s = p->filling;
+		size_t at = 0;
+
+		s->work = ra_pool_acquire(p->work_pool);
+		if (!s->work)
+			return RA_ERR_NOMEM;
+		for (size_t b = 0; b < s->count; b++) {
+			deinterleave(s->blocks[b], s->frames[b], p->channels, s->work + at,
+				     p->work_stride);
+			at += s->frames[b];
+		}
+		s->total = at;
+		s->next_group = 0;
+		p->in_flight[p->in_flight_count++] = s;
+		p->filling = free_slot(p);
+	}
+	parts = p->in_flight_count ? (int)(4 * (size_t)p->threads / (size_t)p->in_flight_count) : 1;
+	if (parts < 1)
+		parts = 1;
+	if (parts > MAX_TASKS / MAX_GROUPS)
+		parts = MAX_TASKS / MAX_GROUPS;
+	for (int i = 0; i < p->in_flight_count; i++) {
+		slot *s = p->in_flight[i];
+
+		tasks = (int)add_tasks(p, (size_t)tasks, s, s->next_group, parts);
+		s->next_group++;
+	}
+	run_tasks(p, (size_t)tasks, async);
+	return RA_OK;
+}
+
+static int pop_done(ra_processor *p, float **done, size_t *done_frames)
+{
+	if (!p->done_count)
+		return 0;
+	*done = p->done[p->done_head];
+	*done_frames = p->done_frames[p->done_head];
+	p->done_head = (p->done_head + 1) % p->done_cap;
+	p->done_count--;
+	return 1;
+}
+
+float *ra_processor_acquire(ra_processor *p)
+{
+	if (p->reference)
+		return malloc(p->max_frames * (size_t)p->channels * sizeof(float));
+	return ra_pool_acquire(p->block_pool);
+}
+
+void ra_processor_release(ra_processor *p, float *block)
+{
+	if (p->reference)
+		free(block);
+	else
+		ra_pool_release(p->block_pool, block);
+}
+
+ra_status ra_processor_push(ra_processor *p, float *block, size_t frames, float **done,
+			    size_t *done_frames)
+{
+	ra_status st = RA_OK;
+
+	*done = NULL;
+	*done_frames = 0;
+	if (frames > p->max_frames)
+		return RA_ERR_INVALID;
+	if (p->reference || p->band_count == 0) {
+		if (p->reference)
+			st = process_reference(p, block, frames);
+		else
+			ra_gain_apply(block, frames * (size_t)p->channels, p->gain);
+		p->frames += p->reference ? 0 : frames;
+		*done = block;
+		*done_frames = frames;
+		return st;
+	}
+	if (p->gain != 1.0f)
+		ra_gain_apply(block, frames * (size_t)p->channels, p->gain);
+	p->filling->blocks[p->filling->count] = block;
+	p->filling->frames[p->filling->count] = frames;
+	p->filling->count++;
+	p->frames += frames;
+	if (p->filling->count == p->step_blocks) {
+		finish_step(p);
+		st = start_step(p, 1, 1);
+	}
+	pop_done(p, done, done_frames);
+	return st;
+}
+
+ra_status ra_processor_pull(ra_processor *p, float **done, size_t *done_frames)
+{
+	*done = NULL;
+	*done_frames = 0;
+	if (p->reference || p->band_count == 0)
+		return RA_OK; /* these hand every block straight back */
+	while (!pop_done(p, done, done_frames)) {
+		ra_status st;
+
+		/* Collect the step in flight (if any) and what it finished. */
+		finish_step(p);
+		if (p->done_count)
+			continue;
+		if (p->filling->count > 0)
+			st = start_step(p, 1, 1);
+		else if (p->in_flight_count > 0)
+			st = start_step(p, 0, 1);
+		else
+			break;
+		if (st != RA_OK)
+			return st;
+	}
+	return RA_OK;
+}
+
+ra_status ra_processor_process(ra_processor *p, float *block, size_t frames)
+{
+	slot *s;
+	size_t tasks;
+
+	if (frames > p->max_frames)
+		return RA_ERR_INVALID;
+	if (p->reference)
+		return process_reference(p, block, frames);
+	if (p->gain != 1.0f)
+		ra_gain_apply(block, frames * (size_t)p->channels, p->gain);
+	p->frames += frames;
+	if (p->band_count == 0)
+		return RA_OK;
+	/* Every group in order on a scratch slot, channels split over the
+	 * threads. */
+	s = p->filling;
+	s->work = ra_pool_acquire(p->work_pool);
+	if (!s->work)
+		return RA_ERR_NOMEM;
+	deinterleave(block, frames, p->channels, s->work, p->work_stride);
+	s->total = frames;
+	for (int g = 0; g < p->groups; g++) {
+		tasks = add_tasks(p, 0, s, g, 4 * p->threads);
+		run_tasks(p, tasks, 0);
+	}
+	interleave(s->work, p->work_stride, frames, p->channels, block);
+	ra_pool_release(p->work_pool, s->work);
+	memset(s, 0, sizeof(*s));
+	return RA_OK;
+}
+
+void ra_processor_reset(ra_processor *p)
+{
+	if (p->reference) {
+		memset(p->ref_state, 0,
+		       (size_t)p->channels * (size_t)(p->band_count + 1) * sizeof(*p->ref_state));
+		return;
+	}
+	for (int i = 0; i < p->channels * p->groups && p->cascades; i++)
+		ra_cascade_reset(p->cascades[i]);
+}
+
+void ra_processor_get_stats(const ra_processor *p, ra_processor_stats *stats)
+{
+	memset(stats, 0, sizeof(*stats));
+	stats->kernel = p->reference ? "reference" : ra_cascade_kernel();
+	stats->band_groups = p->groups;
+	stats->step_blocks = p->step_blocks;
+	if (p->block_pool)
+		ra_pool_get_stats(p->block_pool, &stats->blocks);
+	if (p->work_pool)
+		ra_pool_get_stats(p->work_pool, &stats->work);
+	stats->frames = p->frames;
+}
+
+void ra_processor_destroy(ra_processor *p)
+{
+	if (!p)
+		return;
+	if (p->batch_pending)
+		ra_workers_wait(p->workers);
+	if (p->cascades)
+		for (int i = 0; i < p->channels * p->groups; i++)
+			ra_cascade_destroy(p->cascades[i]);
+	free(p->cascades);
+	for (int i = 0; p->slots && i <= p->groups; i++)
+		if (p->slots[i].work)
+			ra_pool_release(p->work_pool, p->slots[i].work);
+	ra_pool_destroy(p->work_pool);
+	ra_pool_destroy(p->block_pool);
+	free(p->slots);
+	free(p->in_flight);
+	free(p->done);
+	free(p->done_frames);
+	free(p->ref_state);
+	free(p);
+}

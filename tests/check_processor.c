@@ -1,0 +1,369 @@
+/* Tests of the processing chain: the optimized pipeline equals the
+ * reference bit for bit for every thread count, block size and API, and
+ * the streaming form allocates nothing once warm. */
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "rustyaudio/eq.h"
+#include "rustyaudio/processor.h"
+
+/* Counting allocator: every malloc-family call of this program goes through
+ * here (glibc exports its own entry points as __libc_*), and is counted
+ * while `counting` is set. ASan replaces the allocator itself, so under it
+ * the count is not available. */
+#ifndef __SANITIZE_ADDRESS__
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+
+static atomic_int counting;
+static atomic_long allocations;
+
+static void count_one(void)
+{
+	if (atomic_load(&counting))
+		atomic_fetch_add(&allocations, 1);
+}
+
+void *malloc(size_t n)
+{
+	count_one();
+	return __libc_malloc(n);
+}
+
+void *calloc(size_t n, size_t size)
+{
+	count_one();
+	return __libc_calloc(n, size);
+}
+
+void *realloc(void *p, size_t n)
+{
+	count_one();
+	return __libc_realloc(p, n);
+}
+
+int posix_memalign(void **p, size_t align, size_t n)
+{
+	count_one();
+	*p = __libc_memalign(align, n);
+	return *p ? 0 : 12; /* ENOMEM */
+}
+
+void *aligned_alloc(size_t align, size_t n)
+{
+	count_one();
+	return __libc_memalign(align, n);
+}
+#define HAVE_ALLOCATION_COUNT 1
+#endif
+
+static const char *const ten_bands[] = {
+	"peak:31.25:3:1.41", "peak:62.5:-3:1.41", "peak:125:3:1.41", "peak:250:-3:1.41",
+	"peak:500:3:1.41",   "peak:1k:-3:1.41",	  "peak:2k:3:1.41",  "peak:4k:-3:1.41",
+	"peak:8k:3:1.41",    "peak:16k:-3:1.41",
+};
+
+/* Bands of the test chains, designed at 48 kHz. */
+static int design(int which, ra_biquad_coeffs *c)
+{
+	ra_eq eq = { 0 };
+	ra_diag diag;
+
+	if (which == 0) {
+		for (int i = 0; i < 10; i++)
+			ck_assert_int_eq(ra_eq_add(&eq, ten_bands[i], &diag), RA_OK);
+	} else if (which == 1) {
+		ck_assert_int_eq(ra_eq_add_graphic(&eq,
+						   "1,-2,3,-4,5,-6,5,-4,3,-2,1,-1,2,-3,4,-5,6,"
+						   "-5,4,-3,2,-1,1,-2,3,-4,5,-6,5,-4,3",
+						   &diag),
+				 RA_OK);
+	} else {
+		ck_assert_int_eq(ra_eq_add(&eq, "lowshelf:80:4", &diag), RA_OK);
+		ck_assert_int_eq(ra_eq_add(&eq, "highpass:30", &diag), RA_OK);
+		ck_assert_int_eq(ra_eq_add(&eq, "notch:50:0:30", &diag), RA_OK);
+	}
+	ck_assert_int_eq(ra_eq_design(&eq, 48000.0, c, &diag), RA_OK);
+	return eq.count;
+}
+
+/* Seeded noise in [-0.5, 0.5). */
+static float *signal(size_t samples, unsigned seed)
+{
+	float *x = malloc(samples * sizeof(*x));
+
+	ck_assert_ptr_nonnull(x);
+	for (size_t i = 0; i < samples; i++) {
+		seed = seed * 1664525u + 1013904223u;
+		x[i] = (float)(seed >> 8) / 16777216.0f - 0.5f;
+	}
+	return x;
+}
+
+/* Run FRAMES frames of X through a processor made from CFG in blocks of
+ * BLOCK frames, with the streaming API (STREAM) or process(); OUT gets the
+ * result. */
+static void run_chain(ra_processor_config cfg, const float *x, size_t frames, size_t block,
+		      int stream, float *out)
+{
+	const size_t ch = (size_t)cfg.channels;
+	size_t at = 0, written = 0;
+	ra_processor *p;
+	ra_status st;
+
+	cfg.max_frames = block;
+	p = ra_processor_create(&cfg, &st);
+	ck_assert_msg(p != NULL, "create: %s", ra_strerror(st));
+	while (at < frames) {
+		size_t n = frames - at < block ? frames - at : block;
+
+		if (stream) {
+			float *blk = ra_processor_acquire(p), *done;
+			size_t done_frames;
+
+			ck_assert_ptr_nonnull(blk);
+			memcpy(blk, x + at * ch, n * ch * sizeof(float));
+			ck_assert_int_eq(ra_processor_push(p, blk, n, &done, &done_frames), RA_OK);
+			if (done) {
+				memcpy(out + written * ch, done, done_frames * ch * sizeof(float));
+				written += done_frames;
+				ra_processor_release(p, done);
+			}
+		} else {
+			memcpy(out + at * ch, x + at * ch, n * ch * sizeof(float));
+			ck_assert_int_eq(ra_processor_process(p, out + at * ch, n), RA_OK);
+			written += n;
+		}
+		at += n;
+	}
+	for (;;) {
+		float *done;
+		size_t done_frames;
+
+		ck_assert_int_eq(ra_processor_pull(p, &done, &done_frames), RA_OK);
+		if (!done)
+			break;
+		memcpy(out + written * ch, done, done_frames * ch * sizeof(float));
+		written += done_frames;
+		ra_processor_release(p, done);
+	}
+	ck_assert_uint_eq(written, frames);
+	ra_processor_destroy(p);
+}
+
+/* Chains: 10 bands stereo, 31 bands mono, 3 bands over 5 channels. */
+static const struct {
+	int which, channels;
+} chains[] = { { 0, 2 }, { 1, 1 }, { 2, 5 } };
+
+START_TEST(test_optimized_equals_reference)
+{
+	const size_t frames = 70001;
+	const int channels = chains[_i].channels;
+	ra_biquad_coeffs c[64];
+	int count = design(chains[_i].which, c);
+	float *x = signal(frames * (size_t)channels, 42);
+	float *ref = malloc(frames * (size_t)channels * sizeof(float));
+	float *out = malloc(frames * (size_t)channels * sizeof(float));
+	ra_processor_config cfg = {
+		.channels = channels, .bands = c, .band_count = count, .gain = 0.5f
+	};
+	static const int threads[] = { 1, 2, 3, 8 };
+	static const size_t blocks[] = { 1, 7, 1024, 65536 };
+	size_t bytes = frames * (size_t)channels * sizeof(float);
+
+	cfg.reference = 1;
+	run_chain(cfg, x, frames, 4096, 1, ref);
+	cfg.reference = 0;
+	for (int t = 0; t < 4; t++) {
+		ra_workers *w = ra_workers_create(threads[t], NULL);
+
+		ck_assert_ptr_nonnull(w);
+		cfg.workers = w;
+		for (int b = 0; b < 4; b++) {
+			/* Block size 1 is slow in the reference sense only: keep
+			 * it to the streaming form to bound the run time. */
+			for (int stream = 0; stream < 2; stream++) {
+				if (blocks[b] == 1 && !stream)
+					continue;
+				memset(out, 0, bytes);
+				run_chain(cfg, x, frames, blocks[b], stream, out);
+				ck_assert_msg(memcmp(out, ref, bytes) == 0,
+					      "chain %d: %d threads, block %zu, %s differs", _i,
+					      threads[t], blocks[b], stream ? "stream" : "process");
+			}
+		}
+		ra_workers_destroy(w);
+	}
+	/* And it is a filter at all: the output is not the scaled input. */
+	ck_assert(fabsf(ref[1000] - 0.5f * x[1000]) > 1e-6f ||
+		  fabsf(ref[1001] - 0.5f * x[1001]) > 1e-6f);
+	free(x);
+	free(ref);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_gain_only_and_reset)
+{
+	const size_t frames = 5000;
+	ra_biquad_coeffs c[64];
+	int count = design(0, c);
+	float *x = signal(frames * 2, 7);
+	float *a = malloc(frames * 2 * sizeof(float));
+	float *b = malloc(frames * 2 * sizeof(float));
+	ra_processor_config cfg = { .channels = 2, .max_frames = frames, .gain = 0.25f };
+	ra_processor *p = ra_processor_create(&cfg, NULL);
+
+	/* No bands: exactly the gain. */
+	memcpy(a, x, frames * 2 * sizeof(float));
+	ck_assert_int_eq(ra_processor_process(p, a, frames), RA_OK);
+	for (size_t i = 0; i < frames * 2; i++)
+		ck_assert_float_eq(a[i], x[i] * 0.25f);
+	ra_processor_destroy(p);
+
+	/* Reset starts the filters afresh: the same block twice matches. */
+	cfg.bands = c;
+	cfg.band_count = count;
+	cfg.gain = 1.0f;
+	p = ra_processor_create(&cfg, NULL);
+	memcpy(a, x, frames * 2 * sizeof(float));
+	memcpy(b, x, frames * 2 * sizeof(float));
+	ck_assert_int_eq(ra_processor_process(p, a, frames), RA_OK);
+	ra_processor_reset(p);
+	ck_assert_int_eq(ra_processor_process(p, b, frames), RA_OK);
+	ck_assert_int_eq(memcmp(a, b, frames * 2 * sizeof(float)), 0);
+	/* Without reset the state carries on and the output differs. */
+	memcpy(b, x, frames * 2 * sizeof(float));
+	ck_assert_int_eq(ra_processor_process(p, b, frames), RA_OK);
+	ck_assert_int_ne(memcmp(a, b, frames * 2 * sizeof(float)), 0);
+	ra_processor_destroy(p);
+	free(x);
+	free(a);
+	free(b);
+}
+END_TEST
+
+/* Steady state: pushing and pulling blocks allocates nothing. */
+START_TEST(test_no_allocation_when_warm)
+{
+#ifdef HAVE_ALLOCATION_COUNT
+	ra_biquad_coeffs c[64];
+	int count = design(1, c);
+	ra_workers *w = ra_workers_create(2, NULL);
+	ra_processor_config cfg = { .channels = 1,
+				    .max_frames = 1024,
+				    .bands = c,
+				    .band_count = count,
+				    .gain = 1.0f,
+				    .workers = w };
+	ra_processor *p = ra_processor_create(&cfg, NULL);
+	float *x = signal(1024, 3);
+	int failures = 0;
+	long during;
+
+	ck_assert_ptr_nonnull(p);
+	for (int round = 0; round < 2; round++) {
+		/* Round 0 warms up; round 1 is counted (no ck_assert inside: Check
+		 * itself allocates to report progress). */
+		atomic_store(&allocations, 0);
+		atomic_store(&counting, round);
+		for (int i = 0; i < 2000; i++) {
+			float *blk = ra_processor_acquire(p), *done;
+			size_t done_frames;
+
+			memcpy(blk, x, 1024 * sizeof(float));
+			failures += ra_processor_push(p, blk, 1024, &done, &done_frames) != RA_OK;
+			if (done)
+				ra_processor_release(p, done);
+		}
+		atomic_store(&counting, 0);
+	}
+	ck_assert_int_eq(failures, 0);
+	during = atomic_load(&allocations);
+	ck_assert_msg(during == 0, "%ld allocations in 2000 warm blocks", during);
+	for (;;) {
+		float *done;
+		size_t done_frames;
+
+		ra_processor_pull(p, &done, &done_frames);
+		if (!done)
+			break;
+		ra_processor_release(p, done);
+	}
+	/* The counter works: the reference pipeline allocates every block. */
+	cfg.reference = 1;
+	ra_processor_destroy(p);
+	p = ra_processor_create(&cfg, NULL);
+	atomic_store(&allocations, 0);
+	atomic_store(&counting, 1);
+	for (int i = 0; i < 10; i++)
+		ra_processor_process(p, x, 1024);
+	atomic_store(&counting, 0);
+	ck_assert_int_ge(atomic_load(&allocations), 10);
+	ra_processor_destroy(p);
+	ra_workers_destroy(w);
+	free(x);
+#endif
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+	ra_processor_config cfg = { .channels = 0, .max_frames = 1024, .gain = 1.0f };
+	ra_status st = RA_OK;
+	float blk[8];
+
+	ck_assert_ptr_null(ra_processor_create(&cfg, &st));
+	ck_assert_int_eq(st, RA_ERR_INVALID);
+	cfg.channels = 1;
+	cfg.max_frames = 0;
+	ck_assert_ptr_null(ra_processor_create(&cfg, &st));
+	cfg.max_frames = 4;
+	cfg.band_count = 3; /* no bands given */
+	ck_assert_ptr_null(ra_processor_create(&cfg, &st));
+	cfg.band_count = 0;
+	{
+		ra_processor *p = ra_processor_create(&cfg, &st);
+
+		ck_assert_ptr_nonnull(p);
+		ck_assert_int_eq(ra_processor_process(p, blk, 5), RA_ERR_INVALID);
+		ra_processor_destroy(p);
+	}
+	ra_processor_destroy(NULL);
+}
+END_TEST
+
+static Suite *processor_suite(void)
+{
+	Suite *s = suite_create("processor");
+	TCase *tc = tcase_create("behaviour");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_optimized_equals_reference, 0, 3);
+	tcase_add_test(tc, test_gain_only_and_reset);
+	tcase_add_test(tc, test_no_allocation_when_warm);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("errors");
+	tcase_add_test(tc, test_errors);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(processor_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

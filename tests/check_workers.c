@@ -1,0 +1,572 @@
+/* Unit tests for the worker pool: every task of a batch runs exactly once for
+ * any thread count, results are visible after wait, worker indices are
+ * per-thread, one thread runs inline, and destroy finishes queued work. */
+#include <check.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rustyaudio/workers.h"
+
+#define TASKS_MAX (RA_WORKERS_MAX * 4)
+#define SLICE 64 /* values each task writes */
+
+/* Shared by the tasks of one test; each task gets a slot of its own. */
+typedef struct batch_ctx {
+	int threads;
+	pthread_t caller;
+	atomic_int runs[3 * TASKS_MAX];	    /* times task i ran */
+	double out[3 * TASKS_MAX][SLICE];   /* written plainly by task i */
+	atomic_int order_next;		    /* inline order check */
+	int order[3 * TASKS_MAX];	    /* position at which task i ran */
+	atomic_int bad;			    /* anything a task found wrong */
+	atomic_int finished;		    /* tasks done so far */
+	atomic_bool ran_on[RA_WORKERS_MAX]; /* workers that ran a task */
+	useconds_t sleep_us;		    /* each task sleeps this long */
+	double salt;			    /* changes per batch */
+} batch_ctx;
+
+typedef struct task_arg {
+	batch_ctx *ctx;
+	int index;
+} task_arg;
+
+/* Read for an assertion, whose message shows the expression as written. */
+static int load(atomic_int *value)
+{
+	return atomic_load(value);
+}
+
+static void count_task(void *p, int worker)
+{
+	task_arg *arg = p;
+	batch_ctx *ctx = arg->ctx;
+
+	if (worker < 0 || worker >= ctx->threads) {
+		atomic_fetch_add(&ctx->bad, 1);
+		return;
+	}
+	atomic_store(&ctx->ran_on[worker], true);
+	if (ctx->sleep_us)
+		usleep(ctx->sleep_us);
+	for (int k = 0; k < SLICE; k++)
+		ctx->out[arg->index][k] = arg->index * 1000.0 + k + ctx->salt;
+	atomic_fetch_add(&ctx->runs[arg->index], 1);
+	atomic_fetch_add(&ctx->finished, 1);
+}
+
+static ra_workers *create_ok(int threads)
+{
+	ra_status st = RA_ERR_INVALID;
+	ra_workers *w = ra_workers_create(threads, &st);
+
+	ck_assert_ptr_nonnull(w);
+	ck_assert_int_eq(st, RA_OK);
+	return w;
+}
+
+/* A context and COUNT tasks of FN over it, task i with index i. */
+static batch_ctx *make_batch(int threads, ra_task_fn fn, ra_task *tasks, task_arg *args,
+			     size_t count)
+{
+	batch_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	ck_assert_ptr_nonnull(ctx);
+	ctx->threads = threads;
+	ctx->caller = pthread_self();
+	for (size_t i = 0; i < count; i++) {
+		args[i] = (task_arg){ ctx, (int)i };
+		tasks[i] = (ra_task){ fn, &args[i] };
+	}
+	return ctx;
+}
+
+/* Every task of COUNT ran exactly TIMES times and left its slice for SALT. */
+static void assert_ran(batch_ctx *ctx, size_t count, int times)
+{
+	size_t wrong_runs = 0, wrong_out = 0;
+
+	/* Tallied, then asserted once: an assertion per value is slow. */
+	for (size_t i = 0; i < 3 * TASKS_MAX; i++)
+		wrong_runs += atomic_load(&ctx->runs[i]) != (i < count ? times : 0);
+	for (size_t i = 0; i < count; i++)
+		for (int k = 0; k < SLICE; k++)
+			wrong_out += ctx->out[i][k] != (double)i * 1000.0 + k + ctx->salt;
+	ck_assert_int_eq(load(&ctx->bad), 0);
+	ck_assert_uint_eq(wrong_runs, 0);
+	ck_assert_uint_eq(wrong_out, 0);
+}
+
+/* ---- behaviour ---- */
+
+START_TEST(test_every_task_once)
+{
+	static const int threads[] = { 1, 2, 3, 8 };
+	static const size_t sizes[] = { 1, 2, 7, 64, 256 };
+	ra_task tasks[TASKS_MAX];
+	task_arg args[TASKS_MAX];
+
+	for (size_t t = 0; t < sizeof(threads) / sizeof(threads[0]); t++) {
+		ra_workers *w = create_ok(threads[t]);
+
+		ck_assert_int_eq(ra_workers_threads(w), threads[t]);
+		for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+			batch_ctx *ctx = make_batch(threads[t], count_task, tasks, args, sizes[s]);
+
+			/* Three batches on the same tasks: each runs once per batch. */
+			for (int b = 1; b <= 3; b++) {
+				ctx->salt = b;
+				ra_workers_submit(w, tasks, sizes[s]);
+				ra_workers_wait(w);
+				assert_ran(ctx, sizes[s], b);
+			}
+			free(ctx);
+		}
+		ra_workers_destroy(w);
+	}
+}
+END_TEST
+
+typedef struct chain_arg {
+	atomic_int *done_in_batch;
+	long *sum; /* plain: published to the caller by wait */
+	long value;
+} chain_arg;
+
+static void add_task(void *p, int worker)
+{
+	chain_arg *arg = p;
+
+	(void)worker;
+	*arg->sum = arg->value;
+	atomic_fetch_add(arg->done_in_batch, 1);
+}
+
+/* 10,000 batches of varying size back to back: each is complete when its
+ * wait returns, and nothing leaks into the next. */
+START_TEST(test_many_batches)
+{
+	enum { BATCHES = 10000, MAX_SIZE = 9 };
+	static const int threads[] = { 2, 3 };
+
+	for (size_t t = 0; t < sizeof(threads) / sizeof(threads[0]); t++) {
+		ra_workers *w = create_ok(threads[t]);
+		ra_task tasks[MAX_SIZE];
+		chain_arg args[MAX_SIZE];
+		long sums[MAX_SIZE];
+		atomic_int done_in_batch;
+		ra_workers_stats stats;
+		int wrong = 0;
+
+		for (int i = 0; i < MAX_SIZE; i++) {
+			args[i] = (chain_arg){ &done_in_batch, &sums[i], 0 };
+			tasks[i] = (ra_task){ add_task, &args[i] };
+		}
+		for (int b = 0; b < BATCHES; b++) {
+			int size = b % MAX_SIZE + 1;
+
+			atomic_store(&done_in_batch, 0);
+			for (int i = 0; i < size; i++) {
+				args[i].value = (long)b * MAX_SIZE + i;
+				sums[i] = -1;
+			}
+			ra_workers_submit(w, tasks, (size_t)size);
+			ra_workers_wait(w);
+			wrong += atomic_load(&done_in_batch) != size;
+			for (int i = 0; i < size; i++)
+				wrong += sums[i] != (long)b * MAX_SIZE + i;
+		}
+		ck_assert_int_eq(wrong, 0);
+		ra_workers_get_stats(w, &stats);
+		ck_assert_uint_eq(stats.batches, BATCHES);
+		ck_assert_uint_eq(stats.tasks,
+				  (BATCHES / MAX_SIZE) * (MAX_SIZE * (MAX_SIZE + 1) / 2) +
+					  (BATCHES % MAX_SIZE) * (BATCHES % MAX_SIZE + 1) / 2);
+		ra_workers_destroy(w);
+	}
+}
+END_TEST
+
+/* Per-thread scratch: indexed by the worker index, never used by two tasks
+ * at once, and always by the same thread. The plain writes let TSan see any
+ * sharing too. */
+typedef struct scratch {
+	atomic_int owners;
+	atomic_bool claimed;
+	pthread_t thread;
+	long data[32];
+} scratch;
+
+typedef struct scratch_ctx {
+	int threads;
+	scratch slot[RA_WORKERS_MAX];
+	atomic_int bad;
+} scratch_ctx;
+
+static void scratch_task(void *p, int worker)
+{
+	scratch_ctx *ctx = p;
+	scratch *s;
+	long mark = (long)(uintptr_t)&s;
+
+	if (worker < 0 || worker >= ctx->threads) {
+		atomic_fetch_add(&ctx->bad, 1);
+		return;
+	}
+	s = &ctx->slot[worker];
+	if (atomic_fetch_add(&s->owners, 1) != 0)
+		atomic_fetch_add(&ctx->bad, 1);
+	if (!atomic_exchange(&s->claimed, true))
+		s->thread = pthread_self();
+	else if (!pthread_equal(s->thread, pthread_self()))
+		atomic_fetch_add(&ctx->bad, 1);
+	for (int round = 0; round < 20; round++) {
+		for (int i = 0; i < 32; i++)
+			s->data[i] = mark + i + round;
+		for (int i = 0; i < 32; i++)
+			if (s->data[i] != mark + i + round)
+				atomic_fetch_add(&ctx->bad, 1);
+	}
+	atomic_fetch_sub(&s->owners, 1);
+}
+
+START_TEST(test_worker_index_per_thread)
+{
+	static const int threads[] = { 1, 2, 3, 8 };
+
+	for (size_t t = 0; t < sizeof(threads) / sizeof(threads[0]); t++) {
+		ra_workers *w = create_ok(threads[t]);
+		scratch_ctx *ctx = calloc(1, sizeof(*ctx));
+		ra_task tasks[TASKS_MAX];
+
+		ck_assert_ptr_nonnull(ctx);
+		ctx->threads = threads[t];
+		for (int i = 0; i < TASKS_MAX; i++)
+			tasks[i] = (ra_task){ scratch_task, ctx };
+		for (int b = 0; b < 50; b++)
+			ra_workers_run(w, tasks, TASKS_MAX);
+		ck_assert_int_eq(load(&ctx->bad), 0);
+		/* Distinct indices are distinct threads. */
+		for (int i = 0; i < threads[t]; i++)
+			for (int j = 0; j < i; j++)
+				if (atomic_load(&ctx->slot[i].claimed) &&
+				    atomic_load(&ctx->slot[j].claimed))
+					ck_assert(!pthread_equal(ctx->slot[i].thread,
+								 ctx->slot[j].thread));
+		ra_workers_destroy(w);
+		free(ctx);
+	}
+}
+END_TEST
+
+static void order_task(void *p, int worker)
+{
+	task_arg *arg = p;
+	batch_ctx *ctx = arg->ctx;
+
+	if (worker != 0 || !pthread_equal(pthread_self(), ctx->caller))
+		atomic_fetch_add(&ctx->bad, 1);
+	ctx->order[arg->index] = atomic_fetch_add(&ctx->order_next, 1);
+	atomic_fetch_add(&ctx->runs[arg->index], 1);
+}
+
+START_TEST(test_one_thread_runs_inline_in_order)
+{
+	ra_workers *w = create_ok(1);
+	ra_task tasks[100];
+	task_arg args[100];
+	batch_ctx *ctx = make_batch(1, order_task, tasks, args, 100);
+	ra_workers_stats stats;
+
+	ra_workers_submit(w, tasks, 100);
+	/* Already done before wait. */
+	ck_assert_int_eq(load(&ctx->order_next), 100);
+	for (int i = 0; i < 100; i++) {
+		ck_assert_int_eq(ctx->order[i], i);
+		ck_assert_int_eq(load(&ctx->runs[i]), 1);
+	}
+	ck_assert_int_eq(load(&ctx->bad), 0);
+	ra_workers_wait(w);
+	ra_workers_get_stats(w, &stats);
+	ck_assert_int_eq(stats.threads, 1);
+	ck_assert_uint_eq(stats.batches, 1);
+	ck_assert_uint_eq(stats.tasks, 100);
+	ra_workers_destroy(w);
+	free(ctx);
+}
+END_TEST
+
+static void away_task(void *p, int worker)
+{
+	task_arg *arg = p;
+
+	if (pthread_equal(pthread_self(), arg->ctx->caller))
+		atomic_fetch_add(&arg->ctx->bad, 1);
+	count_task(p, worker);
+}
+
+/* The caller is free between submit and wait: tasks run elsewhere, and the
+ * batch is not done by the time submit returns. */
+START_TEST(test_caller_free_between_submit_and_wait)
+{
+	ra_workers *w = create_ok(2);
+	ra_task tasks[6];
+	task_arg args[6];
+	batch_ctx *ctx = make_batch(2, away_task, tasks, args, 6);
+	volatile double own = 0.0;
+	ra_workers_stats stats;
+
+	ctx->sleep_us = 20000;
+	ra_workers_submit(w, tasks, 6);
+	/* Two threads, three rounds of 20 ms: far from done. */
+	ck_assert_int_lt(load(&ctx->finished), 6);
+	for (int i = 0; i < 100000; i++)
+		own = own + i * 0.5;
+	ck_assert_double_eq(own, 0.5 * 99999.0 * 100000.0 / 2.0);
+	ra_workers_wait(w);
+	assert_ran(ctx, 6, 1);
+	ra_workers_get_stats(w, &stats);
+	/* The wait covered most of the 60 ms the tasks took. */
+	ck_assert_uint_gt(stats.wait_ns, 10 * 1000000u);
+	ra_workers_destroy(w);
+	free(ctx);
+}
+END_TEST
+
+START_TEST(test_stats_exact)
+{
+	static const int threads[] = { 1, 2, 3 };
+
+	for (size_t t = 0; t < sizeof(threads) / sizeof(threads[0]); t++) {
+		ra_workers *w = create_ok(threads[t]);
+		ra_task tasks[12];
+		task_arg args[12];
+		batch_ctx *ctx = make_batch(threads[t], count_task, tasks, args, 12);
+		ra_workers_stats stats;
+		uint64_t busy = 0;
+
+		ctx->sleep_us = 2000;
+		ra_workers_run(w, tasks, 5);
+		ra_workers_run(w, tasks, 12);
+		ra_workers_submit(w, tasks, 0);
+		ra_workers_wait(w);
+		ra_workers_get_stats(w, &stats);
+		ck_assert_int_eq(stats.threads, threads[t]);
+		ck_assert_uint_eq(stats.batches, 3);
+		ck_assert_uint_eq(stats.tasks, 17);
+		for (int i = 0; i < RA_WORKERS_MAX; i++) {
+			/* Busy exactly when it ran something. */
+			if (atomic_load(&ctx->ran_on[i]))
+				ck_assert_uint_gt(stats.busy_ns[i], 0);
+			else
+				ck_assert_uint_eq(stats.busy_ns[i], 0);
+			busy += stats.busy_ns[i];
+		}
+		/* 17 tasks sleeping 2 ms each. */
+		ck_assert_uint_ge(busy, 17 * 2000000u);
+		ra_workers_destroy(w);
+		free(ctx);
+	}
+}
+END_TEST
+
+/* ---- edges ---- */
+
+START_TEST(test_zero_threads_is_online_cpus)
+{
+	ra_workers *w = create_ok(0);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int want = cpus < 1 ? 1 : cpus > RA_WORKERS_MAX ? RA_WORKERS_MAX : (int)cpus;
+	ra_task tasks[16];
+	task_arg args[16];
+	batch_ctx *ctx = make_batch(want, count_task, tasks, args, 16);
+
+	ck_assert_int_eq(ra_workers_threads(w), want);
+	ra_workers_run(w, tasks, 16);
+	assert_ran(ctx, 16, 1);
+	ra_workers_destroy(w);
+	free(ctx);
+}
+END_TEST
+
+START_TEST(test_max_threads)
+{
+	ra_task tasks[TASKS_MAX];
+	task_arg args[TASKS_MAX];
+	ra_workers *w = create_ok(RA_WORKERS_MAX);
+	batch_ctx *ctx = make_batch(RA_WORKERS_MAX, count_task, tasks, args, TASKS_MAX);
+
+	ck_assert_int_eq(ra_workers_threads(w), RA_WORKERS_MAX);
+	ra_workers_run(w, tasks, TASKS_MAX);
+	assert_ran(ctx, TASKS_MAX, 1);
+	ra_workers_destroy(w);
+	free(ctx);
+}
+END_TEST
+
+/* Destroy right after submit, slow tasks still queued: all of them run. */
+START_TEST(test_destroy_finishes_queued_work)
+{
+	static const int threads[] = { 2, 3 };
+
+	for (size_t t = 0; t < sizeof(threads) / sizeof(threads[0]); t++) {
+		ra_workers *w = create_ok(threads[t]);
+		ra_task tasks[10];
+		task_arg args[10];
+		batch_ctx *ctx = make_batch(threads[t], count_task, tasks, args, 10);
+
+		ctx->sleep_us = 5000;
+		ra_workers_submit(w, tasks, 10);
+		ra_workers_destroy(w);
+		assert_ran(ctx, 10, 1);
+		free(ctx);
+	}
+}
+END_TEST
+
+START_TEST(test_destroy_idle)
+{
+	ra_workers_destroy(create_ok(8));
+	ra_workers_destroy(create_ok(1));
+	ra_workers_destroy(NULL);
+}
+END_TEST
+
+START_TEST(test_empty_batch)
+{
+	static const int threads[] = { 1, 2 };
+
+	for (size_t t = 0; t < sizeof(threads) / sizeof(threads[0]); t++) {
+		ra_workers *w = create_ok(threads[t]);
+		ra_task tasks[1];
+		task_arg args[1];
+		batch_ctx *ctx = make_batch(threads[t], count_task, tasks, args, 1);
+
+		ra_workers_run(w, tasks, 0);
+		ra_workers_submit(w, NULL, 0);
+		ra_workers_wait(w);
+		ra_workers_wait(w);
+		assert_ran(ctx, 0, 0);
+		ra_workers_run(w, tasks, 1);
+		assert_ran(ctx, 1, 1);
+		ra_workers_destroy(w);
+		free(ctx);
+	}
+}
+END_TEST
+
+/* Beyond RA_WORKERS_MAX * 4 tasks the .c runs slices; none is dropped. */
+START_TEST(test_oversized_batch_runs_every_task)
+{
+	ra_task tasks[3 * TASKS_MAX];
+	task_arg args[3 * TASKS_MAX];
+	const size_t count = 2 * TASKS_MAX + 3;
+	static const int threads[] = { 1, 2 };
+
+	for (size_t t = 0; t < sizeof(threads) / sizeof(threads[0]); t++) {
+		ra_workers *w = create_ok(threads[t]);
+		batch_ctx *ctx = make_batch(threads[t], count_task, tasks, args, count);
+
+		ra_workers_run(w, tasks, count);
+		assert_ran(ctx, count, 1);
+		ra_workers_destroy(w);
+		free(ctx);
+	}
+}
+END_TEST
+
+/* A second submit without a wait waits for the first batch; nothing lost. */
+START_TEST(test_submit_without_wait)
+{
+	ra_workers *w = create_ok(2);
+	ra_task tasks[8];
+	task_arg args[8];
+	batch_ctx *ctx = make_batch(2, count_task, tasks, args, 8);
+
+	ctx->sleep_us = 1000;
+	ra_workers_submit(w, tasks, 8);
+	ra_workers_submit(w, tasks, 4);
+	ra_workers_wait(w);
+	ck_assert_int_eq(load(&ctx->finished), 12);
+	for (int i = 0; i < 8; i++)
+		ck_assert_int_eq(load(&ctx->runs[i]), i < 4 ? 2 : 1);
+	ra_workers_destroy(w);
+	free(ctx);
+}
+END_TEST
+
+START_TEST(test_status_optional)
+{
+	ra_workers *w = ra_workers_create(2, NULL);
+
+	ck_assert_ptr_nonnull(w);
+	ra_workers_destroy(w);
+	ck_assert_ptr_null(ra_workers_create(-1, NULL));
+}
+END_TEST
+
+/* ---- errors ---- */
+
+START_TEST(test_create_rejects)
+{
+	static const int bad[] = { RA_WORKERS_MAX + 1, 1000, -1, INT_MIN, INT_MAX };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ra_status st = RA_OK;
+
+		ck_assert_ptr_null(ra_workers_create(bad[i], &st));
+		ck_assert_int_eq(st, RA_ERR_INVALID);
+	}
+}
+END_TEST
+
+static Suite *workers_suite(void)
+{
+	Suite *s = suite_create("workers");
+	TCase *tc;
+
+	tc = tcase_create("behaviour");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_every_task_once);
+	tcase_add_test(tc, test_many_batches);
+	tcase_add_test(tc, test_worker_index_per_thread);
+	tcase_add_test(tc, test_one_thread_runs_inline_in_order);
+	tcase_add_test(tc, test_caller_free_between_submit_and_wait);
+	tcase_add_test(tc, test_stats_exact);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("edges");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_zero_threads_is_online_cpus);
+	tcase_add_test(tc, test_max_threads);
+	tcase_add_test(tc, test_destroy_finishes_queued_work);
+	tcase_add_test(tc, test_destroy_idle);
+	tcase_add_test(tc, test_empty_batch);
+	tcase_add_test(tc, test_oversized_batch_runs_every_task);
+	tcase_add_test(tc, test_submit_without_wait);
+	tcase_add_test(tc, test_status_optional);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_add_test(tc, test_create_rejects);
+	suite_add_tcase(s, tc);
+
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(workers_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
