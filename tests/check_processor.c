@@ -15,8 +15,8 @@
 /* Counting allocator: every malloc-family call of this program goes through
  * here (glibc exports its own entry points as __libc_*), and is counted
  * while `counting` is set. ASan replaces the allocator itself, so under it
- * the count is not available. */
-#ifndef __SANITIZE_ADDRESS__
+ * the count is not available; nor under TSan, which wraps it too. */
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);

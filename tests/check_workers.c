@@ -2,8 +2,10 @@
  * any thread count, results are visible after wait, worker indices are
  * per-thread, one thread runs inline, and destroy finishes queued work. */
 #include <check.h>
+#include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,6 +18,24 @@
 
 #define TASKS_MAX (RA_WORKERS_MAX * 4)
 #define SLICE 64 /* values each task writes */
+
+/* pthread_create, replaced so that a test can make it fail: this program's
+ * definition is bound before libc's (or a sanitizer's), and forwards to the
+ * next one. The budget is the one writable global of this program. */
+static atomic_int create_budget = -1; /* threads that may still start; -1: any */
+
+int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+	int (*next)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+	int budget = atomic_load(&create_budget);
+
+	while (budget > 0 && !atomic_compare_exchange_weak(&create_budget, &budget, budget - 1))
+		;
+	if (budget == 0)
+		return EAGAIN;
+	*(void **)&next = dlsym(RTLD_NEXT, "pthread_create");
+	return next(thread, attr, fn, arg);
+}
 
 /* Shared by the tasks of one test; each task gets a slot of its own. */
 typedef struct batch_ctx {
@@ -316,23 +336,23 @@ static void away_task(void *p, int worker)
 START_TEST(test_caller_free_between_submit_and_wait)
 {
 	ra_workers *w = create_ok(2);
-	ra_task tasks[6];
-	task_arg args[6];
-	batch_ctx *ctx = make_batch(2, away_task, tasks, args, 6);
+	ra_task tasks[8];
+	task_arg args[8];
+	batch_ctx *ctx = make_batch(2, away_task, tasks, args, 8);
 	volatile double own = 0.0;
 	ra_workers_stats stats;
 
-	ctx->sleep_us = 20000;
-	ra_workers_submit(w, tasks, 6);
-	/* Two threads, three rounds of 20 ms: far from done. */
-	ck_assert_int_lt(load(&ctx->finished), 6);
+	ctx->sleep_us = 25000;
+	ra_workers_submit(w, tasks, 8);
+	/* Two threads, four rounds of 25 ms: far from done. */
+	ck_assert_int_lt(load(&ctx->finished), 8);
 	for (int i = 0; i < 100000; i++)
 		own = own + i * 0.5;
 	ck_assert_double_eq(own, 0.5 * 99999.0 * 100000.0 / 2.0);
 	ra_workers_wait(w);
-	assert_ran(ctx, 6, 1);
+	assert_ran(ctx, 8, 1);
 	ra_workers_get_stats(w, &stats);
-	/* The wait covered most of the 60 ms the tasks took. */
+	/* The wait covered most of the 100 ms the tasks took. */
 	ck_assert_uint_gt(stats.wait_ns, 10 * 1000000u);
 	ra_workers_destroy(w);
 	free(ctx);
@@ -526,6 +546,27 @@ START_TEST(test_create_rejects)
 }
 END_TEST
 
+/* A thread that cannot start fails create, and those already started are
+ * stopped and joined (TSan reports a thread leak otherwise). */
+START_TEST(test_create_thread_failure)
+{
+	static const int started[] = { 0, 1, 3 };
+
+	for (size_t i = 0; i < sizeof(started) / sizeof(started[0]); i++) {
+		ra_status st = RA_OK;
+		ra_workers *w;
+
+		atomic_store(&create_budget, started[i]);
+		w = ra_workers_create(4, &st);
+		atomic_store(&create_budget, -1);
+		ck_assert_ptr_null(w);
+		ck_assert_int_eq(st, RA_ERR_NOMEM);
+	}
+	/* And once threads can start again, so can a pool. */
+	ra_workers_destroy(create_ok(4));
+}
+END_TEST
+
 static Suite *workers_suite(void)
 {
 	Suite *s = suite_create("workers");
@@ -555,6 +596,7 @@ static Suite *workers_suite(void)
 
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_create_rejects);
+	tcase_add_test(tc, test_create_thread_failure);
 	suite_add_tcase(s, tc);
 
 	return s;
