@@ -14,23 +14,31 @@
 #define MAX_GROUPS 8
 #define MAX_TASKS 256
 
-/* A batch of consecutive blocks moving through the band groups together,
- * with its channels de-interleaved to double in one work buffer. */
+/* A batch of consecutive blocks moving through the chain together, with
+ * its channels de-interleaved to double in one work buffer. Each step of
+ * the workers advances every slot in flight by one phase: 0 converts its
+ * blocks to the work buffer, 1..groups run the band groups in order, and
+ * groups + 1 converts back; then its blocks are done. */
 typedef struct slot {
 	float *blocks[MAX_STEP_BLOCKS];
 	size_t frames[MAX_STEP_BLOCKS];
-	size_t count;	/* blocks */
-	size_t total;	/* frames in all of them */
-	double *work;	/* channel c at work + c * work_stride */
-	int next_group; /* groups already applied */
+	size_t offset[MAX_STEP_BLOCKS]; /* where each block starts in work */
+	size_t count;			/* blocks */
+	size_t total;			/* frames in all of them */
+	double *work;			/* channel c at work + c * work_stride */
+	int phase;			/* phases completed */
 } slot;
 
-/* One task: group GROUP on channels [CH_BEGIN, CH_END) of a slot. */
+typedef enum task_kind { TASK_DEINTERLEAVE, TASK_FILTER, TASK_INTERLEAVE } task_kind;
+
+/* One task on slot S: band group GROUP on channels [first, last), or the
+ * conversion of blocks [first, last). */
 typedef struct task_arg {
 	ra_processor *p;
 	slot *s;
+	task_kind kind;
 	int group;
-	int ch_begin, ch_end;
+	int first, last;
 } task_arg;
 
 struct ra_processor {
@@ -53,12 +61,13 @@ struct ra_processor {
 	ra_pool *block_pool;
 	ra_pool *work_pool;
 
-	/* Slots: one filling, up to `groups` in flight (oldest first). */
-	slot *slots; /* groups + 1 */
+	/* Slots: one filling, up to groups + 2 in flight (oldest first). */
+	slot *slots; /* groups + 3 */
 	slot *filling;
 	slot **in_flight;
 	int in_flight_count;
-	int batch_pending;
+	int step_started; /* a step ran or runs: its slots move on at finish */
+	int batch_pending; /* that step is on the workers */
 
 	/* Finished blocks waiting to be handed back, in order. */
 	float **done;
@@ -186,7 +195,7 @@ ra_processor *ra_processor_create(const ra_processor_config *cfg, ra_status *sta
 
 	/* Blocks: the slots' worth, plus the caller's read and write blocks,
 	 * plus the finished ones queued. */
-	slots = (size_t)p->groups + 1;
+	slots = (size_t)p->groups + 3;
 	p->done_cap = (slots + 1) * p->step_blocks;
 	p->block_pool = ra_pool_create(cfg->max_frames * (size_t)p->channels * sizeof(float),
 				       p->done_cap + slots * p->step_blocks + 2, &st);
@@ -251,14 +260,29 @@ static void run_task(void *arg, int worker)
 {
 	task_arg *t = arg;
 	ra_processor *p = t->p;
+	slot *s = t->s;
 
 	(void)worker;
-	for (int c = t->ch_begin; c < t->ch_end; c++)
-		ra_cascade_process(p->cascades[c * p->groups + t->group],
-				   t->s->work + (size_t)c * p->work_stride, t->s->total);
+	switch (t->kind) {
+	case TASK_DEINTERLEAVE:
+		for (int b = t->first; b < t->last; b++)
+			deinterleave(s->blocks[b], s->frames[b], p->channels, s->work + s->offset[b],
+				     p->work_stride);
+		break;
+	case TASK_FILTER:
+		for (int c = t->first; c < t->last; c++)
+			ra_cascade_process(p->cascades[c * p->groups + t->group],
+					   s->work + (size_t)c * p->work_stride, s->total);
+		break;
+	case TASK_INTERLEAVE:
+		for (int b = t->first; b < t->last; b++)
+			interleave(s->work + s->offset[b], p->work_stride, s->frames[b],
+				   p->channels, s->blocks[b]);
+		break;
+	}
 }
 
-static void run_tasks(ra_processor *p, size_t count, int async)
+static void run_tasks(ra_processor *p, size_t count)
 {
 	if (!p->workers || p->threads == 1) {
 		for (size_t i = 0; i < count; i++)
@@ -266,24 +290,24 @@ static void run_tasks(ra_processor *p, size_t count, int async)
 		return;
 	}
 	ra_workers_submit(p->workers, p->tasks, count);
-	p->batch_pending = async;
-	if (!async)
-		ra_workers_wait(p->workers);
+	p->batch_pending = 1;
 }
 
-/* Tasks for group GROUP of slot S, channels split into at most PARTS. */
-static size_t add_tasks(ra_processor *p, size_t n, slot *s, int group, int parts)
+/* Up to PARTS tasks of KIND over [0, COUNT) of slot S, from task N on. */
+static size_t add_tasks(ra_processor *p, size_t n, slot *s, task_kind kind, int group,
+			int count, int parts)
 {
-	int per = (p->channels + parts - 1) / parts;
+	int per = (count + parts - 1) / parts;
 
-	for (int c = 0; c < p->channels && n < MAX_TASKS; c += per) {
+	for (int i = 0; i < count && n < MAX_TASKS; i += per) {
 		task_arg *a = &p->args[n];
 
 		a->p = p;
 		a->s = s;
+		a->kind = kind;
 		a->group = group;
-		a->ch_begin = c;
-		a->ch_end = c + per < p->channels ? c + per : p->channels;
+		a->first = i;
+		a->last = i + per < count ? i + per : count;
 		p->tasks[n].fn = run_task;
 		p->tasks[n].arg = a;
 		n++;
@@ -300,12 +324,15 @@ static void queue_done(ra_processor *p, float *block, size_t frames)
 	p->done_count++;
 }
 
-/* Wait for the step in flight; every slot in it has one more group done;
- * slots through all groups go back to interleaved float and out. */
+/* Wait for the step in flight; every slot in it is one phase further, and
+ * slots through every phase hand their blocks out. */
 static void finish_step(ra_processor *p)
 {
 	int kept = 0;
 
+	if (!p->step_started)
+		return;
+	p->step_started = 0;
 	if (p->batch_pending) {
 		ra_workers_wait(p->workers);
 		p->batch_pending = 0;
@@ -313,17 +340,12 @@ static void finish_step(ra_processor *p)
 	for (int i = 0; i < p->in_flight_count; i++) {
 		slot *s = p->in_flight[i];
 
-		if (s->next_group < p->groups) {
+		if (++s->phase < p->groups + 2) {
 			p->in_flight[kept++] = s;
 			continue;
 		}
-		for (size_t b = 0, at = 0; b < s->count; b++) {
-			double *w = s->work + at;
-
-			interleave(w, p->work_stride, s->frames[b], p->channels, s->blocks[b]);
+		for (size_t b = 0; b < s->count; b++)
 			queue_done(p, s->blocks[b], s->frames[b]);
-			at += s->frames[b];
-		}
 		ra_pool_release(p->work_pool, s->work);
 		memset(s, 0, sizeof(*s));
 	}
@@ -332,7 +354,7 @@ static void finish_step(ra_processor *p)
 
 static slot *free_slot(ra_processor *p)
 {
-	for (int i = 0; i <= p->groups; i++) {
+	for (int i = 0; i < p->groups + 3; i++) {
 		slot *s = &p->slots[i];
 		int busy = s == p->filling;
 
@@ -341,14 +363,15 @@ static slot *free_slot(ra_processor *p)
 		if (!busy)
 			return s;
 	}
-	return NULL; /* cannot happen: groups + 1 slots, at most groups in flight */
+	return NULL; /* cannot happen: groups + 3 slots, at most groups + 2 in flight */
 }
 
 /* Start the next step: admit the filling slot if ADMIT, then every slot in
- * flight runs its next group, all at once. */
-static ra_status start_step(ra_processor *p, int admit, int async)
+ * flight runs its next phase, all at once on the workers. */
+static ra_status start_step(ra_processor *p, int admit)
 {
-	int parts, tasks = 0;
+	int parts = 2 * p->threads;
+	size_t n = 0;
 
 	if (admit) {
 		slot *s = p->filling;
@@ -358,27 +381,28 @@ static ra_status start_step(ra_processor *p, int admit, int async)
 		if (!s->work)
 			return RA_ERR_NOMEM;
 		for (size_t b = 0; b < s->count; b++) {
-			deinterleave(s->blocks[b], s->frames[b], p->channels, s->work + at,
-				     p->work_stride);
+			s->offset[b] = at;
 			at += s->frames[b];
 		}
 		s->total = at;
-		s->next_group = 0;
+		s->phase = 0;
 		p->in_flight[p->in_flight_count++] = s;
 		p->filling = free_slot(p);
 	}
-	parts = p->in_flight_count ? (int)(4 * (size_t)p->threads / (size_t)p->in_flight_count) : 1;
-	if (parts < 1)
-		parts = 1;
-	if (parts > MAX_TASKS / MAX_GROUPS)
-		parts = MAX_TASKS / MAX_GROUPS;
+	if (parts > MAX_TASKS / (MAX_GROUPS + 2))
+		parts = MAX_TASKS / (MAX_GROUPS + 2);
 	for (int i = 0; i < p->in_flight_count; i++) {
 		slot *s = p->in_flight[i];
 
-		tasks = (int)add_tasks(p, (size_t)tasks, s, s->next_group, parts);
-		s->next_group++;
+		if (s->phase == 0)
+			n = add_tasks(p, n, s, TASK_DEINTERLEAVE, 0, (int)s->count, parts);
+		else if (s->phase <= p->groups)
+			n = add_tasks(p, n, s, TASK_FILTER, s->phase - 1, p->channels, parts);
+		else
+			n = add_tasks(p, n, s, TASK_INTERLEAVE, 0, (int)s->count, parts);
 	}
-	run_tasks(p, (size_t)tasks, async);
+	run_tasks(p, n);
+	p->step_started = 1;
 	return RA_OK;
 }
 
@@ -435,7 +459,13 @@ ra_status ra_processor_push(ra_processor *p, float *block, size_t frames, float 
 	p->frames += frames;
 	if (p->filling->count == p->step_blocks) {
 		finish_step(p);
-		st = start_step(p, 1, 1);
+		st = start_step(p, 1);
+		/* Inline, nothing overlaps: take the slot through every phase. */
+		while (st == RA_OK && !p->batch_pending && p->in_flight_count > 0) {
+			finish_step(p);
+			if (p->in_flight_count > 0)
+				st = start_step(p, 0);
+		}
 	}
 	pop_done(p, done, done_frames);
 	return st;
@@ -455,9 +485,9 @@ ra_status ra_processor_pull(ra_processor *p, float **done, size_t *done_frames)
 		if (p->done_count)
 			continue;
 		if (p->filling->count > 0)
-			st = start_step(p, 1, 1);
+			st = start_step(p, 1);
 		else if (p->in_flight_count > 0)
-			st = start_step(p, 0, 1);
+			st = start_step(p, 0);
 		else
 			break;
 		if (st != RA_OK)
@@ -480,19 +510,30 @@ ra_status ra_processor_process(ra_processor *p, float *block, size_t frames)
 	p->frames += frames;
 	if (p->band_count == 0)
 		return RA_OK;
-	/* Every group in order on a scratch slot, channels split over the
-	 * threads. */
+	/* Every phase in order on a scratch slot, split over the threads. */
 	s = p->filling;
 	s->work = ra_pool_acquire(p->work_pool);
 	if (!s->work)
 		return RA_ERR_NOMEM;
-	deinterleave(block, frames, p->channels, s->work, p->work_stride);
+	s->blocks[0] = block;
+	s->frames[0] = frames;
+	s->offset[0] = 0;
+	s->count = 1;
 	s->total = frames;
-	for (int g = 0; g < p->groups; g++) {
-		tasks = add_tasks(p, 0, s, g, 4 * p->threads);
-		run_tasks(p, tasks, 0);
+	for (int phase = 0; phase < p->groups + 2; phase++) {
+		if (phase == 0)
+			tasks = add_tasks(p, 0, s, TASK_DEINTERLEAVE, 0, 1, 1);
+		else if (phase <= p->groups)
+			tasks = add_tasks(p, 0, s, TASK_FILTER, phase - 1, p->channels,
+					  2 * p->threads);
+		else
+			tasks = add_tasks(p, 0, s, TASK_INTERLEAVE, 0, 1, 1);
+		run_tasks(p, tasks);
+		if (p->batch_pending) {
+			ra_workers_wait(p->workers);
+			p->batch_pending = 0;
+		}
 	}
-	interleave(s->work, p->work_stride, frames, p->channels, block);
 	ra_pool_release(p->work_pool, s->work);
 	memset(s, 0, sizeof(*s));
 	return RA_OK;
@@ -532,7 +573,7 @@ void ra_processor_destroy(ra_processor *p)
 		for (int i = 0; i < p->channels * p->groups; i++)
 			ra_cascade_destroy(p->cascades[i]);
 	free(p->cascades);
-	for (int i = 0; p->slots && i <= p->groups; i++)
+	for (int i = 0; p->slots && i < p->groups + 3; i++)
 		if (p->slots[i].work)
 			ra_pool_release(p->work_pool, p->slots[i].work);
 	ra_pool_destroy(p->work_pool);
