@@ -36,10 +36,9 @@ static int compare(const void *a, const void *b)
 static int make_bands(int count, ra_biquad_coeffs *c)
 {
 	static const char *const octave[] = {
-		"peak:31.25:3:1.41", "peak:62.5:-3:1.41", "peak:125:3:1.41",
-		"peak:250:-3:1.41",  "peak:500:3:1.41",	  "peak:1k:-3:1.41",
-		"peak:2k:3:1.41",    "peak:4k:-3:1.41",	  "peak:8k:3:1.41",
-		"peak:16k:-3:1.41",
+		"peak:31.25:3:1.41", "peak:62.5:-3:1.41", "peak:125:3:1.41", "peak:250:-3:1.41",
+		"peak:500:3:1.41",   "peak:1k:-3:1.41",	  "peak:2k:3:1.41",  "peak:4k:-3:1.41",
+		"peak:8k:3:1.41",    "peak:16k:-3:1.41",
 	};
 	ra_eq eq = { 0 };
 	ra_diag diag;
@@ -132,8 +131,9 @@ int main(int argc, char **argv)
 	for (size_t s = 0; s < sizeof(band_sets) / sizeof(band_sets[0]); s++) {
 		for (int channels = 1; channels <= 2; channels++) {
 			ra_biquad_coeffs c[64];
-			ra_processor_config cfg = { .channels = channels, .max_frames = BLOCK,
-						    .bands = c, .gain = 1.0f };
+			ra_processor_config cfg = {
+				.channels = channels, .max_frames = BLOCK, .bands = c, .gain = 1.0f
+			};
 			size_t frames = (size_t)(seconds * RATE) / BLOCK * BLOCK;
 			double ref_median = 0.0;
 

@@ -1,13 +1,20 @@
 /* Biquad filters: RBJ cookbook designs, their magnitude response, and the
- * in-place kernels (scalar, and a skewed AVX2 cascade) that all perform the
- * same rounded operations, so every kernel gives bit-identical output. */
-#include <immintrin.h>
+ * in-place kernels (scalar, and skewed AVX2 and AVX-512 cascades) that all
+ * perform the same rounded operations, so every kernel gives the same bits. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rustyaudio/biquad.h"
+
+#if defined(__x86_64__)
+#define RA_HAVE_X86 1
+#include <immintrin.h>
+#if __has_include(<sys/platform/x86.h>)
+#include <sys/platform/x86.h>
+#endif
+#endif
 
 #define RA_PI 3.14159265358979323846
 
@@ -17,10 +24,10 @@
 #define RA_CASCADE_MAX_BANDS 64
 
 static const char *const ra_biquad_names[] = {
-	[RA_BIQUAD_PEAK] = "peak",	   [RA_BIQUAD_LOWSHELF] = "lowshelf",
+	[RA_BIQUAD_PEAK] = "peak",	     [RA_BIQUAD_LOWSHELF] = "lowshelf",
 	[RA_BIQUAD_HIGHSHELF] = "highshelf", [RA_BIQUAD_LOWPASS] = "lowpass",
 	[RA_BIQUAD_HIGHPASS] = "highpass",   [RA_BIQUAD_BANDPASS] = "bandpass",
-	[RA_BIQUAD_NOTCH] = "notch",	   [RA_BIQUAD_ALLPASS] = "allpass",
+	[RA_BIQUAD_NOTCH] = "notch",	     [RA_BIQUAD_ALLPASS] = "allpass",
 };
 
 #define RA_BIQUAD_NTYPES (sizeof(ra_biquad_names) / sizeof(ra_biquad_names[0]))
@@ -95,10 +102,10 @@ static ra_status ra_biquad_check(const ra_biquad_spec *spec, double rate, ra_dia
 		ra_diag_set(diag, "unknown width kind %d", (int)kind);
 		return RA_ERR_INVALID;
 	}
-	if (kind == RA_WIDTH_OCTAVES && (ra_biquad_is_shelf(type) || type == RA_BIQUAD_LOWPASS ||
-					 type == RA_BIQUAD_HIGHPASS)) {
-		ra_diag_set(diag, "a %s filter takes q, not a bandwidth in octaves",
-			    ra_biquad_names[type]);
+	if (kind == RA_WIDTH_OCTAVES &&
+	    (ra_biquad_is_shelf(type) || type == RA_BIQUAD_LOWPASS || type == RA_BIQUAD_HIGHPASS)) {
+		ra_diag_set(diag, "a %s filter takes %s, not a bandwidth in octaves",
+			    ra_biquad_names[type], ra_biquad_is_shelf(type) ? "q or a slope" : "q");
 		return RA_ERR_INVALID;
 	}
 	if (kind == RA_WIDTH_SLOPE && !ra_biquad_is_shelf(type)) {
@@ -106,7 +113,8 @@ static ra_status ra_biquad_check(const ra_biquad_spec *spec, double rate, ra_dia
 		return RA_ERR_INVALID;
 	}
 	if (!isfinite(spec->width) || spec->width <= 0) {
-		ra_diag_set(diag, "%s %g is not a positive number", ra_width_name(kind), spec->width);
+		ra_diag_set(diag, "%s %g is not a positive number", ra_width_name(kind),
+			    spec->width);
 		return RA_ERR_INVALID;
 	}
 	if (!isfinite(spec->gain_db)) {
@@ -119,6 +127,12 @@ static ra_status ra_biquad_check(const ra_biquad_spec *spec, double rate, ra_dia
 		return RA_ERR_INVALID;
 	}
 	return RA_OK;
+}
+
+static int ra_coeffs_finite(const ra_biquad_coeffs *c)
+{
+	return isfinite(c->b0) && isfinite(c->b1) && isfinite(c->b2) && isfinite(c->a1) &&
+	       isfinite(c->a2);
 }
 
 /* Robert Bristow-Johnson, "Cookbook formulae for audio EQ biquad filter
@@ -232,7 +246,7 @@ ra_status ra_biquad_design(const ra_biquad_spec *spec, double sample_rate, ra_bi
 	out->a1 = a1 / a0;
 	out->a2 = a2 / a0;
 	/* A huge bandwidth or a tiny Q overflows alpha. */
-	if (!isfinite(out->b0 + out->b1 + out->b2 + out->a1 + out->a2)) {
+	if (!ra_coeffs_finite(out)) {
 		ra_diag_set(diag, "%s %g gives no finite filter at %g Hz",
 			    ra_width_name(spec->width_kind), spec->width, spec->freq);
 		return RA_ERR_INVALID;
@@ -266,6 +280,48 @@ double ra_biquad_magnitude_db(const ra_biquad_coeffs *c, double freq, double sam
 	return 10 * log10(num / den);
 }
 
+/* ---- CPU features ---- */
+
+/* The instruction sets ra_cascade_create() chooses between. */
+enum ra_isa { RA_ISA_SCALAR, RA_ISA_AVX2, RA_ISA_AVX512 };
+
+#ifdef RA_HAVE_X86
+/* glibc's view of the CPU, where there is one, honours
+ * GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX512F,-AVX2,-FMA: an administrator can
+ * turn a kernel off, and the tests reach every kernel on one machine. */
+static int ra_cpu_has_fma(void)
+{
+#ifdef CPU_FEATURE_ACTIVE
+	return CPU_FEATURE_ACTIVE(FMA);
+#else
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("fma");
+#endif
+}
+
+static enum ra_isa ra_cpu_isa(void)
+{
+#ifdef CPU_FEATURE_ACTIVE
+	if (CPU_FEATURE_ACTIVE(AVX512F))
+		return RA_ISA_AVX512;
+	if (CPU_FEATURE_ACTIVE(AVX2) && CPU_FEATURE_ACTIVE(FMA))
+		return RA_ISA_AVX2;
+#else
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx512f"))
+		return RA_ISA_AVX512;
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+		return RA_ISA_AVX2;
+#endif
+	return RA_ISA_SCALAR;
+}
+#else
+static enum ra_isa ra_cpu_isa(void)
+{
+	return RA_ISA_SCALAR;
+}
+#endif
+
 /* ---- scalar kernel ---- */
 
 /* Transposed direct form II with the fused operations of the header. fma()
@@ -289,13 +345,14 @@ ra_biquad_run(const ra_biquad_coeffs *c, ra_biquad_state *st, double *buf, size_
 	st->s2 = s2;
 }
 
+#ifdef RA_HAVE_X86
 /* The same loop with fma() as an instruction instead of a libm call. */
-__attribute__((target("fma"))) static void ra_biquad_run_fma(const ra_biquad_coeffs *c,
-							     ra_biquad_state *st, double *buf,
-							     size_t frames)
+__attribute__((target("fma"))) static void
+ra_biquad_run_fma(const ra_biquad_coeffs *c, ra_biquad_state *st, double *buf, size_t frames)
 {
 	ra_biquad_run(c, st, buf, frames);
 }
+#endif
 
 static void ra_biquad_run_libm(const ra_biquad_coeffs *c, ra_biquad_state *st, double *buf,
 			       size_t frames)
@@ -303,50 +360,43 @@ static void ra_biquad_run_libm(const ra_biquad_coeffs *c, ra_biquad_state *st, d
 	ra_biquad_run(c, st, buf, frames);
 }
 
-static int ra_cpu_has_fma(void)
-{
-	__builtin_cpu_init();
-	return __builtin_cpu_supports("fma");
-}
-
-static int ra_cpu_has_avx2_fma(void)
-{
-	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
-
 void ra_biquad_process(const ra_biquad_coeffs *c, ra_biquad_state *st, double *buf, size_t frames)
 {
-	if (ra_cpu_has_fma())
+#ifdef RA_HAVE_X86
+	if (ra_cpu_has_fma()) {
 		ra_biquad_run_fma(c, st, buf, frames);
-	else
-		ra_biquad_run_libm(c, st, buf, frames);
+		return;
+	}
+#endif
+	ra_biquad_run_libm(c, st, buf, frames);
 }
 
 /* ---- cascade: state ---- */
 
-/* The SIMD kernel splits the bands into groups of at most RA_GROUP_MAX, each
- * run as one skewed pass over the buffer. In a group of `bands` bands held
- * in `nvec` vectors of RA_LANES lanes, the band at position q sits in vector
- * q % nvec, lane q / nvec: band q's predecessor is then the same lane of the
- * previous vector, except for vector 0, whose lanes take the lane below in
- * the last vector. Only that one vector needs a cross-lane shift, and it is
- * off the critical path (y -> s1 -> y, two fused latencies per sample).
- * Positions bands..nvec*RA_LANES-1 hold identity bands; they come after the
- * last real band, so nothing they compute reaches the output. */
-#define RA_LANES 4
-#define RA_GROUP_VECS 4
-#define RA_GROUP_MAX (RA_LANES * RA_GROUP_VECS)
-#define RA_GROUPS_MAX ((RA_CASCADE_MAX_BANDS + RA_GROUP_MAX - 1) / RA_GROUP_MAX)
-#define RA_NCOEF 5 /* b0 b1 b2 a1 a2: one vector each, per vector of bands */
+/* The SIMD kernels split the bands into groups, each run as one skewed pass
+ * over the buffer: at every step each band of the group filters one sample,
+ * band q lagging band q - 1, so that one vector operation advances `lanes`
+ * bands. In a group of nvec vectors, band q sits in vector q % nvec, lane
+ * q / nvec: its predecessor is the same lane of the previous vector (no
+ * shuffle), except in vector 0, whose lanes take the lane below in the last
+ * vector. That wrap is the only lane shift, and it reads the output of two
+ * steps back rather than one, which keeps the shuffle's latency off the
+ * critical path (y -> s1 -> y, two fused latencies a sample). So band q, in
+ * lane l of vector v, lags the input by l * (nvec + 1) + v steps.
+ * Lanes past the last band hold identity bands (b0 = 1); they feed only
+ * each other, never a real band. */
+#define RA_NCOEF 5	/* b0 b1 b2 a1 a2: one vector each, per vector of bands */
+#define RA_GROUP_VECS 4 /* at most 4 vectors a group: 16 (AVX2) or 32 bands */
+#define RA_GROUPS_MAX 4 /* 64 bands in groups of 16 */
 
 struct ra_group {
-	int bands;    /* real bands in the group */
-	int nvec;     /* vectors of RA_LANES bands */
-	int out_vec;  /* where the group's last band sits */
+	int bands;   /* real bands in the group */
+	int nvec;    /* vectors of `lanes` bands */
+	int out_vec; /* where the group's last band sits */
 	int out_lane;
-	double *coef;  /* nvec blocks of RA_NCOEF vectors */
-	double *state; /* nvec blocks of two vectors: s1, s2 */
+	size_t lead;   /* its lag: steps from a sample's input to its output */
+	double *coef;  /* per vector: b0, b1, b2, a1, a2, each `lanes` wide */
+	double *state; /* per vector: s1, s2 */
 };
 
 typedef void (*ra_cascade_fn)(ra_cascade *cs, double *buf, size_t frames);
@@ -354,9 +404,10 @@ typedef void (*ra_cascade_fn)(ra_cascade *cs, double *buf, size_t frames);
 struct ra_cascade {
 	ra_cascade_fn run; /* chosen once, at create */
 	int count;
+	int lanes; /* of the SIMD kernel; 0 for the scalar one */
 	int ngroups;
 	struct ra_group group[RA_GROUPS_MAX];
-	double *lanes; /* 64-byte aligned storage behind the groups */
+	double *lanes_mem; /* 64-byte aligned storage behind the groups */
 	ra_biquad_coeffs coef[RA_CASCADE_MAX_BANDS];
 	ra_biquad_state state[RA_CASCADE_MAX_BANDS]; /* scalar kernel only */
 };
@@ -369,22 +420,83 @@ static void ra_cascade_scalar(ra_cascade *cs, double *buf, size_t frames)
 		ra_biquad_process(&cs->coef[k], &cs->state[k], buf, frames);
 }
 
-/* ---- cascade: AVX2 + FMA kernel ---- */
+#ifdef RA_HAVE_X86
+
+/* The groups' kernel instance: (nvec, out_vec) pairs are compiled apart,
+ * so that the state stays in registers. */
+static int ra_group_shape(const struct ra_group *g)
+{
+	return g->nvec * RA_GROUP_VECS + g->out_vec;
+}
+
+/* Lay the bands out in the fewest groups, of about equal size (20 bands on
+ * AVX2 run as two passes of 10, not 16 and 4), in the lane order above. */
+static ra_status ra_cascade_layout(ra_cascade *cs, int lanes)
+{
+	const int per_group = lanes * RA_GROUP_VECS;
+	const int ngroups = (cs->count + per_group - 1) / per_group;
+	size_t doubles = 0;
+	int first = 0;
+
+	for (int i = 0; i < ngroups; i++) {
+		struct ra_group *g = &cs->group[i];
+
+		g->bands = cs->count / ngroups + (i < cs->count % ngroups);
+		g->nvec = (g->bands + lanes - 1) / lanes;
+		g->out_vec = (g->bands - 1) % g->nvec;
+		g->out_lane = (g->bands - 1) / g->nvec;
+		g->lead = (size_t)g->out_lane * (size_t)(g->nvec + 1) + (size_t)g->out_vec;
+		doubles += (size_t)g->nvec * (RA_NCOEF + 2) * (size_t)lanes;
+	}
+	cs->lanes_mem = aligned_alloc(64, (doubles * sizeof(double) + 63) / 64 * 64);
+	if (!cs->lanes_mem)
+		return RA_ERR_NOMEM;
+	cs->lanes = lanes;
+	cs->ngroups = ngroups;
+
+	doubles = 0;
+	for (int i = 0; i < ngroups; i++) {
+		struct ra_group *g = &cs->group[i];
+
+		g->coef = cs->lanes_mem + doubles;
+		doubles += (size_t)g->nvec * RA_NCOEF * (size_t)lanes;
+		g->state = cs->lanes_mem + doubles;
+		doubles += (size_t)g->nvec * 2 * (size_t)lanes;
+		for (int q = 0; q < g->nvec * lanes; q++) {
+			static const ra_biquad_coeffs identity = { .b0 = 1 };
+			const ra_biquad_coeffs *c = q < g->bands ? &cs->coef[first + q] : &identity;
+			double *kv = g->coef + (q % g->nvec) * RA_NCOEF * lanes + q / g->nvec;
+
+			kv[0 * lanes] = c->b0;
+			kv[1 * lanes] = c->b1;
+			kv[2 * lanes] = c->b2;
+			kv[3 * lanes] = c->a1;
+			kv[4 * lanes] = c->a2;
+		}
+		first += g->bands;
+	}
+	return RA_OK;
+}
+
+/* ---- cascade: AVX2 + FMA kernel (4 lanes) ---- */
 
 #define RA_AVX2 __attribute__((target("avx2,fma")))
 
-/* One step: every band of the group advances by one sample. Band 0 takes
- * XIN; the others take their predecessor's output from the previous step,
- * so band q filters sample n - q at step n. Lanes whose MASK is clear keep
- * their state: a band before its first sample or after its last. */
+/* One step: every band of the group advances by one sample, with the
+ * header's operations lane by lane (fnmadd(a, y, c) = fma(-a, y, c), one
+ * rounding). Band 0 takes XIN. Y holds the previous step's outputs, YD the
+ * last vector's from the step before. Lanes whose MASK is clear keep their
+ * state: a band before its first sample or after its last, whose output
+ * feeds only a band in the same case at the next step. */
 static inline __attribute__((always_inline)) RA_AVX2 void
-ra_avx2_step(const __m256d *k, __m256d *s1, __m256d *s2, __m256d *y, double xin,
+ra_avx2_step(const __m256d *k, __m256d *s1, __m256d *s2, __m256d *y, __m256d *yd, double xin,
 	     const __m256d *mask, const int nvec)
 {
 	__m256d x[RA_GROUP_VECS];
 
-	x[0] = _mm256_blend_pd(_mm256_permute4x64_pd(y[nvec - 1], _MM_SHUFFLE(2, 1, 0, 3)),
+	x[0] = _mm256_blend_pd(_mm256_permute4x64_pd(*yd, _MM_SHUFFLE(2, 1, 0, 3)),
 			       _mm256_set1_pd(xin), 1);
+	*yd = y[nvec - 1];
 #pragma GCC unroll 4
 	for (int v = 1; v < nvec; v++)
 		x[v] = y[v - 1];
@@ -407,81 +519,77 @@ ra_avx2_step(const __m256d *k, __m256d *s1, __m256d *s2, __m256d *y, double xin,
 	}
 }
 
-/* Lanes of the bands that have a sample at step N: position q with
- * N - FRAMES < q <= N. POS holds each lane's position. */
+/* The lanes whose band has a sample at step NOW: lag <= now < end, with
+ * end = lag + frames. */
 static inline __attribute__((always_inline)) RA_AVX2 void
-ra_avx2_mask(__m256d *mask, const __m256d *pos, size_t n, size_t frames, const int nvec)
+ra_avx2_mask(__m256d *mask, const __m256d *lag, const __m256d *end, __m256d now, const int nvec)
 {
-	const __m256d now = _mm256_set1_pd((double)n);
-	const __m256d len = _mm256_set1_pd((double)frames);
-
 #pragma GCC unroll 4
 	for (int v = 0; v < nvec; v++)
-		mask[v] = _mm256_and_pd(_mm256_cmp_pd(pos[v], now, _CMP_LE_OQ),
-					_mm256_cmp_pd(_mm256_add_pd(pos[v], len), now, _CMP_GT_OQ));
+		mask[v] = _mm256_and_pd(_mm256_cmp_pd(lag[v], now, _CMP_LE_OQ),
+					_mm256_cmp_pd(end[v], now, _CMP_GT_OQ));
 }
 
-/* Store lane PICK of Y (a vpermps index moving it to lane 0) at P. */
-static inline __attribute__((always_inline)) RA_AVX2 void ra_avx2_store_lane(double *p, __m256d y,
-									    __m256i pick)
+/* Store the lane of Y that PICK (a vpermps index) moves to lane 0. */
+static inline __attribute__((always_inline)) RA_AVX2 void ra_avx2_store(double *p, __m256d y,
+									__m256i pick)
 {
 	const __m256 r = _mm256_permutevar8x32_ps(_mm256_castpd_ps(y), pick);
 
 	_mm_store_sd(p, _mm256_castpd256_pd128(_mm256_castps_pd(r)));
 }
 
-/* One group over the whole buffer: lead = bands - 1 steps of ramp-in, the
- * steady steps, lead steps of ramp-out. The ramps leave each call
- * self-contained, so any split of a signal into blocks gives the same bits.
- * NVEC and OUT_VEC are constants at every call site, so that the state
- * stays in registers. */
+/* One group over the whole buffer: lead steps of ramp-in, the steady steps,
+ * lead steps of ramp-out. The ramps make each call self-contained, so any
+ * split of a signal into blocks gives the same bits. */
 static inline __attribute__((always_inline)) RA_AVX2 void
 ra_avx2_group(struct ra_group *g, double *buf, size_t frames, const int nvec, const int out_vec)
 {
+	const int lanes = 4;
+	const __m256i pick =
+		_mm256_setr_epi32(2 * g->out_lane, 2 * g->out_lane + 1, 0, 0, 0, 0, 0, 0);
+	const size_t lead = g->lead, steps = frames + lead;
 	__m256d k[RA_NCOEF * RA_GROUP_VECS], s1[RA_GROUP_VECS], s2[RA_GROUP_VECS];
-	__m256d y[RA_GROUP_VECS], pos[RA_GROUP_VECS], mask[RA_GROUP_VECS];
-	const __m256i pick = _mm256_setr_epi32(2 * g->out_lane, 2 * g->out_lane + 1, 0, 0, 0, 0,
-					       0, 0);
-	const size_t lead = (size_t)g->bands - 1;
-	const size_t steps = frames + lead;
+	__m256d y[RA_GROUP_VECS], lag[RA_GROUP_VECS], end[RA_GROUP_VECS], mask[RA_GROUP_VECS];
+	__m256d yd = _mm256_setzero_pd(), now = _mm256_setzero_pd();
+	const __m256d one = _mm256_set1_pd(1);
 	size_t n = 0;
 
 #pragma GCC unroll 4
 	for (int v = 0; v < nvec; v++) {
 #pragma GCC unroll 5
 		for (int i = 0; i < RA_NCOEF; i++)
-			k[RA_NCOEF * v + i] =
-				_mm256_load_pd(g->coef + (RA_NCOEF * v + i) * RA_LANES);
-		s1[v] = _mm256_load_pd(g->state + (2 * v) * RA_LANES);
-		s2[v] = _mm256_load_pd(g->state + (2 * v + 1) * RA_LANES);
+			k[RA_NCOEF * v + i] = _mm256_load_pd(g->coef + (RA_NCOEF * v + i) * lanes);
+		s1[v] = _mm256_load_pd(g->state + (2 * v) * lanes);
+		s2[v] = _mm256_load_pd(g->state + (2 * v + 1) * lanes);
 		y[v] = _mm256_setzero_pd();
-		pos[v] = _mm256_setr_pd(v, nvec + v, 2 * nvec + v, 3 * nvec + v);
+		lag[v] = _mm256_setr_pd(v, (nvec + 1) + v, 2 * (nvec + 1) + v, 3 * (nvec + 1) + v);
+		end[v] = _mm256_add_pd(lag[v], _mm256_set1_pd((double)frames));
 	}
 
-	/* Ramp-in; with frames <= lead, some bands also finish here. */
-	for (; n < lead; n++) {
-		ra_avx2_mask(mask, pos, n, frames, nvec);
-		ra_avx2_step(k, s1, s2, y, n < frames ? buf[n] : 0.0, mask, nvec);
+	/* Ramp-in; with frames < lead, some bands also finish here. */
+	for (; n < lead; n++, now = _mm256_add_pd(now, one)) {
+		ra_avx2_mask(mask, lag, end, now, nvec);
+		ra_avx2_step(k, s1, s2, y, &yd, n < frames ? buf[n] : 0.0, mask, nvec);
 	}
+	/* Sample n - lead was read lead steps ago: writing it in place is safe. */
 	for (; n < frames; n++) {
-		ra_avx2_step(k, s1, s2, y, buf[n], NULL, nvec);
-		ra_avx2_store_lane(buf + (n - lead), y[out_vec], pick);
+		ra_avx2_step(k, s1, s2, y, &yd, buf[n], NULL, nvec);
+		ra_avx2_store(buf + (n - lead), y[out_vec], pick);
 	}
-	/* Ramp-out: the sample written at step n was read at step n - lead. */
-	for (; n < steps; n++) {
-		ra_avx2_mask(mask, pos, n, frames, nvec);
-		ra_avx2_step(k, s1, s2, y, 0.0, mask, nvec);
-		ra_avx2_store_lane(buf + (n - lead), y[out_vec], pick);
+	for (now = _mm256_set1_pd((double)n); n < steps; n++, now = _mm256_add_pd(now, one)) {
+		ra_avx2_mask(mask, lag, end, now, nvec);
+		ra_avx2_step(k, s1, s2, y, &yd, 0.0, mask, nvec);
+		ra_avx2_store(buf + (n - lead), y[out_vec], pick);
 	}
 
 #pragma GCC unroll 4
 	for (int v = 0; v < nvec; v++) {
-		_mm256_store_pd(g->state + (2 * v) * RA_LANES, s1[v]);
-		_mm256_store_pd(g->state + (2 * v + 1) * RA_LANES, s2[v]);
+		_mm256_store_pd(g->state + (2 * v) * lanes, s1[v]);
+		_mm256_store_pd(g->state + (2 * v + 1) * lanes, s2[v]);
 	}
 }
 
-/* Each (nvec, out_vec) pair is its own instance of the group kernel. */
 RA_AVX2 static void ra_cascade_avx2(ra_cascade *cs, double *buf, size_t frames)
 {
 	if (!frames)
@@ -489,7 +597,7 @@ RA_AVX2 static void ra_cascade_avx2(ra_cascade *cs, double *buf, size_t frames)
 	for (int i = 0; i < cs->ngroups; i++) {
 		struct ra_group *g = &cs->group[i];
 
-		switch (g->nvec * RA_GROUP_VECS + g->out_vec) {
+		switch (ra_group_shape(g)) {
 		case 1 * RA_GROUP_VECS + 0:
 			ra_avx2_group(g, buf, frames, 1, 0);
 			break;
@@ -524,54 +632,170 @@ RA_AVX2 static void ra_cascade_avx2(ra_cascade *cs, double *buf, size_t frames)
 	}
 }
 
-/* Lay the bands out in groups, in the lane order described above, with
- * identity bands (b0 = 1) in the unused lanes. Balanced group sizes: two
- * passes of 16 and 15 bands run faster than 16 and one. */
-static ra_status ra_cascade_layout(ra_cascade *cs)
+/* ---- cascade: AVX-512 kernel (8 lanes) ---- */
+
+/* The AVX2 kernel with twice the lanes: the same steps and the same
+ * operations per band, so the same bits. */
+#define RA_AVX512 __attribute__((target("avx512f")))
+
+static inline __attribute__((always_inline)) RA_AVX512 void
+ra_avx512_step(const __m512d *k, __m512d *s1, __m512d *s2, __m512d *y, __m512d *yd, double xin,
+	       const __mmask8 *mask, const int nvec)
 {
-	const int ngroups = (cs->count + RA_GROUP_MAX - 1) / RA_GROUP_MAX;
-	size_t doubles = 0;
-	int first = 0;
+	__m512d x[RA_GROUP_VECS];
 
-	for (int i = 0; i < ngroups; i++) {
-		struct ra_group *g = &cs->group[i];
+	/* Lanes 0..6 of YD move up one lane; XIN fills lane 0. */
+	x[0] = _mm512_castsi512_pd(_mm512_alignr_epi64(
+		_mm512_castpd_si512(*yd), _mm512_castpd_si512(_mm512_set1_pd(xin)), 7));
+	*yd = y[nvec - 1];
+#pragma GCC unroll 4
+	for (int v = 1; v < nvec; v++)
+		x[v] = y[v - 1];
+#pragma GCC unroll 4
+	for (int v = 0; v < nvec; v++) {
+		const __m512d *kv = k + RA_NCOEF * v;
+		const __m512d yv = _mm512_fmadd_pd(kv[0], x[v], s1[v]);
+		const __m512d t = _mm512_fmadd_pd(kv[1], x[v], s2[v]);
+		const __m512d n1 = _mm512_fnmadd_pd(kv[3], yv, t);
+		const __m512d n2 = _mm512_fnmadd_pd(kv[4], yv, _mm512_mul_pd(kv[2], x[v]));
 
-		g->bands = cs->count / ngroups + (i < cs->count % ngroups);
-		g->nvec = (g->bands + RA_LANES - 1) / RA_LANES;
-		g->out_vec = (g->bands - 1) % g->nvec;
-		g->out_lane = (g->bands - 1) / g->nvec;
-		doubles += (size_t)g->nvec * (RA_NCOEF + 2) * RA_LANES;
-	}
-	cs->lanes = aligned_alloc(64, (doubles * sizeof(double) + 63) / 64 * 64);
-	if (!cs->lanes)
-		return RA_ERR_NOMEM;
-	cs->ngroups = ngroups;
-
-	doubles = 0;
-	for (int i = 0; i < ngroups; i++) {
-		struct ra_group *g = &cs->group[i];
-
-		g->coef = cs->lanes + doubles;
-		doubles += (size_t)g->nvec * RA_NCOEF * RA_LANES;
-		g->state = cs->lanes + doubles;
-		doubles += (size_t)g->nvec * 2 * RA_LANES;
-		for (int q = 0; q < g->nvec * RA_LANES; q++) {
-			const ra_biquad_coeffs id = { .b0 = 1 };
-			const ra_biquad_coeffs *c = q < g->bands ? &cs->coef[first + q] : &id;
-			double *kv = g->coef + (q % g->nvec) * RA_NCOEF * RA_LANES + q / g->nvec;
-
-			kv[0 * RA_LANES] = c->b0;
-			kv[1 * RA_LANES] = c->b1;
-			kv[2 * RA_LANES] = c->b2;
-			kv[3 * RA_LANES] = c->a1;
-			kv[4 * RA_LANES] = c->a2;
+		if (mask) {
+			s1[v] = _mm512_mask_blend_pd(mask[v], s1[v], n1);
+			s2[v] = _mm512_mask_blend_pd(mask[v], s2[v], n2);
+		} else {
+			s1[v] = n1;
+			s2[v] = n2;
 		}
-		first += g->bands;
+		y[v] = yv;
 	}
-	return RA_OK;
 }
 
+static inline __attribute__((always_inline)) RA_AVX512 void
+ra_avx512_mask(__mmask8 *mask, const __m512d *lag, const __m512d *end, __m512d now, const int nvec)
+{
+#pragma GCC unroll 4
+	for (int v = 0; v < nvec; v++)
+		mask[v] = _mm512_mask_cmp_pd_mask(_mm512_cmp_pd_mask(lag[v], now, _CMP_LE_OQ),
+						  end[v], now, _CMP_GT_OQ);
+}
+
+static inline __attribute__((always_inline)) RA_AVX512 void ra_avx512_store(double *p, __m512d y,
+									    __m512i pick)
+{
+	_mm_store_sd(p, _mm512_castpd512_pd128(_mm512_permutexvar_pd(pick, y)));
+}
+
+static inline __attribute__((always_inline)) RA_AVX512 void
+ra_avx512_group(struct ra_group *g, double *buf, size_t frames, const int nvec, const int out_vec)
+{
+	const int lanes = 8;
+	const __m512i pick = _mm512_set1_epi64(g->out_lane);
+	const __m512d lane = _mm512_setr_pd(0, 1, 2, 3, 4, 5, 6, 7);
+	const size_t lead = g->lead, steps = frames + lead;
+	__m512d k[RA_NCOEF * RA_GROUP_VECS], s1[RA_GROUP_VECS], s2[RA_GROUP_VECS];
+	__m512d y[RA_GROUP_VECS], lag[RA_GROUP_VECS], end[RA_GROUP_VECS];
+	__m512d yd = _mm512_setzero_pd(), now = _mm512_setzero_pd();
+	const __m512d one = _mm512_set1_pd(1);
+	__mmask8 mask[RA_GROUP_VECS];
+	size_t n = 0;
+
+#pragma GCC unroll 4
+	for (int v = 0; v < nvec; v++) {
+#pragma GCC unroll 5
+		for (int i = 0; i < RA_NCOEF; i++)
+			k[RA_NCOEF * v + i] = _mm512_load_pd(g->coef + (RA_NCOEF * v + i) * lanes);
+		s1[v] = _mm512_load_pd(g->state + (2 * v) * lanes);
+		s2[v] = _mm512_load_pd(g->state + (2 * v + 1) * lanes);
+		y[v] = _mm512_setzero_pd();
+		lag[v] = _mm512_fmadd_pd(lane, _mm512_set1_pd(nvec + 1), _mm512_set1_pd(v));
+		end[v] = _mm512_add_pd(lag[v], _mm512_set1_pd((double)frames));
+	}
+
+	for (; n < lead; n++, now = _mm512_add_pd(now, one)) {
+		ra_avx512_mask(mask, lag, end, now, nvec);
+		ra_avx512_step(k, s1, s2, y, &yd, n < frames ? buf[n] : 0.0, mask, nvec);
+	}
+	for (; n < frames; n++) {
+		ra_avx512_step(k, s1, s2, y, &yd, buf[n], NULL, nvec);
+		ra_avx512_store(buf + (n - lead), y[out_vec], pick);
+	}
+	for (now = _mm512_set1_pd((double)n); n < steps; n++, now = _mm512_add_pd(now, one)) {
+		ra_avx512_mask(mask, lag, end, now, nvec);
+		ra_avx512_step(k, s1, s2, y, &yd, 0.0, mask, nvec);
+		ra_avx512_store(buf + (n - lead), y[out_vec], pick);
+	}
+
+#pragma GCC unroll 4
+	for (int v = 0; v < nvec; v++) {
+		_mm512_store_pd(g->state + (2 * v) * lanes, s1[v]);
+		_mm512_store_pd(g->state + (2 * v + 1) * lanes, s2[v]);
+	}
+}
+
+RA_AVX512 static void ra_cascade_avx512(ra_cascade *cs, double *buf, size_t frames)
+{
+	if (!frames)
+		return;
+	for (int i = 0; i < cs->ngroups; i++) {
+		struct ra_group *g = &cs->group[i];
+
+		switch (ra_group_shape(g)) {
+		case 1 * RA_GROUP_VECS + 0:
+			ra_avx512_group(g, buf, frames, 1, 0);
+			break;
+		case 2 * RA_GROUP_VECS + 0:
+			ra_avx512_group(g, buf, frames, 2, 0);
+			break;
+		case 2 * RA_GROUP_VECS + 1:
+			ra_avx512_group(g, buf, frames, 2, 1);
+			break;
+		case 3 * RA_GROUP_VECS + 0:
+			ra_avx512_group(g, buf, frames, 3, 0);
+			break;
+		case 3 * RA_GROUP_VECS + 1:
+			ra_avx512_group(g, buf, frames, 3, 1);
+			break;
+		case 3 * RA_GROUP_VECS + 2:
+			ra_avx512_group(g, buf, frames, 3, 2);
+			break;
+		case 4 * RA_GROUP_VECS + 0:
+			ra_avx512_group(g, buf, frames, 4, 0);
+			break;
+		case 4 * RA_GROUP_VECS + 1:
+			ra_avx512_group(g, buf, frames, 4, 1);
+			break;
+		case 4 * RA_GROUP_VECS + 2:
+			ra_avx512_group(g, buf, frames, 4, 2);
+			break;
+		default:
+			ra_avx512_group(g, buf, frames, 4, 3);
+			break;
+		}
+	}
+}
+
+#endif /* RA_HAVE_X86 */
+
 /* ---- cascade: object ---- */
+
+/* The fastest kernel this CPU has, chosen once. */
+static ra_status ra_cascade_choose(ra_cascade *cs)
+{
+	cs->run = ra_cascade_scalar;
+#ifdef RA_HAVE_X86
+	switch (ra_cpu_isa()) {
+	case RA_ISA_AVX512:
+		cs->run = ra_cascade_avx512;
+		return ra_cascade_layout(cs, 8);
+	case RA_ISA_AVX2:
+		cs->run = ra_cascade_avx2;
+		return ra_cascade_layout(cs, 4);
+	case RA_ISA_SCALAR:
+		break;
+	}
+#endif
+	return RA_OK;
+}
 
 ra_cascade *ra_cascade_create(const ra_biquad_coeffs *c, int count, ra_status *status)
 {
@@ -581,7 +805,7 @@ ra_cascade *ra_cascade_create(const ra_biquad_coeffs *c, int count, ra_status *s
 	if (!c || count < 1 || count > RA_CASCADE_MAX_BANDS)
 		goto out;
 	for (int k = 0; k < count; k++)
-		if (!isfinite(c[k].b0 + c[k].b1 + c[k].b2 + c[k].a1 + c[k].a2))
+		if (!ra_coeffs_finite(&c[k]))
 			goto out;
 	st = RA_ERR_NOMEM;
 	cs = calloc(1, sizeof(*cs));
@@ -589,15 +813,10 @@ ra_cascade *ra_cascade_create(const ra_biquad_coeffs *c, int count, ra_status *s
 		goto out;
 	cs->count = count;
 	memcpy(cs->coef, c, (size_t)count * sizeof(*c));
-	cs->run = ra_cascade_scalar;
-	if (ra_cpu_has_avx2_fma()) {
-		st = ra_cascade_layout(cs);
-		if (st != RA_OK)
-			goto out_free;
-		cs->run = ra_cascade_avx2;
-	}
+	st = ra_cascade_choose(cs);
+	if (st != RA_OK)
+		goto out_free;
 	ra_cascade_reset(cs);
-	st = RA_OK;
 	goto out;
 
 out_free:
@@ -619,18 +838,25 @@ void ra_cascade_reset(ra_cascade *cs)
 	memset(cs->state, 0, sizeof(cs->state));
 	for (int i = 0; i < cs->ngroups; i++)
 		memset(cs->group[i].state, 0,
-		       (size_t)cs->group[i].nvec * 2 * RA_LANES * sizeof(double));
+		       (size_t)cs->group[i].nvec * 2 * (size_t)cs->lanes * sizeof(double));
 }
 
 void ra_cascade_destroy(ra_cascade *cs)
 {
 	if (!cs)
 		return;
-	free(cs->lanes);
+	free(cs->lanes_mem);
 	free(cs);
 }
 
 const char *ra_cascade_kernel(void)
 {
-	return ra_cpu_has_avx2_fma() ? "avx2-fma" : "scalar";
+	switch (ra_cpu_isa()) {
+	case RA_ISA_AVX512:
+		return "avx512f";
+	case RA_ISA_AVX2:
+		return "avx2-fma";
+	default:
+		return "scalar";
+	}
 }

@@ -9,7 +9,7 @@
 
 /* A worker task should carry far more than a batch round trip (about
  * 20 us here): a step takes at least this many frames per channel. */
-#define STEP_FRAMES 65536
+#define STEP_FRAMES 16384
 #define MAX_STEP_BLOCKS 64
 #define MAX_GROUPS 8
 #define MAX_TASKS 256
@@ -66,7 +66,7 @@ struct ra_processor {
 	slot *filling;
 	slot **in_flight;
 	int in_flight_count;
-	int step_started; /* a step ran or runs: its slots move on at finish */
+	int step_started;  /* a step ran or runs: its slots move on at finish */
 	int batch_pending; /* that step is on the workers */
 
 	/* Finished blocks waiting to be handed back, in order. */
@@ -266,8 +266,8 @@ static void run_task(void *arg, int worker)
 	switch (t->kind) {
 	case TASK_DEINTERLEAVE:
 		for (int b = t->first; b < t->last; b++)
-			deinterleave(s->blocks[b], s->frames[b], p->channels, s->work + s->offset[b],
-				     p->work_stride);
+			deinterleave(s->blocks[b], s->frames[b], p->channels,
+				     s->work + s->offset[b], p->work_stride);
 		break;
 	case TASK_FILTER:
 		for (int c = t->first; c < t->last; c++)
@@ -294,8 +294,8 @@ static void run_tasks(ra_processor *p, size_t count)
 }
 
 /* Up to PARTS tasks of KIND over [0, COUNT) of slot S, from task N on. */
-static size_t add_tasks(ra_processor *p, size_t n, slot *s, task_kind kind, int group,
-			int count, int parts)
+static size_t add_tasks(ra_processor *p, size_t n, slot *s, task_kind kind, int group, int count,
+			int parts)
 {
 	int per = (count + parts - 1) / parts;
 

@@ -1,15 +1,24 @@
 /* Unit tests for biquad: cookbook coefficients against an independent
  * derivation, magnitude, impulse, step and sine responses, the cascade's
  * bit-exactness against the scalar kernel (any band count, buffer length and
- * block split), hard low-frequency designs against long double, and errors. */
+ * block split) under every kernel this CPU has, hard low-frequency designs
+ * against long double, and errors. */
 #include <check.h>
 #include <complex.h>
 #include <ctype.h>
 #include <float.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#if defined(__x86_64__) && __has_include(<sys/platform/x86.h>)
+#include <sys/platform/x86.h>
+#endif
 
 #include "rustyaudio/biquad.h"
 
@@ -52,8 +61,8 @@ static double *copy_of(const double *src, size_t n)
 	return buf;
 }
 
-static ra_biquad_spec spec_of(ra_biquad_type type, double freq, double gain,
-			      ra_biquad_width kind, double width)
+static ra_biquad_spec spec_of(ra_biquad_type type, double freq, double gain, ra_biquad_width kind,
+			      double width)
 {
 	ra_biquad_spec s = { type, freq, gain, kind, width };
 
@@ -82,8 +91,8 @@ static ra_biquad_coeffs cookbook(ra_biquad_type type, double f0, double fs, doub
 	const double w = 2 * PI * (f0 / fs);
 	const double c = cos(w), s = sin(w);
 	const double big_a = sqrt(pow(10, gain / 20)); /* 10^(gain/40) */
-	const int gained = type == RA_BIQUAD_PEAK || type == RA_BIQUAD_LOWSHELF ||
-			   type == RA_BIQUAD_HIGHSHELF;
+	const int gained =
+		type == RA_BIQUAD_PEAK || type == RA_BIQUAD_LOWSHELF || type == RA_BIQUAD_HIGHSHELF;
 	const double A = gained ? big_a : 1;
 	double alpha, b[3], a[3];
 	ra_biquad_coeffs out;
@@ -235,7 +244,7 @@ static void assert_diag_sane(const ra_diag *diag)
 START_TEST(test_type_names)
 {
 	static const char *const names[] = { "peak",	 "lowshelf", "highshelf", "lowpass",
-					      "highpass", "bandpass", "notch",	   "allpass" };
+					     "highpass", "bandpass", "notch",	  "allpass" };
 
 	for (int i = 0; i < 8; i++) {
 		ra_biquad_type t = (ra_biquad_type)(i == 0 ? 7 : 0);
@@ -321,8 +330,8 @@ START_TEST(test_magnitude_peak_at_f0)
 
 	for (size_t i = 0; i < sizeof(gains) / sizeof(gains[0]); i++) {
 		for (size_t j = 0; j < sizeof(freqs) / sizeof(freqs[0]); j++) {
-			const ra_biquad_coeffs c =
-				design_ok(RA_BIQUAD_PEAK, freqs[j], gains[i], RA_WIDTH_Q, 1.41, 48000);
+			const ra_biquad_coeffs c = design_ok(RA_BIQUAD_PEAK, freqs[j], gains[i],
+							     RA_WIDTH_Q, 1.41, 48000);
 
 			ck_assert_double_eq_tol(ra_biquad_magnitude_db(&c, freqs[j], 48000),
 						gains[i], 1e-9);
@@ -337,14 +346,14 @@ START_TEST(test_magnitude_shelves)
 
 	for (size_t i = 0; i < 3; i++) {
 		const double g = gains[i];
-		const ra_biquad_coeffs lo = design_ok(RA_BIQUAD_LOWSHELF, 200, g, RA_WIDTH_SLOPE, 1,
-						      48000);
-		const ra_biquad_coeffs loq = design_ok(RA_BIQUAD_LOWSHELF, 200, g, RA_WIDTH_Q,
-						       0.7071, 48000);
-		const ra_biquad_coeffs hi = design_ok(RA_BIQUAD_HIGHSHELF, 5000, g, RA_WIDTH_SLOPE,
-						      1, 48000);
-		const ra_biquad_coeffs hiq = design_ok(RA_BIQUAD_HIGHSHELF, 5000, g, RA_WIDTH_Q,
-						       0.7071, 48000);
+		const ra_biquad_coeffs lo =
+			design_ok(RA_BIQUAD_LOWSHELF, 200, g, RA_WIDTH_SLOPE, 1, 48000);
+		const ra_biquad_coeffs loq =
+			design_ok(RA_BIQUAD_LOWSHELF, 200, g, RA_WIDTH_Q, 0.7071, 48000);
+		const ra_biquad_coeffs hi =
+			design_ok(RA_BIQUAD_HIGHSHELF, 5000, g, RA_WIDTH_SLOPE, 1, 48000);
+		const ra_biquad_coeffs hiq =
+			design_ok(RA_BIQUAD_HIGHSHELF, 5000, g, RA_WIDTH_Q, 0.7071, 48000);
 
 		/* Half the gain at the corner... */
 		ck_assert_double_eq_tol(ra_biquad_magnitude_db(&lo, 200, 48000), g / 2, 1e-9);
@@ -364,15 +373,17 @@ END_TEST
 
 START_TEST(test_magnitude_pass_filters)
 {
-	const ra_biquad_coeffs lp = design_ok(RA_BIQUAD_LOWPASS, 1000, 0, RA_WIDTH_Q, 0.7071, 48000);
-	const ra_biquad_coeffs hp = design_ok(RA_BIQUAD_HIGHPASS, 1000, 0, RA_WIDTH_Q, 0.7071, 48000);
+	const ra_biquad_coeffs lp =
+		design_ok(RA_BIQUAD_LOWPASS, 1000, 0, RA_WIDTH_Q, 0.7071, 48000);
+	const ra_biquad_coeffs hp =
+		design_ok(RA_BIQUAD_HIGHPASS, 1000, 0, RA_WIDTH_Q, 0.7071, 48000);
 	const ra_biquad_coeffs lp5 = design_ok(RA_BIQUAD_LOWPASS, 3000, 0, RA_WIDTH_Q, 5, 44100);
 	const ra_biquad_coeffs bp = design_ok(RA_BIQUAD_BANDPASS, 2500, 0, RA_WIDTH_Q, 3, 48000);
-	const ra_biquad_coeffs bpo = design_ok(RA_BIQUAD_BANDPASS, 300, 0, RA_WIDTH_OCTAVES, 1,
-					       48000);
+	const ra_biquad_coeffs bpo =
+		design_ok(RA_BIQUAD_BANDPASS, 300, 0, RA_WIDTH_OCTAVES, 1, 48000);
 	const ra_biquad_coeffs no = design_ok(RA_BIQUAD_NOTCH, 60, 0, RA_WIDTH_Q, 10, 48000);
-	const ra_biquad_coeffs no2 = design_ok(RA_BIQUAD_NOTCH, 7000, 0, RA_WIDTH_OCTAVES, 0.5,
-					       48000);
+	const ra_biquad_coeffs no2 =
+		design_ok(RA_BIQUAD_NOTCH, 7000, 0, RA_WIDTH_OCTAVES, 0.5, 48000);
 
 	/* |H(w0)| = Q for the cookbook's low- and highpass: -3.0103 dB here. */
 	ck_assert_double_eq_tol(ra_biquad_magnitude_db(&lp, 1000, 48000), 20 * log10(0.7071), 1e-9);
@@ -463,14 +474,15 @@ START_TEST(test_impulse_response)
 		ra_biquad_process(&bands[b], &st, h, N);
 		fused_ref(&bands[b], fused, N);
 		direct_form_ref(&bands[b], 1, imp, direct, N);
-		ck_assert_msg(!memcmp(h, fused, sizeof(h)), "band %d differs from the fused sequence",
-			      b);
+		ck_assert_msg(!memcmp(h, fused, sizeof(h)),
+			      "band %d differs from the fused sequence", b);
 		ck_assert_double_eq(h[0], bands[b].b0);
 		for (int i = 0; i < N; i++)
 			peak = fmax(peak, fabs(direct[i]));
 		for (int i = 0; i < N; i++)
 			ck_assert_msg(fabs(h[i] - direct[i]) <= 1e-15 * peak,
-				      "band %d sample %d: %.17g, want %.17g", b, i, h[i], direct[i]);
+				      "band %d sample %d: %.17g, want %.17g", b, i, h[i],
+				      direct[i]);
 		/* It decays: the poles are inside the unit circle. */
 		ck_assert_double_lt(fabs(h[N - 1]), 1e-6 * peak);
 	}
@@ -515,8 +527,8 @@ START_TEST(test_sine_through_peak)
 
 	ck_assert_ptr_nonnull(buf);
 	for (size_t g = 0; g < 4; g++) {
-		const ra_biquad_coeffs c = design_ok(RA_BIQUAD_PEAK, 1000, gains[g], RA_WIDTH_Q,
-						     1.41, 48000);
+		const ra_biquad_coeffs c =
+			design_ok(RA_BIQUAD_PEAK, 1000, gains[g], RA_WIDTH_Q, 1.41, 48000);
 		ra_biquad_state st = { 0, 0 };
 
 		for (int i = 0; i < N; i++)
@@ -593,7 +605,8 @@ START_TEST(test_cascade_block_split)
 		ra_cascade *cs = cascade_ok(c, count);
 
 		for (size_t pos = 0; pos < N; pos += blocks[b])
-			ra_cascade_process(cs, got + pos, pos + blocks[b] <= N ? blocks[b] : N - pos);
+			ra_cascade_process(cs, got + pos,
+					   pos + blocks[b] <= N ? blocks[b] : N - pos);
 		ck_assert_msg(!memcmp(got, want, N * sizeof(*got)), "%d bands in blocks of %zu",
 			      count, blocks[b]);
 		ra_cascade_destroy(cs);
@@ -649,6 +662,133 @@ START_TEST(test_cascade_copies_coeffs)
 }
 END_TEST
 
+/* Lowpasses above fs/4, every other one negated, turn a silence of -0 into
+ * -0 and +0 at their output: the kernels must agree on the sign of zero. */
+START_TEST(test_cascade_signed_zeros)
+{
+	enum { N = 64 };
+	static const int counts[] = { 1, 6, 10 };
+	const int count = counts[_i];
+	ra_biquad_coeffs c[10];
+	ra_biquad_state st[10] = { { 0, 0 } };
+	double want[N], got[N];
+	int negative = 0;
+	ra_cascade *cs;
+
+	for (int k = 0; k < count; k++) {
+		const double sign = k % 2 ? -1 : 1;
+
+		c[k] = design_ok(RA_BIQUAD_LOWPASS, 13000 + 1000 * (k % 6), 0, RA_WIDTH_Q, 0.7,
+				 48000);
+		c[k].b0 *= sign;
+		c[k].b1 *= sign;
+		c[k].b2 *= sign;
+	}
+	for (int i = 0; i < N; i++)
+		want[i] = got[i] = -0.0;
+	bandwise(c, st, count, want, N);
+	cs = cascade_ok(c, count);
+	ra_cascade_process(cs, got, N / 2);
+	ra_cascade_process(cs, got + N / 2, N / 2);
+	for (int i = 0; i < N; i++)
+		negative += want[i] == 0 && signbit(want[i]);
+	ck_assert_int_gt(negative, 0);
+	ck_assert(!memcmp(got, want, sizeof(got)));
+	ra_cascade_destroy(cs);
+}
+END_TEST
+
+/* FNV-1a over the bytes of a 37-band cascade's output (several groups in
+ * every SIMD kernel) in alternate blocks of about 1000 and 7 frames; or of
+ * the scalar kernel's, band by band. */
+static uint64_t golden_hash(int bandwise_kernel)
+{
+	enum { N = 5000, BANDS = 37 };
+	ra_biquad_coeffs c[BANDS];
+	ra_biquad_state st[BANDS] = { { 0, 0 } };
+	double *buf = test_signal(N, 37);
+	const unsigned char *p = (const unsigned char *)buf;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	ra_cascade *cs;
+
+	random_bands(c, BANDS, 37);
+	cs = cascade_ok(c, BANDS);
+	for (size_t pos = 0; pos < N; pos += 1007) {
+		const size_t n = pos + 1007 <= N ? 1007 : N - pos;
+
+		if (bandwise_kernel) {
+			bandwise(c, st, BANDS, buf + pos, n);
+		} else {
+			ra_cascade_process(cs, buf + pos, n - 7);
+			ra_cascade_process(cs, buf + pos + n - 7, 7);
+		}
+	}
+	for (size_t i = 0; i < N * sizeof(*buf); i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	ra_cascade_destroy(cs);
+	free(buf);
+	return h;
+}
+
+/* The cascade gives the scalar kernel's bytes; in a child, also the bytes
+ * the parent's kernel gave. */
+START_TEST(test_cascade_golden)
+{
+	const uint64_t h = golden_hash(0);
+	const char *want = getenv("RA_CHECK_GOLDEN");
+	char text[32];
+
+	ck_assert_uint_eq(h, golden_hash(1));
+	snprintf(text, sizeof(text), "%016" PRIx64, h);
+	if (want)
+		ck_assert_str_eq(text, want);
+}
+END_TEST
+
+/* Run test case TCASE again in a child whose glibc hides CPU features
+ * (GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX512F,...), so that every kernel this
+ * CPU has meets the same exactness tests and gives the same bytes as this
+ * process's kernel. */
+static void run_with_kernel(const char *hwcaps, const char *kernel, const char *tcase)
+{
+	char golden[32];
+	int status = -1;
+	pid_t pid;
+
+	snprintf(golden, sizeof(golden), "%016" PRIx64, golden_hash(0));
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		setenv("GLIBC_TUNABLES", hwcaps, 1);
+		setenv("CK_RUN_SUITE", "biquad", 1);
+		setenv("CK_RUN_CASE", tcase, 1);
+		setenv("RA_CHECK_KERNEL", kernel, 1);
+		setenv("RA_CHECK_GOLDEN", golden, 1);
+		execl("/proc/self/exe", "check_biquad", (char *)NULL);
+		_exit(127);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "kernel %s (%s): the cascade tests failed, status %d", kernel, hwcaps,
+		      status);
+}
+
+START_TEST(test_cascade_every_kernel)
+{
+#ifdef CPU_FEATURE_ACTIVE
+	if (getenv("RA_CHECK_KERNEL"))
+		return; /* already a child */
+	if (CPU_FEATURE_ACTIVE(AVX512F) && CPU_FEATURE_ACTIVE(AVX2) && CPU_FEATURE_ACTIVE(FMA))
+		run_with_kernel("glibc.cpu.hwcaps=-AVX512F", "avx2-fma", "cascade");
+	run_with_kernel("glibc.cpu.hwcaps=-AVX512F,-AVX2", "scalar", "cascade");
+	/* fma() in software, glibc's correctly rounded fallback: too slow for
+	 * the whole case, but it must give the same bytes. */
+	run_with_kernel("glibc.cpu.hwcaps=-AVX512F,-AVX2,-FMA", "scalar", "golden");
+#endif
+}
+END_TEST
+
 /* ---- behaviour: hard designs against long double ---- */
 
 static void check_against_long_double(const ra_biquad_coeffs *c, int count, double tol)
@@ -690,9 +830,9 @@ END_TEST
 
 START_TEST(test_hard_iso_third_octaves)
 {
-	static const double iso[31] = { 20,   25,   31.5, 40,	50,    63,    80,    100,
-					125,  160,  200,  250,	315,   400,   500,   630,
-					800,  1000, 1250, 1600, 2000,  2500,  3150,  4000,
+	static const double iso[31] = { 20,   25,   31.5, 40,	 50,	63,    80,   100,
+					125,  160,  200,  250,	 315,	400,   500,  630,
+					800,  1000, 1250, 1600,	 2000,	2500,  3150, 4000,
 					5000, 6300, 8000, 10000, 12500, 16000, 20000 };
 	const double r = pow(2, 1.0 / 3), q = sqrt(r) / (r - 1);
 	ra_biquad_coeffs c[31];
@@ -729,16 +869,27 @@ START_TEST(test_zero_frames)
 }
 END_TEST
 
+/* The kernel glibc's view of the CPU implies; in a child run by
+ * test_cascade_every_kernel, the one it asked for. */
 START_TEST(test_kernel_name)
 {
 	const char *name = ra_cascade_kernel();
+	const char *want = getenv("RA_CHECK_KERNEL");
 
-	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+	ck_assert_ptr_nonnull(name);
+	ck_assert_str_eq(ra_cascade_kernel(), name);
+	if (want) {
+		ck_assert_str_eq(name, want);
+		return;
+	}
+#ifdef CPU_FEATURE_ACTIVE
+	if (CPU_FEATURE_ACTIVE(AVX512F))
+		ck_assert_str_eq(name, "avx512f");
+	else if (CPU_FEATURE_ACTIVE(AVX2) && CPU_FEATURE_ACTIVE(FMA))
 		ck_assert_str_eq(name, "avx2-fma");
 	else
 		ck_assert_str_eq(name, "scalar");
-	ck_assert_str_eq(ra_cascade_kernel(), name);
+#endif
 }
 END_TEST
 
@@ -763,8 +914,11 @@ END_TEST
 /* Identity bands pass everything, signed zeros and extremes included. */
 START_TEST(test_cascade_identity_exact)
 {
-	const ra_biquad_coeffs wire[5] = { { 1, 0, 0, 0, 0 }, { 1, 0, 0, 0, 0 }, { 1, 0, 0, 0, 0 },
-					   { 1, 0, 0, 0, 0 }, { 1, 0, 0, 0, 0 } };
+	const ra_biquad_coeffs wire[5] = { { 1, 0, 0, 0, 0 },
+					   { 1, 0, 0, 0, 0 },
+					   { 1, 0, 0, 0, 0 },
+					   { 1, 0, 0, 0, 0 },
+					   { 1, 0, 0, 0, 0 } };
 	const double in[8] = { 0.5, -1e300, 1e-310, 3, -7, 0.125, 1e300, -2 };
 	double buf[8];
 	ra_cascade *cs = cascade_ok(wire, 5);
@@ -929,20 +1083,33 @@ static Suite *biquad_suite(void)
 	tcase_add_test(tc, test_impulse_response);
 	tcase_add_test(tc, test_step_response_lowpass);
 	tcase_add_test(tc, test_sine_through_peak);
+	tcase_add_test(tc, test_hard_low_shelf_192k);
+	tcase_add_test(tc, test_hard_narrow_peak_30hz);
+	tcase_add_test(tc, test_hard_iso_third_octaves);
+	tcase_add_test(tc, test_cascade_every_kernel);
+	suite_add_tcase(s, tc);
+
+	/* Everything that depends on the kernel: run once more per kernel. */
+	tc = tcase_create("cascade");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_kernel_name);
 	tcase_add_loop_test(tc, test_cascade_equals_scalar, 0, ncounts);
 	tcase_add_loop_test(tc, test_cascade_block_split, 0, 2);
 	tcase_add_test(tc, test_cascade_reset_reproduces);
 	tcase_add_test(tc, test_cascade_copies_coeffs);
-	tcase_add_test(tc, test_hard_low_shelf_192k);
-	tcase_add_test(tc, test_hard_narrow_peak_30hz);
-	tcase_add_test(tc, test_hard_iso_third_octaves);
+	tcase_add_test(tc, test_cascade_identity_exact);
+	tcase_add_loop_test(tc, test_cascade_signed_zeros, 0, 3);
+	tcase_add_test(tc, test_cascade_golden);
+	tcase_add_test(tc, test_zero_frames);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("golden");
+	tcase_add_test(tc, test_kernel_name);
+	tcase_add_test(tc, test_cascade_golden);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("edges");
-	tcase_add_test(tc, test_zero_frames);
-	tcase_add_test(tc, test_kernel_name);
 	tcase_add_test(tc, test_cascade_limits);
-	tcase_add_test(tc, test_cascade_identity_exact);
 	tcase_add_test(tc, test_design_edges_accepted);
 	suite_add_tcase(s, tc);
 
