@@ -3,9 +3,8 @@
  * unfused TDF-II loop for reference, on 10 octave peaks (stereo, one cascade
  * a channel) and 31 third-octave peaks (mono) at 48 kHz in 1024-frame
  * blocks, each block copied in from a noise source first.
- * Usage: bench_biquad [FRAMES [scalar|cascade|plain]]. Not in the Makefile:
- *   gcc -std=c11 -D_GNU_SOURCE -O2 -Iinclude bench/bench_biquad.c src/biquad.c \
- *       src/status.c -lm -o build/bench_biquad
+ * Usage: bench_biquad [FRAMES [scalar|cascade|plain]]; make bench builds it
+ * as build/bench/bench_biquad.
  * Another kernel: GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX512F (AVX2), or
  * glibc.cpu.hwcaps=-AVX512F,-AVX2 (scalar). */
 #include <math.h>
