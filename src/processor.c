@@ -573,9 +573,15 @@ void ra_processor_destroy(ra_processor *p)
 		for (int i = 0; i < p->channels * p->groups; i++)
 			ra_cascade_destroy(p->cascades[i]);
 	free(p->cascades);
-	for (int i = 0; p->slots && i < p->groups + 3; i++)
+	/* Blocks still inside (a caller that stopped early) go back first. */
+	for (int i = 0; p->slots && i < p->groups + 3; i++) {
+		for (size_t b = 0; b < p->slots[i].count; b++)
+			ra_pool_release(p->block_pool, p->slots[i].blocks[b]);
 		if (p->slots[i].work)
 			ra_pool_release(p->work_pool, p->slots[i].work);
+	}
+	for (size_t i = 0; i < p->done_count; i++)
+		ra_pool_release(p->block_pool, p->done[(p->done_head + i) % p->done_cap]);
 	ra_pool_destroy(p->work_pool);
 	ra_pool_destroy(p->block_pool);
 	free(p->slots);

@@ -64,7 +64,7 @@ void ra_processor_release(ra_processor *p, float *block);
 void ra_processor_reset(ra_processor *p);
 
 typedef struct ra_processor_stats {
-	const char *kernel;   /* cascade kernel in use: "avx2-fma", "scalar", "reference" */
+	const char *kernel;   /* "avx512f", "avx2-fma", "scalar" or "reference" */
 	int band_groups;      /* bands split into this many groups */
 	size_t step_blocks;   /* blocks a worker step carries */
 	ra_pool_stats blocks; /* the float block pool */
