@@ -1,10 +1,13 @@
 /* Biquad kernel benchmark: realtime factors (frames a second / 48000) of
- * the scalar kernel band by band, of ra_cascade_process(), and of a plain
- * unfused TDF-II loop for reference, on 10 octave peaks (stereo, one cascade
- * a channel) and 31 third-octave peaks (mono) at 48 kHz in 1024-frame
- * blocks, each block copied in from a noise source first.
- * Usage: bench_biquad [FRAMES [scalar|cascade|plain]]; make bench builds it
- * as build/bench/bench_biquad.
+ * the scalar kernel band by band, of ra_cascade_process() (one call a
+ * channel), of ra_cascade_process2() (both channels in one call: stereo
+ * only), and of a plain unfused TDF-II loop for reference, on 10 octave
+ * peaks (stereo, one cascade a channel) and 31 third-octave peaks (mono) at
+ * 48 kHz in 1024-frame blocks, each block copied in from a noise source
+ * first. The modes take turns, run by run, so that a change in the load of
+ * the machine touches them alike; best and median of the runs.
+ * Usage: bench_biquad [FRAMES [scalar|cascade|pair|plain]]; make bench
+ * builds it as build/bench/bench_biquad.
  * Another kernel: GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX512F (AVX2), or
  * glibc.cpu.hwcaps=-AVX512F,-AVX2 (scalar). */
 #include <math.h>
@@ -21,9 +24,9 @@
 #define SOURCE_FRAMES 48128 /* a multiple of BLOCK: the input, repeated */
 #define MAX_BANDS 64
 #define MAX_CHANNELS 2
-#define REPEATS 7 /* best of: the machine is shared */
+#define REPEATS 9 /* best and median of: the machine is shared */
 
-enum mode { MODE_SCALAR, MODE_CASCADE, MODE_PLAIN };
+enum mode { MODE_SCALAR, MODE_CASCADE, MODE_PAIR, MODE_PLAIN, MODE_COUNT };
 
 struct setup {
 	const char *name;
@@ -96,7 +99,13 @@ static double run(const struct setup *s, enum mode mode, size_t total, double *s
 	*out = 0;
 	t0 = now();
 	for (size_t done = 0; done < total; done += BLOCK) {
-		for (int ch = 0; ch < s->channels; ch++) {
+		if (mode == MODE_PAIR) {
+			memcpy(buf[0], src + pos, sizeof(buf[0]));
+			memcpy(buf[1], src + SOURCE_FRAMES + pos, sizeof(buf[1]));
+			ra_cascade_process2(cs[0], buf[0], cs[1], buf[1], BLOCK);
+			*out += buf[0][BLOCK - 1] + buf[1][BLOCK - 1];
+		}
+		for (int ch = 0; mode != MODE_PAIR && ch < s->channels; ch++) {
 			double *b = buf[ch];
 
 			memcpy(b, src + ch * SOURCE_FRAMES + pos, sizeof(buf[ch]));
@@ -108,7 +117,7 @@ static double run(const struct setup *s, enum mode mode, size_t total, double *s
 			case MODE_CASCADE:
 				ra_cascade_process(cs[ch], b, BLOCK);
 				break;
-			case MODE_PLAIN:
+			default: /* MODE_PLAIN */
 				plain(s->c, st[ch], s->bands, b, BLOCK);
 				break;
 			}
@@ -122,13 +131,28 @@ static double run(const struct setup *s, enum mode mode, size_t total, double *s
 	return t1 - t0;
 }
 
+static int by_value(const void *a, const void *b)
+{
+	const double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void print_load(const char *when)
+{
+	double load[3];
+
+	if (getloadavg(load, 3) == 3)
+		printf("load average %s: %.2f %.2f %.2f\n", when, load[0], load[1], load[2]);
+}
+
 int main(int argc, char **argv)
 {
 	static const double iso[31] = { 20,   25,   31.5, 40,	 50,	63,    80,   100,
 					125,  160,  200,  250,	 315,	400,   500,  630,
 					800,  1000, 1250, 1600,	 2000,	2500,  3150, 4000,
 					5000, 6300, 8000, 10000, 12500, 16000, 20000 };
-	static const char *const mode_name[] = { "scalar", "cascade", "plain" };
+	static const char *const mode_name[] = { "scalar", "cascade", "pair", "plain" };
 	static struct setup setups[2];
 	const size_t total = (size_t)(argc > 1 ? atof(argv[1]) : 9.6e6) / BLOCK * BLOCK;
 	const char *only = argc > 2 ? argv[2] : NULL; /* run only this mode */
@@ -149,20 +173,40 @@ int main(int argc, char **argv)
 	for (int k = 0; k < 31; k++)
 		design(&setups[1], k, iso[k], k % 2 ? -3 : 3, sqrt(third) / (third - 1));
 
-	printf("kernel %s, %zu frames a run, best of %d\n", ra_cascade_kernel(), total, REPEATS);
+	printf("kernel %s, %zu frames a run, best and median of %d\n", ra_cascade_kernel(), total,
+	       REPEATS);
+	print_load("before");
 	for (int i = 0; i < 2; i++) {
-		for (int m = 0; m < 3; m++) {
-			double best = INFINITY, sum = 0;
+		double t[MODE_COUNT][REPEATS], sum[MODE_COUNT] = { 0 };
+		int used[MODE_COUNT];
 
-			if (only && strcmp(only, mode_name[m]))
+		for (int m = 0; m < MODE_COUNT; m++)
+			used[m] = (!only || !strcmp(only, mode_name[m])) &&
+				  (m != MODE_PAIR || setups[i].channels == 2);
+		for (int rep = 0; rep < REPEATS; rep++)
+			for (int m = 0; m < MODE_COUNT; m++)
+				if (used[m])
+					t[m][rep] =
+						run(&setups[i], (enum mode)m, total, src, &sum[m]);
+		for (int m = 0; m < MODE_COUNT; m++) {
+			double best, median;
+
+			if (!used[m])
 				continue;
-			for (int rep = 0; rep < REPEATS; rep++)
-				best = fmin(best, run(&setups[i], (enum mode)m, total, src, &sum));
-			printf("%-28s %-8s %8.1f M frames/s %8.0fx realtime (%.3f s, check %g)\n",
+			qsort(t[m], REPEATS, sizeof(t[m][0]), by_value);
+			best = t[m][0];
+			median = t[m][REPEATS / 2];
+			printf("%-28s %-8s %8.1f M frames/s %7.0fx realtime, median %7.0fx "
+			       "(%.3f s, check %g)",
 			       setups[i].name, mode_name[m], (double)total / best * 1e-6,
-			       (double)total / best / RATE, best, sum);
+			       (double)total / best / RATE, (double)total / median / RATE, best,
+			       sum[m]);
+			if (m == MODE_PAIR && used[MODE_CASCADE])
+				printf(" %.2fx cascade", t[MODE_CASCADE][0] / best);
+			printf("\n");
 		}
 	}
+	print_load("after");
 	free(src);
 	return 0;
 }

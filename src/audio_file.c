@@ -74,9 +74,25 @@ static const struct {
 /* Room kept for a bext chunk's coding history. */
 #define BEXT_HISTORY_MAX 16384
 
+/* Buffered file I/O for libsndfile, which otherwise makes one system call
+ * per block read or written (costly on small blocks). One buffer serves
+ * either as read-ahead or as pending writes. */
+typedef struct file_io {
+	int fd;
+	sf_count_t pos;	   /* where libsndfile thinks it is */
+	sf_count_t length; /* file length, counting pending writes */
+	sf_count_t start;  /* file offset of buf[0] */
+	size_t fill;	   /* bytes valid (reading) or pending (writing) */
+	int dirty;	   /* buf holds writes not yet in the file */
+	int error;	   /* errno of the first failure */
+	unsigned char *buf;
+} file_io;
+
+#define FILE_IO_BUFFER (1 << 20)
+
 struct ra_reader {
 	SNDFILE *sf;
-	int fd;
+	file_io io;
 	ra_audio_info info;
 	char *strings[SF_STR_LAST - SF_STR_FIRST + 1];
 	SF_BROADCAST_INFO *bext; /* with BEXT_HISTORY_MAX bytes of history, or NULL */
@@ -87,9 +103,9 @@ struct ra_reader {
 
 struct ra_writer {
 	SNDFILE *sf;
+	file_io io;
 	int64_t frames; /* written so far */
 	int major;	/* SF_FORMAT_* major type */
-	int fd;
 	int flags;
 	char *path;
 	char *tmp_path;
@@ -379,6 +395,140 @@ int ra_path_same_file(const char *a, const char *b)
 	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* Write out pending bytes. */
+static int io_flush(file_io *io)
+{
+	size_t done = 0;
+
+	while (io->dirty && done < io->fill) {
+		ssize_t n =
+			pwrite(io->fd, io->buf + done, io->fill - done, io->start + (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			io->error = n < 0 ? errno : EIO;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	io->dirty = 0;
+	io->fill = 0;
+	return 0;
+}
+
+static sf_count_t io_length(void *user)
+{
+	return ((file_io *)user)->length;
+}
+
+static sf_count_t io_seek(sf_count_t offset, int whence, void *user)
+{
+	file_io *io = user;
+
+	if (whence == SEEK_CUR)
+		offset += io->pos;
+	else if (whence == SEEK_END)
+		offset += io->length;
+	if (offset < 0)
+		return -1;
+	io->pos = offset;
+	return offset;
+}
+
+static sf_count_t io_read(void *ptr, sf_count_t count, void *user)
+{
+	file_io *io = user;
+	unsigned char *out = ptr;
+	sf_count_t got = 0;
+
+	if (io->dirty && io_flush(io) != 0)
+		return 0;
+	while (got < count) {
+		ssize_t n;
+
+		if (io->pos >= io->start && io->pos < io->start + (sf_count_t)io->fill) {
+			size_t at = (size_t)(io->pos - io->start);
+			size_t take = io->fill - at;
+
+			if ((sf_count_t)take > count - got)
+				take = (size_t)(count - got);
+			memcpy(out + got, io->buf + at, take);
+			got += (sf_count_t)take;
+			io->pos += (sf_count_t)take;
+			continue;
+		}
+		io->start = io->pos;
+		io->fill = 0;
+		do
+			n = pread(io->fd, io->buf, FILE_IO_BUFFER, io->pos);
+		while (n < 0 && errno == EINTR);
+		if (n <= 0) {
+			if (n < 0)
+				io->error = errno;
+			break;
+		}
+		io->fill = (size_t)n;
+	}
+	return got;
+}
+
+static sf_count_t io_write(const void *ptr, sf_count_t count, void *user)
+{
+	file_io *io = user;
+	const unsigned char *in = ptr;
+	sf_count_t put = 0;
+
+	/* A read-ahead buffer is dropped; pending writes continue only if
+	 * this write follows them. */
+	if (!io->dirty || io->pos != io->start + (sf_count_t)io->fill) {
+		if (io_flush(io) != 0)
+			return 0;
+		io->start = io->pos;
+		io->fill = 0;
+	}
+	while (put < count) {
+		size_t take = FILE_IO_BUFFER - io->fill;
+
+		if ((sf_count_t)take > count - put)
+			take = (size_t)(count - put);
+		memcpy(io->buf + io->fill, in + put, take);
+		io->fill += take;
+		io->dirty = 1;
+		put += (sf_count_t)take;
+		io->pos += (sf_count_t)take;
+		if (io->fill == FILE_IO_BUFFER) {
+			if (io_flush(io) != 0)
+				return put;
+			io->start = io->pos;
+		}
+	}
+	if (io->pos > io->length)
+		io->length = io->pos;
+	return put;
+}
+
+static sf_count_t io_tell(void *user)
+{
+	return ((file_io *)user)->pos;
+}
+
+static SF_VIRTUAL_IO file_io_calls = { io_length, io_seek, io_read, io_write, io_tell };
+
+static int io_init(file_io *io, int fd)
+{
+	struct stat sb;
+
+	memset(io, 0, sizeof(*io));
+	io->fd = fd;
+	io->buf = malloc(FILE_IO_BUFFER);
+	if (!io->buf)
+		return -1;
+	if (fstat(fd, &sb) == 0)
+		io->length = sb.st_size;
+	return 0;
+}
+
 /* libsndfile's messages, in this tool's voice: lowercase, no final stop. */
 static void diag_sndfile(ra_diag *diag, const char *what, const char *msg)
 {
@@ -455,8 +605,9 @@ ra_reader *ra_reader_open(const char *path, ra_status *status, ra_diag *diag)
 	rd = calloc(1, sizeof(*rd));
 	if (!rd)
 		goto out_close_fd;
-	rd->fd = fd;
-	rd->sf = sf_open_fd(fd, SFM_READ, &info, SF_FALSE);
+	if (io_init(&rd->io, fd) != 0)
+		goto out_free;
+	rd->sf = sf_open_virtual(&file_io_calls, SFM_READ, &info, &rd->io);
 	if (!rd->sf) {
 		st = RA_ERR_FORMAT;
 		diag_sndfile(diag, "not a readable audio file", sf_strerror(NULL));
@@ -546,7 +697,8 @@ void ra_reader_close(ra_reader *rd)
 		return;
 	if (rd->sf)
 		sf_close(rd->sf);
-	close(rd->fd);
+	close(rd->io.fd);
+	free(rd->io.buf);
 	for (size_t i = 0; i < COUNT(rd->strings); i++)
 		free(rd->strings[i]);
 	free(rd->bext);
@@ -598,7 +750,7 @@ ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags
 	wr = calloc(1, sizeof(*wr));
 	if (!wr)
 		goto out;
-	wr->fd = -1;
+	wr->io.fd = -1;
 	wr->flags = flags;
 	wr->path = strdup(path);
 	if (!wr->path)
@@ -615,8 +767,8 @@ ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags
 			goto out_free;
 		}
 	}
-	wr->fd = create_temp(path, &wr->tmp_path);
-	if (wr->fd < 0) {
+	wr->io.fd = create_temp(path, &wr->tmp_path);
+	if (wr->io.fd < 0 || io_init(&wr->io, wr->io.fd) != 0) {
 		st = RA_ERR_OPEN;
 		ra_diag_set(diag, "cannot create %s: %s", path, strerror(errno));
 		goto out_free;
@@ -628,7 +780,7 @@ ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags
 		sfinfo.format = SF_FORMAT_RF64 | (info->format & SF_FORMAT_SUBMASK);
 		auto_rf64 = 1;
 	}
-	wr->sf = sf_open_fd(wr->fd, SFM_WRITE, &sfinfo, SF_FALSE);
+	wr->sf = sf_open_virtual(&file_io_calls, SFM_WRITE, &sfinfo, &wr->io);
 	if (!wr->sf) {
 		st = RA_ERR_UNSUPPORTED;
 		diag_sndfile(diag, "cannot write this format", sf_strerror(NULL));
@@ -711,6 +863,10 @@ void ra_writer_copy_metadata(ra_writer *wr, const ra_reader *src, double ratio)
 static ra_status write_result(ra_writer *wr, sf_count_t want, sf_count_t done, ra_diag *diag)
 {
 	wr->frames += done > 0 ? done : 0;
+	if (wr->io.error) {
+		ra_diag_set(diag, "write error: %s", strerror(wr->io.error));
+		return RA_ERR_WRITE;
+	}
 	if (done != want) {
 		diag_sndfile(diag, "write error", sf_strerror(wr->sf));
 		return RA_ERR_WRITE;
@@ -763,12 +919,18 @@ ra_status ra_writer_commit(ra_writer *wr, ra_diag *diag)
 		sf_command(wr->sf, SFC_UPDATE_HEADER_NOW, NULL, 0);
 	err = sf_close(wr->sf);
 	wr->sf = NULL;
+	if (err == 0)
+		io_flush(&wr->io);
+	if (wr->io.error) {
+		ra_diag_set(diag, "write error: %s", strerror(wr->io.error));
+		goto out;
+	}
 	if (err != 0) {
 		diag_sndfile(diag, "write error", sf_error_number(err));
 		goto out;
 	}
-	err = close(wr->fd);
-	wr->fd = -1;
+	err = close(wr->io.fd);
+	wr->io.fd = -1;
 	if (err != 0) {
 		ra_diag_set(diag, "write error: %s", strerror(errno));
 		goto out;
@@ -793,8 +955,9 @@ void ra_writer_abort(ra_writer *wr)
 		return;
 	if (wr->sf)
 		sf_close(wr->sf);
-	if (wr->fd >= 0)
-		close(wr->fd);
+	if (wr->io.fd >= 0)
+		close(wr->io.fd);
+	free(wr->io.buf);
 	if (wr->tmp_path) {
 		unlink(wr->tmp_path);
 		free(wr->tmp_path);

@@ -9,8 +9,8 @@
 
 /* A worker task should carry far more than a batch round trip (about
  * 20 us here): a step takes at least this many frames per channel. */
-#define STEP_FRAMES 16384
-#define MAX_STEP_BLOCKS 64
+#define STEP_FRAMES 65536
+#define MAX_STEP_BLOCKS 256
 #define MAX_GROUPS 8
 #define MAX_TASKS 256
 
@@ -29,10 +29,15 @@ typedef struct slot {
 	int phase;			/* phases completed */
 } slot;
 
-typedef enum task_kind { TASK_DEINTERLEAVE, TASK_FILTER, TASK_INTERLEAVE } task_kind;
+typedef enum task_kind {
+	TASK_DEINTERLEAVE,
+	TASK_FILTER,
+	TASK_INTERLEAVE,
+	TASK_FUSED /* one band group: convert, filter, convert back, block by block */
+} task_kind;
 
-/* One task on slot S: band group GROUP on channels [first, last), or the
- * conversion of blocks [first, last). */
+/* One task on slot S: band group GROUP on channel pairs [first, last)
+ * (channels 2 * first ...), or the conversion of blocks [first, last). */
 typedef struct task_arg {
 	ra_processor *p;
 	slot *s;
@@ -50,6 +55,7 @@ struct ra_processor {
 	ra_biquad_coeffs bands[64];
 	ra_workers *workers;
 	int threads;
+	double *scratch; /* per thread: two channels of one block, planar */
 
 	/* Band groups: group g holds bands [group_first[g], group_first[g + 1]). */
 	int groups;
@@ -209,11 +215,12 @@ ra_processor *ra_processor_create(const ra_processor_config *cfg, ra_status *sta
 			goto out_free;
 	}
 	st = RA_ERR_NOMEM;
+	p->scratch = malloc((size_t)p->threads * 2 * cfg->max_frames * sizeof(*p->scratch));
 	p->slots = calloc(slots, sizeof(*p->slots));
 	p->in_flight = calloc(slots, sizeof(*p->in_flight));
 	p->done = calloc(p->done_cap, sizeof(*p->done));
 	p->done_frames = calloc(p->done_cap, sizeof(*p->done_frames));
-	if (!p->slots || !p->in_flight || !p->done || !p->done_frames)
+	if (!p->scratch || !p->slots || !p->in_flight || !p->done || !p->done_frames)
 		goto out_free;
 	p->filling = &p->slots[0];
 	st = RA_OK;
@@ -256,13 +263,43 @@ static ra_status process_reference(ra_processor *p, float *block, size_t frames)
 
 /* ------------------------------------------------------------ scheduling */
 
+/* With a single band group everything for a channel pair happens on one
+ * thread, a block at a time, in that thread's scratch: the data stays in
+ * cache and crosses no thread. */
+static void filter_block(ra_processor *p, float *block, size_t frames, int first, int last,
+			 int worker)
+{
+	double *x = p->scratch + (size_t)worker * 2 * p->max_frames;
+	const size_t ch = (size_t)p->channels;
+
+	for (int u = first; u < last; u++) {
+		size_t c = 2 * (size_t)u;
+		int pair = c + 1 < ch;
+
+		for (size_t n = 0; n < frames; n++) {
+			x[n] = (double)block[n * ch + c];
+			if (pair)
+				x[p->max_frames + n] = (double)block[n * ch + c + 1];
+		}
+		if (pair)
+			ra_cascade_process2(p->cascades[c], x, p->cascades[c + 1],
+					    x + p->max_frames, frames);
+		else
+			ra_cascade_process(p->cascades[c], x, frames);
+		for (size_t n = 0; n < frames; n++) {
+			block[n * ch + c] = (float)x[n];
+			if (pair)
+				block[n * ch + c + 1] = (float)x[p->max_frames + n];
+		}
+	}
+}
+
 static void run_task(void *arg, int worker)
 {
 	task_arg *t = arg;
 	ra_processor *p = t->p;
 	slot *s = t->s;
 
-	(void)worker;
 	switch (t->kind) {
 	case TASK_DEINTERLEAVE:
 		for (int b = t->first; b < t->last; b++)
@@ -270,9 +307,24 @@ static void run_task(void *arg, int worker)
 				     s->work + s->offset[b], p->work_stride);
 		break;
 	case TASK_FILTER:
-		for (int c = t->first; c < t->last; c++)
-			ra_cascade_process(p->cascades[c * p->groups + t->group],
-					   s->work + (size_t)c * p->work_stride, s->total);
+		/* Channels in pairs: two cascades in one loop hide each other's
+		 * latency. */
+		for (int u = t->first; u < t->last; u++) {
+			int c = 2 * u;
+			double *x = s->work + (size_t)c * p->work_stride;
+
+			if (c + 1 < p->channels)
+				ra_cascade_process2(p->cascades[c * p->groups + t->group], x,
+						    p->cascades[(c + 1) * p->groups + t->group],
+						    x + p->work_stride, s->total);
+			else
+				ra_cascade_process(p->cascades[c * p->groups + t->group], x,
+						   s->total);
+		}
+		break;
+	case TASK_FUSED:
+		for (size_t b = 0; b < s->count; b++)
+			filter_block(p, s->blocks[b], s->frames[b], t->first, t->last, worker);
 		break;
 	case TASK_INTERLEAVE:
 		for (int b = t->first; b < t->last; b++)
@@ -340,13 +392,14 @@ static void finish_step(ra_processor *p)
 	for (int i = 0; i < p->in_flight_count; i++) {
 		slot *s = p->in_flight[i];
 
-		if (++s->phase < p->groups + 2) {
+		if (++s->phase < (p->groups == 1 ? 1 : p->groups + 2)) {
 			p->in_flight[kept++] = s;
 			continue;
 		}
 		for (size_t b = 0; b < s->count; b++)
 			queue_done(p, s->blocks[b], s->frames[b]);
-		ra_pool_release(p->work_pool, s->work);
+		if (s->work)
+			ra_pool_release(p->work_pool, s->work);
 		memset(s, 0, sizeof(*s));
 	}
 	p->in_flight_count = kept;
@@ -377,9 +430,11 @@ static ra_status start_step(ra_processor *p, int admit)
 		slot *s = p->filling;
 		size_t at = 0;
 
-		s->work = ra_pool_acquire(p->work_pool);
-		if (!s->work)
-			return RA_ERR_NOMEM;
+		if (p->groups > 1) {
+			s->work = ra_pool_acquire(p->work_pool);
+			if (!s->work)
+				return RA_ERR_NOMEM;
+		}
 		for (size_t b = 0; b < s->count; b++) {
 			s->offset[b] = at;
 			at += s->frames[b];
@@ -394,10 +449,13 @@ static ra_status start_step(ra_processor *p, int admit)
 	for (int i = 0; i < p->in_flight_count; i++) {
 		slot *s = p->in_flight[i];
 
-		if (s->phase == 0)
+		if (p->groups == 1)
+			n = add_tasks(p, n, s, TASK_FUSED, 0, (p->channels + 1) / 2, parts);
+		else if (s->phase == 0)
 			n = add_tasks(p, n, s, TASK_DEINTERLEAVE, 0, (int)s->count, parts);
 		else if (s->phase <= p->groups)
-			n = add_tasks(p, n, s, TASK_FILTER, s->phase - 1, p->channels, parts);
+			n = add_tasks(p, n, s, TASK_FILTER, s->phase - 1, (p->channels + 1) / 2,
+				      parts);
 		else
 			n = add_tasks(p, n, s, TASK_INTERLEAVE, 0, (int)s->count, parts);
 	}
@@ -524,7 +582,7 @@ ra_status ra_processor_process(ra_processor *p, float *block, size_t frames)
 		if (phase == 0)
 			tasks = add_tasks(p, 0, s, TASK_DEINTERLEAVE, 0, 1, 1);
 		else if (phase <= p->groups)
-			tasks = add_tasks(p, 0, s, TASK_FILTER, phase - 1, p->channels,
+			tasks = add_tasks(p, 0, s, TASK_FILTER, phase - 1, (p->channels + 1) / 2,
 					  2 * p->threads);
 		else
 			tasks = add_tasks(p, 0, s, TASK_INTERLEAVE, 0, 1, 1);
@@ -589,5 +647,6 @@ void ra_processor_destroy(ra_processor *p)
 	free(p->done);
 	free(p->done_frames);
 	free(p->ref_state);
+	free(p->scratch);
 	free(p);
 }

@@ -81,6 +81,13 @@ ra_cascade *ra_cascade_create(const ra_biquad_coeffs *c, int count, ra_status *s
 /* Filter FRAMES samples of BUF in place through every band. No allocation. */
 void ra_cascade_process(ra_cascade *cs, double *buf, size_t frames);
 
+/* Two cascades with the same band count at once, e.g. two channels of one
+ * stream: exactly the result of ra_cascade_process(a, buf_a, frames) and
+ * ra_cascade_process(b, buf_b, frames), but on SIMD kernels the two
+ * channels' steps interleave so that each one's latency hides behind the
+ * other's work. A and B must differ and have the same count. */
+void ra_cascade_process2(ra_cascade *a, double *buf_a, ra_cascade *b, double *buf_b, size_t frames);
+
 /* Clear the state of every band. */
 void ra_cascade_reset(ra_cascade *cs);
 
