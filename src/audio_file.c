@@ -13,6 +13,7 @@
 
 #include <sndfile.h>
 
+#include "rustyaudio/atomic_file.h"
 #include "rustyaudio/audio_file.h"
 
 /* Names for --format and output extensions. A non-zero subtype is the one
@@ -104,11 +105,9 @@ struct ra_reader {
 struct ra_writer {
 	SNDFILE *sf;
 	file_io io;
-	int64_t frames; /* written so far */
-	int major;	/* SF_FORMAT_* major type */
-	int flags;
-	char *path;
-	char *tmp_path;
+	ra_atomic_file file; /* io.fd is file.fd */
+	int64_t frames;	     /* written so far */
+	int major;	     /* SF_FORMAT_* major type */
 };
 
 int ra_format_pcm_bits(int format)
@@ -707,35 +706,6 @@ void ra_reader_close(ra_reader *rd)
 	free(rd);
 }
 
-/* A new file beside PATH, named after it, created exclusively. */
-static int create_temp(const char *path, char **tmp_path)
-{
-	const char *slash = strrchr(path, '/');
-	int dir_len = slash ? (int)(slash - path + 1) : 0;
-	const char *base = slash ? slash + 1 : path;
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	for (unsigned attempt = 0; attempt < 100; attempt++) {
-		unsigned tag = (unsigned)ts.tv_nsec ^ (attempt * 2654435761u);
-		int fd;
-
-		if (asprintf(tmp_path, "%.*s.%s.%ld-%08x.part", dir_len, path, base, (long)getpid(),
-			     tag) < 0) {
-			*tmp_path = NULL;
-			errno = ENOMEM;
-			return -1;
-		}
-		fd = open(*tmp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		if (fd >= 0 || errno != EEXIST)
-			return fd;
-		free(*tmp_path);
-		*tmp_path = NULL;
-	}
-	errno = EEXIST;
-	return -1;
-}
-
 ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags, ra_status *status,
 			  ra_diag *diag)
 {
@@ -744,35 +714,18 @@ ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags
 			   .format = info->format };
 	ra_status st = RA_ERR_NOMEM;
 	ra_writer *wr;
-	struct stat sb;
 	int auto_rf64 = 0;
 
 	wr = calloc(1, sizeof(*wr));
 	if (!wr)
 		goto out;
 	wr->io.fd = -1;
-	wr->flags = flags;
-	wr->path = strdup(path);
-	if (!wr->path)
+	st = ra_atomic_open(&wr->file, path, flags & RA_WRITE_FORCE, diag);
+	if (st != RA_OK)
 		goto out_free;
-	if (stat(path, &sb) == 0) {
-		if (S_ISDIR(sb.st_mode)) {
-			st = RA_ERR_OPEN;
-			ra_diag_set(diag, "cannot write %s: Is a directory", path);
-			goto out_free;
-		}
-		if (!(flags & RA_WRITE_FORCE)) {
-			st = RA_ERR_EXISTS;
-			ra_diag_set(diag, "%s exists (use --force to replace it)", path);
-			goto out_free;
-		}
-	}
-	wr->io.fd = create_temp(path, &wr->tmp_path);
-	if (wr->io.fd < 0 || io_init(&wr->io, wr->io.fd) != 0) {
-		st = RA_ERR_OPEN;
-		ra_diag_set(diag, "cannot create %s: %s", path, strerror(errno));
+	st = RA_ERR_NOMEM;
+	if (io_init(&wr->io, wr->file.fd) != 0)
 		goto out_free;
-	}
 	/* Unknown length: write RF64 and let libsndfile turn it back into a
 	 * plain RIFF WAVE at close if it stayed under 4 GiB. */
 	if (info->frames < 0 && ((info->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_WAV ||
@@ -892,22 +845,6 @@ ra_status ra_writer_write_double(ra_writer *wr, const double *buf, size_t frames
 			    sf_writef_double(wr->sf, buf, (sf_count_t)frames), diag);
 }
 
-/* Move TMP to PATH; without FORCE never replace a file that appeared since
- * the writer was opened. */
-static int publish(const char *tmp, const char *path, int force)
-{
-	if (force)
-		return rename(tmp, path);
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -1;
-	/* The file system cannot rename without replacing: link, then unlink. */
-	if (link(tmp, path) != 0)
-		return -1;
-	return unlink(tmp);
-}
-
 ra_status ra_writer_commit(ra_writer *wr, ra_diag *diag)
 {
 	ra_status st = RA_ERR_WRITE;
@@ -929,21 +866,8 @@ ra_status ra_writer_commit(ra_writer *wr, ra_diag *diag)
 		diag_sndfile(diag, "write error", sf_error_number(err));
 		goto out;
 	}
-	err = close(wr->io.fd);
 	wr->io.fd = -1;
-	if (err != 0) {
-		ra_diag_set(diag, "write error: %s", strerror(errno));
-		goto out;
-	}
-	if (publish(wr->tmp_path, wr->path, wr->flags & RA_WRITE_FORCE) != 0) {
-		st = errno == EEXIST ? RA_ERR_EXISTS : RA_ERR_WRITE;
-		ra_diag_set(diag, "cannot move output into place at %s: %s", wr->path,
-			    strerror(errno));
-		goto out;
-	}
-	free(wr->tmp_path);
-	wr->tmp_path = NULL;
-	st = RA_OK;
+	st = ra_atomic_commit(&wr->file, diag);
 out:
 	ra_writer_abort(wr);
 	return st;
@@ -955,13 +879,7 @@ void ra_writer_abort(ra_writer *wr)
 		return;
 	if (wr->sf)
 		sf_close(wr->sf);
-	if (wr->io.fd >= 0)
-		close(wr->io.fd);
 	free(wr->io.buf);
-	if (wr->tmp_path) {
-		unlink(wr->tmp_path);
-		free(wr->tmp_path);
-	}
-	free(wr->path);
+	ra_atomic_abort(&wr->file);
 	free(wr);
 }

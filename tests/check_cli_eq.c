@@ -351,7 +351,7 @@ END_TEST
 START_TEST(test_dry_run)
 {
 	char *in = ra_test_path(dir, "in.wav");
-	float x[480] = { 0.1f };
+	float x[480 * 2] = { 0.1f };
 	double c[5];
 	char expect[64];
 	ra_run r;

@@ -1,0 +1,31 @@
+/* Files that appear whole or not at all: written as a temporary file beside
+ * the target and renamed into place on commit. Used for every output. */
+#ifndef RUSTYAUDIO_ATOMIC_FILE_H
+#define RUSTYAUDIO_ATOMIC_FILE_H
+
+#include "rustyaudio/status.h"
+
+/* Caller-owned; zero it, then ra_atomic_open(). */
+typedef struct ra_atomic_file {
+	int fd;		/* the temporary file, open for reading and writing */
+	int force;	/* commit may replace an existing target */
+	char *path;	/* the target */
+	char *tmp_path; /* ".NAME.PID-TAG.part" beside it */
+} ra_atomic_file;
+
+/* Create the temporary file for PATH. RA_ERR_EXISTS when PATH exists and
+ * FORCE is 0, RA_ERR_OPEN when it is a directory or the temporary file
+ * cannot be made; DIAG names PATH. */
+ra_status ra_atomic_open(ra_atomic_file *f, const char *path, int force, ra_diag *diag);
+
+/* Close the file (unless the caller already closed f->fd and set it to
+ * -1) and move it into place: without force, never over a file that
+ * appeared meanwhile. On failure the temporary file is removed. Always
+ * releases F. */
+ra_status ra_atomic_commit(ra_atomic_file *f, ra_diag *diag);
+
+/* Close and remove the temporary file, release F. Safe on a zeroed F
+ * with fd -1 or after a failed open. */
+void ra_atomic_abort(ra_atomic_file *f);
+
+#endif

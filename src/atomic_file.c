@@ -1,0 +1,130 @@
+/* Outputs that appear atomically: a temporary file beside the target,
+ * renamed into place only when complete. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rustyaudio/atomic_file.h"
+
+/* A new file beside PATH, named after it, created exclusively (mode 0666
+ * less the umask, as any new file). */
+static int create_temp(const char *path, char **tmp_path)
+{
+	const char *slash = strrchr(path, '/');
+	int dir_len = slash ? (int)(slash - path + 1) : 0;
+	const char *base = slash ? slash + 1 : path;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	for (unsigned attempt = 0; attempt < 100; attempt++) {
+		unsigned tag = (unsigned)ts.tv_nsec ^ (attempt * 2654435761u);
+		int fd;
+
+		if (asprintf(tmp_path, "%.*s.%s.%ld-%08x.part", dir_len, path, base, (long)getpid(),
+			     tag) < 0) {
+			*tmp_path = NULL;
+			errno = ENOMEM;
+			return -1;
+		}
+		fd = open(*tmp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+		free(*tmp_path);
+		*tmp_path = NULL;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+ra_status ra_atomic_open(ra_atomic_file *f, const char *path, int force, ra_diag *diag)
+{
+	struct stat sb;
+
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	f->force = force;
+	if (stat(path, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode)) {
+			ra_diag_set(diag, "cannot write %s: Is a directory", path);
+			return RA_ERR_OPEN;
+		}
+		if (!force) {
+			ra_diag_set(diag, "%s exists (use --force to replace it)", path);
+			return RA_ERR_EXISTS;
+		}
+	}
+	f->path = strdup(path);
+	if (!f->path) {
+		ra_diag_set(diag, "out of memory");
+		return RA_ERR_NOMEM;
+	}
+	f->fd = create_temp(path, &f->tmp_path);
+	if (f->fd < 0) {
+		ra_diag_set(diag, "cannot create %s: %s", path, strerror(errno));
+		ra_atomic_abort(f);
+		return RA_ERR_OPEN;
+	}
+	return RA_OK;
+}
+
+/* Move TMP to PATH; without FORCE never replace a file that appeared since
+ * the temporary file was made. */
+static int publish(const char *tmp, const char *path, int force)
+{
+	if (force)
+		return rename(tmp, path);
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	/* The file system cannot rename without replacing: link, then unlink. */
+	if (link(tmp, path) != 0)
+		return -1;
+	return unlink(tmp);
+}
+
+ra_status ra_atomic_commit(ra_atomic_file *f, ra_diag *diag)
+{
+	ra_status st = RA_ERR_WRITE;
+
+	if (f->fd >= 0) {
+		int err = close(f->fd);
+
+		f->fd = -1;
+		if (err != 0) {
+			ra_diag_set(diag, "write error: %s", strerror(errno));
+			goto out;
+		}
+	}
+	if (publish(f->tmp_path, f->path, f->force) != 0) {
+		st = errno == EEXIST ? RA_ERR_EXISTS : RA_ERR_WRITE;
+		ra_diag_set(diag, "cannot move output into place at %s: %s", f->path,
+			    strerror(errno));
+		goto out;
+	}
+	free(f->tmp_path);
+	f->tmp_path = NULL;
+	st = RA_OK;
+out:
+	ra_atomic_abort(f);
+	return st;
+}
+
+void ra_atomic_abort(ra_atomic_file *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	if (f->tmp_path) {
+		unlink(f->tmp_path);
+		free(f->tmp_path);
+		f->tmp_path = NULL;
+	}
+	free(f->path);
+	f->path = NULL;
+}
