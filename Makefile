@@ -6,7 +6,7 @@ BUILD ?= build
 VERSION := 0.1.0
 
 CC ?= cc
-PKGS := sndfile fftw3f samplerate
+PKGS := sndfile fftw3 fftw3f samplerate
 CHECK_PKG := check
 
 WARN := -Wall -Wextra -Wshadow

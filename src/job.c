@@ -10,12 +10,14 @@
 #include "rustyaudio/audio_file.h"
 #include "rustyaudio/job.h"
 #include "rustyaudio/processor.h"
+#include "rustyaudio/report.h"
 
 /* Where samples come from: a file or the generator. */
 typedef struct source {
 	ra_reader *reader;
 	ra_generator *gen;
 	ra_generate_config gen_config;
+	const char *name; /* the input's path, for reports */
 	ra_audio_info info;
 	int int_bits; /* precision when read as integers, 0 if not integer */
 } source;
@@ -41,11 +43,12 @@ typedef struct chain {
 	ra_resampler *rs;
 	ra_processor *proc;
 	ra_converter *cv;
-	size_t cap;	 /* frames a processor block holds */
-	int32_t *ints;	 /* integer reads, and integer output of up to cap frames */
-	float *in;	 /* input block while resampling */
-	double *doubles; /* the double copy route */
-	double peak;	 /* largest |sample| seen by a measuring pass */
+	size_t cap;		    /* frames a processor block holds */
+	int32_t *ints;		    /* integer reads, and integer output of up to cap frames */
+	float *in;		    /* input block while resampling */
+	double *doubles;	    /* the double copy route */
+	double peak;		    /* largest |sample| seen by a measuring pass */
+	ra_welch *tap_in, *tap_out; /* spectrum taps, or NULL */
 } chain;
 
 void ra_job_config_init(ra_job_config *cfg)
@@ -120,6 +123,8 @@ static ra_status emit(chain *ch, ra_writer *wr, float *buf, size_t frames)
 		}
 		return RA_OK;
 	}
+	if (ch->tap_out)
+		ra_welch_feed(ch->tap_out, buf, frames);
 	if (ch->out_bits) {
 		ra_converter_to_int(ch->cv, buf, ch->ints, frames);
 		st = ra_writer_write_int(wr, ch->ints, frames, diag);
@@ -185,6 +190,8 @@ static ra_status pump_float(chain *ch, ra_writer *wr)
 			break;
 		}
 		res->frames_read += (int64_t)got;
+		if (ch->tap_in && wr)
+			ra_welch_feed(ch->tap_in, blk, made);
 		st = feed(ch, wr, blk, made);
 		if (st != RA_OK || res->decode_stopped)
 			break;
@@ -199,6 +206,8 @@ static ra_status pump_float(chain *ch, ra_writer *wr)
 		if (!blk)
 			return RA_ERR_NOMEM;
 		st = ra_resampler_flush(ch->rs, blk, ch->cap, &made);
+		if (st == RA_OK && ch->tap_in && wr)
+			ra_welch_feed(ch->tap_in, blk, made);
 		if (st == RA_OK)
 			st = feed(ch, wr, blk, made);
 		if (made == 0)
@@ -219,6 +228,23 @@ static ra_status pump_float(chain *ch, ra_writer *wr)
 		ra_processor_release(ch->proc, done);
 	}
 	return st;
+}
+
+/* An exact copy's samples are both the input and the output: the taps get
+ * them as float. */
+static void tap_copy(chain *ch, route r, size_t frames)
+{
+	size_t n = frames * (size_t)ch->channels;
+
+	if (r == ROUTE_COPY_INT)
+		ra_int_to_float(ch->ints, ch->in, n);
+	else
+		for (size_t i = 0; i < n; i++)
+			ch->in[i] = (float)ch->doubles[i];
+	if (ch->tap_in)
+		ra_welch_feed(ch->tap_in, ch->in, frames);
+	if (ch->tap_out)
+		ra_welch_feed(ch->tap_out, ch->in, frames);
 }
 
 /* Exact copies, when nothing is done to the samples. */
@@ -242,6 +268,8 @@ static ra_status pump_copy(chain *ch, ra_writer *wr, route r)
 		if (st != RA_OK || got == 0)
 			return st;
 		res->frames_read += (int64_t)got;
+		if (ch->tap_in || ch->tap_out)
+			tap_copy(ch, r, got);
 		if (r == ROUTE_COPY_INT)
 			st = ra_writer_write_int(wr, ch->ints, got, &res->diag);
 		else
@@ -337,6 +365,84 @@ static ra_status measure_gain(chain *ch, float *gain)
 		*gain = (float)((double)*gain * ra_db_to_gain(res->normalize_gain_db));
 	}
 	return RA_OK;
+}
+
+static ra_status taps_start(chain *ch, const ra_spectrum_request *req)
+{
+	ra_welch_config wc = { .channels = ch->channels,
+			       .sample_rate = ch->out_rate,
+			       .fft_size = req->fft_size,
+			       .window = req->window,
+			       .overlap = req->overlap,
+			       .mix = req->mix,
+			       .measure = req->measure };
+	ra_status st = RA_OK;
+
+	if (req->of_input)
+		ch->tap_in = ra_welch_create(&wc, &st, &ch->res->diag);
+	if (st == RA_OK && req->of_output)
+		ch->tap_out = ra_welch_create(&wc, &st, &ch->res->diag);
+	return st;
+}
+
+/* The spectra at the end of the pass, into the CSV and the plot. Written
+ * before the audio is committed, so that a file shorter than one segment
+ * fails as a whole. */
+static ra_status write_reports(chain *ch, const ra_spectrum_request *req, float gain,
+			       const char *out_path)
+{
+	ra_welch *any = ch->tap_out ? ch->tap_out : ch->tap_in;
+	size_t bins = ra_welch_bins(any);
+	int channels = ra_welch_channels(any);
+	double *in_db = NULL, *out_db = NULL, *target = NULL;
+	ra_report_side in_side, out_side;
+	ra_diag *diag = &ch->res->diag;
+	ra_report rep = { 0 };
+	ra_status st = RA_ERR_NOMEM;
+
+	in_db = ch->tap_in ? malloc(bins * (size_t)channels * sizeof(*in_db)) : NULL;
+	out_db = ch->tap_out ? malloc(bins * (size_t)channels * sizeof(*out_db)) : NULL;
+	target = malloc(bins * sizeof(*target));
+	if ((ch->tap_in && !in_db) || (ch->tap_out && !out_db) || !target)
+		goto out;
+	st = RA_OK;
+	if (ch->tap_in)
+		st = ra_welch_result(ch->tap_in, req->scale, in_db, diag);
+	if (st == RA_OK && ch->tap_out)
+		st = ra_welch_result(ch->tap_out, req->scale, out_db, diag);
+	if (st != RA_OK)
+		goto out;
+	/* What the chain was designed to do: the gain and the EQ's response. */
+	for (size_t k = 0; k < bins; k++)
+		target[k] = 20.0 * log10((double)gain) +
+			    ra_eq_response_db(ch->bands, ch->band_count,
+					      (double)k * ch->out_rate / (double)req->fft_size,
+					      ch->out_rate);
+	in_side =
+		(ra_report_side){ in_db, channels, ch->tap_in ? ra_welch_segments(ch->tap_in) : 0 };
+	out_side = (ra_report_side){ out_db, channels,
+				     ch->tap_out ? ra_welch_segments(ch->tap_out) : 0 };
+	rep.input_path = ch->src->reader ? ch->src->name : out_path;
+	rep.sample_rate = ch->out_rate;
+	rep.fft_size = req->fft_size;
+	rep.bins = bins;
+	rep.window = req->window;
+	rep.overlap = req->overlap;
+	rep.scale = req->scale;
+	rep.enbw_hz = ra_welch_enbw_hz(any);
+	rep.mix = req->mix;
+	rep.in = ch->tap_in ? &in_side : NULL;
+	rep.out = ch->tap_out ? &out_side : NULL;
+	rep.target_db = target;
+	if (req->csv_path)
+		st = ra_report_write_csv(&rep, req->csv_path, ch->cfg->force, diag);
+	if (st == RA_OK && req->svg_path)
+		st = ra_report_write_svg(&rep, req->svg_path, ch->cfg->force, diag);
+out:
+	free(in_db);
+	free(out_db);
+	free(target);
+	return st;
 }
 
 static void record_clips(ra_job_result *res, const ra_converter *cv)
@@ -448,9 +554,15 @@ static ra_status run(const ra_job_config *cfg, source *src, const char *out_path
 			if (!ch.cv)
 				goto out;
 		}
-	} else if (r == ROUTE_COPY_DOUBLE) {
+	} else {
 		ch.doubles = malloc(block * (size_t)ch.channels * sizeof(*ch.doubles));
-		if (!ch.doubles)
+		ch.in = malloc(block * (size_t)ch.channels * sizeof(*ch.in));
+		if (!ch.doubles || !ch.in)
+			goto out;
+	}
+	if (cfg->spectrum) {
+		st = taps_start(&ch, cfg->spectrum);
+		if (st != RA_OK)
 			goto out;
 	}
 	wr = ra_writer_open(out_path, &out, cfg->force ? RA_WRITE_FORCE : 0, &st, &res->diag);
@@ -459,6 +571,8 @@ static ra_status run(const ra_job_config *cfg, source *src, const char *out_path
 	if (src->reader)
 		ra_writer_copy_metadata(wr, src->reader, (double)ch.out_rate / ch.in_rate);
 	st = r == ROUTE_FLOAT ? pump_float(&ch, wr) : pump_copy(&ch, wr, r);
+	if (st == RA_OK && cfg->spectrum)
+		st = write_reports(&ch, cfg->spectrum, gain, out_path);
 	if (st == RA_OK) {
 		st = ra_writer_commit(wr, &res->diag);
 		wr = NULL;
@@ -474,6 +588,8 @@ out:
 	free(ch.ints);
 	free(ch.in);
 	free(ch.doubles);
+	ra_welch_destroy(ch.tap_in);
+	ra_welch_destroy(ch.tap_out);
 	return st;
 }
 
@@ -489,6 +605,7 @@ ra_status ra_job_run(const ra_job_config *cfg, const char *in_path, const char *
 		ra_diag_set(&res->diag, "output would overwrite the input");
 		return RA_ERR_SAME_FILE;
 	}
+	src.name = in_path;
 	src.reader = ra_reader_open(in_path, &st, &res->diag);
 	if (!src.reader)
 		return st;

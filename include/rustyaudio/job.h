@@ -18,10 +18,26 @@
 #include "rustyaudio/eq.h"
 #include "rustyaudio/generate.h"
 #include "rustyaudio/resample.h"
+#include "rustyaudio/spectrum.h"
 #include "rustyaudio/status.h"
 #include "rustyaudio/workers.h"
 
 #define RA_MAX_BLOCK_FRAMES (1 << 20)
+
+/* Spectrum reports for one file, from taps in the same pass: the input tap
+ * sees the samples after resampling (so both sides share the output rate),
+ * the output tap what is written, before conversion. */
+typedef struct ra_spectrum_request {
+	const char *csv_path; /* the CSV table, or NULL */
+	const char *svg_path; /* the SVG plot, or NULL */
+	int of_input, of_output;
+	size_t fft_size;
+	ra_window window;
+	double overlap;
+	ra_spectrum_scale scale;
+	int mix;     /* one spectrum of the channels' mean */
+	int measure; /* FFTW_MEASURE plans */
+} ra_spectrum_request;
 
 typedef enum ra_dither_mode {
 	RA_DITHER_MODE_AUTO, /* TPDF when reducing to <= 24 bits from more precision */
@@ -38,10 +54,11 @@ typedef struct ra_job_config {
 	int format_subtype; /* SF_FORMAT_* subtype, 0 to choose */
 	ra_dither_mode dither;
 	uint64_t dither_seed;
-	int force;	     /* replace existing outputs */
-	const ra_eq *eq;     /* bands, designed at the output rate; NULL or empty for none */
-	ra_workers *workers; /* shared threads for the EQ; NULL runs it inline */
-	int reference;	     /* the plain reference pipeline */
+	int force;	 /* replace existing outputs */
+	const ra_eq *eq; /* bands, designed at the output rate; NULL or empty for none */
+	const ra_spectrum_request *spectrum; /* NULL for none */
+	ra_workers *workers;		     /* shared threads for the EQ; NULL runs it inline */
+	int reference;			     /* the plain reference pipeline */
 	/* Two passes: measure the processed peak, then write with the gain that
 	 * puts it at normalize_dbfs. */
 	int normalize;

@@ -220,6 +220,44 @@ static void report_warnings(const char *name, const ra_job_result *res, int *not
 	}
 }
 
+static int is_dir(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* Where a report for NAME goes: GIVEN itself, or GIVEN/BASE.SUFFIX when
+ * GIVEN is a folder (BASE: NAME's file name without its extension). */
+static char *report_path(const char *given, const char *name, const char *suffix)
+{
+	const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+	const char *dot = strrchr(base, '.');
+	int len = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
+	char *out;
+
+	if (!is_dir(given))
+		out = strdup(given);
+	else if (asprintf(&out, "%s/%.*s.%s", given, len, base, suffix) < 0)
+		out = NULL;
+	if (!out)
+		die_nomem();
+	return out;
+}
+
+/* Point CFG's spectrum request at NAME's report paths (freed by the caller
+ * through *CSV and *SVG). */
+static void set_reports(const cli_options *opt, ra_job_config *cfg, ra_spectrum_request *req,
+			const char *name, char **csv, char **svg)
+{
+	*csv = opt->spectrum_path ? report_path(opt->spectrum_path, name, "spectrum.csv") : NULL;
+	*svg = opt->plot_path ? report_path(opt->plot_path, name, "spectrum.svg") : NULL;
+	*req = opt->spectrum;
+	req->csv_path = *csv;
+	req->svg_path = *svg;
+	cfg->spectrum = *csv || *svg ? req : NULL;
+}
+
 /* --dry-run: the chain NAME would get at IN_RATE Hz, on stdout. */
 static int print_chain(const cli_options *opt, const char *name, int in_rate, int channels)
 {
@@ -271,13 +309,19 @@ static int run_dry(const cli_options *opt, const path_list *inputs)
 	return failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
 }
 
-static int run_generate(const cli_options *opt, const ra_job_config *cfg)
+static int run_generate(const cli_options *opt, const ra_job_config *base)
 {
+	ra_job_config cfg = *base;
+	ra_spectrum_request req;
+	char *csv, *svg;
 	ra_job_result res;
 	ra_status st;
 	int noted = 1;
 
-	st = ra_job_generate(cfg, &opt->gen, opt->output, &res);
+	set_reports(opt, &cfg, &req, opt->output, &csv, &svg);
+	st = ra_job_generate(&cfg, &opt->gen, opt->output, &res);
+	free(csv);
+	free(svg);
 	if (st != RA_OK) {
 		/* Messages about the output name it already. */
 		if (strncmp(res.diag.text, opt->output, strlen(opt->output)) == 0)
@@ -363,6 +407,12 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 	outputs = resolve_outputs(opt, &inputs);
 	if (!outputs)
 		goto out;
+	if (inputs.count > 1 && ((opt->spectrum_path && !is_dir(opt->spectrum_path)) ||
+				 (opt->plot_path && !is_dir(opt->plot_path)))) {
+		fprintf(stderr, "rusty-audio: with several inputs --spectrum and --plot name "
+				"folders for their reports\n");
+		goto out;
+	}
 	clash = calloc(inputs.count, 1);
 	if (!clash)
 		die_nomem();
@@ -374,6 +424,8 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 	prog.count = inputs.count;
 	for (size_t i = 0; i < inputs.count && !*cancel; i++) {
 		const char *in = inputs.items[i];
+		ra_spectrum_request req;
+		char *csv, *svg;
 		ra_job_result res;
 		ra_status st;
 
@@ -386,7 +438,10 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 		}
 		prog.index = i;
 		prog.name = in;
+		set_reports(opt, &cfg, &req, in, &csv, &svg);
 		st = ra_job_run(&cfg, in, outputs[i], &res);
+		free(csv);
+		free(svg);
 		clear_progress(&prog);
 		if (st == RA_ERR_CANCELLED) {
 			fprintf(stderr, "rusty-audio: %s: %s\n", in, res.diag.text);

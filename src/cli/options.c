@@ -13,6 +13,7 @@
 #include "rustyaudio/convert.h"
 #include "rustyaudio/eq.h"
 #include "rustyaudio/resample.h"
+#include "rustyaudio/spectrum.h"
 
 #include "options.h"
 
@@ -39,6 +40,15 @@ enum {
 	OPT_NORMALIZE,
 	OPT_THREADS,
 	OPT_PIPELINE,
+	OPT_SPECTRUM,
+	OPT_SPECTRUM_OF,
+	OPT_FFT_SIZE,
+	OPT_WINDOW,
+	OPT_OVERLAP,
+	OPT_SPECTRUM_SCALE,
+	OPT_CHANNELS_MODE,
+	OPT_FFT_PLAN,
+	OPT_PLOT,
 };
 
 static const struct option long_options[] = {
@@ -69,6 +79,15 @@ static const struct option long_options[] = {
 	{ "normalize", optional_argument, NULL, OPT_NORMALIZE },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "pipeline", required_argument, NULL, OPT_PIPELINE },
+	{ "spectrum", required_argument, NULL, OPT_SPECTRUM },
+	{ "spectrum-of", required_argument, NULL, OPT_SPECTRUM_OF },
+	{ "fft-size", required_argument, NULL, OPT_FFT_SIZE },
+	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "overlap", required_argument, NULL, OPT_OVERLAP },
+	{ "spectrum-scale", required_argument, NULL, OPT_SPECTRUM_SCALE },
+	{ "channels-mode", required_argument, NULL, OPT_CHANNELS_MODE },
+	{ "fft-plan", required_argument, NULL, OPT_FFT_PLAN },
+	{ "plot", required_argument, NULL, OPT_PLOT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -98,6 +117,16 @@ static const char usage_text[] =
 	"      --dry-run              print each file's EQ chain and its peak gain; write nothing\n"
 	"      --threads N            worker threads for the EQ (default: online CPUs)\n"
 	"      --pipeline NAME        optimized (default) or reference (plain, for comparison)\n"
+	"      --spectrum PATH        Welch spectrum as CSV (a folder for several inputs)\n"
+	"      --plot PATH            the spectrum as an SVG plot (a folder for several inputs)\n"
+	"      --spectrum-of WHAT     output (default), input or both\n"
+	"      --fft-size N           segment length (default 2048)\n"
+	"      --window NAME          hann (default), hamming, blackman, blackman-harris,\n"
+	"                             flattop or rect\n"
+	"      --overlap F            segment overlap, 0 <= F < 1 (default 0.5)\n"
+	"      --spectrum-scale S     psd (default, dB re 1/Hz) or dbfs (full-scale sine 0 dB)\n"
+	"      --channels-mode M      each (default) or mix\n"
+	"      --fft-plan P           estimate (default) or measure\n"
 	"      --generate SIGNAL      sine:FREQ, sweep:F0:F1, white, pink, impulse, silence\n"
 	"      --duration SECONDS     generated length (default 1)\n"
 	"      --sample-rate HZ       generated rate (default 48000)\n"
@@ -180,6 +209,11 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 
 	memset(opt, 0, sizeof(*opt));
 	ra_job_config_init(&opt->job);
+	opt->spectrum.of_output = 1;
+	opt->spectrum.fft_size = 2048;
+	opt->spectrum.window = RA_WINDOW_HANN;
+	opt->spectrum.overlap = 0.5;
+	opt->spectrum.scale = RA_SCALE_PSD;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:fqhV", long_options, NULL)) != -1) {
 		const char *arg = optarg;
@@ -337,6 +371,54 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 				return usage_error(
 					"invalid --pipeline '%s': expected optimized or reference",
 					arg);
+			break;
+		case OPT_SPECTRUM:
+			opt->spectrum_path = arg;
+			break;
+		case OPT_PLOT:
+			opt->plot_path = arg;
+			break;
+		case OPT_SPECTRUM_OF:
+			opt->spectrum.of_input = !strcmp(arg, "input") || !strcmp(arg, "both");
+			opt->spectrum.of_output = !strcmp(arg, "output") || !strcmp(arg, "both");
+			if (!opt->spectrum.of_input && !opt->spectrum.of_output)
+				return usage_error(
+					"invalid --spectrum-of '%s': expected output, input or both",
+					arg);
+			break;
+		case OPT_FFT_SIZE:
+			if (!parse_long(arg, 2, 1 << 24, &l))
+				return usage_error("invalid --fft-size '%s': expected 2 to %d", arg,
+						   1 << 24);
+			opt->spectrum.fft_size = (size_t)l;
+			break;
+		case OPT_WINDOW:
+			if (ra_window_parse(arg, &opt->spectrum.window) != RA_OK)
+				return usage_error("unknown --window '%s'", arg);
+			break;
+		case OPT_OVERLAP:
+			if (!parse_double(arg, &d) || d < 0.0 || d >= 1.0)
+				return usage_error("invalid --overlap '%s': expected 0 <= F < 1",
+						   arg);
+			opt->spectrum.overlap = d;
+			break;
+		case OPT_SPECTRUM_SCALE:
+			if (ra_spectrum_scale_parse(arg, &opt->spectrum.scale) != RA_OK)
+				return usage_error(
+					"invalid --spectrum-scale '%s': expected psd or dbfs", arg);
+			break;
+		case OPT_CHANNELS_MODE:
+			if (strcmp(arg, "each") && strcmp(arg, "mix"))
+				return usage_error(
+					"invalid --channels-mode '%s': expected each or mix", arg);
+			opt->spectrum.mix = !strcmp(arg, "mix");
+			break;
+		case OPT_FFT_PLAN:
+			if (strcmp(arg, "estimate") && strcmp(arg, "measure"))
+				return usage_error(
+					"invalid --fft-plan '%s': expected estimate or measure",
+					arg);
+			opt->spectrum.measure = !strcmp(arg, "measure");
 			break;
 		case ':':
 			if (optopt > 0 && optopt < OPT_BLOCK_SIZE)

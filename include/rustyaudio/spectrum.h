@@ -1,0 +1,79 @@
+/* Welch spectra with FFTW: the stream is cut into windowed, overlapping
+ * segments of fft_size frames, each transformed (real to complex) and its
+ * periodogram averaged, exactly as scipy.signal.welch(x, fs, window,
+ * nperseg=N, noverlap=round(overlap * N), detrend=False) defines it
+ * (one-sided; a partial last segment is left out).
+ *
+ * Scales: RA_SCALE_PSD is 10 log10 of the power spectral density
+ * (scaling='density', units^2/Hz); RA_SCALE_DBFS is 10 log10 of twice
+ * scaling='spectrum', so a full-scale sine centred on a bin reads 0 dB. */
+#ifndef RUSTYAUDIO_SPECTRUM_H
+#define RUSTYAUDIO_SPECTRUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rustyaudio/status.h"
+
+typedef enum ra_window {
+	RA_WINDOW_HANN,
+	RA_WINDOW_HAMMING,
+	RA_WINDOW_BLACKMAN,
+	RA_WINDOW_BLACKMAN_HARRIS,
+	RA_WINDOW_FLATTOP,
+	RA_WINDOW_RECT
+} ra_window;
+
+/* "hann", "hamming", "blackman", "blackman-harris", "flattop", "rect". */
+ra_status ra_window_parse(const char *name, ra_window *window);
+const char *ra_window_name(ra_window window);
+
+/* The periodic window of N points, as scipy.signal.get_window(name, N)
+ * gives it (fftbins=True): w[n] = sum_k (-1)^k a_k cos(2 pi k n / N). */
+void ra_window_fill(ra_window window, double *out, size_t n);
+
+typedef enum ra_spectrum_scale { RA_SCALE_PSD, RA_SCALE_DBFS } ra_spectrum_scale;
+
+/* "psd" or "dbfs". */
+ra_status ra_spectrum_scale_parse(const char *name, ra_spectrum_scale *scale);
+
+typedef struct ra_welch_config {
+	int channels;	    /* interleaved channels fed */
+	double sample_rate; /* Hz */
+	size_t fft_size;    /* N >= 2: any size FFTW plans, powers of two fastest */
+	ra_window window;
+	double overlap; /* 0 <= overlap < 1 */
+	int mix;	/* average the channels into one before the analysis */
+	int measure;	/* plan with FFTW_MEASURE instead of FFTW_ESTIMATE */
+} ra_welch_config;
+
+typedef struct ra_welch ra_welch;
+
+/* An analyser for one stream. Plans are made under a process-wide lock
+ * (FFTW's planner is not thread-safe). NULL with STATUS and DIAG on bad
+ * parameters or failure. */
+ra_welch *ra_welch_create(const ra_welch_config *cfg, ra_status *status, ra_diag *diag);
+
+/* Feed FRAMES interleaved float frames; every segment they complete is
+ * windowed, transformed and accumulated. No allocation. */
+void ra_welch_feed(ra_welch *w, const float *frames, size_t n);
+
+/* Channels of the result (1 when mixing), bins (fft_size / 2 + 1),
+ * segments averaged so far, the window's equivalent noise bandwidth in Hz
+ * (fs * sum(w^2) / sum(w)^2: 1.5 bins for hann). */
+int ra_welch_channels(const ra_welch *w);
+size_t ra_welch_bins(const ra_welch *w);
+uint64_t ra_welch_segments(const ra_welch *w);
+double ra_welch_enbw_hz(const ra_welch *w);
+
+/* The averaged spectrum in dB on SCALE: OUT[c * bins + k] for channel c
+ * and bin k (frequency k * fs / N). Bins with no power read -infinity.
+ * RA_ERR_INVALID with DIAG when not one full segment has been fed. */
+ra_status ra_welch_result(const ra_welch *w, ra_spectrum_scale scale, double *out, ra_diag *diag);
+
+/* Start over with nothing accumulated. */
+void ra_welch_reset(ra_welch *w);
+
+void ra_welch_destroy(ra_welch *w);
+
+#endif

@@ -1,0 +1,297 @@
+/* End-to-end tests of the spectrum reports through the binary: levels a
+ * user can check by hand, the CSV layout, the EQ check columns, the SVG,
+ * determinism, batches and errors. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <sndfile.h>
+
+#include "testutil.h"
+
+static char *dir;
+
+static void setup(void)
+{
+	dir = ra_test_mkdtemp();
+}
+
+static void teardown(void)
+{
+	ra_test_rmtree(dir);
+	dir = NULL;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	long n;
+	char *buf;
+
+	ck_assert_msg(f != NULL, "cannot read %s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_int_eq(fread(buf, 1, (size_t)n, f), n);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* The data rows of a CSV: *ROWS rows of *COLS numbers, row-major. */
+static double *parse_csv(const char *text, int *rows, int *cols, char *header, size_t size)
+{
+	double *v = NULL;
+	size_t n = 0;
+	const char *line = text;
+
+	*rows = *cols = 0;
+	while (*line == '#')
+		line = strchr(line, '\n') + 1;
+	snprintf(header, size, "%.*s", (int)strcspn(line, "\n"), line);
+	*cols = ra_test_count(header, ",") + 1;
+	line = strchr(line, '\n') + 1;
+	while (*line) {
+		char *end;
+
+		v = realloc(v, (n + (size_t)*cols) * sizeof(*v));
+		ck_assert_ptr_nonnull(v);
+		for (int c = 0; c < *cols; c++) {
+			v[n++] = strtod(line, &end);
+			ck_assert_msg(end != line, "bad number in row %d", *rows);
+			line = end + (*end == ',');
+		}
+		ck_assert_int_eq(*line, '\n');
+		line++;
+		(*rows)++;
+	}
+	return v;
+}
+
+/* A full-scale sine centred on a bin reads 0 dB on the dbfs scale. */
+START_TEST(test_full_scale_sine)
+{
+	char *sine = ra_test_path(dir, "sine.wav"), *out = ra_test_path(dir, "out.wav");
+	char *csv = ra_test_path(dir, "s.csv"), header[256], *text;
+	int rows, cols;
+	double *v;
+	ra_run r;
+
+	/* Bin 100 of 2048 at 48 kHz: 2343.75 Hz. */
+	r = ra_test_run((const char *const[]){ "--generate", "sine:2343.75", "--level", "0",
+					       "--duration", "2", "-o", sine, NULL },
+			NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ra_run_release(&r);
+	r = ra_test_run((const char *const[]){ sine, "--spectrum", csv, "--spectrum-scale", "dbfs",
+					       "--window", "flattop", "-o", out, NULL },
+			NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ra_run_release(&r);
+	text = slurp(csv);
+	ck_assert_ptr_nonnull(strstr(text, "# fft_size: 2048\n"));
+	ck_assert_ptr_nonnull(strstr(text, "# window: flattop\n"));
+	ck_assert_ptr_nonnull(strstr(text, "# segments: 92\n")); /* (96000 - 2048) / 1024 + 1 */
+	v = parse_csv(text, &rows, &cols, header, sizeof(header));
+	ck_assert_str_eq(header, "frequency_hz,ch1_db");
+	ck_assert_int_eq(rows, 1025);
+	ck_assert_double_eq_tol(v[100 * 2], 2343.75, 1e-9);
+	ck_assert_double_eq_tol(v[100 * 2 + 1], 0.0, 0.05);
+	free(v);
+	free(text);
+	free(sine);
+	free(out);
+	free(csv);
+}
+END_TEST
+
+/* --spectrum-of both: the EQ's effect and its design agree. */
+START_TEST(test_both_sides_check_the_eq)
+{
+	char *in = ra_test_path(dir, "pink.wav"), *out = ra_test_path(dir, "out.wav");
+	char *csv = ra_test_path(dir, "b.csv"), *svg = ra_test_path(dir, "b.svg"), header[512];
+	char *text;
+	int rows, cols;
+	double *v, worst = 0.0;
+	ra_run r;
+
+	r = ra_test_run((const char *const[]){ "--generate", "pink", "--duration", "10",
+					       "--channels", "2", "-o", in, NULL },
+			NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ra_run_release(&r);
+	r = ra_test_run((const char *const[]){ in, "--eq", "peak:1k:6:1", "--eq", "lowshelf:100:-6",
+					       "--gain", "-2", "--spectrum", csv, "--plot", svg,
+					       "--spectrum-of", "both", "-o", out, NULL },
+			NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ra_run_release(&r);
+	text = slurp(csv);
+	v = parse_csv(text, &rows, &cols, header, sizeof(header));
+	ck_assert_str_eq(header, "frequency_hz,in_ch1_db,in_ch2_db,out_ch1_db,out_ch2_db,"
+				 "delta_ch1_db,delta_ch2_db,target_db,error_ch1_db,error_ch2_db");
+	ck_assert_int_eq(cols, 10);
+	for (int k = 0; k < rows; k++) {
+		const double *row = v + (size_t)k * 10;
+
+		/* delta = out - in; error = delta - target (each printed to 6 digits). */
+		ck_assert_double_eq_tol(row[5], row[3] - row[1], 3e-4);
+		ck_assert_double_eq_tol(row[8], row[5] - row[7], 3e-4);
+		if (row[0] >= 250.0 && row[0] <= 10000.0) /* away from the shelf's slope */
+			worst = fmax(worst, fmax(fabs(row[8]), fabs(row[9])));
+		/* The design: -2 dB, +6 dB at 1 kHz. */
+		if (fabs(row[0] - 1007.8125) < 1e-6)
+			ck_assert_double_eq_tol(row[7], 4.0, 0.05);
+	}
+	ck_assert_msg(worst < 0.1, "EQ off its design by %g dB", worst);
+	free(v);
+	free(text);
+	/* The plot: well formed enough, one line per channel and side. */
+	text = slurp(svg);
+	ck_assert(strncmp(text, "<?xml", 5) == 0);
+	ck_assert_ptr_nonnull(strstr(text, "</svg>\n"));
+	ck_assert_int_eq(ra_test_count(text, "<polyline"), 4);
+	ck_assert_ptr_nonnull(strstr(text, "pink.wav"));
+	free(text);
+	free(in);
+	free(out);
+	free(csv);
+	free(svg);
+}
+END_TEST
+
+/* The same CSV for every thread count and block size. */
+START_TEST(test_deterministic)
+{
+	char *in = ra_test_path(dir, "w.wav"), *out = ra_test_path(dir, "out.wav");
+	char *a = ra_test_path(dir, "a.csv"), *b = ra_test_path(dir, "b.csv");
+	char *ta, *tb;
+	ra_run r;
+
+	r = ra_test_run((const char *const[]){ "--generate", "white", "--duration", "3",
+					       "--channels", "2", "-o", in, NULL },
+			NULL);
+	ra_run_release(&r);
+	r = ra_test_run((const char *const[]){ in, "--eq", "peak:2k:3", "--spectrum", a,
+					       "--threads", "1", "-o", out, NULL },
+			NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ra_run_release(&r);
+	r = ra_test_run((const char *const[]){ in, "--eq", "peak:2k:3", "--spectrum", b,
+					       "--threads", "8", "--block-size", "777", "-f", "-o",
+					       out, NULL },
+			NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ra_run_release(&r);
+	ta = slurp(a);
+	tb = slurp(b);
+	ck_assert_str_eq(ta, tb);
+	free(ta);
+	free(tb);
+	free(in);
+	free(out);
+	free(a);
+	free(b);
+}
+END_TEST
+
+START_TEST(test_batch_and_errors)
+{
+	char *a = ra_test_path(dir, "a.wav"), *b = ra_test_path(dir, "b.wav");
+	char *outdir = ra_test_path(dir, "out"), *reports = ra_test_path(dir, "reports");
+	char *ra = ra_test_path(reports, "a.spectrum.csv"),
+	     *rb = ra_test_path(reports, "b.spectrum.svg");
+	char *tiny = ra_test_path(dir, "tiny.wav"), *o = ra_test_path(dir, "o.wav");
+	char *csv = ra_test_path(dir, "t.csv");
+	float x[4096 * 2];
+	ra_run r;
+
+	for (int i = 0; i < 4096 * 2; i++)
+		x[i] = 0.25f * sinf(0.01f * (float)i);
+	ra_test_write_float(a, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 48000, 2, x, 4096);
+	ra_test_write_float(b, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 48000, 2, x, 4096);
+	ra_test_write_float(tiny, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 48000, 1, x, 1000);
+	ck_assert_int_eq(mkdir(outdir, 0777), 0);
+	ck_assert_int_eq(mkdir(reports, 0777), 0);
+	r = ra_test_run((const char *const[]){ a, b, "--spectrum", reports, "--plot", reports, "-o",
+					       outdir, NULL },
+			NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ra_run_release(&r);
+	ck_assert_int_eq(ra_test_dir_entries(reports), 4);
+	ck_assert_int_eq(access(ra, F_OK), 0);
+	ck_assert_int_eq(access(rb, F_OK), 0);
+
+	/* Several inputs need a folder for the reports. */
+	r = ra_test_run((const char *const[]){ a, b, "--spectrum", csv, "-f", "-o", outdir, NULL },
+			NULL);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_int_eq(ra_test_count(r.err, "\n"), 1);
+	ra_run_release(&r);
+
+	/* Shorter than one segment: a clean failure, nothing written. */
+	r = ra_test_run((const char *const[]){ tiny, "--spectrum", csv, "-o", o, NULL }, NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.err, "tiny.wav") && ra_test_count(r.err, "\n") == 1, "%s", r.err);
+	ck_assert_int_eq(access(csv, F_OK), -1);
+	ck_assert_int_eq(access(o, F_OK), -1);
+	ra_run_release(&r);
+
+	/* Bad settings are usage errors. */
+	{
+		const char *const *bad[] = {
+			(const char *const[]){ a, "--window", "kaiser", "-o", o, NULL },
+			(const char *const[]){ a, "--overlap", "1", "-o", o, NULL },
+			(const char *const[]){ a, "--fft-size", "1", "-o", o, NULL },
+			(const char *const[]){ a, "--spectrum-of", "neither", "-o", o, NULL },
+			(const char *const[]){ a, "--spectrum-scale", "db", "-o", o, NULL },
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			r = ra_test_run(bad[i], NULL);
+			ck_assert_msg(r.status == 2, "case %zu: %d", i, r.status);
+			ra_run_release(&r);
+		}
+	}
+	free(a);
+	free(b);
+	free(outdir);
+	free(reports);
+	free(ra);
+	free(rb);
+	free(tiny);
+	free(o);
+	free(csv);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("cli_spectrum");
+	TCase *tc = tcase_create("behaviour");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_full_scale_sine);
+	tcase_add_test(tc, test_both_sides_check_the_eq);
+	tcase_add_test(tc, test_deterministic);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("errors");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_batch_and_errors);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
