@@ -60,8 +60,10 @@ static double *parse_csv(const char *text, int *rows, int *cols, char *header, s
 	while (*line) {
 		char *end;
 
-		v = realloc(v, (n + (size_t)*cols) * sizeof(*v));
-		ck_assert_ptr_nonnull(v);
+		double *grown = realloc(v, (n + (size_t)*cols) * sizeof(*v));
+
+		ck_assert_ptr_nonnull(grown);
+		v = grown;
 		for (int c = 0; c < *cols; c++) {
 			v[n++] = strtod(line, &end);
 			ck_assert_msg(end != line, "bad number in row %d", *rows);
