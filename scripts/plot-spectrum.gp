@@ -13,9 +13,10 @@ if (!exists("csv")) {
 }
 set datafile separator ","
 set datafile commentschars "#"
+set datafile columnheaders
 stats csv using 1 nooutput
 nyquist = STATS_max
-stats csv skip 1 nooutput
+stats csv nooutput
 last = STATS_columns
 first = 2
 if (exists("cols")) {
