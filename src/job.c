@@ -123,8 +123,6 @@ static ra_status emit(chain *ch, ra_writer *wr, float *buf, size_t frames)
 		}
 		return RA_OK;
 	}
-	if (ch->tap_out)
-		ra_welch_feed(ch->tap_out, buf, frames);
 	if (ch->out_bits) {
 		ra_converter_to_int(ch->cv, buf, ch->ints, frames);
 		st = ra_writer_write_int(wr, ch->ints, frames, diag);
@@ -190,8 +188,6 @@ static ra_status pump_float(chain *ch, ra_writer *wr)
 			break;
 		}
 		res->frames_read += (int64_t)got;
-		if (ch->tap_in && wr)
-			ra_welch_feed(ch->tap_in, blk, made);
 		st = feed(ch, wr, blk, made);
 		if (st != RA_OK || res->decode_stopped)
 			break;
@@ -206,8 +202,6 @@ static ra_status pump_float(chain *ch, ra_writer *wr)
 		if (!blk)
 			return RA_ERR_NOMEM;
 		st = ra_resampler_flush(ch->rs, blk, ch->cap, &made);
-		if (st == RA_OK && ch->tap_in && wr)
-			ra_welch_feed(ch->tap_in, blk, made);
 		if (st == RA_OK)
 			st = feed(ch, wr, blk, made);
 		if (made == 0)
@@ -285,8 +279,9 @@ static ra_status pump_copy(chain *ch, ra_writer *wr, route r)
 	}
 }
 
-/* The resampler and processor for one pass, at gain GAIN. */
-static ra_status chain_start(chain *ch, float gain)
+/* The resampler and processor for one pass, at gain GAIN; the spectrum
+ * taps ride along on the writing pass (TAPS). */
+static ra_status chain_start(chain *ch, float gain, int taps)
 {
 	const ra_job_config *cfg = ch->cfg;
 	ra_processor_config pc = { 0 };
@@ -320,6 +315,10 @@ static ra_status chain_start(chain *ch, float gain)
 	pc.gain = gain;
 	pc.workers = cfg->workers;
 	pc.reference = cfg->reference;
+	if (taps) {
+		pc.tap_in = ch->tap_in;
+		pc.tap_out = ch->tap_out;
+	}
 	ch->proc = ra_processor_create(&pc, &st);
 	return st;
 }
@@ -349,7 +348,7 @@ static ra_status measure_gain(chain *ch, float *gain)
 	ra_job_result *res = ch->res;
 	ra_status st;
 
-	st = chain_start(ch, *gain);
+	st = chain_start(ch, *gain, 0);
 	if (st == RA_OK)
 		st = pump_float(ch, NULL);
 	chain_stop(ch);
@@ -525,13 +524,18 @@ static ra_status run(const ra_job_config *cfg, source *src, const char *out_path
 	ch.ints = malloc(block * (size_t)ch.channels * sizeof(*ch.ints));
 	if (!ch.ints)
 		goto out;
+	if (cfg->spectrum) {
+		st = taps_start(&ch, cfg->spectrum);
+		if (st != RA_OK)
+			goto out;
+	}
 	if (r == ROUTE_FLOAT && cfg->normalize) {
 		st = measure_gain(&ch, &gain);
 		if (st != RA_OK)
 			goto out;
 	}
 	if (r == ROUTE_FLOAT) {
-		st = chain_start(&ch, gain);
+		st = chain_start(&ch, gain, 1);
 		if (st != RA_OK)
 			goto out;
 		if (ch.cap > block) {
@@ -558,11 +562,6 @@ static ra_status run(const ra_job_config *cfg, source *src, const char *out_path
 		ch.doubles = malloc(block * (size_t)ch.channels * sizeof(*ch.doubles));
 		ch.in = malloc(block * (size_t)ch.channels * sizeof(*ch.in));
 		if (!ch.doubles || !ch.in)
-			goto out;
-	}
-	if (cfg->spectrum) {
-		st = taps_start(&ch, cfg->spectrum);
-		if (st != RA_OK)
 			goto out;
 	}
 	wr = ra_writer_open(out_path, &out, cfg->force ? RA_WRITE_FORCE : 0, &st, &res->diag);

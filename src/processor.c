@@ -33,7 +33,9 @@ typedef enum task_kind {
 	TASK_DEINTERLEAVE,
 	TASK_FILTER,
 	TASK_INTERLEAVE,
-	TASK_FUSED /* one band group: convert, filter, convert back, block by block */
+	TASK_FUSED, /* one band group: convert, filter, convert back, block by block */
+	TASK_TAP_IN,
+	TASK_TAP_OUT
 } task_kind;
 
 /* One task on slot S: band group GROUP on channel pairs [first, last)
@@ -56,6 +58,7 @@ struct ra_processor {
 	ra_workers *workers;
 	int threads;
 	double *scratch; /* per thread: two channels of one block, planar */
+	ra_welch *tap_in, *tap_out;
 
 	/* Band groups: group g holds bands [group_first[g], group_first[g + 1]). */
 	int groups;
@@ -89,13 +92,16 @@ struct ra_processor {
 	uint64_t frames;
 };
 
-static void deinterleave(const float *in, size_t frames, int channels, double *out, size_t stride)
+/* Channels of IN, times GAIN as the reference applies it (in float), to
+ * double planar OUT. */
+static void deinterleave(const float *in, size_t frames, int channels, float gain, double *out,
+			 size_t stride)
 {
 	for (int c = 0; c < channels; c++) {
 		double *o = out + (size_t)c * stride;
 
 		for (size_t n = 0; n < frames; n++)
-			o[n] = (double)in[n * (size_t)channels + (size_t)c];
+			o[n] = (double)(in[n * (size_t)channels + (size_t)c] * gain);
 	}
 }
 
@@ -169,6 +175,8 @@ ra_processor *ra_processor_create(const ra_processor_config *cfg, ra_status *sta
 	if (cfg->band_count)
 		memcpy(p->bands, cfg->bands, (size_t)cfg->band_count * sizeof(*p->bands));
 	p->workers = cfg->reference ? NULL : cfg->workers;
+	p->tap_in = cfg->tap_in;
+	p->tap_out = cfg->tap_out;
 	p->threads = p->workers ? ra_workers_threads(p->workers) : 1;
 
 	if (p->reference) {
@@ -277,9 +285,9 @@ static void filter_block(ra_processor *p, float *block, size_t frames, int first
 		int pair = c + 1 < ch;
 
 		for (size_t n = 0; n < frames; n++) {
-			x[n] = (double)block[n * ch + c];
+			x[n] = (double)(block[n * ch + c] * p->gain);
 			if (pair)
-				x[p->max_frames + n] = (double)block[n * ch + c + 1];
+				x[p->max_frames + n] = (double)(block[n * ch + c + 1] * p->gain);
 		}
 		if (pair)
 			ra_cascade_process2(p->cascades[c], x, p->cascades[c + 1],
@@ -303,8 +311,14 @@ static void run_task(void *arg, int worker)
 	switch (t->kind) {
 	case TASK_DEINTERLEAVE:
 		for (int b = t->first; b < t->last; b++)
-			deinterleave(s->blocks[b], s->frames[b], p->channels,
+			deinterleave(s->blocks[b], s->frames[b], p->channels, p->gain,
 				     s->work + s->offset[b], p->work_stride);
+		break;
+	case TASK_TAP_IN:
+	case TASK_TAP_OUT:
+		for (size_t b = 0; b < s->count; b++)
+			ra_welch_feed(t->kind == TASK_TAP_IN ? p->tap_in : p->tap_out, s->blocks[b],
+				      s->frames[b]);
 		break;
 	case TASK_FILTER:
 		/* Channels in pairs: two cascades in one loop hide each other's
@@ -376,6 +390,41 @@ static void queue_done(ra_processor *p, float *block, size_t frames)
 	p->done_count++;
 }
 
+/* Phases a slot goes through: with one band group, [input tap], the fused
+ * filter, [output tap]; with several, conversion (with the input tap
+ * beside it: both only read the blocks), each group, conversion back,
+ * [output tap]. */
+static int phase_count(const ra_processor *p)
+{
+	if (p->groups == 1)
+		return (p->tap_in != NULL) + 1 + (p->tap_out != NULL);
+	return p->groups + 2 + (p->tap_out != NULL);
+}
+
+/* The tasks of slot S's next phase, from task N on. */
+static size_t add_phase(ra_processor *p, size_t n, slot *s, int parts)
+{
+	int ph = s->phase, pairs = (p->channels + 1) / 2;
+
+	if (p->groups == 1) {
+		if (p->tap_in && ph-- == 0)
+			return add_tasks(p, n, s, TASK_TAP_IN, 0, 1, 1);
+		if (ph == 0)
+			return add_tasks(p, n, s, TASK_FUSED, 0, pairs, parts);
+		return add_tasks(p, n, s, TASK_TAP_OUT, 0, 1, 1);
+	}
+	if (ph == 0) {
+		if (p->tap_in)
+			n = add_tasks(p, n, s, TASK_TAP_IN, 0, 1, 1);
+		return add_tasks(p, n, s, TASK_DEINTERLEAVE, 0, (int)s->count, parts);
+	}
+	if (ph <= p->groups)
+		return add_tasks(p, n, s, TASK_FILTER, ph - 1, pairs, parts);
+	if (ph == p->groups + 1)
+		return add_tasks(p, n, s, TASK_INTERLEAVE, 0, (int)s->count, parts);
+	return add_tasks(p, n, s, TASK_TAP_OUT, 0, 1, 1);
+}
+
 /* Wait for the step in flight; every slot in it is one phase further, and
  * slots through every phase hand their blocks out. */
 static void finish_step(ra_processor *p)
@@ -392,7 +441,7 @@ static void finish_step(ra_processor *p)
 	for (int i = 0; i < p->in_flight_count; i++) {
 		slot *s = p->in_flight[i];
 
-		if (++s->phase < (p->groups == 1 ? 1 : p->groups + 2)) {
+		if (++s->phase < phase_count(p)) {
 			p->in_flight[kept++] = s;
 			continue;
 		}
@@ -446,19 +495,8 @@ static ra_status start_step(ra_processor *p, int admit)
 	}
 	if (parts > MAX_TASKS / (MAX_GROUPS + 2))
 		parts = MAX_TASKS / (MAX_GROUPS + 2);
-	for (int i = 0; i < p->in_flight_count; i++) {
-		slot *s = p->in_flight[i];
-
-		if (p->groups == 1)
-			n = add_tasks(p, n, s, TASK_FUSED, 0, (p->channels + 1) / 2, parts);
-		else if (s->phase == 0)
-			n = add_tasks(p, n, s, TASK_DEINTERLEAVE, 0, (int)s->count, parts);
-		else if (s->phase <= p->groups)
-			n = add_tasks(p, n, s, TASK_FILTER, s->phase - 1, (p->channels + 1) / 2,
-				      parts);
-		else
-			n = add_tasks(p, n, s, TASK_INTERLEAVE, 0, (int)s->count, parts);
-	}
+	for (int i = 0; i < p->in_flight_count; i++)
+		n = add_phase(p, n, p->in_flight[i], parts);
 	run_tasks(p, n);
 	p->step_started = 1;
 	return RA_OK;
@@ -500,17 +538,21 @@ ra_status ra_processor_push(ra_processor *p, float *block, size_t frames, float 
 	if (frames > p->max_frames)
 		return RA_ERR_INVALID;
 	if (p->reference || p->band_count == 0) {
+		/* Nothing to overlap: the taps and the work happen here. */
+		if (p->tap_in)
+			ra_welch_feed(p->tap_in, block, frames);
 		if (p->reference)
 			st = process_reference(p, block, frames);
 		else
 			ra_gain_apply(block, frames * (size_t)p->channels, p->gain);
+		if (p->tap_out)
+			ra_welch_feed(p->tap_out, block, frames);
 		p->frames += p->reference ? 0 : frames;
 		*done = block;
 		*done_frames = frames;
 		return st;
 	}
-	if (p->gain != 1.0f)
-		ra_gain_apply(block, frames * (size_t)p->channels, p->gain);
+	/* The gain is applied by the workers, after the input tap. */
 	p->filling->blocks[p->filling->count] = block;
 	p->filling->frames[p->filling->count] = frames;
 	p->filling->count++;
@@ -563,11 +605,11 @@ ra_status ra_processor_process(ra_processor *p, float *block, size_t frames)
 		return RA_ERR_INVALID;
 	if (p->reference)
 		return process_reference(p, block, frames);
-	if (p->gain != 1.0f)
-		ra_gain_apply(block, frames * (size_t)p->channels, p->gain);
 	p->frames += frames;
-	if (p->band_count == 0)
+	if (p->band_count == 0) {
+		ra_gain_apply(block, frames * (size_t)p->channels, p->gain);
 		return RA_OK;
+	}
 	/* Every phase in order on a scratch slot, split over the threads. */
 	s = p->filling;
 	s->work = ra_pool_acquire(p->work_pool);

@@ -23,6 +23,7 @@
 
 #include "rustyaudio/biquad.h"
 #include "rustyaudio/pool.h"
+#include "rustyaudio/spectrum.h"
 #include "rustyaudio/status.h"
 #include "rustyaudio/workers.h"
 
@@ -33,6 +34,9 @@ typedef struct ra_processor_config {
 	int band_count;		       /* 0..64 */
 	float gain;		       /* linear factor applied before the EQ */
 	ra_workers *workers;	       /* shared pool; NULL runs everything inline */
+	/* Spectrum analysers fed in stream order (streaming form only): the
+	 * input as pushed, before gain; the output as finished. May be NULL. */
+	ra_welch *tap_in, *tap_out;
 	int reference; /* the plain pipeline: scalar, allocating, no pool, no threads */
 } ra_processor_config;
 
