@@ -1,6 +1,7 @@
 /* One file end to end: reader or generator -> [resample] -> processor
- * (gain, EQ) -> conversion -> atomic writer, block by block with bounded
- * memory; with --normalize a measuring pass first. */
+ * (gain, EQ, spectrum taps) -> conversion -> atomic writer, block by block
+ * with bounded memory; with --normalize a measuring pass first; the
+ * spectrum reports at the end. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,16 +40,18 @@ typedef struct chain {
 	int out_bits; /* integer output width, 0 for float and codecs */
 	const ra_biquad_coeffs *bands;
 	int band_count;
-	float gain;
 	ra_resampler *rs;
 	ra_processor *proc;
 	ra_converter *cv;
 	size_t cap;		    /* frames a processor block holds */
 	int32_t *ints;		    /* integer reads, and integer output of up to cap frames */
-	float *in;		    /* input block while resampling */
+	float *in;		    /* input block while resampling; float copy for taps */
 	double *doubles;	    /* the double copy route */
 	double peak;		    /* largest |sample| seen by a measuring pass */
 	ra_welch *tap_in, *tap_out; /* spectrum taps, or NULL */
+	double *sums;		    /* analyze: per channel sum, sum of squares, peak */
+	uint64_t *clipped;	    /* analyze: per channel */
+	uint64_t analysed;	    /* analyze: frames seen */
 } chain;
 
 void ra_job_config_init(ra_job_config *cfg)
@@ -107,6 +110,27 @@ static ra_status read_float(chain *ch, float *dst, size_t *got)
 	return tolerate_damage(ch, st, *got);
 }
 
+/* --analyze: per channel sum, sum of squares, peak and clipped samples. */
+static void accumulate(chain *ch, const float *buf, size_t frames)
+{
+	const int channels = ch->channels;
+
+	ch->analysed += frames;
+	for (int c = 0; c < channels; c++) {
+		double *acc = ch->sums + 3 * (size_t)c;
+
+		for (size_t n = 0; n < frames; n++) {
+			double x = buf[n * (size_t)channels + (size_t)c], a = fabs(x);
+
+			acc[0] += x;
+			acc[1] += x * x;
+			if (a > acc[2])
+				acc[2] = a;
+			ch->clipped[c] += a >= 1.0;
+		}
+	}
+}
+
 /* A finished block: into the output's sample format and out, or, with no
  * writer, only measured. */
 static ra_status emit(chain *ch, ra_writer *wr, float *buf, size_t frames)
@@ -114,6 +138,10 @@ static ra_status emit(chain *ch, ra_writer *wr, float *buf, size_t frames)
 	ra_diag *diag = &ch->res->diag;
 	ra_status st;
 
+	if (!wr && ch->sums) {
+		accumulate(ch, buf, frames);
+		return RA_OK;
+	}
 	if (!wr) {
 		for (size_t i = 0; i < frames * (size_t)ch->channels; i++) {
 			double a = fabs((double)buf[i]);
@@ -444,6 +472,100 @@ out:
 	return st;
 }
 
+static double db_of(double x)
+{
+	return x > 0.0 ? 20.0 * log10(x) : -INFINITY;
+}
+
+/* --analyze: the whole chain without a writer, then the summary. */
+static ra_status analyze(chain *ch, const ra_job_config *cfg, float gain)
+{
+	ra_spectrum_request defaults = {
+		.fft_size = 2048, .window = RA_WINDOW_HANN, .overlap = 0.5, .of_output = 1
+	};
+	const ra_spectrum_request *req = cfg->spectrum ? cfg->spectrum : &defaults;
+	ra_welch_config wc = { .channels = ch->channels,
+			       .sample_rate = ch->out_rate,
+			       .fft_size = req->fft_size,
+			       .window = req->window,
+			       .overlap = req->overlap,
+			       .measure = req->measure };
+	ra_job_result *res = ch->res;
+	size_t bins = 0, frames;
+	double *psd = NULL;
+	int have_spectrum;
+	ra_status st = RA_ERR_NOMEM;
+
+	ch->sums = calloc(3 * (size_t)ch->channels, sizeof(*ch->sums));
+	ch->clipped = calloc((size_t)ch->channels, sizeof(*ch->clipped));
+	ch->in = malloc(ch->cfg->block_frames * (size_t)ch->channels * sizeof(*ch->in));
+	res->summary = calloc((size_t)ch->channels, sizeof(*res->summary));
+	if (!ch->sums || !ch->clipped || !ch->in || !res->summary)
+		goto out;
+	ch->tap_out = ra_welch_create(&wc, &st, &res->diag);
+	if (!ch->tap_out)
+		goto out;
+	st = chain_start(ch, gain, 1);
+	if (st == RA_OK && ch->cap > ch->cfg->block_frames) {
+		int32_t *grown =
+			realloc(ch->ints, ch->cap * (size_t)ch->channels * sizeof(*ch->ints));
+
+		st = grown ? RA_OK : RA_ERR_NOMEM;
+		if (grown)
+			ch->ints = grown;
+	}
+	if (st == RA_OK)
+		st = pump_float(ch, NULL);
+	if (st != RA_OK)
+		goto out;
+	bins = ra_welch_bins(ch->tap_out);
+	psd = malloc(bins * (size_t)ch->channels * sizeof(*psd));
+	st = RA_ERR_NOMEM;
+	if (!psd)
+		goto out;
+	have_spectrum = ra_welch_result(ch->tap_out, RA_SCALE_PSD, psd, NULL) == RA_OK;
+	frames = ch->analysed > 0 ? (size_t)ch->analysed : 1;
+	for (int c = 0; c < ch->channels; c++) {
+		const double *acc = ch->sums + 3 * (size_t)c;
+		ra_channel_summary *sum = &res->summary[c];
+		double rms = sqrt(acc[1] / (double)frames), power = 0.0, moment = 0.0, best = -1.0;
+
+		sum->peak_dbfs = db_of(acc[2]);
+		sum->rms_dbfs = db_of(rms);
+		sum->dc_offset = acc[0] / (double)frames;
+		sum->crest_db = sum->peak_dbfs - sum->rms_dbfs;
+		sum->clipped = ch->clipped[c];
+		sum->peak_hz = sum->centroid_hz = NAN;
+		for (size_t k = 1; have_spectrum && k < bins; k++) {
+			double p = pow(10.0, psd[(size_t)c * bins + k] / 10.0);
+			double hz = (double)k * ch->out_rate / (double)req->fft_size;
+
+			power += p;
+			moment += p * hz;
+			if (p > best) {
+				best = p;
+				sum->peak_hz = hz;
+			}
+		}
+		if (power > 0.0)
+			sum->centroid_hz = moment / power;
+	}
+	st = RA_OK;
+out:
+	free(psd);
+	free(ch->sums);
+	free(ch->clipped);
+	ch->sums = NULL;
+	ch->clipped = NULL;
+	return st;
+}
+
+void ra_job_result_release(ra_job_result *res)
+{
+	free(res->summary);
+	res->summary = NULL;
+}
+
 static void record_clips(ra_job_result *res, const ra_converter *cv)
 {
 	if (!cv)
@@ -491,8 +613,16 @@ static ra_status run(const ra_job_config *cfg, source *src, const char *out_path
 	processing = cfg->gain_db != 0.0 || ch.out_rate != ch.in_rate || ch.band_count > 0 ||
 		     cfg->normalize;
 	res->channels = ch.channels;
+	res->in_rate = ch.in_rate;
 	res->in_format = in->format;
 	res->frames_claimed = in->frames;
+	if (cfg->analyze) {
+		st = RA_ERR_NOMEM;
+		ch.ints = malloc(block * (size_t)ch.channels * sizeof(*ch.ints));
+		if (ch.ints)
+			st = analyze(&ch, cfg, gain);
+		goto out;
+	}
 	out.sample_rate = ch.out_rate;
 	out.frames = in->frames < 0 ? -1 : ra_resample_length(in->frames, ch.in_rate, ch.out_rate);
 	st = ra_format_choose(&out, out_path, cfg->format_major, cfg->format_subtype, &out.format,
@@ -600,7 +730,7 @@ ra_status ra_job_run(const ra_job_config *cfg, const char *in_path, const char *
 
 	memset(res, 0, sizeof(*res));
 	res->frames_claimed = -1;
-	if (ra_path_same_file(in_path, out_path)) {
+	if (out_path && ra_path_same_file(in_path, out_path)) {
 		ra_diag_set(&res->diag, "output would overwrite the input");
 		return RA_ERR_SAME_FILE;
 	}

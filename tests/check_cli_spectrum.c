@@ -44,6 +44,15 @@ static char *slurp(const char *path)
 	return buf;
 }
 
+/* The line after the one LINE is in. */
+static const char *next_line(const char *line)
+{
+	const char *nl = strchr(line, '\n');
+
+	ck_assert_ptr_nonnull(nl);
+	return nl ? nl + 1 : line;
+}
+
 /* The data rows of a CSV: *ROWS rows of *COLS numbers, row-major. */
 static double *parse_csv(const char *text, int *rows, int *cols, char *header, size_t size)
 {
@@ -53,14 +62,13 @@ static double *parse_csv(const char *text, int *rows, int *cols, char *header, s
 
 	*rows = *cols = 0;
 	while (*line == '#')
-		line = strchr(line, '\n') + 1;
+		line = next_line(line);
 	snprintf(header, size, "%.*s", (int)strcspn(line, "\n"), line);
 	*cols = ra_test_count(header, ",") + 1;
-	line = strchr(line, '\n') + 1;
+	line = next_line(line);
 	while (*line) {
-		char *end;
-
 		double *grown = realloc(v, (n + (size_t)*cols) * sizeof(*v));
+		char *end;
 
 		ck_assert_ptr_nonnull(grown);
 		v = grown;
@@ -273,6 +281,44 @@ START_TEST(test_batch_and_errors)
 }
 END_TEST
 
+/* --analyze: levels and frequencies a user can check by hand; no file. */
+START_TEST(test_analyze)
+{
+	char *in = ra_test_path(dir, "sine.wav");
+	double peak, rms, dc, crest, hz, centroid;
+	unsigned long long clipped;
+	int ch, n;
+	const char *row;
+	ra_run r;
+
+	r = ra_test_run((const char *const[]){ "--generate", "sine:1000", "--level", "-6.0206",
+					       "--duration", "2", "--channels", "2", "-o", in,
+					       NULL },
+			NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ra_run_release(&r);
+	r = ra_test_run((const char *const[]){ "--analyze", in, "--gain", "6.0206", NULL }, NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "sine.wav: 2 channels, 2.000 s\n"));
+	row = strstr(r.out, "centroid_hz\n");
+	ck_assert_ptr_nonnull(row);
+	n = sscanf(row + strlen("centroid_hz\n"), "%d %lf %lf %lf %lf %llu %lf %lf", &ch, &peak,
+		   &rms, &dc, &crest, &clipped, &hz, &centroid);
+	ck_assert_int_eq(n, 8);
+	ck_assert_int_eq(ch, 1);
+	/* Full scale after the gain: a sine's RMS is 3.01 dB below its peak. */
+	ck_assert_double_eq_tol(peak, 0.0, 0.01);
+	ck_assert_double_eq_tol(rms, -3.01, 0.01);
+	ck_assert_double_eq_tol(crest, 3.01, 0.02);
+	ck_assert_double_eq_tol(dc, 0.0, 1e-4);
+	ck_assert_double_eq_tol(hz, 1000.0, 48000.0 / 2048.0);
+	ck_assert_double_eq_tol(centroid, 1000.0, 1.0);
+	ra_run_release(&r);
+	ck_assert_int_eq(ra_test_dir_entries(dir), 1); /* nothing written */
+	free(in);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cli_spectrum");
@@ -285,6 +331,7 @@ int main(void)
 	tcase_add_test(tc, test_full_scale_sine);
 	tcase_add_test(tc, test_both_sides_check_the_eq);
 	tcase_add_test(tc, test_deterministic);
+	tcase_add_test(tc, test_analyze);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -59,6 +59,10 @@ typedef struct ra_job_config {
 	const ra_spectrum_request *spectrum; /* NULL for none */
 	ra_workers *workers;		     /* shared threads for the EQ; NULL runs it inline */
 	int reference;			     /* the plain reference pipeline */
+	/* Measure instead of writing (no output): RES->summary, one a channel,
+	 * of what would be written; frequencies from a spectrum with the
+	 * spectrum request's settings (defaults: 2048, hann, 0.5). */
+	int analyze;
 	/* Two passes: measure the processed peak, then write with the gain that
 	 * puts it at normalize_dbfs. */
 	int normalize;
@@ -77,6 +81,17 @@ void ra_job_config_init(ra_job_config *cfg);
 
 #define RA_JOB_CLIP_CHANNELS 8
 
+/* A channel as --analyze sees it. */
+typedef struct ra_channel_summary {
+	double peak_dbfs;   /* largest |sample|, dB re full scale */
+	double rms_dbfs;    /* RMS, dB re full scale (a full-scale sine: -3.01) */
+	double dc_offset;   /* mean */
+	double crest_db;    /* peak over RMS */
+	uint64_t clipped;   /* samples at or beyond full scale */
+	double peak_hz;	    /* the strongest bin of the spectrum; NAN if too short */
+	double centroid_hz; /* power-weighted mean frequency; NAN if too short */
+} ra_channel_summary;
+
 typedef struct ra_job_result {
 	ra_diag diag;		/* why the job failed */
 	int64_t frames_read;	/* input frames */
@@ -89,12 +104,18 @@ typedef struct ra_job_result {
 	double peak_dbfs;	  /* --normalize: the processed peak before the gain, dBFS */
 	double normalize_gain_db; /* --normalize: the gain it applied */
 	int channels;
+	int in_rate;				   /* the input's sample rate, Hz */
 	uint64_t clipped;			   /* samples clipped, all channels */
 	uint64_t clipped_ch[RA_JOB_CLIP_CHANNELS]; /* the first channels' share */
+	ra_channel_summary *summary; /* analyze: one a channel; ra_job_result_release() */
 } ra_job_result;
 
-/* Process IN_PATH into OUT_PATH. On failure nothing is left at OUT_PATH
- * (unless it existed and was not to be replaced) and RES->diag says why. */
+/* Free what a result holds (the summary). */
+void ra_job_result_release(ra_job_result *res);
+
+/* Process IN_PATH into OUT_PATH (unused when analysing). On failure
+ * nothing is left at OUT_PATH (unless it existed and was not to be
+ * replaced) and RES->diag says why. */
 ra_status ra_job_run(const ra_job_config *cfg, const char *in_path, const char *out_path,
 		     ra_job_result *res);
 

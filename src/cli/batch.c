@@ -309,6 +309,49 @@ static int run_dry(const cli_options *opt, const path_list *inputs)
 	return failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
 }
 
+static void print_summary(const char *name, const ra_job_result *res, double seconds)
+{
+	printf("%s: %d channel%s, %.3f s\n", name, res->channels, res->channels == 1 ? "" : "s",
+	       seconds);
+	printf("  %3s %10s %9s %11s %9s %9s %10s %12s\n", "ch", "peak_dbfs", "rms_dbfs",
+	       "dc_offset", "crest_db", "clipped", "peak_hz", "centroid_hz");
+	for (int c = 0; c < res->channels; c++) {
+		const ra_channel_summary *s = &res->summary[c];
+
+		printf("  %3d %10.2f %9.2f %11.3g %9.2f %9llu %10.1f %12.1f\n", c + 1, s->peak_dbfs,
+		       s->rms_dbfs, s->dc_offset, s->crest_db, (unsigned long long)s->clipped,
+		       s->peak_hz, s->centroid_hz);
+	}
+}
+
+/* --analyze: a summary of each input (or the generated signal) on stdout. */
+static int run_analyze(const cli_options *opt, const ra_job_config *cfg, const path_list *inputs)
+{
+	size_t failed = 0, count = opt->generate ? 1 : inputs->count;
+
+	for (size_t i = 0; i < count && !(cfg->cancel && *cfg->cancel); i++) {
+		const char *name = opt->generate ? "--generate" : inputs->items[i];
+		ra_job_result res;
+		ra_status st;
+
+		if (opt->generate)
+			st = ra_job_generate(cfg, &opt->gen, NULL, &res);
+		else
+			st = ra_job_run(cfg, name, NULL, &res);
+		if (st != RA_OK) {
+			fprintf(stderr, "rusty-audio: %s: %s\n", name, res.diag.text);
+			failed++;
+		} else {
+			print_summary(name, &res,
+				      (double)res.frames_read / (opt->generate
+									 ? opt->gen.sample_rate
+									 : (double)res.in_rate));
+		}
+		ra_job_result_release(&res);
+	}
+	return failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
+}
+
 static int run_generate(const cli_options *opt, const ra_job_config *base)
 {
 	ra_job_config cfg = *base;
@@ -399,6 +442,13 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 			goto out;
 		}
 		cfg.workers = workers;
+	}
+	if (opt->analyze) {
+		ra_spectrum_request req = opt->spectrum;
+
+		cfg.spectrum = &req;
+		status = run_analyze(opt, &cfg, &inputs);
+		goto out;
 	}
 	if (opt->generate) {
 		status = run_generate(opt, &cfg);

@@ -49,6 +49,7 @@ enum {
 	OPT_CHANNELS_MODE,
 	OPT_FFT_PLAN,
 	OPT_PLOT,
+	OPT_ANALYZE,
 };
 
 static const struct option long_options[] = {
@@ -88,6 +89,7 @@ static const struct option long_options[] = {
 	{ "channels-mode", required_argument, NULL, OPT_CHANNELS_MODE },
 	{ "fft-plan", required_argument, NULL, OPT_FFT_PLAN },
 	{ "plot", required_argument, NULL, OPT_PLOT },
+	{ "analyze", no_argument, NULL, OPT_ANALYZE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -127,6 +129,7 @@ static const char usage_text[] =
 	"      --spectrum-scale S     psd (default, dB re 1/Hz) or dbfs (full-scale sine 0 dB)\n"
 	"      --channels-mode M      each (default) or mix\n"
 	"      --fft-plan P           estimate (default) or measure\n"
+	"      --analyze              print each file's levels and spectrum summary; no audio\n"
 	"      --generate SIGNAL      sine:FREQ, sweep:F0:F1, white, pink, impulse, silence\n"
 	"      --duration SECONDS     generated length (default 1)\n"
 	"      --sample-rate HZ       generated rate (default 48000)\n"
@@ -378,6 +381,10 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 		case OPT_PLOT:
 			opt->plot_path = arg;
 			break;
+		case OPT_ANALYZE:
+			opt->analyze = 1;
+			opt->job.analyze = 1;
+			break;
 		case OPT_SPECTRUM_OF:
 			opt->spectrum.of_input = !strcmp(arg, "input") || !strcmp(arg, "both");
 			opt->spectrum.of_output = !strcmp(arg, "output") || !strcmp(arg, "both");
@@ -462,7 +469,7 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 	} else if (opt->input_count == 0 && !opt->files_from) {
 		return usage_error("no input files");
 	}
-	if (!opt->output && !opt->dry_run)
+	if (!opt->output && !opt->dry_run && !opt->analyze)
 		return usage_error("no output given; use -o PATH");
 	return -1;
 }

@@ -18,6 +18,7 @@ typedef struct cli_options {
 	ra_eq eq;    /* --eq, --geq, --eq-file, --preset, in order */
 	int threads; /* --threads; 0: online CPUs */
 	int dry_run; /* print each file's resolved chain, write nothing */
+	int analyze; /* print each file's summary, write no audio */
 	/* --spectrum and --plot as given (a file, or a folder for a batch);
 	 * spectrum holds the analysis settings, its paths set per file. */
 	const char *spectrum_path, *plot_path;
