@@ -49,6 +49,7 @@ typedef struct chain {
 	double *doubles;	    /* the double copy route */
 	double peak;		    /* largest |sample| seen by a measuring pass */
 	ra_welch *tap_in, *tap_out; /* spectrum taps, or NULL */
+	ra_spectrogram *sgram;	    /* fed by tap_out, or NULL */
 	double *sums;		    /* analyze: per channel sum, sum of squares, peak */
 	uint64_t *clipped;	    /* analyze: per channel */
 	uint64_t analysed;	    /* analyze: frames seen */
@@ -407,8 +408,21 @@ static ra_status taps_start(chain *ch, const ra_spectrum_request *req)
 
 	if (req->of_input)
 		ch->tap_in = ra_welch_create(&wc, &st, &ch->res->diag);
-	if (st == RA_OK && req->of_output)
+	if (st == RA_OK && (req->of_output || req->spectrogram_path))
 		ch->tap_out = ra_welch_create(&wc, &st, &ch->res->diag);
+	if (st == RA_OK && req->spectrogram_path) {
+		ra_spectrogram_layout layout = { .sample_rate = ch->out_rate,
+						 .fft_size = req->fft_size,
+						 .bins = ra_welch_bins(ch->tap_out),
+						 .channels = ra_welch_channels(ch->tap_out),
+						 .long_format = req->spectrogram_long,
+						 .columns = req->spectrogram_bins };
+
+		ch->sgram = ra_spectrogram_open(req->spectrogram_path, ch->cfg->force, &layout, &st,
+						&ch->res->diag);
+		if (st == RA_OK)
+			st = ra_welch_watch(ch->tap_out, req->scale, ra_spectrogram_row, ch->sgram);
+	}
 	return st;
 }
 
@@ -418,7 +432,8 @@ static ra_status taps_start(chain *ch, const ra_spectrum_request *req)
 static ra_status write_reports(chain *ch, const ra_spectrum_request *req, float gain,
 			       const char *out_path)
 {
-	ra_welch *any = ch->tap_out ? ch->tap_out : ch->tap_in;
+	ra_welch *out_tap = req->of_output ? ch->tap_out : NULL;
+	ra_welch *any = out_tap ? out_tap : ch->tap_in;
 	size_t bins = ra_welch_bins(any);
 	int channels = ra_welch_channels(any);
 	double *in_db = NULL, *out_db = NULL, *target = NULL;
@@ -428,15 +443,15 @@ static ra_status write_reports(chain *ch, const ra_spectrum_request *req, float 
 	ra_status st = RA_ERR_NOMEM;
 
 	in_db = ch->tap_in ? malloc(bins * (size_t)channels * sizeof(*in_db)) : NULL;
-	out_db = ch->tap_out ? malloc(bins * (size_t)channels * sizeof(*out_db)) : NULL;
+	out_db = out_tap ? malloc(bins * (size_t)channels * sizeof(*out_db)) : NULL;
 	target = malloc(bins * sizeof(*target));
-	if ((ch->tap_in && !in_db) || (ch->tap_out && !out_db) || !target)
+	if ((ch->tap_in && !in_db) || (out_tap && !out_db) || !target)
 		goto out;
 	st = RA_OK;
 	if (ch->tap_in)
 		st = ra_welch_result(ch->tap_in, req->scale, in_db, diag);
-	if (st == RA_OK && ch->tap_out)
-		st = ra_welch_result(ch->tap_out, req->scale, out_db, diag);
+	if (st == RA_OK && out_tap)
+		st = ra_welch_result(out_tap, req->scale, out_db, diag);
 	if (st != RA_OK)
 		goto out;
 	/* What the chain was designed to do: the gain and the EQ's response. */
@@ -447,8 +462,7 @@ static ra_status write_reports(chain *ch, const ra_spectrum_request *req, float 
 					      ch->out_rate);
 	in_side =
 		(ra_report_side){ in_db, channels, ch->tap_in ? ra_welch_segments(ch->tap_in) : 0 };
-	out_side = (ra_report_side){ out_db, channels,
-				     ch->tap_out ? ra_welch_segments(ch->tap_out) : 0 };
+	out_side = (ra_report_side){ out_db, channels, out_tap ? ra_welch_segments(out_tap) : 0 };
 	rep.input_path = ch->src->reader ? ch->src->name : out_path;
 	rep.sample_rate = ch->out_rate;
 	rep.fft_size = req->fft_size;
@@ -459,12 +473,16 @@ static ra_status write_reports(chain *ch, const ra_spectrum_request *req, float 
 	rep.enbw_hz = ra_welch_enbw_hz(any);
 	rep.mix = req->mix;
 	rep.in = ch->tap_in ? &in_side : NULL;
-	rep.out = ch->tap_out ? &out_side : NULL;
+	rep.out = out_tap ? &out_side : NULL;
 	rep.target_db = target;
 	if (req->csv_path)
 		st = ra_report_write_csv(&rep, req->csv_path, ch->cfg->force, diag);
 	if (st == RA_OK && req->svg_path)
 		st = ra_report_write_svg(&rep, req->svg_path, ch->cfg->force, diag);
+	if (st == RA_OK && ch->sgram) {
+		st = ra_spectrogram_commit(ch->sgram, diag);
+		ch->sgram = NULL;
+	}
 out:
 	free(in_db);
 	free(out_db);
@@ -719,6 +737,7 @@ out:
 	free(ch.doubles);
 	ra_welch_destroy(ch.tap_in);
 	ra_welch_destroy(ch.tap_out);
+	ra_spectrogram_abort(ch.sgram);
 	return st;
 }
 

@@ -2,6 +2,7 @@
  * atomically. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rustyaudio/atomic_file.h"
@@ -298,4 +299,136 @@ static int write_svg(const ra_report *r, FILE *f)
 ra_status ra_report_write_svg(const ra_report *r, const char *path, int force, ra_diag *diag)
 {
 	return write_atomic(r, path, force, write_svg, diag);
+}
+
+/* ----------------------------------------------------------- spectrogram */
+
+struct ra_spectrogram {
+	ra_atomic_file file;
+	FILE *out;
+	ra_spectrogram_layout layout;
+	unsigned long long rows;
+};
+
+/* Wide layout: band J of COLUMNS covers bins [first, last). */
+static void band_range(const ra_spectrogram_layout *l, size_t j, size_t *first, size_t *last)
+{
+	*first = j * l->bins / l->columns;
+	*last = (j + 1) * l->bins / l->columns;
+}
+
+ra_spectrogram *ra_spectrogram_open(const char *path, int force,
+				    const ra_spectrogram_layout *layout, ra_status *status,
+				    ra_diag *diag)
+{
+	ra_spectrogram *sg = calloc(1, sizeof(*sg));
+	ra_status st = RA_ERR_NOMEM;
+
+	if (!sg)
+		goto out;
+	sg->layout = *layout;
+	if (sg->layout.columns == 0 || sg->layout.columns > sg->layout.bins)
+		sg->layout.columns = sg->layout.bins;
+	st = ra_atomic_open(&sg->file, path, force, diag);
+	if (st != RA_OK)
+		goto out_free;
+	sg->out = fdopen(sg->file.fd, "w");
+	st = RA_ERR_NOMEM;
+	if (!sg->out)
+		goto out_abort;
+	sg->file.fd = -1; /* the stream owns it */
+	if (layout->long_format) {
+		fputs("time_s,frequency_hz,ch,db\n", sg->out);
+	} else {
+		const double hz = layout->sample_rate / (double)layout->fft_size;
+
+		fputs("time_s", sg->out);
+		for (int c = 1; c <= layout->channels; c++) {
+			for (size_t j = 0; j < sg->layout.columns; j++) {
+				size_t first, last;
+
+				band_range(&sg->layout, j, &first, &last);
+				fprintf(sg->out, ",ch%d_%.6g", c,
+					hz * (double)(first + last - 1) / 2.0);
+			}
+		}
+		fputc('\n', sg->out);
+	}
+	st = RA_OK;
+	goto out;
+
+out_abort:
+	ra_atomic_abort(&sg->file);
+out_free:
+	free(sg);
+	sg = NULL;
+out:
+	if (status)
+		*status = st;
+	return sg;
+}
+
+void ra_spectrogram_row(void *ctx, double time_s, const double *db)
+{
+	ra_spectrogram *sg = ctx;
+	const ra_spectrogram_layout *l = &sg->layout;
+	const double hz = l->sample_rate / (double)l->fft_size;
+
+	sg->rows++;
+	if (l->long_format) {
+		for (size_t k = 0; k < l->bins; k++)
+			for (int c = 0; c < l->channels; c++) {
+				fprintf(sg->out, "%.6g,%.6g,%d", time_s, hz * (double)k, c + 1);
+				print_value(sg->out, db[(size_t)c * l->bins + k]);
+				fputc('\n', sg->out);
+			}
+		return;
+	}
+	fprintf(sg->out, "%.6g", time_s);
+	for (int c = 0; c < l->channels; c++) {
+		for (size_t j = 0; j < l->columns; j++) {
+			size_t first, last;
+			double power = 0.0;
+
+			band_range(l, j, &first, &last);
+			for (size_t k = first; k < last; k++)
+				power += pow(10.0, db[(size_t)c * l->bins + k] / 10.0);
+			power /= (double)(last - first);
+			print_value(sg->out, power > 0.0 ? 10.0 * log10(power) : -INFINITY);
+		}
+	}
+	fputc('\n', sg->out);
+}
+
+unsigned long long ra_spectrogram_rows(const ra_spectrogram *sg)
+{
+	return sg->rows;
+}
+
+ra_status ra_spectrogram_commit(ra_spectrogram *sg, ra_diag *diag)
+{
+	int bad = fflush(sg->out) != 0 || ferror(sg->out);
+	ra_status st;
+
+	bad |= fclose(sg->out) != 0;
+	sg->out = NULL;
+	if (bad) {
+		ra_diag_set(diag, "cannot write %s: write error", sg->file.path);
+		ra_atomic_abort(&sg->file);
+		st = RA_ERR_WRITE;
+	} else {
+		st = ra_atomic_commit(&sg->file, diag);
+	}
+	free(sg);
+	return st;
+}
+
+void ra_spectrogram_abort(ra_spectrogram *sg)
+{
+	if (!sg)
+		return;
+	if (sg->out)
+		fclose(sg->out);
+	ra_atomic_abort(&sg->file);
+	free(sg);
 }

@@ -176,6 +176,11 @@ struct ra_welch {
 	double *acc;  /* channels * bins sums of |X_k|^2 */
 	uint64_t segments;
 
+	ra_welch_row_fn watch; /* per-segment rows, or NULL */
+	void *watch_ctx;
+	ra_spectrum_scale watch_scale;
+	double *row; /* channels * bins: the segment's own spectrum */
+
 	double *in;	   /* n windowed points, fftw_malloc'd */
 	fftw_complex *out; /* bins, fftw_malloc'd */
 	fftw_plan plan;
@@ -321,6 +326,7 @@ void ra_welch_destroy(ra_welch *w)
 	free(w->acc);
 	free(w->ring);
 	free(w->window);
+	free(w->row);
 	free(w);
 }
 
@@ -393,6 +399,9 @@ static void ra_welch_store(ra_welch *w, const float *in, size_t frames)
 	}
 }
 
+static void ra_welch_to_db(const ra_welch *w, ra_spectrum_scale scale, uint64_t segments,
+			   const double *acc, double *out);
+
 /* The rings hold one whole segment, oldest frame at POS: window it,
  * transform it and add each channel's |X_k|^2. */
 static void ra_welch_segment(ra_welch *w)
@@ -413,10 +422,22 @@ static void ra_welch_segment(ra_welch *w)
 		for (; i < n; i++)
 			in[i] = ring[i - head] * win[i];
 		fftw_execute_dft_r2c(w->plan, in, out);
-		for (k = 0; k < bins; k++)
-			acc[k] += out[k][0] * out[k][0] + out[k][1] * out[k][1];
+		for (k = 0; k < bins; k++) {
+			double p = out[k][0] * out[k][0] + out[k][1] * out[k][1];
+
+			acc[k] += p;
+			if (w->watch)
+				w->row[(size_t)c * bins + k] = p;
+		}
 	}
 	w->segments++;
+	if (w->watch) {
+		/* Segment s covers frames s * step .. s * step + n - 1. */
+		double start = (double)(w->segments - 1) * (double)w->step;
+
+		ra_welch_to_db(w, w->watch_scale, 1, w->row, w->row);
+		w->watch(w->watch_ctx, (start + (double)n / 2.0) / w->sample_rate, w->row);
+	}
 }
 
 void ra_welch_feed(ra_welch *w, const float *frames, size_t n)
@@ -453,12 +474,52 @@ void ra_welch_feed(ra_welch *w, const float *frames, size_t n)
  * dropped: all but DC, and but Nyquist when N is even. dBFS is twice the
  * spectrum, so a full-scale sine reads 0 dB.
  */
-ra_status ra_welch_result(const ra_welch *w, ra_spectrum_scale scale, double *out, ra_diag *diag)
+/* Sums of |X_k|^2 over SEGMENTS segments, ACC[c * bins + k], to dB on
+ * SCALE in OUT (which may be ACC). */
+static void ra_welch_to_db(const ra_welch *w, ra_spectrum_scale scale, uint64_t segments,
+			   const double *acc, double *out)
 {
 	double norm;
 	size_t k, last;
 	int c;
 
+	if (scale == RA_SCALE_PSD)
+		norm = 1.0 / (w->sample_rate * w->sum_w2);
+	else
+		norm = 2.0 / (w->sum_w * w->sum_w);
+	norm /= (double)segments;
+	/* The last doubled bin: N/2 - 1 for even N, (N - 1)/2 for odd. */
+	last = (w->n % 2 == 0) ? w->n / 2 - 1 : w->n / 2;
+
+	for (c = 0; c < w->channels; c++) {
+		const double *a = acc + (size_t)c * w->bins;
+		double *db = out + (size_t)c * w->bins;
+
+		for (k = 0; k < w->bins; k++) {
+			double p = a[k] * norm;
+
+			if (k >= 1 && k <= last)
+				p *= 2.0;
+			db[k] = p > 0.0 ? 10.0 * log10(p) : -INFINITY;
+		}
+	}
+}
+
+ra_status ra_welch_watch(ra_welch *w, ra_spectrum_scale scale, ra_welch_row_fn fn, void *ctx)
+{
+	if (!w->row) {
+		w->row = malloc((size_t)w->channels * w->bins * sizeof(*w->row));
+		if (!w->row)
+			return RA_ERR_NOMEM;
+	}
+	w->watch = fn;
+	w->watch_ctx = ctx;
+	w->watch_scale = scale;
+	return RA_OK;
+}
+
+ra_status ra_welch_result(const ra_welch *w, ra_spectrum_scale scale, double *out, ra_diag *diag)
+{
 	if (!w || !out) {
 		ra_diag_set(diag, "no analyser or no room for the result");
 		return RA_ERR_INVALID;
@@ -471,26 +532,6 @@ ra_status ra_welch_result(const ra_welch *w, ra_spectrum_scale scale, double *ou
 		ra_diag_set(diag, "shorter than one fft segment (%zu frames)", w->n);
 		return RA_ERR_INVALID;
 	}
-
-	if (scale == RA_SCALE_PSD)
-		norm = 1.0 / (w->sample_rate * w->sum_w2);
-	else
-		norm = 2.0 / (w->sum_w * w->sum_w);
-	norm /= (double)w->segments;
-	/* The last doubled bin: N/2 - 1 for even N, (N - 1)/2 for odd. */
-	last = (w->n % 2 == 0) ? w->n / 2 - 1 : w->n / 2;
-
-	for (c = 0; c < w->channels; c++) {
-		const double *acc = w->acc + (size_t)c * w->bins;
-		double *db = out + (size_t)c * w->bins;
-
-		for (k = 0; k < w->bins; k++) {
-			double p = acc[k] * norm;
-
-			if (k >= 1 && k <= last)
-				p *= 2.0;
-			db[k] = p > 0.0 ? 10.0 * log10(p) : -INFINITY;
-		}
-	}
+	ra_welch_to_db(w, scale, w->segments, w->acc, out);
 	return RA_OK;
 }

@@ -281,6 +281,112 @@ START_TEST(test_batch_and_errors)
 }
 END_TEST
 
+/* --spectrogram: a row a segment at its centre time, streamed; bands
+ * average power; the long form lists every bin; the same bytes for any
+ * thread count. */
+START_TEST(test_spectrogram)
+{
+	char *in = ra_test_path(dir, "w.wav"), *out = ra_test_path(dir, "out.wav");
+	char *wide = ra_test_path(dir, "wide.csv"), *wide8 = ra_test_path(dir, "wide8.csv");
+	char *lng = ra_test_path(dir, "long.csv"), *text, *again;
+	static char header[32768];
+	int rows, cols;
+	double *v;
+	ra_run r;
+
+	/* 1 s of stereo noise: (48000 - 1024) / 512 + 1 = 92 segments of 1024. */
+	r = ra_test_run((const char *const[]){ "--generate", "white", "--duration", "1",
+					       "--channels", "2", "-o", in, NULL },
+			NULL);
+	ra_run_release(&r);
+	r = ra_test_run((const char *const[]){ in, "--fft-size", "1024", "--spectrogram", wide,
+					       "--threads", "1", "-o", out, NULL },
+			NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ra_run_release(&r);
+	text = slurp(wide);
+	v = parse_csv(text, &rows, &cols, header, sizeof(header));
+	ck_assert_int_eq(rows, 92);
+	ck_assert_int_eq(cols, 1 + 2 * 513);
+	ck_assert(strncmp(header, "time_s,ch1_0,ch1_46.875,", 24) == 0);
+	ck_assert_double_eq_tol(v[0], 512.0 / 48000.0, 1e-6);		  /* centre of the first */
+	ck_assert_double_eq_tol(v[(size_t)cols], 1024.0 / 48000.0, 1e-6); /* one hop later */
+	free(v);
+
+	/* Any thread count, same bytes. */
+	r = ra_test_run((const char *const[]){ in, "--fft-size", "1024", "--spectrogram", wide,
+					       "--threads", "8", "-f", "-o", out, NULL },
+			NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ra_run_release(&r);
+	again = slurp(wide);
+	ck_assert_str_eq(text, again);
+	free(text);
+	free(again);
+
+	/* Eight bands a channel: each the mean power of its bins in the full
+	 * table (bins j * 513 / 8 up to (j + 1) * 513 / 8). */
+	{
+		int full_rows, full_cols;
+		double *full;
+
+		text = slurp(wide);
+		full = parse_csv(text, &full_rows, &full_cols, header, sizeof(header));
+		free(text);
+		r = ra_test_run((const char *const[]){ in, "--fft-size", "1024", "--spectrogram",
+						       wide8, "--spectrogram-bins", "8", "-f", "-o",
+						       out, NULL },
+				NULL);
+		ck_assert_msg(r.status == 0, "%s", r.err);
+		ra_run_release(&r);
+		text = slurp(wide8);
+		v = parse_csv(text, &rows, &cols, header, sizeof(header));
+		ck_assert_int_eq(rows, 92);
+		ck_assert_int_eq(cols, 1 + 2 * 8);
+		for (int k = 0; k < rows; k++) {
+			for (int c = 0; c < 2; c++) {
+				for (int j = 0; j < 8; j++) {
+					double p = 0.0;
+					int first = j * 513 / 8, last = (j + 1) * 513 / 8;
+
+					for (int b = first; b < last; b++)
+						p += pow(10.0, full[(size_t)k * full_cols + 1 +
+								    (size_t)c * 513 + (size_t)b] /
+								       10.0);
+					ck_assert_double_eq_tol(
+						v[(size_t)k * 17 + 1 + (size_t)c * 8 + (size_t)j],
+						10.0 * log10(p / (last - first)), 1e-3);
+				}
+			}
+		}
+		free(full);
+		free(v);
+		free(text);
+	}
+
+	/* Long form: time, frequency, channel, dB; a line a bin and channel. */
+	r = ra_test_run((const char *const[]){ in, "--fft-size", "1024", "--spectrogram", lng,
+					       "--spectrogram-format", "long", "-f", "-o", out,
+					       NULL },
+			NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ra_run_release(&r);
+	text = slurp(lng);
+	v = parse_csv(text, &rows, &cols, header, sizeof(header));
+	ck_assert_str_eq(header, "time_s,frequency_hz,ch,db");
+	ck_assert_int_eq(rows, 92 * 513 * 2);
+	ck_assert_double_eq_tol(v[4 * 3 + 1], 46.875, 1e-9); /* row 3: bin 1, channel 2 */
+	ck_assert_double_eq(v[4 * 3 + 2], 2.0);
+	free(v);
+	free(text);
+	free(in);
+	free(out);
+	free(wide);
+	free(wide8);
+	free(lng);
+}
+END_TEST
+
 /* --analyze: levels and frequencies a user can check by hand; no file. */
 START_TEST(test_analyze)
 {
@@ -332,6 +438,7 @@ int main(void)
 	tcase_add_test(tc, test_both_sides_check_the_eq);
 	tcase_add_test(tc, test_deterministic);
 	tcase_add_test(tc, test_analyze);
+	tcase_add_test(tc, test_spectrogram);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_add_checked_fixture(tc, setup, teardown);

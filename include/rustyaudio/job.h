@@ -28,8 +28,11 @@
  * sees the samples after resampling (so both sides share the output rate),
  * the output tap what is written, before conversion. */
 typedef struct ra_spectrum_request {
-	const char *csv_path; /* the CSV table, or NULL */
-	const char *svg_path; /* the SVG plot, or NULL */
+	const char *csv_path;	      /* the CSV table, or NULL */
+	const char *svg_path;	      /* the SVG plot, or NULL */
+	const char *spectrogram_path; /* the output's spectrogram CSV, or NULL */
+	int spectrogram_long;	      /* rows time_s,frequency_hz,ch,db */
+	size_t spectrogram_bins;      /* wide: bands a channel, 0 for every bin */
 	int of_input, of_output;
 	size_t fft_size;
 	ra_window window;

@@ -1,6 +1,6 @@
-/* Spectrum reports on disk: the CSV table and a self-contained SVG plot,
- * each written to a temporary file beside the target and renamed into
- * place only when complete. */
+/* Spectrum reports on disk: the CSV table, a self-contained SVG plot and
+ * the streamed spectrogram, each written to a temporary file beside the
+ * target and renamed into place only when complete. */
 #ifndef RUSTYAUDIO_REPORT_H
 #define RUSTYAUDIO_REPORT_H
 
@@ -42,5 +42,37 @@ ra_status ra_report_write_csv(const ra_report *r, const char *path, int force, r
 /* Write the SVG plot: log frequency 20 Hz to Nyquist, dB with grid and
  * labels, one polyline a channel and side, title with file and settings. */
 ra_status ra_report_write_svg(const ra_report *r, const char *path, int force, ra_diag *diag);
+
+/* A spectrogram, written a row per segment as the stream goes (nothing
+ * long stays in memory), to a temporary file renamed into place on commit. */
+typedef struct ra_spectrogram_layout {
+	double sample_rate;
+	size_t fft_size;
+	size_t bins; /* fft_size / 2 + 1 */
+	int channels;
+	int long_format; /* rows "time_s,frequency_hz,ch,db" instead of a row a segment */
+	size_t columns;	 /* wide: bands a channel, averaging power; 0 keeps every bin */
+} ra_spectrogram_layout;
+
+typedef struct ra_spectrogram ra_spectrogram;
+
+/* Start PATH with its header: "time_s,ch1_<Hz>,..." (wide) or the long
+ * header. NULL with STATUS and DIAG on failure. */
+ra_spectrogram *ra_spectrogram_open(const char *path, int force,
+				    const ra_spectrogram_layout *layout, ra_status *status,
+				    ra_diag *diag);
+
+/* One segment: its spectrum DB[c * bins + k] at TIME_S. A ra_welch_row_fn
+ * with the spectrogram as context. */
+void ra_spectrogram_row(void *sg, double time_s, const double *db);
+
+/* Rows written so far. */
+unsigned long long ra_spectrogram_rows(const ra_spectrogram *sg);
+
+/* Finish and move into place; frees SG. */
+ra_status ra_spectrogram_commit(ra_spectrogram *sg, ra_diag *diag);
+
+/* Discard; frees SG. NULL is a no-op. */
+void ra_spectrogram_abort(ra_spectrogram *sg);
 
 #endif

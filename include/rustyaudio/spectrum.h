@@ -71,6 +71,14 @@ double ra_welch_enbw_hz(const ra_welch *w);
  * RA_ERR_INVALID with DIAG when not one full segment has been fed. */
 ra_status ra_welch_result(const ra_welch *w, ra_spectrum_scale scale, double *out, ra_diag *diag);
 
+/* Called after each segment with that segment's own spectrum in dB,
+ * DB[c * bins + k], and the time of its centre in seconds, as
+ * scipy.signal.spectrogram places it; from the thread that feeds. */
+typedef void (*ra_welch_row_fn)(void *ctx, double time_s, const double *db);
+
+/* Report every segment from now on to FN on SCALE. RA_ERR_NOMEM. */
+ra_status ra_welch_watch(ra_welch *w, ra_spectrum_scale scale, ra_welch_row_fn fn, void *ctx);
+
 /* Start over with nothing accumulated. */
 void ra_welch_reset(ra_welch *w);
 

@@ -246,16 +246,19 @@ static char *report_path(const char *given, const char *name, const char *suffix
 }
 
 /* Point CFG's spectrum request at NAME's report paths (freed by the caller
- * through *CSV and *SVG). */
+ * through *CSV, *SVG and *SGRAM). */
 static void set_reports(const cli_options *opt, ra_job_config *cfg, ra_spectrum_request *req,
-			const char *name, char **csv, char **svg)
+			const char *name, char **csv, char **svg, char **sgram)
 {
 	*csv = opt->spectrum_path ? report_path(opt->spectrum_path, name, "spectrum.csv") : NULL;
 	*svg = opt->plot_path ? report_path(opt->plot_path, name, "spectrum.svg") : NULL;
+	*sgram = opt->spectrogram_path ? report_path(opt->spectrogram_path, name, "spectrogram.csv")
+				       : NULL;
 	*req = opt->spectrum;
 	req->csv_path = *csv;
 	req->svg_path = *svg;
-	cfg->spectrum = *csv || *svg ? req : NULL;
+	req->spectrogram_path = *sgram;
+	cfg->spectrum = *csv || *svg || *sgram ? req : NULL;
 }
 
 /* --dry-run: the chain NAME would get at IN_RATE Hz, on stdout. */
@@ -356,15 +359,16 @@ static int run_generate(const cli_options *opt, const ra_job_config *base)
 {
 	ra_job_config cfg = *base;
 	ra_spectrum_request req;
-	char *csv, *svg;
+	char *csv, *svg, *sgram;
 	ra_job_result res;
 	ra_status st;
 	int noted = 1;
 
-	set_reports(opt, &cfg, &req, opt->output, &csv, &svg);
+	set_reports(opt, &cfg, &req, opt->output, &csv, &svg, &sgram);
 	st = ra_job_generate(&cfg, &opt->gen, opt->output, &res);
 	free(csv);
 	free(svg);
+	free(sgram);
 	if (st != RA_OK) {
 		/* Messages about the output name it already. */
 		if (strncmp(res.diag.text, opt->output, strlen(opt->output)) == 0)
@@ -458,9 +462,10 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 	if (!outputs)
 		goto out;
 	if (inputs.count > 1 && ((opt->spectrum_path && !is_dir(opt->spectrum_path)) ||
-				 (opt->plot_path && !is_dir(opt->plot_path)))) {
-		fprintf(stderr, "rusty-audio: with several inputs --spectrum and --plot name "
-				"folders for their reports\n");
+				 (opt->plot_path && !is_dir(opt->plot_path)) ||
+				 (opt->spectrogram_path && !is_dir(opt->spectrogram_path)))) {
+		fprintf(stderr, "rusty-audio: with several inputs --spectrum, --plot and "
+				"--spectrogram name folders for their reports\n");
 		goto out;
 	}
 	clash = calloc(inputs.count, 1);
@@ -475,7 +480,7 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 	for (size_t i = 0; i < inputs.count && !*cancel; i++) {
 		const char *in = inputs.items[i];
 		ra_spectrum_request req;
-		char *csv, *svg;
+		char *csv, *svg, *sgram;
 		ra_job_result res;
 		ra_status st;
 
@@ -488,10 +493,11 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 		}
 		prog.index = i;
 		prog.name = in;
-		set_reports(opt, &cfg, &req, in, &csv, &svg);
+		set_reports(opt, &cfg, &req, in, &csv, &svg, &sgram);
 		st = ra_job_run(&cfg, in, outputs[i], &res);
 		free(csv);
 		free(svg);
+		free(sgram);
 		clear_progress(&prog);
 		if (st == RA_ERR_CANCELLED) {
 			fprintf(stderr, "rusty-audio: %s: %s\n", in, res.diag.text);

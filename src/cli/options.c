@@ -50,6 +50,9 @@ enum {
 	OPT_FFT_PLAN,
 	OPT_PLOT,
 	OPT_ANALYZE,
+	OPT_SPECTROGRAM,
+	OPT_SPECTROGRAM_FORMAT,
+	OPT_SPECTROGRAM_BINS,
 };
 
 static const struct option long_options[] = {
@@ -90,6 +93,9 @@ static const struct option long_options[] = {
 	{ "fft-plan", required_argument, NULL, OPT_FFT_PLAN },
 	{ "plot", required_argument, NULL, OPT_PLOT },
 	{ "analyze", no_argument, NULL, OPT_ANALYZE },
+	{ "spectrogram", required_argument, NULL, OPT_SPECTROGRAM },
+	{ "spectrogram-format", required_argument, NULL, OPT_SPECTROGRAM_FORMAT },
+	{ "spectrogram-bins", required_argument, NULL, OPT_SPECTROGRAM_BINS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -129,6 +135,9 @@ static const char usage_text[] =
 	"      --spectrum-scale S     psd (default, dB re 1/Hz) or dbfs (full-scale sine 0 dB)\n"
 	"      --channels-mode M      each (default) or mix\n"
 	"      --fft-plan P           estimate (default) or measure\n"
+	"      --spectrogram PATH     the output's spectrogram as CSV, a row a segment\n"
+	"      --spectrogram-format F wide (default: a column a bin) or long\n"
+	"      --spectrogram-bins N   wide: average into N bands a channel\n"
 	"      --analyze              print each file's levels and spectrum summary; no audio\n"
 	"      --generate SIGNAL      sine:FREQ, sweep:F0:F1, white, pink, impulse, silence\n"
 	"      --duration SECONDS     generated length (default 1)\n"
@@ -380,6 +389,23 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 			break;
 		case OPT_PLOT:
 			opt->plot_path = arg;
+			break;
+		case OPT_SPECTROGRAM:
+			opt->spectrogram_path = arg;
+			break;
+		case OPT_SPECTROGRAM_FORMAT:
+			if (strcmp(arg, "wide") && strcmp(arg, "long"))
+				return usage_error(
+					"invalid --spectrogram-format '%s': expected wide or long",
+					arg);
+			opt->spectrum.spectrogram_long = !strcmp(arg, "long");
+			break;
+		case OPT_SPECTROGRAM_BINS:
+			if (!parse_long(arg, 1, 1 << 23, &l))
+				return usage_error(
+					"invalid --spectrogram-bins '%s': expected 1 to %d", arg,
+					1 << 23);
+			opt->spectrum.spectrogram_bins = (size_t)l;
 			break;
 		case OPT_ANALYZE:
 			opt->analyze = 1;

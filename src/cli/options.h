@@ -19,9 +19,9 @@ typedef struct cli_options {
 	int threads; /* --threads; 0: online CPUs */
 	int dry_run; /* print each file's resolved chain, write nothing */
 	int analyze; /* print each file's summary, write no audio */
-	/* --spectrum and --plot as given (a file, or a folder for a batch);
+	/* --spectrum, --plot, --spectrogram as given (a file, or a folder);
 	 * spectrum holds the analysis settings, its paths set per file. */
-	const char *spectrum_path, *plot_path;
+	const char *spectrum_path, *plot_path, *spectrogram_path;
 	ra_spectrum_request spectrum;
 } cli_options;
 
