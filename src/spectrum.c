@@ -1,14 +1,17 @@
 /* Welch spectra: scipy's periodic cosine-sum windows, then a streaming
  * analyser that cuts the input into overlapping segments and averages their
  * one-sided periodograms, as scipy.signal.welch(detrend=False) does. */
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <fftw3.h>
 
+#include "rustyaudio/atomic_file.h"
 #include "rustyaudio/spectrum.h"
 
 #define RA_WELCH_MAX_CHANNELS 1024
@@ -534,4 +537,60 @@ ra_status ra_welch_result(const ra_welch *w, ra_spectrum_scale scale, double *ou
 	}
 	ra_welch_to_db(w, scale, w->segments, w->acc, out);
 	return RA_OK;
+}
+
+/* ---- wisdom ---- */
+
+ra_status ra_spectrum_wisdom_load(const char *path, int *loaded, ra_diag *diag)
+{
+	FILE *f = fopen(path, "r");
+	int ok;
+
+	*loaded = 0;
+	if (!f) {
+		if (errno == ENOENT)
+			return RA_OK;
+		ra_diag_set(diag, "%s: cannot open: %s", path, strerror(errno));
+		return RA_ERR_OPEN;
+	}
+	pthread_mutex_lock(&ra_fftw_planner);
+	ok = fftw_import_wisdom_from_file(f);
+	pthread_mutex_unlock(&ra_fftw_planner);
+	fclose(f);
+	if (!ok) {
+		ra_diag_set(diag, "%s: not FFTW wisdom", path);
+		return RA_ERR_FORMAT;
+	}
+	*loaded = 1;
+	return RA_OK;
+}
+
+ra_status ra_spectrum_wisdom_save(const char *path, ra_diag *diag)
+{
+	ra_atomic_file af;
+	ra_status st;
+	FILE *f;
+	int bad;
+
+	st = ra_atomic_open(&af, path, 1, diag);
+	if (st != RA_OK)
+		return st;
+	f = fdopen(af.fd, "w");
+	if (!f) {
+		ra_atomic_abort(&af);
+		ra_diag_set(diag, "%s: cannot write: out of memory", path);
+		return RA_ERR_NOMEM;
+	}
+	af.fd = -1;
+	pthread_mutex_lock(&ra_fftw_planner);
+	fftw_export_wisdom_to_file(f);
+	pthread_mutex_unlock(&ra_fftw_planner);
+	bad = fflush(f) != 0 || ferror(f);
+	bad |= fclose(f) != 0;
+	if (bad) {
+		ra_atomic_abort(&af);
+		ra_diag_set(diag, "%s: write error", path);
+		return RA_ERR_WRITE;
+	}
+	return ra_atomic_commit(&af, diag);
 }

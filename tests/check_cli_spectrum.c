@@ -387,6 +387,55 @@ START_TEST(test_spectrogram)
 }
 END_TEST
 
+/* --fftw-wisdom: saved after a run, reused by the next (same plans, so the
+ * same CSV), refused when it is not wisdom. */
+START_TEST(test_wisdom)
+{
+	char *in = ra_test_path(dir, "w.wav"), *out = ra_test_path(dir, "o.wav");
+	char *wis = ra_test_path(dir, "fft.wisdom"), *a = ra_test_path(dir, "a.csv");
+	char *b = ra_test_path(dir, "b.csv"), *ta, *tb;
+	FILE *f;
+	ra_run r;
+
+	r = ra_test_run(
+		(const char *const[]){ "--generate", "pink", "--duration", "1", "-o", in, NULL },
+		NULL);
+	ra_run_release(&r);
+	r = ra_test_run(
+		(const char *const[]){ in, "--spectrum", a, "--fftw-wisdom", wis, "-o", out, NULL },
+		NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ra_run_release(&r);
+	ta = slurp(wis);
+	ck_assert(strncmp(ta, "(fftw-", 6) == 0);
+	free(ta);
+	r = ra_test_run((const char *const[]){ in, "--spectrum", b, "--fftw-wisdom", wis, "-f",
+					       "-o", out, NULL },
+			NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ra_run_release(&r);
+	ta = slurp(a);
+	tb = slurp(b);
+	ck_assert_str_eq(ta, tb);
+	free(ta);
+	free(tb);
+	f = fopen(wis, "w");
+	fputs("not wisdom\n", f);
+	fclose(f);
+	r = ra_test_run((const char *const[]){ in, "--spectrum", b, "--fftw-wisdom", wis, "-f",
+					       "-o", out, NULL },
+			NULL);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "not FFTW wisdom"));
+	ra_run_release(&r);
+	free(in);
+	free(out);
+	free(wis);
+	free(a);
+	free(b);
+}
+END_TEST
+
 /* --analyze: levels and frequencies a user can check by hand; no file. */
 START_TEST(test_analyze)
 {
@@ -439,6 +488,7 @@ int main(void)
 	tcase_add_test(tc, test_deterministic);
 	tcase_add_test(tc, test_analyze);
 	tcase_add_test(tc, test_spectrogram);
+	tcase_add_test(tc, test_wisdom);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -13,6 +13,7 @@
 
 #include "rustyaudio/audio_file.h"
 #include "rustyaudio/eq.h"
+#include "rustyaudio/spectrum.h"
 #include "rustyaudio/workers.h"
 
 #include "batch.h"
@@ -420,6 +421,15 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 
 	cfg.cancel = cancel;
 	cfg.eq = &opt->eq;
+	if (opt->wisdom_path) {
+		ra_diag diag = { { 0 } };
+		int loaded;
+
+		if (ra_spectrum_wisdom_load(opt->wisdom_path, &loaded, &diag) != RA_OK) {
+			fprintf(stderr, "rusty-audio: %s\n", diag.text);
+			return EXIT_USAGE;
+		}
+	}
 	if (opt->dry_run && opt->generate)
 		return run_dry(opt, &inputs);
 	for (int i = 0; i < opt->input_count; i++)
@@ -522,5 +532,13 @@ out:
 	free(clash);
 	list_release(&inputs);
 	ra_workers_destroy(workers);
+	if (opt->wisdom_path && status != EXIT_USAGE) {
+		ra_diag diag = { { 0 } };
+
+		if (ra_spectrum_wisdom_save(opt->wisdom_path, &diag) != RA_OK) {
+			fprintf(stderr, "rusty-audio: %s\n", diag.text);
+			status = EXIT_SOME_FAILED;
+		}
+	}
 	return status;
 }

@@ -53,6 +53,7 @@ enum {
 	OPT_SPECTROGRAM,
 	OPT_SPECTROGRAM_FORMAT,
 	OPT_SPECTROGRAM_BINS,
+	OPT_FFTW_WISDOM,
 };
 
 static const struct option long_options[] = {
@@ -96,6 +97,7 @@ static const struct option long_options[] = {
 	{ "spectrogram", required_argument, NULL, OPT_SPECTROGRAM },
 	{ "spectrogram-format", required_argument, NULL, OPT_SPECTROGRAM_FORMAT },
 	{ "spectrogram-bins", required_argument, NULL, OPT_SPECTROGRAM_BINS },
+	{ "fftw-wisdom", required_argument, NULL, OPT_FFTW_WISDOM },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -138,6 +140,7 @@ static const char usage_text[] =
 	"      --spectrogram PATH     the output's spectrogram as CSV, a row a segment\n"
 	"      --spectrogram-format F wide (default: a column a bin) or long\n"
 	"      --spectrogram-bins N   wide: average into N bands a channel\n"
+	"      --fftw-wisdom PATH     load FFTW wisdom from PATH, save it back (implies measure)\n"
 	"      --analyze              print each file's levels and spectrum summary; no audio\n"
 	"      --generate SIGNAL      sine:FREQ, sweep:F0:F1, white, pink, impulse, silence\n"
 	"      --duration SECONDS     generated length (default 1)\n"
@@ -216,6 +219,7 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 {
 	double duration = 1.0, level_db = -3.0;
 	const char *generate = NULL, *generate_only = NULL;
+	int plan_given = 0;
 	int c, sample_rate = 48000;
 	long channels = 1;
 
@@ -407,6 +411,9 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 					1 << 23);
 			opt->spectrum.spectrogram_bins = (size_t)l;
 			break;
+		case OPT_FFTW_WISDOM:
+			opt->wisdom_path = arg;
+			break;
 		case OPT_ANALYZE:
 			opt->analyze = 1;
 			opt->job.analyze = 1;
@@ -452,6 +459,7 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 					"invalid --fft-plan '%s': expected estimate or measure",
 					arg);
 			opt->spectrum.measure = !strcmp(arg, "measure");
+			plan_given = 1;
 			break;
 		case ':':
 			if (optopt > 0 && optopt < OPT_BLOCK_SIZE)
@@ -464,6 +472,9 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	/* With wisdom to keep, measuring is worth it (unless told otherwise). */
+	if (opt->wisdom_path && !plan_given)
+		opt->spectrum.measure = 1;
 	opt->inputs = argv + optind;
 	opt->input_count = argc - optind;
 

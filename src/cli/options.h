@@ -22,6 +22,7 @@ typedef struct cli_options {
 	/* --spectrum, --plot, --spectrogram as given (a file, or a folder);
 	 * spectrum holds the analysis settings, its paths set per file. */
 	const char *spectrum_path, *plot_path, *spectrogram_path;
+	const char *wisdom_path; /* --fftw-wisdom: loaded at start, saved at the end */
 	ra_spectrum_request spectrum;
 } cli_options;
 
