@@ -1,16 +1,17 @@
 /* One configured processing chain for one stream: gain, then the EQ
  * cascade on every channel, on pooled aligned buffers and a shared worker
- * pool. Blocks are interleaved float frames, filtered in place.
+ * pool, with optional spectrum taps before and after. Blocks are
+ * interleaved float frames, filtered in place.
  *
  * Two ways to drive it:
  *  - ra_processor_process(): one block in place, synchronously. Simple.
  *  - acquire / push / pull / release: the streaming form used for files.
  *    Blocks come from the processor's pool; push hands one over and may
  *    return an earlier one finished, in order. Workers filter while the
- *    caller reads and writes, and the EQ's bands are split into groups that
- *    work on successive batches of blocks at once (a wavefront), so even a
- *    mono cascade uses every thread. pull returns what is still in flight
- *    once input has ended.
+ *    caller reads and writes; channels go in pairs (two cascades in one
+ *    loop), and for mono the bands are split into groups that work on
+ *    successive batches of blocks at once (a wavefront). pull returns what
+ *    is still in flight once input has ended.
  *
  * Every band of every channel runs exactly the same arithmetic whatever the
  * threads, grouping or block sizes, so the output is bit-identical for all
