@@ -37,6 +37,8 @@ typedef enum task_kind {
 	TASK_TAP_OUT
 } task_kind;
 
+static int phase_count(const ra_processor *p);
+
 /* One task on slot S: band group GROUP on channel pairs [first, last)
  * (channels 2 * first ...), or the conversion of blocks [first, last). */
 typedef struct task_arg {
@@ -70,7 +72,8 @@ struct ra_processor {
 	ra_pool *work_pool;
 
 	/* Slots: one filling, up to groups + 2 in flight (oldest first). */
-	slot *slots; /* groups + 3 */
+	slot *slots; /* slot_count: one a phase, plus the one filling */
+	int slot_count;
 	slot *filling;
 	slot **in_flight;
 	int in_flight_count;
@@ -208,7 +211,8 @@ ra_processor *ra_processor_create(const ra_processor_config *cfg, ra_status *sta
 
 	/* Blocks: the slots' worth, plus the caller's read and write blocks,
 	 * plus the finished ones queued. */
-	slots = (size_t)p->groups + 3;
+	p->slot_count = phase_count(p) + 1;
+	slots = (size_t)p->slot_count;
 	p->done_cap = (slots + 1) * p->step_blocks;
 	p->block_pool = ra_pool_create(cfg->max_frames * (size_t)p->channels * sizeof(float),
 				       p->done_cap + slots * p->step_blocks + 2, &st);
@@ -455,7 +459,7 @@ static void finish_step(ra_processor *p)
 
 static slot *free_slot(ra_processor *p)
 {
-	for (int i = 0; i < p->groups + 3; i++) {
+	for (int i = 0; i < p->slot_count; i++) {
 		slot *s = &p->slots[i];
 		int busy = s == p->filling;
 
@@ -464,7 +468,7 @@ static slot *free_slot(ra_processor *p)
 		if (!busy)
 			return s;
 	}
-	return NULL; /* cannot happen: groups + 3 slots, at most groups + 2 in flight */
+	return NULL; /* cannot happen: a slot a phase in flight, plus one */
 }
 
 /* Start the next step: admit the filling slot if ADMIT, then every slot in
@@ -673,7 +677,7 @@ void ra_processor_destroy(ra_processor *p)
 			ra_cascade_destroy(p->cascades[i]);
 	free(p->cascades);
 	/* Blocks still inside (a caller that stopped early) go back first. */
-	for (int i = 0; p->slots && i < p->groups + 3; i++) {
+	for (int i = 0; p->slots && i < p->slot_count; i++) {
 		for (size_t b = 0; b < p->slots[i].count; b++)
 			ra_pool_release(p->block_pool, p->slots[i].blocks[b]);
 		if (p->slots[i].work)
