@@ -337,6 +337,15 @@ static ra_status chain_start(chain *ch, float gain, int taps)
 		if (ra_resampler_max_output(ch->rs, 0) > ch->cap)
 			ch->cap = ra_resampler_max_output(ch->rs, 0);
 	}
+	/* Integer output of a processed block needs room for all of it. */
+	if (ch->cap > cfg->block_frames) {
+		int32_t *grown =
+			realloc(ch->ints, ch->cap * (size_t)ch->channels * sizeof(*ch->ints));
+
+		if (!grown)
+			return RA_ERR_NOMEM;
+		ch->ints = grown;
+	}
 	pc.channels = ch->channels;
 	pc.max_frames = ch->cap;
 	pc.bands = ch->bands;
@@ -516,22 +525,13 @@ static ra_status analyze(chain *ch, const ra_job_config *cfg, float gain)
 
 	ch->sums = calloc(3 * (size_t)ch->channels, sizeof(*ch->sums));
 	ch->clipped = calloc((size_t)ch->channels, sizeof(*ch->clipped));
-	ch->in = malloc(ch->cfg->block_frames * (size_t)ch->channels * sizeof(*ch->in));
 	res->summary = calloc((size_t)ch->channels, sizeof(*res->summary));
-	if (!ch->sums || !ch->clipped || !ch->in || !res->summary)
+	if (!ch->sums || !ch->clipped || !res->summary)
 		goto out;
 	ch->tap_out = ra_welch_create(&wc, &st, &res->diag);
 	if (!ch->tap_out)
 		goto out;
 	st = chain_start(ch, gain, 1);
-	if (st == RA_OK && ch->cap > ch->cfg->block_frames) {
-		int32_t *grown =
-			realloc(ch->ints, ch->cap * (size_t)ch->channels * sizeof(*ch->ints));
-
-		st = grown ? RA_OK : RA_ERR_NOMEM;
-		if (grown)
-			ch->ints = grown;
-	}
 	if (st == RA_OK)
 		st = pump_float(ch, NULL);
 	if (st != RA_OK)
@@ -634,11 +634,16 @@ static ra_status run(const ra_job_config *cfg, source *src, const char *out_path
 	res->in_rate = ch.in_rate;
 	res->in_format = in->format;
 	res->frames_claimed = in->frames;
+	/* Scratch for every route: integer reads of a block (grown by
+	 * chain_start() for integer output of a resampled block), and float
+	 * input blocks while resampling or for the taps of an exact copy. */
+	st = RA_ERR_NOMEM;
+	ch.ints = malloc(block * (size_t)ch.channels * sizeof(*ch.ints));
+	ch.in = malloc(block * (size_t)ch.channels * sizeof(*ch.in));
+	if (!ch.ints || !ch.in)
+		goto out;
 	if (cfg->analyze) {
-		st = RA_ERR_NOMEM;
-		ch.ints = malloc(block * (size_t)ch.channels * sizeof(*ch.ints));
-		if (ch.ints)
-			st = analyze(&ch, cfg, gain);
+		st = analyze(&ch, cfg, gain);
 		goto out;
 	}
 	out.sample_rate = ch.out_rate;
@@ -666,12 +671,6 @@ static ra_status run(const ra_job_config *cfg, source *src, const char *out_path
 	}
 	res->dithered = dither;
 
-	/* Scratch: integer reads of a block and integer output of a
-	 * resampled block; input blocks while resampling; double copies. */
-	st = RA_ERR_NOMEM;
-	ch.ints = malloc(block * (size_t)ch.channels * sizeof(*ch.ints));
-	if (!ch.ints)
-		goto out;
 	if (cfg->spectrum) {
 		st = taps_start(&ch, cfg->spectrum);
 		if (st != RA_OK)
@@ -686,19 +685,6 @@ static ra_status run(const ra_job_config *cfg, source *src, const char *out_path
 		st = chain_start(&ch, gain, 1);
 		if (st != RA_OK)
 			goto out;
-		if (ch.cap > block) {
-			int32_t *grown =
-				realloc(ch.ints, ch.cap * (size_t)ch.channels * sizeof(*ch.ints));
-
-			st = RA_ERR_NOMEM;
-			if (!grown)
-				goto out;
-			ch.ints = grown;
-		}
-		st = RA_ERR_NOMEM;
-		ch.in = malloc(block * (size_t)ch.channels * sizeof(*ch.in));
-		if (!ch.in)
-			goto out;
 		if (ch.out_bits || !ra_format_is_float(out.format)) {
 			ch.cv = ra_converter_create(ch.channels, ch.out_bits,
 						    dither ? RA_DITHER_TPDF : RA_DITHER_NONE,
@@ -706,10 +692,10 @@ static ra_status run(const ra_job_config *cfg, source *src, const char *out_path
 			if (!ch.cv)
 				goto out;
 		}
-	} else {
+	} else if (r == ROUTE_COPY_DOUBLE) {
+		st = RA_ERR_NOMEM;
 		ch.doubles = malloc(block * (size_t)ch.channels * sizeof(*ch.doubles));
-		ch.in = malloc(block * (size_t)ch.channels * sizeof(*ch.in));
-		if (!ch.doubles || !ch.in)
+		if (!ch.doubles)
 			goto out;
 	}
 	wr = ra_writer_open(out_path, &out, cfg->force ? RA_WRITE_FORCE : 0, &st, &res->diag);

@@ -417,6 +417,34 @@ START_TEST(test_normalize)
 }
 END_TEST
 
+/* --normalize with resampling: both passes go through the resampler. */
+START_TEST(test_normalize_resampled)
+{
+	char *in = ra_test_path(dir, "in.wav"), *out = ra_test_path(dir, "out.wav");
+	float *x = noise(48000, 23, 0.2f);
+	double *y, peak = 0.0;
+	SF_INFO info;
+	ra_run r;
+
+	ra_test_write_float(in, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 48000, 1, x, 48000);
+	r = ra_test_run(
+		(const char *const[]){ in, "--normalize=-3", "--rate", "44100", "-o", out, NULL },
+		NULL);
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	ra_run_release(&r);
+	y = ra_test_read_double(out, &info);
+	ck_assert_int_eq(info.frames, 44100);
+	for (long i = 0; i < info.frames; i++)
+		peak = fmax(peak, fabs(y[i]));
+	ck_assert_double_gt(peak, 0.0);
+	ck_assert_double_eq_tol(20.0 * log10(peak), -3.0, 0.01);
+	free(y);
+	free(x);
+	free(in);
+	free(out);
+}
+END_TEST
+
 START_TEST(test_presets_and_files)
 {
 	char *in = ra_test_path(dir, "in.wav"), *a = ra_test_path(dir, "a.wav");
@@ -490,6 +518,7 @@ static Suite *cli_eq_suite(void)
 	tcase_add_checked_fixture(misc, setup, teardown);
 	tcase_add_test(misc, test_dry_run);
 	tcase_add_test(misc, test_normalize);
+	tcase_add_test(misc, test_normalize_resampled);
 	tcase_add_test(misc, test_presets_and_files);
 	suite_add_tcase(s, misc);
 	return s;
