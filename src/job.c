@@ -47,12 +47,13 @@ typedef struct chain {
 	int32_t *ints;		    /* integer reads, and integer output of up to cap frames */
 	float *in;		    /* input block while resampling; float copy for taps */
 	double *doubles;	    /* the double copy route */
-	double peak;		    /* largest |sample| seen by a measuring pass */
 	ra_welch *tap_in, *tap_out; /* spectrum taps, or NULL */
 	ra_spectrogram *sgram;	    /* fed by tap_out, or NULL */
-	double *sums;		    /* analyze: per channel sum, sum of squares, peak */
-	uint64_t *clipped;	    /* analyze: per channel */
-	uint64_t analysed;	    /* analyze: frames seen */
+	/* Measuring passes (--analyze, --normalize), per channel: sum, sum of
+	 * squares and peak; samples at full scale; frames seen. */
+	double *sums;
+	uint64_t *clipped;
+	uint64_t analysed;
 } chain;
 
 void ra_job_config_init(ra_job_config *cfg)
@@ -111,7 +112,8 @@ static ra_status read_float(chain *ch, float *dst, size_t *got)
 	return tolerate_damage(ch, st, *got);
 }
 
-/* --analyze: per channel sum, sum of squares, peak and clipped samples. */
+/* A measuring pass: per channel sum, sum of squares, peak and clipped
+ * samples. */
 static void accumulate(chain *ch, const float *buf, size_t frames)
 {
 	const int channels = ch->channels;
@@ -139,17 +141,8 @@ static ra_status emit(chain *ch, ra_writer *wr, float *buf, size_t frames)
 	ra_diag *diag = &ch->res->diag;
 	ra_status st;
 
-	if (!wr && ch->sums) {
-		accumulate(ch, buf, frames);
-		return RA_OK;
-	}
 	if (!wr) {
-		for (size_t i = 0; i < frames * (size_t)ch->channels; i++) {
-			double a = fabs((double)buf[i]);
-
-			if (a > ch->peak)
-				ch->peak = a;
-		}
+		accumulate(ch, buf, frames);
 		return RA_OK;
 	}
 	if (ch->out_bits) {
@@ -379,25 +372,52 @@ static ra_status source_rewind(source *src, ra_diag *diag)
 	return src->gen ? RA_OK : RA_ERR_NOMEM;
 }
 
+static ra_status measure_start(chain *ch)
+{
+	ch->sums = calloc(3 * (size_t)ch->channels, sizeof(*ch->sums));
+	ch->clipped = calloc((size_t)ch->channels, sizeof(*ch->clipped));
+	ch->analysed = 0;
+	return ch->sums && ch->clipped ? RA_OK : RA_ERR_NOMEM;
+}
+
+static void measure_stop(chain *ch)
+{
+	free(ch->sums);
+	free(ch->clipped);
+	ch->sums = NULL;
+	ch->clipped = NULL;
+}
+
+static double db_of(double x)
+{
+	return x > 0.0 ? 20.0 * log10(x) : -INFINITY;
+}
+
 /* --normalize: a pass that only measures the processed peak; returns the
  * gain that puts it at the target. */
 static ra_status measure_gain(chain *ch, float *gain)
 {
 	ra_job_result *res = ch->res;
+	double peak = 0.0;
 	ra_status st;
 
-	st = chain_start(ch, *gain, 0);
+	st = measure_start(ch);
+	if (st == RA_OK)
+		st = chain_start(ch, *gain, 0);
 	if (st == RA_OK)
 		st = pump_float(ch, NULL);
 	chain_stop(ch);
+	for (int c = 0; st == RA_OK && c < ch->channels; c++)
+		peak = fmax(peak, ch->sums[3 * (size_t)c + 2]);
+	measure_stop(ch);
 	if (st == RA_OK)
 		st = source_rewind(ch->src, &res->diag);
 	if (st != RA_OK)
 		return st;
 	res->frames_read = 0;
 	res->decode_stopped = 0;
-	res->peak_dbfs = ch->peak > 0.0 ? 20.0 * log10(ch->peak) : -INFINITY;
-	if (ch->peak > 0.0) {
+	res->peak_dbfs = db_of(peak);
+	if (peak > 0.0) {
 		res->normalize_gain_db = ch->cfg->normalize_dbfs - res->peak_dbfs;
 		*gain = (float)((double)*gain * ra_db_to_gain(res->normalize_gain_db));
 	}
@@ -499,11 +519,6 @@ out:
 	return st;
 }
 
-static double db_of(double x)
-{
-	return x > 0.0 ? 20.0 * log10(x) : -INFINITY;
-}
-
 /* --analyze: the whole chain without a writer, then the summary. */
 static ra_status analyze(chain *ch, const ra_job_config *cfg, float gain)
 {
@@ -523,10 +538,8 @@ static ra_status analyze(chain *ch, const ra_job_config *cfg, float gain)
 	int have_spectrum;
 	ra_status st = RA_ERR_NOMEM;
 
-	ch->sums = calloc(3 * (size_t)ch->channels, sizeof(*ch->sums));
-	ch->clipped = calloc((size_t)ch->channels, sizeof(*ch->clipped));
 	res->summary = calloc((size_t)ch->channels, sizeof(*res->summary));
-	if (!ch->sums || !ch->clipped || !res->summary)
+	if (!res->summary || measure_start(ch) != RA_OK)
 		goto out;
 	ch->tap_out = ra_welch_create(&wc, &st, &res->diag);
 	if (!ch->tap_out)
@@ -571,10 +584,7 @@ static ra_status analyze(chain *ch, const ra_job_config *cfg, float gain)
 	st = RA_OK;
 out:
 	free(psd);
-	free(ch->sums);
-	free(ch->clipped);
-	ch->sums = NULL;
-	ch->clipped = NULL;
+	measure_stop(ch);
 	return st;
 }
 

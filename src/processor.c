@@ -94,27 +94,34 @@ struct ra_processor {
 	uint64_t frames;
 };
 
-/* Channels of IN, times GAIN as the reference applies it (in float), to
- * double planar OUT. */
+/* Channel C of the interleaved IN, times GAIN as the reference applies it
+ * (in float), to double OUT. */
+static void take_channel(const float *in, size_t frames, int channels, int c, float gain,
+			 double *out)
+{
+	for (size_t n = 0; n < frames; n++)
+		out[n] = (double)(in[n * (size_t)channels + (size_t)c] * gain);
+}
+
+/* Double IN back into channel C of the interleaved OUT. */
+static void put_channel(const double *in, size_t frames, int channels, int c, float *out)
+{
+	for (size_t n = 0; n < frames; n++)
+		out[n * (size_t)channels + (size_t)c] = (float)in[n];
+}
+
+/* Every channel of IN, times GAIN, to double planar OUT. */
 static void deinterleave(const float *in, size_t frames, int channels, float gain, double *out,
 			 size_t stride)
 {
-	for (int c = 0; c < channels; c++) {
-		double *o = out + (size_t)c * stride;
-
-		for (size_t n = 0; n < frames; n++)
-			o[n] = (double)(in[n * (size_t)channels + (size_t)c] * gain);
-	}
+	for (int c = 0; c < channels; c++)
+		take_channel(in, frames, channels, c, gain, out + (size_t)c * stride);
 }
 
 static void interleave(const double *in, size_t stride, size_t frames, int channels, float *out)
 {
-	for (int c = 0; c < channels; c++) {
-		const double *i = in + (size_t)c * stride;
-
-		for (size_t n = 0; n < frames; n++)
-			out[n * (size_t)channels + (size_t)c] = (float)i[n];
-	}
+	for (int c = 0; c < channels; c++)
+		put_channel(in + (size_t)c * stride, frames, channels, c, out);
 }
 
 /* Split COUNT bands into GROUPS runs of nearly equal size, whole SIMD
@@ -280,28 +287,21 @@ static ra_status process_reference(ra_processor *p, float *block, size_t frames)
 static void filter_block(ra_processor *p, float *block, size_t frames, int first, int last,
 			 int worker)
 {
-	double *x = p->scratch + (size_t)worker * 2 * p->max_frames;
-	const size_t ch = (size_t)p->channels;
+	double *x = p->scratch + (size_t)worker * 2 * p->max_frames, *y = x + p->max_frames;
+	const int ch = p->channels;
 
 	for (int u = first; u < last; u++) {
-		size_t c = 2 * (size_t)u;
-		int pair = c + 1 < ch;
+		int c = 2 * u;
 
-		for (size_t n = 0; n < frames; n++) {
-			x[n] = (double)(block[n * ch + c] * p->gain);
-			if (pair)
-				x[p->max_frames + n] = (double)(block[n * ch + c + 1] * p->gain);
-		}
-		if (pair)
-			ra_cascade_process2(p->cascades[c], x, p->cascades[c + 1],
-					    x + p->max_frames, frames);
-		else
+		take_channel(block, frames, ch, c, p->gain, x);
+		if (c + 1 < ch) {
+			take_channel(block, frames, ch, c + 1, p->gain, y);
+			ra_cascade_process2(p->cascades[c], x, p->cascades[c + 1], y, frames);
+			put_channel(y, frames, ch, c + 1, block);
+		} else {
 			ra_cascade_process(p->cascades[c], x, frames);
-		for (size_t n = 0; n < frames; n++) {
-			block[n * ch + c] = (float)x[n];
-			if (pair)
-				block[n * ch + c + 1] = (float)x[p->max_frames + n];
 		}
+		put_channel(x, frames, ch, c, block);
 	}
 }
 
@@ -544,13 +544,14 @@ ra_status ra_processor_push(ra_processor *p, float *block, size_t frames, float 
 		/* Nothing to overlap: the taps and the work happen here. */
 		if (p->tap_in)
 			ra_welch_feed(p->tap_in, block, frames);
-		if (p->reference)
+		if (p->reference) {
 			st = process_reference(p, block, frames);
-		else
+		} else {
 			ra_gain_apply(block, frames * (size_t)p->channels, p->gain);
+			p->frames += frames;
+		}
 		if (p->tap_out)
 			ra_welch_feed(p->tap_out, block, frames);
-		p->frames += p->reference ? 0 : frames;
 		*done = block;
 		*done_frames = frames;
 		return st;

@@ -119,26 +119,6 @@ static char *only_entry(const char *dir)
 	return name;
 }
 
-/* The whole of PATH; *SIZE gets its length. Caller frees. */
-static char *slurp(const char *path, size_t *size)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
-	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	ck_assert_int_ge(n, 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*size = (size_t)n;
-	return buf;
-}
-
 static void write_text(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -1014,7 +994,7 @@ START_TEST(test_writer_commit_race)
 	st = ra_writer_commit(wr, &diag);
 	ck_assert_int_eq(st, RA_ERR_EXISTS);
 	ck_assert_str_ne(diag.text, "");
-	bytes = slurp(path, &size);
+	bytes = ra_test_slurp(path, &size);
 	ck_assert_uint_eq(size, strlen("someone else's"));
 	ck_assert_int_eq(memcmp(bytes, "someone else's", size), 0);
 	ck_assert_int_eq(ra_test_dir_entries(dir), 1);
@@ -1049,7 +1029,7 @@ START_TEST(test_writer_unknown_length)
 	check_file_samples(path, 2, s, FRAMES, 16);
 	/* A RIFF WAVE header, not RF64 (libsndfile itself reports such a
 	 * downgraded file as RF64, so look at the bytes). */
-	bytes = slurp(path, &size);
+	bytes = ra_test_slurp(path, &size);
 	ck_assert_uint_gt(size, 12);
 	ck_assert_int_eq(memcmp(bytes, "RIFF", 4), 0);
 	ck_assert_int_eq(memcmp(bytes + 8, "WAVE", 4), 0);
@@ -1336,7 +1316,7 @@ START_TEST(test_writer_exists)
 	ck_assert_ptr_null(ra_writer_open(path, &info, 0, &st, &diag));
 	ck_assert_int_eq(st, RA_ERR_EXISTS);
 	ck_assert_str_ne(diag.text, "");
-	bytes = slurp(path, &size);
+	bytes = ra_test_slurp(path, &size);
 	ck_assert_uint_eq(size, strlen(old));
 	ck_assert_int_eq(memcmp(bytes, old, size), 0);
 	ck_assert_int_eq(ra_test_dir_entries(dir), 1);

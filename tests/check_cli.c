@@ -74,33 +74,6 @@ static long file_size(const char *path)
 	return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-
-	ck_assert_ptr_nonnull(f);
-	fseek(f, 0, SEEK_END);
-	*len = (size_t)ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc(*len + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, *len, f), *len);
-	fclose(f);
-	return buf;
-}
-
-static int same_bytes(const char *a, const char *b)
-{
-	size_t la, lb;
-	char *x = slurp(a, &la), *y = slurp(b, &lb);
-	int same = la == lb && memcmp(x, y, la) == 0;
-
-	free(x);
-	free(y);
-	return same;
-}
-
 /* ---------------------------------------------------------------- exactness */
 
 static const struct {
@@ -204,8 +177,8 @@ START_TEST(test_widening_and_block_sizes)
 		ck_assert_msg(r.status == 0, "%s", r.err);
 		ra_run_release(&r);
 		if (k > 0)
-			ck_assert_msg(same_bytes(ref, out), "block size %s changes the output",
-				      sizes[k]);
+			ck_assert_msg(ra_test_same_bytes(ref, out),
+				      "block size %s changes the output", sizes[k]);
 		free(out);
 		free(ref);
 	}
@@ -284,7 +257,7 @@ START_TEST(test_dither)
 					    NULL });
 	ck_assert_int_eq(r.status, 0);
 	ra_run_release(&r);
-	ck_assert_msg(same_bytes(d1, d2), "dither is not reproducible");
+	ck_assert_msg(ra_test_same_bytes(d1, d2), "dither is not reproducible");
 	a = ra_test_read_int(d1, &info);
 	c = ra_test_read_int(nd, &info);
 	for (size_t i = 0; i < frames; i++) {
@@ -428,7 +401,7 @@ START_TEST(test_overwrite_refused)
 	r = run_args((const char *const[]){ "--force", in, "-o", out, NULL });
 	ck_assert_int_eq(r.status, 0);
 	ra_run_release(&r);
-	ck_assert(same_bytes(in, out));
+	ck_assert(ra_test_same_bytes(in, out));
 	free(in);
 	free(out);
 }
@@ -457,7 +430,7 @@ START_TEST(test_never_overwrites_input)
 		assert_one_error_line(&r);
 		ck_assert_ptr_nonnull(strstr(r.err, "overwrite the input"));
 		ra_run_release(&r);
-		ck_assert(same_bytes(in, copy));
+		ck_assert(ra_test_same_bytes(in, copy));
 	}
 	ck_assert_int_eq(ra_test_dir_entries(dir), 4);
 	free(in);
@@ -1118,7 +1091,7 @@ START_TEST(test_input_untouched)
 	char *in = ra_test_path(dir, "in.wav"), *copy = ra_test_path(dir, "copy.wav");
 	char *out = ra_test_path(dir, "out.ogg");
 	size_t len;
-	char *bytes = slurp(src, &len);
+	char *bytes = ra_test_slurp(src, &len);
 	struct stat before, after;
 	FILE *f;
 	ra_run r;
@@ -1135,7 +1108,7 @@ START_TEST(test_input_untouched)
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ra_run_release(&r);
 	ck_assert_int_eq(stat(in, &after), 0);
-	ck_assert(same_bytes(in, copy));
+	ck_assert(ra_test_same_bytes(in, copy));
 	ck_assert_int_eq(before.st_mtim.tv_sec, after.st_mtim.tv_sec);
 	ck_assert_int_eq(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
 	free(bytes);

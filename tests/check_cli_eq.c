@@ -243,23 +243,6 @@ END_TEST
 
 /* ---------------------------------------------------------- determinism */
 
-static int same_file(const char *a, const char *b)
-{
-	FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
-	int same = fa && fb, ca, cb;
-
-	while (same && (ca = fgetc(fa)) != EOF) {
-		cb = fgetc(fb);
-		same = ca == cb;
-	}
-	same = same && fgetc(fb) == EOF;
-	if (fa)
-		fclose(fa);
-	if (fb)
-		fclose(fb);
-	return same;
-}
-
 /* Every thread count, block size and the reference give the same bytes. */
 START_TEST(test_same_bytes_everywhere)
 {
@@ -278,7 +261,7 @@ START_TEST(test_same_bytes_everywhere)
 						NULL };
 
 			ck_assert_int_eq(run_eq(octave_peaks, 10, in, out, extra, NULL), 0);
-			ck_assert_msg(same_file(ref, out), "threads %s, block %s differ",
+			ck_assert_msg(ra_test_same_bytes(ref, out), "threads %s, block %s differ",
 				      threads[t], blocks[b]);
 		}
 	}
@@ -486,8 +469,8 @@ START_TEST(test_presets_and_files)
 	r = ra_test_run((const char *const[]){ in, "--eq-file", list, "-o", b, NULL }, NULL);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ra_run_release(&r);
-	ck_assert(same_file(a, b));
-	ck_assert(!same_file(a, in));
+	ck_assert(ra_test_same_bytes(a, b));
+	ck_assert(!ra_test_same_bytes(a, in));
 	free(x);
 	free(in);
 	free(a);

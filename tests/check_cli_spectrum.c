@@ -26,24 +26,6 @@ static void teardown(void)
 	dir = NULL;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	long n;
-	char *buf;
-
-	ck_assert_msg(f != NULL, "cannot read %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_int_eq(fread(buf, 1, (size_t)n, f), n);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 /* The line after the one LINE is in. */
 static const char *next_line(const char *line)
 {
@@ -109,7 +91,7 @@ START_TEST(test_full_scale_sine)
 			NULL);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ra_run_release(&r);
-	text = slurp(csv);
+	text = ra_test_slurp(csv, NULL);
 	ck_assert_ptr_nonnull(strstr(text, "# fft_size: 2048\n"));
 	ck_assert_ptr_nonnull(strstr(text, "# window: flattop\n"));
 	ck_assert_ptr_nonnull(strstr(text, "# segments: 92\n")); /* (96000 - 2048) / 1024 + 1 */
@@ -147,7 +129,7 @@ START_TEST(test_both_sides_check_the_eq)
 			NULL);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ra_run_release(&r);
-	text = slurp(csv);
+	text = ra_test_slurp(csv, NULL);
 	v = parse_csv(text, &rows, &cols, header, sizeof(header));
 	ck_assert_str_eq(header, "frequency_hz,in_ch1_db,in_ch2_db,out_ch1_db,out_ch2_db,"
 				 "delta_ch1_db,delta_ch2_db,target_db,error_ch1_db,error_ch2_db");
@@ -168,7 +150,7 @@ START_TEST(test_both_sides_check_the_eq)
 	free(v);
 	free(text);
 	/* The plot: well formed enough, one line per channel and side. */
-	text = slurp(svg);
+	text = ra_test_slurp(svg, NULL);
 	ck_assert(strncmp(text, "<?xml", 5) == 0);
 	ck_assert_ptr_nonnull(strstr(text, "</svg>\n"));
 	ck_assert_int_eq(ra_test_count(text, "<polyline"), 4);
@@ -249,8 +231,8 @@ START_TEST(test_deterministic)
 				NULL);
 		ck_assert_msg(r.status == 0, "%s", r.err);
 		ra_run_release(&r);
-		ta = slurp(a);
-		tb = slurp(b);
+		ta = ra_test_slurp(a, NULL);
+		tb = ra_test_slurp(b, NULL);
 		ck_assert_msg(strcmp(ta, tb) == 0, "%s channel(s): CSVs differ", channels[k]);
 		free(ta);
 		free(tb);
@@ -355,7 +337,7 @@ START_TEST(test_spectrogram)
 			NULL);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ra_run_release(&r);
-	text = slurp(wide);
+	text = ra_test_slurp(wide, NULL);
 	v = parse_csv(text, &rows, &cols, header, sizeof(header));
 	ck_assert_int_eq(rows, 92);
 	ck_assert_int_eq(cols, 1 + 2 * 513);
@@ -370,7 +352,7 @@ START_TEST(test_spectrogram)
 			NULL);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ra_run_release(&r);
-	again = slurp(wide);
+	again = ra_test_slurp(wide, NULL);
 	ck_assert_str_eq(text, again);
 	free(text);
 	free(again);
@@ -381,7 +363,7 @@ START_TEST(test_spectrogram)
 		int full_rows, full_cols;
 		double *full;
 
-		text = slurp(wide);
+		text = ra_test_slurp(wide, NULL);
 		full = parse_csv(text, &full_rows, &full_cols, header, sizeof(header));
 		free(text);
 		r = ra_test_run((const char *const[]){ in, "--fft-size", "1024", "--spectrogram",
@@ -390,7 +372,7 @@ START_TEST(test_spectrogram)
 				NULL);
 		ck_assert_msg(r.status == 0, "%s", r.err);
 		ra_run_release(&r);
-		text = slurp(wide8);
+		text = ra_test_slurp(wide8, NULL);
 		v = parse_csv(text, &rows, &cols, header, sizeof(header));
 		ck_assert_int_eq(rows, 92);
 		ck_assert_int_eq(cols, 1 + 2 * 8);
@@ -422,7 +404,7 @@ START_TEST(test_spectrogram)
 			NULL);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ra_run_release(&r);
-	text = slurp(lng);
+	text = ra_test_slurp(lng, NULL);
 	v = parse_csv(text, &rows, &cols, header, sizeof(header));
 	ck_assert_str_eq(header, "time_s,frequency_hz,ch,db");
 	ck_assert_int_eq(rows, 187 * 129 * 2);		    /* 48000 / 256 whole segments */
@@ -457,7 +439,7 @@ START_TEST(test_wisdom)
 		NULL);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ra_run_release(&r);
-	ta = slurp(wis);
+	ta = ra_test_slurp(wis, NULL);
 	ck_assert(strncmp(ta, "(fftw-", 6) == 0);
 	free(ta);
 	r = ra_test_run((const char *const[]){ in, "--spectrum", b, "--fftw-wisdom", wis, "-f",
@@ -465,8 +447,8 @@ START_TEST(test_wisdom)
 			NULL);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ra_run_release(&r);
-	ta = slurp(a);
-	tb = slurp(b);
+	ta = ra_test_slurp(a, NULL);
+	tb = ra_test_slurp(b, NULL);
 	ck_assert_str_eq(ta, tb);
 	free(ta);
 	free(tb);

@@ -205,6 +205,38 @@ void ra_test_write_float(const char *path, int format, int rate, int channels, c
 	ck_assert_int_eq(sf_close(sf), 0);
 }
 
+char *ra_test_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	ck_assert_int_ge(n, 0);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	if (len)
+		*len = (size_t)n;
+	return buf;
+}
+
+int ra_test_same_bytes(const char *a, const char *b)
+{
+	size_t la, lb;
+	char *x = ra_test_slurp(a, &la), *y = ra_test_slurp(b, &lb);
+	int same = la == lb && memcmp(x, y, la) == 0;
+
+	free(x);
+	free(y);
+	return same;
+}
+
 int ra_test_count(const char *text, const char *needle)
 {
 	int n = 0;

@@ -39,6 +39,13 @@ int *ra_test_read_int(const char *path, SF_INFO *info);
 void ra_test_write_float(const char *path, int format, int rate, int channels, const float *data,
 			 size_t frames);
 
+/* The whole file at PATH, NUL-terminated; *LEN (when not NULL) gets its
+ * size. Aborts the test if it cannot be read. Caller frees. */
+char *ra_test_slurp(const char *path, size_t *len);
+
+/* True when files A and B hold the same bytes. */
+int ra_test_same_bytes(const char *a, const char *b);
+
 /* Count the occurrences of NEEDLE in TEXT. */
 int ra_test_count(const char *text, const char *needle);
 

@@ -88,18 +88,36 @@ static int read_list(const char *list_path, path_list *l)
 }
 
 /* DIR/base(INPUT), with the extension of the requested format if any. */
+/* PATH's file name and, in *STEM_LEN, its length without the extension. */
+static const char *file_stem(const char *path, int *stem_len)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	const char *dot = strrchr(base, '.');
+
+	*stem_len = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
+	return base;
+}
+
+static int is_dir(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
 static char *output_in_dir(const cli_options *opt, const char *input)
 {
-	const char *base = strrchr(input, '/') ? strrchr(input, '/') + 1 : input;
-	size_t dir_len = strlen(opt->output), base_len = strlen(base);
+	int stem_len;
+	const char *base = file_stem(input, &stem_len);
+	int base_len = (int)strlen(base);
+	size_t dir_len = strlen(opt->output);
 	const char *ext = NULL;
 	char *out;
 
 	while (dir_len > 1 && opt->output[dir_len - 1] == '/')
 		dir_len--;
 	if (opt->job.format_major) {
-		const char *dot = strrchr(base, '.');
-
+		base_len = stem_len;
 		if (opt->job.format_subtype == SF_FORMAT_OPUS)
 			ext = "opus";
 		else if (opt->job.format_major == SF_FORMAT_WAVEX ||
@@ -107,10 +125,8 @@ static char *output_in_dir(const cli_options *opt, const char *input)
 			ext = "wav";
 		else
 			ext = ra_format_name(opt->job.format_major);
-		if (dot && dot != base)
-			base_len = (size_t)(dot - base);
 	}
-	if (asprintf(&out, "%.*s/%.*s%s%s", (int)dir_len, opt->output, (int)base_len, base,
+	if (asprintf(&out, "%.*s/%.*s%s%s", (int)dir_len, opt->output, base_len, base,
 		     ext ? "." : "", ext ? ext : "") < 0)
 		die_nomem();
 	return out;
@@ -221,20 +237,12 @@ static void report_warnings(const char *name, const ra_job_result *res, int *not
 	}
 }
 
-static int is_dir(const char *path)
-{
-	struct stat sb;
-
-	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
-}
-
 /* Where a report for NAME goes: GIVEN itself, or GIVEN/BASE.SUFFIX when
  * GIVEN is a folder (BASE: NAME's file name without its extension). */
 static char *report_path(const char *given, const char *name, const char *suffix)
 {
-	const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
-	const char *dot = strrchr(base, '.');
-	int len = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
+	int len;
+	const char *base = file_stem(name, &len);
 	char *out;
 
 	if (!is_dir(given))
@@ -385,8 +393,7 @@ static int run_generate(const cli_options *opt, const ra_job_config *base)
 /* The output of each input; NULL after a message when -o cannot serve. */
 static char **resolve_outputs(const cli_options *opt, const path_list *inputs)
 {
-	struct stat sb;
-	int dir_mode = stat(opt->output, &sb) == 0 && S_ISDIR(sb.st_mode);
+	int dir_mode = is_dir(opt->output);
 	char **outputs;
 
 	if (!dir_mode && inputs->count > 1) {
