@@ -661,7 +661,7 @@ static ra_status run(const ra_job_config *cfg, source *src, const char *out_path
 	st = ra_format_choose(&out, out_path, cfg->format_major, cfg->format_subtype, &out.format,
 			      &res->fell_back, &res->diag);
 	if (st != RA_OK)
-		return st;
+		goto out;
 	res->out_format = out.format;
 	ch.out_bits = ra_format_pcm_bits(out.format);
 
