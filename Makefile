@@ -76,7 +76,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(LIBRARY) | $(PROGRAM)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIBRARY) $(LIBS) $(CHECK_LIBS)
 
 $(BUILD)/tests/%.o: ALL_CFLAGS += $(CHECK_CFLAGS) -DRA_TEST_PROGRAM='"$(abspath $(PROGRAM))"' \
-	-DRA_CORPUS_DIR='"$(abspath ../shared/corpus)"'
+	-DRA_CORPUS_DIR='"$(abspath ../shared/corpus)"' -DRA_TESTS_DIR='"$(abspath tests)"'
 
 $(BUILD)/bench/%: bench/%.c $(LIBRARY)
 	@mkdir -p $(dir $@)

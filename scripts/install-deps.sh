@@ -3,7 +3,7 @@
 # Idempotent: does nothing when every package is already installed.
 set -eu
 
-PACKAGES="build-essential pkg-config libsndfile1-dev libfftw3-dev libsamplerate0-dev check"
+PACKAGES="build-essential pkg-config libsndfile1-dev libfftw3-dev libsamplerate0-dev check jq"
 
 missing=""
 for p in $PACKAGES; do

@@ -128,3 +128,32 @@ void ra_atomic_abort(ra_atomic_file *f)
 	free(f->path);
 	f->path = NULL;
 }
+
+ra_status ra_atomic_write(const char *path, int force, ra_atomic_write_fn write, const void *ctx,
+			  ra_diag *diag)
+{
+	ra_atomic_file af;
+	ra_status st;
+	FILE *f;
+	int bad;
+
+	st = ra_atomic_open(&af, path, force, diag);
+	if (st != RA_OK)
+		return st;
+	f = fdopen(af.fd, "w");
+	if (!f) {
+		ra_diag_set(diag, "cannot write %s: out of memory", path);
+		ra_atomic_abort(&af);
+		return RA_ERR_NOMEM;
+	}
+	af.fd = -1; /* the stream owns it now */
+	bad = write(ctx, f) != 0;
+	bad |= fflush(f) != 0 || ferror(f);
+	bad |= fclose(f) != 0;
+	if (bad) {
+		ra_diag_set(diag, "cannot write %s: write error", path);
+		ra_atomic_abort(&af);
+		return RA_ERR_WRITE;
+	}
+	return ra_atomic_commit(&af, diag);
+}

@@ -54,6 +54,7 @@ typedef struct chain {
 	double *sums;
 	uint64_t *clipped;
 	uint64_t analysed;
+	uint64_t mark; /* with cfg->perf: when the stage being timed began */
 } chain;
 
 void ra_job_config_init(ra_job_config *cfg)
@@ -112,6 +113,26 @@ static ra_status read_float(chain *ch, float *dst, size_t *got)
 	return tolerate_damage(ch, st, *got);
 }
 
+/* With stats on: the time since the mark goes to STAGE, and the mark moves
+ * on. */
+static void lap(chain *ch, ra_stage stage)
+{
+	uint64_t t;
+
+	if (!ch->cfg->perf)
+		return;
+	t = ra_now_ns();
+	ra_histogram_add(&ch->cfg->perf->stage[stage], t - ch->mark);
+	ch->mark = t;
+}
+
+/* The next stage timed starts now. */
+static void restart_clock(chain *ch)
+{
+	if (ch->cfg->perf)
+		ch->mark = ra_now_ns();
+}
+
 /* A measuring pass: per channel sum, sum of squares, peak and clipped
  * samples. */
 static void accumulate(chain *ch, const float *buf, size_t frames)
@@ -147,12 +168,16 @@ static ra_status emit(chain *ch, ra_writer *wr, float *buf, size_t frames)
 	}
 	if (ch->out_bits) {
 		ra_converter_to_int(ch->cv, buf, ch->ints, frames);
+		lap(ch, RA_STAGE_CONVERT);
 		st = ra_writer_write_int(wr, ch->ints, frames, diag);
 	} else {
-		if (ch->cv)
+		if (ch->cv) {
 			ra_converter_clip(ch->cv, buf, frames);
+			lap(ch, RA_STAGE_CONVERT);
+		}
 		st = ra_writer_write_float(wr, buf, frames, diag);
 	}
+	lap(ch, RA_STAGE_WRITE);
 	if (st == RA_OK)
 		ch->res->frames_written += (int64_t)frames;
 	return st;
@@ -179,6 +204,7 @@ static ra_status feed(chain *ch, ra_writer *wr, float *blk, size_t frames)
 		return RA_OK;
 	}
 	st = ra_processor_push(ch->proc, blk, frames, &done, &done_frames);
+	restart_clock(ch); /* waiting for the workers is no stage's */
 	if (st == RA_OK && done) {
 		st = emit(ch, wr, done, done_frames);
 		ra_processor_release(ch->proc, done);
@@ -192,6 +218,7 @@ static ra_status pump_float(chain *ch, ra_writer *wr)
 	ra_job_result *res = ch->res;
 	ra_status st = RA_OK;
 
+	restart_clock(ch);
 	for (;;) {
 		float *blk;
 		size_t got = 0, made;
@@ -202,9 +229,12 @@ static ra_status pump_float(chain *ch, ra_writer *wr)
 		if (!blk)
 			return RA_ERR_NOMEM;
 		st = read_float(ch, ch->rs ? ch->in : blk, &got);
+		lap(ch, RA_STAGE_READ);
 		made = got;
-		if (st == RA_OK && got > 0 && ch->rs)
+		if (st == RA_OK && got > 0 && ch->rs) {
 			st = ra_resampler_process(ch->rs, ch->in, got, blk, ch->cap, &made);
+			lap(ch, RA_STAGE_RESAMPLE);
+		}
 		if (st != RA_OK || got == 0) {
 			ra_processor_release(ch->proc, blk);
 			break;
@@ -223,7 +253,9 @@ static ra_status pump_float(chain *ch, ra_writer *wr)
 
 		if (!blk)
 			return RA_ERR_NOMEM;
+		restart_clock(ch);
 		st = ra_resampler_flush(ch->rs, blk, ch->cap, &made);
+		lap(ch, RA_STAGE_RESAMPLE);
 		if (st == RA_OK)
 			st = feed(ch, wr, blk, made);
 		if (made == 0)
@@ -234,6 +266,7 @@ static ra_status pump_float(chain *ch, ra_writer *wr)
 		float *done;
 		ra_status pst = ra_processor_pull(ch->proc, &done, &done_frames);
 
+		restart_clock(ch);
 		if (pst != RA_OK || !done) {
 			if (st == RA_OK)
 				st = pst;
@@ -268,6 +301,7 @@ static ra_status pump_copy(chain *ch, ra_writer *wr, route r)
 {
 	ra_job_result *res = ch->res;
 
+	restart_clock(ch);
 	for (;;) {
 		size_t got = 0;
 		ra_status st;
@@ -281,15 +315,19 @@ static ra_status pump_copy(chain *ch, ra_writer *wr, route r)
 			st = ra_reader_read_double(ch->src->reader, ch->doubles,
 						   ch->cfg->block_frames, &got, &res->diag);
 		st = tolerate_damage(ch, st, got);
+		lap(ch, RA_STAGE_READ);
 		if (st != RA_OK || got == 0)
 			return st;
 		res->frames_read += (int64_t)got;
-		if (ch->tap_in || ch->tap_out)
+		if (ch->tap_in || ch->tap_out) {
 			tap_copy(ch, r, got);
+			lap(ch, RA_STAGE_SPECTRUM);
+		}
 		if (r == ROUTE_COPY_INT)
 			st = ra_writer_write_int(wr, ch->ints, got, &res->diag);
 		else
 			st = ra_writer_write_double(wr, ch->doubles, got, &res->diag);
+		lap(ch, RA_STAGE_WRITE);
 		if (st != RA_OK)
 			return st;
 		res->frames_written += (int64_t)got;
@@ -346,6 +384,10 @@ static ra_status chain_start(chain *ch, float gain, int taps)
 	pc.gain = gain;
 	pc.workers = cfg->workers;
 	pc.reference = cfg->reference;
+	if (cfg->perf) {
+		pc.eq_time = &cfg->perf->stage[RA_STAGE_EQ];
+		pc.spectrum_time = &cfg->perf->stage[RA_STAGE_SPECTRUM];
+	}
 	if (taps) {
 		pc.tap_in = ch->tap_in;
 		pc.tap_out = ch->tap_out;
@@ -356,6 +398,16 @@ static ra_status chain_start(chain *ch, float gain, int taps)
 
 static void chain_stop(chain *ch)
 {
+	ra_job_perf *perf = ch->cfg->perf;
+
+	if (perf && ch->proc) {
+		ra_processor_stats ps;
+
+		ra_processor_get_stats(ch->proc, &ps);
+		perf->pool_acquires += ps.blocks.acquires + ps.work.acquires;
+		perf->pool_hits += ps.blocks.hits + ps.work.hits;
+		perf->pool_misses += ps.blocks.misses + ps.work.misses;
+	}
 	ra_processor_destroy(ch->proc);
 	ra_resampler_destroy(ch->rs);
 	ch->proc = NULL;

@@ -26,6 +26,7 @@ typedef struct slot {
 	size_t total;			/* frames in all of them */
 	double *work;			/* channel c at work + c * work_stride */
 	int phase;			/* phases completed */
+	uint64_t eq_ns, spectrum_ns;	/* time its tasks took so far */
 } slot;
 
 typedef enum task_kind {
@@ -47,6 +48,7 @@ typedef struct task_arg {
 	task_kind kind;
 	int group;
 	int first, last;
+	uint64_t ns; /* how long it ran, when timed */
 } task_arg;
 
 struct ra_processor {
@@ -87,6 +89,9 @@ struct ra_processor {
 
 	ra_task tasks[MAX_TASKS];
 	task_arg args[MAX_TASKS];
+	size_t task_count; /* in the step in flight */
+
+	ra_histogram *eq_time, *spectrum_time; /* or NULL */
 
 	/* The reference pipeline's filter state: [channel * band_count + band]. */
 	ra_biquad_state *ref_state;
@@ -186,6 +191,8 @@ ra_processor *ra_processor_create(const ra_processor_config *cfg, ra_status *sta
 	p->workers = cfg->reference ? NULL : cfg->workers;
 	p->tap_in = cfg->tap_in;
 	p->tap_out = cfg->tap_out;
+	p->eq_time = cfg->eq_time;
+	p->spectrum_time = cfg->spectrum_time;
 	p->threads = p->workers ? ra_workers_threads(p->workers) : 1;
 
 	if (p->reference) {
@@ -310,6 +317,7 @@ static void run_task(void *arg, int worker)
 	task_arg *t = arg;
 	ra_processor *p = t->p;
 	slot *s = t->s;
+	uint64_t start = p->eq_time ? ra_now_ns() : 0;
 
 	switch (t->kind) {
 	case TASK_DEINTERLEAVE:
@@ -349,10 +357,13 @@ static void run_task(void *arg, int worker)
 				   p->channels, s->blocks[b]);
 		break;
 	}
+	if (p->eq_time)
+		t->ns = ra_now_ns() - start;
 }
 
 static void run_tasks(ra_processor *p, size_t count)
 {
+	p->task_count = count;
 	if (!p->workers || p->threads == 1) {
 		for (size_t i = 0; i < count; i++)
 			run_task(&p->args[i], 0);
@@ -441,12 +452,25 @@ static void finish_step(ra_processor *p)
 		ra_workers_wait(p->workers);
 		p->batch_pending = 0;
 	}
+	for (size_t i = 0; p->eq_time && i < p->task_count; i++) {
+		const task_arg *t = &p->args[i];
+
+		if (t->kind == TASK_TAP_IN || t->kind == TASK_TAP_OUT)
+			t->s->spectrum_ns += t->ns;
+		else
+			t->s->eq_ns += t->ns;
+	}
 	for (int i = 0; i < p->in_flight_count; i++) {
 		slot *s = p->in_flight[i];
 
 		if (++s->phase < phase_count(p)) {
 			p->in_flight[kept++] = s;
 			continue;
+		}
+		if (p->eq_time) {
+			ra_histogram_add_spread(p->eq_time, s->eq_ns, s->count);
+			if (p->tap_in || p->tap_out)
+				ra_histogram_add_spread(p->spectrum_time, s->spectrum_ns, s->count);
 		}
 		for (size_t b = 0; b < s->count; b++)
 			queue_done(p, s->blocks[b], s->frames[b]);
@@ -542,16 +566,29 @@ ra_status ra_processor_push(ra_processor *p, float *block, size_t frames, float 
 		return RA_ERR_INVALID;
 	if (p->reference || p->band_count == 0) {
 		/* Nothing to overlap: the taps and the work happen here. */
-		if (p->tap_in)
+		uint64_t t0 = p->eq_time ? ra_now_ns() : 0, t1 = t0, t2, t3;
+
+		if (p->tap_in) {
 			ra_welch_feed(p->tap_in, block, frames);
+			t1 = p->eq_time ? ra_now_ns() : 0;
+		}
 		if (p->reference) {
 			st = process_reference(p, block, frames);
 		} else {
 			ra_gain_apply(block, frames * (size_t)p->channels, p->gain);
 			p->frames += frames;
 		}
-		if (p->tap_out)
+		t2 = p->eq_time ? ra_now_ns() : 0;
+		t3 = t2;
+		if (p->tap_out) {
 			ra_welch_feed(p->tap_out, block, frames);
+			t3 = p->eq_time ? ra_now_ns() : 0;
+		}
+		if (p->eq_time) {
+			ra_histogram_add(p->eq_time, t2 - t1);
+			if (p->tap_in || p->tap_out)
+				ra_histogram_add(p->spectrum_time, (t1 - t0) + (t3 - t2));
+		}
 		*done = block;
 		*done_frames = frames;
 		return st;

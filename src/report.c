@@ -14,38 +14,6 @@ static const char *const palette[] = { "#1f77b4", "#d62728", "#2ca02c", "#9467bd
 
 #define PALETTE_SIZE (sizeof(palette) / sizeof(palette[0]))
 
-typedef int (*write_fn)(const ra_report *r, FILE *f);
-
-/* Run WRITE on a temporary file beside PATH, then move it into place. */
-static ra_status write_atomic(const ra_report *r, const char *path, int force, write_fn write,
-			      ra_diag *diag)
-{
-	ra_atomic_file af;
-	ra_status st;
-	FILE *f;
-	int bad;
-
-	st = ra_atomic_open(&af, path, force, diag);
-	if (st != RA_OK)
-		return st;
-	f = fdopen(af.fd, "w");
-	if (!f) {
-		ra_diag_set(diag, "cannot write %s: out of memory", path);
-		ra_atomic_abort(&af);
-		return RA_ERR_NOMEM;
-	}
-	af.fd = -1; /* the stream owns it now */
-	bad = write(r, f) != 0;
-	bad |= fflush(f) != 0 || ferror(f);
-	bad |= fclose(f) != 0;
-	if (bad) {
-		ra_diag_set(diag, "cannot write %s: write error", path);
-		ra_atomic_abort(&af);
-		return RA_ERR_WRITE;
-	}
-	return ra_atomic_commit(&af, diag);
-}
-
 static const char *scale_name(ra_spectrum_scale scale)
 {
 	return scale == RA_SCALE_PSD ? "psd" : "dbfs";
@@ -59,8 +27,9 @@ static void print_value(FILE *f, double v)
 		fprintf(f, ",%.6g", v);
 }
 
-static int write_csv(const ra_report *r, FILE *f)
+static int write_csv(const void *ctx, FILE *f)
 {
+	const ra_report *r = ctx;
 	const ra_report_side *side = r->out ? r->out : r->in;
 	int both = r->in && r->out, ch = side->channels;
 
@@ -122,7 +91,7 @@ static int write_csv(const ra_report *r, FILE *f)
 
 ra_status ra_report_write_csv(const ra_report *r, const char *path, int force, ra_diag *diag)
 {
-	return write_atomic(r, path, force, write_csv, diag);
+	return ra_atomic_write(path, force, write_csv, r, diag);
 }
 
 /* ------------------------------------------------------------------ SVG */
@@ -243,8 +212,9 @@ static void write_grid(const axes *a, FILE *f)
 	fputs("</g>\n", f);
 }
 
-static int write_svg(const ra_report *r, FILE *f)
+static int write_svg(const void *ctx, FILE *f)
 {
+	const ra_report *r = ctx;
 	const ra_report_side *sides[2] = { r->in, r->out };
 	static const char *const side_names[2] = { "input", "output" };
 	const char *name =
@@ -298,7 +268,7 @@ static int write_svg(const ra_report *r, FILE *f)
 
 ra_status ra_report_write_svg(const ra_report *r, const char *path, int force, ra_diag *diag)
 {
-	return write_atomic(r, path, force, write_svg, diag);
+	return ra_atomic_write(path, force, write_svg, r, diag);
 }
 
 /* ----------------------------------------------------------- spectrogram */

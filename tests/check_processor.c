@@ -330,6 +330,68 @@ START_TEST(test_no_allocation_when_warm)
 }
 END_TEST
 
+/* With timing on, every block is counted once in the EQ and the spectrum
+ * histograms whatever the schedule, and the output does not change. */
+START_TEST(test_timing_counts_every_block)
+{
+	static const struct {
+		int which, channels, threads, reference;
+	} cases[] = {
+		{ 0, 2, 1, 0 }, { 0, 2, 2, 0 }, { 1, 1, 2, 0 }, { -1, 2, 2, 0 }, { 0, 2, 1, 1 }
+	};
+	const size_t frames = 50000, block = 1000;
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		const int ch = cases[k].channels;
+		ra_biquad_coeffs c[64];
+		int count = cases[k].which >= 0 ? design(cases[k].which, c) : 0;
+		ra_workers *w = ra_workers_create(cases[k].threads, NULL);
+		ra_welch_config wc = { .channels = ch,
+				       .sample_rate = 48000.0,
+				       .fft_size = 512,
+				       .window = RA_WINDOW_HANN,
+				       .overlap = 0.5 };
+		ra_welch *tap_in = ra_welch_create(&wc, NULL, NULL);
+		ra_welch *tap_out = ra_welch_create(&wc, NULL, NULL);
+		ra_histogram eq, spectrum;
+		ra_processor_config cfg = { .channels = ch,
+					    .bands = c,
+					    .band_count = count,
+					    .gain = 0.5f,
+					    .workers = w,
+					    .reference = cases[k].reference,
+					    .tap_in = tap_in,
+					    .tap_out = tap_out };
+		float *x = signal(frames * (size_t)ch, 11);
+		float *plain = malloc(frames * (size_t)ch * sizeof(float));
+		float *timed = malloc(frames * (size_t)ch * sizeof(float));
+
+		ck_assert_ptr_nonnull(plain);
+		ck_assert_ptr_nonnull(timed);
+		run_chain(cfg, x, frames, block, 1, plain);
+		ra_histogram_init(&eq);
+		ra_histogram_init(&spectrum);
+		cfg.eq_time = &eq;
+		cfg.spectrum_time = &spectrum;
+		run_chain(cfg, x, frames, block, 1, timed);
+		ck_assert_mem_eq(plain, timed, frames * (size_t)ch * sizeof(float));
+		ck_assert_msg(eq.count == frames / block && spectrum.count == frames / block,
+			      "case %zu: %llu EQ and %llu spectrum blocks, expected %zu", k,
+			      (unsigned long long)eq.count, (unsigned long long)spectrum.count,
+			      frames / block);
+		ck_assert_uint_gt(eq.total_ns, 0);
+		ck_assert_uint_gt(spectrum.total_ns, 0);
+		ck_assert_uint_le(eq.max_ns, eq.total_ns);
+		free(x);
+		free(plain);
+		free(timed);
+		ra_welch_destroy(tap_in);
+		ra_welch_destroy(tap_out);
+		ra_workers_destroy(w);
+	}
+}
+END_TEST
+
 /* A caller that stops early (a write error) destroys the processor with
  * blocks inside; everything goes back (LSan checks the sanitizer build). */
 START_TEST(test_destroy_with_blocks_inside)
@@ -410,6 +472,7 @@ static Suite *processor_suite(void)
 	tcase_add_test(tc, test_gain_only_and_reset);
 	tcase_add_test(tc, test_no_allocation_when_warm);
 	tcase_add_test(tc, test_destroy_with_blocks_inside);
+	tcase_add_test(tc, test_timing_counts_every_block);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_errors);

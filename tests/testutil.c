@@ -73,7 +73,7 @@ static int drain(int fd, char **buf, size_t *len)
 	return 1;
 }
 
-ra_run ra_test_run(const char *const *argv, const char *stdin_text)
+ra_run ra_test_exec(const char *program, const char *const *argv, const char *stdin_text)
 {
 	int out_pipe[2], err_pipe[2], in_pipe[2];
 	size_t argc = 0, out_len = 0, err_len = 0;
@@ -94,7 +94,7 @@ ra_run ra_test_run(const char *const *argv, const char *stdin_text)
 
 		if (!args)
 			_exit(127);
-		args[0] = RA_TEST_PROGRAM;
+		args[0] = program;
 		memcpy(args + 1, argv, argc * sizeof(*args));
 		dup2(in_pipe[0], 0);
 		dup2(out_pipe[1], 1);
@@ -103,7 +103,7 @@ ra_run ra_test_run(const char *const *argv, const char *stdin_text)
 		close(out_pipe[0]);
 		close(err_pipe[0]);
 		alarm(120);
-		execv(RA_TEST_PROGRAM, (char *const *)args);
+		execvp(program, (char *const *)args);
 		_exit(127);
 	}
 	close(in_pipe[0]);
@@ -152,6 +152,24 @@ ra_run ra_test_run(const char *const *argv, const char *stdin_text)
 	else
 		run.status = 128 + WTERMSIG(wstatus);
 	return run;
+}
+
+ra_run ra_test_run(const char *const *argv, const char *stdin_text)
+{
+	return ra_test_exec(RA_TEST_PROGRAM, argv, stdin_text);
+}
+
+int ra_test_jq(const char *json_path, const char *filter)
+{
+	const char *argv[] = { "-e", filter, json_path, NULL };
+	ra_run run = ra_test_exec("jq", argv, NULL);
+	int ok = run.status == 0;
+
+	if (!ok)
+		fprintf(stderr, "jq -e '%s' %s: exit %d: %s%s\n", filter, json_path, run.status,
+			run.out, run.err);
+	ra_run_release(&run);
+	return ok;
 }
 
 void ra_run_release(ra_run *run)

@@ -27,6 +27,13 @@ typedef struct ra_run {
 /* Run the binary with ARGV (NULL-terminated, without argv[0]); STDIN_TEXT,
  * when not NULL, is fed to its standard input. Kills it after 120 s. */
 ra_run ra_test_run(const char *const *argv, const char *stdin_text);
+
+/* The same for PROGRAM (looked up in PATH). */
+ra_run ra_test_exec(const char *program, const char *const *argv, const char *stdin_text);
+
+/* True when jq's FILTER on the JSON file at PATH yields true (jq -e); what
+ * jq says otherwise goes to stderr. */
+int ra_test_jq(const char *json_path, const char *filter);
 void ra_run_release(ra_run *run);
 
 /* Read a whole file as interleaved double (libsndfile's normalisation) or

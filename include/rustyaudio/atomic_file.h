@@ -3,6 +3,8 @@
 #ifndef RUSTYAUDIO_ATOMIC_FILE_H
 #define RUSTYAUDIO_ATOMIC_FILE_H
 
+#include <stdio.h>
+
 #include "rustyaudio/status.h"
 
 /* Caller-owned; zero it, then ra_atomic_open(). */
@@ -27,5 +29,14 @@ ra_status ra_atomic_commit(ra_atomic_file *f, ra_diag *diag);
 /* Close and remove the temporary file, release F. Safe on a zeroed F
  * with fd -1 or after a failed open. */
 void ra_atomic_abort(ra_atomic_file *f);
+
+/* A whole file through a stream: WRITE(CTX, F) writes PATH's contents to F
+ * (returning non-zero on failure), then the file is committed; on any
+ * failure nothing appears at PATH. RA_ERR_WRITE, or ra_atomic_open()'s
+ * errors, with DIAG. */
+typedef int (*ra_atomic_write_fn)(const void *ctx, FILE *f);
+
+ra_status ra_atomic_write(const char *path, int force, ra_atomic_write_fn write, const void *ctx,
+			  ra_diag *diag);
 
 #endif

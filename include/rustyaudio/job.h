@@ -17,8 +17,10 @@
 #include "rustyaudio/convert.h"
 #include "rustyaudio/eq.h"
 #include "rustyaudio/generate.h"
+#include "rustyaudio/pool.h"
 #include "rustyaudio/resample.h"
 #include "rustyaudio/spectrum.h"
+#include "rustyaudio/stats.h"
 #include "rustyaudio/status.h"
 #include "rustyaudio/workers.h"
 
@@ -48,6 +50,15 @@ typedef enum ra_dither_mode {
 	RA_DITHER_MODE_NONE
 } ra_dither_mode;
 
+/* What jobs measured, for --enable-performance-stats: added to, never
+ * cleared, so one struct can sum a batch. */
+typedef struct ra_job_perf {
+	ra_histogram stage[RA_STAGE_COUNT]; /* time a block in each stage */
+	uint64_t pool_acquires;		    /* the processors' buffer pools */
+	uint64_t pool_hits;		    /* served from the pool: allocations saved */
+	uint64_t pool_misses;		    /* fell back to an allocation */
+} ra_job_perf;
+
 typedef struct ra_job_config {
 	size_t block_frames; /* frames a block, 1..RA_MAX_BLOCK_FRAMES */
 	double gain_db;
@@ -70,6 +81,9 @@ typedef struct ra_job_config {
 	 * puts it at normalize_dbfs. */
 	int normalize;
 	double normalize_dbfs;
+	/* Timing, or NULL (costs nothing then). Jobs that share one must run
+	 * one at a time. */
+	ra_job_perf *perf;
 	/* Polled between blocks: non-zero stops the job with RA_ERR_CANCELLED. */
 	const volatile sig_atomic_t *cancel;
 	/* Called after every block with frames read so far and the input's

@@ -25,6 +25,7 @@
 #include "rustyaudio/biquad.h"
 #include "rustyaudio/pool.h"
 #include "rustyaudio/spectrum.h"
+#include "rustyaudio/stats.h"
 #include "rustyaudio/status.h"
 #include "rustyaudio/workers.h"
 
@@ -39,6 +40,11 @@ typedef struct ra_processor_config {
 	 * input as pushed, before gain; the output as finished. May be NULL. */
 	ra_welch *tap_in, *tap_out;
 	int reference; /* the plain pipeline: scalar, allocating, no pool, no threads */
+	/* Where the time goes (streaming form only), both or neither: each
+	 * block's gain and EQ work, and both taps' work on it, summed over the
+	 * threads that did it. Workers take blocks in steps, so a block's
+	 * time is its step's divided evenly. */
+	ra_histogram *eq_time, *spectrum_time;
 } ra_processor_config;
 
 typedef struct ra_processor ra_processor;

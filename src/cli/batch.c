@@ -17,6 +17,7 @@
 #include "rustyaudio/workers.h"
 
 #include "batch.h"
+#include "perf.h"
 
 typedef struct path_list {
 	char **items;
@@ -337,7 +338,8 @@ static void print_summary(const char *name, const ra_job_result *res, double sec
 }
 
 /* --analyze: a summary of each input (or the generated signal) on stdout. */
-static int run_analyze(const cli_options *opt, const ra_job_config *cfg, const path_list *inputs)
+static int run_analyze(const cli_options *opt, ra_job_config *cfg, const path_list *inputs,
+		       perf_run *pr)
 {
 	size_t failed = 0, count = opt->generate ? 1 : inputs->count;
 
@@ -346,10 +348,13 @@ static int run_analyze(const cli_options *opt, const ra_job_config *cfg, const p
 		ra_job_result res;
 		ra_status st;
 
+		cfg->perf = pr ? perf_file_start(pr) : NULL;
 		if (opt->generate)
 			st = ra_job_generate(cfg, &opt->gen, NULL, &res);
 		else
 			st = ra_job_run(cfg, name, NULL, &res);
+		if (pr)
+			perf_file_end(pr, opt->generate ? NULL : name, NULL, st, &res);
 		if (st != RA_OK) {
 			fprintf(stderr, "rusty-audio: %s: %s\n", name, res.diag.text);
 			failed++;
@@ -364,7 +369,7 @@ static int run_analyze(const cli_options *opt, const ra_job_config *cfg, const p
 	return failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
 }
 
-static int run_generate(const cli_options *opt, const ra_job_config *base)
+static int run_generate(const cli_options *opt, const ra_job_config *base, perf_run *pr)
 {
 	ra_job_config cfg = *base;
 	ra_spectrum_request req;
@@ -374,7 +379,10 @@ static int run_generate(const cli_options *opt, const ra_job_config *base)
 	int noted = 1;
 
 	set_reports(opt, &cfg, &req, opt->output, &csv, &svg, &sgram);
+	cfg.perf = pr ? perf_file_start(pr) : NULL;
 	st = ra_job_generate(&cfg, &opt->gen, opt->output, &res);
+	if (pr)
+		perf_file_end(pr, NULL, opt->output, st, &res);
 	free(csv);
 	free(svg);
 	free(sgram);
@@ -420,10 +428,11 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 	unsigned char *clash = NULL;
 	char **outputs = NULL;
 	size_t processed = 0, failed = 0;
-	int noted_fallback = 0, status = EXIT_USAGE;
+	int noted_fallback = 0, status = EXIT_USAGE, perf_failed;
 	int tty = !opt->quiet && isatty(STDERR_FILENO);
 	ra_job_config cfg = opt->job;
 	ra_workers *workers = NULL;
+	perf_run *pr = NULL;
 	progress prog = { 0 };
 
 	cfg.cancel = cancel;
@@ -464,15 +473,20 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 		}
 		cfg.workers = workers;
 	}
+	pr = perf_start(opt, workers, &perf_failed);
+	if (perf_failed) {
+		status = EXIT_SOME_FAILED;
+		goto out;
+	}
 	if (opt->analyze) {
 		ra_spectrum_request req = opt->spectrum;
 
 		cfg.spectrum = &req;
-		status = run_analyze(opt, &cfg, &inputs);
+		status = run_analyze(opt, &cfg, &inputs, pr);
 		goto out;
 	}
 	if (opt->generate) {
-		status = run_generate(opt, &cfg);
+		status = run_generate(opt, &cfg, pr);
 		goto out;
 	}
 	outputs = resolve_outputs(opt, &inputs);
@@ -501,17 +515,20 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 		ra_job_result res;
 		ra_status st;
 
-		if (clash[i]) {
-			fprintf(stderr,
-				"rusty-audio: %s: output %s is also that of an earlier input\n", in,
-				outputs[i]);
-			failed++;
-			continue;
-		}
 		prog.index = i;
 		prog.name = in;
 		set_reports(opt, &cfg, &req, in, &csv, &svg, &sgram);
-		st = ra_job_run(&cfg, in, outputs[i], &res);
+		cfg.perf = pr ? perf_file_start(pr) : NULL;
+		if (clash[i]) {
+			memset(&res, 0, sizeof(res));
+			ra_diag_set(&res.diag, "output %s is also that of an earlier input",
+				    outputs[i]);
+			st = RA_ERR_EXISTS;
+		} else {
+			st = ra_job_run(&cfg, in, outputs[i], &res);
+		}
+		if (pr)
+			perf_file_end(pr, in, outputs[i], st, &res);
 		free(csv);
 		free(svg);
 		free(sgram);
@@ -532,6 +549,8 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 		fprintf(stderr, "%zu processed, %zu failed\n", processed, failed);
 	status = failed || *cancel ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
 out:
+	if (pr && perf_finish(pr, *cancel != 0) != 0)
+		status = EXIT_SOME_FAILED;
 	if (outputs)
 		for (size_t i = 0; i < inputs.count; i++)
 			free(outputs[i]);

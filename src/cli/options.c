@@ -54,6 +54,8 @@ enum {
 	OPT_SPECTROGRAM_FORMAT,
 	OPT_SPECTROGRAM_BINS,
 	OPT_FFTW_WISDOM,
+	OPT_PERF_STATS,
+	OPT_STATS_JSON,
 };
 
 static const struct option long_options[] = {
@@ -98,6 +100,8 @@ static const struct option long_options[] = {
 	{ "spectrogram-format", required_argument, NULL, OPT_SPECTROGRAM_FORMAT },
 	{ "spectrogram-bins", required_argument, NULL, OPT_SPECTROGRAM_BINS },
 	{ "fftw-wisdom", required_argument, NULL, OPT_FFTW_WISDOM },
+	{ "enable-performance-stats", no_argument, NULL, OPT_PERF_STATS },
+	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -142,6 +146,8 @@ static const char usage_text[] =
 	"      --spectrogram-bins N   wide: average into N bands a channel\n"
 	"      --fftw-wisdom PATH     load FFTW wisdom from PATH, save it back (implies measure)\n"
 	"      --analyze              print each file's levels and spectrum summary; no audio\n"
+	"      --enable-performance-stats  time every stage; a table a file and a total on stderr\n"
+	"      --stats-json PATH      the same numbers (and --analyze's) as one JSON document\n"
 	"      --generate SIGNAL      sine:FREQ, sweep:F0:F1, white, pink, impulse, silence\n"
 	"      --duration SECONDS     generated length (default 1)\n"
 	"      --sample-rate HZ       generated rate (default 48000)\n"
@@ -418,6 +424,12 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 			opt->analyze = 1;
 			opt->job.analyze = 1;
 			break;
+		case OPT_PERF_STATS:
+			opt->perf_stats = 1;
+			break;
+		case OPT_STATS_JSON:
+			opt->stats_json = arg;
+			break;
 		case OPT_SPECTRUM_OF:
 			opt->spectrum.of_input = !strcmp(arg, "input") || !strcmp(arg, "both");
 			opt->spectrum.of_output = !strcmp(arg, "output") || !strcmp(arg, "both");
@@ -506,6 +518,8 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 	} else if (opt->input_count == 0 && !opt->files_from) {
 		return usage_error("no input files");
 	}
+	if (opt->dry_run && (opt->perf_stats || opt->stats_json))
+		return usage_error("--dry-run runs nothing to measure; drop the stats options");
 	if (!opt->output && !opt->dry_run && !opt->analyze)
 		return usage_error("no output given; use -o PATH");
 	return -1;

@@ -23,6 +23,8 @@ typedef struct cli_options {
 	 * spectrum holds the analysis settings, its paths set per file. */
 	const char *spectrum_path, *plot_path, *spectrogram_path;
 	const char *wisdom_path; /* --fftw-wisdom: loaded at start, saved at the end */
+	int perf_stats;		 /* --enable-performance-stats: tables on stderr */
+	const char *stats_json;	 /* --stats-json: the run's stats as JSON */
 	ra_spectrum_request spectrum;
 } cli_options;
 

@@ -1,0 +1,380 @@
+/* Performance stats of a run: per-file and batch tables on stderr, and the
+ * JSON document. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rustyaudio/atomic_file.h"
+#include "rustyaudio/biquad.h"
+#include "rustyaudio/stats.h"
+
+#include "perf.h"
+
+/* What a span of the run (a file, or the whole batch) measured. */
+typedef struct span {
+	uint64_t wall_ns, cpu_ns;
+	double audio_s;	  /* input audio */
+	uint64_t samples; /* input samples, all channels */
+	ra_job_perf perf;
+	ra_workers_stats workers; /* over the span */
+} span;
+
+struct perf_run {
+	const cli_options *opt;
+	ra_workers *workers;
+	int table; /* print tables */
+	/* The JSON document, streamed into a temporary file. */
+	ra_atomic_file af;
+	FILE *json_file;
+	ra_json json;
+	/* The file in progress: its start, then what it measured. */
+	uint64_t wall0, cpu0;
+	ra_workers_stats workers0;
+	span file;
+	span batch;
+	uint64_t batch_wall0, batch_cpu0;
+	ra_workers_stats batch_workers0;
+	size_t files, failed;
+};
+
+static void workers_snapshot(const perf_run *pr, ra_workers_stats *ws)
+{
+	memset(ws, 0, sizeof(*ws));
+	if (pr->workers)
+		ra_workers_get_stats(pr->workers, ws);
+}
+
+/* What the workers did between A and B. */
+static void workers_since(const ra_workers_stats *a, const ra_workers_stats *b, ra_workers_stats *d)
+{
+	*d = *b;
+	d->batches = b->batches - a->batches;
+	d->tasks = b->tasks - a->tasks;
+	d->wait_ns = b->wait_ns - a->wait_ns;
+	for (int t = 0; t < b->threads && t < RA_WORKERS_MAX; t++)
+		d->busy_ns[t] = b->busy_ns[t] - a->busy_ns[t];
+}
+
+/* Divided, not multiplied by 1e-9: the nearest double to the decimal, so
+ * that the JSON shows it in few digits. */
+static double seconds(uint64_t ns)
+{
+	return (double)ns / 1e9;
+}
+
+static double micros(double ns)
+{
+	return ns / 1e3;
+}
+
+static double share(uint64_t part, uint64_t whole)
+{
+	return whole ? (double)part / (double)whole : 0.0;
+}
+
+/* ---- the table ---- */
+
+static void print_table(const char *title, const span *s)
+{
+	double wall = seconds(s->wall_ns);
+
+	fprintf(stderr, "rusty-audio: stats: %s\n", title);
+	fprintf(stderr,
+		"  %.3f s of audio in %.3f s wall, %.3f s CPU: %.0fx realtime, "
+		"%.1f Msamples/s; peak RSS %.1f MiB\n",
+		s->audio_s, wall, seconds(s->cpu_ns), wall > 0 ? s->audio_s / wall : 0.0,
+		wall > 0 ? (double)s->samples / wall * 1e-6 : 0.0,
+		(double)ra_peak_rss_bytes() / (1024.0 * 1024.0));
+	fprintf(stderr, "  %-9s %9s %7s %9s %9s %9s %9s %9s\n", "stage", "total s", "share",
+		"blocks", "mean us", "p50 us", "p99 us", "max us");
+	for (int i = 0; i < RA_STAGE_COUNT; i++) {
+		const ra_histogram *h = &s->perf.stage[i];
+
+		fprintf(stderr, "  %-9s %9.3f %6.1f%% %9llu %9.2f %9.2f %9.2f %9.2f\n",
+			ra_stage_name((ra_stage)i), seconds(h->total_ns),
+			100.0 * share(h->total_ns, s->wall_ns), (unsigned long long)h->count,
+			micros(ra_histogram_mean(h)), micros((double)ra_histogram_quantile(h, 0.5)),
+			micros((double)ra_histogram_quantile(h, 0.99)), micros((double)h->max_ns));
+	}
+	fprintf(stderr, "  pool: %llu acquires, %llu hits, %llu misses, %llu allocations saved\n",
+		(unsigned long long)s->perf.pool_acquires, (unsigned long long)s->perf.pool_hits,
+		(unsigned long long)s->perf.pool_misses, (unsigned long long)s->perf.pool_hits);
+	fprintf(stderr, "  workers: %d thread%s, %llu tasks, busy", s->workers.threads,
+		s->workers.threads == 1 ? "" : "s", (unsigned long long)s->workers.tasks);
+	for (int t = 0; t < s->workers.threads; t++)
+		fprintf(stderr, " %.1f%%", 100.0 * share(s->workers.busy_ns[t], s->wall_ns));
+	fprintf(stderr, "%s of wall, caller waited %.3f s\n", s->workers.threads ? "" : " -",
+		seconds(s->workers.wait_ns));
+}
+
+/* ---- JSON ---- */
+
+static const char *const quality_names[] = { "best", "medium", "fast", "linear" };
+static const char *const dither_names[] = { "auto", "tpdf", "none" };
+
+static void json_settings(perf_run *pr)
+{
+	const cli_options *opt = pr->opt;
+	const ra_spectrum_request *sp = &opt->spectrum;
+	ra_json *j = &pr->json;
+	int spectrum =
+		opt->spectrum_path || opt->plot_path || opt->spectrogram_path || opt->analyze;
+
+	ra_json_begin_object(j, "settings");
+	ra_json_uint(j, "threads", pr->workers ? (uint64_t)ra_workers_threads(pr->workers) : 1);
+	ra_json_uint(j, "block_frames", opt->job.block_frames);
+	ra_json_string(j, "pipeline", opt->job.reference ? "reference" : "optimized");
+	ra_json_string(j, "kernel", opt->job.reference ? "reference" : ra_cascade_kernel());
+	ra_json_uint(j, "eq_bands", (uint64_t)opt->eq.count);
+	ra_json_number(j, "gain_db", opt->job.gain_db);
+	if (opt->job.out_rate)
+		ra_json_uint(j, "output_rate", (uint64_t)opt->job.out_rate);
+	else
+		ra_json_string(j, "output_rate", NULL);
+	ra_json_string(j, "resample_quality", quality_names[opt->job.quality]);
+	ra_json_string(j, "dither", dither_names[opt->job.dither]);
+	ra_json_number(j, "normalize_dbfs", opt->job.normalize ? opt->job.normalize_dbfs : NAN);
+	ra_json_bool(j, "analyze", opt->analyze);
+	if (!spectrum) {
+		ra_json_string(j, "spectrum", NULL);
+	} else {
+		ra_json_begin_object(j, "spectrum");
+		ra_json_uint(j, "fft_size", sp->fft_size);
+		ra_json_string(j, "window", ra_window_name(sp->window));
+		ra_json_number(j, "overlap", sp->overlap);
+		ra_json_string(j, "scale", sp->scale == RA_SCALE_PSD ? "psd" : "dbfs");
+		ra_json_string(j, "of",
+			       sp->of_input ? (sp->of_output ? "both" : "input") : "output");
+		ra_json_string(j, "channels_mode", sp->mix ? "mix" : "each");
+		ra_json_string(j, "fft_plan", sp->measure ? "measure" : "estimate");
+		ra_json_end_object(j);
+	}
+	ra_json_end_object(j);
+}
+
+/* The members a file and the batch share. */
+static void json_span(ra_json *j, const span *s)
+{
+	double wall = seconds(s->wall_ns);
+
+	ra_json_number(j, "audio_seconds", s->audio_s);
+	ra_json_number(j, "wall_seconds", wall);
+	ra_json_number(j, "cpu_seconds", seconds(s->cpu_ns));
+	ra_json_number(j, "realtime_factor", wall > 0 ? s->audio_s / wall : 0.0);
+	ra_json_number(j, "msamples_per_second", wall > 0 ? (double)s->samples / wall * 1e-6 : 0.0);
+	ra_json_uint(j, "peak_rss_bytes", ra_peak_rss_bytes());
+	ra_json_begin_object(j, "stages");
+	for (int i = 0; i < RA_STAGE_COUNT; i++) {
+		const ra_histogram *h = &s->perf.stage[i];
+
+		ra_json_begin_object(j, ra_stage_name((ra_stage)i));
+		ra_json_number(j, "seconds", seconds(h->total_ns));
+		ra_json_number(j, "share", share(h->total_ns, s->wall_ns));
+		ra_json_uint(j, "blocks", h->count);
+		ra_json_begin_object(j, "block_us");
+		ra_json_number(j, "mean", micros(ra_histogram_mean(h)));
+		ra_json_number(j, "p50", micros((double)ra_histogram_quantile(h, 0.5)));
+		ra_json_number(j, "p99", micros((double)ra_histogram_quantile(h, 0.99)));
+		ra_json_number(j, "max", micros((double)h->max_ns));
+		ra_json_end_object(j);
+		ra_json_end_object(j);
+	}
+	ra_json_end_object(j);
+	ra_json_begin_object(j, "pool");
+	ra_json_uint(j, "acquires", s->perf.pool_acquires);
+	ra_json_uint(j, "hits", s->perf.pool_hits);
+	ra_json_uint(j, "misses", s->perf.pool_misses);
+	ra_json_uint(j, "allocations_saved", s->perf.pool_hits);
+	ra_json_end_object(j);
+	ra_json_begin_object(j, "workers");
+	ra_json_uint(j, "threads", (uint64_t)s->workers.threads);
+	ra_json_uint(j, "tasks", s->workers.tasks);
+	ra_json_begin_array(j, "busy_seconds");
+	for (int t = 0; t < s->workers.threads; t++)
+		ra_json_number(j, NULL, seconds(s->workers.busy_ns[t]));
+	ra_json_end_array(j);
+	ra_json_begin_array(j, "busy_share");
+	for (int t = 0; t < s->workers.threads; t++)
+		ra_json_number(j, NULL, share(s->workers.busy_ns[t], s->wall_ns));
+	ra_json_end_array(j);
+	ra_json_number(j, "wait_seconds", seconds(s->workers.wait_ns));
+	ra_json_end_object(j);
+}
+
+static void json_analysis(ra_json *j, const ra_job_result *res)
+{
+	if (!res->summary) {
+		ra_json_string(j, "analysis", NULL);
+		return;
+	}
+	ra_json_begin_array(j, "analysis");
+	for (int c = 0; c < res->channels; c++) {
+		const ra_channel_summary *s = &res->summary[c];
+
+		ra_json_begin_object(j, NULL);
+		ra_json_uint(j, "channel", (uint64_t)c + 1);
+		ra_json_number(j, "peak_dbfs", s->peak_dbfs);
+		ra_json_number(j, "rms_dbfs", s->rms_dbfs);
+		ra_json_number(j, "dc_offset", s->dc_offset);
+		ra_json_number(j, "crest_db", s->crest_db);
+		ra_json_uint(j, "clipped", s->clipped);
+		ra_json_number(j, "peak_hz", s->peak_hz);
+		ra_json_number(j, "centroid_hz", s->centroid_hz);
+		ra_json_end_object(j);
+	}
+	ra_json_end_array(j);
+}
+
+static void json_file(perf_run *pr, const char *input, const char *output, ra_status st,
+		      const ra_job_result *res)
+{
+	ra_json *j = &pr->json;
+	int rate = res->in_rate ? res->in_rate : pr->opt->gen.sample_rate;
+
+	ra_json_begin_object(j, NULL);
+	ra_json_string(j, "input", input);
+	ra_json_string(j, "output", output);
+	ra_json_string(j, "status", st == RA_OK ? "ok" : "failed");
+	ra_json_string(j, "error", st == RA_OK ? NULL : res->diag.text);
+	ra_json_uint(j, "channels", (uint64_t)res->channels);
+	ra_json_uint(j, "sample_rate", (uint64_t)rate);
+	ra_json_uint(j, "output_sample_rate",
+		     (uint64_t)(pr->opt->job.out_rate ? pr->opt->job.out_rate : rate));
+	ra_json_uint(j, "frames_read", (uint64_t)res->frames_read);
+	ra_json_uint(j, "frames_written", (uint64_t)res->frames_written);
+	json_span(j, &pr->file);
+	json_analysis(j, res);
+	ra_json_end_object(j);
+}
+
+/* ---- the run ---- */
+
+perf_run *perf_start(const cli_options *opt, ra_workers *workers, int *failed)
+{
+	perf_run *pr;
+
+	*failed = 0;
+	if (!opt->perf_stats && !opt->stats_json)
+		return NULL;
+	pr = calloc(1, sizeof(*pr));
+	if (!pr) {
+		fputs("rusty-audio: out of memory\n", stderr);
+		*failed = 1;
+		return NULL;
+	}
+	pr->opt = opt;
+	pr->workers = workers;
+	pr->table = opt->perf_stats;
+	pr->af.fd = -1;
+	if (opt->stats_json) {
+		ra_diag diag = { { 0 } };
+
+		if (ra_atomic_open(&pr->af, opt->stats_json, opt->job.force, &diag) != RA_OK ||
+		    !(pr->json_file = fdopen(pr->af.fd, "w"))) {
+			fprintf(stderr, "rusty-audio: %s\n",
+				diag.text[0] ? diag.text : "cannot write the stats");
+			ra_atomic_abort(&pr->af);
+			free(pr);
+			*failed = 1;
+			return NULL;
+		}
+		pr->af.fd = -1; /* the stream owns it now */
+		ra_json_init(&pr->json, pr->json_file);
+		ra_json_begin_object(&pr->json, NULL);
+		ra_json_string(&pr->json, "schema", "rusty-audio-stats");
+		ra_json_uint(&pr->json, "schema_version", PERF_SCHEMA_VERSION);
+		ra_json_string(&pr->json, "tool", "rusty-audio");
+		ra_json_string(&pr->json, "version", RA_VERSION);
+		json_settings(pr);
+		ra_json_begin_array(&pr->json, "files");
+	}
+	pr->batch_wall0 = ra_now_ns();
+	pr->batch_cpu0 = ra_cpu_ns();
+	workers_snapshot(pr, &pr->batch_workers0);
+	return pr;
+}
+
+ra_job_perf *perf_file_start(perf_run *pr)
+{
+	memset(&pr->file, 0, sizeof(pr->file));
+	workers_snapshot(pr, &pr->workers0);
+	pr->cpu0 = ra_cpu_ns();
+	pr->wall0 = ra_now_ns();
+	return &pr->file.perf;
+}
+
+void perf_file_end(perf_run *pr, const char *input, const char *output, ra_status st,
+		   const ra_job_result *res)
+{
+	span *f = &pr->file;
+	ra_workers_stats now;
+	int rate = res->in_rate ? res->in_rate : pr->opt->gen.sample_rate;
+
+	f->wall_ns = ra_now_ns() - pr->wall0;
+	f->cpu_ns = ra_cpu_ns() - pr->cpu0;
+	workers_snapshot(pr, &now);
+	workers_since(&pr->workers0, &now, &f->workers);
+	f->audio_s = rate > 0 ? (double)res->frames_read / rate : 0.0;
+	f->samples = (uint64_t)res->frames_read * (uint64_t)res->channels;
+
+	pr->files++;
+	pr->failed += st != RA_OK;
+	pr->batch.audio_s += f->audio_s;
+	pr->batch.samples += f->samples;
+	for (int i = 0; i < RA_STAGE_COUNT; i++)
+		ra_histogram_merge(&pr->batch.perf.stage[i], &f->perf.stage[i]);
+	pr->batch.perf.pool_acquires += f->perf.pool_acquires;
+	pr->batch.perf.pool_hits += f->perf.pool_hits;
+	pr->batch.perf.pool_misses += f->perf.pool_misses;
+
+	if (pr->table)
+		print_table(input ? input : "--generate", f);
+	if (pr->json_file)
+		json_file(pr, input, output, st, res);
+}
+
+int perf_finish(perf_run *pr, int cancelled)
+{
+	span *b = &pr->batch;
+	ra_workers_stats now;
+	int ret = 0;
+
+	b->wall_ns = ra_now_ns() - pr->batch_wall0;
+	b->cpu_ns = ra_cpu_ns() - pr->batch_cpu0;
+	workers_snapshot(pr, &now);
+	workers_since(&pr->batch_workers0, &now, &b->workers);
+	if (pr->table && pr->files > 1) {
+		char title[64];
+
+		snprintf(title, sizeof(title), "all %zu files", pr->files);
+		print_table(title, b);
+	}
+	if (pr->json_file) {
+		ra_json *j = &pr->json;
+		ra_diag diag = { { 0 } };
+		int bad;
+
+		ra_json_end_array(j);
+		ra_json_begin_object(j, "batch");
+		ra_json_uint(j, "files", pr->files);
+		ra_json_uint(j, "failed", pr->failed);
+		json_span(j, b);
+		ra_json_end_object(j);
+		ra_json_end_object(j);
+		bad = fflush(pr->json_file) != 0 || ferror(pr->json_file);
+		bad |= fclose(pr->json_file) != 0;
+		if (bad || cancelled) {
+			if (bad)
+				fprintf(stderr, "rusty-audio: cannot write %s: write error\n",
+					pr->opt->stats_json);
+			ra_atomic_abort(&pr->af);
+			ret = bad ? -1 : 0;
+		} else if (ra_atomic_commit(&pr->af, &diag) != RA_OK) {
+			fprintf(stderr, "rusty-audio: %s\n", diag.text);
+			ret = -1;
+		}
+	}
+	free(pr);
+	return ret;
+}

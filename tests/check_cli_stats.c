@@ -1,0 +1,324 @@
+/* End-to-end tests of --enable-performance-stats and --stats-json through
+ * the binary: every stage in the table, the JSON against the documented
+ * schema (tests/stats-schema.jq) and against what was processed, batches,
+ * --analyze's numbers, and errors. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "testutil.h"
+
+static char *dir;
+
+static void setup(void)
+{
+	dir = ra_test_mkdtemp();
+}
+
+static void teardown(void)
+{
+	ra_test_rmtree(dir);
+	dir = NULL;
+}
+
+static void run_ok(const char *const *argv)
+{
+	ra_run r = ra_test_run(argv, NULL);
+
+	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+	ra_run_release(&r);
+}
+
+/* NAME in the scratch folder: SECONDS of stereo 44.1 kHz 16-bit pink noise. */
+static char *make_input(const char *name, const char *seconds)
+{
+	char *path = ra_test_path(dir, name);
+	const char *argv[] = { "-q",	     "--generate", "pink",    "--duration", seconds,
+			       "--channels", "2",	   "--level", "-6",	    "--sample-rate",
+			       "44100",	     "--subtype",  "pcm16",   "-o",	    path,
+			       NULL };
+
+	run_ok(argv);
+	return path;
+}
+
+/* Does the document at PATH follow the schema? */
+static int valid(const char *path)
+{
+	char *schema_path = ra_test_path(RA_TESTS_DIR, "stats-schema.jq");
+	char *schema = ra_test_slurp(schema_path, NULL);
+	int ok = ra_test_jq(path, schema);
+
+	free(schema);
+	free(schema_path);
+	return ok;
+}
+
+/* The table's row for STAGE in TEXT: its blocks and total seconds. */
+static void stage_row(const char *text, const char *stage, unsigned long long *blocks,
+		      double *total)
+{
+	char needle[32];
+	const char *row;
+	double share;
+
+	snprintf(needle, sizeof(needle), "\n  %-9s ", stage);
+	row = strstr(text, needle);
+	ck_assert_msg(row != NULL, "no row for %s in:\n%s", stage, text);
+	ck_assert_int_eq(sscanf(row + strlen(needle), "%lf %lf%% %llu", total, &share, blocks), 3);
+}
+
+/* Every stage of a job that uses them all: read, resample, EQ, both
+ * spectra, conversion to 16 bits, write. */
+START_TEST(test_table_shows_every_stage)
+{
+	static const char *const stages[] = { "read",	  "resample", "eq",
+					      "spectrum", "convert",  "write" };
+	char *in = make_input("in.wav", "3"), *out = ra_test_path(dir, "out.wav");
+	char *csv = ra_test_path(dir, "s.csv");
+	const char *argv[] = { "-q",
+			       "--enable-performance-stats",
+			       "--rate",
+			       "48000",
+			       "--eq",
+			       "peak:1k:3:1",
+			       "--spectrum",
+			       csv,
+			       "--spectrum-of",
+			       "both",
+			       in,
+			       "-o",
+			       out,
+			       NULL };
+	ra_run r = ra_test_run(argv, NULL);
+
+	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+	ck_assert_int_eq(ra_test_count(r.err, "rusty-audio: stats: "), 1);
+	ck_assert_ptr_nonnull(strstr(r.err, in));
+	ck_assert_ptr_nonnull(strstr(r.err, "3.000 s of audio in "));
+	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
+		unsigned long long blocks;
+		double total;
+
+		stage_row(r.err, stages[i], &blocks, &total);
+		/* 132,300 frames in 1024-frame blocks: 130 reads at least. */
+		ck_assert_msg(blocks >= 100 && total > 0.0, "%s: %llu blocks, %g s", stages[i],
+			      blocks, total);
+	}
+	ck_assert_ptr_nonnull(strstr(r.err, "\n  pool: "));
+	ck_assert_ptr_nonnull(strstr(r.err, "\n  workers: "));
+	ck_assert_ptr_nonnull(strstr(r.err, " allocations saved\n"));
+	/* One file: no batch total. */
+	ck_assert_ptr_null(strstr(r.err, "all 1 files"));
+	ra_run_release(&r);
+	free(in);
+	free(out);
+	free(csv);
+}
+END_TEST
+
+/* Without the options nothing is said. */
+START_TEST(test_off_by_default)
+{
+	char *in = make_input("in.wav", "1"), *out = ra_test_path(dir, "out.wav");
+	const char *argv[] = { "--eq", "peak:1k:3:1", in, "-o", out, NULL };
+	ra_run r = ra_test_run(argv, NULL);
+
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_null(strstr(r.err, "stats"));
+	ra_run_release(&r);
+	free(in);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_json_follows_the_schema)
+{
+	char *in = make_input("in.wav", "3"), *out = ra_test_path(dir, "out.wav");
+	char *json = ra_test_path(dir, "stats.json");
+	const char *argv[] = {
+		"-q",	"--stats-json",	   json,	"--rate", "48000", "--eq", "peak:1k:3:1",
+		"--eq", "lowshelf:100:-2", "--threads", "2",	  in,	   "-o",   out,
+		NULL
+	};
+	ra_run r = ra_test_run(argv, NULL);
+
+	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+	/* The JSON alone prints no table. */
+	ck_assert_ptr_null(strstr(r.err, "stats:"));
+	ck_assert(valid(json));
+	ck_assert(ra_test_jq(json, ".files | length == 1"));
+	ck_assert(ra_test_jq(json, ".files[0] | .status == \"ok\" and .channels == 2 and "
+				   ".sample_rate == 44100 and .output_sample_rate == 48000 and "
+				   ".frames_read == 132300 and .frames_written == 144000 and "
+				   ".audio_seconds == 3 and .analysis == null"));
+	/* Reads: one a block, plus the one that finds the end. */
+	ck_assert(ra_test_jq(json, ".files[0].stages.read.blocks == 131"));
+	ck_assert(ra_test_jq(json, ".files[0].stages | .eq.blocks > 0 and "
+				   ".resample.blocks > 0 and .convert.blocks == .write.blocks and "
+				   ".spectrum.blocks == 0"));
+	ck_assert(ra_test_jq(json, ".files[0].stages[] | .block_us.p50 <= .block_us.max and "
+				   ".block_us.p99 <= .block_us.max and .share >= 0"));
+	ck_assert(ra_test_jq(json, ".files[0] | .msamples_per_second > 0 and "
+				   ".realtime_factor > 0 and .wall_seconds > 0 and "
+				   ".peak_rss_bytes > 1000000 and .pool.acquires > 0 and "
+				   ".pool.hits + .pool.misses == .pool.acquires"));
+	ck_assert(ra_test_jq(json, ".settings | .threads == 2 and .eq_bands == 2 and "
+				   ".output_rate == 48000 and .spectrum == null and "
+				   ".pipeline == \"optimized\" and .analyze == false"));
+	ck_assert(ra_test_jq(json, ".files[0].workers | .threads == 2 and .tasks > 0"));
+	ra_run_release(&r);
+	free(in);
+	free(out);
+	free(json);
+}
+END_TEST
+
+/* Two files and a missing one: a table each, one for the batch, and the
+ * JSON lists all three. */
+START_TEST(test_batch)
+{
+	char *a = make_input("a.wav", "1"), *b = make_input("b.wav", "2");
+	char *missing = ra_test_path(dir, "missing.wav"), *outdir = ra_test_path(dir, "out");
+	char *json = ra_test_path(dir, "stats.json");
+	const char *argv[] = { "--enable-performance-stats",
+			       "--stats-json",
+			       json,
+			       "--gain",
+			       "-1",
+			       a,
+			       missing,
+			       b,
+			       "-o",
+			       outdir,
+			       NULL };
+	ra_run r;
+
+	ck_assert_int_eq(mkdir(outdir, 0755), 0);
+	r = ra_test_run(argv, NULL);
+	ck_assert_msg(r.status == 1, "exit %d: %s", r.status, r.err);
+	ck_assert_int_eq(ra_test_count(r.err, "rusty-audio: stats: "), 4);
+	ck_assert_ptr_nonnull(strstr(r.err, "rusty-audio: stats: all 3 files\n  3.000 s of audio"));
+	ck_assert(valid(json));
+	ck_assert(ra_test_jq(json, "[.files[].status] == [\"ok\", \"failed\", \"ok\"]"));
+	ck_assert(ra_test_jq(json, ".files[1].error | test(\"cannot open\")"));
+	ck_assert(ra_test_jq(json, ".batch | .files == 3 and .failed == 1 and "
+				   ".audio_seconds == 3"));
+	ck_assert(ra_test_jq(json, ".settings.eq_bands == 0 and .files[0].workers.threads == 0"));
+	ra_run_release(&r);
+	free(a);
+	free(b);
+	free(missing);
+	free(outdir);
+	free(json);
+}
+END_TEST
+
+/* --analyze: the JSON carries the printed summary's numbers. */
+START_TEST(test_analyze)
+{
+	char *json = ra_test_path(dir, "stats.json");
+	const char *argv[] = { "--analyze", "--stats-json", json, "--generate",
+			       "sine:1000", "--level",	    "-6", "--duration",
+			       "2",	    "--channels",   "2",  NULL };
+	ra_run r = ra_test_run(argv, NULL);
+	double peak, rms, dc, crest, peak_hz;
+	const char *row;
+
+	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+	ck_assert(valid(json));
+	ck_assert(ra_test_jq(json, ".files[0] | .input == null and .output == null and "
+				   "(.analysis | length) == 2"));
+	row = strstr(r.out, "\n    1 ");
+	ck_assert_ptr_nonnull(row);
+	ck_assert_int_eq(
+		sscanf(row, "%*d %lf %lf %lf %lf %*u %lf", &peak, &rms, &dc, &crest, &peak_hz), 5);
+	ck_assert_double_eq_tol(peak, -6.0, 0.01);
+	{
+		char filter[256];
+
+		snprintf(filter, sizeof(filter),
+			 ".files[0].analysis[0] | (.peak_dbfs - %.2f | fabs) <= 0.005 and "
+			 "(.rms_dbfs - %.2f | fabs) <= 0.005 and (.peak_hz - %.1f | fabs) <= 0.05 "
+			 "and .clipped == 0 and .channel == 1",
+			 peak, rms, peak_hz);
+		ck_assert(ra_test_jq(json, filter));
+	}
+	ck_assert(ra_test_jq(json, ".settings.analyze == true and .settings.spectrum.fft_size == "
+				   "2048"));
+	ra_run_release(&r);
+	free(json);
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+	char *in = make_input("in.wav", "1"), *out = ra_test_path(dir, "out.wav");
+	char *json = ra_test_path(dir, "stats.json");
+	char *nowhere = ra_test_path(dir, "no/such/folder/stats.json");
+	const char *argv[] = { "--stats-json", json, in, "-o", out, NULL };
+	const char *forced[] = { "-f", "--stats-json", json, in, "-o", out, NULL };
+	const char *dry[] = { "--dry-run", "--stats-json", json, "--eq", "peak:1k:1", in, NULL };
+	const char *bad_dir[] = { "--stats-json", nowhere, in, "-o", out, NULL };
+	FILE *f = fopen(json, "w");
+	ra_run r;
+
+	/* An existing document is not replaced without --force, and nothing
+	 * is processed. */
+	ck_assert_ptr_nonnull(f);
+	fputs("old\n", f);
+	fclose(f);
+	r = ra_test_run(argv, NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_int_eq(ra_test_count(r.err, "\n"), 1);
+	ck_assert_ptr_nonnull(strstr(r.err, json));
+	ck_assert_int_ne(access(out, F_OK), 0);
+	ra_run_release(&r);
+	run_ok(forced);
+	ck_assert(valid(json));
+
+	r = ra_test_run(dry, NULL);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_int_eq(ra_test_count(r.err, "\n"), 1);
+	ra_run_release(&r);
+
+	r = ra_test_run(bad_dir, NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_int_eq(ra_test_count(r.err, "\n"), 1);
+	ra_run_release(&r);
+	/* No temporary file is left beside the document. */
+	ck_assert_int_eq(ra_test_dir_entries(dir), 3);
+	free(in);
+	free(out);
+	free(json);
+	free(nowhere);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("cli_stats");
+	TCase *tc = tcase_create("stats");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_table_shows_every_stage);
+	tcase_add_test(tc, test_off_by_default);
+	tcase_add_test(tc, test_json_follows_the_schema);
+	tcase_add_test(tc, test_batch);
+	tcase_add_test(tc, test_analyze);
+	tcase_add_test(tc, test_errors);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
