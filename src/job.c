@@ -801,6 +801,18 @@ ra_status ra_job_run(const ra_job_config *cfg, const char *in_path, const char *
 		ra_diag_set(&res->diag, "output would overwrite the input");
 		return RA_ERR_SAME_FILE;
 	}
+	if (cfg->spectrum) {
+		const char *reports[] = { cfg->spectrum->csv_path, cfg->spectrum->svg_path,
+					  cfg->spectrum->spectrogram_path };
+
+		for (size_t i = 0; i < sizeof(reports) / sizeof(reports[0]); i++) {
+			if (reports[i] && ra_path_same_file(in_path, reports[i])) {
+				ra_diag_set(&res->diag, "report %s would overwrite the input",
+					    reports[i]);
+				return RA_ERR_SAME_FILE;
+			}
+		}
+	}
 	src.name = in_path;
 	src.reader = ra_reader_open(in_path, &st, &res->diag);
 	if (!src.reader)

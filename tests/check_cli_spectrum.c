@@ -271,6 +271,25 @@ START_TEST(test_batch_and_errors)
 	ck_assert_int_eq(access(ra, F_OK), 0);
 	ck_assert_int_eq(access(rb, F_OK), 0);
 
+	/* A report never replaces its input, even with --force. */
+	{
+		size_t len_before, len_after;
+		char *before = ra_test_slurp(a, &len_before), *after;
+
+		r = ra_test_run((const char *const[]){ a, "--spectrum", a, "-f", "-o", o, NULL },
+				NULL);
+		ck_assert_int_eq(r.status, 1);
+		ck_assert_ptr_nonnull(strstr(r.err, "would overwrite the input"));
+		ck_assert_int_eq(ra_test_count(r.err, "\n"), 1);
+		ck_assert_int_ne(access(o, F_OK), 0);
+		ra_run_release(&r);
+		after = ra_test_slurp(a, &len_after);
+		ck_assert_uint_eq(len_after, len_before);
+		ck_assert_mem_eq(after, before, len_before);
+		free(before);
+		free(after);
+	}
+
 	/* Several inputs need a folder for the reports. */
 	r = ra_test_run((const char *const[]){ a, b, "--spectrum", csv, "-f", "-o", outdir, NULL },
 			NULL);

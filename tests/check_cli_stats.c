@@ -261,6 +261,7 @@ START_TEST(test_errors)
 	char *in = make_input("in.wav", "1"), *out = ra_test_path(dir, "out.wav");
 	char *json = ra_test_path(dir, "stats.json");
 	char *nowhere = ra_test_path(dir, "no/such/folder/stats.json");
+	char *other = ra_test_path(dir, "other.wav");
 	const char *argv[] = { "--stats-json", json, in, "-o", out, NULL };
 	const char *forced[] = { "-f", "--stats-json", json, in, "-o", out, NULL };
 	const char *dry[] = { "--dry-run", "--stats-json", json, "--eq", "peak:1k:1", in, NULL };
@@ -287,6 +288,14 @@ START_TEST(test_errors)
 	ck_assert_int_eq(ra_test_count(r.err, "\n"), 1);
 	ra_run_release(&r);
 
+	/* Never over an input, even with --force; nothing is written. */
+	r = ra_test_run((const char *const[]){ "-f", "--stats-json", in, in, "-o", other, NULL },
+			NULL);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_int_eq(ra_test_count(r.err, "\n"), 1);
+	ck_assert_int_ne(access(other, F_OK), 0);
+	ra_run_release(&r);
+
 	r = ra_test_run(bad_dir, NULL);
 	ck_assert_int_eq(r.status, 1);
 	ck_assert_int_eq(ra_test_count(r.err, "\n"), 1);
@@ -297,6 +306,7 @@ START_TEST(test_errors)
 	free(out);
 	free(json);
 	free(nowhere);
+	free(other);
 }
 END_TEST
 

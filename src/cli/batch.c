@@ -460,6 +460,14 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 		status = run_dry(opt, &inputs);
 		goto out;
 	}
+	for (size_t i = 0; opt->stats_json && i < inputs.count; i++) {
+		if (ra_path_same_file(inputs.items[i], opt->stats_json)) {
+			fprintf(stderr,
+				"rusty-audio: %s: --stats-json would overwrite this input\n",
+				inputs.items[i]);
+			goto out;
+		}
+	}
 	/* One pool of threads for the whole run, only if the EQ will use it. */
 	if (opt->eq.count > 0 && !opt->job.reference) {
 		ra_status st;
