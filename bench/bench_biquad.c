@@ -15,8 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "harness.h"
 #include "rustyaudio/biquad.h"
 
 #define RATE 48000.0
@@ -34,14 +34,6 @@ struct setup {
 	int bands;
 	ra_biquad_coeffs c[MAX_BANDS];
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static uint64_t rng_next(uint64_t *state)
 {
@@ -97,7 +89,7 @@ static double run(const struct setup *s, enum mode mode, size_t total, double *s
 			exit(1);
 	}
 	*out = 0;
-	t0 = now();
+	t0 = bench_now();
 	for (size_t done = 0; done < total; done += BLOCK) {
 		if (mode == MODE_PAIR) {
 			memcpy(buf[0], src + pos, sizeof(buf[0]));
@@ -125,25 +117,10 @@ static double run(const struct setup *s, enum mode mode, size_t total, double *s
 		}
 		pos = (pos + BLOCK) % SOURCE_FRAMES;
 	}
-	t1 = now();
+	t1 = bench_now();
 	for (int ch = 0; ch < s->channels; ch++)
 		ra_cascade_destroy(cs[ch]);
 	return t1 - t0;
-}
-
-static int by_value(const void *a, const void *b)
-{
-	const double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static void print_load(const char *when)
-{
-	double load[3];
-
-	if (getloadavg(load, 3) == 3)
-		printf("load average %s: %.2f %.2f %.2f\n", when, load[0], load[1], load[2]);
 }
 
 int main(int argc, char **argv)
@@ -175,7 +152,7 @@ int main(int argc, char **argv)
 
 	printf("kernel %s, %zu frames a run, best and median of %d\n", ra_cascade_kernel(), total,
 	       REPEATS);
-	print_load("before");
+	bench_print_load("before");
 	for (int i = 0; i < 2; i++) {
 		double t[MODE_COUNT][REPEATS], sum[MODE_COUNT] = { 0 };
 		int used[MODE_COUNT];
@@ -193,7 +170,7 @@ int main(int argc, char **argv)
 
 			if (!used[m])
 				continue;
-			qsort(t[m], REPEATS, sizeof(t[m][0]), by_value);
+			qsort(t[m], REPEATS, sizeof(t[m][0]), bench_cmp_double);
 			best = t[m][0];
 			median = t[m][REPEATS / 2];
 			printf("%-28s %-8s %8.1f M frames/s %7.0fx realtime, median %7.0fx "
@@ -206,7 +183,7 @@ int main(int argc, char **argv)
 			printf("\n");
 		}
 	}
-	print_load("after");
+	bench_print_load("after");
 	free(src);
 	return 0;
 }

@@ -6,12 +6,19 @@
 
 #include "rustyaudio/convert.h"
 
+/* Dither streams: sample n of the output draws from stream n % STREAMS, so
+ * that the draws of neighbouring samples do not wait on each other. */
+#define STREAMS 4
+/* Samples converted at a time: the dither for them, then the conversion. */
+#define CHUNK 256
+
 struct ra_converter {
 	int channels;
 	int bits; /* 0: float output, clip only */
 	ra_dither dither;
-	uint64_t rng;	   /* xorshift64* state, never 0 */
-	uint64_t *clipped; /* one counter a channel */
+	uint64_t rng[STREAMS]; /* xorshift64* states, never 0 */
+	uint64_t drawn;	       /* samples dithered so far */
+	uint64_t *clipped;     /* one counter a channel */
 };
 
 ra_status ra_dither_parse(const char *name, ra_dither *dither)
@@ -62,11 +69,14 @@ ra_converter *ra_converter_create(int channels, int bits, ra_dither dither, uint
 	cv->channels = channels;
 	cv->bits = bits;
 	cv->dither = dither;
-	/* splitmix64 of the seed: a well-mixed, non-zero start. */
-	seed += 0x9e3779b97f4a7c15ULL;
-	seed = (seed ^ (seed >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	seed = (seed ^ (seed >> 27)) * 0x94d049bb133111ebULL;
-	cv->rng = (seed ^ (seed >> 31)) | 1;
+	/* splitmix64 of the seed: well-mixed, non-zero starts. */
+	for (int k = 0; k < STREAMS; k++) {
+		uint64_t z = seed + (uint64_t)(k + 1) * 0x9e3779b97f4a7c15ULL;
+
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+		cv->rng[k] = (z ^ (z >> 31)) | 1;
+	}
 	st = RA_OK;
 	goto out;
 
@@ -79,8 +89,8 @@ out:
 	return cv;
 }
 
-/* Uniform in [0, 1) from xorshift64*. */
-static inline double next_uniform(uint64_t *state)
+/* 64 random bits from xorshift64*. */
+static inline uint64_t next_random(uint64_t *state)
 {
 	uint64_t x = *state;
 
@@ -88,43 +98,92 @@ static inline double next_uniform(uint64_t *state)
 	x ^= x << 25;
 	x ^= x >> 27;
 	*state = x;
-	return (double)((x * 0x2545f4914f6cdd1dULL) >> 11) * 0x1.0p-53;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+/* TPDF dither in (-1, 1) LSB for the N samples IN into D: the difference
+ * of two uniforms in [0, 1), the two halves of one draw (32 bits each are
+ * plenty at 24 bits and below); none on exact zeros, so that digital
+ * silence stays silent, as SoX keeps it. Every sample takes a draw. */
+static void draw_tpdf(ra_converter *cv, const float *in, double *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t r = next_random(&cv->rng[(cv->drawn + i) % STREAMS]);
+		double t = ((double)(uint32_t)(r >> 32) - (double)(uint32_t)r) * 0x1p-32;
+
+		d[i] = in[i] != 0.0f ? t : 0.0;
+	}
+	cv->drawn += n;
+}
+
+/* X scaled by SCALE plus dither D, rounded to the nearest integer, ties to
+ * even, as rint() rounds: adding and subtracting 1.5 * 2^52 does it for
+ * |y| < 2^51 without a library call, and keeps larger values large. Not
+ * clipped yet; NaN stays NaN. */
+static inline double dither_round(float x, double d, double scale)
+{
+	double y = (double)x * scale + d;
+
+	return (y + 0x1.8p52) - 0x1.8p52;
+}
+
+/* N samples with dither D to BITS-bit integers; no branch, so that the
+ * loop vectorizes. */
+static void quantise(const float *restrict in, const double *restrict d, int32_t *restrict out,
+		     size_t n, int bits)
+{
+	const double scale = ldexp(1.0, bits - 1), hi = scale - 1.0, lo = -scale;
+	const int shift = 32 - bits;
+
+	for (size_t i = 0; i < n; i++) {
+		double q = dither_round(in[i], d[i], scale);
+
+		q = q > hi ? hi : q;
+		q = q < lo ? lo : q;
+		q = q == q ? q : 0.0; /* NaN */
+		out[i] = (int32_t)((uint32_t)(int32_t)q << shift);
+	}
+}
+
+/* Whether any of the N integers is at either end of the range: the only
+ * ones that may have been clipped. */
+static int any_at_rails(const int32_t *out, size_t n, int bits)
+{
+	const int32_t top = (int32_t)((uint32_t)((1u << (bits - 1)) - 1u) << (32 - bits));
+	int found = 0;
+
+	for (size_t i = 0; i < n; i++)
+		found |= (out[i] == top) | (out[i] == INT32_MIN);
+	return found;
 }
 
 void ra_converter_to_int(ra_converter *cv, const float *in, int32_t *out, size_t frames)
 {
+	static const double no_dither[CHUNK];
 	const double scale = ldexp(1.0, cv->bits - 1);
-	const double hi = scale - 1.0, lo = -scale;
-	const int shift = 32 - cv->bits;
-	const int channels = cv->channels;
 	const int dither = cv->dither == RA_DITHER_TPDF && cv->bits <= 24;
-	uint64_t rng = cv->rng;
+	const size_t channels = (size_t)cv->channels, total = frames * channels;
+	double d[CHUNK];
 
-	for (size_t f = 0; f < frames; f++) {
-		for (int c = 0; c < channels; c++) {
-			size_t i = f * (size_t)channels + (size_t)c;
-			double y = (double)in[i] * scale;
-			int64_t q;
+	for (size_t at = 0; at < total; at += CHUNK) {
+		size_t n = total - at < CHUNK ? total - at : CHUNK;
+		const double *dn = no_dither;
 
-			/* Digital silence stays silent, as SoX keeps it. */
-			if (dither && in[i] != 0.0f)
-				y += next_uniform(&rng) - next_uniform(&rng);
-			y = rint(y);
-			if (y > hi) {
-				q = (int64_t)hi;
-				cv->clipped[c]++;
-			} else if (y < lo) {
-				q = (int64_t)lo;
-				cv->clipped[c]++;
-			} else if (y == y) {
-				q = (int64_t)y;
-			} else {
-				q = 0; /* NaN */
-			}
-			out[i] = (int32_t)((uint32_t)q << shift);
+		if (dither) {
+			draw_tpdf(cv, in + at, d, n);
+			dn = d;
+		}
+		quantise(in + at, dn, out + at, n, cv->bits);
+		if (!any_at_rails(out + at, n, cv->bits))
+			continue;
+		/* Rare: count the samples that went beyond the range. */
+		for (size_t i = 0; i < n; i++) {
+			double q = dither_round(in[at + i], dn[i], scale);
+
+			if (q > scale - 1.0 || q < -scale)
+				cv->clipped[(at + i) % channels]++;
 		}
 	}
-	cv->rng = rng;
 }
 
 void ra_converter_clip(ra_converter *cv, float *buf, size_t frames)

@@ -271,12 +271,13 @@ START_TEST(test_to_int_nan_is_silence)
 }
 END_TEST
 
+/* Without dither (_i = 0) and with it, across the converter's chunks. */
 START_TEST(test_clip_counts_per_channel)
 {
 	enum { FRAMES = 1000, CH = 3 };
 	float *in = malloc(FRAMES * CH * sizeof(*in));
 	int32_t *out = malloc(FRAMES * CH * sizeof(*out));
-	ra_converter *cv = create_ok(CH, 16, RA_DITHER_NONE, 5);
+	ra_converter *cv = create_ok(CH, 16, _i ? RA_DITHER_TPDF : RA_DITHER_NONE, 5);
 	uint64_t seed = 3, want[CH] = { 0, 0, 0 };
 
 	ck_assert_ptr_nonnull(in);
@@ -286,7 +287,7 @@ START_TEST(test_clip_counts_per_channel)
 		/* Channel 1 overs every third frame, channel 2 every seventh,
 		 * below; channel 0 never. */
 		in[f * CH + 1] = f % 3 == 0 ? 1.25f : 0.5f;
-		in[f * CH + 2] = f % 7 == 0 ? -2.0f : -1.0f;
+		in[f * CH + 2] = f % 7 == 0 ? -2.0f : -0.75f;
 		want[1] += f % 3 == 0;
 		want[2] += f % 7 == 0;
 	}
@@ -828,7 +829,7 @@ static Suite *convert_suite(void)
 	tcase_add_test(tc, test_to_int_error_half_lsb);
 	tcase_add_test(tc, test_to_int_clips_and_counts);
 	tcase_add_test(tc, test_to_int_nan_is_silence);
-	tcase_add_test(tc, test_clip_counts_per_channel);
+	tcase_add_loop_test(tc, test_clip_counts_per_channel, 0, 2);
 	tcase_add_test(tc, test_stereo_clips_on_one_channel);
 	tcase_add_test(tc, test_to_int_8_and_32_bits);
 	tcase_add_test(tc, test_dither_mean_is_input);
