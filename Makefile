@@ -70,7 +70,9 @@ $(BUILD)/%.o: %.c
 # Loops that gain from -O3's vectorizer: the analyser's windowing,
 # deinterleaving and power loops (20 % less CPU) and the conversion to
 # integers. They are elementwise, so the results do not change.
-$(BUILD)/src/spectrum.o $(BUILD)/src/convert.o: ALL_CFLAGS += -O3
+# VECTOR_OPT= builds them with $(OPT) alone.
+VECTOR_OPT ?= -O3
+$(BUILD)/src/spectrum.o $(BUILD)/src/convert.o: ALL_CFLAGS += $(VECTOR_OPT)
 
 $(LIBRARY): $(LIB_OBJ)
 	@rm -f $@

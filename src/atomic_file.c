@@ -47,7 +47,6 @@ ra_status ra_atomic_open(ra_atomic_file *f, const char *path, int force, ra_diag
 
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
-	f->force = force;
 	if (stat(path, &sb) == 0) {
 		if (S_ISDIR(sb.st_mode)) {
 			ra_diag_set(diag, "cannot write %s: Is a directory", path);
@@ -57,6 +56,10 @@ ra_status ra_atomic_open(ra_atomic_file *f, const char *path, int force, ra_diag
 			ra_diag_set(diag, "%s exists (use --force to replace it)", path);
 			return RA_ERR_EXISTS;
 		}
+		f->replace = 1;
+		f->dev = sb.st_dev;
+		f->ino = sb.st_ino;
+		f->ctime = sb.st_ctim;
 	}
 	f->path = strdup(path);
 	if (!f->path) {
@@ -72,12 +75,20 @@ ra_status ra_atomic_open(ra_atomic_file *f, const char *path, int force, ra_diag
 	return RA_OK;
 }
 
-/* Move TMP to PATH; without FORCE never replace a file that appeared since
- * the temporary file was made. */
-static int publish(const char *tmp, const char *path, int force)
+/* Move F's temporary file to its path, replacing only the file that was
+ * there at open. */
+static int publish(const ra_atomic_file *f)
 {
-	if (force)
-		return rename(tmp, path);
+	const char *tmp = f->tmp_path, *path = f->path;
+	struct stat sb;
+
+	if (f->replace && stat(path, &sb) == 0) {
+		if (sb.st_dev == f->dev && sb.st_ino == f->ino &&
+		    sb.st_ctim.tv_sec == f->ctime.tv_sec && sb.st_ctim.tv_nsec == f->ctime.tv_nsec)
+			return rename(tmp, path);
+		errno = EEXIST; /* another file took its place */
+		return -1;
+	}
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
 		return 0;
 	if (errno != EINVAL && errno != ENOSYS)
@@ -101,10 +112,17 @@ ra_status ra_atomic_commit(ra_atomic_file *f, ra_diag *diag)
 			goto out;
 		}
 	}
-	if (publish(f->tmp_path, f->path, f->force) != 0) {
-		st = errno == EEXIST ? RA_ERR_EXISTS : RA_ERR_WRITE;
-		ra_diag_set(diag, "cannot move output into place at %s: %s", f->path,
-			    strerror(errno));
+	if (publish(f) != 0) {
+		if (errno == EEXIST) {
+			st = RA_ERR_EXISTS;
+			ra_diag_set(
+				diag,
+				"another file appeared at %s while it was being written; not replacing it",
+				f->path);
+		} else {
+			ra_diag_set(diag, "cannot move output into place at %s: %s", f->path,
+				    strerror(errno));
+		}
 		goto out;
 	}
 	free(f->tmp_path);
@@ -129,13 +147,26 @@ void ra_atomic_abort(ra_atomic_file *f)
 	f->path = NULL;
 }
 
+int ra_atomic_close_stream(FILE *f, int failed)
+{
+	int err = failed ? EIO : 0;
+
+	if (fflush(f) != 0 && !err)
+		err = errno;
+	if (ferror(f) && !err)
+		err = EIO;
+	if (fclose(f) != 0 && !err)
+		err = errno;
+	return err;
+}
+
 ra_status ra_atomic_write(const char *path, int force, ra_atomic_write_fn write, const void *ctx,
 			  ra_diag *diag)
 {
 	ra_atomic_file af;
 	ra_status st;
 	FILE *f;
-	int bad;
+	int err;
 
 	st = ra_atomic_open(&af, path, force, diag);
 	if (st != RA_OK)
@@ -147,11 +178,9 @@ ra_status ra_atomic_write(const char *path, int force, ra_atomic_write_fn write,
 		return RA_ERR_NOMEM;
 	}
 	af.fd = -1; /* the stream owns it now */
-	bad = write(ctx, f) != 0;
-	bad |= fflush(f) != 0 || ferror(f);
-	bad |= fclose(f) != 0;
-	if (bad) {
-		ra_diag_set(diag, "cannot write %s: write error", path);
+	err = ra_atomic_close_stream(f, write(ctx, f) != 0);
+	if (err) {
+		ra_diag_set(diag, "cannot write %s: %s", path, strerror(err));
 		ra_atomic_abort(&af);
 		return RA_ERR_WRITE;
 	}

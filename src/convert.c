@@ -6,6 +6,10 @@
 
 #include "rustyaudio/convert.h"
 
+#ifdef __FAST_MATH__
+#error "convert.c rounds by IEEE arithmetic (1.5 * 2^52): build it without -ffast-math"
+#endif
+
 /* Dither streams: sample n of the output draws from stream n % STREAMS, so
  * that the draws of neighbouring samples do not wait on each other. */
 #define STREAMS 4

@@ -611,7 +611,7 @@ static ra_status analyze(chain *ch, const ra_job_config *cfg, float gain)
 	for (int c = 0; c < ch->channels; c++) {
 		const double *acc = ch->sums + 3 * (size_t)c;
 		ra_channel_summary *sum = &res->summary[c];
-		double rms = sqrt(acc[1] / (double)frames), power = 0.0, moment = 0.0, best = -1.0;
+		double rms = sqrt(acc[1] / (double)frames), power = 0.0, moment = 0.0, best = 0.0;
 
 		sum->peak_dbfs = db_of(acc[2]);
 		sum->rms_dbfs = db_of(rms);

@@ -63,6 +63,7 @@ START_TEST(test_refusals)
 {
 	char *dir = ra_test_mkdtemp(), *path = ra_test_path(dir, "out.txt");
 	char *missing = ra_test_path(dir, "no/such/folder.txt");
+	char *side = ra_test_path(dir, "side.txt");
 	ra_atomic_file f;
 	ra_diag diag = { { 0 } };
 	FILE *existing = fopen(path, "w");
@@ -85,8 +86,29 @@ START_TEST(test_refusals)
 	ck_assert_int_eq(ra_atomic_commit(&f, &diag), RA_ERR_EXISTS);
 	ck_assert_str_eq(read_text(path), "raced");
 	ck_assert_int_eq(ra_test_dir_entries(dir), 1);
+
+	/* Even with force: only the file that was there at open is replaced,
+	 * never one that took its place (another output of the same run), nor
+	 * one that appeared where there was none. */
+	ck_assert_int_eq(ra_atomic_open(&f, path, 1, &diag), RA_OK);
+	existing = fopen(side, "w");
+	fputs("other", existing);
+	fclose(existing);
+	ck_assert_int_eq(rename(side, path), 0);
+	ck_assert_int_eq(ra_atomic_commit(&f, &diag), RA_ERR_EXISTS);
+	ck_assert_ptr_nonnull(strstr(diag.text, "appeared"));
+	ck_assert_str_eq(read_text(path), "other");
+	unlink(path);
+	ck_assert_int_eq(ra_atomic_open(&f, path, 1, &diag), RA_OK);
+	existing = fopen(path, "w");
+	fputs("newer", existing);
+	fclose(existing);
+	ck_assert_int_eq(ra_atomic_commit(&f, &diag), RA_ERR_EXISTS);
+	ck_assert_str_eq(read_text(path), "newer");
+	ck_assert_int_eq(ra_test_dir_entries(dir), 1);
 	free(path);
 	free(missing);
+	free(side);
 	ra_test_rmtree(dir);
 }
 END_TEST

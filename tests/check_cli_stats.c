@@ -252,6 +252,16 @@ START_TEST(test_analyze)
 	ck_assert(ra_test_jq(json, ".settings.analyze == true and .settings.spectrum.fft_size == "
 				   "2048"));
 	ra_run_release(&r);
+
+	/* Silence has no level and no strongest frequency: null, not a bin. */
+	r = ra_test_run((const char *const[]){ "--analyze", "-f", "--stats-json", json,
+					       "--generate", "silence", NULL },
+			NULL);
+	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+	ck_assert(valid(json));
+	ck_assert(ra_test_jq(json, ".files[0].analysis[0] | .peak_dbfs == null and "
+				   ".peak_hz == null and .centroid_hz == null and .clipped == 0"));
+	ra_run_release(&r);
 	free(json);
 }
 END_TEST
@@ -293,6 +303,30 @@ START_TEST(test_errors)
 			NULL);
 	ck_assert_int_eq(r.status, 2);
 	ck_assert_int_eq(ra_test_count(r.err, "\n"), 1);
+	ck_assert_int_ne(access(other, F_OK), 0);
+	ra_run_release(&r);
+
+	/* Named like this run's audio output: the audio is kept, the document
+	 * is not put in its place. */
+	r = ra_test_run((const char *const[]){ "-f", "--gain", "-1", "--stats-json", out, in, "-o",
+					       out, NULL },
+			NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "appeared"));
+	{
+		SF_INFO info;
+		double *audio = ra_test_read_double(out, &info);
+
+		ck_assert_ptr_nonnull(audio);
+		ck_assert_int_eq(info.frames, 44100);
+		free(audio);
+	}
+	ra_run_release(&r);
+
+	/* A usage error found after the start publishes no document. */
+	r = ra_test_run((const char *const[]){ "--stats-json", other, in, in, "-o", nowhere, NULL },
+			NULL);
+	ck_assert_int_eq(r.status, 2);
 	ck_assert_int_ne(access(other, F_OK), 0);
 	ra_run_release(&r);
 

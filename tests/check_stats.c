@@ -163,6 +163,9 @@ START_TEST(test_json_reads_back)
 	ra_json_begin_object(&j, NULL);
 	ra_json_string(&j, "text", "quote \" backslash \\ newline \n tab \t bell \a é");
 	ra_json_string(&j, "none", NULL);
+	/* Stray bytes, a cut sequence, an overlong form and a surrogate become
+	 * U+FFFD, one a byte; well-formed UTF-8 passes. */
+	ra_json_string(&j, "bytes", "a\xff\xfe é \xc0\xaf \xed\xa0\x80 \xf0\x9f\x8e\xb5 \xc3");
 	ra_json_number(&j, "tenth", 0.1);
 	ra_json_number(&j, "third", 1.0 / 3.0);
 	ra_json_number(&j, "tiny", 1e-300);
@@ -199,7 +202,15 @@ START_TEST(test_json_reads_back)
 	ck_assert(ra_test_jq(path, ".empty_array == [] and .empty_object == {}"));
 	ck_assert(ra_test_jq(path, "[.list[] | .i] == [0, 1, 2] and "
 				   "[.list[] | .squares[0]] == [0, 1, 4]"));
-	ck_assert(ra_test_jq(path, "keys | length == 14"));
+	ck_assert(ra_test_jq(path, "keys | length == 15"));
+	{
+		char *raw = ra_test_slurp(path, NULL);
+
+		ck_assert_ptr_nonnull(strstr(raw,
+					     "\"bytes\": \"a\\ufffd\\ufffd é \\ufffd\\ufffd "
+					     "\\ufffd\\ufffd\\ufffd \xf0\x9f\x8e\xb5 \\ufffd\""));
+		free(raw);
+	}
 	/* A false filter must fail: the check can fail. */
 	ck_assert(!ra_test_jq(path, ".tenth == 0.2"));
 	free(path);

@@ -4,13 +4,18 @@
 #define RUSTYAUDIO_ATOMIC_FILE_H
 
 #include <stdio.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "rustyaudio/status.h"
 
 /* Caller-owned; zero it, then ra_atomic_open(). */
 typedef struct ra_atomic_file {
-	int fd;		/* the temporary file, open for reading and writing */
-	int force;	/* commit may replace an existing target */
+	int fd;	     /* the temporary file, open for reading and writing */
+	int replace; /* forced over a file that was there at open: that one */
+	dev_t dev;   /* identifies it, as it was */
+	ino_t ino;
+	struct timespec ctime;
 	char *path;	/* the target */
 	char *tmp_path; /* ".NAME.PID-TAG.part" beside it */
 } ra_atomic_file;
@@ -21,8 +26,10 @@ typedef struct ra_atomic_file {
 ra_status ra_atomic_open(ra_atomic_file *f, const char *path, int force, ra_diag *diag);
 
 /* Close the file (unless the caller already closed f->fd and set it to
- * -1) and move it into place: without force, never over a file that
- * appeared meanwhile. On failure the temporary file is removed. Always
+ * -1) and move it into place. Only the file that was at PATH when it was
+ * opened (with force) is ever replaced: a file that appeared meanwhile,
+ * such as another output of the same run under the same name, is not
+ * (RA_ERR_EXISTS). On failure the temporary file is removed. Always
  * releases F. */
 ra_status ra_atomic_commit(ra_atomic_file *f, ra_diag *diag);
 
@@ -35,6 +42,11 @@ void ra_atomic_abort(ra_atomic_file *f);
  * failure nothing appears at PATH. RA_ERR_WRITE, or ra_atomic_open()'s
  * errors, with DIAG. */
 typedef int (*ra_atomic_write_fn)(const void *ctx, FILE *f);
+
+/* Flush and close a stream onto a temporary file: 0, or the errno of what
+ * failed (EIO when FAILED, the writer's own verdict, or the stream's error
+ * flag says so without one). */
+int ra_atomic_close_stream(FILE *f, int failed);
 
 ra_status ra_atomic_write(const char *path, int force, ra_atomic_write_fn write, const void *ctx,
 			  ra_diag *diag);

@@ -557,7 +557,7 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 		fprintf(stderr, "%zu processed, %zu failed\n", processed, failed);
 	status = failed || *cancel ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
 out:
-	if (pr && perf_finish(pr, *cancel != 0) != 0)
+	if (pr && perf_finish(pr, *cancel != 0 || status == EXIT_USAGE) != 0)
 		status = EXIT_SOME_FAILED;
 	if (outputs)
 		for (size_t i = 0; i < inputs.count; i++)

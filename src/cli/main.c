@@ -1,5 +1,6 @@
 /* rusty-audio: the command-line entry point. Parses options, runs the
- * batch, and turns SIGINT/SIGTERM into a clean stop with no partial output. */
+ * batch, and turns SIGINT, SIGTERM, SIGHUP and SIGPIPE (a reader that went
+ * away) into a clean stop with no partial output. */
 #include <signal.h>
 #include <string.h>
 
@@ -31,6 +32,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
 
 	status = cli_batch_run(&opt, &stop_signal);
 	if (stop_signal) {

@@ -334,7 +334,7 @@ void perf_file_end(perf_run *pr, const char *input, const char *output, ra_statu
 		json_file(pr, input, output, st, res);
 }
 
-int perf_finish(perf_run *pr, int cancelled)
+int perf_finish(perf_run *pr, int discard)
 {
 	span *b = &pr->batch;
 	ra_workers_stats now;
@@ -353,7 +353,7 @@ int perf_finish(perf_run *pr, int cancelled)
 	if (pr->json_file) {
 		ra_json *j = &pr->json;
 		ra_diag diag = { { 0 } };
-		int bad;
+		int err;
 
 		ra_json_end_array(j);
 		ra_json_begin_object(j, "batch");
@@ -362,14 +362,13 @@ int perf_finish(perf_run *pr, int cancelled)
 		json_span(j, b);
 		ra_json_end_object(j);
 		ra_json_end_object(j);
-		bad = fflush(pr->json_file) != 0 || ferror(pr->json_file);
-		bad |= fclose(pr->json_file) != 0;
-		if (bad || cancelled) {
-			if (bad)
-				fprintf(stderr, "rusty-audio: cannot write %s: write error\n",
-					pr->opt->stats_json);
+		err = ra_atomic_close_stream(pr->json_file, 0);
+		if (err || discard) {
+			if (err)
+				fprintf(stderr, "rusty-audio: cannot write %s: %s\n",
+					pr->opt->stats_json, strerror(err));
 			ra_atomic_abort(&pr->af);
-			ret = bad ? -1 : 0;
+			ret = err ? -1 : 0;
 		} else if (ra_atomic_commit(&pr->af, &diag) != RA_OK) {
 			fprintf(stderr, "rusty-audio: %s\n", diag.text);
 			ret = -1;

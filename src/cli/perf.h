@@ -27,8 +27,9 @@ ra_job_perf *perf_file_start(perf_run *pr);
 void perf_file_end(perf_run *pr, const char *input, const char *output, ra_status st,
 		   const ra_job_result *res);
 
-/* The batch table; the JSON file committed unless CANCELLED. Frees PR.
- * Returns 0, or -1 after a message when the JSON could not be written. */
-int perf_finish(perf_run *pr, int cancelled);
+/* The batch table; the JSON file committed unless DISCARD (an interrupted
+ * run, a usage error). Frees PR. Returns 0, or -1 after a message when the
+ * JSON could not be written. */
+int perf_finish(perf_run *pr, int discard);
 
 #endif
