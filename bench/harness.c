@@ -33,7 +33,9 @@ double bench_now(void)
 
 size_t bench_frames(const bench *b)
 {
-	return (size_t)(b->seconds * BENCH_RATE) / BENCH_BLOCK * BENCH_BLOCK;
+	size_t frames = (size_t)(b->seconds * BENCH_RATE) / BENCH_BLOCK * BENCH_BLOCK;
+
+	return frames > 0 ? frames : BENCH_BLOCK; /* at least one block */
 }
 
 int bench_cmp_double(const void *a, const void *b)
@@ -328,8 +330,11 @@ void bench_table_run(bench *b, const bench_table *t, const bench_case *cases, in
 	double times[BENCH_MAX_CASES][MAX_REPEATS];
 	bench_row *rows;
 
-	if (count > BENCH_MAX_CASES)
-		count = BENCH_MAX_CASES;
+	if (count > BENCH_MAX_CASES) {
+		fprintf(stderr, "%s: table %s has %d cases, more than %d\n", b->prog, t->key, count,
+			BENCH_MAX_CASES);
+		exit(1);
+	}
 	for (int i = 0; i < count; i++)
 		cases[i].run(cases[i].arg);
 	for (int r = 0; r < b->repeats; r++)

@@ -78,7 +78,7 @@ void bench_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int bench_finish(bench *b);
 
 /* The frames a run of an audio group streams: b->seconds at BENCH_RATE,
- * in whole blocks. */
+ * in whole blocks, at least one. */
 size_t bench_frames(const bench *b);
 
 /* Monotonic seconds. */
