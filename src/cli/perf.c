@@ -1,5 +1,6 @@
 /* Performance stats of a run: per-file and batch tables on stderr, and the
  * JSON document. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,8 +273,10 @@ perf_run *perf_start(const cli_options *opt, ra_workers *workers, int *failed)
 
 		if (ra_atomic_open(&pr->af, opt->stats_json, opt->job.force, &diag) != RA_OK ||
 		    !(pr->json_file = fdopen(pr->af.fd, "w"))) {
-			fprintf(stderr, "rusty-audio: %s\n",
-				diag.text[0] ? diag.text : "cannot write the stats");
+			if (!diag.text[0])
+				ra_diag_set(&diag, "cannot write %s: %s", opt->stats_json,
+					    strerror(errno));
+			fprintf(stderr, "rusty-audio: %s\n", diag.text);
 			ra_atomic_abort(&pr->af);
 			free(pr);
 			*failed = 1;
