@@ -147,17 +147,43 @@ void ra_atomic_abort(ra_atomic_file *f)
 	f->path = NULL;
 }
 
-int ra_atomic_close_stream(FILE *f, int failed)
+FILE *ra_atomic_open_stream(ra_atomic_file *f, const char *path, int force, ra_status *status,
+			    ra_diag *diag)
+{
+	ra_status st = ra_atomic_open(f, path, force, diag);
+	FILE *stream = NULL;
+
+	if (st == RA_OK) {
+		stream = fdopen(f->fd, "w");
+		if (stream) {
+			f->fd = -1; /* the stream owns it now */
+		} else {
+			st = RA_ERR_NOMEM;
+			ra_diag_set(diag, "cannot write %s: %s", path, strerror(errno));
+			ra_atomic_abort(f);
+		}
+	}
+	if (status)
+		*status = st;
+	return stream;
+}
+
+ra_status ra_atomic_commit_stream(ra_atomic_file *f, FILE *stream, int failed, ra_diag *diag)
 {
 	int err = failed ? EIO : 0;
 
-	if (fflush(f) != 0 && !err)
+	if (fflush(stream) != 0 && !err)
 		err = errno;
-	if (ferror(f) && !err)
+	if (ferror(stream) && !err)
 		err = EIO;
-	if (fclose(f) != 0 && !err)
+	if (fclose(stream) != 0 && !err)
 		err = errno;
-	return err;
+	if (err) {
+		ra_diag_set(diag, "cannot write %s: %s", f->path, strerror(err));
+		ra_atomic_abort(f);
+		return RA_ERR_WRITE;
+	}
+	return ra_atomic_commit(f, diag);
 }
 
 ra_status ra_atomic_write(const char *path, int force, ra_atomic_write_fn write, const void *ctx,
@@ -165,24 +191,9 @@ ra_status ra_atomic_write(const char *path, int force, ra_atomic_write_fn write,
 {
 	ra_atomic_file af;
 	ra_status st;
-	FILE *f;
-	int err;
+	FILE *f = ra_atomic_open_stream(&af, path, force, &st, diag);
 
-	st = ra_atomic_open(&af, path, force, diag);
-	if (st != RA_OK)
+	if (!f)
 		return st;
-	f = fdopen(af.fd, "w");
-	if (!f) {
-		ra_diag_set(diag, "cannot write %s: out of memory", path);
-		ra_atomic_abort(&af);
-		return RA_ERR_NOMEM;
-	}
-	af.fd = -1; /* the stream owns it now */
-	err = ra_atomic_close_stream(f, write(ctx, f) != 0);
-	if (err) {
-		ra_diag_set(diag, "cannot write %s: %s", path, strerror(err));
-		ra_atomic_abort(&af);
-		return RA_ERR_WRITE;
-	}
-	return ra_atomic_commit(&af, diag);
+	return ra_atomic_commit_stream(&af, f, write(ctx, f) != 0, diag);
 }

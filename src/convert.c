@@ -46,6 +46,8 @@ void ra_int_to_float(const int32_t *in, float *out, size_t samples)
 
 void ra_gain_apply(float *buf, size_t samples, float gain)
 {
+	if (gain == 1.0f)
+		return; /* a pass over the block for nothing (resampling or conversion only) */
 	for (size_t i = 0; i < samples; i++)
 		buf[i] *= gain;
 }

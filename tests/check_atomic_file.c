@@ -117,17 +117,11 @@ int main(void)
 {
 	Suite *s = suite_create("atomic_file");
 	TCase *tc = tcase_create("behaviour");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_commit_and_abort);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_refusals);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ra_test_main(s);
 }

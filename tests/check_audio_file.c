@@ -1447,11 +1447,5 @@ static Suite *audio_file_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(audio_file_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ra_test_main(audio_file_suite());
 }

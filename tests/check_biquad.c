@@ -22,6 +22,7 @@
 #endif
 
 #include "rustyaudio/biquad.h"
+#include "testutil.h"
 
 #define PI 3.14159265358979323846
 
@@ -1276,11 +1277,5 @@ static Suite *biquad_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(biquad_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ra_test_main(biquad_suite());
 }

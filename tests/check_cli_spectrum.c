@@ -163,7 +163,40 @@ START_TEST(test_both_sides_check_the_eq)
 }
 END_TEST
 
-/* The same CSV for every thread count and block size. */
+/* IN through five bands with both spectra into CSV, on THREADS threads in
+ * blocks of BLOCK frames. */
+static void eq_spectrum(const char *in, const char *csv, const char *threads, const char *block,
+			const char *out)
+{
+	ra_run r = ra_test_run((const char *const[]){ in,
+						      "--eq",
+						      "peak:2k:3",
+						      "--eq",
+						      "lowshelf:90:4",
+						      "--eq",
+						      "highpass:25",
+						      "--eq",
+						      "peak:8k:-2",
+						      "--eq",
+						      "notch:50:0:20",
+						      "--spectrum",
+						      csv,
+						      "--spectrum-of",
+						      "both",
+						      "--threads",
+						      threads,
+						      "--block-size",
+						      block,
+						      "-f",
+						      "-o",
+						      out,
+						      NULL },
+			       NULL);
+
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ra_run_release(&r);
+}
+
 /* The same CSV for every thread count and block size, mono (band groups
  * in a wavefront) and stereo (channel pairs), both sides. */
 START_TEST(test_deterministic)
@@ -181,56 +214,8 @@ START_TEST(test_deterministic)
 						       NULL },
 				NULL);
 		ra_run_release(&r);
-		r = ra_test_run((const char *const[]){ in,
-						       "--eq",
-						       "peak:2k:3",
-						       "--eq",
-						       "lowshelf:90:4",
-						       "--eq",
-						       "highpass:25",
-						       "--eq",
-						       "peak:8k:-2",
-						       "--eq",
-						       "notch:50:0:20",
-						       "--spectrum",
-						       a,
-						       "--spectrum-of",
-						       "both",
-						       "--threads",
-						       "1",
-						       "-f",
-						       "-o",
-						       out,
-						       NULL },
-				NULL);
-		ck_assert_msg(r.status == 0, "%s", r.err);
-		ra_run_release(&r);
-		r = ra_test_run((const char *const[]){ in,
-						       "--eq",
-						       "peak:2k:3",
-						       "--eq",
-						       "lowshelf:90:4",
-						       "--eq",
-						       "highpass:25",
-						       "--eq",
-						       "peak:8k:-2",
-						       "--eq",
-						       "notch:50:0:20",
-						       "--spectrum",
-						       b,
-						       "--spectrum-of",
-						       "both",
-						       "--threads",
-						       "8",
-						       "--block-size",
-						       "777",
-						       "-f",
-						       "-o",
-						       out,
-						       NULL },
-				NULL);
-		ck_assert_msg(r.status == 0, "%s", r.err);
-		ra_run_release(&r);
+		eq_spectrum(in, a, "1", "1024", out);
+		eq_spectrum(in, b, "8", "777", out);
 		ta = ra_test_slurp(a, NULL);
 		tb = ra_test_slurp(b, NULL);
 		ck_assert_msg(strcmp(ta, tb) == 0, "%s channel(s): CSVs differ", channels[k]);
@@ -530,8 +515,6 @@ int main(void)
 {
 	Suite *s = suite_create("cli_spectrum");
 	TCase *tc = tcase_create("behaviour");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 240);
@@ -547,9 +530,5 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_batch_and_errors);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ra_test_main(s);
 }

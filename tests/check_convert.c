@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rustyaudio/convert.h"
+#include "testutil.h"
 
 #define N_DITHER 100000
 
@@ -863,11 +864,5 @@ static Suite *convert_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(convert_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ra_test_main(convert_suite());
 }

@@ -789,11 +789,5 @@ static Suite *eq_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(eq_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ra_test_main(eq_suite());
 }

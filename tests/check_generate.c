@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rustyaudio/generate.h"
+#include "testutil.h"
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -748,11 +749,5 @@ static Suite *generate_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(generate_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ra_test_main(generate_suite());
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "rustyaudio/pool.h"
+#include "testutil.h"
 
 /* ---- allocation counter ----
  *
@@ -654,13 +655,6 @@ static Suite *pool_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
 	alloc_counter_install();
-	sr = srunner_create(pool_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ra_test_main(pool_suite());
 }

@@ -11,6 +11,7 @@
 
 #include "rustyaudio/eq.h"
 #include "rustyaudio/processor.h"
+#include "testutil.h"
 
 /* Counting allocator: every malloc-family call of this program goes through
  * here (glibc exports its own entry points as __libc_*), and is counted
@@ -482,11 +483,5 @@ static Suite *processor_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(processor_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ra_test_main(processor_suite());
 }

@@ -8,6 +8,7 @@
 #include <check.h>
 
 #include "rustyaudio/resample.h"
+#include "testutil.h"
 
 static const int rate_pairs[][2] = {
 	{ 44100, 48000 }, { 48000, 44100 }, { 48000, 96000 },
@@ -689,11 +690,5 @@ static Suite *resample_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(resample_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ra_test_main(resample_suite());
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "rustyaudio/spectrum.h"
+#include "testutil.h"
 
 #define FS 48000.0
 #define PI_L 3.141592653589793238462643383279502884L
@@ -1049,11 +1050,5 @@ static Suite *spectrum_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(spectrum_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ra_test_main(spectrum_suite());
 }

@@ -222,8 +222,6 @@ int main(void)
 {
 	Suite *s = suite_create("stats");
 	TCase *tc = tcase_create("histogram");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_small_values_are_exact);
 	tcase_add_test(tc, test_quantiles_within_resolution);
@@ -235,9 +233,5 @@ int main(void)
 	tc = tcase_create("json");
 	tcase_add_test(tc, test_json_reads_back);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ra_test_main(s);
 }

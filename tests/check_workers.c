@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "rustyaudio/workers.h"
+#include "testutil.h"
 
 #define TASKS_MAX (RA_WORKERS_MAX * 4)
 #define SLICE 64 /* values each task writes */
@@ -604,11 +605,5 @@ static Suite *workers_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(workers_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ra_test_main(workers_suite());
 }

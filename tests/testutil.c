@@ -280,3 +280,14 @@ int ra_test_dir_entries(const char *dir)
 	closedir(d);
 	return n;
 }
+
+int ra_test_main(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

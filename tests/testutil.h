@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <check.h>
 #include <sndfile.h>
 
 /* A fresh empty directory under $TMPDIR (or /tmp), removed with its
@@ -58,5 +59,8 @@ int ra_test_count(const char *text, const char *needle);
 
 /* Number of directory entries in DIR other than . and .. */
 int ra_test_dir_entries(const char *dir);
+
+/* Run every test of S (then freed) and return main()'s exit status. */
+int ra_test_main(Suite *s);
 
 #endif

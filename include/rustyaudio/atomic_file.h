@@ -43,10 +43,17 @@ void ra_atomic_abort(ra_atomic_file *f);
  * errors, with DIAG. */
 typedef int (*ra_atomic_write_fn)(const void *ctx, FILE *f);
 
-/* Flush and close a stream onto a temporary file: 0, or the errno of what
- * failed (EIO when FAILED, the writer's own verdict, or the stream's error
- * flag says so without one). */
-int ra_atomic_close_stream(FILE *f, int failed);
+/* ra_atomic_open() with a stdio stream on the temporary file, which owns
+ * its descriptor from then on. NULL with STATUS (when given) and DIAG on
+ * failure. */
+FILE *ra_atomic_open_stream(ra_atomic_file *f, const char *path, int force, ra_status *status,
+			    ra_diag *diag);
+
+/* Flush and close STREAM (from ra_atomic_open_stream()), then commit F; on
+ * a write error, or when FAILED (the writer's own verdict), the file is
+ * removed instead: RA_ERR_WRITE with the reason in DIAG. Always releases
+ * F. */
+ra_status ra_atomic_commit_stream(ra_atomic_file *f, FILE *stream, int failed, ra_diag *diag);
 
 ra_status ra_atomic_write(const char *path, int force, ra_atomic_write_fn write, const void *ctx,
 			  ra_diag *diag);

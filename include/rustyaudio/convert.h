@@ -26,7 +26,7 @@ ra_status ra_dither_parse(const char *name, ra_dither *dither);
  * IN and OUT may not overlap. */
 void ra_int_to_float(const int32_t *in, float *out, size_t samples);
 
-/* BUF[i] *= GAIN (a linear factor, not dB). */
+/* BUF[i] *= GAIN (a linear factor, not dB); nothing to do at 1. */
 void ra_gain_apply(float *buf, size_t samples, float gain);
 
 /* The linear factor of DB decibels: 10^(DB/20). */

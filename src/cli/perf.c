@@ -1,6 +1,5 @@
 /* Performance stats of a run: per-file and batch tables on stderr, and the
  * JSON document. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,18 +270,14 @@ perf_run *perf_start(const cli_options *opt, ra_workers *workers, int *failed)
 	if (opt->stats_json) {
 		ra_diag diag = { { 0 } };
 
-		if (ra_atomic_open(&pr->af, opt->stats_json, opt->job.force, &diag) != RA_OK ||
-		    !(pr->json_file = fdopen(pr->af.fd, "w"))) {
-			if (!diag.text[0])
-				ra_diag_set(&diag, "cannot write %s: %s", opt->stats_json,
-					    strerror(errno));
+		pr->json_file = ra_atomic_open_stream(&pr->af, opt->stats_json, opt->job.force,
+						      NULL, &diag);
+		if (!pr->json_file) {
 			fprintf(stderr, "rusty-audio: %s\n", diag.text);
-			ra_atomic_abort(&pr->af);
 			free(pr);
 			*failed = 1;
 			return NULL;
 		}
-		pr->af.fd = -1; /* the stream owns it now */
 		ra_json_init(&pr->json, pr->json_file);
 		ra_json_begin_object(&pr->json, NULL);
 		ra_json_string(&pr->json, "schema", "rusty-audio-stats");
@@ -356,7 +351,6 @@ int perf_finish(perf_run *pr, int discard)
 	if (pr->json_file) {
 		ra_json *j = &pr->json;
 		ra_diag diag = { { 0 } };
-		int err;
 
 		ra_json_end_array(j);
 		ra_json_begin_object(j, "batch");
@@ -365,14 +359,10 @@ int perf_finish(perf_run *pr, int discard)
 		json_span(j, b);
 		ra_json_end_object(j);
 		ra_json_end_object(j);
-		err = ra_atomic_close_stream(pr->json_file, 0);
-		if (err || discard) {
-			if (err)
-				fprintf(stderr, "rusty-audio: cannot write %s: %s\n",
-					pr->opt->stats_json, strerror(err));
+		if (discard) {
+			fclose(pr->json_file);
 			ra_atomic_abort(&pr->af);
-			ret = err ? -1 : 0;
-		} else if (ra_atomic_commit(&pr->af, &diag) != RA_OK) {
+		} else if (ra_atomic_commit_stream(&pr->af, pr->json_file, 0, &diag) != RA_OK) {
 			fprintf(stderr, "rusty-audio: %s\n", diag.text);
 			ret = -1;
 		}
