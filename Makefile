@@ -6,11 +6,12 @@ BUILD ?= build
 VERSION := 0.1.0
 
 CC ?= cc
-PKGS := sndfile fftw3 fftw3f samplerate
+PKGS := sndfile fftw3 samplerate
 CHECK_PKG := check
 
+# WERROR=1 (as CI builds) turns warnings into errors; a user's build only warns.
 WARN := -Wall -Wextra -Wshadow
-ifneq ($(WERROR),0)
+ifeq ($(WERROR),1)
 WARN += -Werror
 endif
 OPT ?= -O2 -g
@@ -57,13 +58,19 @@ BENCH_ARGS ?=
 LIBRARY := $(BUILD)/librustyaudio.a
 PROGRAM := $(BUILD)/rusty-audio
 
-.PHONY: all check check-run deps demo bench install uninstall clean lint
+.PHONY: all check check-run deps have-deps demo bench install uninstall clean lint
 .DEFAULT_GOAL := all
 .SECONDARY:
 
 all: $(PROGRAM) $(LIBRARY)
 
-$(BUILD)/%.o: %.c
+# Before the first compile: every library there, or the remedy in one line.
+have-deps:
+	@{ command -v pkg-config && pkg-config --exists $(PKGS) $(CHECK_PKG); } >/dev/null 2>&1 || \
+	{ echo "rusty-audio: build dependencies missing ($(PKGS) $(CHECK_PKG) through" \
+		"pkg-config): run 'make deps' to install them" >&2; exit 1; }
+
+$(BUILD)/%.o: %.c | have-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -128,7 +135,9 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/share/man/man1/rusty-audio.1
 	rm -rf $(DESTDIR)$(PREFIX)/include/rustyaudio
 
+# Installs clang-format and cppcheck first when they are missing.
 lint:
+	@sh scripts/install-deps.sh --lint
 	clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(TEST_SUPPORT) \
 		include/rustyaudio/*.h src/cli/*.h tests/*.h bench/*.c bench/*.h
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Iinclude src tests bench

@@ -1,9 +1,13 @@
 #!/bin/sh
 # Install the build and test dependencies of rusty-audio from Debian packages.
 # Idempotent: does nothing when every package is already installed.
+# --lint: only what `make lint` needs (clang-format, cppcheck).
 set -eu
 
 PACKAGES="build-essential pkg-config libsndfile1-dev libfftw3-dev libsamplerate0-dev check jq"
+if [ "${1:-}" = "--lint" ]; then
+	PACKAGES="clang-format cppcheck"
+fi
 
 missing=""
 for p in $PACKAGES; do
