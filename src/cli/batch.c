@@ -574,9 +574,10 @@ static int save_wisdom(const char *path, int loaded)
 }
 
 /* Each input through its job, to OUTPUTS. */
-static int run_files(const cli_options *opt, ra_job_config *cfg, const path_list *inputs,
+static int run_files(const cli_options *opt, const ra_job_config *base, const path_list *inputs,
 		     char **outputs, perf_run *pr)
 {
+	ra_job_config cfg = *base;
 	unsigned char *clash = calloc(inputs->count, 1);
 	size_t processed = 0, failed = 0;
 	int noted_fallback = 0;
@@ -586,11 +587,11 @@ static int run_files(const cli_options *opt, ra_job_config *cfg, const path_list
 		die_nomem();
 	find_clashes(outputs, inputs->count, clash);
 	if (!opt->quiet && isatty(STDERR_FILENO)) {
-		cfg->progress = show_progress;
-		cfg->progress_ctx = &prog;
+		cfg.progress = show_progress;
+		cfg.progress_ctx = &prog;
 	}
 	prog.count = inputs->count;
-	for (size_t i = 0; i < inputs->count && !*cfg->cancel; i++) {
+	for (size_t i = 0; i < inputs->count && !*cfg.cancel; i++) {
 		const char *in = inputs->items[i];
 		ra_spectrum_request req;
 		char *csv, *svg, *sgram;
@@ -599,15 +600,15 @@ static int run_files(const cli_options *opt, ra_job_config *cfg, const path_list
 
 		prog.index = i;
 		prog.name = in;
-		set_reports(opt, cfg, &req, in, &csv, &svg, &sgram);
-		cfg->perf = pr ? perf_file_start(pr) : NULL;
+		set_reports(opt, &cfg, &req, in, &csv, &svg, &sgram);
+		cfg.perf = pr ? perf_file_start(pr) : NULL;
 		if (clash[i]) {
 			memset(&res, 0, sizeof(res));
 			ra_diag_set(&res.diag, "output %s is also that of an earlier input",
 				    outputs[i]);
 			st = RA_ERR_EXISTS;
 		} else {
-			st = ra_job_run(cfg, in, outputs[i], &res);
+			st = ra_job_run(&cfg, in, outputs[i], &res);
 		}
 		if (pr)
 			perf_file_end(pr, in, outputs[i], st, &res);
@@ -627,9 +628,9 @@ static int run_files(const cli_options *opt, ra_job_config *cfg, const path_list
 		report_warnings(in, &res, &noted_fallback);
 	}
 	free(clash);
-	if (!*cfg->cancel && inputs->count > 1 && !opt->quiet)
+	if (!*cfg.cancel && inputs->count > 1 && !opt->quiet)
 		fprintf(stderr, "%zu processed, %zu failed\n", processed, failed);
-	return failed || *cfg->cancel ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
+	return failed || *cfg.cancel ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
 }
 
 int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
