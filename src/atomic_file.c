@@ -1,23 +1,46 @@
 /* Outputs that appear atomically: a temporary file beside the target,
- * renamed into place only when complete. */
+ * synced and renamed into place only when complete, every name relative to
+ * the folder's descriptor. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "rustyaudio/atomic_file.h"
 
-/* A new file beside PATH, named after it, created exclusively (mode 0666
- * less the umask, as any new file). */
-static int create_temp(const char *path, char **tmp_path)
+int ra_atomic_is_sink(const struct stat *sb)
+{
+	return S_ISCHR(sb->st_mode) && sb->st_rdev == makedev(1, 3);
+}
+
+/* Open PATH's folder as F->dir_fd and keep PATH's file name in F->name. */
+static int open_dir(ra_atomic_file *f, const char *path)
 {
 	const char *slash = strrchr(path, '/');
-	int dir_len = slash ? (int)(slash - path + 1) : 0;
-	const char *base = slash ? slash + 1 : path;
+	char *dir =
+		!slash ? strdup(".") : strndup(path, slash == path ? 1 : (size_t)(slash - path));
+
+	f->name = strdup(slash ? slash + 1 : path);
+	if (!dir || !f->name) {
+		free(dir);
+		errno = ENOMEM;
+		return -1;
+	}
+	f->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	return f->dir_fd < 0 ? -1 : 0;
+}
+
+/* A new file in F's folder, named after the target, created exclusively
+ * (mode 0666 less the umask, as any new file). The name is cut so that the
+ * additions still fit in a file name. */
+static int create_temp(ra_atomic_file *f)
+{
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -25,92 +48,165 @@ static int create_temp(const char *path, char **tmp_path)
 		unsigned tag = (unsigned)ts.tv_nsec ^ (attempt * 2654435761u);
 		int fd;
 
-		if (asprintf(tmp_path, "%.*s.%s.%ld-%08x.part", dir_len, path, base, (long)getpid(),
-			     tag) < 0) {
-			*tmp_path = NULL;
+		if (asprintf(&f->tmp_name, ".%.200s.rusty-audio-%ld-%08x.part", f->name,
+			     (long)getpid(), tag) < 0) {
+			f->tmp_name = NULL;
 			errno = ENOMEM;
 			return -1;
 		}
-		fd = open(*tmp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		fd = openat(f->dir_fd, f->tmp_name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 		if (fd >= 0 || errno != EEXIST)
 			return fd;
-		free(*tmp_path);
-		*tmp_path = NULL;
+		free(f->tmp_name);
+		f->tmp_name = NULL;
 	}
 	errno = EEXIST;
 	return -1;
 }
 
-ra_status ra_atomic_open(ra_atomic_file *f, const char *path, int force, ra_diag *diag)
+/* PATH is the null device: write to it directly (checked again once open,
+ * in case it changed since SB was taken). */
+static int open_sink(ra_atomic_file *f, const char *path)
 {
 	struct stat sb;
 
-	memset(f, 0, sizeof(*f));
-	f->fd = -1;
-	if (stat(path, &sb) == 0) {
-		if (S_ISDIR(sb.st_mode)) {
-			ra_diag_set(diag, "cannot write %s: Is a directory", path);
-			return RA_ERR_OPEN;
-		}
-		if (!force) {
-			ra_diag_set(diag, "%s exists (use --force to replace it)", path);
-			return RA_ERR_EXISTS;
-		}
-		f->replace = 1;
-		f->dev = sb.st_dev;
-		f->ino = sb.st_ino;
-		f->ctime = sb.st_ctim;
+	f->fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (f->fd < 0)
+		return -1;
+	if (fstat(f->fd, &sb) != 0 || !ra_atomic_is_sink(&sb)) {
+		close(f->fd);
+		f->fd = -1;
+		errno = EEXIST;
+		return -1;
 	}
-	f->path = strdup(path);
-	if (!f->path) {
-		ra_diag_set(diag, "out of memory");
-		return RA_ERR_NOMEM;
-	}
-	f->fd = create_temp(path, &f->tmp_path);
-	if (f->fd < 0) {
-		ra_diag_set(diag, "cannot create %s: %s", path, strerror(errno));
-		ra_atomic_abort(f);
+	f->sink = 1;
+	return 0;
+}
+
+/* What is at PATH now (in SB): RA_OK when it may be written, with
+ * F->replace set when it is a file to replace. */
+static ra_status check_target(ra_atomic_file *f, const struct stat *sb, int force, ra_diag *diag)
+{
+	if (S_ISDIR(sb->st_mode)) {
+		ra_diag_set(diag, "cannot write %s: Is a directory", f->path);
 		return RA_ERR_OPEN;
 	}
+	if (!S_ISREG(sb->st_mode)) {
+		ra_diag_set(diag, "%s is not a regular file; not replacing it", f->path);
+		return RA_ERR_OPEN;
+	}
+	if (!force) {
+		ra_diag_set(diag, "%s exists (use --force to replace it)", f->path);
+		return RA_ERR_EXISTS;
+	}
+	f->replace = 1;
+	f->dev = sb->st_dev;
+	f->ino = sb->st_ino;
+	f->ctime = sb->st_ctim;
 	return RA_OK;
 }
 
-/* Move F's temporary file to its path, replacing only the file that was
+ra_status ra_atomic_open(ra_atomic_file *f, const char *path, int force, ra_diag *diag)
+{
+	ra_status st = RA_ERR_NOMEM;
+	struct stat sb;
+	int exists;
+
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	f->dir_fd = -1;
+	f->path = strdup(path);
+	if (!f->path) {
+		ra_diag_set(diag, "out of memory");
+		goto out_abort;
+	}
+	exists = stat(path, &sb) == 0;
+	if (exists && ra_atomic_is_sink(&sb)) {
+		st = RA_ERR_OPEN;
+		if (open_sink(f, path) == 0)
+			return RA_OK;
+		if (errno == EEXIST)
+			ra_diag_set(diag, "%s is not a regular file; not replacing it", path);
+		else
+			ra_diag_set(diag, "cannot write %s: %s", path, strerror(errno));
+		goto out_abort;
+	}
+	if (exists) {
+		st = check_target(f, &sb, force, diag);
+		if (st != RA_OK)
+			goto out_abort;
+	}
+	st = RA_ERR_OPEN;
+	if (open_dir(f, path) != 0 || (f->fd = create_temp(f)) < 0) {
+		ra_diag_set(diag, "cannot create %s: %s", path, strerror(errno));
+		goto out_abort;
+	}
+	return RA_OK;
+
+out_abort:
+	ra_atomic_abort(f);
+	return st;
+}
+
+/* Move F's temporary file to its name, replacing only the file that was
  * there at open. */
 static int publish(const ra_atomic_file *f)
 {
-	const char *tmp = f->tmp_path, *path = f->path;
 	struct stat sb;
 
-	if (f->replace && stat(path, &sb) == 0) {
+	if (f->replace && fstatat(f->dir_fd, f->name, &sb, 0) == 0) {
 		if (sb.st_dev == f->dev && sb.st_ino == f->ino &&
 		    sb.st_ctim.tv_sec == f->ctime.tv_sec && sb.st_ctim.tv_nsec == f->ctime.tv_nsec)
-			return rename(tmp, path);
+			return renameat(f->dir_fd, f->tmp_name, f->dir_fd, f->name);
 		errno = EEXIST; /* another file took its place */
 		return -1;
 	}
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+	if (renameat2(f->dir_fd, f->tmp_name, f->dir_fd, f->name, RENAME_NOREPLACE) == 0)
 		return 0;
 	if (errno != EINVAL && errno != ENOSYS)
 		return -1;
 	/* The file system cannot rename without replacing: link, then unlink. */
-	if (link(tmp, path) != 0)
+	if (linkat(f->dir_fd, f->tmp_name, f->dir_fd, f->name, 0) != 0)
 		return -1;
-	return unlink(tmp);
+	return unlinkat(f->dir_fd, f->tmp_name, 0);
+}
+
+/* fsync() that accepts a file system with nothing to sync. */
+static int sync_fd(int fd)
+{
+	return fsync(fd) == 0 || errno == EINVAL ? 0 : -1;
+}
+
+/* Get the temporary file's data to the disk and close it. A caller that
+ * closed f->fd itself (a stream) left it to be synced by name. */
+static int sync_temp(ra_atomic_file *f)
+{
+	int fd = f->fd >= 0 ? f->fd : openat(f->dir_fd, f->tmp_name, O_RDONLY | O_CLOEXEC);
+	int err = fd < 0 || sync_fd(fd) != 0 ? errno : 0;
+
+	if (fd >= 0 && close(fd) != 0 && !err)
+		err = errno;
+	f->fd = -1;
+	errno = err;
+	return err ? -1 : 0;
 }
 
 ra_status ra_atomic_commit(ra_atomic_file *f, ra_diag *diag)
 {
 	ra_status st = RA_ERR_WRITE;
 
-	if (f->fd >= 0) {
-		int err = close(f->fd);
+	if (f->sink) {
+		int err = f->fd >= 0 ? close(f->fd) : 0;
 
 		f->fd = -1;
-		if (err != 0) {
-			ra_diag_set(diag, "write error: %s", strerror(errno));
-			goto out;
-		}
+		if (err != 0)
+			ra_diag_set(diag, "cannot write %s: %s", f->path, strerror(errno));
+		st = err ? RA_ERR_WRITE : RA_OK;
+		goto out;
+	}
+	if (sync_temp(f) != 0) {
+		ra_diag_set(diag, "cannot write %s: %s", f->path, strerror(errno));
+		goto out;
 	}
 	if (publish(f) != 0) {
 		if (errno == EEXIST) {
@@ -125,8 +221,13 @@ ra_status ra_atomic_commit(ra_atomic_file *f, ra_diag *diag)
 		}
 		goto out;
 	}
-	free(f->tmp_path);
-	f->tmp_path = NULL;
+	free(f->tmp_name);
+	f->tmp_name = NULL;
+	/* The rename itself lives in the folder. */
+	if (sync_fd(f->dir_fd) != 0) {
+		ra_diag_set(diag, "%s: cannot sync its folder: %s", f->path, strerror(errno));
+		goto out;
+	}
 	st = RA_OK;
 out:
 	ra_atomic_abort(f);
@@ -138,13 +239,18 @@ void ra_atomic_abort(ra_atomic_file *f)
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
-	if (f->tmp_path) {
-		unlink(f->tmp_path);
-		free(f->tmp_path);
-		f->tmp_path = NULL;
+	if (f->tmp_name) {
+		unlinkat(f->dir_fd, f->tmp_name, 0);
+		free(f->tmp_name);
+		f->tmp_name = NULL;
 	}
+	if (f->path && f->dir_fd >= 0)
+		close(f->dir_fd);
+	f->dir_fd = -1;
 	free(f->path);
 	f->path = NULL;
+	free(f->name);
+	f->name = NULL;
 }
 
 FILE *ra_atomic_open_stream(ra_atomic_file *f, const char *path, int force, ra_status *status,

@@ -248,6 +248,35 @@ static sf_count_t sink_tell(void *user)
 	return ((null_sink *)user)->pos;
 }
 
+/* Shapes that libsndfile accepts for writing but cannot really write:
+ * found by writing small files of each format and subtype at odd channel
+ * counts and rates and reading them back (libsndfile 1.2). */
+static int shape_ok(int format, int channels, int rate)
+{
+	int major = format & SF_FORMAT_TYPEMASK, sub = format & SF_FORMAT_SUBMASK;
+
+	switch (sub) {
+	case SF_FORMAT_ALAC_16:
+	case SF_FORMAT_ALAC_20:
+	case SF_FORMAT_ALAC_24:
+	case SF_FORMAT_ALAC_32:
+		/* More: a file that no one, libsndfile included, reads back. */
+		return channels <= 8;
+	case SF_FORMAT_VORBIS:
+		/* Beyond these libvorbis's encoder fails on the first block. */
+		return channels <= 255 && rate <= 200000;
+	}
+	/* FLAC frame headers hold a rate above 65535 Hz in tens of Hz; the
+	 * encoder fails on any other. */
+	if (major == SF_FORMAT_FLAC && rate > 65535 && rate % 10 != 0)
+		return 0;
+	/* 8-bit VOC blocks store the rate as a time constant: most rates come
+	 * back changed. */
+	if (major == SF_FORMAT_VOC && sub == SF_FORMAT_PCM_U8)
+		return 0;
+	return 1;
+}
+
 /* Whether libsndfile can write FORMAT with IN's shape. sf_format_check()
  * accepts some pairs that only the reader implements (MPEG in WAV), so
  * open an encoder on a null sink to be sure. */
@@ -260,7 +289,7 @@ static int format_ok(int format, const ra_audio_info *in)
 	null_sink sink = { 0, 0 };
 	SNDFILE *sf;
 
-	if (!sf_format_check(&probe))
+	if (!sf_format_check(&probe) || !shape_ok(format, in->channels, in->sample_rate))
 		return 0;
 	sf = sf_open_virtual(&io, SFM_WRITE, &probe, &sink);
 	if (!sf)
@@ -355,9 +384,9 @@ ra_status ra_format_choose(const ra_audio_info *in, const char *path, int major,
 	}
 	if (subtype) {
 		if (!format_ok(major | subtype, in)) {
-			ra_diag_set(diag, "cannot write %s to %s with %d channels at %d Hz",
+			ra_diag_set(diag, "cannot write %s to %s with %d channel%s at %d Hz",
 				    ra_subtype_name(subtype), ra_format_name(major), in->channels,
-				    in->sample_rate);
+				    in->channels == 1 ? "" : "s", in->sample_rate);
 			return RA_ERR_UNSUPPORTED;
 		}
 		sub = subtype;
@@ -371,8 +400,9 @@ ra_status ra_format_choose(const ra_audio_info *in, const char *path, int major,
 		*fell_back = major != SF_FORMAT_OGG && major != SF_FORMAT_MPEG;
 	}
 	if (!sub || !format_ok(major | sub, in)) {
-		ra_diag_set(diag, "cannot write %s audio with %d channels at %d Hz",
-			    ra_format_name(major), in->channels, in->sample_rate);
+		ra_diag_set(diag, "cannot write %s audio with %d channel%s at %d Hz",
+			    ra_format_name(major), in->channels, in->channels == 1 ? "" : "s",
+			    in->sample_rate);
 		return RA_ERR_UNSUPPORTED;
 	}
 	if ((major == SF_FORMAT_WAV || major == SF_FORMAT_WAVEX) && in->frames >= 0) {

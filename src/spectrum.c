@@ -2,12 +2,15 @@
  * analyser that cuts the input into overlapping segments and averages their
  * one-sided periodograms, as scipy.signal.welch(detrend=False) does. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fftw3.h>
 
@@ -554,15 +557,23 @@ ra_status ra_welch_result(const ra_welch *w, ra_spectrum_scale scale, double *ou
 
 ra_status ra_spectrum_wisdom_load(const char *path, int *loaded, ra_diag *diag)
 {
-	FILE *f = fopen(path, "r");
+	/* Not blocking on a FIFO: only a regular file is wisdom. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat sb;
+	FILE *f;
 	int ok;
 
 	*loaded = 0;
-	if (!f) {
+	if (fd < 0) {
 		if (errno == ENOENT)
 			return RA_OK;
 		ra_diag_set(diag, "%s: cannot open: %s", path, strerror(errno));
 		return RA_ERR_OPEN;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || !(f = fdopen(fd, "r"))) {
+		ra_diag_set(diag, "%s: not FFTW wisdom (not a regular file)", path);
+		close(fd);
+		return RA_ERR_FORMAT;
 	}
 	pthread_mutex_lock(&ra_fftw_planner);
 	ok = fftw_import_wisdom_from_file(f);
@@ -576,32 +587,16 @@ ra_status ra_spectrum_wisdom_load(const char *path, int *loaded, ra_diag *diag)
 	return RA_OK;
 }
 
-ra_status ra_spectrum_wisdom_save(const char *path, ra_diag *diag)
+static int export_wisdom(const void *ctx, FILE *f)
 {
-	ra_atomic_file af;
-	ra_status st;
-	FILE *f;
-	int bad;
-
-	st = ra_atomic_open(&af, path, 1, diag);
-	if (st != RA_OK)
-		return st;
-	f = fdopen(af.fd, "w");
-	if (!f) {
-		ra_atomic_abort(&af);
-		ra_diag_set(diag, "%s: cannot write: out of memory", path);
-		return RA_ERR_NOMEM;
-	}
-	af.fd = -1;
+	(void)ctx;
 	pthread_mutex_lock(&ra_fftw_planner);
 	fftw_export_wisdom_to_file(f);
 	pthread_mutex_unlock(&ra_fftw_planner);
-	bad = fflush(f) != 0 || ferror(f);
-	bad |= fclose(f) != 0;
-	if (bad) {
-		ra_atomic_abort(&af);
-		ra_diag_set(diag, "%s: write error", path);
-		return RA_ERR_WRITE;
-	}
-	return ra_atomic_commit(&af, diag);
+	return 0; /* write errors are the stream's */
+}
+
+ra_status ra_spectrum_wisdom_save(const char *path, int replace, ra_diag *diag)
+{
+	return ra_atomic_write(path, replace, export_wisdom, NULL, diag);
 }

@@ -1,40 +1,61 @@
 /* Files that appear whole or not at all: written as a temporary file beside
- * the target and renamed into place on commit. Used for every output. */
+ * the target, synced, and renamed into place on commit, then the folder is
+ * synced, so that not even a power loss leaves a partial file under the
+ * target's name. Used for every output.
+ *
+ * Everything happens relative to a descriptor of the target's folder, so a
+ * folder renamed during the run still gets its file, or loses its
+ * temporary file on abort. Only a regular file is ever replaced; the null
+ * device (a character device 1,3 such as /dev/null) is written to directly,
+ * as a sink. Temporary files are named ".NAME.rusty-audio-PID-TAG.part":
+ * hidden, and recognisable after a crash (see RA_ATOMIC_TEMP_GLOB). */
 #ifndef RUSTYAUDIO_ATOMIC_FILE_H
 #define RUSTYAUDIO_ATOMIC_FILE_H
 
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 
 #include "rustyaudio/status.h"
 
+/* What every temporary file's name matches (find -name, fnmatch). */
+#define RA_ATOMIC_TEMP_GLOB ".*.rusty-audio-*.part"
+
 /* Caller-owned; zero it, then ra_atomic_open(). */
 typedef struct ra_atomic_file {
-	int fd;	     /* the temporary file, open for reading and writing */
+	int fd;	     /* the temporary file (or the sink), open for reading and writing */
+	int dir_fd;  /* the target's folder (O_DIRECTORY), -1 when not open */
+	int sink;    /* the target is the null device: written straight to */
 	int replace; /* forced over a file that was there at open: that one */
 	dev_t dev;   /* identifies it, as it was */
 	ino_t ino;
 	struct timespec ctime;
-	char *path;	/* the target */
-	char *tmp_path; /* ".NAME.PID-TAG.part" beside it */
+	char *path;	/* the target, as given (for messages) */
+	char *name;	/* its file name in dir_fd */
+	char *tmp_name; /* the temporary file's name in dir_fd, NULL once gone */
 } ra_atomic_file;
 
-/* Create the temporary file for PATH. RA_ERR_EXISTS when PATH exists and
- * FORCE is 0, RA_ERR_OPEN when it is a directory or the temporary file
+/* True when SB describes the null device (character device 1,3). */
+int ra_atomic_is_sink(const struct stat *sb);
+
+/* Create the temporary file for PATH, or open PATH itself when it is the
+ * null device. RA_ERR_EXISTS when PATH exists and FORCE is 0; RA_ERR_OPEN
+ * when it is a directory, another file that is not a regular file (a FIFO,
+ * a device: never replaced, with or without FORCE), or the temporary file
  * cannot be made; DIAG names PATH. */
 ra_status ra_atomic_open(ra_atomic_file *f, const char *path, int force, ra_diag *diag);
 
 /* Close the file (unless the caller already closed f->fd and set it to
- * -1) and move it into place. Only the file that was at PATH when it was
- * opened (with force) is ever replaced: a file that appeared meanwhile,
- * such as another output of the same run under the same name, is not
- * (RA_ERR_EXISTS). On failure the temporary file is removed. Always
- * releases F. */
+ * -1), sync it, move it into place and sync the folder. Only the file that
+ * was at PATH when it was opened (with force) is ever replaced: a file that
+ * appeared meanwhile, such as another output of the same run under the
+ * same name, is not (RA_ERR_EXISTS). On failure the temporary file is
+ * removed. Always releases F. */
 ra_status ra_atomic_commit(ra_atomic_file *f, ra_diag *diag);
 
 /* Close and remove the temporary file, release F. Safe on a zeroed F
- * with fd -1 or after a failed open. */
+ * with fd -1, after a failed open, and twice. */
 void ra_atomic_abort(ra_atomic_file *f);
 
 /* A whole file through a stream: WRITE(CTX, F) writes PATH's contents to F

@@ -34,11 +34,13 @@ void ra_window_fill(ra_window window, double *out, size_t n);
 
 /* FFTW wisdom, so that measured plans are measured once, not per process:
  * load merges PATH's wisdom (a missing file is not an error: returns RA_OK
- * with *LOADED 0); save writes what this process knows to PATH atomically.
+ * with *LOADED 0; anything but a regular file of wisdom is RA_ERR_FORMAT);
+ * save writes what this process knows to PATH atomically, replacing a file
+ * there only when REPLACE (the file it loaded: RA_ERR_EXISTS otherwise).
  * Both under the planner lock. RA_ERR_OPEN / RA_ERR_FORMAT / RA_ERR_WRITE
  * with DIAG. */
 ra_status ra_spectrum_wisdom_load(const char *path, int *loaded, ra_diag *diag);
-ra_status ra_spectrum_wisdom_save(const char *path, ra_diag *diag);
+ra_status ra_spectrum_wisdom_save(const char *path, int replace, ra_diag *diag);
 
 typedef enum ra_spectrum_scale { RA_SCALE_PSD, RA_SCALE_DBFS } ra_spectrum_scale;
 

@@ -11,6 +11,7 @@
 
 #include <sndfile.h>
 
+#include "rustyaudio/atomic_file.h"
 #include "rustyaudio/audio_file.h"
 #include "rustyaudio/eq.h"
 #include "rustyaudio/spectrum.h"
@@ -255,15 +256,28 @@ static char *report_path(const char *given, const char *name, const char *suffix
 	return out;
 }
 
+/* NAME's --spectrum, --plot and --spectrogram paths, NULL for those not
+ * asked for (freed by the caller). */
+static void report_paths(const cli_options *opt, const char *name, char *paths[3])
+{
+	static const char *const suffix[3] = { "spectrum.csv", "spectrum.svg", "spectrogram.csv" };
+	const char *given[3] = { opt->spectrum_path, opt->plot_path, opt->spectrogram_path };
+
+	for (int k = 0; k < 3; k++)
+		paths[k] = given[k] ? report_path(given[k], name, suffix[k]) : NULL;
+}
+
 /* Point CFG's spectrum request at NAME's report paths (freed by the caller
  * through *CSV, *SVG and *SGRAM). */
 static void set_reports(const cli_options *opt, ra_job_config *cfg, ra_spectrum_request *req,
 			const char *name, char **csv, char **svg, char **sgram)
 {
-	*csv = opt->spectrum_path ? report_path(opt->spectrum_path, name, "spectrum.csv") : NULL;
-	*svg = opt->plot_path ? report_path(opt->plot_path, name, "spectrum.svg") : NULL;
-	*sgram = opt->spectrogram_path ? report_path(opt->spectrogram_path, name, "spectrogram.csv")
-				       : NULL;
+	char *paths[3];
+
+	report_paths(opt, name, paths);
+	*csv = paths[0];
+	*svg = paths[1];
+	*sgram = paths[2];
 	*req = opt->spectrum;
 	req->csv_path = *csv;
 	req->svg_path = *svg;
@@ -411,6 +425,13 @@ static char **resolve_outputs(const cli_options *opt, const path_list *inputs)
 			opt->output);
 		return NULL;
 	}
+	if (inputs->count > 1 && ((opt->spectrum_path && !is_dir(opt->spectrum_path)) ||
+				  (opt->plot_path && !is_dir(opt->plot_path)) ||
+				  (opt->spectrogram_path && !is_dir(opt->spectrogram_path)))) {
+		fprintf(stderr, "rusty-audio: with several inputs --spectrum, --plot and "
+				"--spectrogram name folders for their reports\n");
+		return NULL;
+	}
 	outputs = calloc(inputs->count, sizeof(*outputs));
 	if (!outputs)
 		die_nomem();
@@ -422,102 +443,156 @@ static char **resolve_outputs(const cli_options *opt, const path_list *inputs)
 	return outputs;
 }
 
-int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
+/* An input's identity, to find the outputs that would write over it. */
+typedef struct input_id {
+	dev_t dev;
+	ino_t ino;
+	const char *path;
+} input_id;
+
+static int compare_ids(const void *a, const void *b)
 {
-	path_list inputs = { 0 };
-	unsigned char *clash = NULL;
-	char **outputs = NULL;
+	const input_id *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/* True when A and B name the same file, existing or to be: the same
+ * inode, or the same name in the same folder. */
+static int same_target(const char *a, const char *b)
+{
+	const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
+	char *da, *db;
+	int same;
+
+	if (ra_path_same_file(a, b))
+		return 1;
+	if (access(a, F_OK) == 0 || access(b, F_OK) == 0 ||
+	    strcmp(sa ? sa + 1 : a, sb ? sb + 1 : b) != 0)
+		return 0;
+	da = sa ? strndup(a, (size_t)(sa - a + 1)) : strdup("./");
+	db = sb ? strndup(b, (size_t)(sb - b + 1)) : strdup("./");
+	if (!da || !db)
+		die_nomem();
+	same = ra_path_same_file(da, db);
+	free(da);
+	free(db);
+	return same;
+}
+
+/* Every path the run writes: each file's audio output and reports, then
+ * the stats document. */
+static void list_outputs(const cli_options *opt, const path_list *inputs, char **outputs,
+			 path_list *all)
+{
+	size_t count = opt->analyze ? 0 : opt->generate ? 1 : inputs->count;
+
+	for (size_t i = 0; i < count; i++) {
+		const char *name = opt->generate ? opt->output : inputs->items[i];
+		char *paths[3];
+
+		list_add(all, opt->generate ? opt->output : outputs[i]);
+		report_paths(opt, name, paths);
+		for (int k = 0; k < 3; k++) {
+			if (paths[k])
+				list_add(all, paths[k]);
+			free(paths[k]);
+		}
+	}
+	if (opt->stats_json)
+		list_add(all, opt->stats_json);
+}
+
+/* Before anything is written: -1 after a message when an output of the run
+ * (the --fftw-wisdom file included) is one of its inputs, or when the
+ * wisdom file is another of its outputs. */
+static int check_outputs(const cli_options *opt, const path_list *inputs, char **outputs)
+{
+	input_id *ids = calloc(inputs->count + 1, sizeof(*ids));
+	path_list all = { 0 };
+	size_t n = 0;
+	int ret = 0;
+
+	if (!ids)
+		die_nomem();
+	for (size_t i = 0; i < inputs->count; i++) {
+		struct stat sb;
+
+		if (stat(inputs->items[i], &sb) == 0)
+			ids[n++] = (input_id){ sb.st_dev, sb.st_ino, inputs->items[i] };
+	}
+	qsort(ids, n, sizeof(*ids), compare_ids);
+	list_outputs(opt, inputs, outputs, &all);
+	if (opt->wisdom_path)
+		list_add(&all, opt->wisdom_path);
+	for (size_t i = 0; i < all.count && !ret; i++) {
+		const char *out = all.items[i];
+		const input_id *hit = NULL;
+		struct stat sb;
+
+		if (stat(out, &sb) == 0 && !ra_atomic_is_sink(&sb)) {
+			input_id key = { sb.st_dev, sb.st_ino, NULL };
+
+			hit = bsearch(&key, ids, n, sizeof(*ids), compare_ids);
+		}
+		ret = -1;
+		if (hit && !strcmp(out, hit->path))
+			fprintf(stderr, "rusty-audio: %s: output would overwrite the input\n", out);
+		else if (hit)
+			fprintf(stderr, "rusty-audio: %s: would overwrite the input %s\n", out,
+				hit->path);
+		else if (opt->wisdom_path && i + 1 < all.count &&
+			 same_target(out, opt->wisdom_path))
+			fprintf(stderr,
+				"rusty-audio: %s: both an output and the --fftw-wisdom file\n",
+				out);
+		else
+			ret = 0;
+	}
+	list_release(&all);
+	free(ids);
+	return ret;
+}
+
+/* Save the FFTW wisdom at the end of a run; LOADED: the file there is the
+ * wisdom loaded at the start, to be updated. -1 after a message. */
+static int save_wisdom(const char *path, int loaded)
+{
+	ra_diag diag = { { 0 } };
+	ra_status st = ra_spectrum_wisdom_save(path, loaded, &diag);
+
+	if (st == RA_ERR_EXISTS)
+		fprintf(stderr,
+			"rusty-audio: %s: appeared during the run; not replacing it with FFTW "
+			"wisdom\n",
+			path);
+	else if (st != RA_OK)
+		fprintf(stderr, "rusty-audio: %s\n", diag.text);
+	return st == RA_OK ? 0 : -1;
+}
+
+/* Each input through its job, to OUTPUTS. */
+static int run_files(const cli_options *opt, const ra_job_config *base, const path_list *inputs,
+		     char **outputs, perf_run *pr)
+{
+	ra_job_config cfg = *base;
+	unsigned char *clash = calloc(inputs->count, 1);
 	size_t processed = 0, failed = 0;
-	int noted_fallback = 0, status = EXIT_USAGE, perf_failed;
-	int tty = !opt->quiet && isatty(STDERR_FILENO);
-	ra_job_config cfg = opt->job;
-	ra_workers *workers = NULL;
-	perf_run *pr = NULL;
+	int noted_fallback = 0;
 	progress prog = { 0 };
 
-	cfg.cancel = cancel;
-	cfg.eq = &opt->eq;
-	if (opt->wisdom_path) {
-		ra_diag diag = { { 0 } };
-		int loaded;
-
-		if (ra_spectrum_wisdom_load(opt->wisdom_path, &loaded, &diag) != RA_OK) {
-			fprintf(stderr, "rusty-audio: %s\n", diag.text);
-			return EXIT_USAGE;
-		}
-	}
-	if (opt->dry_run && opt->generate)
-		return run_dry(opt, &inputs);
-	for (int i = 0; i < opt->input_count; i++)
-		list_add(&inputs, opt->inputs[i]);
-	if (opt->files_from && read_list(opt->files_from, &inputs) != 0)
-		goto out;
-	if (inputs.count == 0 && !opt->generate) {
-		fprintf(stderr, "rusty-audio: no input files\n");
-		goto out;
-	}
-	if (opt->dry_run) {
-		status = run_dry(opt, &inputs);
-		goto out;
-	}
-	for (size_t i = 0; opt->stats_json && i < inputs.count; i++) {
-		if (ra_path_same_file(inputs.items[i], opt->stats_json)) {
-			fprintf(stderr,
-				"rusty-audio: %s: --stats-json would overwrite this input\n",
-				inputs.items[i]);
-			goto out;
-		}
-	}
-	/* One pool of threads for the whole run, only if the EQ will use it. */
-	if (opt->eq.count > 0 && !opt->job.reference) {
-		ra_status st;
-
-		workers = ra_workers_create(opt->threads, &st);
-		if (!workers) {
-			fprintf(stderr, "rusty-audio: cannot start worker threads: %s\n",
-				ra_strerror(st));
-			status = EXIT_SOME_FAILED;
-			goto out;
-		}
-		cfg.workers = workers;
-	}
-	pr = perf_start(opt, workers, &perf_failed);
-	if (perf_failed) {
-		status = EXIT_SOME_FAILED;
-		goto out;
-	}
-	if (opt->analyze) {
-		ra_spectrum_request req = opt->spectrum;
-
-		cfg.spectrum = &req;
-		status = run_analyze(opt, &cfg, &inputs, pr);
-		goto out;
-	}
-	if (opt->generate) {
-		status = run_generate(opt, &cfg, pr);
-		goto out;
-	}
-	outputs = resolve_outputs(opt, &inputs);
-	if (!outputs)
-		goto out;
-	if (inputs.count > 1 && ((opt->spectrum_path && !is_dir(opt->spectrum_path)) ||
-				 (opt->plot_path && !is_dir(opt->plot_path)) ||
-				 (opt->spectrogram_path && !is_dir(opt->spectrogram_path)))) {
-		fprintf(stderr, "rusty-audio: with several inputs --spectrum, --plot and "
-				"--spectrogram name folders for their reports\n");
-		goto out;
-	}
-	clash = calloc(inputs.count, 1);
 	if (!clash)
 		die_nomem();
-	find_clashes(outputs, inputs.count, clash);
-	if (tty) {
+	find_clashes(outputs, inputs->count, clash);
+	if (!opt->quiet && isatty(STDERR_FILENO)) {
 		cfg.progress = show_progress;
 		cfg.progress_ctx = &prog;
 	}
-	prog.count = inputs.count;
-	for (size_t i = 0; i < inputs.count && !*cancel; i++) {
-		const char *in = inputs.items[i];
+	prog.count = inputs->count;
+	for (size_t i = 0; i < inputs->count && !*cfg.cancel; i++) {
+		const char *in = inputs->items[i];
 		ra_spectrum_request req;
 		char *csv, *svg, *sgram;
 		ra_job_result res;
@@ -541,21 +616,91 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 		free(svg);
 		free(sgram);
 		clear_progress(&prog);
-		if (st == RA_ERR_CANCELLED) {
+		if (st != RA_OK)
 			fprintf(stderr, "rusty-audio: %s: %s\n", in, res.diag.text);
+		if (st == RA_ERR_CANCELLED)
 			break;
-		}
 		if (st != RA_OK) {
-			fprintf(stderr, "rusty-audio: %s: %s\n", in, res.diag.text);
 			failed++;
 			continue;
 		}
 		processed++;
 		report_warnings(in, &res, &noted_fallback);
 	}
-	if (!*cancel && inputs.count > 1 && !opt->quiet)
+	free(clash);
+	if (!*cfg.cancel && inputs->count > 1 && !opt->quiet)
 		fprintf(stderr, "%zu processed, %zu failed\n", processed, failed);
-	status = failed || *cancel ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
+	return failed || *cfg.cancel ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
+}
+
+int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
+{
+	path_list inputs = { 0 };
+	char **outputs = NULL;
+	int status = EXIT_USAGE, perf_failed, wisdom_loaded = 0;
+	ra_job_config cfg = opt->job;
+	ra_workers *workers = NULL;
+	perf_run *pr = NULL;
+
+	cfg.cancel = cancel;
+	cfg.eq = &opt->eq;
+	if (opt->wisdom_path) {
+		ra_diag diag = { { 0 } };
+
+		if (ra_spectrum_wisdom_load(opt->wisdom_path, &wisdom_loaded, &diag) != RA_OK) {
+			fprintf(stderr, "rusty-audio: %s\n", diag.text);
+			return EXIT_USAGE;
+		}
+	}
+	if (opt->dry_run && opt->generate)
+		return run_dry(opt, &inputs);
+	for (int i = 0; i < opt->input_count; i++)
+		list_add(&inputs, opt->inputs[i]);
+	if (opt->files_from && read_list(opt->files_from, &inputs) != 0)
+		goto out;
+	if (inputs.count == 0 && !opt->generate) {
+		fprintf(stderr, "rusty-audio: no input files\n");
+		goto out;
+	}
+	if (opt->dry_run) {
+		status = run_dry(opt, &inputs);
+		goto out;
+	}
+	if (!opt->analyze && !opt->generate && !(outputs = resolve_outputs(opt, &inputs)))
+		goto out;
+	if (check_outputs(opt, &inputs, outputs) != 0)
+		goto out;
+	/* One pool of threads for the whole run, only if the EQ will use it. */
+	if (opt->eq.count > 0 && !opt->job.reference) {
+		ra_status st;
+
+		workers = ra_workers_create(opt->threads, &st);
+		if (!workers) {
+			fprintf(stderr, "rusty-audio: cannot start worker threads: %s\n",
+				ra_strerror(st));
+			status = EXIT_SOME_FAILED;
+			goto out;
+		}
+		cfg.workers = workers;
+	}
+	pr = perf_start(opt, workers, &perf_failed);
+	if (perf_failed) {
+		status = EXIT_SOME_FAILED;
+		goto out;
+	}
+	if (opt->analyze) {
+		ra_spectrum_request req = opt->spectrum;
+
+		cfg.spectrum = &req;
+		status = run_analyze(opt, &cfg, &inputs, pr);
+	} else if (opt->generate) {
+		status = run_generate(opt, &cfg, pr);
+	} else {
+		status = run_files(opt, &cfg, &inputs, outputs, pr);
+	}
+	/* A finished run (not an interrupted one) keeps what FFTW learned. */
+	if (opt->wisdom_path && !*cancel && save_wisdom(opt->wisdom_path, wisdom_loaded) != 0)
+		status = EXIT_SOME_FAILED;
 out:
 	if (pr && perf_finish(pr, *cancel != 0 || status == EXIT_USAGE) != 0)
 		status = EXIT_SOME_FAILED;
@@ -563,16 +708,7 @@ out:
 		for (size_t i = 0; i < inputs.count; i++)
 			free(outputs[i]);
 	free(outputs);
-	free(clash);
 	list_release(&inputs);
 	ra_workers_destroy(workers);
-	if (opt->wisdom_path && status != EXIT_USAGE) {
-		ra_diag diag = { { 0 } };
-
-		if (ra_spectrum_wisdom_save(opt->wisdom_path, &diag) != RA_OK) {
-			fprintf(stderr, "rusty-audio: %s\n", diag.text);
-			status = EXIT_SOME_FAILED;
-		}
-	}
 	return status;
 }

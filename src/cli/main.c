@@ -1,7 +1,10 @@
 /* rusty-audio: the command-line entry point. Parses options, runs the
- * batch, and turns SIGINT, SIGTERM, SIGHUP and SIGPIPE (a reader that went
- * away) into a clean stop with no partial output. */
+ * batch, turns every terminating signal it can catch into a clean stop
+ * with no partial output (then dies of it, as the caller expects), and
+ * checks that what it printed on standard output got there. */
+#include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "batch.h"
@@ -15,30 +18,55 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-int main(int argc, char **argv)
+/* Signals whose default action ends the process: each stops the run
+ * cleanly instead. SIGPIPE is a reader that went away. */
+static const int stop_signals[] = { SIGINT,  SIGTERM, SIGHUP,	 SIGPIPE, SIGQUIT, SIGUSR1,
+				    SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU };
+
+static void catch_signals(void)
 {
 	struct sigaction sa;
-	cli_options opt;
-	int status;
-
-	status = cli_parse(argc, argv, &opt);
-	if (status >= 0)
-		return status;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGPIPE, &sa, NULL);
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		sigaction(stop_signals[i], &sa, NULL);
+	/* Past the file size limit a write then fails with EFBIG, reported
+	 * and cleaned up like any other write error. */
+	signal(SIGXFSZ, SIG_IGN);
+}
 
+/* STATUS, or 1 after a message when standard output (a summary, --help,
+ * a list) could not be written; a usage error stays 2. */
+static int check_stdout(int status)
+{
+	int err = fflush(stdout) != 0 ? errno : 0;
+
+	if (!ferror(stdout))
+		return status;
+	if (err)
+		fprintf(stderr, "rusty-audio: standard output: write error: %s\n", strerror(err));
+	else
+		fputs("rusty-audio: standard output: write error\n", stderr);
+	return status == EXIT_ALL_DONE ? EXIT_SOME_FAILED : status;
+}
+
+int main(int argc, char **argv)
+{
+	cli_options opt;
+	int status;
+
+	status = cli_parse(argc, argv, &opt);
+	if (status >= 0)
+		return check_stdout(status);
+	catch_signals();
 	status = cli_batch_run(&opt, &stop_signal);
 	if (stop_signal) {
 		/* Outputs are cleaned up; now die of the signal as the caller expects. */
 		signal(stop_signal, SIG_DFL);
 		raise(stop_signal);
 	}
-	return status;
+	return check_stdout(status);
 }

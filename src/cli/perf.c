@@ -326,7 +326,9 @@ void perf_file_end(perf_run *pr, const char *input, const char *output, ra_statu
 	pr->batch.perf.pool_hits += f->perf.pool_hits;
 	pr->batch.perf.pool_misses += f->perf.pool_misses;
 
-	if (pr->table)
+	/* A file that could not even be opened measured nothing: no table of
+	 * zeros (its error says what happened). */
+	if (pr->table && (st == RA_OK || res->channels > 0))
 		print_table(input ? input : "--generate", f);
 	if (pr->json_file)
 		json_file(pr, input, output, st, res);

@@ -1,0 +1,539 @@
+/* End-to-end tests of what the binary does to the files around it: no
+ * input is ever written over, nothing that is not a regular file is ever
+ * replaced (the null device is a sink), FFTW wisdom is an output like any
+ * other, every catchable signal and the file size limit leave nothing
+ * behind, outputs libsndfile cannot really write are refused, and errors
+ * writing standard output are reported. */
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "rustyaudio/atomic_file.h"
+#include "testutil.h"
+
+static char *dir, *out;
+
+static void setup(void)
+{
+	dir = ra_test_mkdtemp();
+	out = ra_test_path(dir, "out");
+	ck_assert_int_eq(mkdir(out, 0777), 0);
+}
+
+static void teardown(void)
+{
+	free(out);
+	out = NULL;
+	ra_test_rmtree(dir);
+	dir = NULL;
+}
+
+/* NAME in the scratch folder: half a second of mono 16-bit WAV, long
+ * enough for a spectrum. */
+static char *make_input(const char *name)
+{
+	float x[4000];
+	char *path = ra_test_path(dir, name);
+
+	for (size_t i = 0; i < 4000; i++)
+		x[i] = (float)((i * 37) % 101) / 200.0f - 0.25f;
+	ra_test_write_float(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, x, 4000);
+	return path;
+}
+
+/* A failed run: STATUS, one line on stderr that contains NEEDLE. */
+static void assert_refused(const char *const *argv, int status, const char *needle)
+{
+	ra_run r = ra_test_run(argv, NULL);
+
+	ck_assert_msg(r.status == status, "exit %d, not %d: %s", r.status, status, r.err);
+	ck_assert_msg(ra_test_count(r.err, "\n") == 1, "not one line: %s", r.err);
+	ck_assert_msg(strstr(r.err, needle), "no '%s' in: %s", needle, r.err);
+	ra_run_release(&r);
+}
+
+static void assert_ok(const char *const *argv)
+{
+	ra_run r = ra_test_run(argv, NULL);
+
+	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+	ra_run_release(&r);
+}
+
+static mode_t file_type(const char *path)
+{
+	struct stat sb;
+
+	ck_assert_int_eq(stat(path, &sb), 0);
+	return sb.st_mode & S_IFMT;
+}
+
+/* ---- the binary in the background ---- */
+
+/* Start the binary with ARGV: standard output to STDOUT_PATH, standard
+ * error to DIR/stderr.txt, files limited to FSIZE bytes when not 0, no core
+ * dumps. */
+static pid_t spawn(const char *const *argv, const char *stdout_path, rlim_t fsize)
+{
+	char *err_path = ra_test_path(dir, "stderr.txt");
+	size_t argc = 0;
+	pid_t pid;
+
+	while (argv[argc])
+		argc++;
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		const char **args = calloc(argc + 2, sizeof(*args));
+		int fd_out = open(stdout_path, O_WRONLY | O_CLOEXEC);
+		int fd_err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		struct rlimit no_core = { 0, 0 }, size = { fsize, fsize };
+
+		if (!args || fd_out < 0 || fd_err < 0 || dup2(fd_out, 1) < 0 || dup2(fd_err, 2) < 0)
+			_exit(127);
+		args[0] = RA_TEST_PROGRAM;
+		memcpy(args + 1, argv, argc * sizeof(*args));
+		setrlimit(RLIMIT_CORE, &no_core);
+		if (fsize)
+			setrlimit(RLIMIT_FSIZE, &size);
+		alarm(120);
+		execv(RA_TEST_PROGRAM, (char *const *)args);
+		_exit(127);
+	}
+	free(err_path);
+	return pid;
+}
+
+/* Wait for PID: its exit status, or 128 + the signal that ended it; what
+ * it wrote on stderr in *ERR (caller frees). */
+static int finish(pid_t pid, char **err)
+{
+	char *err_path = ra_test_path(dir, "stderr.txt");
+	int wstatus;
+
+	ck_assert_int_eq(waitpid(pid, &wstatus, 0), pid);
+	*err = ra_test_slurp(err_path, NULL);
+	unlink(err_path);
+	free(err_path);
+	return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+}
+
+/* Block until a file whose name contains PART appears in the folder that
+ * inotify descriptor FD watches; its name in NAME. */
+static void wait_for_file(int fd, const char *part, char *name, size_t size)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		ssize_t len;
+
+		/* A safety net for a child that died early, not a timing. */
+		ck_assert_msg(poll(&p, 1, 60000) == 1, "no file named *%s* appeared", part);
+		len = read(fd, buf, sizeof(buf));
+		ck_assert_int_gt(len, 0);
+		for (char *at = buf; at < buf + len;) {
+			const struct inotify_event *ev = (const struct inotify_event *)at;
+
+			if (ev->len && strstr(ev->name, part)) {
+				snprintf(name, size, "%s", ev->name);
+				return;
+			}
+			at += sizeof(*ev) + ev->len;
+		}
+	}
+}
+
+/* An hour of resampled noise into OUT/long.wav (with a spectrum, the
+ * stats document and FFTW wisdom): a run still going whenever its
+ * temporary audio file has appeared. Returns its pid, the temporary
+ * file's name in TMP_NAME. */
+static pid_t start_long_run(const char *wisdom, char *tmp_name, size_t size)
+{
+	char *long_wav = ra_test_path(out, "long.wav"), *csv = ra_test_path(out, "long.csv");
+	char *json = ra_test_path(out, "stats.json");
+	const char *argv[] = { "-q",   "--generate",   "white",	 "--duration",
+			       "3600", "--rate",       "96000",	 "--spectrum",
+			       csv,    "--stats-json", json,	 "--fftw-wisdom",
+			       wisdom, "-o",	       long_wav, NULL };
+	int fd = inotify_init1(IN_CLOEXEC);
+	pid_t pid;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ge(inotify_add_watch(fd, out, IN_CREATE), 0);
+	pid = spawn(argv, "/dev/null", 0);
+	wait_for_file(fd, "long.wav", tmp_name, size);
+	close(fd);
+	free(long_wav);
+	free(csv);
+	free(json);
+	return pid;
+}
+
+/* ---- inputs are never written over ---- */
+
+/* Every output of a batch (audio, reports, stats, wisdom) is checked
+ * against every input before anything is written: a later input named
+ * like an earlier input's output is a usage error, even with --force. */
+START_TEST(test_batch_never_overwrites_a_later_input)
+{
+	char *in_dir = ra_test_path(dir, "in"), *rep = ra_test_path(dir, "rep");
+	char *a, *b, *later, *report, *copy;
+
+	ck_assert_int_eq(mkdir(in_dir, 0777), 0);
+	ck_assert_int_eq(mkdir(rep, 0777), 0);
+	a = make_input("in/x.wav");
+	b = make_input("b.wav");
+	later = ra_test_path(out, "x.wav");
+	report = ra_test_path(rep, "x.spectrum.csv");
+	copy = ra_test_path(dir, "copy.wav");
+	ck_assert_int_eq(link(b, later), 0);
+	ck_assert_int_eq(link(b, report), 0);
+	ck_assert_int_eq(link(b, copy), 0);
+
+	/* The audio output of in/x.wav is the next input. */
+	assert_refused((const char *const[]){ "-f", "--gain", "-1", a, later, "-o", out, NULL }, 2,
+		       "would overwrite the input");
+	/* Its spectrum is. */
+	assert_refused((const char *const[]){ "-f", a, report, "-o", rep, "--spectrum", rep, NULL },
+		       2, "would overwrite the input");
+	/* The stats document and the wisdom file are. */
+	assert_refused((const char *const[]){ "-f", a, b, "-o", rep, "--stats-json", b, NULL }, 2,
+		       "would overwrite the input");
+	assert_refused((const char *const[]){ "-f", a, copy, "-o", rep, "--fftw-wisdom", copy,
+					      "--spectrum", rep, NULL },
+		       2, "not FFTW wisdom");
+	ck_assert(ra_test_same_bytes(b, later));
+	ck_assert(ra_test_same_bytes(b, report));
+	/* Nothing else was written anywhere. */
+	ck_assert_int_eq(ra_test_dir_entries(out), 1);
+	ck_assert_int_eq(ra_test_dir_entries(rep), 1);
+	ck_assert_int_eq(ra_test_dir_entries(dir), 5);
+	free(in_dir);
+	free(rep);
+	free(a);
+	free(b);
+	free(later);
+	free(report);
+	free(copy);
+}
+END_TEST
+
+/* ---- nothing but regular files is replaced ---- */
+
+START_TEST(test_fifo_never_replaced)
+{
+	char *in = make_input("in.wav"), *fifo = ra_test_path(out, "fifo"),
+	     *o = ra_test_path(out, "o.wav");
+
+	ck_assert_int_eq(mkfifo(fifo, 0666), 0);
+	assert_refused((const char *const[]){ "-f", in, "-o", fifo, NULL }, 1,
+		       "not a regular file");
+	assert_refused((const char *const[]){ in, "-o", fifo, NULL }, 1, "not a regular file");
+	assert_refused((const char *const[]){ "-f", in, "--spectrum", fifo, "-o", o, NULL }, 1,
+		       "not a regular file");
+	assert_refused((const char *const[]){ "-f", in, "--plot", fifo, "-o", o, NULL }, 1,
+		       "not a regular file");
+	assert_refused((const char *const[]){ "-f", in, "--stats-json", fifo, "-o", o, NULL }, 1,
+		       "not a regular file");
+	/* Wisdom is read from a regular file only: no waiting for a writer. */
+	assert_refused((const char *const[]){ "-f", in, "--fftw-wisdom", fifo, "-o", o, NULL }, 2,
+		       "not a regular file");
+	ck_assert_uint_eq(file_type(fifo), S_IFIFO);
+	ck_assert_int_eq(ra_test_dir_entries(out), 1);
+	free(in);
+	free(fifo);
+	free(o);
+}
+END_TEST
+
+/* A copy of /dev/null (a character device 1,3) is a sink, with or without
+ * --force: written to as it is, no temporary file, still a device after.
+ * Any other device is refused. */
+START_TEST(test_devices)
+{
+	char *in = make_input("in.wav"), *null = ra_test_path(out, "mynull");
+	char *zero = ra_test_path(out, "myzero"), *o = ra_test_path(out, "o.wav");
+	struct stat sb;
+
+	if (geteuid() != 0) {
+		fputs("check_cli_files: not root: device nodes not tested\n", stderr);
+		goto out;
+	}
+	ck_assert_int_eq(mknod(null, S_IFCHR | 0666, makedev(1, 3)), 0);
+	ck_assert_int_eq(mknod(zero, S_IFCHR | 0666, makedev(1, 5)), 0);
+	assert_ok((const char *const[]){ "-f", in, "-o", null, NULL });
+	assert_ok((const char *const[]){ "--gain", "-1", in, "-o", null, "--spectrum", null,
+					 "--plot", null, "--stats-json", null, NULL });
+	assert_refused((const char *const[]){ "-f", in, "-o", zero, NULL }, 1,
+		       "not a regular file");
+	assert_refused((const char *const[]){ "-f", in, "--spectrum", zero, "-o", o, NULL }, 1,
+		       "not a regular file");
+	ck_assert_int_eq(stat(null, &sb), 0);
+	ck_assert(S_ISCHR(sb.st_mode) && sb.st_rdev == makedev(1, 3));
+	ck_assert_int_eq(stat(zero, &sb), 0);
+	ck_assert(S_ISCHR(sb.st_mode) && sb.st_rdev == makedev(1, 5));
+	ck_assert_int_eq(ra_test_dir_entries(out), 2);
+out:
+	free(in);
+	free(null);
+	free(zero);
+	free(o);
+}
+END_TEST
+
+/* /dev/null itself is a usable sink, as with SoX and ffmpeg: no --force,
+ * the input's format or --format's (its name has no extension). */
+START_TEST(test_dev_null_sink)
+{
+	char *in = make_input("in.wav");
+
+	assert_ok((const char *const[]){ in, "-o", "/dev/null", NULL });
+	assert_ok((const char *const[]){ "--format", "flac", in, "-o", "/dev/null", NULL });
+	assert_ok((const char *const[]){ "--generate", "sine:440", "--duration", "0.1", "-o",
+					 "/dev/null", NULL });
+	ck_assert_uint_eq(file_type("/dev/null"), S_IFCHR);
+	free(in);
+}
+END_TEST
+
+/* ---- FFTW wisdom is an output like any other ---- */
+
+START_TEST(test_wisdom_is_an_output)
+{
+	char *in = make_input("in.wav"), *o = ra_test_path(out, "o.wav");
+	char *csv = ra_test_path(out, "o.csv"), *wis = ra_test_path(dir, "fft.wisdom");
+	char *text;
+
+	/* Named like the audio output (or a report): refused before anything
+	 * is written, not audio replaced by wisdom. */
+	assert_refused(
+		(const char *const[]){ in, "--spectrum", csv, "--fftw-wisdom", o, "-o", o, NULL },
+		2, "--fftw-wisdom");
+	assert_refused(
+		(const char *const[]){ in, "--spectrum", csv, "--fftw-wisdom", csv, "-o", o, NULL },
+		2, "--fftw-wisdom");
+	ck_assert_int_eq(ra_test_dir_entries(out), 0);
+	/* A dry run writes nothing, wisdom included. */
+	assert_ok((const char *const[]){ "--dry-run", in, "--fftw-wisdom", wis, "-o", o, NULL });
+	ck_assert_int_ne(access(wis, F_OK), 0);
+	/* Created by a run, then updated in place by the next one that
+	 * loaded it. */
+	assert_ok((const char *const[]){ in, "--spectrum", csv, "--fftw-wisdom", wis, "-o", o,
+					 NULL });
+	assert_ok((const char *const[]){ "-f", in, "--spectrum", csv, "--fftw-wisdom", wis, "-o", o,
+					 NULL });
+	text = ra_test_slurp(wis, NULL);
+	ck_assert_int_eq(strncmp(text, "(fftw-", 6), 0);
+	free(text);
+	ck_assert_int_eq(ra_test_dir_entries(dir), 3);
+	free(in);
+	free(o);
+	free(csv);
+	free(wis);
+}
+END_TEST
+
+/* ---- signals and limits leave nothing behind ---- */
+
+/* Every terminating signal that can be caught stops the run with nothing
+ * written (no audio, no temporary file, no report, no stats, no wisdom),
+ * and the process then dies of that signal. */
+START_TEST(test_signals_leave_nothing)
+{
+	static const int sigs[] = { SIGINT,  SIGTERM, SIGHUP,	 SIGPIPE, SIGQUIT, SIGUSR1,
+				    SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU };
+	char *wis = ra_test_path(dir, "fft.wisdom");
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		char tmp[256], *err;
+		pid_t pid = start_long_run(wis, tmp, sizeof(tmp));
+		int status;
+
+		ck_assert_int_eq(kill(pid, sigs[i]), 0);
+		status = finish(pid, &err);
+		ck_assert_msg(status == 128 + sigs[i], "%s: exit %d: %s", strsignal(sigs[i]),
+			      status, err);
+		ck_assert_msg(ra_test_dir_entries(out) == 0, "%s left files", strsignal(sigs[i]));
+		ck_assert_int_ne(access(wis, F_OK), 0);
+		free(err);
+	}
+	free(wis);
+}
+END_TEST
+
+/* Only SIGKILL leaves a temporary file: hidden, and named as this tool's
+ * so that it can be found and removed (see the manual's FILES). */
+START_TEST(test_temporary_file_names)
+{
+	char tmp[256], pid_text[32], *wis = ra_test_path(dir, "fft.wisdom"), *err;
+	pid_t pid = start_long_run(wis, tmp, sizeof(tmp));
+
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(finish(pid, &err), 128 + SIGKILL);
+	snprintf(pid_text, sizeof(pid_text), "-%ld-", (long)pid);
+	ck_assert_int_eq(fnmatch(RA_ATOMIC_TEMP_GLOB, tmp, FNM_PERIOD), 0);
+	ck_assert_int_eq(strncmp(tmp, ".long.wav.rusty-audio-", 22), 0);
+	ck_assert_ptr_nonnull(strstr(tmp, pid_text));
+	free(err);
+	free(wis);
+}
+END_TEST
+
+/* Past the file size limit (ulimit -f) the write fails: one line, exit 1,
+ * nothing left; not a silent death by SIGXFSZ. */
+START_TEST(test_file_size_limit)
+{
+	char *o = ra_test_path(out, "big.wav"), *csv = ra_test_path(out, "big.csv"), *err;
+	const char *argv[] = { "--generate", "white", "--duration", "10", "--spectrum", csv,
+			       "-o",	     o,	      NULL };
+	int status = finish(spawn(argv, "/dev/null", 65536), &err);
+
+	ck_assert_msg(status == 1, "exit %d: %s", status, err);
+	ck_assert_int_eq(ra_test_count(err, "\n"), 1);
+	ck_assert_ptr_nonnull(strstr(err, strerror(EFBIG)));
+	ck_assert_int_eq(ra_test_dir_entries(out), 0);
+	free(err);
+	free(o);
+	free(csv);
+}
+END_TEST
+
+/* ---- formats libsndfile accepts but cannot really write ---- */
+
+/* Generate SHAPE (channels, rate) as FORMAT/SUBTYPE into NAME; when OK,
+ * read the header back; else expect one line and no file. */
+static void try_format(const char *name, const char *channels, const char *rate,
+		       const char *subtype, int ok)
+{
+	char *path = ra_test_path(out, name);
+	const char *argv[] = { "--generate",
+			       "white",
+			       "--duration",
+			       "0.05",
+			       "--channels",
+			       channels,
+			       "--sample-rate",
+			       rate,
+			       "--subtype",
+			       subtype,
+			       "-o",
+			       path,
+			       NULL };
+
+	if (ok) {
+		SF_INFO info = { 0 };
+		SNDFILE *sf;
+
+		assert_ok(argv);
+		sf = sf_open(path, SFM_READ, &info);
+		ck_assert_msg(sf != NULL, "%s: %s", name, sf_strerror(NULL));
+		ck_assert_int_eq(info.channels, atoi(channels));
+		ck_assert_int_eq(info.samplerate, atoi(rate));
+		ck_assert_int_gt(info.frames, 0);
+		sf_close(sf);
+	} else {
+		assert_refused(argv, 1, "cannot write");
+		ck_assert_int_ne(access(path, F_OK), 0);
+	}
+	free(path);
+}
+
+START_TEST(test_format_limits)
+{
+	try_format("a8.caf", "8", "44100", "alac16", 1);
+	try_format("a9.caf", "9", "44100", "alac16", 0);
+	try_format("a12.caf", "12", "48000", "alac24", 0);
+	try_format("f.flac", "2", "65540", "pcm16", 1);
+	try_format("f8.flac", "8", "96000", "pcm24", 1);
+	try_format("g.flac", "2", "65537", "pcm16", 0);
+	try_format("v.ogg", "2", "200000", "vorbis", 1);
+	try_format("w.ogg", "2", "200001", "vorbis", 0);
+	try_format("v255.ogg", "255", "8000", "vorbis", 1);
+	try_format("v256.ogg", "256", "8000", "vorbis", 0);
+	try_format("p.voc", "1", "22050", "pcm16", 1);
+	try_format("u.voc", "1", "22050", "pcmu8", 0);
+	try_format("m.aiff", "9", "12345", "pcm24", 1);
+	try_format("m.caf", "17", "384000", "float", 1);
+	try_format("m.au", "3", "11025", "ulaw", 1);
+	ck_assert_int_eq(ra_test_dir_entries(out), 9);
+}
+END_TEST
+
+/* ---- standard output ---- */
+
+START_TEST(test_stdout_write_errors)
+{
+	char *in = make_input("in.wav"), *o = ra_test_path(out, "o.wav");
+	const char *const runs[][7] = {
+		{ "--analyze", in, NULL },
+		{ "--dry-run", "--eq", "peak:1k:3", in, "-o", o, NULL },
+		{ "--help", NULL },
+		{ "--preset", "list", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		char *err;
+		int status = finish(spawn(runs[i], "/dev/full", 0), &err);
+
+		ck_assert_msg(status == 1, "%s: exit %d: %s", runs[i][0], status, err);
+		ck_assert_int_eq(ra_test_count(err, "\n"), 1);
+		ck_assert_ptr_nonnull(
+			strstr(err, "rusty-audio: standard output: write error: No space left"));
+		free(err);
+	}
+	ck_assert_int_eq(ra_test_dir_entries(out), 0);
+	free(in);
+	free(o);
+}
+END_TEST
+
+/* ---- performance stats ---- */
+
+/* An input that cannot be opened gets its error, not a table of zeros. */
+START_TEST(test_no_stats_for_unopened_input)
+{
+	char *missing = ra_test_path(dir, "missing.wav"), *o = ra_test_path(out, "o.wav");
+
+	assert_refused(
+		(const char *const[]){ missing, "-o", o, "--enable-performance-stats", NULL }, 1,
+		"cannot open");
+	free(missing);
+	free(o);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("cli_files");
+	TCase *tc = tcase_create("files");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_batch_never_overwrites_a_later_input);
+	tcase_add_test(tc, test_fifo_never_replaced);
+	tcase_add_test(tc, test_devices);
+	tcase_add_test(tc, test_dev_null_sink);
+	tcase_add_test(tc, test_wisdom_is_an_output);
+	tcase_add_test(tc, test_signals_leave_nothing);
+	tcase_add_test(tc, test_temporary_file_names);
+	tcase_add_test(tc, test_file_size_limit);
+	tcase_add_test(tc, test_format_limits);
+	tcase_add_test(tc, test_stdout_write_errors);
+	tcase_add_test(tc, test_no_stats_for_unopened_input);
+	suite_add_tcase(s, tc);
+	return ra_test_main(s);
+}
