@@ -476,6 +476,17 @@ static ra_status measure_gain(chain *ch, float *gain)
 	return RA_OK;
 }
 
+/* Whether the stream is known, from the input's header, to be shorter than
+ * one FFT_SIZE segment at the output rate: then there is no spectrum, and
+ * no analyser (which may be large) is made for it. */
+static int shorter_than_segment(const chain *ch, size_t fft_size, int64_t *frames)
+{
+	if (ch->src->info.frames < 0)
+		return 0;
+	*frames = ra_resample_length(ch->src->info.frames, ch->in_rate, ch->out_rate);
+	return (uint64_t)*frames < fft_size;
+}
+
 static ra_status taps_start(chain *ch, const ra_spectrum_request *req)
 {
 	ra_welch_config wc = { .channels = ch->channels,
@@ -486,7 +497,14 @@ static ra_status taps_start(chain *ch, const ra_spectrum_request *req)
 			       .mix = req->mix,
 			       .measure = req->measure };
 	ra_status st = RA_OK;
+	int64_t frames;
 
+	if (shorter_than_segment(ch, req->fft_size, &frames)) {
+		ra_diag_set(&ch->res->diag,
+			    "%lld frames is shorter than one fft segment (%zu frames)",
+			    (long long)frames, req->fft_size);
+		return RA_ERR_INVALID;
+	}
 	if (req->of_input)
 		ch->tap_in = ra_welch_create(&wc, &st, &ch->res->diag);
 	if (st == RA_OK && (req->of_output || req->spectrogram_path))
@@ -588,25 +606,30 @@ static ra_status analyze(chain *ch, const ra_job_config *cfg, float gain)
 	size_t bins = 0, frames;
 	double *psd = NULL;
 	int have_spectrum;
+	int64_t length;
 	ra_status st = RA_ERR_NOMEM;
 
 	res->summary = calloc((size_t)ch->channels, sizeof(*res->summary));
 	if (!res->summary || measure_start(ch) != RA_OK)
 		goto out;
-	ch->tap_out = ra_welch_create(&wc, &st, &res->diag);
-	if (!ch->tap_out)
-		goto out;
+	if (!shorter_than_segment(ch, req->fft_size, &length)) {
+		ch->tap_out = ra_welch_create(&wc, &st, &res->diag);
+		if (!ch->tap_out)
+			goto out;
+	}
 	st = chain_start(ch, gain, 1);
 	if (st == RA_OK)
 		st = pump_float(ch, NULL);
 	if (st != RA_OK)
 		goto out;
 	bins = ra_welch_bins(ch->tap_out);
-	psd = malloc(bins * (size_t)ch->channels * sizeof(*psd));
 	st = RA_ERR_NOMEM;
-	if (!psd)
-		goto out;
-	have_spectrum = ra_welch_result(ch->tap_out, RA_SCALE_PSD, psd, NULL) == RA_OK;
+	if (ch->tap_out) {
+		psd = malloc(bins * (size_t)ch->channels * sizeof(*psd));
+		if (!psd)
+			goto out;
+	}
+	have_spectrum = psd && ra_welch_result(ch->tap_out, RA_SCALE_PSD, psd, NULL) == RA_OK;
 	frames = ch->analysed > 0 ? (size_t)ch->analysed : 1;
 	for (int c = 0; c < ch->channels; c++) {
 		const double *acc = ch->sums + 3 * (size_t)c;
