@@ -44,6 +44,34 @@ void ra_int_to_float(const int32_t *in, float *out, size_t samples)
 		out[i] = (float)in[i] * scale;
 }
 
+/* A float is NaN or infinite when its exponent bits are all ones: an
+ * integer test that vectorizes (this file is built with -O3). */
+static inline uint32_t float_nonfinite(const float *x)
+{
+	uint32_t bits;
+
+	memcpy(&bits, x, sizeof(bits));
+	return (bits & 0x7f800000u) == 0x7f800000u;
+}
+
+size_t ra_nonfinite_count(const float *buf, size_t samples)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < samples; i++)
+		n += float_nonfinite(&buf[i]);
+	return n;
+}
+
+size_t ra_nonfinite_count_double(const double *buf, size_t samples)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < samples; i++)
+		n += !isfinite(buf[i]);
+	return n;
+}
+
 void ra_gain_apply(float *buf, size_t samples, float gain)
 {
 	if (gain == 1.0f)

@@ -20,6 +20,10 @@
 /* A band file's longest line, with its newline and NUL. */
 #define RA_EQ_LINE_MAX 1024
 
+/* A band file's largest size: far more than 64 bands need, and a bound on
+ * what reading a wrong file (an audio file, /dev/zero) costs. */
+#define RA_EQ_FILE_MAX (1 << 20)
+
 /* The peak search: log-spaced scan points from 1 Hz to Nyquist (plus 0 Hz),
  * how many of the scan's local maxima are refined (so that of two close
  * peaks the one the scan undersampled still wins), the golden-section
@@ -465,68 +469,102 @@ ra_status ra_eq_add_graphic(ra_eq *eq, const char *text, ra_diag *diag)
 
 /* ---- band files ---- */
 
-ra_status ra_eq_add_file(ra_eq *eq, const char *path, ra_diag *diag)
+/* PATH's bytes, NUL-terminated, into *TEXT (caller frees) and *LEN. Reads
+ * at most one byte past RA_EQ_FILE_MAX whatever the file claims to be, so
+ * that a device or pipe that never ends (/dev/zero) is refused too. */
+static ra_status read_band_file(const char *path, char **text, size_t *len, ra_diag *diag)
 {
-	char line[RA_EQ_LINE_MAX];
+	FILE *f = fopen(path, "r");
 	ra_status st = RA_OK;
-	int lineno = 0, start;
-	FILE *f;
 
-	if (!eq || !path) {
-		ra_diag_set(diag, "no band file given");
-		return RA_ERR_INVALID;
-	}
-	f = fopen(path, "r");
 	if (!f) {
 		ra_diag_set(diag, "%s: cannot open: %s", path, strerror(errno));
 		return RA_ERR_OPEN;
 	}
-
-	/* A file adds all its bands or none. */
-	start = eq->count;
-	while (fgets(line, sizeof(line), f)) {
-		size_t len = strlen(line);
-		char *s = line, *e;
-		ra_diag why = { "" };
-		int ch;
-
-		lineno++;
-		if (len == sizeof(line) - 1 && line[len - 1] != '\n' && (ch = getc(f)) != EOF) {
-			ungetc(ch, f);
-			ra_diag_set(diag, "%s:%d: line too long (at most %d characters)", path,
-				    lineno, RA_EQ_LINE_MAX - 2);
-			st = RA_ERR_INVALID;
-			goto out_close;
-		}
-		/* Editors on Windows may start the file with a UTF-8 BOM. */
-		if (lineno == 1 && !strncmp(s, "\xef\xbb\xbf", 3))
-			s += 3;
-		line[strcspn(line, "#")] = '\0';
-		while (*s == ' ' || *s == '\t')
-			s++;
-		e = s + strlen(s);
-		while (e > s && strchr(" \t\r\n\v\f", e[-1]))
-			e--;
-		*e = '\0';
-		if (!*s)
-			continue;
-		st = ra_eq_add(eq, s, &why);
-		if (st != RA_OK) {
-			ra_diag_set(diag, "%s:%d: %s", path, lineno, why.text);
-			goto out_close;
-		}
+	*text = malloc(RA_EQ_FILE_MAX + 2);
+	if (!*text) {
+		ra_diag_set(diag, "%s: %s", path, ra_strerror(RA_ERR_NOMEM));
+		st = RA_ERR_NOMEM;
+		goto out_close;
 	}
+	*len = fread(*text, 1, RA_EQ_FILE_MAX + 1, f);
+	(*text)[*len] = '\0';
 	if (ferror(f)) {
 		/* fopen() takes a directory; reading it is what fails. */
 		st = errno == EISDIR ? RA_ERR_OPEN : RA_ERR_READ;
 		ra_diag_set(diag, "%s: %s: %s", path,
 			    st == RA_ERR_OPEN ? "cannot open" : "read error", strerror(errno));
+	} else if (*len > RA_EQ_FILE_MAX) {
+		ra_diag_set(diag, "%s: not a band file: larger than %d bytes", path,
+			    RA_EQ_FILE_MAX);
+		st = RA_ERR_INVALID;
 	}
-
+	if (st != RA_OK) {
+		free(*text);
+		*text = NULL;
+	}
 out_close:
+	fclose(f);
+	return st;
+}
+
+/* One line of a band file, N bytes at S (without its newline), added to
+ * EQ; the reason in WHY when it cannot be. */
+static ra_status add_band_line(ra_eq *eq, const char *s, size_t n, int lineno, ra_diag *why)
+{
+	char line[RA_EQ_LINE_MAX], *b, *e;
+
+	if (memchr(s, '\0', n)) {
+		ra_diag_set(why, "NUL byte: not a text file");
+		return RA_ERR_INVALID;
+	}
+	if (n > RA_EQ_LINE_MAX - 2) {
+		ra_diag_set(why, "line too long (at most %d characters)", RA_EQ_LINE_MAX - 2);
+		return RA_ERR_INVALID;
+	}
+	memcpy(line, s, n);
+	line[n] = '\0';
+	b = line;
+	/* Editors on Windows may start the file with a UTF-8 BOM. */
+	if (lineno == 1 && !strncmp(b, "\xef\xbb\xbf", 3))
+		b += 3;
+	b[strcspn(b, "#")] = '\0';
+	while (*b == ' ' || *b == '\t')
+		b++;
+	e = b + strlen(b);
+	while (e > b && strchr(" \t\r\v\f", e[-1]))
+		e--;
+	*e = '\0';
+	return *b ? ra_eq_add(eq, b, why) : RA_OK;
+}
+
+ra_status ra_eq_add_file(ra_eq *eq, const char *path, ra_diag *diag)
+{
+	char *text = NULL;
+	size_t len = 0;
+	ra_status st;
+	int lineno = 0, start;
+
+	if (!eq || !path) {
+		ra_diag_set(diag, "no band file given");
+		return RA_ERR_INVALID;
+	}
+	st = read_band_file(path, &text, &len, diag);
+	/* A file adds all its bands or none. */
+	start = eq->count;
+	for (const char *s = text, *end = text + len; st == RA_OK && s < end;) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		size_t n = (size_t)((nl ? nl : end) - s);
+		ra_diag why = { "" };
+
+		st = add_band_line(eq, s, n, ++lineno, &why);
+		if (st != RA_OK)
+			ra_diag_set(diag, "%s:%d: %s", path, lineno, why.text);
+		s = nl ? nl + 1 : end;
+	}
 	if (st != RA_OK)
 		eq->count = start;
-	fclose(f);
+	free(text);
 	return st;
 }
 

@@ -30,6 +30,14 @@ typedef enum route {
 	ROUTE_FLOAT	   /* the float chain through the processor */
 } route;
 
+/* pass mode: a non-finite input sample the filters saw as 0, to be put
+ * back into block BLOCK (counted in push order) at sample AT. */
+typedef struct held {
+	uint64_t block;
+	uint32_t at;
+	float value;
+} held;
+
 /* Everything one pass over the stream needs. */
 typedef struct chain {
 	const ra_job_config *cfg;
@@ -54,6 +62,14 @@ typedef struct chain {
 	double *sums;
 	uint64_t *clipped;
 	uint64_t analysed;
+	uint64_t out_nonfinite; /* measured samples that are NaN or infinite */
+	/* Non-finite input: whether decoded blocks are screened for it (float
+	 * reads of a file); in pass mode the values held back from blocks in
+	 * flight, oldest at held_head, and blocks pushed and emitted so far. */
+	int screen;
+	held *held;
+	size_t held_head, held_len, held_cap;
+	uint64_t pushed, emitted;
 	uint64_t mark; /* with cfg->perf: when the stage being timed began */
 } chain;
 
@@ -113,6 +129,136 @@ static ra_status read_float(chain *ch, float *dst, size_t *got)
 	return tolerate_damage(ch, st, *got);
 }
 
+static int cancelled(chain *ch)
+{
+	if (ch->cfg->cancel && *ch->cfg->cancel) {
+		ra_diag_set(&ch->res->diag, "interrupted");
+		return 1;
+	}
+	return 0;
+}
+
+/* The input has non-finite samples that may not go on: read the rest
+ * without processing it, only to count them all, and fail. */
+static ra_status refuse_nonfinite(chain *ch, route r, const char *why)
+{
+	ra_job_result *res = ch->res;
+	const size_t block = ch->cfg->block_frames;
+	size_t got;
+
+	do {
+		ra_status st;
+
+		got = 0;
+		if (cancelled(ch))
+			return RA_ERR_CANCELLED;
+		if (r == ROUTE_COPY_DOUBLE) {
+			st = ra_reader_read_double(ch->src->reader, ch->doubles, block, &got,
+						   &res->diag);
+			res->nonfinite +=
+				ra_nonfinite_count_double(ch->doubles, got * (size_t)ch->channels);
+		} else {
+			st = read_float(ch, ch->in, &got);
+			res->nonfinite += ra_nonfinite_count(ch->in, got * (size_t)ch->channels);
+		}
+		if (st != RA_OK)
+			break;
+	} while (got > 0);
+	ra_diag_set(&res->diag, "%llu non-finite samples, first at frame %lld%s",
+		    (unsigned long long)res->nonfinite, (long long)res->nonfinite_first_frame, why);
+	return RA_ERR_FORMAT;
+}
+
+/* BAD non-finite samples in the block just decoded, the first of them
+ * sample FIRST: counted, and RA_OK if the mode lets the block go on. */
+static ra_status account_nonfinite(chain *ch, size_t bad, size_t first, route r)
+{
+	ra_job_result *res = ch->res;
+
+	if (res->nonfinite == 0)
+		res->nonfinite_first_frame =
+			res->frames_read + (int64_t)(first / (size_t)ch->channels);
+	res->nonfinite += bad;
+	if (ch->cfg->nonfinite == RA_NONFINITE_ERROR)
+		return refuse_nonfinite(ch, r, "");
+	if (ch->cfg->nonfinite == RA_NONFINITE_PASS && ch->rs)
+		return refuse_nonfinite(ch, r, ", which cannot pass through a rate change");
+	return RA_OK;
+}
+
+/* pass mode: keep VALUE, sample AT of the next block pushed. */
+static ra_status hold(chain *ch, size_t at, float value)
+{
+	if (ch->held_head > 0 && ch->held_head >= ch->held_len / 2) {
+		ch->held_len -= ch->held_head;
+		memmove(ch->held, ch->held + ch->held_head, ch->held_len * sizeof(*ch->held));
+		ch->held_head = 0;
+	}
+	if (ch->held_len == ch->held_cap) {
+		size_t cap = ch->held_cap ? 2 * ch->held_cap : 256;
+		held *grown = realloc(ch->held, cap * sizeof(*grown));
+
+		if (!grown)
+			return RA_ERR_NOMEM;
+		ch->held = grown;
+		ch->held_cap = cap;
+	}
+	ch->held[ch->held_len++] = (held){ ch->pushed, (uint32_t)at, value };
+	return RA_OK;
+}
+
+/* pass mode: the values held back from the block now finished go back in. */
+static void restore_held(chain *ch, float *buf)
+{
+	while (ch->held_head < ch->held_len && ch->held[ch->held_head].block == ch->emitted) {
+		buf[ch->held[ch->held_head].at] = ch->held[ch->held_head].value;
+		ch->held_head++;
+	}
+	ch->emitted++;
+}
+
+/* A decoded block of FRAMES frames of the float route: screened, and what
+ * is not finite counted and zeroed (held back in pass mode), or refused. */
+static ra_status screen_float(chain *ch, float *buf, size_t frames)
+{
+	const size_t n = frames * (size_t)ch->channels;
+	size_t bad = ch->screen ? ra_nonfinite_count(buf, n) : 0, i = 0;
+	ra_status st;
+
+	if (bad == 0)
+		return RA_OK;
+	while (isfinite(buf[i]))
+		i++;
+	st = account_nonfinite(ch, bad, i, ROUTE_FLOAT);
+	for (; st == RA_OK && i < n; i++) {
+		if (isfinite(buf[i]))
+			continue;
+		if (ch->cfg->nonfinite == RA_NONFINITE_PASS)
+			st = hold(ch, i, buf[i]);
+		buf[i] = 0.0f;
+	}
+	return st;
+}
+
+/* The same for a block of the double copy: in pass mode the samples are
+ * written as they are (only the taps get zeros, in tap_copy()). */
+static ra_status screen_double(chain *ch, double *buf, size_t frames)
+{
+	const size_t n = frames * (size_t)ch->channels;
+	size_t bad = ch->screen ? ra_nonfinite_count_double(buf, n) : 0, i = 0;
+	ra_status st;
+
+	if (bad == 0)
+		return RA_OK;
+	while (isfinite(buf[i]))
+		i++;
+	st = account_nonfinite(ch, bad, i, ROUTE_COPY_DOUBLE);
+	for (; st == RA_OK && ch->cfg->nonfinite == RA_NONFINITE_ZERO && i < n; i++)
+		if (!isfinite(buf[i]))
+			buf[i] = 0.0;
+	return st;
+}
+
 /* With stats on: the time since the mark goes to STAGE, and the mark moves
  * on. */
 static void lap(chain *ch, ra_stage stage)
@@ -140,6 +286,7 @@ static void accumulate(chain *ch, const float *buf, size_t frames)
 	const int channels = ch->channels;
 
 	ch->analysed += frames;
+	ch->out_nonfinite += ra_nonfinite_count(buf, frames * (size_t)channels);
 	for (int c = 0; c < channels; c++) {
 		double *acc = ch->sums + 3 * (size_t)c;
 
@@ -162,6 +309,7 @@ static ra_status emit(chain *ch, ra_writer *wr, float *buf, size_t frames)
 	ra_diag *diag = &ch->res->diag;
 	ra_status st;
 
+	restore_held(ch, buf);
 	if (!wr) {
 		accumulate(ch, buf, frames);
 		return RA_OK;
@@ -183,15 +331,6 @@ static ra_status emit(chain *ch, ra_writer *wr, float *buf, size_t frames)
 	return st;
 }
 
-static int cancelled(chain *ch)
-{
-	if (ch->cfg->cancel && *ch->cfg->cancel) {
-		ra_diag_set(&ch->res->diag, "interrupted");
-		return 1;
-	}
-	return 0;
-}
-
 /* Hand a filled block to the processor and emit whatever comes back. */
 static ra_status feed(chain *ch, ra_writer *wr, float *blk, size_t frames)
 {
@@ -204,6 +343,7 @@ static ra_status feed(chain *ch, ra_writer *wr, float *blk, size_t frames)
 		return RA_OK;
 	}
 	st = ra_processor_push(ch->proc, blk, frames, &done, &done_frames);
+	ch->pushed++;
 	restart_clock(ch); /* waiting for the workers is no stage's */
 	if (st == RA_OK && done) {
 		st = emit(ch, wr, done, done_frames);
@@ -220,7 +360,7 @@ static ra_status pump_float(chain *ch, ra_writer *wr)
 
 	restart_clock(ch);
 	for (;;) {
-		float *blk;
+		float *blk, *decoded;
 		size_t got = 0, made;
 
 		if (cancelled(ch))
@@ -228,7 +368,10 @@ static ra_status pump_float(chain *ch, ra_writer *wr)
 		blk = ra_processor_acquire(ch->proc);
 		if (!blk)
 			return RA_ERR_NOMEM;
-		st = read_float(ch, ch->rs ? ch->in : blk, &got);
+		decoded = ch->rs ? ch->in : blk;
+		st = read_float(ch, decoded, &got);
+		if (st == RA_OK)
+			st = screen_float(ch, decoded, got);
 		lap(ch, RA_STAGE_READ);
 		made = got;
 		if (st == RA_OK && got > 0 && ch->rs) {
@@ -280,7 +423,7 @@ static ra_status pump_float(chain *ch, ra_writer *wr)
 }
 
 /* An exact copy's samples are both the input and the output: the taps get
- * them as float. */
+ * them as float (and 0 for what is not finite). */
 static void tap_copy(chain *ch, route r, size_t frames)
 {
 	size_t n = frames * (size_t)ch->channels;
@@ -289,7 +432,7 @@ static void tap_copy(chain *ch, route r, size_t frames)
 		ra_int_to_float(ch->ints, ch->in, n);
 	else
 		for (size_t i = 0; i < n; i++)
-			ch->in[i] = (float)ch->doubles[i];
+			ch->in[i] = isfinite(ch->doubles[i]) ? (float)ch->doubles[i] : 0.0f;
 	if (ch->tap_in)
 		ra_welch_feed(ch->tap_in, ch->in, frames);
 	if (ch->tap_out)
@@ -315,6 +458,8 @@ static ra_status pump_copy(chain *ch, ra_writer *wr, route r)
 			st = ra_reader_read_double(ch->src->reader, ch->doubles,
 						   ch->cfg->block_frames, &got, &res->diag);
 		st = tolerate_damage(ch, st, got);
+		if (st == RA_OK && r == ROUTE_COPY_DOUBLE)
+			st = screen_double(ch, ch->doubles, got);
 		lap(ch, RA_STAGE_READ);
 		if (st != RA_OK || got == 0)
 			return st;
@@ -347,6 +492,8 @@ static ra_status chain_start(chain *ch, float gain, int taps)
 	ra_processor_config pc = { 0 };
 	ra_status st = RA_OK;
 
+	ch->pushed = ch->emitted = 0;
+	ch->held_head = ch->held_len = 0;
 	ch->cap = cfg->block_frames;
 	if (ch->out_rate != ch->in_rate) {
 		ch->rs = ra_resampler_create(ch->channels, ch->in_rate, ch->out_rate, cfg->quality,
@@ -429,6 +576,7 @@ static ra_status measure_start(chain *ch)
 	ch->sums = calloc(3 * (size_t)ch->channels, sizeof(*ch->sums));
 	ch->clipped = calloc((size_t)ch->channels, sizeof(*ch->clipped));
 	ch->analysed = 0;
+	ch->out_nonfinite = 0;
 	return ch->sums && ch->clipped ? RA_OK : RA_ERR_NOMEM;
 }
 
@@ -440,9 +588,10 @@ static void measure_stop(chain *ch)
 	ch->clipped = NULL;
 }
 
+/* Decibels of an amplitude; NaN stays NaN (pass mode), not -inf. */
 static double db_of(double x)
 {
-	return x > 0.0 ? 20.0 * log10(x) : -INFINITY;
+	return x > 0.0 || isnan(x) ? 20.0 * log10(x) : -INFINITY;
 }
 
 /* --normalize: a pass that only measures the processed peak; returns the
@@ -462,11 +611,17 @@ static ra_status measure_gain(chain *ch, float *gain)
 	for (int c = 0; st == RA_OK && c < ch->channels; c++)
 		peak = fmax(peak, ch->sums[3 * (size_t)c + 2]);
 	measure_stop(ch);
+	if (st == RA_OK && ch->out_nonfinite > 0) {
+		ra_diag_set(&res->diag, "cannot normalize: %llu processed samples are not finite",
+			    (unsigned long long)ch->out_nonfinite);
+		st = RA_ERR_LIMITS;
+	}
 	if (st == RA_OK)
 		st = source_rewind(ch->src, &res->diag);
 	if (st != RA_OK)
 		return st;
 	res->frames_read = 0;
+	res->nonfinite = 0;
 	res->decode_stopped = 0;
 	res->peak_dbfs = db_of(peak);
 	if (peak > 0.0) {
@@ -474,6 +629,17 @@ static ra_status measure_gain(chain *ch, float *gain)
 		*gain = (float)((double)*gain * ra_db_to_gain(res->normalize_gain_db));
 	}
 	return RA_OK;
+}
+
+/* Whether the stream is known, from the input's header, to be shorter than
+ * one FFT_SIZE segment at the output rate: then there is no spectrum, and
+ * no analyser (which may be large) is made for it. */
+static int shorter_than_segment(const chain *ch, size_t fft_size, int64_t *frames)
+{
+	if (ch->src->info.frames < 0)
+		return 0;
+	*frames = ra_resample_length(ch->src->info.frames, ch->in_rate, ch->out_rate);
+	return (uint64_t)*frames < fft_size;
 }
 
 static ra_status taps_start(chain *ch, const ra_spectrum_request *req)
@@ -486,7 +652,14 @@ static ra_status taps_start(chain *ch, const ra_spectrum_request *req)
 			       .mix = req->mix,
 			       .measure = req->measure };
 	ra_status st = RA_OK;
+	int64_t frames;
 
+	if (shorter_than_segment(ch, req->fft_size, &frames)) {
+		ra_diag_set(&ch->res->diag,
+			    "%lld frames is shorter than one fft segment (%zu frames)",
+			    (long long)frames, req->fft_size);
+		return RA_ERR_INVALID;
+	}
 	if (req->of_input)
 		ch->tap_in = ra_welch_create(&wc, &st, &ch->res->diag);
 	if (st == RA_OK && (req->of_output || req->spectrogram_path))
@@ -588,25 +761,30 @@ static ra_status analyze(chain *ch, const ra_job_config *cfg, float gain)
 	size_t bins = 0, frames;
 	double *psd = NULL;
 	int have_spectrum;
+	int64_t length;
 	ra_status st = RA_ERR_NOMEM;
 
 	res->summary = calloc((size_t)ch->channels, sizeof(*res->summary));
 	if (!res->summary || measure_start(ch) != RA_OK)
 		goto out;
-	ch->tap_out = ra_welch_create(&wc, &st, &res->diag);
-	if (!ch->tap_out)
-		goto out;
+	if (!shorter_than_segment(ch, req->fft_size, &length)) {
+		ch->tap_out = ra_welch_create(&wc, &st, &res->diag);
+		if (!ch->tap_out)
+			goto out;
+	}
 	st = chain_start(ch, gain, 1);
 	if (st == RA_OK)
 		st = pump_float(ch, NULL);
 	if (st != RA_OK)
 		goto out;
 	bins = ra_welch_bins(ch->tap_out);
-	psd = malloc(bins * (size_t)ch->channels * sizeof(*psd));
 	st = RA_ERR_NOMEM;
-	if (!psd)
-		goto out;
-	have_spectrum = ra_welch_result(ch->tap_out, RA_SCALE_PSD, psd, NULL) == RA_OK;
+	if (ch->tap_out) {
+		psd = malloc(bins * (size_t)ch->channels * sizeof(*psd));
+		if (!psd)
+			goto out;
+	}
+	have_spectrum = psd && ra_welch_result(ch->tap_out, RA_SCALE_PSD, psd, NULL) == RA_OK;
 	frames = ch->analysed > 0 ? (size_t)ch->analysed : 1;
 	for (int c = 0; c < ch->channels; c++) {
 		const double *acc = ch->sums + 3 * (size_t)c;
@@ -676,6 +854,8 @@ static ra_status run(const ra_job_config *cfg, source *src, const char *out_path
 	ch.in_rate = in->sample_rate;
 	ch.out_rate = cfg->out_rate ? cfg->out_rate : in->sample_rate;
 	ch.bands = bands;
+	ch.screen = src->reader && !src->int_bits;
+	res->nonfinite_mode = cfg->nonfinite;
 	if (block < 1 || block > RA_MAX_BLOCK_FRAMES) {
 		ra_diag_set(&res->diag, "block size must be 1 to %d frames", RA_MAX_BLOCK_FRAMES);
 		return RA_ERR_INVALID;
@@ -783,6 +963,7 @@ out:
 	free(ch.ints);
 	free(ch.in);
 	free(ch.doubles);
+	free(ch.held);
 	ra_welch_destroy(ch.tap_in);
 	ra_welch_destroy(ch.tap_out);
 	ra_spectrogram_abort(ch.sgram);

@@ -19,6 +19,8 @@
 
 #define RA_WELCH_MAX_CHANNELS 1024
 #define RA_WELCH_MAX_FFT ((size_t)1 << 24)
+/* The most an analyser may take: stereo at the largest fft size fits. */
+#define RA_WELCH_MAX_BYTES ((uint64_t)1 << 30)
 
 /*
  * FFTW's planner keeps global state and is not thread-safe: every plan is
@@ -239,6 +241,17 @@ static int ra_welch_config_ok(const ra_welch_config *cfg, size_t *step, ra_diag 
 	return 1;
 }
 
+/* What an analyser's buffers take: per analysed channel a ring of n and
+ * sums and a row of bins doubles; the window and transform input (n
+ * doubles each) and output (bins complex). */
+static uint64_t ra_welch_bytes(const ra_welch_config *cfg)
+{
+	uint64_t n = cfg->fft_size, bins = n / 2 + 1,
+		 channels = cfg->mix ? 1 : (uint64_t)cfg->channels;
+
+	return (channels * (n + 2 * bins) + 2 * n + 2 * bins) * sizeof(double);
+}
+
 ra_welch *ra_welch_create(const ra_welch_config *cfg, ra_status *status, ra_diag *diag)
 {
 	ra_status st = RA_ERR_INVALID;
@@ -249,6 +262,16 @@ ra_welch *ra_welch_create(const ra_welch_config *cfg, ra_status *status, ra_diag
 	if (!ra_welch_config_ok(cfg, &step, diag))
 		goto done;
 	n = cfg->fft_size;
+	if (ra_welch_bytes(cfg) > RA_WELCH_MAX_BYTES) {
+		ra_diag_set(diag,
+			    "a %zu-point analyser of %d channels needs %.1f GiB, more than the "
+			    "%.0f GiB allowed",
+			    n, cfg->mix ? 1 : cfg->channels,
+			    (double)ra_welch_bytes(cfg) / (1 << 30),
+			    (double)RA_WELCH_MAX_BYTES / (1 << 30));
+		st = RA_ERR_LIMITS;
+		goto done;
+	}
 
 	st = RA_ERR_NOMEM;
 	if (n > SIZE_MAX / sizeof(double) / (size_t)cfg->channels)

@@ -1,6 +1,7 @@
 /* Unit tests for sample conversion: exact integer <-> float mapping, rounding,
  * clipping and its per-channel counts, TPDF dither statistics, gain and dB. */
 #include <check.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -815,6 +816,36 @@ START_TEST(test_create_rejects)
 }
 END_TEST
 
+/* Every length from 0 to 300 and every position: NaN and both infinities
+ * counted, every finite extreme (largest, smallest normal and subnormal,
+ * negative zero) not, in float and in double. */
+START_TEST(test_nonfinite_count)
+{
+	static const double bad[] = { NAN, -NAN, INFINITY, -INFINITY };
+	static const double good[] = { FLT_MAX, -FLT_MAX, FLT_MIN, 1e-45, -0.0, 1.0 };
+	float f[300];
+	double d[300];
+
+	for (size_t n = 0; n <= 300; n++) {
+		size_t want = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			/* Every seventh sample bad, the others cycling through good. */
+			double x = i % 7 == 3 ? bad[i % 4] : good[i % 6];
+
+			want += i % 7 == 3;
+			f[i] = (float)x;
+			d[i] = x;
+		}
+		ck_assert_uint_eq(ra_nonfinite_count(f, n), want);
+		ck_assert_uint_eq(ra_nonfinite_count_double(d, n), want);
+	}
+	/* A float-only overflow is a double's finite value. */
+	d[0] = 1e300;
+	ck_assert_uint_eq(ra_nonfinite_count_double(d, 1), 0);
+}
+END_TEST
+
 static Suite *convert_suite(void)
 {
 	Suite *s = suite_create("convert");
@@ -842,6 +873,7 @@ static Suite *convert_suite(void)
 	tcase_add_test(tc, test_clip_in_place);
 	tcase_add_test(tc, test_gain_apply);
 	tcase_add_test(tc, test_db_to_gain);
+	tcase_add_test(tc, test_nonfinite_count);
 	tcase_add_test(tc, test_dither_parse_accepts);
 	suite_add_tcase(s, tc);
 

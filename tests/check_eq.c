@@ -686,6 +686,80 @@ START_TEST(test_file_long_line)
 }
 END_TEST
 
+/* A band file of exactly SIZE bytes: one band, then comment lines. */
+static void write_padded(const char *path, size_t size)
+{
+	FILE *f = fopen(path, "wb");
+	size_t left = size - strlen("peak:1k:3\n");
+
+	ck_assert_ptr_nonnull(f);
+	fputs("peak:1k:3\n", f);
+	while (left > 0) {
+		size_t n = left < 100 ? left : 100;
+
+		fprintf(f, "#%*s\n", (int)n - 2, "");
+		left -= n;
+	}
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+START_TEST(test_file_size_limit)
+{
+	char *dir = ra_test_mkdtemp();
+	char *path = ra_test_path(dir, "big.eq");
+	char want[512];
+	ra_eq eq = { .count = 0 };
+	ra_diag diag = { "" };
+
+	/* 1 MiB is the documented limit: taken at it, refused one byte over. */
+	write_padded(path, 1 << 20);
+	ck_assert_int_eq(ra_eq_add_file(&eq, path, &diag), RA_OK);
+	ck_assert_int_eq(eq.count, 1);
+	write_padded(path, (1 << 20) + 1);
+	ck_assert_int_eq(ra_eq_add_file(&eq, path, &diag), RA_ERR_INVALID);
+	snprintf(want, sizeof(want), "%s: not a band file: larger than 1048576 bytes", path);
+	ck_assert_str_eq(diag.text, want);
+	ck_assert_int_eq(eq.count, 1);
+	free(path);
+	ra_test_rmtree(dir);
+}
+END_TEST
+
+/* A device that never ends is read only up to the limit (the old reader
+ * spun forever on its NUL bytes). */
+START_TEST(test_file_endless)
+{
+	ra_eq eq = { .count = 0 };
+	ra_diag diag = { "" };
+
+	ck_assert_int_eq(ra_eq_add_file(&eq, "/dev/zero", &diag), RA_ERR_INVALID);
+	ck_assert_str_eq(diag.text, "/dev/zero: not a band file: larger than 1048576 bytes");
+	ck_assert_int_eq(eq.count, 0);
+}
+END_TEST
+
+START_TEST(test_file_nul_byte)
+{
+	static const char text[] = "peak:1k:3\npeak:2k\0:3\n";
+	char *dir = ra_test_mkdtemp();
+	char *path = ra_test_path(dir, "nul.eq");
+	char want[512];
+	ra_eq eq = { .count = 0 };
+	ra_diag diag = { "" };
+	FILE *f = fopen(path, "wb");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(text, 1, sizeof(text) - 1, f), sizeof(text) - 1);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(ra_eq_add_file(&eq, path, &diag), RA_ERR_INVALID);
+	snprintf(want, sizeof(want), "%s:2: NUL byte: not a text file", path);
+	ck_assert_str_eq(diag.text, want);
+	ck_assert_int_eq(eq.count, 0);
+	free(path);
+	ra_test_rmtree(dir);
+}
+END_TEST
+
 START_TEST(test_file_missing)
 {
 	char *dir = ra_test_mkdtemp();
@@ -780,6 +854,9 @@ static Suite *eq_suite(void)
 	tcase_add_test(tc, test_file_bad_line);
 	tcase_add_test(tc, test_file_long_line);
 	tcase_add_test(tc, test_file_missing);
+	tcase_add_test(tc, test_file_size_limit);
+	tcase_add_test(tc, test_file_endless);
+	tcase_add_test(tc, test_file_nul_byte);
 	tcase_add_test(tc, test_preset_unknown);
 	tcase_add_test(tc, test_design_above_nyquist);
 	suite_add_tcase(s, tc);

@@ -939,6 +939,33 @@ START_TEST(test_create_rejects)
 }
 END_TEST
 
+/* An analyser that would take more than 1 GiB is refused before anything
+ * is allocated. In doubles: each analysed channel a ring of N and sums and
+ * a row of N/2 + 1; the window, the transform's input (N each) and its
+ * complex output (N/2 + 1). 64 channels of 2^24 points: 16 GiB + 3 x 128
+ * MiB = 16.4 GiB. 1024 channels of 2^16 points: 1024 x (2^17 + 2) x 8
+ * bytes alone pass 1 GiB; their mix is one channel's worth. */
+START_TEST(test_create_memory_bound)
+{
+	ra_welch_config big = config(64, (size_t)1 << 24, RA_WINDOW_HANN, 0.5);
+	ra_welch_config many = config(1024, (size_t)1 << 16, RA_WINDOW_HANN, 0.5);
+	ra_status st = RA_OK;
+	ra_diag diag = { "" };
+	ra_welch *w;
+
+	ck_assert_ptr_null(ra_welch_create(&big, &st, &diag));
+	ck_assert_int_eq(st, RA_ERR_LIMITS);
+	ck_assert_str_eq(diag.text, "a 16777216-point analyser of 64 channels needs 16.4 GiB, "
+				    "more than the 1 GiB allowed");
+	ck_assert_ptr_null(ra_welch_create(&many, &st, &diag));
+	ck_assert_int_eq(st, RA_ERR_LIMITS);
+	many.mix = 1;
+	w = create_ok(&many);
+	ck_assert_int_eq(ra_welch_channels(w), 1);
+	ra_welch_destroy(w);
+}
+END_TEST
+
 START_TEST(test_create_null_config)
 {
 	ra_status st = RA_OK;
@@ -1041,6 +1068,7 @@ static Suite *spectrum_suite(void)
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_create_rejects);
 	tcase_add_test(tc, test_create_null_config);
+	tcase_add_test(tc, test_create_memory_bound);
 	tcase_add_test(tc, test_result_rejects);
 	tcase_add_test(tc, test_parse_names);
 	suite_add_tcase(s, tc);

@@ -41,7 +41,10 @@ ra_status ra_eq_add(ra_eq *eq, const char *text, ra_diag *diag);
 ra_status ra_eq_add_graphic(ra_eq *eq, const char *text, ra_diag *diag);
 
 /* Append the bands of PATH: one band a line in ra_eq_add()'s syntax, blank
- * lines and '#' comments ignored. DIAG says "PATH:LINE: ..." on error. */
+ * lines and '#' comments ignored. DIAG says "PATH:LINE: ..." on error. A
+ * band file is text of at most 1 MiB (1048576 bytes; a device or pipe is
+ * read no further), lines of at most 1022 characters and no NUL byte:
+ * RA_ERR_INVALID otherwise. */
 ra_status ra_eq_add_file(ra_eq *eq, const char *path, ra_diag *diag);
 
 /* Append the bands of a built-in preset. */

@@ -28,7 +28,10 @@
 
 /* Spectrum reports for one file, from taps in the same pass: the input tap
  * sees the samples after resampling (so both sides share the output rate),
- * the output tap what is written, before conversion. */
+ * the output tap what is written, before conversion. An input whose header
+ * says it is shorter than one segment at the output rate fails
+ * (RA_ERR_INVALID) before any analyser is made; --analyze's summary then
+ * has no frequencies. */
 typedef struct ra_spectrum_request {
 	const char *csv_path;	      /* the CSV table, or NULL */
 	const char *svg_path;	      /* the SVG plot, or NULL */
@@ -50,6 +53,25 @@ typedef enum ra_dither_mode {
 	RA_DITHER_MODE_NONE
 } ra_dither_mode;
 
+/* What becomes of NaN and infinite samples in a float or double input.
+ * None may reach a filter: one NaN in a recursive filter's state turns
+ * everything after it into NaN. Samples read as integers are always finite.
+ * RES->nonfinite counts them and RES->nonfinite_first_frame says where the
+ * first was (frames from 0), whatever the mode. */
+typedef enum ra_nonfinite_mode {
+	/* The job fails (RA_ERR_FORMAT) at the first block that holds one; the
+	 * rest of the input is then only read, to count them all. */
+	RA_NONFINITE_ERROR,
+	/* Replaced by 0 as decoded, before any processing. */
+	RA_NONFINITE_ZERO,
+	/* The resampler, gain, EQ and taps see 0 in their place; the output
+	 * gets the original value back at the same frame and channel. Outputs
+	 * that cannot hold them clip infinities to full scale (counted as
+	 * clipped) and write NaN as 0. A rate change has no "same frame": the
+	 * job fails as with RA_NONFINITE_ERROR. */
+	RA_NONFINITE_PASS
+} ra_nonfinite_mode;
+
 /* What jobs measured, for --enable-performance-stats: added to, never
  * cleared, so one struct can sum a batch. */
 typedef struct ra_job_perf {
@@ -68,7 +90,8 @@ typedef struct ra_job_config {
 	int format_subtype; /* SF_FORMAT_* subtype, 0 to choose */
 	ra_dither_mode dither;
 	uint64_t dither_seed;
-	int force;	 /* replace existing outputs */
+	int force;		     /* replace existing outputs */
+	ra_nonfinite_mode nonfinite; /* default RA_NONFINITE_ERROR */
 	const ra_eq *eq; /* bands, designed at the output rate; NULL or empty for none */
 	const ra_spectrum_request *spectrum; /* NULL for none */
 	ra_workers *workers;		     /* shared threads for the EQ; NULL runs it inline */
@@ -78,7 +101,8 @@ typedef struct ra_job_config {
 	 * spectrum request's settings (defaults: 2048, hann, 0.5). */
 	int analyze;
 	/* Two passes: measure the processed peak, then write with the gain that
-	 * puts it at normalize_dbfs. */
+	 * puts it at normalize_dbfs. Fails (RA_ERR_LIMITS) when a processed
+	 * sample is not finite: no gain follows from such a peak. */
 	int normalize;
 	double normalize_dbfs;
 	/* Timing, or NULL (costs nothing then). Jobs that share one must run
@@ -121,8 +145,11 @@ typedef struct ra_job_result {
 	double peak_dbfs;	  /* --normalize: the processed peak before the gain, dBFS */
 	double normalize_gain_db; /* --normalize: the gain it applied */
 	int channels;
-	int in_rate;				   /* the input's sample rate, Hz */
-	uint64_t clipped;			   /* samples clipped, all channels */
+	int in_rate;			  /* the input's sample rate, Hz */
+	uint64_t clipped;		  /* samples clipped, all channels */
+	uint64_t nonfinite;		  /* NaN or infinite input samples: ra_nonfinite_mode */
+	int64_t nonfinite_first_frame;	  /* where the first was, frames from 0 */
+	ra_nonfinite_mode nonfinite_mode; /* what was done with them (the config's mode) */
 	uint64_t clipped_ch[RA_JOB_CLIP_CHANNELS]; /* the first channels' share */
 	ra_channel_summary *summary; /* analyze: one a channel; ra_job_result_release() */
 } ra_job_result;

@@ -61,7 +61,10 @@ typedef struct ra_welch ra_welch;
 
 /* An analyser for one stream. Plans are made under a process-wide lock
  * (FFTW's planner is not thread-safe). NULL with STATUS and DIAG on bad
- * parameters or failure. */
+ * parameters (RA_ERR_INVALID) or failure. Its buffers take 16 bytes per
+ * analysed channel and point (the row for ra_welch_watch() included), and
+ * 24 a point for the transform: more than 1 GiB in all is RA_ERR_LIMITS,
+ * checked before anything is allocated. */
 ra_welch *ra_welch_create(const ra_welch_config *cfg, ra_status *status, ra_diag *diag);
 
 /* Feed FRAMES interleaved float frames; every segment they complete is

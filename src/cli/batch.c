@@ -216,6 +216,11 @@ static void report_warnings(const char *name, const ra_job_result *res, int *not
 			(unsigned long long)res->clipped, detail,
 			used ? (res->channels > RA_JOB_CLIP_CHANNELS ? ", ...)" : ")") : "");
 	}
+	if (res->nonfinite > 0)
+		fprintf(stderr, "rusty-audio: warning: %s: %llu non-finite samples %s\n", name,
+			(unsigned long long)res->nonfinite,
+			res->nonfinite_mode == RA_NONFINITE_ZERO ? "replaced by zero"
+								 : "passed through");
 	if (res->decode_stopped)
 		fprintf(stderr,
 			"rusty-audio: warning: %s: decoding stopped after %lld frames: %s\n", name,

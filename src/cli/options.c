@@ -56,6 +56,7 @@ enum {
 	OPT_FFTW_WISDOM,
 	OPT_PERF_STATS,
 	OPT_STATS_JSON,
+	OPT_NONFINITE,
 };
 
 static const struct option long_options[] = {
@@ -102,6 +103,7 @@ static const struct option long_options[] = {
 	{ "fftw-wisdom", required_argument, NULL, OPT_FFTW_WISDOM },
 	{ "enable-performance-stats", no_argument, NULL, OPT_PERF_STATS },
 	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
+	{ "nonfinite", required_argument, NULL, OPT_NONFINITE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -127,6 +129,8 @@ static const char usage_text[] =
 	"      --geq GAINS            graphic EQ: 10 octave or 31 third-octave gains, or 1k=+3,...\n"
 	"      --eq-file FILE         add the bands in FILE, one a line\n"
 	"      --preset NAME          add a built-in preset ('--preset list' names them)\n"
+	"      --nonfinite MODE       NaN or infinite input samples: error (default), zero,\n"
+	"                             or pass (the filters see 0, the output keeps them)\n"
 	"      --normalize[=DBFS]     two passes: scale the processed peak to DBFS (default -1)\n"
 	"      --dry-run              print each file's EQ chain and its peak gain; write nothing\n"
 	"      --threads N            worker threads for the EQ (default: online CPUs)\n"
@@ -364,6 +368,20 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 				st = ra_eq_add_preset(&opt->eq, arg, &diag);
 			if (st != RA_OK)
 				return usage_error("%s", diag.text);
+			break;
+		}
+		case OPT_NONFINITE: {
+			static const char *const modes[] = { [RA_NONFINITE_ERROR] = "error",
+							     [RA_NONFINITE_ZERO] = "zero",
+							     [RA_NONFINITE_PASS] = "pass" };
+			size_t m = 0;
+
+			while (m < sizeof(modes) / sizeof(modes[0]) && strcmp(arg, modes[m]))
+				m++;
+			if (m == sizeof(modes) / sizeof(modes[0]))
+				return usage_error("invalid --nonfinite '%s': expected %s", arg,
+						   "error, zero or pass");
+			opt->job.nonfinite = (ra_nonfinite_mode)m;
 			break;
 		}
 		case OPT_DRY_RUN:
