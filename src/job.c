@@ -166,7 +166,7 @@ static ra_status refuse_nonfinite(chain *ch, route r, const char *why)
 	} while (got > 0);
 	ra_diag_set(&res->diag, "%llu non-finite samples, first at frame %lld%s",
 		    (unsigned long long)res->nonfinite, (long long)res->nonfinite_first_frame, why);
-	return RA_ERR_FORMAT;
+	return RA_ERR_NONFINITE;
 }
 
 /* BAD non-finite samples in the block just decoded, the first of them

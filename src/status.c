@@ -33,6 +33,8 @@ const char *ra_strerror(ra_status status)
 		return "resampler error";
 	case RA_ERR_CANCELLED:
 		return "cancelled";
+	case RA_ERR_NONFINITE:
+		return "non-finite samples";
 	}
 	return "unknown error";
 }

@@ -59,7 +59,7 @@ typedef enum ra_dither_mode {
  * RES->nonfinite counts them and RES->nonfinite_first_frame says where the
  * first was (frames from 0), whatever the mode. */
 typedef enum ra_nonfinite_mode {
-	/* The job fails (RA_ERR_FORMAT) at the first block that holds one; the
+	/* The job fails (RA_ERR_NONFINITE) at the first block that holds one; the
 	 * rest of the input is then only read, to count them all. */
 	RA_NONFINITE_ERROR,
 	/* Replaced by 0 as decoded, before any processing. */

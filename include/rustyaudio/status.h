@@ -18,7 +18,8 @@ typedef enum ra_status {
 	RA_ERR_EXISTS,	    /* the output exists and overwriting was not allowed */
 	RA_ERR_SAME_FILE,   /* the output is the input */
 	RA_ERR_RESAMPLE,    /* libsamplerate refused */
-	RA_ERR_CANCELLED    /* the caller asked to stop */
+	RA_ERR_CANCELLED,   /* the caller asked to stop */
+	RA_ERR_NONFINITE    /* the audio holds NaN or infinite samples */
 } ra_status;
 
 /* A static, lowercase description of STATUS; never NULL. */
