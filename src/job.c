@@ -302,6 +302,22 @@ static void accumulate(chain *ch, const float *buf, size_t frames)
 	}
 }
 
+/* Finite input can still overflow on the way (a huge gain): such a block
+ * is not written, the job fails rather than write infinities or NaN. */
+static ra_status check_overflow(chain *ch, const float *buf, size_t frames)
+{
+	const size_t n = frames * (size_t)ch->channels;
+	size_t i = 0;
+
+	if (ra_nonfinite_count(buf, n) == 0)
+		return RA_OK;
+	while (isfinite(buf[i]))
+		i++;
+	ra_diag_set(&ch->res->diag, "processing overflows at output frame %lld; lower the gain",
+		    (long long)(ch->res->frames_written + (int64_t)(i / (size_t)ch->channels)));
+	return RA_ERR_NONFINITE;
+}
+
 /* A finished block: into the output's sample format and out, or, with no
  * writer, only measured. */
 static ra_status emit(chain *ch, ra_writer *wr, float *buf, size_t frames)
@@ -309,6 +325,8 @@ static ra_status emit(chain *ch, ra_writer *wr, float *buf, size_t frames)
 	ra_diag *diag = &ch->res->diag;
 	ra_status st;
 
+	if (wr && (st = check_overflow(ch, buf, frames)) != RA_OK)
+		return st;
 	restore_held(ch, buf);
 	if (!wr) {
 		accumulate(ch, buf, frames);

@@ -392,6 +392,38 @@ START_TEST(test_normalize_needs_a_finite_peak)
 }
 END_TEST
 
+/* Without --normalize the same overflow is not written either, with or
+ * without an EQ, whatever the output can hold. */
+START_TEST(test_overflow_is_not_written)
+{
+	char *in = ra_test_path(dir, "loud.wav");
+	char *wav = ra_test_path(dir, "out.wav"), *flac = ra_test_path(dir, "out.flac");
+	const char *const runs[][8] = {
+		{ in, "--gain", "200", "-o", wav, NULL },
+		{ in, "--gain", "200", "-o", flac, NULL },
+		{ in, "--gain", "200", "--eq", "peak:1k:3", "-o", wav, NULL },
+		{ in, "--gain", "200", "--eq", "peak:1k:3", "-o", flac, NULL },
+	};
+	float x[4800] = { 0 };
+	char want[1024];
+
+	x[1001] = 1e30f;
+	ra_test_write_float(in, FLOAT_WAV, RATE, 1, x, 4800);
+	snprintf(want, sizeof(want),
+		 "rusty-audio: %s: processing overflows at output frame 1001; lower the gain\n",
+		 in);
+	for (size_t k = 0; k < sizeof(runs) / sizeof(runs[0]); k++) {
+		ra_run r = run_expect(runs[k], 1, want);
+
+		ra_run_release(&r);
+		ck_assert_int_eq(ra_test_dir_entries(dir), 1);
+	}
+	free(flac);
+	free(wav);
+	free(in);
+}
+END_TEST
+
 START_TEST(test_nonfinite_usage)
 {
 	ra_run r = run_expect(
@@ -513,6 +545,7 @@ static Suite *cli_input_suite(void)
 	tcase_add_test(tc, test_pass_refuses_a_rate_change);
 	tcase_add_test(tc, test_double_copy);
 	tcase_add_test(tc, test_normalize_needs_a_finite_peak);
+	tcase_add_test(tc, test_overflow_is_not_written);
 	tcase_add_test(tc, test_nonfinite_usage);
 	suite_add_tcase(s, tc);
 
