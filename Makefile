@@ -57,6 +57,8 @@ BENCH_ARGS ?=
 
 LIBRARY := $(BUILD)/librustyaudio.a
 PROGRAM := $(BUILD)/rusty-audio
+# LD_PRELOADed by tests to make one write, fsync, rename or close fail.
+FAULT_LIB := $(BUILD)/tests/libfaultinject.so
 
 .PHONY: all check check-run deps have-deps demo bench install uninstall clean lint
 .DEFAULT_GOAL := all
@@ -92,7 +94,13 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(LIBRARY) | $(PROGRAM)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIBRARY) $(LIBS) $(CHECK_LIBS)
 
 $(BUILD)/tests/%.o: ALL_CFLAGS += $(CHECK_CFLAGS) -DRA_TEST_PROGRAM='"$(abspath $(PROGRAM))"' \
+	-DRA_FAULT_LIB='"$(abspath $(FAULT_LIB))"' \
 	-DRA_CORPUS_DIR='"$(abspath ../shared/corpus)"' -DRA_TESTS_DIR='"$(abspath tests)"'
+
+# Without sanitizers: it runs inside the program, whatever that was built with.
+$(FAULT_LIB): tests/faultinject.c | have-deps
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -shared $(CFLAGS) -o $@ $< -ldl
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_SUPPORT_OBJ) $(LIBRARY)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(BENCH_SUPPORT_OBJ) $(LIBRARY) $(LIBS)
@@ -107,7 +115,7 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: $(PROGRAM) $(TEST_BIN)
+check-run: $(PROGRAM) $(TEST_BIN) $(FAULT_LIB)
 	@fail=0; for t in $(TEST_BIN); do \
 		echo "== $$t"; \
 		LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 $$t || fail=1; \
