@@ -99,7 +99,8 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(LIBRARY) | $(PROGRAM)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIBRARY) $(LIBS) $(CHECK_LIBS)
 
 $(BUILD)/tests/%.o: ALL_CFLAGS += $(CHECK_CFLAGS) -DRA_TEST_PROGRAM='"$(abspath $(PROGRAM))"' \
-	-DRA_FAULT_LIB='"$(abspath $(FAULT_LIB))"' -DRA_FUZZ_REPLAY_DIR='"$(abspath $(BUILD)/tests/fuzz)"' \
+	-DRA_FAULT_LIB='"$(abspath $(FAULT_LIB))"' \
+	-DRA_FUZZ_REPLAY_DIR='"$(abspath $(BUILD)/tests/fuzz)"' \
 	-DRA_CORPUS_DIR='"$(abspath ../shared/corpus)"' -DRA_TESTS_DIR='"$(abspath tests)"'
 
 $(BUILD)/tests/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o \
