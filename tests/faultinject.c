@@ -2,9 +2,10 @@
  * program's output files fails, everything else goes through.
  *
  *   RA_FAULT=CALL:ERRNO[:N]  fail the Nth (default first) matching CALL with
- *                            ERRNO (EIO or ENOSPC). CALL is a family, so the
- *                            test does not depend on which entry point the
- *                            code uses: write (write, pwrite, pwrite64),
+ *                            ERRNO (EIO or ENOSPC, else nothing fails).
+ *                            CALL is a family, so the test does not depend
+ *                            on which entry point the code uses: write
+ *                            (write, pwrite, pwrite64),
  *                            fsync (fsync, fdatasync), rename (rename,
  *                            renameat, renameat2), link (link, linkat) and
  *                            close; or one entry point by its own name.
@@ -17,7 +18,6 @@
  * alone. close closes the descriptor, then reports the error. */
 #include <dlfcn.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,11 +39,11 @@ static int output_path(const char *path)
 
 static int output_fd(int fd)
 {
-	char link[64], path[PATH_MAX];
+	char proc[64], path[PATH_MAX];
 	ssize_t n;
 
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, path, sizeof(path) - 1);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, path, sizeof(path) - 1);
 	if (n <= 0)
 		return 0;
 	path[n] = '\0';
@@ -65,8 +65,8 @@ static int fault(const char *family, const char *name, int fd, const char *a, co
 		return 0;
 	if (fd >= 0 ? !output_fd(fd) : !(output_path(a) || output_path(b)))
 		return 0;
-	code = !strcmp(err, "ENOSPC") ? ENOSPC : EIO;
-	return __atomic_add_fetch(&matched, 1, __ATOMIC_SEQ_CST) == nth ? code : 0;
+	code = !strcmp(err, "ENOSPC") ? ENOSPC : !strcmp(err, "EIO") ? EIO : 0;
+	return code && __atomic_add_fetch(&matched, 1, __ATOMIC_SEQ_CST) == nth ? code : 0;
 }
 
 /* Set errno to ERR when it is not 0; true then. */
