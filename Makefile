@@ -57,8 +57,15 @@ BENCH_ARGS ?=
 
 LIBRARY := $(BUILD)/librustyaudio.a
 PROGRAM := $(BUILD)/rusty-audio
+# The fuzz targets tests/fuzz/fuzz_NAME.c; `make check` replays their
+# regression inputs through plain builds of them (replay_NAME).
+FUZZ_TARGETS := codec parse
+FUZZ_REPLAY := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/replay_%)
 
-.PHONY: all check check-run deps have-deps demo bench install uninstall clean lint
+# LD_PRELOADed by tests to make one write, fsync, rename or close fail.
+FAULT_LIB := $(BUILD)/tests/libfaultinject.so
+
+.PHONY: all check check-run deps have-deps demo bench install uninstall clean lint fuzz fuzz-run
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -92,7 +99,20 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(LIBRARY) | $(PROGRAM)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIBRARY) $(LIBS) $(CHECK_LIBS)
 
 $(BUILD)/tests/%.o: ALL_CFLAGS += $(CHECK_CFLAGS) -DRA_TEST_PROGRAM='"$(abspath $(PROGRAM))"' \
+	-DRA_FAULT_LIB='"$(abspath $(FAULT_LIB))"' \
+	-DRA_FUZZ_REPLAY_DIR='"$(abspath $(BUILD)/tests/fuzz)"' \
 	-DRA_CORPUS_DIR='"$(abspath ../shared/corpus)"' -DRA_TESTS_DIR='"$(abspath tests)"'
+
+$(BUILD)/tests/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o \
+		$(BUILD)/src/cli/options.o $(LIBRARY)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/fuzz/%.o: ALL_CFLAGS += -Isrc/cli
+
+# Without sanitizers: it runs inside the program, whatever that was built with.
+$(FAULT_LIB): tests/faultinject.c | have-deps
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -shared $(CFLAGS) -o $@ $< -ldl
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_SUPPORT_OBJ) $(LIBRARY)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(BENCH_SUPPORT_OBJ) $(LIBRARY) $(LIBS)
@@ -107,10 +127,66 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: $(PROGRAM) $(TEST_BIN)
+check-run: $(PROGRAM) $(TEST_BIN) $(FAULT_LIB) $(FUZZ_REPLAY)
 	@fail=0; for t in $(TEST_BIN); do \
 		echo "== $$t"; \
 		LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 $$t || fail=1; \
+	done; exit $$fail
+
+# make fuzz FUZZ_SECONDS=N: each target under libFuzzer with AddressSanitizer
+# and UndefinedBehaviorSanitizer for N seconds; fails on any finding, which
+# is left in $(FUZZ_DIR)/findings/NAME/ (add it to tests/fuzz/regressions/NAME/).
+# The codec target starts from a file of every format, generated here.
+FUZZ_SECONDS ?= 60
+FUZZ_DIR := $(BUILD)/fuzz
+FUZZ_CC := clang
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
+	-Iinclude -Isrc/cli -DRA_VERSION='"$(VERSION)"' -MMD -MP $(PKG_CFLAGS)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/%.o) $(FUZZ_DIR)/src/cli/options.o
+FUZZ_BIN := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+FUZZ_OPTS = -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 -close_fd_mask=3
+FUZZ_SEED_FORMATS := wav:pcm16 wav:pcm24 wav:pcm32 wav:float wav:double wav:pcmu8 wav:ulaw \
+	wav:alaw wav:ima-adpcm wav:ms-adpcm wav:gsm610 wavex:pcm24 rf64:pcm16 w64:pcm24 \
+	aiff:pcm8 aiff:pcm16 aiff:pcm24 aiff:float flac:pcm16 flac:pcm24 ogg:vorbis opus:opus \
+	caf:pcm16 caf:alac16 caf:alaw au:ulaw au:pcm16 mp3:mp3 voc:pcmu8 nist:pcm16
+
+$(FUZZ_DIR)/%.o: %.c | have-deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+# 20 ms of a sweep in each format, mono, and stereo where the format has it.
+$(FUZZ_DIR)/seeds/codec: $(PROGRAM)
+	@rm -rf $@ $@.tmp && mkdir -p $@.tmp
+	@for fs in $(FUZZ_SEED_FORMATS); do for ch in 1 2; do \
+		$(PROGRAM) -q --generate sweep:100:3000 --duration 0.02 --sample-rate 8000 \
+			--channels $$ch --format $${fs%:*} --subtype $${fs#*:} \
+			-o $@.tmp/$${fs%:*}-$${fs#*:}-$$ch 2>/dev/null || [ $$ch = 2 ] || exit 1; \
+	done; done
+	@mv $@.tmp $@
+
+$(FUZZ_DIR)/seeds/parse: $(wildcard tests/fuzz/seeds/parse/*)
+	@rm -rf $@ && mkdir -p $(dir $@) && cp -r tests/fuzz/seeds/parse $@
+
+fuzz: deps
+	@sh scripts/install-deps.sh --fuzz
+	@$(MAKE) --no-print-directory fuzz-run
+
+# New inputs go to $(FUZZ_DIR)/corpus/NAME, kept from run to run; libFuzzer's
+# output to $(FUZZ_DIR)/NAME.log, shown when it found something.
+fuzz-run: $(FUZZ_BIN) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/seeds/%)
+	@fail=0; for t in $(FUZZ_TARGETS); do \
+		echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+		mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/findings/$$t; \
+		LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
+		$(FUZZ_DIR)/fuzz_$$t $(FUZZ_OPTS) -dict=tests/fuzz/$$t.dict \
+			-artifact_prefix=$(FUZZ_DIR)/findings/$$t/ $(FUZZ_DIR)/corpus/$$t \
+			$(FUZZ_DIR)/seeds/$$t $$(ls -d tests/fuzz/regressions/$$t 2>/dev/null) \
+			>$(FUZZ_DIR)/$$t.log 2>&1 || { fail=1; tail -n 60 $(FUZZ_DIR)/$$t.log; }; \
+		grep -E '^(#[0-9]+.*DONE|Done )' $(FUZZ_DIR)/$$t.log | tail -n 2; \
 	done; exit $$fail
 
 # make bench BENCH_ARGS=--quick for a smoke run (under a minute).
@@ -139,11 +215,14 @@ uninstall:
 lint:
 	@sh scripts/install-deps.sh --lint
 	clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(TEST_SUPPORT) \
-		include/rustyaudio/*.h src/cli/*.h tests/*.h bench/*.c bench/*.h
+		include/rustyaudio/*.h src/cli/*.h tests/*.h bench/*.c bench/*.h \
+		tests/faultinject.c tests/fuzz/*.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Iinclude src tests bench
 
 clean:
 	rm -rf build
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d) $(TEST_SUPPORT_OBJ:.o=.d) $(BENCH_BIN:=.d) \
-	$(BENCH_SUPPORT_OBJ:.o=.d)
+	$(BENCH_SUPPORT_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d) \
+	$(BUILD)/tests/fuzz/replay.d $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/fuzz_%.d) \
+	$(FUZZ_TARGETS:%=$(FUZZ_DIR)/tests/fuzz/fuzz_%.d)

@@ -2,12 +2,14 @@
 # Install the build and test dependencies of rusty-audio from Debian packages.
 # Idempotent: does nothing when every package is already installed.
 # --lint: only what `make lint` needs (clang-format, cppcheck).
+# --fuzz: only what `make fuzz` adds (clang and its libFuzzer runtime).
 set -eu
 
 PACKAGES="build-essential pkg-config libsndfile1-dev libfftw3-dev libsamplerate0-dev check jq"
-if [ "${1:-}" = "--lint" ]; then
-	PACKAGES="clang-format cppcheck"
-fi
+case "${1:-}" in
+--lint) PACKAGES="clang-format cppcheck" ;;
+--fuzz) PACKAGES="clang libclang-rt-14-dev" ;;
+esac
 
 missing=""
 for p in $PACKAGES; do

@@ -1,0 +1,139 @@
+/* End-to-end tests of a failing disk: tests/faultinject.c, preloaded into
+ * the binary, makes one write, fsync, rename or close on the output fail
+ * with EIO or ENOSPC. The run must leave no output and no temporary file,
+ * keep its input byte for byte, exit 1 and say why in one line. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <sndfile.h>
+
+#include "testutil.h"
+
+static char *dir, *in, *out;
+
+/* 4 s of stereo float at 44.1 kHz: 1.4 MB, more than the writer's 1 MiB
+ * buffer, so the audio goes out in more than one write. */
+static void setup(void)
+{
+	const size_t frames = 4 * 44100;
+	float *x = malloc(frames * 2 * sizeof(*x));
+
+	ck_assert_ptr_nonnull(x);
+	for (size_t i = 0; i < frames * 2; i++)
+		x[i] = 0.5f * (float)sin(2.0 * M_PI * 997.0 * (double)(i / 2) / 44100.0);
+	dir = ra_test_mkdtemp();
+	in = ra_test_path(dir, "in.wav");
+	out = ra_test_path(dir, "out.wav");
+	ra_test_write_float(in, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100, 2, x, frames);
+	free(x);
+}
+
+static void teardown(void)
+{
+	free(in);
+	free(out);
+	ra_test_rmtree(dir);
+	dir = in = out = NULL;
+}
+
+/* Process IN into OUT (through the gain and EQ) with FAULT as RA_FAULT. */
+static ra_run run_with_fault(const char *fault)
+{
+	const char *argv[] = { "-q", in, "-o", out, "--gain", "-1", "--eq", "peak:1k:3", NULL };
+	const char *asan = getenv("ASAN_OPTIONS");
+	char *asan_options;
+	ra_run r;
+
+	/* The library is loaded before the sanitizer runtime, which works all
+	 * the same when told not to mind. */
+	ck_assert_int_ge(asprintf(&asan_options, "%s:verify_asan_link_order=0", asan ? asan : ""),
+			 0);
+	setenv("ASAN_OPTIONS", asan_options, 1);
+	free(asan_options);
+	setenv("LD_PRELOAD", RA_FAULT_LIB, 1);
+	setenv("RA_FAULT", fault, 1);
+	r = ra_test_run(argv, NULL);
+	unsetenv("RA_FAULT");
+	unsetenv("LD_PRELOAD");
+	return r;
+}
+
+typedef struct fault_case {
+	const char *fault; /* RA_FAULT */
+	int err;	   /* its errno */
+} fault_case;
+
+/* fsync last: the writer does not sync yet, so only those fail for now. */
+static const fault_case faults[] = {
+	{ "write:EIO", EIO },	     { "write:ENOSPC", ENOSPC }, { "write:ENOSPC:2", ENOSPC },
+	{ "close:EIO", EIO },	     { "close:ENOSPC", ENOSPC }, { "rename:EIO", EIO },
+	{ "rename:ENOSPC", ENOSPC }, { "fsync:EIO", EIO },	 { "fsync:ENOSPC", ENOSPC },
+};
+enum { FSYNC_FIRST = 7, FAULT_COUNT = sizeof(faults) / sizeof(faults[0]) };
+
+START_TEST(fault_leaves_no_trace)
+{
+	const fault_case *fc = &faults[_i];
+	size_t in_len;
+	char *before = ra_test_slurp(in, &in_len);
+	char *after;
+	size_t after_len;
+	ra_run r = run_with_fault(fc->fault);
+
+	ck_assert_msg(r.status == 1, "%s: exit %d: %s", fc->fault, r.status, r.err);
+	ck_assert_msg(ra_test_count(r.err, "\n") == 1 && r.err[strlen(r.err) - 1] == '\n',
+		      "%s: not one line: %s", fc->fault, r.err);
+	ck_assert_msg(!strncmp(r.err, "rusty-audio: ", 13) && strstr(r.err, in) &&
+			      strstr(r.err, strerror(fc->err)),
+		      "%s: the line does not name the file and the reason: %s", fc->fault, r.err);
+	/* Nothing but the input: neither the output nor a temporary file. */
+	ck_assert_msg(ra_test_dir_entries(dir) == 1, "%s: %d entries left", fc->fault,
+		      ra_test_dir_entries(dir));
+	after = ra_test_slurp(in, &after_len);
+	ck_assert(after_len == in_len && !memcmp(before, after, in_len));
+	free(before);
+	free(after);
+	ra_run_release(&r);
+}
+END_TEST
+
+/* The control: preloaded, with a fault that never comes, the same run
+ * succeeds, so the failures above are the injected ones. */
+START_TEST(no_fault_no_failure)
+{
+	ra_run r = run_with_fault("write:EIO:1000000");
+
+	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+	ck_assert_str_eq(r.err, "");
+	ck_assert_int_eq(ra_test_dir_entries(dir), 2);
+	ra_run_release(&r);
+}
+END_TEST
+
+static Suite *faults_suite(void)
+{
+	Suite *s = suite_create("cli_faults");
+	TCase *tc = tcase_create("output faults");
+	TCase *sync = tcase_create("fsync");
+	TCase *ctl = tcase_create("controls");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, fault_leaves_no_trace, 0, FSYNC_FIRST);
+	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(sync, setup, teardown);
+	tcase_add_loop_test(sync, fault_leaves_no_trace, FSYNC_FIRST, FAULT_COUNT);
+	suite_add_tcase(s, sync);
+	tcase_add_checked_fixture(ctl, setup, teardown);
+	tcase_add_test(ctl, no_fault_no_failure);
+	suite_add_tcase(s, ctl);
+	return s;
+}
+
+int main(void)
+{
+	return ra_test_main(faults_suite());
+}
