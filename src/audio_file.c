@@ -790,6 +790,18 @@ out:
 	return wr;
 }
 
+/* A position in frames at the output's rate: rounded, exact when the rate
+ * does not change, and saturated at MAX rather than wrapped. */
+static uint64_t scale_position(uint64_t t, double ratio, uint64_t max)
+{
+	double v;
+
+	if (ratio == 1.0)
+		return t;
+	v = (double)t * ratio + 0.5;
+	return v < (double)max ? (uint64_t)v : max;
+}
+
 void ra_writer_copy_metadata(ra_writer *wr, const ra_reader *src, double ratio)
 {
 	for (int s = SF_STR_FIRST; s <= SF_STR_LAST; s++)
@@ -804,7 +816,7 @@ void ra_writer_copy_metadata(ra_writer *wr, const ra_reader *src, double ratio)
 
 			memcpy(b, src->bext, size);
 			t = ((uint64_t)b->time_reference_high << 32) | b->time_reference_low;
-			t = (uint64_t)((double)t * ratio + 0.5);
+			t = scale_position(t, ratio, UINT64_MAX);
 			b->time_reference_low = (uint32_t)t;
 			b->time_reference_high = (uint32_t)(t >> 32);
 			/* libsndfile wants the size of what is used, not of the buffer. */
@@ -820,13 +832,15 @@ void ra_writer_copy_metadata(ra_writer *wr, const ra_reader *src, double ratio)
 		SF_CUES *c = malloc(src->cues_size);
 
 		if (c) {
+			/* Sized for cue_count points, more than SF_CUES declares. */
+			SF_CUE_POINT *pt = c->cue_points;
+
 			memcpy(c, src->cues, src->cues_size);
 			for (uint32_t i = 0; i < c->cue_count; i++) {
-				c->cue_points[i].position =
-					(uint32_t)((double)c->cue_points[i].position * ratio + 0.5);
-				c->cue_points[i].sample_offset =
-					(uint32_t)((double)c->cue_points[i].sample_offset * ratio +
-						   0.5);
+				pt[i].position =
+					(uint32_t)scale_position(pt[i].position, ratio, UINT32_MAX);
+				pt[i].sample_offset = (uint32_t)scale_position(pt[i].sample_offset,
+									       ratio, UINT32_MAX);
 			}
 			sf_command(wr->sf, SFC_SET_CUE, c, (int)src->cues_size);
 			free(c);
@@ -836,8 +850,10 @@ void ra_writer_copy_metadata(ra_writer *wr, const ra_reader *src, double ratio)
 		SF_INSTRUMENT inst = *src->instrument;
 
 		for (int i = 0; i < inst.loop_count && i < 16; i++) {
-			inst.loops[i].start = (uint32_t)((double)inst.loops[i].start * ratio + 0.5);
-			inst.loops[i].end = (uint32_t)((double)inst.loops[i].end * ratio + 0.5);
+			inst.loops[i].start =
+				(uint32_t)scale_position(inst.loops[i].start, ratio, UINT32_MAX);
+			inst.loops[i].end =
+				(uint32_t)scale_position(inst.loops[i].end, ratio, UINT32_MAX);
 		}
 		sf_command(wr->sf, SFC_SET_INSTRUMENT, &inst, sizeof(inst));
 	}
