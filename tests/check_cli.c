@@ -1167,6 +1167,13 @@ static Suite *cli_suite(void)
 	TCase *misc = tcase_create("formats");
 	TCase *corpus = tcase_create("corpus");
 
+	/* Each test runs the binary several times: a watchdog for hangs only,
+	 * far above what a slow or busy machine needs. */
+	tcase_set_timeout(exact, 60);
+	tcase_set_timeout(errors, 60);
+	tcase_set_timeout(batch, 60);
+	tcase_set_timeout(dsp, 60);
+	tcase_set_timeout(meta, 60);
 	tcase_add_checked_fixture(exact, setup, teardown);
 	tcase_add_loop_test(exact, test_passthrough_is_bit_exact, 0,
 			    (int)(sizeof(exact_formats) / sizeof(exact_formats[0])));

@@ -261,6 +261,7 @@ int main(void)
 	tcase_add_test(tc, test_clocks);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("json");
+	tcase_set_timeout(tc, 60); /* a jq run an assertion */
 	tcase_add_test(tc, test_json_reads_back);
 	suite_add_tcase(s, tc);
 	return ra_test_main(s);
