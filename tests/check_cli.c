@@ -440,7 +440,25 @@ START_TEST(test_never_overwrites_input)
 }
 END_TEST
 
-/* A job stopped by SIGINT or SIGTERM leaves no output and no temporary. */
+/* Wait, with no time limit, until DIR holds an entry or PID has exited;
+ * true when it has exited (its status in *WSTATUS). */
+static int exited_before_entry(pid_t pid, int *wstatus)
+{
+	const struct timespec yield = { 0, 100000 };
+
+	while (ra_test_dir_entries(dir) == 0) {
+		pid_t done = waitpid(pid, wstatus, WNOHANG);
+
+		ck_assert_int_ge(done, 0);
+		if (done == pid)
+			return 1;
+		nanosleep(&yield, NULL);
+	}
+	return 0;
+}
+
+/* A job stopped by SIGINT or SIGTERM mid-write leaves no output and no
+ * temporary. */
 START_TEST(test_signal_leaves_nothing)
 {
 	static const int sigs[] = { SIGINT, SIGTERM };
@@ -449,7 +467,7 @@ START_TEST(test_signal_leaves_nothing)
 	for (int k = 0; k < 2; k++) {
 		const char *args[] = { RA_TEST_PROGRAM, "--generate", "white", "--duration", "3600",
 				       "--channels",	"2",	      "-o",    out,	     NULL };
-		int wstatus;
+		int wstatus = 0;
 		pid_t pid = fork();
 
 		ck_assert_int_ge(pid, 0);
@@ -460,12 +478,13 @@ START_TEST(test_signal_leaves_nothing)
 			execv(RA_TEST_PROGRAM, (char *const *)args);
 			_exit(127);
 		}
-		/* Wait until the temporary file exists, so the signal lands mid-write. */
-		for (int tries = 0; tries < 500 && ra_test_dir_entries(dir) == 0; tries++)
-			usleep(10000);
+		/* An hour of audio cannot be done by the time its temporary
+		 * file appears: the signal lands mid-write. */
+		ck_assert_msg(!exited_before_entry(pid, &wstatus), "exited first, status %#x",
+			      wstatus);
 		ck_assert_int_eq(ra_test_dir_entries(dir), 1);
-		usleep(100000);
-		kill(pid, sigs[k]);
+		ck_assert_int_eq(access(out, F_OK), -1);
+		ck_assert_int_eq(kill(pid, sigs[k]), 0);
 		ck_assert_int_eq(waitpid(pid, &wstatus, 0), pid);
 		ck_assert_msg(WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == sigs[k], "status %#x",
 			      wstatus);
@@ -744,18 +763,16 @@ END_TEST
 
 /* ---------------------------------------------------------------- metadata */
 
-START_TEST(test_metadata_carried)
+/* A 0.1 s mono WAV at PATH with strings, a bext chunk and two cues. */
+static void write_tagged_wav(const char *path)
 {
-	char *in = ra_test_path(dir, "tagged.wav"), *out = ra_test_path(dir, "out.wav");
-	char *half = ra_test_path(dir, "half.wav");
 	float x[4800] = { 0 };
 	SF_INFO info = { .samplerate = 48000,
 			 .channels = 1,
 			 .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16 };
-	SF_BROADCAST_INFO bext = { 0 }, got_bext = { 0 };
-	SF_CUES cues = { 0 }, got_cues = { 0 };
-	SNDFILE *sf = sf_open(in, SFM_WRITE, &info);
-	ra_run r;
+	SF_BROADCAST_INFO bext = { 0 };
+	SF_CUES cues = { 0 };
+	SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
 
 	ck_assert_ptr_nonnull(sf);
 	sf_set_string(sf, SF_STR_TITLE, "Test Tone");
@@ -776,8 +793,20 @@ START_TEST(test_metadata_carried)
 	cues.cue_points[1].sample_offset = 4000;
 	ck_assert_int_eq(sf_command(sf, SFC_SET_CUE, &cues, sizeof(cues)), SF_TRUE);
 	ck_assert_int_eq(sf_writef_float(sf, x, 4800), 4800);
-	sf_close(sf);
+	ck_assert_int_eq(sf_close(sf), 0);
+}
 
+START_TEST(test_metadata_carried)
+{
+	char *in = ra_test_path(dir, "tagged.wav"), *out = ra_test_path(dir, "out.wav");
+	char *half = ra_test_path(dir, "half.wav");
+	SF_BROADCAST_INFO got_bext = { 0 };
+	SF_CUES got_cues = { 0 };
+	SF_INFO info;
+	SNDFILE *sf;
+	ra_run r;
+
+	write_tagged_wav(in);
 	r = run_args((const char *const[]){ in, "-o", out, NULL });
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ra_run_release(&r);
@@ -819,7 +848,7 @@ START_TEST(test_corpus_metadata)
 				       "valid/wavefile__test-cue-reaper.wav" };
 
 	for (int k = 0; k < 2; k++) {
-		char *in = ra_test_path(RA_CORPUS_DIR, files[k]);
+		char *in = ra_test_corpus_path(files[k]);
 		char *out = ra_test_path(dir, k ? "cue.wav" : "bext.wav");
 		SF_BROADCAST_INFO a = { 0 }, b = { 0 };
 		uint32_t ca = 0, cb = 0;
@@ -959,21 +988,29 @@ START_TEST(test_fallback_subtype_noted_once)
 }
 END_TEST
 
+/* SECONDS of stereo 44.1 kHz 16-bit SIGNAL at PATH. */
+static void generate(const char *path, const char *signal, const char *seconds)
+{
+	ra_run r = run_args((const char *const[]){ "--generate", signal, "--duration", seconds,
+						   "--sample-rate", "44100", "--channels", "2",
+						   "--subtype", "pcm16", "-o", path, NULL });
+
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ra_run_release(&r);
+}
+
 /* Peak memory does not grow with the file: 453 s of FLAC against 10 s. */
 START_TEST(test_bounded_memory)
 {
-	char *long_in = ra_test_path(RA_CORPUS_DIR, "valid/tinytag__flac453sStereo.flac");
-	char *short_in = ra_test_path(dir, "short.flac");
+	char *long_in = ra_test_path(dir, "long.flac"), *short_in = ra_test_path(dir, "short.flac");
 	char *out1 = ra_test_path(dir, "o1.wav"), *out2 = ra_test_path(dir, "o2.wav");
 	ra_run r;
 	long rss_short, rss_long;
 	SF_INFO info;
 
-	r = run_args((const char *const[]){ "--generate", "pink", "--duration", "10",
-					    "--sample-rate", "44100", "--channels", "2",
-					    "--subtype", "pcm16", "-o", short_in, NULL });
-	ck_assert_msg(r.status == 0, "%s", r.err);
-	ra_run_release(&r);
+	generate(short_in, "pink", "10");
+	/* Silence: as long to decode, but a small file to write. */
+	generate(long_in, "silence", "453");
 	r = run_args((const char *const[]){ short_in, "-o", out1, NULL });
 	ck_assert_int_eq(r.status, 0);
 	rss_short = r.maxrss_kb;
@@ -983,7 +1020,7 @@ START_TEST(test_bounded_memory)
 	rss_long = r.maxrss_kb;
 	ra_run_release(&r);
 	ck_assert_int_eq(sf_close(sf_open(out2, SFM_READ, &info)), 0);
-	ck_assert_int_eq(info.frames, 20000000);
+	ck_assert_int_eq(info.frames, 453 * 44100);
 	ck_assert_msg(labs(rss_long - rss_short) < 5 * 1024, "peak RSS %ld KiB vs %ld KiB",
 		      rss_long, rss_short);
 	free(long_in);
@@ -999,7 +1036,7 @@ END_TEST
  * never a crash, a hang or a partial output. */
 START_TEST(test_corpus)
 {
-	char *manifest = ra_test_path(RA_CORPUS_DIR, "MANIFEST.tsv");
+	char *manifest = ra_test_corpus_path("MANIFEST.tsv");
 	FILE *f = fopen(manifest, "r");
 	char *line = NULL;
 	size_t cap = 0;
@@ -1018,7 +1055,7 @@ START_TEST(test_corpus)
 		while (n < 9 && (fields[n++] = strsep(&p, "\t")) != NULL)
 			;
 		ck_assert_ptr_nonnull(fields[7]);
-		in = ra_test_path(RA_CORPUS_DIR, fields[0]);
+		in = ra_test_corpus_path(fields[0]);
 		out = ra_test_path(dir, "out.wav");
 		if (strcmp(fields[7], "open fails") != 0)
 			decoded = strtol(fields[7], NULL, 10);
@@ -1087,21 +1124,20 @@ END_TEST
 /* Inputs are never modified, whatever the run does to them. */
 START_TEST(test_input_untouched)
 {
-	char *src = ra_test_path(RA_CORPUS_DIR, "valid/hound__reaper_bext.wav");
 	char *in = ra_test_path(dir, "in.wav"), *copy = ra_test_path(dir, "copy.wav");
 	char *out = ra_test_path(dir, "out.ogg");
 	size_t len;
-	char *bytes = ra_test_slurp(src, &len);
+	char *bytes;
 	struct stat before, after;
 	FILE *f;
 	ra_run r;
 
-	f = fopen(in, "wb");
-	fwrite(bytes, 1, len, f);
-	fclose(f);
+	write_tagged_wav(in);
+	bytes = ra_test_slurp(in, &len);
 	f = fopen(copy, "wb");
-	fwrite(bytes, 1, len, f);
-	fclose(f);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(bytes, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
 	ck_assert_int_eq(stat(in, &before), 0);
 	r = run_args(
 		(const char *const[]){ in, "--gain", "12", "--rate", "8000", "-o", out, NULL });
@@ -1112,7 +1148,6 @@ START_TEST(test_input_untouched)
 	ck_assert_int_eq(before.st_mtim.tv_sec, after.st_mtim.tv_sec);
 	ck_assert_int_eq(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
 	free(bytes);
-	free(src);
 	free(in);
 	free(copy);
 	free(out);
@@ -1121,6 +1156,8 @@ END_TEST
 
 static Suite *cli_suite(void)
 {
+	/* Real files from ../shared/corpus (or $RA_CORPUS). */
+	const TTest *const corpus_tests[] = { test_corpus_metadata, test_corpus };
 	Suite *s = suite_create("cli");
 	TCase *exact = tcase_create("exactness");
 	TCase *errors = tcase_create("errors");
@@ -1130,6 +1167,13 @@ static Suite *cli_suite(void)
 	TCase *misc = tcase_create("formats");
 	TCase *corpus = tcase_create("corpus");
 
+	/* Each test runs the binary several times: a watchdog for hangs only,
+	 * far above what a slow or busy machine needs. */
+	tcase_set_timeout(exact, 60);
+	tcase_set_timeout(errors, 60);
+	tcase_set_timeout(batch, 60);
+	tcase_set_timeout(dsp, 60);
+	tcase_set_timeout(meta, 60);
 	tcase_add_checked_fixture(exact, setup, teardown);
 	tcase_add_loop_test(exact, test_passthrough_is_bit_exact, 0,
 			    (int)(sizeof(exact_formats) / sizeof(exact_formats[0])));
@@ -1162,7 +1206,6 @@ static Suite *cli_suite(void)
 
 	tcase_add_checked_fixture(meta, setup, teardown);
 	tcase_add_test(meta, test_metadata_carried);
-	tcase_add_test(meta, test_corpus_metadata);
 	suite_add_tcase(s, meta);
 
 	tcase_add_checked_fixture(misc, setup, teardown);
@@ -1175,7 +1218,8 @@ static Suite *cli_suite(void)
 
 	tcase_add_checked_fixture(corpus, setup, teardown);
 	tcase_set_timeout(corpus, 300);
-	tcase_add_test(corpus, test_corpus);
+	ra_test_add_corpus_tests(corpus, "check_cli", corpus_tests,
+				 sizeof(corpus_tests) / sizeof(corpus_tests[0]));
 	suite_add_tcase(s, corpus);
 	return s;
 }

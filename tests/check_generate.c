@@ -713,6 +713,7 @@ static Suite *generate_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("behaviour");
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_parse_accepts);
 	tcase_add_test(tc, test_sine_formula);
 	tcase_add_test(tc, test_sine_no_drift);

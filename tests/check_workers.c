@@ -9,6 +9,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -50,6 +52,8 @@ typedef struct batch_ctx {
 	atomic_int finished;		    /* tasks done so far */
 	atomic_bool ran_on[RA_WORKERS_MAX]; /* workers that ran a task */
 	useconds_t sleep_us;		    /* each task sleeps this long */
+	pid_t caller_tid;		    /* the caller's thread, for gated_task */
+	atomic_bool waiting;		    /* the caller is about to wait */
 	double salt;			    /* changes per batch */
 } batch_ctx;
 
@@ -323,38 +327,64 @@ START_TEST(test_one_thread_runs_inline_in_order)
 }
 END_TEST
 
-static void away_task(void *p, int worker)
+/* Whether the thread TID is asleep (state S in /proc): blocked on a lock or
+ * a condition variable, not merely descheduled. */
+static bool thread_sleeping(pid_t tid)
+{
+	char path[64], stat[512], *end;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(stat, 1, sizeof(stat) - 1, f);
+	fclose(f);
+	stat[n] = '\0';
+	/* "tid (name) S ...": the name may hold anything but ends at the last ')'. */
+	end = strrchr(stat, ')');
+	ck_assert_ptr_nonnull(end);
+	return end[1] == ' ' && end[2] == 'S';
+}
+
+/* Away from the caller, start only once the caller sleeps in
+ * ra_workers_wait, then take sleep_us: the batch cannot be done before
+ * submit returns, and the wait lasts for a task at least. */
+static void gated_task(void *p, int worker)
 {
 	task_arg *arg = p;
+	batch_ctx *ctx = arg->ctx;
 
-	if (pthread_equal(pthread_self(), arg->ctx->caller))
-		atomic_fetch_add(&arg->ctx->bad, 1);
+	if (pthread_equal(pthread_self(), ctx->caller)) {
+		atomic_fetch_add(&ctx->bad, 1);
+	} else {
+		while (!atomic_load(&ctx->waiting) || !thread_sleeping(ctx->caller_tid))
+			sched_yield();
+	}
 	count_task(p, worker);
 }
 
-/* The caller is free between submit and wait: tasks run elsewhere, and the
- * batch is not done by the time submit returns. */
+/* The caller is free between submit and wait: tasks run elsewhere, none is
+ * done when submit returns, and the wait's time is counted. */
 START_TEST(test_caller_free_between_submit_and_wait)
 {
 	ra_workers *w = create_ok(2);
 	ra_task tasks[8];
 	task_arg args[8];
-	batch_ctx *ctx = make_batch(2, away_task, tasks, args, 8);
-	volatile double own = 0.0;
+	batch_ctx *ctx = make_batch(2, gated_task, tasks, args, 8);
 	ra_workers_stats stats;
 
-	ctx->sleep_us = 25000;
+	ctx->sleep_us = 1000;
+	ctx->caller_tid = gettid();
 	ra_workers_submit(w, tasks, 8);
-	/* Two threads, four rounds of 25 ms: far from done. */
-	ck_assert_int_lt(load(&ctx->finished), 8);
-	for (int i = 0; i < 100000; i++)
-		own = own + i * 0.5;
-	ck_assert_double_eq(own, 0.5 * 99999.0 * 100000.0 / 2.0);
+	ck_assert_int_eq(load(&ctx->finished), 0);
+	/* Nothing between this store and the wait blocks. */
+	atomic_store(&ctx->waiting, true);
 	ra_workers_wait(w);
 	assert_ran(ctx, 8, 1);
 	ra_workers_get_stats(w, &stats);
-	/* The wait covered most of the 100 ms the tasks took. */
-	ck_assert_uint_gt(stats.wait_ns, 10 * 1000000u);
+	/* Two threads for eight tasks: one ran four at least, after the wait began. */
+	ck_assert_uint_ge(stats.wait_ns, 4 * 1000 * 1000u);
 	ra_workers_destroy(w);
 	free(ctx);
 }

@@ -159,17 +159,29 @@ ra_run ra_test_run(const char *const *argv, const char *stdin_text)
 	return ra_test_exec(RA_TEST_PROGRAM, argv, stdin_text);
 }
 
-int ra_test_jq(const char *json_path, const char *filter)
+/* jq -e FILTER JSON_PATH: 0 true, 1 false or null, more for an error; what
+ * it said is told on stderr when the status is not EXPECTED. */
+static int jq_status(const char *json_path, const char *filter, int expected)
 {
 	const char *argv[] = { "-e", filter, json_path, NULL };
 	ra_run run = ra_test_exec("jq", argv, NULL);
-	int ok = run.status == 0;
+	int status = run.status;
 
-	if (!ok)
-		fprintf(stderr, "jq -e '%s' %s: exit %d: %s%s\n", filter, json_path, run.status,
+	if (status != expected)
+		fprintf(stderr, "jq -e '%s' %s: exit %d: %s%s\n", filter, json_path, status,
 			run.out, run.err);
 	ra_run_release(&run);
-	return ok;
+	return status;
+}
+
+int ra_test_jq(const char *json_path, const char *filter)
+{
+	return jq_status(json_path, filter, 0) == 0;
+}
+
+int ra_test_jq_false(const char *json_path, const char *filter)
+{
+	return jq_status(json_path, filter, 1) == 1;
 }
 
 void ra_run_release(ra_run *run)
@@ -279,6 +291,52 @@ int ra_test_dir_entries(const char *dir)
 			n++;
 	closedir(d);
 	return n;
+}
+
+/* Whether the corpus must be there (RA_REQUIRE_CORPUS=1, as in CI). */
+static int corpus_required(void)
+{
+	const char *required = getenv("RA_REQUIRE_CORPUS");
+
+	return required && strcmp(required, "1") == 0;
+}
+
+/* Where the corpus should be. */
+static const char *corpus_dir(void)
+{
+	const char *env = getenv("RA_CORPUS");
+
+	return env && *env ? env : RA_CORPUS_DIR;
+}
+
+const char *ra_test_corpus(void)
+{
+	char *manifest = ra_test_path(corpus_dir(), "MANIFEST.tsv");
+	int found = access(manifest, R_OK) == 0;
+
+	free(manifest);
+	return found ? corpus_dir() : NULL;
+}
+
+char *ra_test_corpus_path(const char *name)
+{
+	const char *corpus = ra_test_corpus();
+
+	ck_assert_msg(corpus != NULL, "corpus not found at %s (set RA_CORPUS)", corpus_dir());
+	return ra_test_path(corpus, name);
+}
+
+void ra_test_add_corpus_tests(TCase *tc, const char *program, const TTest *const *tests,
+			      size_t count)
+{
+	if (!ra_test_corpus() && !corpus_required()) {
+		fprintf(stderr,
+			"%s: corpus not found at %s (set RA_CORPUS): %zu corpus tests skipped\n",
+			program, corpus_dir(), count);
+		return;
+	}
+	for (size_t i = 0; i < count; i++)
+		tcase_add_test(tc, tests[i]);
 }
 
 int ra_test_main(Suite *s)

@@ -35,6 +35,10 @@ ra_run ra_test_exec(const char *program, const char *const *argv, const char *st
 /* True when jq's FILTER on the JSON file at PATH yields true (jq -e); what
  * jq says otherwise goes to stderr. */
 int ra_test_jq(const char *json_path, const char *filter);
+
+/* True when FILTER runs and yields false or null (jq -e exits 1); quiet, for
+ * a failure the test expects. */
+int ra_test_jq_false(const char *json_path, const char *filter);
 void ra_run_release(ra_run *run);
 
 /* Read a whole file as interleaved double (libsndfile's normalisation) or
@@ -59,6 +63,21 @@ int ra_test_count(const char *text, const char *needle);
 
 /* Number of directory entries in DIR other than . and .. */
 int ra_test_dir_entries(const char *dir);
+
+/* The real-file corpus: the folder in $RA_CORPUS, else RA_CORPUS_DIR
+ * (../shared/corpus, fixed at build time); NULL when it holds no
+ * MANIFEST.tsv. */
+const char *ra_test_corpus(void);
+
+/* NAME inside the corpus, caller-freed; fails the test when there is no
+ * corpus. */
+char *ra_test_corpus_path(const char *name);
+
+/* Add the COUNT TESTS, which need the corpus, to TC. Without a corpus they
+ * are left out and one line on stderr says so, naming PROGRAM; with
+ * RA_REQUIRE_CORPUS=1 they are added anyway and fail. */
+void ra_test_add_corpus_tests(TCase *tc, const char *program, const TTest *const *tests,
+			      size_t count);
 
 /* Run every test of S (then freed) and return main()'s exit status. */
 int ra_test_main(Suite *s);
