@@ -149,7 +149,7 @@ FUZZ_OPTS = -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 -clos
 FUZZ_SEED_FORMATS := wav:pcm16 wav:pcm24 wav:pcm32 wav:float wav:double wav:pcmu8 wav:ulaw \
 	wav:alaw wav:ima-adpcm wav:ms-adpcm wav:gsm610 wavex:pcm24 rf64:pcm16 w64:pcm24 \
 	aiff:pcm8 aiff:pcm16 aiff:pcm24 aiff:float flac:pcm16 flac:pcm24 ogg:vorbis opus:opus \
-	caf:pcm16 caf:alac16 caf:alaw au:ulaw au:pcm16 mp3:mp3 voc:pcmu8 nist:pcm16
+	caf:pcm16 caf:alac16 caf:alaw au:ulaw au:pcm16 mp3:mp3 voc:pcm16 nist:pcm16
 
 $(FUZZ_DIR)/%.o: %.c | have-deps
 	@mkdir -p $(dir $@)

@@ -426,7 +426,7 @@ START_TEST(test_never_overwrites_input)
 	for (size_t i = 0; i < 3; i++) {
 		r = run_args((const char *const[]){ "--force", "--gain", "3", in, "-o", targets[i],
 						    NULL });
-		ck_assert_msg(r.status == 1, "target %zu: %d", i, r.status);
+		ck_assert_msg(r.status == 2, "target %zu: %d", i, r.status);
 		assert_one_error_line(&r);
 		ck_assert_ptr_nonnull(strstr(r.err, "overwrite the input"));
 		ra_run_release(&r);

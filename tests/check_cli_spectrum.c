@@ -263,7 +263,7 @@ START_TEST(test_batch_and_errors)
 
 		r = ra_test_run((const char *const[]){ a, "--spectrum", a, "-f", "-o", o, NULL },
 				NULL);
-		ck_assert_int_eq(r.status, 1);
+		ck_assert_int_eq(r.status, 2);
 		ck_assert_ptr_nonnull(strstr(r.err, "would overwrite the input"));
 		ck_assert_int_eq(ra_test_count(r.err, "\n"), 1);
 		ck_assert_int_ne(access(o, F_OK), 0);
