@@ -834,6 +834,60 @@ START_TEST(test_metadata_bext)
 }
 END_TEST
 
+/* A mono WAV whose bext time reference is TREF and whose one cue is at
+ * CUE, copied at RATIO; the copy's values in *TREF and *CUE. */
+static void copy_positions(double ratio, uint64_t *tref, uint32_t *cue)
+{
+	char *dir = ra_test_mkdtemp();
+	char *src = ra_test_path(dir, "src.wav"), *dst = ra_test_path(dir, "dst.wav");
+	SF_INFO info = { .samplerate = RATE, .channels = 1, .format = WAV16 };
+	SF_BROADCAST_INFO bext = { .time_reference_low = (uint32_t)*tref,
+				   .time_reference_high = (uint32_t)(*tref >> 32) };
+	SF_CUES cues = { .cue_count = 1 };
+	short frames[64] = { 0 };
+	SNDFILE *sf = sf_open(src, SFM_WRITE, &info);
+
+	ck_assert_ptr_nonnull(sf);
+	ck_assert_int_eq(sf_command(sf, SFC_SET_BROADCAST_INFO, &bext, sizeof(bext)), SF_TRUE);
+	cues.cue_points[0] = (SF_CUE_POINT){
+		.indx = 1, .position = *cue, .fcc_chunk = CUE_DATA, .sample_offset = *cue
+	};
+	ck_assert_int_eq(sf_command(sf, SFC_SET_CUE, &cues, sizeof(cues)), SF_TRUE);
+	ck_assert_int_eq(sf_writef_short(sf, frames, 64), 64);
+	ck_assert_int_eq(sf_close(sf), 0);
+	copy_with_metadata(src, dst, WAV16, 64, ratio);
+
+	memset(&bext, 0, sizeof(bext));
+	memset(&cues, 0, sizeof(cues));
+	sf = sf_open(dst, SFM_READ, &info);
+	ck_assert_ptr_nonnull(sf);
+	ck_assert_int_eq(sf_command(sf, SFC_GET_BROADCAST_INFO, &bext, sizeof(bext)), SF_TRUE);
+	ck_assert_int_eq(sf_command(sf, SFC_GET_CUE, &cues, sizeof(cues)), SF_TRUE);
+	sf_close(sf);
+	*tref = ((uint64_t)bext.time_reference_high << 32) | bext.time_reference_low;
+	*cue = cues.cue_points[0].position;
+	free(src);
+	free(dst);
+	ra_test_rmtree(dir);
+}
+
+/* Positions beyond what a double holds exactly are copied exactly at an
+ * unchanged rate, and saturate rather than wrap when scaled up. */
+START_TEST(test_metadata_positions_extreme)
+{
+	uint64_t tref = (UINT64_C(1) << 60) + 1;
+	uint32_t cue = 0xf0000001u;
+
+	copy_positions(1.0, &tref, &cue);
+	ck_assert_uint_eq(tref, (UINT64_C(1) << 60) + 1);
+	ck_assert_uint_eq(cue, 0xf0000001u);
+	tref = UINT64_MAX - 1000;
+	copy_positions(2.0, &tref, &cue);
+	ck_assert_uint_eq(tref, UINT64_MAX);
+	ck_assert_uint_eq(cue, UINT32_MAX);
+}
+END_TEST
+
 START_TEST(test_metadata_cues)
 {
 	char *dir;
@@ -1457,6 +1511,7 @@ static Suite *audio_file_suite(void)
 	tcase_add_test(tc, test_float_write_clips);
 	tcase_add_test(tc, test_metadata_strings);
 	tcase_add_test(tc, test_metadata_bext);
+	tcase_add_test(tc, test_metadata_positions_extreme);
 	tcase_add_test(tc, test_metadata_cues);
 	tcase_add_test(tc, test_metadata_loops);
 	tcase_add_test(tc, test_metadata_keeps_audio);
