@@ -232,6 +232,49 @@ START_TEST(test_batch_never_overwrites_a_later_input)
 }
 END_TEST
 
+/* No two outputs of a run land in one place, however spelled: refused
+ * before anything is written, even with --force over an existing file. */
+START_TEST(test_outputs_never_meet)
+{
+	char *in = make_input("in.wav"), *keep = make_input("keep.wav");
+	char *o = ra_test_path(out, "o.wav"), *o_too = ra_test_path(out, "./o.wav");
+	char *x = ra_test_path(dir, "x"), *y = ra_test_path(dir, "y"),
+	     *rep = ra_test_path(dir, "rep");
+	char *xa, *ya;
+
+	ck_assert_int_eq(link(keep, o), 0);
+	assert_refused((const char *const[]){ "-f", in, "-o", o, "--spectrum", o_too, NULL }, 2,
+		       "written by both -o and --spectrum");
+	assert_refused((const char *const[]){ "-f", in, "-o", o, "--stats-json", o, NULL }, 2,
+		       "written by both -o and --stats-json");
+	ck_assert(ra_test_same_bytes(keep, o));
+	ck_assert_int_eq(unlink(o), 0);
+	assert_refused((const char *const[]){ in, "-o", o, "--spectrum", o_too, NULL }, 2,
+		       "written by both -o and --spectrum");
+	assert_refused((const char *const[]){ in, "-o", o, "--fftw-wisdom", o_too, NULL }, 2,
+		       "written by both -o and --fftw-wisdom");
+	/* Two inputs of one name in different folders, reports in one folder. */
+	ck_assert_int_eq(mkdir(x, 0777), 0);
+	ck_assert_int_eq(mkdir(y, 0777), 0);
+	ck_assert_int_eq(mkdir(rep, 0777), 0);
+	xa = make_input("x/a.wav");
+	ya = make_input("y/a.wav");
+	assert_refused((const char *const[]){ xa, ya, "--plot", rep, "-o", out, NULL }, 2,
+		       "written by both --plot and --plot");
+	ck_assert_int_eq(ra_test_dir_entries(out), 0);
+	ck_assert_int_eq(ra_test_dir_entries(rep), 0);
+	free(xa);
+	free(ya);
+	free(rep);
+	free(y);
+	free(x);
+	free(o_too);
+	free(o);
+	free(keep);
+	free(in);
+}
+END_TEST
+
 /* ---- nothing but regular files is replaced ---- */
 
 START_TEST(test_fifo_never_replaced)
@@ -524,6 +567,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_batch_never_overwrites_a_later_input);
+	tcase_add_test(tc, test_outputs_never_meet);
 	tcase_add_test(tc, test_fifo_never_replaced);
 	tcase_add_test(tc, test_devices);
 	tcase_add_test(tc, test_dev_null_sink);

@@ -464,60 +464,119 @@ static int compare_ids(const void *a, const void *b)
 	return x->ino < y->ino ? -1 : x->ino > y->ino;
 }
 
-/* True when A and B name the same file, existing or to be: the same
- * inode, or the same name in the same folder. */
-static int same_target(const char *a, const char *b)
-{
-	const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
-	char *da, *db;
-	int same;
+/* Where an output lands: its folder's identity and its name there, so that
+ * two spellings of one target meet, whether it exists yet or not. */
+typedef struct out_place {
+	dev_t dev;
+	ino_t ino;
+	const char *name;
+	const char *path; /* as given */
+	const char *role; /* what writes it, for messages */
+	size_t index;	  /* in the run's list of outputs */
+} out_place;
 
-	if (ra_path_same_file(a, b))
-		return 1;
-	if (access(a, F_OK) == 0 || access(b, F_OK) == 0 ||
-	    strcmp(sa ? sa + 1 : a, sb ? sb + 1 : b) != 0)
-		return 0;
-	da = sa ? strndup(a, (size_t)(sa - a + 1)) : strdup("./");
-	db = sb ? strndup(b, (size_t)(sb - b + 1)) : strdup("./");
-	if (!da || !db)
-		die_nomem();
-	same = ra_path_same_file(da, db);
-	free(da);
-	free(db);
-	return same;
+static int compare_places(const void *a, const void *b)
+{
+	const out_place *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return strcmp(x->name, y->name);
 }
 
-/* Every path the run writes: each file's audio output and reports, then
- * the stats document. */
-static void list_outputs(const cli_options *opt, const path_list *inputs, char **outputs,
-			 path_list *all)
+/* PATH's place in *P; 0, or -1 when its folder does not exist (the output
+ * then fails on its own) or it is the null device (a sink, never a file). */
+static int place_of(const char *path, const char *role, size_t index, out_place *p)
 {
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	struct stat sb;
+	int ret = -1;
+
+	if (!dir)
+		die_nomem();
+	if ((stat(path, &sb) != 0 || !ra_atomic_is_sink(&sb)) && stat(dir, &sb) == 0) {
+		*p =
+			(out_place){ sb.st_dev, sb.st_ino, slash ? slash + 1 : path,
+				     path,	role,	   index };
+		ret = 0;
+	}
+	free(dir);
+	return ret;
+}
+
+/* Every path the run writes, with what writes it in ROLES: each file's
+ * audio output (the first AUDIO entries), then their reports, the stats
+ * document and the wisdom file. */
+static void list_outputs(const cli_options *opt, const path_list *inputs, char **outputs,
+			 path_list *all, path_list *roles, size_t *audio)
+{
+	static const char *const report_role[3] = { "--spectrum", "--plot", "--spectrogram" };
 	size_t count = opt->analyze ? 0 : opt->generate ? 1 : inputs->count;
 
 	for (size_t i = 0; i < count; i++) {
-		const char *name = opt->generate ? opt->output : inputs->items[i];
+		list_add(all, opt->generate ? opt->output : outputs[i]);
+		list_add(roles, "-o");
+	}
+	*audio = count;
+	for (size_t i = 0; i < count; i++) {
 		char *paths[3];
 
-		list_add(all, opt->generate ? opt->output : outputs[i]);
-		report_paths(opt, name, paths);
+		report_paths(opt, opt->generate ? opt->output : inputs->items[i], paths);
 		for (int k = 0; k < 3; k++) {
-			if (paths[k])
+			if (paths[k]) {
 				list_add(all, paths[k]);
+				list_add(roles, report_role[k]);
+			}
 			free(paths[k]);
 		}
 	}
-	if (opt->stats_json)
+	if (opt->stats_json) {
 		list_add(all, opt->stats_json);
+		list_add(roles, "--stats-json");
+	}
+	if (opt->wisdom_path) {
+		list_add(all, opt->wisdom_path);
+		list_add(roles, "--fftw-wisdom");
+	}
+}
+
+/* -1 after a message when two outputs of ALL land in one place, unless both
+ * are audio outputs (the first AUDIO): the later of those fails on its own. */
+static int find_twice(const path_list *all, const path_list *roles, size_t audio)
+{
+	out_place *places = calloc(all->count + 1, sizeof(*places));
+	size_t n = 0;
+	int ret = 0;
+
+	if (!places)
+		die_nomem();
+	for (size_t i = 0; i < all->count; i++)
+		n += place_of(all->items[i], roles->items[i], i, &places[n]) == 0;
+	qsort(places, n, sizeof(*places), compare_places);
+	for (size_t i = 1; i < n && !ret; i++) {
+		const out_place *a = &places[i - 1], *b = &places[i];
+
+		if (compare_places(a, b) == 0 && (a->index >= audio || b->index >= audio)) {
+			fprintf(stderr, "rusty-audio: %s: written by both %s and %s\n", b->path,
+				a->role, b->role);
+			ret = -1;
+		}
+	}
+	free(places);
+	return ret;
 }
 
 /* Before anything is written: -1 after a message when an output of the run
- * (the --fftw-wisdom file included) is one of its inputs, or when the
- * wisdom file is another of its outputs. */
+ * (the --fftw-wisdom file included) is one of its inputs, or lands where
+ * another output does. */
 static int check_outputs(const cli_options *opt, const path_list *inputs, char **outputs)
 {
 	input_id *ids = calloc(inputs->count + 1, sizeof(*ids));
-	path_list all = { 0 };
-	size_t n = 0;
+	path_list all = { 0 }, roles = { 0 };
+	size_t n = 0, audio;
 	int ret = 0;
 
 	if (!ids)
@@ -529,9 +588,7 @@ static int check_outputs(const cli_options *opt, const path_list *inputs, char *
 			ids[n++] = (input_id){ sb.st_dev, sb.st_ino, inputs->items[i] };
 	}
 	qsort(ids, n, sizeof(*ids), compare_ids);
-	list_outputs(opt, inputs, outputs, &all);
-	if (opt->wisdom_path)
-		list_add(&all, opt->wisdom_path);
+	list_outputs(opt, inputs, outputs, &all, &roles, &audio);
 	for (size_t i = 0; i < all.count && !ret; i++) {
 		const char *out = all.items[i];
 		const input_id *hit = NULL;
@@ -542,20 +599,16 @@ static int check_outputs(const cli_options *opt, const path_list *inputs, char *
 
 			hit = bsearch(&key, ids, n, sizeof(*ids), compare_ids);
 		}
-		ret = -1;
 		if (hit && !strcmp(out, hit->path))
 			fprintf(stderr, "rusty-audio: %s: output would overwrite the input\n", out);
 		else if (hit)
 			fprintf(stderr, "rusty-audio: %s: would overwrite the input %s\n", out,
 				hit->path);
-		else if (opt->wisdom_path && i + 1 < all.count &&
-			 same_target(out, opt->wisdom_path))
-			fprintf(stderr,
-				"rusty-audio: %s: both an output and the --fftw-wisdom file\n",
-				out);
-		else
-			ret = 0;
+		ret = hit ? -1 : 0;
 	}
+	if (ret == 0)
+		ret = find_twice(&all, &roles, audio);
+	list_release(&roles);
 	list_release(&all);
 	free(ids);
 	return ret;
