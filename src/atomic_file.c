@@ -92,7 +92,7 @@ static ra_status check_target(ra_atomic_file *f, const struct stat *sb, int forc
 		return RA_ERR_OPEN;
 	}
 	if (!S_ISREG(sb->st_mode)) {
-		ra_diag_set(diag, "%s is not a regular file; not replacing it", f->path);
+		ra_diag_set(diag, "%s: not a regular file; not replacing it", f->path);
 		return RA_ERR_OPEN;
 	}
 	if (!force) {
@@ -126,7 +126,7 @@ ra_status ra_atomic_open(ra_atomic_file *f, const char *path, int force, ra_diag
 		if (open_sink(f, path) == 0)
 			return RA_OK;
 		if (errno == EEXIST)
-			ra_diag_set(diag, "%s is not a regular file; not replacing it", path);
+			ra_diag_set(diag, "%s: not a regular file; not replacing it", path);
 		else
 			ra_diag_set(diag, "cannot write %s: %s", path, strerror(errno));
 		goto out_abort;
@@ -138,7 +138,7 @@ ra_status ra_atomic_open(ra_atomic_file *f, const char *path, int force, ra_diag
 	}
 	st = RA_ERR_OPEN;
 	if (open_dir(f, path) != 0 || (f->fd = create_temp(f)) < 0) {
-		ra_diag_set(diag, "cannot create %s: %s", path, strerror(errno));
+		ra_diag_set(diag, "%s: cannot create: %s", path, strerror(errno));
 		goto out_abort;
 	}
 	return RA_OK;
@@ -191,7 +191,16 @@ static int sync_temp(ra_atomic_file *f)
 	return err ? -1 : 0;
 }
 
-ra_status ra_atomic_commit(ra_atomic_file *f, ra_diag *diag)
+ra_status ra_atomic_finish(ra_atomic_file *f, ra_diag *diag)
+{
+	if (f->sink || sync_temp(f) == 0)
+		return RA_OK;
+	ra_diag_set(diag, "cannot write %s: %s", f->path, strerror(errno));
+	ra_atomic_abort(f);
+	return RA_ERR_WRITE;
+}
+
+ra_status ra_atomic_publish(ra_atomic_file *f, ra_diag *diag)
 {
 	ra_status st = RA_ERR_WRITE;
 
@@ -204,17 +213,13 @@ ra_status ra_atomic_commit(ra_atomic_file *f, ra_diag *diag)
 		st = err ? RA_ERR_WRITE : RA_OK;
 		goto out;
 	}
-	if (sync_temp(f) != 0) {
-		ra_diag_set(diag, "cannot write %s: %s", f->path, strerror(errno));
-		goto out;
-	}
 	if (publish(f) != 0) {
 		if (errno == EEXIST) {
 			st = RA_ERR_EXISTS;
-			ra_diag_set(
-				diag,
-				"another file appeared at %s while it was being written; not replacing it",
-				f->path);
+			ra_diag_set(diag,
+				    "%s: another file appeared there while it was being written; "
+				    "not replacing it",
+				    f->path);
 		} else {
 			ra_diag_set(diag, "cannot move output into place at %s: %s", f->path,
 				    strerror(errno));
@@ -232,6 +237,13 @@ ra_status ra_atomic_commit(ra_atomic_file *f, ra_diag *diag)
 out:
 	ra_atomic_abort(f);
 	return st;
+}
+
+ra_status ra_atomic_commit(ra_atomic_file *f, ra_diag *diag)
+{
+	ra_status st = ra_atomic_finish(f, diag);
+
+	return st == RA_OK ? ra_atomic_publish(f, diag) : st;
 }
 
 void ra_atomic_abort(ra_atomic_file *f)
@@ -274,7 +286,8 @@ FILE *ra_atomic_open_stream(ra_atomic_file *f, const char *path, int force, ra_s
 	return stream;
 }
 
-ra_status ra_atomic_commit_stream(ra_atomic_file *f, FILE *stream, int failed, ra_diag *diag)
+/* Flush and close STREAM; RA_OK, or RA_ERR_WRITE after releasing F. */
+static ra_status close_stream(ra_atomic_file *f, FILE *stream, int failed, ra_diag *diag)
 {
 	int err = failed ? EIO : 0;
 
@@ -284,16 +297,22 @@ ra_status ra_atomic_commit_stream(ra_atomic_file *f, FILE *stream, int failed, r
 		err = EIO;
 	if (fclose(stream) != 0 && !err)
 		err = errno;
-	if (err) {
-		ra_diag_set(diag, "cannot write %s: %s", f->path, strerror(err));
-		ra_atomic_abort(f);
-		return RA_ERR_WRITE;
-	}
-	return ra_atomic_commit(f, diag);
+	if (!err)
+		return RA_OK;
+	ra_diag_set(diag, "cannot write %s: %s", f->path, strerror(err));
+	ra_atomic_abort(f);
+	return RA_ERR_WRITE;
+}
+
+ra_status ra_atomic_commit_stream(ra_atomic_file *f, FILE *stream, int failed, ra_diag *diag)
+{
+	ra_status st = close_stream(f, stream, failed, diag);
+
+	return st == RA_OK ? ra_atomic_commit(f, diag) : st;
 }
 
 ra_status ra_atomic_write(const char *path, int force, ra_atomic_write_fn write, const void *ctx,
-			  ra_diag *diag)
+			  ra_atomic_file *held, ra_diag *diag)
 {
 	ra_atomic_file af;
 	ra_status st;
@@ -301,5 +320,12 @@ ra_status ra_atomic_write(const char *path, int force, ra_atomic_write_fn write,
 
 	if (!f)
 		return st;
-	return ra_atomic_commit_stream(&af, f, write(ctx, f) != 0, diag);
+	st = close_stream(&af, f, write(ctx, f) != 0, diag);
+	if (st == RA_OK && !held)
+		return ra_atomic_commit(&af, diag);
+	if (st == RA_OK)
+		st = ra_atomic_finish(&af, diag);
+	if (st == RA_OK)
+		*held = af;
+	return st;
 }

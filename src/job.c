@@ -57,6 +57,10 @@ typedef struct chain {
 	double *doubles;	    /* the double copy route */
 	ra_welch *tap_in, *tap_out; /* spectrum taps, or NULL */
 	ra_spectrogram *sgram;	    /* fed by tap_out, or NULL */
+	/* Reports written and synced but not yet in place: they are published
+	 * only once the audio is, so that a failed job leaves neither. */
+	ra_atomic_file reports[3];
+	int reports_ready;
 	/* Measuring passes (--analyze, --normalize), per channel: sum, sum of
 	 * squares and peak; samples at full scale; frames seen. */
 	double *sums;
@@ -698,9 +702,9 @@ static ra_status taps_start(chain *ch, const ra_spectrum_request *req)
 	return st;
 }
 
-/* The spectra at the end of the pass, into the CSV and the plot. Written
- * before the audio is committed, so that a file shorter than one segment
- * fails as a whole. */
+/* The spectra at the end of the pass, into the CSV and the plot, finished
+ * into CH->reports. Written before the audio is committed, so that a file
+ * shorter than one segment fails as a whole. */
 static ra_status write_reports(chain *ch, const ra_spectrum_request *req, float gain,
 			       const char *out_path)
 {
@@ -748,17 +752,38 @@ static ra_status write_reports(chain *ch, const ra_spectrum_request *req, float 
 	rep.out = out_tap ? &out_side : NULL;
 	rep.target_db = target;
 	if (req->csv_path)
-		st = ra_report_write_csv(&rep, req->csv_path, ch->cfg->force, diag);
-	if (st == RA_OK && req->svg_path)
-		st = ra_report_write_svg(&rep, req->svg_path, ch->cfg->force, diag);
+		st = ra_report_write_csv(&rep, req->csv_path, ch->cfg->force,
+					 &ch->reports[ch->reports_ready], diag);
+	ch->reports_ready += req->csv_path && st == RA_OK;
+	if (st == RA_OK && req->svg_path) {
+		st = ra_report_write_svg(&rep, req->svg_path, ch->cfg->force,
+					 &ch->reports[ch->reports_ready], diag);
+		ch->reports_ready += st == RA_OK;
+	}
 	if (st == RA_OK && ch->sgram) {
-		st = ra_spectrogram_commit(ch->sgram, diag);
+		st = ra_spectrogram_commit(ch->sgram, &ch->reports[ch->reports_ready], diag);
 		ch->sgram = NULL;
+		ch->reports_ready += st == RA_OK;
 	}
 out:
 	free(in_db);
 	free(out_db);
 	free(target);
+	return st;
+}
+
+/* After the audio (ST: whether it is in place): the reports in place too,
+ * or removed. A report that cannot be moved into place fails the job,
+ * though its audio is already there. */
+static ra_status publish_reports(chain *ch, ra_status st)
+{
+	for (int k = 0; k < ch->reports_ready; k++) {
+		if (st == RA_OK)
+			st = ra_atomic_publish(&ch->reports[k], &ch->res->diag);
+		else
+			ra_atomic_abort(&ch->reports[k]);
+	}
+	ch->reports_ready = 0;
 	return st;
 }
 
@@ -971,6 +996,7 @@ static ra_status run(const ra_job_config *cfg, source *src, const char *out_path
 		wr = NULL;
 	}
 out:
+	st = publish_reports(&ch, st);
 	if (st == RA_ERR_RESAMPLE || st == RA_ERR_NOMEM)
 		if (!res->diag.text[0])
 			ra_diag_set(&res->diag, "%s", ra_strerror(st));

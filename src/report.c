@@ -89,9 +89,10 @@ static int write_csv(const void *ctx, FILE *f)
 	return 0;
 }
 
-ra_status ra_report_write_csv(const ra_report *r, const char *path, int force, ra_diag *diag)
+ra_status ra_report_write_csv(const ra_report *r, const char *path, int force, ra_atomic_file *held,
+			      ra_diag *diag)
 {
-	return ra_atomic_write(path, force, write_csv, r, diag);
+	return ra_atomic_write(path, force, write_csv, r, held, diag);
 }
 
 /* ------------------------------------------------------------------ SVG */
@@ -266,9 +267,10 @@ static int write_svg(const void *ctx, FILE *f)
 	return 0;
 }
 
-ra_status ra_report_write_svg(const ra_report *r, const char *path, int force, ra_diag *diag)
+ra_status ra_report_write_svg(const ra_report *r, const char *path, int force, ra_atomic_file *held,
+			      ra_diag *diag)
 {
-	return ra_atomic_write(path, force, write_svg, r, diag);
+	return ra_atomic_write(path, force, write_svg, r, held, diag);
 }
 
 /* ----------------------------------------------------------- spectrogram */
@@ -375,7 +377,7 @@ unsigned long long ra_spectrogram_rows(const ra_spectrogram *sg)
 	return sg->rows;
 }
 
-ra_status ra_spectrogram_commit(ra_spectrogram *sg, ra_diag *diag)
+ra_status ra_spectrogram_commit(ra_spectrogram *sg, ra_atomic_file *held, ra_diag *diag)
 {
 	int bad = fflush(sg->out) != 0 || ferror(sg->out);
 	ra_status st;
@@ -386,8 +388,12 @@ ra_status ra_spectrogram_commit(ra_spectrogram *sg, ra_diag *diag)
 		ra_diag_set(diag, "cannot write %s: write error", sg->file.path);
 		ra_atomic_abort(&sg->file);
 		st = RA_ERR_WRITE;
-	} else {
+	} else if (!held) {
 		st = ra_atomic_commit(&sg->file, diag);
+	} else {
+		st = ra_atomic_finish(&sg->file, diag);
+		if (st == RA_OK)
+			*held = sg->file;
 	}
 	free(sg);
 	return st;

@@ -621,5 +621,5 @@ static int export_wisdom(const void *ctx, FILE *f)
 
 ra_status ra_spectrum_wisdom_save(const char *path, int replace, ra_diag *diag)
 {
-	return ra_atomic_write(path, replace, export_wisdom, NULL, diag);
+	return ra_atomic_write(path, replace, export_wisdom, NULL, NULL, diag);
 }

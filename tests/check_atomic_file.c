@@ -161,7 +161,7 @@ START_TEST(test_stream)
 	char *dir = ra_test_mkdtemp(), *path = ra_test_path(dir, "out.txt");
 	ra_diag diag;
 
-	ck_assert_int_eq(ra_atomic_write(path, 0, write_hello, NULL, &diag), RA_OK);
+	ck_assert_int_eq(ra_atomic_write(path, 0, write_hello, NULL, NULL, &diag), RA_OK);
 	ck_assert_str_eq(read_text(path), "hello");
 	ck_assert_int_eq(ra_test_dir_entries(dir), 1);
 	free(path);

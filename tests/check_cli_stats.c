@@ -332,13 +332,13 @@ START_TEST(test_errors)
 	ck_assert_int_ne(access(other, F_OK), 0);
 	ra_run_release(&r);
 
-	/* Named like this run's audio output: the audio is kept, the document
-	 * is not put in its place. */
+	/* Named like this run's audio output: refused before anything is
+	 * written, the file there is kept. */
 	r = ra_test_run((const char *const[]){ "-f", "--gain", "-1", "--stats-json", out, in, "-o",
 					       out, NULL },
 			NULL);
-	ck_assert_int_eq(r.status, 1);
-	ck_assert_ptr_nonnull(strstr(r.err, "appeared"));
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "written by both -o and --stats-json"));
 	{
 		SF_INFO info;
 		double *audio = ra_test_read_double(out, &info);

@@ -15,7 +15,10 @@
  *
  * A call matches through its path arguments or, for a descriptor, the
  * file's path from /proc/self/fd, so standard streams and inputs are left
- * alone. close closes the descriptor, then reports the error. */
+ * alone. close closes the descriptor, then reports the error. The writes
+ * and closes that glibc's stdio makes inside fwrite() and fclose() do not
+ * go through these symbols: for the reports (CSV, SVG, JSON), only fsync
+ * and rename can be made to fail. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>

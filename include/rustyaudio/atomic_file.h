@@ -47,12 +47,23 @@ int ra_atomic_is_sink(const struct stat *sb);
 ra_status ra_atomic_open(ra_atomic_file *f, const char *path, int force, ra_diag *diag);
 
 /* Close the file (unless the caller already closed f->fd and set it to
- * -1), sync it, move it into place and sync the folder. Only the file that
- * was at PATH when it was opened (with force) is ever replaced: a file that
- * appeared meanwhile, such as another output of the same run under the
- * same name, is not (RA_ERR_EXISTS). On failure the temporary file is
- * removed. Always releases F. */
+ * -1), sync it, move it into place and sync the folder:
+ * ra_atomic_finish(), then ra_atomic_publish(). Always releases F. */
 ra_status ra_atomic_commit(ra_atomic_file *f, ra_diag *diag);
+
+/* The first half of a commit: close and sync the temporary file, which is
+ * then complete but not yet in place (a caller with several files finishes
+ * them all before it publishes any). On failure the temporary file is
+ * removed and F released. */
+ra_status ra_atomic_finish(ra_atomic_file *f, ra_diag *diag);
+
+/* The second half: move a finished file into place and sync the folder.
+ * Only the file that was at PATH when it was opened (with force) is ever
+ * replaced: a file that appeared meanwhile, such as another output of the
+ * same run under the same name, is not (RA_ERR_EXISTS). When only the
+ * folder's sync fails, the file is in place but RA_ERR_WRITE says that it
+ * may not survive a power loss. Always releases F. */
+ra_status ra_atomic_publish(ra_atomic_file *f, ra_diag *diag);
 
 /* Close and remove the temporary file, release F. Safe on a zeroed F
  * with fd -1, after a failed open, and twice. */
@@ -76,7 +87,9 @@ FILE *ra_atomic_open_stream(ra_atomic_file *f, const char *path, int force, ra_s
  * F. */
 ra_status ra_atomic_commit_stream(ra_atomic_file *f, FILE *stream, int failed, ra_diag *diag);
 
+/* HELD NULL: the file is committed. Otherwise it is only finished and left
+ * in *HELD, for the caller to ra_atomic_publish() or ra_atomic_abort(). */
 ra_status ra_atomic_write(const char *path, int force, ra_atomic_write_fn write, const void *ctx,
-			  ra_diag *diag);
+			  ra_atomic_file *held, ra_diag *diag);
 
 #endif

@@ -158,8 +158,11 @@ typedef struct ra_job_result {
 void ra_job_result_release(ra_job_result *res);
 
 /* Process IN_PATH into OUT_PATH (unused when analysing). On failure
- * nothing is left at OUT_PATH (unless it existed and was not to be
- * replaced) and RES->diag says why. */
+ * nothing is left at OUT_PATH or the report paths (unless a file existed
+ * there and was not to be replaced) and RES->diag says why. The audio and
+ * its reports are all written and synced before any is put in place, the
+ * audio first; only when a report then cannot be moved into place (or a
+ * folder cannot be synced) does a failed job leave its audio behind. */
 ra_status ra_job_run(const ra_job_config *cfg, const char *in_path, const char *out_path,
 		     ra_job_result *res);
 

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "rustyaudio/atomic_file.h"
 #include "rustyaudio/spectrum.h"
 #include "rustyaudio/status.h"
 
@@ -36,12 +37,18 @@ typedef struct ra_report {
 /* Write the CSV: '#' metadata lines, then "frequency_hz,ch1_db,..." (or,
  * with both sides, "frequency_hz,in_ch1_db,...,out_ch1_db,...,
  * delta_ch1_db,...,target_db,error_ch1_db,..."), one row a bin, numbers
- * as %.6g. Refuses an existing PATH unless FORCE. */
-ra_status ra_report_write_csv(const ra_report *r, const char *path, int force, ra_diag *diag);
+ * as %.6g. Refuses an existing PATH unless FORCE. HELD NULL: committed;
+ * otherwise only finished, in *HELD, to publish or abort (as
+ * ra_atomic_write()), so that a caller can put several files in place
+ * together. */
+ra_status ra_report_write_csv(const ra_report *r, const char *path, int force, ra_atomic_file *held,
+			      ra_diag *diag);
 
 /* Write the SVG plot: log frequency 20 Hz to Nyquist, dB with grid and
- * labels, one polyline a channel and side, title with file and settings. */
-ra_status ra_report_write_svg(const ra_report *r, const char *path, int force, ra_diag *diag);
+ * labels, one polyline a channel and side, title with file and settings.
+ * HELD as for ra_report_write_csv(). */
+ra_status ra_report_write_svg(const ra_report *r, const char *path, int force, ra_atomic_file *held,
+			      ra_diag *diag);
 
 /* A spectrogram, written a row per segment as the stream goes (nothing
  * long stays in memory), to a temporary file renamed into place on commit. */
@@ -69,8 +76,9 @@ void ra_spectrogram_row(void *sg, double time_s, const double *db);
 /* Rows written so far. */
 unsigned long long ra_spectrogram_rows(const ra_spectrogram *sg);
 
-/* Finish and move into place; frees SG. */
-ra_status ra_spectrogram_commit(ra_spectrogram *sg, ra_diag *diag);
+/* Finish and move into place, or with HELD only finish, as for
+ * ra_report_write_csv(); frees SG. */
+ra_status ra_spectrogram_commit(ra_spectrogram *sg, ra_atomic_file *held, ra_diag *diag);
 
 /* Discard; frees SG. NULL is a no-op. */
 void ra_spectrogram_abort(ra_spectrogram *sg);
