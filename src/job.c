@@ -634,9 +634,9 @@ static ra_status measure_gain(chain *ch, float *gain)
 		peak = fmax(peak, ch->sums[3 * (size_t)c + 2]);
 	measure_stop(ch);
 	if (st == RA_OK && ch->out_nonfinite > 0) {
-		ra_diag_set(&res->diag, "cannot normalize: %llu processed samples are not finite",
+		ra_diag_set(&res->diag, "cannot normalize: %llu samples are not finite",
 			    (unsigned long long)ch->out_nonfinite);
-		st = RA_ERR_LIMITS;
+		st = RA_ERR_NONFINITE;
 	}
 	if (st == RA_OK)
 		st = source_rewind(ch->src, &res->diag);

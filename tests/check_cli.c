@@ -4,13 +4,11 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pty.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -437,60 +435,6 @@ START_TEST(test_never_overwrites_input)
 	free(sym);
 	free(hard);
 	free(copy);
-}
-END_TEST
-
-/* Wait, with no time limit, until DIR holds an entry or PID has exited;
- * true when it has exited (its status in *WSTATUS). */
-static int exited_before_entry(pid_t pid, int *wstatus)
-{
-	const struct timespec yield = { 0, 100000 };
-
-	while (ra_test_dir_entries(dir) == 0) {
-		pid_t done = waitpid(pid, wstatus, WNOHANG);
-
-		ck_assert_int_ge(done, 0);
-		if (done == pid)
-			return 1;
-		nanosleep(&yield, NULL);
-	}
-	return 0;
-}
-
-/* A job stopped by SIGINT or SIGTERM mid-write leaves no output and no
- * temporary. */
-START_TEST(test_signal_leaves_nothing)
-{
-	static const int sigs[] = { SIGINT, SIGTERM };
-	char *out = ra_test_path(dir, "long.flac");
-
-	for (int k = 0; k < 2; k++) {
-		const char *args[] = { RA_TEST_PROGRAM, "--generate", "white", "--duration", "3600",
-				       "--channels",	"2",	      "-o",    out,	     NULL };
-		int wstatus = 0;
-		pid_t pid = fork();
-
-		ck_assert_int_ge(pid, 0);
-		if (pid == 0) {
-			int null = open("/dev/null", O_WRONLY);
-
-			dup2(null, 2);
-			execv(RA_TEST_PROGRAM, (char *const *)args);
-			_exit(127);
-		}
-		/* An hour of audio cannot be done by the time its temporary
-		 * file appears: the signal lands mid-write. */
-		ck_assert_msg(!exited_before_entry(pid, &wstatus), "exited first, status %#x",
-			      wstatus);
-		ck_assert_int_eq(ra_test_dir_entries(dir), 1);
-		ck_assert_int_eq(access(out, F_OK), -1);
-		ck_assert_int_eq(kill(pid, sigs[k]), 0);
-		ck_assert_int_eq(waitpid(pid, &wstatus, 0), pid);
-		ck_assert_msg(WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == sigs[k], "status %#x",
-			      wstatus);
-		ck_assert_int_eq(ra_test_dir_entries(dir), 0);
-	}
-	free(out);
 }
 END_TEST
 
@@ -1188,7 +1132,6 @@ static Suite *cli_suite(void)
 	tcase_add_test(errors, test_bad_inputs);
 	tcase_add_test(errors, test_overwrite_refused);
 	tcase_add_test(errors, test_never_overwrites_input);
-	tcase_add_test(errors, test_signal_leaves_nothing);
 	tcase_add_test(errors, test_input_untouched);
 	tcase_add_test(errors, test_absurd_rate);
 	suite_add_tcase(s, errors);

@@ -297,6 +297,11 @@ START_TEST(test_fifo_never_replaced)
 		       "not a regular file");
 	ck_assert_uint_eq(file_type(fifo), S_IFIFO);
 	ck_assert_int_eq(ra_test_dir_entries(out), 1);
+	/* A device that is not the null device, by any user: refused, with
+	 * --force too, and never written to. */
+	assert_refused((const char *const[]){ "-f", in, "-o", "/dev/zero", NULL }, 1,
+		       "/dev/zero: not a regular file");
+	ck_assert_uint_eq(file_type("/dev/zero"), S_IFCHR);
 	free(in);
 	free(fifo);
 	free(o);

@@ -207,6 +207,17 @@ START_TEST(test_zero_is_the_twin)
 		free(xa);
 		free(xb);
 	}
+	/* The analysis says so too, and its summary is the twin's. */
+	{
+		ra_run r = run_expect(
+			(const char *const[]){ bad, "--analyze", "--nonfinite", "zero", NULL }, 0,
+			want);
+		ra_run t = run_expect((const char *const[]){ twin, "--analyze", NULL }, 0, "");
+
+		ck_assert_str_eq(strchr(r.out, '\n'), strchr(t.out, '\n'));
+		ra_run_release(&r);
+		ra_run_release(&t);
+	}
 	free(a);
 	free(b);
 	free(twin);
@@ -375,12 +386,12 @@ START_TEST(test_normalize_needs_a_finite_peak)
 	x[1000] = 1e30f;
 	ra_test_write_float(in, FLOAT_WAV, RATE, 1, x, 4800);
 	snprintf(want, sizeof(want),
-		 "rusty-audio: %s: cannot normalize: 1 processed samples are not finite\n", in);
+		 "rusty-audio: %s: cannot normalize: 1 samples are not finite\n", in);
 	r = run_expect((const char *const[]){ in, "--gain", "200", "--normalize", "-o", out, NULL },
 		       1, want);
 	ra_run_release(&r);
 	snprintf(want, sizeof(want),
-		 "rusty-audio: %s: cannot normalize: 3 processed samples are not finite\n", bad);
+		 "rusty-audio: %s: cannot normalize: 3 samples are not finite\n", bad);
 	r = run_expect(
 		(const char *const[]){ bad, "--nonfinite", "pass", "--normalize", "-o", out, NULL },
 		1, want);

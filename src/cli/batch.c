@@ -195,6 +195,16 @@ static void clear_progress(progress *p)
 	p->shown = 0;
 }
 
+/* --nonfinite zero or pass let some through: how many. */
+static void warn_nonfinite(const char *name, const ra_job_result *res)
+{
+	if (res->nonfinite > 0)
+		fprintf(stderr, "rusty-audio: warning: %s: %llu non-finite samples %s\n", name,
+			(unsigned long long)res->nonfinite,
+			res->nonfinite_mode == RA_NONFINITE_ZERO ? "replaced by zero"
+								 : "passed through");
+}
+
 /* One line for each thing the user should know about a finished file. */
 static void report_warnings(const char *name, const ra_job_result *res, int *noted_fallback)
 {
@@ -216,11 +226,7 @@ static void report_warnings(const char *name, const ra_job_result *res, int *not
 			(unsigned long long)res->clipped, detail,
 			used ? (res->channels > RA_JOB_CLIP_CHANNELS ? ", ...)" : ")") : "");
 	}
-	if (res->nonfinite > 0)
-		fprintf(stderr, "rusty-audio: warning: %s: %llu non-finite samples %s\n", name,
-			(unsigned long long)res->nonfinite,
-			res->nonfinite_mode == RA_NONFINITE_ZERO ? "replaced by zero"
-								 : "passed through");
+	warn_nonfinite(name, res);
 	if (res->decode_stopped)
 		fprintf(stderr,
 			"rusty-audio: warning: %s: decoding stopped after %lld frames: %s\n", name,
@@ -378,6 +384,7 @@ static int run_analyze(const cli_options *opt, ra_job_config *cfg, const path_li
 			fprintf(stderr, "rusty-audio: %s: %s\n", name, res.diag.text);
 			failed++;
 		} else {
+			warn_nonfinite(name, &res);
 			print_summary(name, &res,
 				      (double)res.frames_read / (opt->generate
 									 ? opt->gen.sample_rate
