@@ -96,7 +96,7 @@ static ra_status check_target(ra_atomic_file *f, const struct stat *sb, int forc
 		return RA_ERR_OPEN;
 	}
 	if (!force) {
-		ra_diag_set(diag, "%s exists (use --force to replace it)", f->path);
+		ra_diag_set(diag, "%s exists", f->path);
 		return RA_ERR_EXISTS;
 	}
 	f->replace = 1;
@@ -215,7 +215,7 @@ ra_status ra_atomic_publish(ra_atomic_file *f, ra_diag *diag)
 	}
 	if (publish(f) != 0) {
 		if (errno == EEXIST) {
-			st = RA_ERR_EXISTS;
+			st = RA_ERR_REPLACED;
 			ra_diag_set(diag,
 				    "%s: another file appeared there while it was being written; "
 				    "not replacing it",
@@ -304,11 +304,18 @@ static ra_status close_stream(ra_atomic_file *f, FILE *stream, int failed, ra_di
 	return RA_ERR_WRITE;
 }
 
-ra_status ra_atomic_commit_stream(ra_atomic_file *f, FILE *stream, int failed, ra_diag *diag)
+ra_status ra_atomic_commit_stream(ra_atomic_file *f, FILE *stream, int failed, ra_atomic_file *held,
+				  ra_diag *diag)
 {
 	ra_status st = close_stream(f, stream, failed, diag);
 
-	return st == RA_OK ? ra_atomic_commit(f, diag) : st;
+	if (st == RA_OK && !held)
+		return ra_atomic_commit(f, diag);
+	if (st == RA_OK)
+		st = ra_atomic_finish(f, diag);
+	if (st == RA_OK)
+		*held = *f;
+	return st;
 }
 
 ra_status ra_atomic_write(const char *path, int force, ra_atomic_write_fn write, const void *ctx,
@@ -320,12 +327,5 @@ ra_status ra_atomic_write(const char *path, int force, ra_atomic_write_fn write,
 
 	if (!f)
 		return st;
-	st = close_stream(&af, f, write(ctx, f) != 0, diag);
-	if (st == RA_OK && !held)
-		return ra_atomic_commit(&af, diag);
-	if (st == RA_OK)
-		st = ra_atomic_finish(&af, diag);
-	if (st == RA_OK)
-		*held = af;
-	return st;
+	return ra_atomic_commit_stream(&af, f, write(ctx, f) != 0, held, diag);
 }

@@ -145,6 +145,11 @@ ra_status ra_format_parse(const char *name, int *major, int *subtype)
 	return RA_ERR_INVALID;
 }
 
+const char *ra_format_parse_name(size_t i)
+{
+	return i < COUNT(format_names) ? format_names[i].name : NULL;
+}
+
 ra_status ra_subtype_parse(const char *name, int *subtype)
 {
 	for (size_t i = 0; i < COUNT(subtype_names); i++) {

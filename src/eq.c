@@ -81,51 +81,11 @@ _Static_assert(sizeof(ra_preset_names) / sizeof(ra_preset_names[0]) ==
 
 /* ---- numbers ---- */
 
-/* A whole decimal number in [S, S + LEN): digits, point, exponent, an
- * optional sign; no blanks, hex, inf or nan, nothing left over. */
-static int ra_parse_number(const char *s, size_t len, double *out)
-{
-	char buf[RA_EQ_FIELD_MAX];
-	char *stop;
-	double v;
-
-	if (len == 0 || len >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	if (strspn(buf, "0123456789.eE+-") != len)
-		return -1;
-	v = strtod(buf, &stop);
-	if (stop != buf + len || !isfinite(v))
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* A frequency in Hz with an optional k (x1000): finite and above 0. */
-static int ra_parse_freq(const char *s, size_t len, double *out)
-{
-	double mult = 1.0;
-	double v;
-
-	if (len > 0 && (s[len - 1] == 'k' || s[len - 1] == 'K')) {
-		mult = 1000.0;
-		len--;
-	}
-	if (ra_parse_number(s, len, &v))
-		return -1;
-	v *= mult;
-	if (!isfinite(v) || !(v > 0))
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int ra_parse_positive(const char *s, size_t len, double *out)
 {
 	double v;
 
-	if (ra_parse_number(s, len, &v) || !(v > 0))
+	if (ra_number_parse(s, len, &v) != RA_OK || !(v > 0))
 		return -1;
 	*out = v;
 	return 0;
@@ -214,7 +174,7 @@ static int ra_parse_positional(const char *s, size_t len, ra_biquad_spec *spec, 
 			ra_diag_set(why, "empty gain");
 			return -1;
 		}
-		if (ra_parse_number(s, len, &spec->gain_db)) {
+		if (ra_number_parse(s, len, &spec->gain_db) != RA_OK) {
 			ra_diag_set(why, "gain '%.*s' is not a number", ra_quote_len(len), s);
 			return -1;
 		}
@@ -275,7 +235,7 @@ static int ra_parse_band(const char *text, ra_biquad_spec *spec, ra_diag *why)
 		ra_diag_set(why, "empty frequency");
 		return -1;
 	}
-	if (ra_parse_freq(field, len, &spec->freq)) {
+	if (ra_hz_parse(field, len, &spec->freq) != RA_OK) {
 		ra_diag_set(why, "frequency '%.*s' is not a positive number of Hz",
 			    ra_quote_len(len), field);
 		return -1;
@@ -352,7 +312,7 @@ static int ra_geq_find(const char *s, size_t len)
 	double f;
 	int i;
 
-	if (ra_parse_freq(s, len, &f))
+	if (ra_hz_parse(s, len, &f) != RA_OK)
 		return -1;
 	for (i = 0; i < RA_GEQ_THIRDS; i++)
 		if (fabs(f - ra_geq_centres[i].nominal) <= 1e-9 * ra_geq_centres[i].nominal)
@@ -412,7 +372,7 @@ static int ra_parse_graphic(const char *text, double *gain, bool *given, bool *o
 		} else if (!ra_geq_is_octave(i)) {
 			*octaves = false;
 		}
-		if (ra_parse_number(vs, (size_t)(ve - vs), &gain[i])) {
+		if (ra_number_parse(vs, (size_t)(ve - vs), &gain[i]) != RA_OK) {
 			ra_diag_set(why, "gain '%.*s' is not a number",
 				    ra_quote_len((size_t)(ve - vs)), vs);
 			return -1;
@@ -592,8 +552,7 @@ ra_status ra_eq_add_preset(ra_eq *eq, const char *name, ra_diag *diag)
 	int start;
 
 	if (!eq || !p) {
-		ra_diag_set(diag, "unknown preset '%.80s' (--preset list names them)",
-			    name ? name : "");
+		ra_diag_set(diag, "unknown preset '%.80s'", name ? name : "");
 		return RA_ERR_INVALID;
 	}
 

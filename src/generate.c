@@ -10,8 +10,6 @@
 #define M_PI 3.14159265358979323846
 #endif
 
-#define RA_GEN_MAX_CHANNELS 1024
-
 /* Paul Kellet's refined pink filter (music-dsp archive, the b0..b6 version):
  * six one-pole sections plus a one-sample delay whose sum follows 1/f within
  * +-0.05 dB above 9.2 Hz at 44.1 kHz. Poles, then the gain of white into each
@@ -89,39 +87,6 @@ static inline double ra_sin_cycles(double c)
 	return sin(2.0 * M_PI * (c - floor(c)));
 }
 
-/* Parse a frequency: a plain decimal number (no sign, hex, inf or nan; an
- * exponent is allowed) with an optional k or K suffix for x1000, occupying
- * exactly [s, end). */
-static int ra_parse_freq(const char *s, const char *end, double *freq)
-{
-	char buf[64];
-	size_t len = (size_t)(end - s);
-	double mult = 1.0;
-	char *stop;
-	double v;
-
-	if (len > 0 && (end[-1] == 'k' || end[-1] == 'K')) {
-		mult = 1000.0;
-		len--;
-	}
-	if (len == 0 || len >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	if (!(buf[0] >= '0' && buf[0] <= '9') && buf[0] != '.')
-		return -1;
-	if (strspn(buf, "0123456789.eE+-") != len)
-		return -1;
-	v = strtod(buf, &stop);
-	if (stop != buf + len)
-		return -1;
-	v *= mult;
-	if (!isfinite(v) || !(v > 0))
-		return -1;
-	*freq = v;
-	return 0;
-}
-
 ra_status ra_generate_parse(const char *spec, ra_generate_config *cfg, ra_diag *diag)
 {
 	static const struct {
@@ -168,7 +133,7 @@ ra_status ra_generate_parse(const char *spec, ra_generate_config *cfg, ra_diag *
 	for (k = 0; k < nfields; k++) {
 		field++; /* skip the ':' */
 		p = field + strcspn(field, ":");
-		if (ra_parse_freq(field, p, &freq[k])) {
+		if (ra_hz_parse(field, (size_t)(p - field), &freq[k]) != RA_OK) {
 			ra_diag_set(diag, "bad signal '%.80s': frequency must be a positive number",
 				    spec);
 			return RA_ERR_INVALID;
@@ -195,8 +160,8 @@ static ra_status ra_generate_validate(const ra_generate_config *cfg, ra_diag *di
 		ra_diag_set(diag, "sample rate must be positive, not %d", cfg->sample_rate);
 		return RA_ERR_INVALID;
 	}
-	if (cfg->channels < 1 || cfg->channels > RA_GEN_MAX_CHANNELS) {
-		ra_diag_set(diag, "channel count must be 1 to %d, not %d", RA_GEN_MAX_CHANNELS,
+	if (cfg->channels < 1 || cfg->channels > RA_MAX_CHANNELS) {
+		ra_diag_set(diag, "channel count must be 1 to %d, not %d", RA_MAX_CHANNELS,
 			    cfg->channels);
 		return RA_ERR_INVALID;
 	}

@@ -523,8 +523,7 @@ static ra_status chain_start(chain *ch, float gain, int taps)
 		if (!ch->rs && ch->channels > 128 && cfg->quality != RA_RESAMPLE_LINEAR) {
 			ra_diag_set(&ch->res->diag,
 				    "cannot resample %d channels at this quality "
-				    "(libsamplerate's sinc filters take up to 128); "
-				    "use --resample-quality linear",
+				    "(libsamplerate's sinc filters take up to 128)",
 				    ch->channels);
 			return st;
 		}

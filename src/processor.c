@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "rustyaudio/convert.h"
+#include "rustyaudio/eq.h"
 #include "rustyaudio/processor.h"
 
 /* A worker task should carry far more than a batch round trip (25-100 us
@@ -12,7 +13,6 @@
 #define STEP_FRAMES 65536
 #define MAX_STEP_BLOCKS 256
 #define MAX_GROUPS 8
-#define MAX_TASKS 256
 
 /* A batch of consecutive blocks moving through the chain together. Each
  * step of the workers advances every slot in flight by one phase (see
@@ -57,7 +57,7 @@ struct ra_processor {
 	float gain;
 	int band_count;
 	int reference;
-	ra_biquad_coeffs bands[64];
+	ra_biquad_coeffs bands[RA_EQ_MAX_BANDS];
 	ra_workers *workers;
 	int threads;
 	double *scratch; /* per thread: two channels of one block, planar */
@@ -87,8 +87,8 @@ struct ra_processor {
 	size_t *done_frames;
 	size_t done_cap, done_head, done_count;
 
-	ra_task tasks[MAX_TASKS];
-	task_arg args[MAX_TASKS];
+	ra_task tasks[RA_WORKERS_TASKS_MAX];
+	task_arg args[RA_WORKERS_TASKS_MAX];
 	size_t task_count; /* in the step in flight */
 
 	ra_histogram *eq_time, *spectrum_time; /* or NULL */
@@ -174,8 +174,9 @@ ra_processor *ra_processor_create(const ra_processor_config *cfg, ra_status *sta
 	size_t work_bytes, slots;
 	int groups = 1;
 
-	if (cfg->channels < 1 || cfg->channels > 1024 || cfg->max_frames < 1 ||
-	    cfg->band_count < 0 || cfg->band_count > 64 || (cfg->band_count && !cfg->bands))
+	if (cfg->channels < 1 || cfg->channels > RA_MAX_CHANNELS || cfg->max_frames < 1 ||
+	    cfg->band_count < 0 || cfg->band_count > RA_EQ_MAX_BANDS ||
+	    (cfg->band_count && !cfg->bands))
 		goto out;
 	st = RA_ERR_NOMEM;
 	p = calloc(1, sizeof(*p));
@@ -379,7 +380,7 @@ static size_t add_tasks(ra_processor *p, size_t n, slot *s, task_kind kind, int 
 {
 	int per = (count + parts - 1) / parts;
 
-	for (int i = 0; i < count && n < MAX_TASKS; i += per) {
+	for (int i = 0; i < count && n < RA_WORKERS_TASKS_MAX; i += per) {
 		task_arg *a = &p->args[n];
 
 		a->p = p;
@@ -520,8 +521,8 @@ static ra_status start_step(ra_processor *p, int admit)
 		p->in_flight[p->in_flight_count++] = s;
 		p->filling = free_slot(p);
 	}
-	if (parts > MAX_TASKS / (MAX_GROUPS + 2))
-		parts = MAX_TASKS / (MAX_GROUPS + 2);
+	if (parts > RA_WORKERS_TASKS_MAX / (MAX_GROUPS + 2))
+		parts = RA_WORKERS_TASKS_MAX / (MAX_GROUPS + 2);
 	for (int i = 0; i < p->in_flight_count; i++)
 		n = add_phase(p, n, p->in_flight[i], parts);
 	run_tasks(p, n);

@@ -14,11 +14,6 @@ static const char *const palette[] = { "#1f77b4", "#d62728", "#2ca02c", "#9467bd
 
 #define PALETTE_SIZE (sizeof(palette) / sizeof(palette[0]))
 
-static const char *scale_name(ra_spectrum_scale scale)
-{
-	return scale == RA_SCALE_PSD ? "psd" : "dbfs";
-}
-
 static void print_value(FILE *f, double v)
 {
 	if (isinf(v))
@@ -231,8 +226,9 @@ static int write_svg(const void *ctx, FILE *f)
 		SVG_W, SVG_H, SVG_W, SVG_H);
 	fputs("<text x=\"70\" y=\"24\" font-family=\"sans-serif\" font-size=\"15\">", f);
 	put_escaped(f, name);
-	fprintf(f, ": %s, fft %zu, %s, overlap %g, %g Hz</text>\n", scale_name(r->scale),
-		r->fft_size, ra_window_name(r->window), r->overlap, r->sample_rate);
+	fprintf(f, ": %s, fft %zu, %s, overlap %g, %g Hz</text>\n",
+		ra_spectrum_scale_name(r->scale), r->fft_size, ra_window_name(r->window),
+		r->overlap, r->sample_rate);
 	write_grid(&a, f);
 	fprintf(f,
 		"<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
@@ -301,14 +297,9 @@ ra_spectrogram *ra_spectrogram_open(const char *path, int force,
 	sg->layout = *layout;
 	if (sg->layout.columns == 0 || sg->layout.columns > sg->layout.bins)
 		sg->layout.columns = sg->layout.bins;
-	st = ra_atomic_open(&sg->file, path, force, diag);
-	if (st != RA_OK)
-		goto out_free;
-	sg->out = fdopen(sg->file.fd, "w");
-	st = RA_ERR_NOMEM;
+	sg->out = ra_atomic_open_stream(&sg->file, path, force, &st, diag);
 	if (!sg->out)
-		goto out_abort;
-	sg->file.fd = -1; /* the stream owns it */
+		goto out_free;
 	if (layout->long_format) {
 		fputs("time_s,frequency_hz,ch,db\n", sg->out);
 	} else {
@@ -329,8 +320,6 @@ ra_spectrogram *ra_spectrogram_open(const char *path, int force,
 	st = RA_OK;
 	goto out;
 
-out_abort:
-	ra_atomic_abort(&sg->file);
 out_free:
 	free(sg);
 	sg = NULL;
@@ -379,22 +368,8 @@ unsigned long long ra_spectrogram_rows(const ra_spectrogram *sg)
 
 ra_status ra_spectrogram_commit(ra_spectrogram *sg, ra_atomic_file *held, ra_diag *diag)
 {
-	int bad = fflush(sg->out) != 0 || ferror(sg->out);
-	ra_status st;
+	ra_status st = ra_atomic_commit_stream(&sg->file, sg->out, 0, held, diag);
 
-	bad |= fclose(sg->out) != 0;
-	sg->out = NULL;
-	if (bad) {
-		ra_diag_set(diag, "cannot write %s: write error", sg->file.path);
-		ra_atomic_abort(&sg->file);
-		st = RA_ERR_WRITE;
-	} else if (!held) {
-		st = ra_atomic_commit(&sg->file, diag);
-	} else {
-		st = ra_atomic_finish(&sg->file, diag);
-		if (st == RA_OK)
-			*held = sg->file;
-	}
 	free(sg);
 	return st;
 }

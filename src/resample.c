@@ -68,6 +68,13 @@ struct ra_resampler {
 	bool failed;   /* libsamplerate failed: the stream is broken */
 };
 
+const char *ra_resample_quality_name(ra_resample_quality quality)
+{
+	if ((unsigned)quality >= RA_NQUALITIES)
+		return "?";
+	return ra_qualities[quality].name;
+}
+
 ra_status ra_resample_quality_parse(const char *name, ra_resample_quality *quality)
 {
 	size_t i;
@@ -122,7 +129,7 @@ ra_resampler *ra_resampler_create(int channels, int in_rate, int out_rate,
 	int64_t width;
 	int err;
 
-	if (channels < 1 || channels > 1024 || in_rate <= 0 || out_rate <= 0)
+	if (channels < 1 || channels > RA_MAX_CHANNELS || in_rate <= 0 || out_rate <= 0)
 		goto done;
 	if ((int64_t)out_rate > 256 * (int64_t)in_rate ||
 	    (int64_t)in_rate > 256 * (int64_t)out_rate)
@@ -144,7 +151,9 @@ ra_resampler *ra_resampler_create(int channels, int in_rate, int out_rate,
 			goto out_free_hold;
 	}
 
-	/* The sinc converters refuse more than 128 channels. */
+	st = RA_ERR_CHANNELS;
+	if (quality != RA_RESAMPLE_LINEAR && channels > RA_RESAMPLE_SINC_MAX_CHANNELS)
+		goto out_free_stage;
 	st = RA_ERR_RESAMPLE;
 	rs->src = src_new(ra_qualities[quality].converter, channels, &err);
 	if (!rs->src)

@@ -17,7 +17,6 @@
 #include "rustyaudio/atomic_file.h"
 #include "rustyaudio/spectrum.h"
 
-#define RA_WELCH_MAX_CHANNELS 1024
 #define RA_WELCH_MAX_FFT ((size_t)1 << 24)
 /* The most an analyser may take: stereo at the largest fft size fits. */
 #define RA_WELCH_MAX_BYTES ((uint64_t)1 << 30)
@@ -88,6 +87,13 @@ const char *ra_window_name(ra_window window)
 	if ((unsigned)window >= RA_NWINDOWS)
 		return "?";
 	return ra_windows[window].name;
+}
+
+const char *ra_spectrum_scale_name(ra_spectrum_scale scale)
+{
+	if ((unsigned)scale >= RA_NSCALES)
+		return "?";
+	return ra_scale_names[scale];
 }
 
 ra_status ra_spectrum_scale_parse(const char *name, ra_spectrum_scale *scale)
@@ -203,8 +209,8 @@ static int ra_welch_config_ok(const ra_welch_config *cfg, size_t *step, ra_diag 
 		ra_diag_set(diag, "no configuration");
 		return 0;
 	}
-	if (cfg->channels < 1 || cfg->channels > RA_WELCH_MAX_CHANNELS) {
-		ra_diag_set(diag, "channels must be 1 to %d, not %d", RA_WELCH_MAX_CHANNELS,
+	if (cfg->channels < 1 || cfg->channels > RA_MAX_CHANNELS) {
+		ra_diag_set(diag, "channels must be 1 to %d, not %d", RA_MAX_CHANNELS,
 			    cfg->channels);
 		return 0;
 	}

@@ -7,14 +7,6 @@
 
 #include "rustyaudio/stats.h"
 
-uint64_t ra_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 uint64_t ra_cpu_ns(void)
 {
 	struct timespec ts;

@@ -1,6 +1,10 @@
-/* Status codes and their descriptions. */
+/* Status codes and their descriptions, the clock, number parsing. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "rustyaudio/status.h"
 
@@ -35,6 +39,10 @@ const char *ra_strerror(ra_status status)
 		return "cancelled";
 	case RA_ERR_NONFINITE:
 		return "non-finite samples";
+	case RA_ERR_REPLACED:
+		return "output replaced meanwhile";
+	case RA_ERR_CHANNELS:
+		return "too many channels for this resampling quality";
 	}
 	return "unknown error";
 }
@@ -48,4 +56,51 @@ void ra_diag_set(ra_diag *diag, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(diag->text, sizeof(diag->text), fmt, ap);
 	va_end(ap);
+}
+
+uint64_t ra_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+ra_status ra_number_parse(const char *s, size_t len, double *value)
+{
+	char buf[64];
+	char *stop;
+	double v;
+
+	if (len == 0 || len >= sizeof(buf))
+		return RA_ERR_INVALID;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (strspn(buf, "0123456789.eE+-") != len)
+		return RA_ERR_INVALID;
+	v = strtod(buf, &stop);
+	if (stop != buf + len || !isfinite(v))
+		return RA_ERR_INVALID;
+	*value = v;
+	return RA_OK;
+}
+
+ra_status ra_hz_parse(const char *s, size_t len, double *hz)
+{
+	double mult = 1.0;
+	double v;
+
+	if (len == 0 || !((s[0] >= '0' && s[0] <= '9') || s[0] == '.'))
+		return RA_ERR_INVALID; /* no sign */
+	if (s[len - 1] == 'k' || s[len - 1] == 'K') {
+		mult = 1000.0;
+		len--;
+	}
+	if (ra_number_parse(s, len, &v) != RA_OK)
+		return RA_ERR_INVALID;
+	v *= mult;
+	if (!isfinite(v) || !(v > 0))
+		return RA_ERR_INVALID;
+	*hz = v;
+	return RA_OK;
 }

@@ -7,12 +7,10 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "rustyaudio/workers.h"
 
-#define TASKS_MAX (RA_WORKERS_MAX * 4)
 #define CACHE_LINE 64
 
 /* One worker thread; each on its own cache line so that the busy time one
@@ -54,17 +52,9 @@ struct ra_workers {
 	atomic_uint_least64_t batches;
 	atomic_uint_least64_t tasks_run;
 	atomic_uint_least64_t wait_ns;
-	ra_task tasks[TASKS_MAX];
+	ra_task tasks[RA_WORKERS_TASKS_MAX];
 	struct ra_worker worker[RA_WORKERS_MAX];
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Claim and run tasks of the batch of COUNT tasks until none is left; the
  * number run. Busy time is read once around the run of tasks, not around
@@ -78,13 +68,13 @@ static size_t run_tasks(ra_workers *w, struct ra_worker *self, size_t count)
 	i = atomic_fetch_add_explicit(&w->next, 1, memory_order_relaxed);
 	if (i >= count)
 		return 0;
-	start = now_ns();
+	start = ra_now_ns();
 	do {
 		w->tasks[i].fn(w->tasks[i].arg, self->index);
 		ran++;
 		i = atomic_fetch_add_explicit(&w->next, 1, memory_order_relaxed);
 	} while (i < count);
-	atomic_fetch_add_explicit(&self->busy_ns, now_ns() - start, memory_order_relaxed);
+	atomic_fetch_add_explicit(&self->busy_ns, ra_now_ns() - start, memory_order_relaxed);
 	return ran;
 }
 
@@ -239,7 +229,7 @@ int ra_workers_threads(const ra_workers *w)
 	return w->threads;
 }
 
-/* Publish COUNT (1..TASKS_MAX) tasks as the next generation. Waits first for
+/* Publish COUNT (1..RA_WORKERS_TASKS_MAX) tasks as the next generation. Waits first for
  * the previous batch to complete and for its last worker to leave it. */
 static void publish(ra_workers *w, const ra_task *tasks, size_t count)
 {
@@ -275,7 +265,7 @@ static void finish(ra_workers *w)
 	pthread_mutex_unlock(&w->lock);
 }
 
-/* Beyond the documented limit, tasks go in slices of TASKS_MAX, each but the
+/* Beyond the documented limit, tasks go in slices of RA_WORKERS_TASKS_MAX, each but the
  * last run to completion before this returns, rather than being dropped. A
  * batch still in flight (a missing ra_workers_wait) is waited for. */
 void ra_workers_submit(ra_workers *w, const ra_task *tasks, size_t count)
@@ -284,18 +274,19 @@ void ra_workers_submit(ra_workers *w, const ra_task *tasks, size_t count)
 	atomic_fetch_add_explicit(&w->tasks_run, count, memory_order_relaxed);
 
 	if (w->threads == 1) {
-		uint64_t start = now_ns();
+		uint64_t start = ra_now_ns();
 
 		for (size_t i = 0; i < count; i++)
 			tasks[i].fn(tasks[i].arg, 0);
 		if (count)
-			atomic_fetch_add_explicit(&w->worker[0].busy_ns, now_ns() - start,
+			atomic_fetch_add_explicit(&w->worker[0].busy_ns, ra_now_ns() - start,
 						  memory_order_relaxed);
 		return;
 	}
 
-	for (; count > TASKS_MAX; tasks += TASKS_MAX, count -= TASKS_MAX) {
-		publish(w, tasks, TASKS_MAX);
+	for (; count > RA_WORKERS_TASKS_MAX;
+	     tasks += RA_WORKERS_TASKS_MAX, count -= RA_WORKERS_TASKS_MAX) {
+		publish(w, tasks, RA_WORKERS_TASKS_MAX);
 		finish(w);
 	}
 	if (count)
@@ -308,9 +299,9 @@ void ra_workers_wait(ra_workers *w)
 
 	if (w->threads == 1)
 		return;
-	start = now_ns();
+	start = ra_now_ns();
 	finish(w);
-	atomic_fetch_add_explicit(&w->wait_ns, now_ns() - start, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->wait_ns, ra_now_ns() - start, memory_order_relaxed);
 }
 
 void ra_workers_run(ra_workers *w, const ra_task *tasks, size_t count)

@@ -1053,7 +1053,7 @@ START_TEST(test_writer_commit_race)
 	ck_assert_int_eq(ra_writer_write_int(wr, ints, 16, &diag), RA_OK);
 	write_text(path, "someone else's");
 	st = ra_writer_commit(wr, &diag);
-	ck_assert_int_eq(st, RA_ERR_EXISTS);
+	ck_assert_int_eq(st, RA_ERR_REPLACED);
 	ck_assert_str_ne(diag.text, "");
 	bytes = ra_test_slurp(path, &size);
 	ck_assert_uint_eq(size, strlen("someone else's"));

@@ -14,6 +14,7 @@
 #include <check.h>
 #include <sndfile.h>
 
+#include "rustyaudio/audio_file.h"
 #include "testutil.h"
 
 static char *dir;
@@ -333,6 +334,16 @@ START_TEST(test_help_and_version)
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_ptr_nonnull(strstr(r.out, "usage: rusty-audio"));
 	ck_assert_ptr_nonnull(strstr(r.out, "--files-from"));
+	/* Every name --format takes, each once, as a word of the list. */
+	for (size_t i = 0; ra_format_parse_name(i); i++) {
+		char comma[32], last[32];
+
+		snprintf(comma, sizeof(comma), " %s,", ra_format_parse_name(i));
+		snprintf(last, sizeof(last), " %s\n", ra_format_parse_name(i));
+		ck_assert_msg(ra_test_count(r.out, comma) + ra_test_count(r.out, last) == 1,
+			      "--help lists --format %s %d times", ra_format_parse_name(i),
+			      ra_test_count(r.out, comma) + ra_test_count(r.out, last));
+	}
 	ra_run_release(&r);
 	r = run_args((const char *const[]){ "--version", NULL });
 	ck_assert_int_eq(r.status, 0);
@@ -382,6 +393,7 @@ START_TEST(test_overwrite_refused)
 	char *in = ra_test_path(dir, "in.wav");
 	char *out = ra_test_path(dir, "out.wav");
 	FILE *f = fopen(out, "w");
+	char *want;
 	ra_run r;
 
 	ck_assert_ptr_nonnull(f);
@@ -390,9 +402,22 @@ START_TEST(test_overwrite_refused)
 	ra_test_write_float(in, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, x, 100);
 	r = run_args((const char *const[]){ in, "-o", out, NULL });
 	ck_assert_int_eq(r.status, 1);
-	assert_one_error_line(&r);
-	ck_assert_ptr_nonnull(strstr(r.err, "--force"));
+	ck_assert_int_ne(asprintf(&want, "rusty-audio: %s: %s exists (use --force to replace it)\n",
+				  in, out),
+			 -1);
+	ck_assert_str_eq(r.err, want);
 	ra_run_release(&r);
+	free(want);
+	/* A generated signal's job is named by its output, whatever the
+	 * message says after that. */
+	r = run_args((const char *const[]){ "--generate", "sine:1k", "-o", out, NULL });
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_int_ne(asprintf(&want, "rusty-audio: %s: %s exists (use --force to replace it)\n",
+				  out, out),
+			 -1);
+	ck_assert_str_eq(r.err, want);
+	ra_run_release(&r);
+	free(want);
 	ck_assert_int_eq(file_size(out), 8);
 	ck_assert_int_eq(ra_test_dir_entries(dir), 2);
 
@@ -401,6 +426,56 @@ START_TEST(test_overwrite_refused)
 	ra_run_release(&r);
 	ck_assert(ra_test_same_bytes(in, out));
 	free(in);
+	free(out);
+}
+END_TEST
+
+/* The batch summary is a message like any other: prefixed, one line, last. */
+START_TEST(test_summary_line)
+{
+	float x[100] = { 0.25f };
+	char *a = ra_test_path(dir, "a.wav"), *b = ra_test_path(dir, "b.wav");
+	char *outdir = ra_test_path(dir, "out");
+	ra_run r;
+
+	ck_assert_int_eq(mkdir(outdir, 0777), 0);
+	ra_test_write_float(a, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, x, 100);
+	ra_test_write_float(b, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 8000, 1, x, 100);
+	r = run_args((const char *const[]){ a, b, "-o", outdir, NULL });
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_str_eq(r.err, "rusty-audio: 2 processed, 0 failed\n");
+	ra_run_release(&r);
+	free(a);
+	free(b);
+	free(outdir);
+}
+END_TEST
+
+/* More channels than libsamplerate's sinc filters take: the library says
+ * so, the command line offers the quality that works. */
+START_TEST(test_resample_too_many_channels)
+{
+	char *out = ra_test_path(dir, "out.wav"), *want;
+	ra_run r = run_args((const char *const[]){ "--generate", "white", "--channels", "129",
+						   "--duration", "0.01", "--sample-rate", "8000",
+						   "--rate", "16000", "-o", out, NULL });
+
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_int_ne(asprintf(&want,
+				  "rusty-audio: %s: cannot resample 129 channels at this quality "
+				  "(libsamplerate's sinc filters take up to 128); use "
+				  "--resample-quality linear\n",
+				  out),
+			 -1);
+	ck_assert_str_eq(r.err, want);
+	free(want);
+	ra_run_release(&r);
+	ck_assert_int_eq(ra_test_dir_entries(dir), 0);
+	r = run_args((const char *const[]){
+		"--generate", "white", "--channels", "129", "--duration", "0.01", "--sample-rate",
+		"8000", "--rate", "16000", "--resample-quality", "linear", "-o", out, NULL });
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ra_run_release(&r);
 	free(out);
 }
 END_TEST
@@ -1131,6 +1206,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(errors, test_help_and_version);
 	tcase_add_test(errors, test_bad_inputs);
 	tcase_add_test(errors, test_overwrite_refused);
+	tcase_add_test(errors, test_resample_too_many_channels);
 	tcase_add_test(errors, test_never_overwrites_input);
 	tcase_add_test(errors, test_input_untouched);
 	tcase_add_test(errors, test_absurd_rate);
@@ -1139,6 +1215,7 @@ static Suite *cli_suite(void)
 	tcase_add_checked_fixture(batch, setup, teardown);
 	tcase_add_test(batch, test_batch_with_a_bad_file);
 	tcase_add_test(batch, test_files_from);
+	tcase_add_test(batch, test_summary_line);
 	tcase_add_test(batch, test_progress_on_terminal);
 	suite_add_tcase(s, batch);
 

@@ -440,6 +440,12 @@ START_TEST(test_presets_and_files)
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_ptr_nonnull(strstr(r.out, "bass-boost"));
 	ra_run_release(&r);
+	/* The library says what is wrong; the command line, where to look. */
+	r = ra_test_run((const char *const[]){ "--preset", "nope", "-o", a, in, NULL }, NULL);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_str_eq(r.err, "rusty-audio: unknown preset 'nope' (--preset list names them) "
+				"(see rusty-audio --help)\n");
+	ra_run_release(&r);
 
 	/* A preset and the same bands from a file give the same output. */
 	ra_test_write_float(in, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 48000, 1, x, 4800);

@@ -424,6 +424,26 @@ START_TEST(test_spectrogram)
 }
 END_TEST
 
+/* --spectrogram-bins averages wide columns; the long layout has none to
+ * average, so asking for both is a usage error, not a silent no-op. */
+START_TEST(test_spectrogram_bins_need_wide)
+{
+	char *out = ra_test_path(dir, "out.wav"), *sg = ra_test_path(dir, "sg.csv");
+	ra_run r = ra_test_run((const char *const[]){ "--generate", "sine:1k", "--spectrogram", sg,
+						      "--spectrogram-format", "long",
+						      "--spectrogram-bins", "8", "-o", out, NULL },
+			       NULL);
+
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_str_eq(r.err, "rusty-audio: --spectrogram-bins only applies to "
+				"--spectrogram-format wide (see rusty-audio --help)\n");
+	ra_run_release(&r);
+	ck_assert_int_eq(ra_test_dir_entries(dir), 0);
+	free(out);
+	free(sg);
+}
+END_TEST
+
 /* --fftw-wisdom: saved after a run, reused by the next (same plans, so the
  * same CSV), refused when it is not wisdom. */
 START_TEST(test_wisdom)
@@ -529,6 +549,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_batch_and_errors);
+	tcase_add_test(tc, test_spectrogram_bins_need_wide);
 	suite_add_tcase(s, tc);
 	return ra_test_main(s);
 }

@@ -593,9 +593,16 @@ END_TEST
 START_TEST(test_create_sinc_too_many_channels)
 {
 	ra_status st = RA_OK;
+	ra_resampler *rs;
 
-	ck_assert_ptr_null(ra_resampler_create(129, 44100, 48000, RA_RESAMPLE_BEST, &st));
-	ck_assert_int_eq(st, RA_ERR_RESAMPLE);
+	ck_assert_ptr_null(ra_resampler_create(RA_RESAMPLE_SINC_MAX_CHANNELS + 1, 44100, 48000,
+					       RA_RESAMPLE_BEST, &st));
+	ck_assert_int_eq(st, RA_ERR_CHANNELS);
+	rs = ra_resampler_create(RA_RESAMPLE_SINC_MAX_CHANNELS + 1, 44100, 48000,
+				 RA_RESAMPLE_LINEAR, &st);
+	ck_assert_ptr_nonnull(rs);
+	ck_assert_int_eq(st, RA_OK);
+	ra_resampler_destroy(rs);
 }
 END_TEST
 

@@ -60,7 +60,7 @@ ra_status ra_atomic_finish(ra_atomic_file *f, ra_diag *diag);
 /* The second half: move a finished file into place and sync the folder.
  * Only the file that was at PATH when it was opened (with force) is ever
  * replaced: a file that appeared meanwhile, such as another output of the
- * same run under the same name, is not (RA_ERR_EXISTS). When only the
+ * same run under the same name, is not (RA_ERR_REPLACED). When only the
  * folder's sync fails, the file is in place but RA_ERR_WRITE says that it
  * may not survive a power loss. Always releases F. */
 ra_status ra_atomic_publish(ra_atomic_file *f, ra_diag *diag);
@@ -81,14 +81,15 @@ typedef int (*ra_atomic_write_fn)(const void *ctx, FILE *f);
 FILE *ra_atomic_open_stream(ra_atomic_file *f, const char *path, int force, ra_status *status,
 			    ra_diag *diag);
 
-/* Flush and close STREAM (from ra_atomic_open_stream()), then commit F; on
- * a write error, or when FAILED (the writer's own verdict), the file is
- * removed instead: RA_ERR_WRITE with the reason in DIAG. Always releases
- * F. */
-ra_status ra_atomic_commit_stream(ra_atomic_file *f, FILE *stream, int failed, ra_diag *diag);
+/* Flush and close STREAM (from ra_atomic_open_stream()), then, with HELD
+ * NULL, commit F; otherwise only finish it and leave it in *HELD, for the
+ * caller to ra_atomic_publish() or ra_atomic_abort(). On a write error, or
+ * when FAILED (the writer's own verdict), the file is removed instead:
+ * RA_ERR_WRITE with the reason in DIAG. F itself is always released. */
+ra_status ra_atomic_commit_stream(ra_atomic_file *f, FILE *stream, int failed, ra_atomic_file *held,
+				  ra_diag *diag);
 
-/* HELD NULL: the file is committed. Otherwise it is only finished and left
- * in *HELD, for the caller to ra_atomic_publish() or ra_atomic_abort(). */
+/* ra_atomic_open_stream(), WRITE, then ra_atomic_commit_stream() with HELD. */
 ra_status ra_atomic_write(const char *path, int force, ra_atomic_write_fn write, const void *ctx,
 			  ra_atomic_file *held, ra_diag *diag);
 

@@ -12,9 +12,6 @@
 
 #include "rustyaudio/status.h"
 
-#define RA_MAX_CHANNELS 1024
-#define RA_MAX_SAMPLE_RATE 4000000
-
 typedef struct ra_audio_info {
 	int64_t frames;	 /* -1 when the file does not say */
 	int sample_rate; /* Hz */
@@ -32,6 +29,9 @@ int ra_format_is_float(int format);
  * used by --format and output extensions; *SUBTYPE gets the subtype the name
  * implies (Opus for "opus") or 0. RA_ERR_INVALID for unknown names. */
 ra_status ra_format_parse(const char *name, int *major, int *subtype);
+
+/* The Ith name ra_format_parse() takes, in table order; NULL past the last. */
+const char *ra_format_parse_name(size_t i);
 
 /* The subtype named NAME ("pcm16", "pcm24", "float", "ulaw", ...). */
 ra_status ra_subtype_parse(const char *name, int *subtype);

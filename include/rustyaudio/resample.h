@@ -20,6 +20,13 @@ typedef enum ra_resample_quality {
 /* Parse "best", "medium", "fast" or "linear". RA_ERR_INVALID otherwise. */
 ra_status ra_resample_quality_parse(const char *name, ra_resample_quality *quality);
 
+/* The name ra_resample_quality_parse() takes for QUALITY; "?" if none. */
+const char *ra_resample_quality_name(ra_resample_quality quality);
+
+/* libsamplerate's sinc converters (every quality but linear) take at most
+ * this many channels. */
+#define RA_RESAMPLE_SINC_MAX_CHANNELS 128
+
 typedef struct ra_resampler ra_resampler;
 
 /* A converter from IN_RATE to OUT_RATE Hz (both > 0, ratio within

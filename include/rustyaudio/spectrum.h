@@ -36,7 +36,8 @@ void ra_window_fill(ra_window window, double *out, size_t n);
  * load merges PATH's wisdom (a missing file is not an error: returns RA_OK
  * with *LOADED 0; anything but a regular file of wisdom is RA_ERR_FORMAT);
  * save writes what this process knows to PATH atomically, replacing a file
- * there only when REPLACE (the file it loaded: RA_ERR_EXISTS otherwise).
+ * there only when REPLACE (the file it loaded: RA_ERR_EXISTS otherwise,
+ * RA_ERR_REPLACED when another file took its place meanwhile).
  * Both under the planner lock. RA_ERR_OPEN / RA_ERR_FORMAT / RA_ERR_WRITE
  * with DIAG. */
 ra_status ra_spectrum_wisdom_load(const char *path, int *loaded, ra_diag *diag);
@@ -46,6 +47,9 @@ typedef enum ra_spectrum_scale { RA_SCALE_PSD, RA_SCALE_DBFS } ra_spectrum_scale
 
 /* "psd" or "dbfs". */
 ra_status ra_spectrum_scale_parse(const char *name, ra_spectrum_scale *scale);
+
+/* The name ra_spectrum_scale_parse() takes for SCALE; "?" if none. */
+const char *ra_spectrum_scale_name(ra_spectrum_scale scale);
 
 typedef struct ra_welch_config {
 	int channels;	    /* interleaved channels fed */

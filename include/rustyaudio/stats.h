@@ -11,8 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* CLOCK_MONOTONIC, in ns (~25 ns a call through the vDSO). */
-uint64_t ra_now_ns(void);
+#include "rustyaudio/status.h" /* ra_now_ns(), the clock */
 
 /* CPU time of the whole process (all threads), in ns. A system call. */
 uint64_t ra_cpu_ns(void);

@@ -1,9 +1,15 @@
-/* Status codes shared by every rusty-audio module, and a small buffer for the
- * detail behind a failure (a path, a libsndfile message) that callers print. */
+/* What every rusty-audio module shares: the status codes, a small buffer for
+ * the detail behind a failure (a path, a libsndfile message) that callers
+ * print, the limits of a sane stream, the clock, and number parsing. */
 #ifndef RUSTYAUDIO_STATUS_H
 #define RUSTYAUDIO_STATUS_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* The most channels and the highest rate (Hz) any stream may have. */
+#define RA_MAX_CHANNELS 1024
+#define RA_MAX_SAMPLE_RATE 4000000
 
 typedef enum ra_status {
 	RA_OK = 0,
@@ -19,7 +25,9 @@ typedef enum ra_status {
 	RA_ERR_SAME_FILE,   /* the output is the input */
 	RA_ERR_RESAMPLE,    /* libsamplerate refused */
 	RA_ERR_CANCELLED,   /* the caller asked to stop */
-	RA_ERR_NONFINITE    /* the audio holds NaN or infinite samples */
+	RA_ERR_NONFINITE,   /* the audio holds NaN or infinite samples */
+	RA_ERR_REPLACED,    /* another file took the output's name while it was written */
+	RA_ERR_CHANNELS	    /* more channels than the chosen resampling quality takes */
 } ra_status;
 
 /* A static, lowercase description of STATUS; never NULL. */
@@ -33,5 +41,18 @@ typedef struct ra_diag {
 
 /* Format into DIAG (which may be NULL: then nothing happens). */
 void ra_diag_set(ra_diag *diag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* CLOCK_MONOTONIC, in ns (~25 ns a call through the vDSO). */
+uint64_t ra_now_ns(void);
+
+/* The LEN characters at S as a finite decimal number: digits, '.', an
+ * exponent, an optional sign; no blanks, hex, inf or nan, nothing left over
+ * (at most 63 characters). RA_OK with *VALUE, else RA_ERR_INVALID. */
+ra_status ra_number_parse(const char *s, size_t len, double *value);
+
+/* A frequency or rate in Hz: a number as ra_number_parse() takes it but
+ * unsigned, with an optional k or K suffix for x1000 ("44.1k"); finite and
+ * above 0. RA_OK with *HZ, else RA_ERR_INVALID. */
+ra_status ra_hz_parse(const char *s, size_t len, double *hz);
 
 #endif

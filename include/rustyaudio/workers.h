@@ -12,6 +12,7 @@
 #include "rustyaudio/status.h"
 
 #define RA_WORKERS_MAX 64
+#define RA_WORKERS_TASKS_MAX (RA_WORKERS_MAX * 4) /* tasks in one batch */
 
 typedef struct ra_workers ra_workers;
 
@@ -31,7 +32,7 @@ ra_workers *ra_workers_create(int threads, ra_status *status);
 /* The number of threads that run tasks. */
 int ra_workers_threads(const ra_workers *w);
 
-/* Start COUNT tasks (the array is copied; at most RA_WORKERS_MAX * 4) and
+/* Start COUNT tasks (the array is copied; at most RA_WORKERS_TASKS_MAX) and
  * return at once; with one thread they run now, before returning. Only one
  * batch may be in flight: call ra_workers_wait() before the next submit. */
 void ra_workers_submit(ra_workers *w, const ra_task *tasks, size_t count);

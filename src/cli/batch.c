@@ -250,6 +250,19 @@ static void report_warnings(const char *name, const ra_job_result *res, int *not
 	}
 }
 
+/* NAME's job failed with ST: the library's message (it describes the
+ * condition), then what the command line offers against it. */
+static void report_failure(const char *name, ra_status st, const ra_diag *diag)
+{
+	const char *advice = "";
+
+	if (st == RA_ERR_EXISTS)
+		advice = " (use --force to replace it)";
+	else if (st == RA_ERR_CHANNELS)
+		advice = "; use --resample-quality linear";
+	fprintf(stderr, "rusty-audio: %s: %s%s\n", name, diag->text, advice);
+}
+
 /* Where a report for NAME goes: GIVEN itself, or GIVEN/BASE.SUFFIX when
  * GIVEN is a folder (BASE: NAME's file name without its extension). */
 static char *report_path(const char *given, const char *name, const char *suffix)
@@ -381,7 +394,7 @@ static int run_analyze(const cli_options *opt, ra_job_config *cfg, const path_li
 		if (pr)
 			perf_file_end(pr, opt->generate ? NULL : name, NULL, st, &res);
 		if (st != RA_OK) {
-			fprintf(stderr, "rusty-audio: %s: %s\n", name, res.diag.text);
+			report_failure(name, st, &res.diag);
 			failed++;
 		} else {
 			warn_nonfinite(name, &res);
@@ -413,11 +426,7 @@ static int run_generate(const cli_options *opt, const ra_job_config *base, perf_
 	free(svg);
 	free(sgram);
 	if (st != RA_OK) {
-		/* Messages about the output name it already. */
-		if (strncmp(res.diag.text, opt->output, strlen(opt->output)) == 0)
-			fprintf(stderr, "rusty-audio: %s\n", res.diag.text);
-		else
-			fprintf(stderr, "rusty-audio: %s: %s\n", opt->output, res.diag.text);
+		report_failure(opt->output, st, &res.diag); /* the job's name, as documented */
 		return EXIT_SOME_FAILED;
 	}
 	report_warnings(opt->output, &res, &noted);
@@ -628,7 +637,7 @@ static int save_wisdom(const char *path, int loaded)
 	ra_diag diag = { { 0 } };
 	ra_status st = ra_spectrum_wisdom_save(path, loaded, &diag);
 
-	if (st == RA_ERR_EXISTS)
+	if (st == RA_ERR_EXISTS || st == RA_ERR_REPLACED)
 		fprintf(stderr,
 			"rusty-audio: %s: appeared during the run; not replacing it with FFTW "
 			"wisdom\n",
@@ -671,7 +680,7 @@ static int run_files(const cli_options *opt, const ra_job_config *base, const pa
 			memset(&res, 0, sizeof(res));
 			ra_diag_set(&res.diag, "output %s is also that of an earlier input",
 				    outputs[i]);
-			st = RA_ERR_EXISTS;
+			st = RA_ERR_INVALID; /* not for --force to settle */
 		} else {
 			st = ra_job_run(&cfg, in, outputs[i], &res);
 		}
@@ -682,7 +691,7 @@ static int run_files(const cli_options *opt, const ra_job_config *base, const pa
 		free(sgram);
 		clear_progress(&prog);
 		if (st != RA_OK)
-			fprintf(stderr, "rusty-audio: %s: %s\n", in, res.diag.text);
+			report_failure(in, st, &res.diag);
 		if (st == RA_ERR_CANCELLED)
 			break;
 		if (st != RA_OK) {
@@ -694,7 +703,7 @@ static int run_files(const cli_options *opt, const ra_job_config *base, const pa
 	}
 	free(clash);
 	if (!*cfg.cancel && inputs->count > 1 && !opt->quiet)
-		fprintf(stderr, "%zu processed, %zu failed\n", processed, failed);
+		fprintf(stderr, "rusty-audio: %zu processed, %zu failed\n", processed, failed);
 	return failed || *cfg.cancel ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
 }
 

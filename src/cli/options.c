@@ -107,7 +107,7 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static const char usage_text[] =
+static const char usage_head[] =
 	"usage: rusty-audio [OPTIONS] INPUT... -o OUTPUT\n"
 	"       rusty-audio --generate SIGNAL [--duration S] [--sample-rate HZ] [--channels N] -o FILE\n"
 	"\n"
@@ -117,8 +117,10 @@ static const char usage_text[] =
 	"  -f, --force                replace existing outputs\n"
 	"  -q, --quiet                no progress line and no summary\n"
 	"      --files-from LIST      read input paths from LIST, one a line ('-': stdin)\n"
-	"      --block-size N         frames per block (default 1024)\n"
-	"      --format NAME          output format: wav, rf64, w64, aiff, flac, ogg, opus, caf, au, mp3\n"
+	"      --block-size N         frames per block (default 1024)\n";
+
+/* After the --format line, which lists the format table's names. */
+static const char usage_tail[] =
 	"      --subtype NAME         pcm8, pcmu8, pcm16, pcm24, pcm32, float, double, ulaw, alaw, ...\n"
 	"      --gain DB              gain in decibels\n"
 	"      --rate HZ              resample to HZ (48000, 44.1k)\n"
@@ -163,6 +165,30 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 all files done, 1 some file failed, 2 usage error.\n";
 
+/* The help, with every name --format takes, wrapped at 80 columns under
+ * the description column (29). */
+static int print_usage(void)
+{
+	static const char lead[] = "      --format NAME          output format:";
+	int col = (int)sizeof(lead) - 1;
+	const char *name;
+
+	fputs(usage_head, stdout);
+	fputs(lead, stdout);
+	for (size_t i = 0; (name = ra_format_parse_name(i)); i++) {
+		const char *comma = ra_format_parse_name(i + 1) ? "," : "";
+
+		if (col + 1 + (int)strlen(name) + (int)strlen(comma) > 80) {
+			printf("\n%28s", "");
+			col = 28;
+		}
+		col += printf(" %s%s", name, comma);
+	}
+	putchar('\n');
+	fputs(usage_tail, stdout);
+	return EXIT_ALL_DONE;
+}
+
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -198,21 +224,10 @@ static int parse_long(const char *text, long lo, long hi, long *value)
 /* A rate in Hz: "48000", "44.1k"; whole, in 1..RA_MAX_SAMPLE_RATE. */
 static int parse_rate(const char *text, int *rate)
 {
-	char buf[64];
-	size_t n = strlen(text);
-	double v, scale = 1.0;
+	double v;
 
-	if (n == 0 || n >= sizeof(buf))
-		return 0;
-	memcpy(buf, text, n + 1);
-	if (buf[n - 1] == 'k' || buf[n - 1] == 'K') {
-		buf[n - 1] = '\0';
-		scale = 1000.0;
-	}
-	if (!parse_double(buf, &v))
-		return 0;
-	v *= scale;
-	if (v < 1.0 || v > RA_MAX_SAMPLE_RATE || v != floor(v))
+	if (ra_hz_parse(text, strlen(text), &v) != RA_OK || v < 1.0 || v > RA_MAX_SAMPLE_RATE ||
+	    v != floor(v))
 		return 0;
 	*rate = (int)v;
 	return 1;
@@ -257,8 +272,7 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 			opt->quiet = 1;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_ALL_DONE;
+			return print_usage();
 		case 'V':
 			printf("rusty-audio %s\n", RA_VERSION);
 			return EXIT_ALL_DONE;
@@ -367,7 +381,9 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 			else
 				st = ra_eq_add_preset(&opt->eq, arg, &diag);
 			if (st != RA_OK)
-				return usage_error("%s", diag.text);
+				return usage_error("%s%s", diag.text,
+						   c == OPT_PRESET ? " (--preset list names them)"
+								   : "");
 			break;
 		}
 		case OPT_NONFINITE: {
@@ -536,6 +552,8 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 	} else if (opt->input_count == 0 && !opt->files_from) {
 		return usage_error("no input files");
 	}
+	if (opt->spectrum.spectrogram_long && opt->spectrum.spectrogram_bins)
+		return usage_error("--spectrogram-bins only applies to --spectrogram-format wide");
 	if (opt->dry_run && (opt->perf_stats || opt->stats_json))
 		return usage_error("--dry-run runs nothing to measure; drop the stats options");
 	if (!opt->output && !opt->dry_run && !opt->analyze)

@@ -110,7 +110,6 @@ static void print_table(const char *title, const span *s)
 
 /* ---- JSON ---- */
 
-static const char *const quality_names[] = { "best", "medium", "fast", "linear" };
 static const char *const dither_names[] = { "auto", "tpdf", "none" };
 
 static void json_settings(perf_run *pr)
@@ -132,7 +131,7 @@ static void json_settings(perf_run *pr)
 		ra_json_uint(j, "output_rate", (uint64_t)opt->job.out_rate);
 	else
 		ra_json_string(j, "output_rate", NULL);
-	ra_json_string(j, "resample_quality", quality_names[opt->job.quality]);
+	ra_json_string(j, "resample_quality", ra_resample_quality_name(opt->job.quality));
 	ra_json_string(j, "dither", dither_names[opt->job.dither]);
 	ra_json_number(j, "normalize_dbfs", opt->job.normalize ? opt->job.normalize_dbfs : NAN);
 	ra_json_bool(j, "analyze", opt->analyze);
@@ -143,7 +142,7 @@ static void json_settings(perf_run *pr)
 		ra_json_uint(j, "fft_size", sp->fft_size);
 		ra_json_string(j, "window", ra_window_name(sp->window));
 		ra_json_number(j, "overlap", sp->overlap);
-		ra_json_string(j, "scale", sp->scale == RA_SCALE_PSD ? "psd" : "dbfs");
+		ra_json_string(j, "scale", ra_spectrum_scale_name(sp->scale));
 		ra_json_string(j, "of",
 			       sp->of_input ? (sp->of_output ? "both" : "input") : "output");
 		ra_json_string(j, "channels_mode", sp->mix ? "mix" : "each");
@@ -364,7 +363,8 @@ int perf_finish(perf_run *pr, int discard)
 		if (discard) {
 			fclose(pr->json_file);
 			ra_atomic_abort(&pr->af);
-		} else if (ra_atomic_commit_stream(&pr->af, pr->json_file, 0, &diag) != RA_OK) {
+		} else if (ra_atomic_commit_stream(&pr->af, pr->json_file, 0, NULL, &diag) !=
+			   RA_OK) {
 			fprintf(stderr, "rusty-audio: %s\n", diag.text);
 			ret = -1;
 		}

@@ -1,0 +1,123 @@
+/* Unit tests for what every module shares: status descriptions, the clock,
+ * and the one parser of numbers and frequencies that EQ specs, --generate
+ * and --rate all use. */
+#include <check.h>
+#include <string.h>
+
+#include "rustyaudio/status.h"
+#include "testutil.h"
+
+/* ---- behaviour ---- */
+
+START_TEST(test_hz_parse_accepts)
+{
+	static const struct {
+		const char *text;
+		double hz;
+	} ok[] = {
+		{ "440", 440.0 },  { "44.1k", 44100.0 }, { "1K", 1000.0 },     { ".5k", 500.0 },
+		{ "1e3", 1000.0 }, { "2.5e-1", 0.25 },	 { "48000", 48000.0 },
+	};
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		double hz = -1.0;
+
+		ck_assert_msg(ra_hz_parse(ok[i].text, strlen(ok[i].text), &hz) == RA_OK, "'%s'",
+			      ok[i].text);
+		ck_assert_double_eq_tol(hz, ok[i].hz, 1e-9 * ok[i].hz);
+	}
+}
+END_TEST
+
+/* Only the LEN characters count: a field inside a longer spec. */
+START_TEST(test_parse_reads_len_only)
+{
+	double v = 0.0;
+
+	ck_assert_int_eq(ra_hz_parse("2k:rest", 2, &v), RA_OK);
+	ck_assert_double_eq(v, 2000.0);
+	ck_assert_int_eq(ra_number_parse("-3.5:1", 4, &v), RA_OK);
+	ck_assert_double_eq(v, -3.5);
+	ck_assert_int_eq(ra_number_parse("+6", 2, &v), RA_OK);
+	ck_assert_double_eq(v, 6.0);
+}
+END_TEST
+
+START_TEST(test_clock_monotonic)
+{
+	uint64_t a = ra_now_ns(), b = ra_now_ns();
+
+	ck_assert_uint_gt(a, 0);
+	ck_assert_uint_ge(b, a);
+}
+END_TEST
+
+/* ---- errors ---- */
+
+START_TEST(test_hz_parse_rejects)
+{
+	static const char *const bad[] = { "",	     "k",      "0",    "0k",  "-1k", "+440",
+					   " 48000", "48000 ", "0x10", "inf", "nan", "1e999",
+					   "1kk",    "1k5",    ".",    "abc", "1,5" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		double hz = 123.0;
+
+		ck_assert_msg(ra_hz_parse(bad[i], strlen(bad[i]), &hz) == RA_ERR_INVALID,
+			      "'%s' accepted", bad[i]);
+		ck_assert_double_eq(hz, 123.0); /* untouched */
+	}
+}
+END_TEST
+
+START_TEST(test_number_parse_rejects)
+{
+	static const char *const bad[] = { "",	  "k",	 " 1",	  "1 ",	 "0x1",
+					   "inf", "nan", "1e999", "--1", "1k" };
+	char long_field[80];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		double v = 123.0;
+
+		ck_assert_msg(ra_number_parse(bad[i], strlen(bad[i]), &v) == RA_ERR_INVALID,
+			      "'%s' accepted", bad[i]);
+	}
+	memset(long_field, '1', sizeof(long_field));
+	ck_assert_int_eq(ra_number_parse(long_field, sizeof(long_field), &(double){ 0 }),
+			 RA_ERR_INVALID);
+}
+END_TEST
+
+/* Every code has its own description. */
+START_TEST(test_strerror_distinct)
+{
+	for (int a = RA_OK; a <= RA_ERR_CHANNELS; a++) {
+		ck_assert_str_ne(ra_strerror((ra_status)a), "unknown error");
+		for (int b = RA_OK; b < a; b++)
+			ck_assert_str_ne(ra_strerror((ra_status)a), ra_strerror((ra_status)b));
+	}
+	ck_assert_str_eq(ra_strerror((ra_status)(RA_ERR_CHANNELS + 1)), "unknown error");
+}
+END_TEST
+
+static Suite *status_suite(void)
+{
+	Suite *s = suite_create("status");
+	TCase *tc = tcase_create("behaviour");
+
+	tcase_add_test(tc, test_hz_parse_accepts);
+	tcase_add_test(tc, test_parse_reads_len_only);
+	tcase_add_test(tc, test_clock_monotonic);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("errors");
+	tcase_add_test(tc, test_hz_parse_rejects);
+	tcase_add_test(tc, test_number_parse_rejects);
+	tcase_add_test(tc, test_strerror_distinct);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return ra_test_main(status_suite());
+}
