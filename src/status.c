@@ -40,7 +40,7 @@ const char *ra_strerror(ra_status status)
 	case RA_ERR_NONFINITE:
 		return "non-finite samples";
 	case RA_ERR_REPLACED:
-		return "output replaced meanwhile";
+		return "another file took the output's name";
 	case RA_ERR_CHANNELS:
 		return "too many channels for this resampling quality";
 	}

@@ -446,6 +446,18 @@ START_TEST(test_presets_and_files)
 	ck_assert_str_eq(r.err, "rusty-audio: unknown preset 'nope' (--preset list names them) "
 				"(see rusty-audio --help)\n");
 	ra_run_release(&r);
+	/* A known preset that does not fit gets no such pointer. */
+	f = fopen(list, "w");
+	for (int i = 0; i < 64; i++)
+		fputs("peak:1k:1\n", f);
+	fclose(f);
+	r = ra_test_run((const char *const[]){ "--eq-file", list, "--preset", "loudness", "-o", a,
+					       in, NULL },
+			NULL);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_msg(strstr(r.err, "too many bands") && !strstr(r.err, "--preset list"), "%s",
+		      r.err);
+	ra_run_release(&r);
 
 	/* A preset and the same bands from a file give the same output. */
 	ra_test_write_float(in, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 48000, 1, x, 4800);

@@ -382,8 +382,9 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 				st = ra_eq_add_preset(&opt->eq, arg, &diag);
 			if (st != RA_OK)
 				return usage_error("%s%s", diag.text,
-						   c == OPT_PRESET ? " (--preset list names them)"
-								   : "");
+						   c == OPT_PRESET && !ra_eq_preset_bands(arg)
+							   ? " (--preset list names them)"
+							   : "");
 			break;
 		}
 		case OPT_NONFINITE: {
