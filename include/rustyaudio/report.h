@@ -73,9 +73,6 @@ ra_spectrogram *ra_spectrogram_open(const char *path, int force,
  * with the spectrogram as context. */
 void ra_spectrogram_row(void *sg, double time_s, const double *db);
 
-/* Rows written so far. */
-unsigned long long ra_spectrogram_rows(const ra_spectrogram *sg);
-
 /* Finish and move into place, or with HELD only finish, as for
  * ra_report_write_csv(); frees SG. */
 ra_status ra_spectrogram_commit(ra_spectrogram *sg, ra_atomic_file *held, ra_diag *diag);
