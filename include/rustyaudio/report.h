@@ -10,6 +10,10 @@
 #include "rustyaudio/spectrum.h"
 #include "rustyaudio/status.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* One analysed side of a stream (input or output). */
 typedef struct ra_report_side {
 	const double *db; /* [channel * bins + bin] */
@@ -79,5 +83,9 @@ ra_status ra_spectrogram_commit(ra_spectrogram *sg, ra_atomic_file *held, ra_dia
 
 /* Discard; frees SG. NULL is a no-op. */
 void ra_spectrogram_abort(ra_spectrogram *sg);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -11,6 +11,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* CLOCK_MONOTONIC, in ns (~25 ns a call through the vDSO). */
 uint64_t ra_now_ns(void);
 
@@ -90,5 +94,9 @@ void ra_json_string(ra_json *j, const char *key, const char *value); /* NULL: nu
 void ra_json_number(ra_json *j, const char *key, double value);	     /* reads back exactly */
 void ra_json_uint(ra_json *j, const char *key, uint64_t value);
 void ra_json_bool(ra_json *j, const char *key, int value);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

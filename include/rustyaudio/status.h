@@ -5,6 +5,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum ra_status {
 	RA_OK = 0,
 	RA_ERR_NOMEM,	    /* an allocation failed */
@@ -33,5 +37,9 @@ typedef struct ra_diag {
 
 /* Format into DIAG (which may be NULL: then nothing happens). */
 void ra_diag_set(ra_diag *diag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
