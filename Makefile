@@ -140,6 +140,8 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
+# The test's make, not named $(MAKE) in the recipe, which make -n would run.
+INSTALL_TEST_MAKE = $(MAKE)
 LSAN_ENV = LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0
 
 # Then tests/install-test.sh: make install into a temporary root and build
@@ -150,7 +152,7 @@ check-run: $(PROGRAM) $(TEST_BIN) $(FAULT_LIB) $(FUZZ_REPLAY)
 		$(LSAN_ENV) $$t || fail=1; \
 	done; \
 	echo "== tests/install-test.sh"; \
-	$(LSAN_ENV) MAKE="$(MAKE)" CC="$(CC)" CXX="$(CXX)" TEST_FLAGS="$(SANFLAGS)" \
+	$(LSAN_ENV) MAKE="$(INSTALL_TEST_MAKE)" CC="$(CC)" CXX="$(CXX)" TEST_FLAGS="$(SANFLAGS)" \
 		sh tests/install-test.sh || fail=1; \
 	exit $$fail
 
