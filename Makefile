@@ -3,7 +3,10 @@
 PREFIX ?= /usr/local
 DESTDIR ?=
 BUILD ?= build
-VERSION := 0.1.0
+# The version is set in include/rustyaudio/version.h alone.
+version_part = $(shell awk '$$2 == "RA_VERSION_$(1)" { print $$3 }' include/rustyaudio/version.h)
+VERSION_MAJOR := $(call version_part,MAJOR)
+VERSION := $(VERSION_MAJOR).$(call version_part,MINOR).$(call version_part,PATCH)
 
 CC ?= cc
 PKGS := sndfile fftw3 samplerate
@@ -56,6 +59,9 @@ BENCH_GROUPS := bench_pool bench_spectrum bench_eq bench_align bench_pipeline be
 BENCH_ARGS ?=
 
 LIBRARY := $(BUILD)/librustyaudio.a
+# The shared library: its soname changes with the major version alone.
+SONAME := librustyaudio.so.$(VERSION_MAJOR)
+SHARED := $(BUILD)/librustyaudio.so.$(VERSION)
 PROGRAM := $(BUILD)/rusty-audio
 # The fuzz targets tests/fuzz/fuzz_NAME.c; `make check` replays their
 # regression inputs through plain builds of them (replay_NAME).
@@ -69,7 +75,7 @@ FAULT_LIB := $(BUILD)/tests/libfaultinject.so
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(PROGRAM) $(LIBRARY)
+all: $(PROGRAM) $(LIBRARY) $(SHARED)
 
 # Before the first compile: every library there, or the remedy in one line.
 have-deps:
@@ -88,9 +94,16 @@ $(BUILD)/%.o: %.c | have-deps
 VECTOR_OPT ?= -O3
 $(BUILD)/src/spectrum.o $(BUILD)/src/convert.o: ALL_CFLAGS += $(VECTOR_OPT)
 
+# The library's objects serve both libraries, so position-independent; calls
+# within the library are not interposable, so they inline as before.
+$(LIB_OBJ): ALL_CFLAGS += -fPIC -fno-semantic-interposition
+
 $(LIBRARY): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
+
+$(SHARED): $(LIB_OBJ)
+	$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,$(SONAME) -o $@ $^ $(LIBS)
 
 $(PROGRAM): $(CLI_OBJ) $(LIBRARY)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBRARY) $(LIBS)
@@ -127,11 +140,21 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
+# The test's make, not named $(MAKE) in the recipe, which make -n would run.
+INSTALL_TEST_MAKE = $(MAKE)
+LSAN_ENV = LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0
+
+# Then tests/install-test.sh: make install into a temporary root and build
+# programs against what it installed, with this build's sanitizers.
 check-run: $(PROGRAM) $(TEST_BIN) $(FAULT_LIB) $(FUZZ_REPLAY)
 	@fail=0; for t in $(TEST_BIN); do \
 		echo "== $$t"; \
-		LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 $$t || fail=1; \
-	done; exit $$fail
+		$(LSAN_ENV) $$t || fail=1; \
+	done; \
+	echo "== tests/install-test.sh"; \
+	$(LSAN_ENV) MAKE="$(INSTALL_TEST_MAKE)" CC="$(CC)" CXX="$(CXX)" TEST_FLAGS="$(SANFLAGS)" \
+		sh tests/install-test.sh || fail=1; \
+	exit $$fail
 
 # make fuzz FUZZ_SECONDS=N: each target under libFuzzer with AddressSanitizer
 # and UndefinedBehaviorSanitizer for N seconds; fails on any finding, which
@@ -181,8 +204,7 @@ fuzz-run: $(FUZZ_BIN) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/seeds/%)
 	@fail=0; for t in $(FUZZ_TARGETS); do \
 		echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
 		mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/findings/$$t; \
-		LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
-		$(FUZZ_DIR)/fuzz_$$t $(FUZZ_OPTS) -dict=tests/fuzz/$$t.dict \
+		$(LSAN_ENV) $(FUZZ_DIR)/fuzz_$$t $(FUZZ_OPTS) -dict=tests/fuzz/$$t.dict \
 			-artifact_prefix=$(FUZZ_DIR)/findings/$$t/ $(FUZZ_DIR)/corpus/$$t \
 			$(FUZZ_DIR)/seeds/$$t $$(ls -d tests/fuzz/regressions/$$t 2>/dev/null) \
 			>$(FUZZ_DIR)/$$t.log 2>&1 || { fail=1; tail -n 60 $(FUZZ_DIR)/$$t.log; }; \
@@ -198,16 +220,26 @@ demo: deps
 	@$(MAKE) --no-print-directory $(PROGRAM)
 	@sh scripts/demo.sh $(PROGRAM) $(BUILD)/demo
 
+# The libraries (librustyaudio.so -> .so.MAJOR -> .so.VERSION, and .a), the
+# headers and rustyaudio.pc for pkg-config, which names PREFIX.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/include/rustyaudio $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(PROGRAM) $(DESTDIR)$(PREFIX)/bin/rusty-audio
 	install -m 644 $(LIBRARY) $(DESTDIR)$(PREFIX)/lib/librustyaudio.a
+	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/$(notdir $(SHARED))
+	ln -sf $(notdir $(SHARED)) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/librustyaudio.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' rustyaudio.pc.in \
+		>$(DESTDIR)$(PREFIX)/lib/pkgconfig/rustyaudio.pc
 	install -m 644 include/rustyaudio/*.h $(DESTDIR)$(PREFIX)/include/rustyaudio/
 	install -m 644 man/rusty-audio.1 $(DESTDIR)$(PREFIX)/share/man/man1/rusty-audio.1
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/rusty-audio $(DESTDIR)$(PREFIX)/lib/librustyaudio.a \
+		$(DESTDIR)$(PREFIX)/lib/librustyaudio.so $(DESTDIR)$(PREFIX)/lib/$(SONAME) \
+		$(DESTDIR)$(PREFIX)/lib/$(notdir $(SHARED)) \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/rustyaudio.pc \
 		$(DESTDIR)$(PREFIX)/share/man/man1/rusty-audio.1
 	rm -rf $(DESTDIR)$(PREFIX)/include/rustyaudio
 
@@ -216,7 +248,7 @@ lint:
 	@sh scripts/install-deps.sh --lint
 	clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(TEST_SUPPORT) \
 		include/rustyaudio/*.h src/cli/*.h tests/*.h bench/*.c bench/*.h \
-		tests/faultinject.c tests/fuzz/*.c
+		tests/faultinject.c tests/fuzz/*.c tests/install/app.c tests/install/app.cpp
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Iinclude src tests bench
 
 clean:

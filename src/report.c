@@ -275,7 +275,6 @@ struct ra_spectrogram {
 	ra_atomic_file file;
 	FILE *out;
 	ra_spectrogram_layout layout;
-	unsigned long long rows;
 };
 
 /* Wide layout: band J of COLUMNS covers bins [first, last). */
@@ -335,7 +334,6 @@ void ra_spectrogram_row(void *ctx, double time_s, const double *db)
 	const ra_spectrogram_layout *l = &sg->layout;
 	const double hz = l->sample_rate / (double)l->fft_size;
 
-	sg->rows++;
 	if (l->long_format) {
 		for (size_t k = 0; k < l->bins; k++)
 			for (int c = 0; c < l->channels; c++) {
@@ -359,11 +357,6 @@ void ra_spectrogram_row(void *ctx, double time_s, const double *db)
 		}
 	}
 	fputc('\n', sg->out);
-}
-
-unsigned long long ra_spectrogram_rows(const ra_spectrogram *sg)
-{
-	return sg->rows;
 }
 
 ra_status ra_spectrogram_commit(ra_spectrogram *sg, ra_atomic_file *held, ra_diag *diag)

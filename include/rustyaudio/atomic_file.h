@@ -19,6 +19,10 @@
 
 #include "rustyaudio/status.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* What every temporary file's name matches (find -name, fnmatch). */
 #define RA_ATOMIC_TEMP_GLOB ".*.rusty-audio-*.part"
 
@@ -92,5 +96,9 @@ ra_status ra_atomic_commit_stream(ra_atomic_file *f, FILE *stream, int failed, r
 /* ra_atomic_open_stream(), WRITE, then ra_atomic_commit_stream() with HELD. */
 ra_status ra_atomic_write(const char *path, int force, ra_atomic_write_fn write, const void *ctx,
 			  ra_atomic_file *held, ra_diag *diag);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -2,15 +2,21 @@
  * atomically (temporary file in the destination folder, renamed into place
  * on commit), output format selection, and metadata carried across.
  *
- * Formats are libsndfile's SF_FORMAT_* codes: major type | subtype.
+ * Formats are libsndfile's SF_FORMAT_* codes: major type | subtype (this
+ * header includes <sndfile.h> for them).
  * Lengths are in frames (one sample on every channel). */
 #ifndef RUSTYAUDIO_AUDIO_FILE_H
 #define RUSTYAUDIO_AUDIO_FILE_H
 
+#include <sndfile.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "rustyaudio/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct ra_audio_info {
 	int64_t frames;	 /* -1 when the file does not say */
@@ -113,5 +119,9 @@ ra_status ra_writer_commit(ra_writer *wr, ra_diag *diag);
 
 /* Discard everything written and free WR. NULL is a no-op. */
 void ra_writer_abort(ra_writer *wr);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

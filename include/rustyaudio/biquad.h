@@ -17,6 +17,10 @@
 
 #include "rustyaudio/status.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum ra_biquad_type {
 	RA_BIQUAD_PEAK,
 	RA_BIQUAD_LOWSHELF,
@@ -96,5 +100,9 @@ void ra_cascade_destroy(ra_cascade *cs);
 /* Name of the kernel ra_cascade_process() uses on this CPU, e.g.
  * "avx2-fma" or "scalar". */
 const char *ra_cascade_kernel(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

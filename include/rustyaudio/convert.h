@@ -14,6 +14,10 @@
 
 #include "rustyaudio/status.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum ra_dither {
 	RA_DITHER_NONE,
 	RA_DITHER_TPDF /* triangular, +-1 LSB peak, independent per sample */
@@ -60,5 +64,9 @@ uint64_t ra_converter_clipped(const ra_converter *cv, int ch);
 uint64_t ra_converter_clipped_total(const ra_converter *cv);
 
 void ra_converter_destroy(ra_converter *cv);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -13,6 +13,10 @@
 #include "rustyaudio/biquad.h"
 #include "rustyaudio/status.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define RA_EQ_MAX_BANDS 64
 
 typedef struct ra_eq_band {
@@ -67,5 +71,9 @@ double ra_eq_response_db(const ra_biquad_coeffs *c, int count, double freq, doub
  * a dense log-spaced scan refined around its maximum (to 0.001 dB). */
 void ra_eq_peak_gain(const ra_biquad_coeffs *c, int count, double sample_rate, double *gain_db,
 		     double *freq);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

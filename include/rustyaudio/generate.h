@@ -13,6 +13,10 @@
 
 #include "rustyaudio/status.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum ra_signal_kind {
 	RA_SIGNAL_SINE,	   /* freq */
 	RA_SIGNAL_SWEEP,   /* exponential from freq to freq_end over the whole length */
@@ -51,5 +55,9 @@ ra_generator *ra_generator_create(const ra_generate_config *cfg, ra_status *stat
 size_t ra_generator_read(ra_generator *gen, float *out, size_t frames);
 
 void ra_generator_destroy(ra_generator *gen);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -6,11 +6,15 @@
  * is at least as wide as the input, samples are copied exactly: integer PCM
  * as integers, anything into a double output as double. Otherwise blocks go
  * through the float chain and integer outputs get TPDF dither by default
- * when the chain has more precision than the output. */
+ * when the chain has more precision than the output.
+ *
+ * Formats are libsndfile's SF_FORMAT_* codes, so this header includes
+ * <sndfile.h> (pkg-config's rustyaudio cflags carry its path). */
 #ifndef RUSTYAUDIO_JOB_H
 #define RUSTYAUDIO_JOB_H
 
 #include <signal.h>
+#include <sndfile.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +27,10 @@
 #include "rustyaudio/stats.h"
 #include "rustyaudio/status.h"
 #include "rustyaudio/workers.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define RA_MAX_BLOCK_FRAMES (1 << 20)
 
@@ -169,5 +177,9 @@ ra_status ra_job_run(const ra_job_config *cfg, const char *in_path, const char *
 /* Generate the signal GEN into OUT_PATH through the same chain. */
 ra_status ra_job_generate(const ra_job_config *cfg, const ra_generate_config *gen,
 			  const char *out_path, ra_job_result *res);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -10,6 +10,10 @@
 
 #include "rustyaudio/status.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define RA_POOL_ALIGN 64
 
 typedef struct ra_pool ra_pool;
@@ -40,5 +44,9 @@ void ra_pool_get_stats(const ra_pool *pool, ra_pool_stats *stats);
 
 /* Free the pool. Every buffer must have been released. NULL is a no-op. */
 void ra_pool_destroy(ra_pool *pool);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -29,6 +29,10 @@
 #include "rustyaudio/status.h"
 #include "rustyaudio/workers.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct ra_processor_config {
 	int channels;		       /* 1..1024 */
 	size_t max_frames;	       /* largest block, frames */
@@ -88,5 +92,9 @@ void ra_processor_get_stats(const ra_processor *p, ra_processor_stats *stats);
 /* Free everything. Blocks still out are the caller's to release first.
  * NULL is a no-op. */
 void ra_processor_destroy(ra_processor *p);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -10,6 +10,10 @@
 #include "rustyaudio/spectrum.h"
 #include "rustyaudio/status.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* One analysed side of a stream (input or output). */
 typedef struct ra_report_side {
 	const double *db; /* [channel * bins + bin] */
@@ -73,14 +77,15 @@ ra_spectrogram *ra_spectrogram_open(const char *path, int force,
  * with the spectrogram as context. */
 void ra_spectrogram_row(void *sg, double time_s, const double *db);
 
-/* Rows written so far. */
-unsigned long long ra_spectrogram_rows(const ra_spectrogram *sg);
-
 /* Finish and move into place, or with HELD only finish, as for
  * ra_report_write_csv(); frees SG. */
 ra_status ra_spectrogram_commit(ra_spectrogram *sg, ra_atomic_file *held, ra_diag *diag);
 
 /* Discard; frees SG. NULL is a no-op. */
 void ra_spectrogram_abort(ra_spectrogram *sg);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

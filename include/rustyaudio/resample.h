@@ -10,6 +10,10 @@
 
 #include "rustyaudio/status.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum ra_resample_quality {
 	RA_RESAMPLE_BEST,   /* SRC_SINC_BEST_QUALITY */
 	RA_RESAMPLE_MEDIUM, /* SRC_SINC_MEDIUM_QUALITY */
@@ -56,5 +60,9 @@ ra_status ra_resampler_flush(ra_resampler *rs, float *out, size_t out_capacity, 
 int64_t ra_resample_length(int64_t in_frames, int in_rate, int out_rate);
 
 void ra_resampler_destroy(ra_resampler *rs);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -15,6 +15,10 @@
 
 #include "rustyaudio/status.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum ra_window {
 	RA_WINDOW_HANN,
 	RA_WINDOW_HAMMING,
@@ -100,5 +104,9 @@ ra_status ra_welch_watch(ra_welch *w, ra_spectrum_scale scale, ra_welch_row_fn f
 void ra_welch_reset(ra_welch *w);
 
 void ra_welch_destroy(ra_welch *w);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -13,6 +13,10 @@
 
 #include "rustyaudio/status.h" /* ra_now_ns(), the clock */
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* CPU time of the whole process (all threads), in ns. A system call. */
 uint64_t ra_cpu_ns(void);
 
@@ -89,5 +93,9 @@ void ra_json_string(ra_json *j, const char *key, const char *value); /* NULL: nu
 void ra_json_number(ra_json *j, const char *key, double value);	     /* reads back exactly */
 void ra_json_uint(ra_json *j, const char *key, uint64_t value);
 void ra_json_bool(ra_json *j, const char *key, int value);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -11,6 +11,10 @@
 #define RA_MAX_CHANNELS 1024
 #define RA_MAX_SAMPLE_RATE 4000000
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum ra_status {
 	RA_OK = 0,
 	RA_ERR_NOMEM,	    /* an allocation failed */
@@ -54,5 +58,9 @@ ra_status ra_number_parse(const char *s, size_t len, double *value);
  * unsigned, with an optional k or K suffix for x1000 ("44.1k"); finite and
  * above 0. RA_OK with *HZ, else RA_ERR_INVALID. */
 ra_status ra_hz_parse(const char *s, size_t len, double *hz);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

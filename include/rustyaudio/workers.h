@@ -11,6 +11,10 @@
 
 #include "rustyaudio/status.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define RA_WORKERS_MAX 64
 #define RA_WORKERS_TASKS_MAX (RA_WORKERS_MAX * 4) /* tasks in one batch */
 
@@ -56,5 +60,9 @@ void ra_workers_get_stats(const ra_workers *w, ra_workers_stats *stats);
 /* Finish the batch in flight, stop and join the threads, free. NULL is a
  * no-op. */
 void ra_workers_destroy(ra_workers *w);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
