@@ -1,7 +1,9 @@
-/* One file end to end: reader or generator -> [resample] -> processor
- * (gain, EQ, spectrum taps) -> conversion -> atomic writer, block by block
- * with bounded memory; with --normalize a measuring pass first; the
- * spectrum reports at the end. */
+/* One file end to end, in two parts. The plan (ra_job_plan_init) decides
+ * from the config and the input's header alone what will happen; the
+ * executor then runs it block by block with bounded memory: reader or
+ * generator -> [resample] -> processor (gain, EQ, spectrum taps) ->
+ * conversion -> a sink (the atomic writer, or a measuring pass); with
+ * --normalize a measuring pass first; the spectrum reports at the end. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,15 +22,19 @@ typedef struct source {
 	ra_generate_config gen_config;
 	const char *name; /* the input's path, for reports */
 	ra_audio_info info;
-	int int_bits; /* precision when read as integers, 0 if not integer */
 } source;
 
-/* How a block travels from source to writer. */
-typedef enum route {
-	ROUTE_COPY_INT,	   /* integers straight through */
-	ROUTE_COPY_DOUBLE, /* doubles straight through */
-	ROUTE_FLOAT	   /* the float chain through the processor */
-} route;
+/* Where the float chain's finished blocks go. */
+typedef enum sink_kind {
+	SINK_WRITE,  /* converted and written */
+	SINK_MEASURE /* only measured: --analyze, --normalize's first pass */
+} sink_kind;
+
+typedef struct sink {
+	sink_kind kind;
+	ra_writer *wr; /* SINK_WRITE */
+	int taps;      /* the spectrum taps see this pass */
+} sink;
 
 /* pass mode: a non-finite input sample the filters saw as 0, to be put
  * back into block BLOCK (counted in push order) at sample AT. */
@@ -38,22 +44,19 @@ typedef struct held {
 	float value;
 } held;
 
-/* Everything one pass over the stream needs. */
+/* What runs a plan: its streams, buffers and measurements. */
 typedef struct chain {
 	const ra_job_config *cfg;
+	const ra_job_plan *plan;
 	source *src;
 	ra_job_result *res;
-	int channels;
-	int in_rate, out_rate;
-	int out_bits; /* integer output width, 0 for float and codecs */
-	const ra_biquad_coeffs *bands;
-	int band_count;
 	ra_resampler *rs;
 	ra_processor *proc;
 	ra_converter *cv;
 	size_t cap;		    /* frames a processor block holds */
 	int32_t *ints;		    /* integer reads, and integer output of up to cap frames */
-	float *in;		    /* input block while resampling; float copy for taps */
+	float *decoded;		    /* float route: a block as read, before resampling */
+	float *tapped;		    /* exact copies with taps: the block as float */
 	double *doubles;	    /* the double copy route */
 	ra_welch *tap_in, *tap_out; /* spectrum taps, or NULL */
 	ra_spectrogram *sgram;	    /* fed by tap_out, or NULL */
@@ -67,10 +70,8 @@ typedef struct chain {
 	uint64_t *clipped;
 	uint64_t analysed;
 	uint64_t out_nonfinite; /* measured samples that are NaN or infinite */
-	/* Non-finite input: whether decoded blocks are screened for it (float
-	 * reads of a file); in pass mode the values held back from blocks in
+	/* Non-finite input in pass mode: the values held back from blocks in
 	 * flight, oldest at held_head, and blocks pushed and emitted so far. */
-	int screen;
 	held *held;
 	size_t held_head, held_len, held_cap;
 	uint64_t pushed, emitted;
@@ -117,7 +118,7 @@ static ra_status tolerate_damage(chain *ch, ra_status st, size_t got)
 /* Up to one block of float frames from the source into DST. */
 static ra_status read_float(chain *ch, float *dst, size_t *got)
 {
-	size_t frames = ch->cfg->block_frames;
+	size_t frames = ch->plan->block_frames;
 	ra_diag *diag = &ch->res->diag;
 	ra_status st;
 
@@ -125,11 +126,11 @@ static ra_status read_float(chain *ch, float *dst, size_t *got)
 		*got = ra_generator_read(ch->src->gen, dst, frames);
 		return RA_OK;
 	}
-	if (!ch->src->int_bits)
+	if (!ch->plan->in_bits)
 		return tolerate_damage(
 			ch, ra_reader_read_float(ch->src->reader, dst, frames, got, diag), 0);
 	st = ra_reader_read_int(ch->src->reader, ch->ints, frames, got, diag);
-	ra_int_to_float(ch->ints, dst, *got * (size_t)ch->channels);
+	ra_int_to_float(ch->ints, dst, *got * (size_t)ch->plan->channels);
 	return tolerate_damage(ch, st, *got);
 }
 
@@ -144,10 +145,10 @@ static int cancelled(chain *ch)
 
 /* The input has non-finite samples that may not go on: read the rest
  * without processing it, only to count them all, and fail. */
-static ra_status refuse_nonfinite(chain *ch, route r, const char *why)
+static ra_status refuse_nonfinite(chain *ch, const char *why)
 {
 	ra_job_result *res = ch->res;
-	const size_t block = ch->cfg->block_frames;
+	const size_t block = ch->plan->block_frames;
 	size_t got;
 
 	do {
@@ -156,14 +157,15 @@ static ra_status refuse_nonfinite(chain *ch, route r, const char *why)
 		got = 0;
 		if (cancelled(ch))
 			return RA_ERR_CANCELLED;
-		if (r == ROUTE_COPY_DOUBLE) {
+		if (ch->plan->route == RA_JOB_ROUTE_COPY_DOUBLE) {
 			st = ra_reader_read_double(ch->src->reader, ch->doubles, block, &got,
 						   &res->diag);
-			res->nonfinite +=
-				ra_nonfinite_count_double(ch->doubles, got * (size_t)ch->channels);
+			res->nonfinite += ra_nonfinite_count_double(
+				ch->doubles, got * (size_t)ch->plan->channels);
 		} else {
-			st = read_float(ch, ch->in, &got);
-			res->nonfinite += ra_nonfinite_count(ch->in, got * (size_t)ch->channels);
+			st = read_float(ch, ch->decoded, &got);
+			res->nonfinite +=
+				ra_nonfinite_count(ch->decoded, got * (size_t)ch->plan->channels);
 		}
 		if (st != RA_OK)
 			break;
@@ -175,19 +177,19 @@ static ra_status refuse_nonfinite(chain *ch, route r, const char *why)
 
 /* BAD non-finite samples in the block just decoded, the first of them
  * sample FIRST: counted, and RA_OK if the mode lets the block go on. */
-static ra_status account_nonfinite(chain *ch, size_t bad, size_t first, route r)
+static ra_status account_nonfinite(chain *ch, size_t bad, size_t first)
 {
 	ra_job_result *res = ch->res;
 
 	if (res->nonfinite == 0)
 		res->nonfinite_first_frame =
-			res->frames_read + (int64_t)(first / (size_t)ch->channels);
+			res->frames_read + (int64_t)(first / (size_t)ch->plan->channels);
 	res->nonfinite += bad;
-	if (ch->cfg->nonfinite == RA_NONFINITE_ERROR)
-		return refuse_nonfinite(ch, r, "");
-	if (ch->cfg->nonfinite == RA_NONFINITE_PASS && ch->rs)
-		return refuse_nonfinite(ch, r, ", which cannot pass through a rate change");
-	return RA_OK;
+	if (!ch->plan->nonfinite_fails)
+		return RA_OK;
+	if (ch->cfg->nonfinite == RA_NONFINITE_PASS)
+		return refuse_nonfinite(ch, ", which cannot pass through a rate change");
+	return refuse_nonfinite(ch, "");
 }
 
 /* pass mode: keep VALUE, sample AT of the next block pushed. */
@@ -225,15 +227,15 @@ static void restore_held(chain *ch, float *buf)
  * is not finite counted and zeroed (held back in pass mode), or refused. */
 static ra_status screen_float(chain *ch, float *buf, size_t frames)
 {
-	const size_t n = frames * (size_t)ch->channels;
-	size_t bad = ch->screen ? ra_nonfinite_count(buf, n) : 0, i = 0;
+	const size_t n = frames * (size_t)ch->plan->channels;
+	size_t bad = ch->plan->screen ? ra_nonfinite_count(buf, n) : 0, i = 0;
 	ra_status st;
 
 	if (bad == 0)
 		return RA_OK;
 	while (isfinite(buf[i]))
 		i++;
-	st = account_nonfinite(ch, bad, i, ROUTE_FLOAT);
+	st = account_nonfinite(ch, bad, i);
 	for (; st == RA_OK && i < n; i++) {
 		if (isfinite(buf[i]))
 			continue;
@@ -248,15 +250,15 @@ static ra_status screen_float(chain *ch, float *buf, size_t frames)
  * written as they are (only the taps get zeros, in tap_copy()). */
 static ra_status screen_double(chain *ch, double *buf, size_t frames)
 {
-	const size_t n = frames * (size_t)ch->channels;
-	size_t bad = ch->screen ? ra_nonfinite_count_double(buf, n) : 0, i = 0;
+	const size_t n = frames * (size_t)ch->plan->channels;
+	size_t bad = ch->plan->screen ? ra_nonfinite_count_double(buf, n) : 0, i = 0;
 	ra_status st;
 
 	if (bad == 0)
 		return RA_OK;
 	while (isfinite(buf[i]))
 		i++;
-	st = account_nonfinite(ch, bad, i, ROUTE_COPY_DOUBLE);
+	st = account_nonfinite(ch, bad, i);
 	for (; st == RA_OK && ch->cfg->nonfinite == RA_NONFINITE_ZERO && i < n; i++)
 		if (!isfinite(buf[i]))
 			buf[i] = 0.0;
@@ -287,7 +289,7 @@ static void restart_clock(chain *ch)
  * samples. */
 static void accumulate(chain *ch, const float *buf, size_t frames)
 {
-	const int channels = ch->channels;
+	const int channels = ch->plan->channels;
 
 	ch->analysed += frames;
 	ch->out_nonfinite += ra_nonfinite_count(buf, frames * (size_t)channels);
@@ -310,33 +312,35 @@ static void accumulate(chain *ch, const float *buf, size_t frames)
  * is not written, the job fails rather than write infinities or NaN. */
 static ra_status check_overflow(chain *ch, const float *buf, size_t frames)
 {
-	const size_t n = frames * (size_t)ch->channels;
+	const size_t n = frames * (size_t)ch->plan->channels;
 	size_t i = 0;
 
 	if (ra_nonfinite_count(buf, n) == 0)
 		return RA_OK;
 	while (isfinite(buf[i]))
 		i++;
-	ra_diag_set(&ch->res->diag, "processing overflows at output frame %lld; lower the gain",
-		    (long long)(ch->res->frames_written + (int64_t)(i / (size_t)ch->channels)));
+	ra_diag_set(
+		&ch->res->diag, "processing overflows at output frame %lld; lower the gain",
+		(long long)(ch->res->frames_written + (int64_t)(i / (size_t)ch->plan->channels)));
 	return RA_ERR_NONFINITE;
 }
 
-/* A finished block: into the output's sample format and out, or, with no
- * writer, only measured. */
-static ra_status emit(chain *ch, ra_writer *wr, float *buf, size_t frames)
+/* A finished block into the sink: measured, or into the output's sample
+ * format and written. */
+static ra_status emit(chain *ch, const sink *to, float *buf, size_t frames)
 {
 	ra_diag *diag = &ch->res->diag;
+	ra_writer *wr = to->wr;
 	ra_status st;
 
-	if (wr && (st = check_overflow(ch, buf, frames)) != RA_OK)
+	if (to->kind == SINK_WRITE && (st = check_overflow(ch, buf, frames)) != RA_OK)
 		return st;
 	restore_held(ch, buf);
-	if (!wr) {
+	if (to->kind == SINK_MEASURE) {
 		accumulate(ch, buf, frames);
 		return RA_OK;
 	}
-	if (ch->out_bits) {
+	if (ch->plan->out_bits) {
 		ra_converter_to_int(ch->cv, buf, ch->ints, frames);
 		lap(ch, RA_STAGE_CONVERT);
 		st = ra_writer_write_int(wr, ch->ints, frames, diag);
@@ -354,7 +358,7 @@ static ra_status emit(chain *ch, ra_writer *wr, float *buf, size_t frames)
 }
 
 /* Hand a filled block to the processor and emit whatever comes back. */
-static ra_status feed(chain *ch, ra_writer *wr, float *blk, size_t frames)
+static ra_status feed(chain *ch, const sink *to, float *blk, size_t frames)
 {
 	size_t done_frames;
 	float *done;
@@ -368,14 +372,16 @@ static ra_status feed(chain *ch, ra_writer *wr, float *blk, size_t frames)
 	ch->pushed++;
 	restart_clock(ch); /* waiting for the workers is no stage's */
 	if (st == RA_OK && done) {
-		st = emit(ch, wr, done, done_frames);
+		st = emit(ch, to, done, done_frames);
 		ra_processor_release(ch->proc, done);
 	}
 	return st;
 }
 
-/* One pass of the float chain: source -> [resample] -> processor -> emit. */
-static ra_status pump_float(chain *ch, ra_writer *wr)
+/* The float chain's blocks, read (and resampled) until the input ends,
+ * into the processor and whatever it finishes into the sink. *ABANDON:
+ * cancelled or out of memory, with nothing more to take from the chain. */
+static ra_status pump_blocks(chain *ch, const sink *to, int *abandon)
 {
 	ra_job_result *res = ch->res;
 	ra_status st = RA_OK;
@@ -385,85 +391,111 @@ static ra_status pump_float(chain *ch, ra_writer *wr)
 		float *blk, *decoded;
 		size_t got = 0, made;
 
+		*abandon = 1;
 		if (cancelled(ch))
 			return RA_ERR_CANCELLED;
 		blk = ra_processor_acquire(ch->proc);
 		if (!blk)
 			return RA_ERR_NOMEM;
-		decoded = ch->rs ? ch->in : blk;
+		*abandon = 0;
+		decoded = ch->rs ? ch->decoded : blk;
 		st = read_float(ch, decoded, &got);
 		if (st == RA_OK)
 			st = screen_float(ch, decoded, got);
 		lap(ch, RA_STAGE_READ);
 		made = got;
 		if (st == RA_OK && got > 0 && ch->rs) {
-			st = ra_resampler_process(ch->rs, ch->in, got, blk, ch->cap, &made);
+			st = ra_resampler_process(ch->rs, ch->decoded, got, blk, ch->cap, &made);
 			lap(ch, RA_STAGE_RESAMPLE);
 		}
 		if (st != RA_OK || got == 0) {
 			ra_processor_release(ch->proc, blk);
-			break;
+			return st;
 		}
 		res->frames_read += (int64_t)got;
-		st = feed(ch, wr, blk, made);
+		st = feed(ch, to, blk, made);
 		if (st != RA_OK || res->decode_stopped)
-			break;
-		if (ch->cfg->progress && wr)
+			return st;
+		if (ch->cfg->progress && to->kind == SINK_WRITE)
 			ch->cfg->progress(ch->cfg->progress_ctx, res->frames_read,
 					  ch->src->info.frames);
 	}
+}
+
+/* The input has ended: what the resampler still holds into the processor;
+ * *ABANDON as for pump_blocks(). */
+static ra_status drain_resampler(chain *ch, const sink *to, int *abandon)
+{
+	ra_status st = RA_OK;
+
 	while (st == RA_OK && ch->rs) {
 		float *blk = ra_processor_acquire(ch->proc);
 		size_t made = 0;
 
+		*abandon = !blk;
 		if (!blk)
 			return RA_ERR_NOMEM;
 		restart_clock(ch);
 		st = ra_resampler_flush(ch->rs, blk, ch->cap, &made);
 		lap(ch, RA_STAGE_RESAMPLE);
 		if (st == RA_OK)
-			st = feed(ch, wr, blk, made);
+			st = feed(ch, to, blk, made);
 		if (made == 0)
 			break;
 	}
+	return st;
+}
+
+/* The blocks still in the processor, into the sink while ST is RA_OK
+ * (after a failure only taken back); ST or the processor's failure. */
+static ra_status drain_processor(chain *ch, const sink *to, ra_status st)
+{
 	for (;;) {
 		size_t done_frames;
 		float *done;
 		ra_status pst = ra_processor_pull(ch->proc, &done, &done_frames);
 
 		restart_clock(ch);
-		if (pst != RA_OK || !done) {
-			if (st == RA_OK)
-				st = pst;
-			break;
-		}
+		if (pst != RA_OK || !done)
+			return st == RA_OK ? pst : st;
 		if (st == RA_OK)
-			st = emit(ch, wr, done, done_frames);
+			st = emit(ch, to, done, done_frames);
 		ra_processor_release(ch->proc, done);
 	}
-	return st;
+}
+
+/* One pass of the float chain: source -> [resample] -> processor -> sink. */
+static ra_status pump_float(chain *ch, const sink *to)
+{
+	int abandon = 0;
+	ra_status st = pump_blocks(ch, to, &abandon);
+
+	if (st == RA_OK)
+		st = drain_resampler(ch, to, &abandon);
+	return abandon ? st : drain_processor(ch, to, st);
 }
 
 /* An exact copy's samples are both the input and the output: the taps get
  * them as float (and 0 for what is not finite). */
-static void tap_copy(chain *ch, route r, size_t frames)
+static void tap_copy(chain *ch, size_t frames)
 {
-	size_t n = frames * (size_t)ch->channels;
+	size_t n = frames * (size_t)ch->plan->channels;
 
-	if (r == ROUTE_COPY_INT)
-		ra_int_to_float(ch->ints, ch->in, n);
+	if (ch->plan->route == RA_JOB_ROUTE_COPY_INT)
+		ra_int_to_float(ch->ints, ch->tapped, n);
 	else
 		for (size_t i = 0; i < n; i++)
-			ch->in[i] = isfinite(ch->doubles[i]) ? (float)ch->doubles[i] : 0.0f;
+			ch->tapped[i] = isfinite(ch->doubles[i]) ? (float)ch->doubles[i] : 0.0f;
 	if (ch->tap_in)
-		ra_welch_feed(ch->tap_in, ch->in, frames);
+		ra_welch_feed(ch->tap_in, ch->tapped, frames);
 	if (ch->tap_out)
-		ra_welch_feed(ch->tap_out, ch->in, frames);
+		ra_welch_feed(ch->tap_out, ch->tapped, frames);
 }
 
 /* Exact copies, when nothing is done to the samples. */
-static ra_status pump_copy(chain *ch, ra_writer *wr, route r)
+static ra_status pump_copy(chain *ch, ra_writer *wr)
 {
+	const ra_job_route r = ch->plan->route;
 	ra_job_result *res = ch->res;
 
 	restart_clock(ch);
@@ -473,24 +505,24 @@ static ra_status pump_copy(chain *ch, ra_writer *wr, route r)
 
 		if (cancelled(ch))
 			return RA_ERR_CANCELLED;
-		if (r == ROUTE_COPY_INT)
-			st = ra_reader_read_int(ch->src->reader, ch->ints, ch->cfg->block_frames,
+		if (r == RA_JOB_ROUTE_COPY_INT)
+			st = ra_reader_read_int(ch->src->reader, ch->ints, ch->plan->block_frames,
 						&got, &res->diag);
 		else
 			st = ra_reader_read_double(ch->src->reader, ch->doubles,
-						   ch->cfg->block_frames, &got, &res->diag);
+						   ch->plan->block_frames, &got, &res->diag);
 		st = tolerate_damage(ch, st, got);
-		if (st == RA_OK && r == ROUTE_COPY_DOUBLE)
+		if (st == RA_OK && r == RA_JOB_ROUTE_COPY_DOUBLE)
 			st = screen_double(ch, ch->doubles, got);
 		lap(ch, RA_STAGE_READ);
 		if (st != RA_OK || got == 0)
 			return st;
 		res->frames_read += (int64_t)got;
 		if (ch->tap_in || ch->tap_out) {
-			tap_copy(ch, r, got);
+			tap_copy(ch, got);
 			lap(ch, RA_STAGE_SPECTRUM);
 		}
-		if (r == ROUTE_COPY_INT)
+		if (r == RA_JOB_ROUTE_COPY_INT)
 			st = ra_writer_write_int(wr, ch->ints, got, &res->diag);
 		else
 			st = ra_writer_write_double(wr, ch->doubles, got, &res->diag);
@@ -506,9 +538,27 @@ static ra_status pump_copy(chain *ch, ra_writer *wr, route r)
 	}
 }
 
-/* The resampler and processor for one pass, at gain GAIN; the spectrum
- * taps ride along on the writing pass (TAPS). */
-static ra_status chain_start(chain *ch, float gain, int taps)
+/* The float route's scratch, made on its first pass, when the capacity is
+ * known: integer reads of a block and integer output of up to cap frames,
+ * and a block as decoded (for the resampler, and for refuse_nonfinite()). */
+static ra_status float_buffers(chain *ch)
+{
+	const size_t block = ch->plan->block_frames, channels = (size_t)ch->plan->channels;
+	const size_t frames = ch->cap > block ? ch->cap : block;
+
+	if (ch->decoded)
+		return RA_OK;
+	if (ch->plan->in_bits || ch->plan->out_bits) {
+		ch->ints = malloc(frames * channels * sizeof(*ch->ints));
+		if (!ch->ints)
+			return RA_ERR_NOMEM;
+	}
+	ch->decoded = malloc(block * channels * sizeof(*ch->decoded));
+	return ch->decoded ? RA_OK : RA_ERR_NOMEM;
+}
+
+/* The resampler and processor for one pass into TO, at gain GAIN. */
+static ra_status chain_start(chain *ch, const sink *to, float gain)
 {
 	const ra_job_config *cfg = ch->cfg;
 	ra_processor_config pc = { 0 };
@@ -517,38 +567,32 @@ static ra_status chain_start(chain *ch, float gain, int taps)
 	ch->pushed = ch->emitted = 0;
 	ch->held_head = ch->held_len = 0;
 	ch->cap = cfg->block_frames;
-	if (ch->out_rate != ch->in_rate) {
-		ch->rs = ra_resampler_create(ch->channels, ch->in_rate, ch->out_rate, cfg->quality,
-					     &st);
-		if (!ch->rs && ch->channels > 128 && cfg->quality != RA_RESAMPLE_LINEAR) {
+	if (ch->plan->out_rate != ch->plan->in_rate) {
+		ch->rs = ra_resampler_create(ch->plan->channels, ch->plan->in_rate,
+					     ch->plan->out_rate, cfg->quality, &st);
+		if (!ch->rs && st == RA_ERR_CHANNELS) {
 			ra_diag_set(&ch->res->diag,
 				    "cannot resample %d channels at this quality "
 				    "(libsamplerate's sinc filters take up to 128)",
-				    ch->channels);
+				    ch->plan->channels);
 			return st;
 		}
 		if (!ch->rs) {
 			ra_diag_set(&ch->res->diag, "cannot resample %d Hz to %d Hz: %s",
-				    ch->in_rate, ch->out_rate, ra_strerror(st));
+				    ch->plan->in_rate, ch->plan->out_rate, ra_strerror(st));
 			return st;
 		}
 		ch->cap = ra_resampler_max_output(ch->rs, cfg->block_frames);
 		if (ra_resampler_max_output(ch->rs, 0) > ch->cap)
 			ch->cap = ra_resampler_max_output(ch->rs, 0);
 	}
-	/* Integer output of a processed block needs room for all of it. */
-	if (ch->cap > cfg->block_frames) {
-		int32_t *grown =
-			realloc(ch->ints, ch->cap * (size_t)ch->channels * sizeof(*ch->ints));
-
-		if (!grown)
-			return RA_ERR_NOMEM;
-		ch->ints = grown;
-	}
-	pc.channels = ch->channels;
+	st = float_buffers(ch);
+	if (st != RA_OK)
+		return st;
+	pc.channels = ch->plan->channels;
 	pc.max_frames = ch->cap;
-	pc.bands = ch->bands;
-	pc.band_count = ch->band_count;
+	pc.bands = ch->plan->bands;
+	pc.band_count = ch->plan->band_count;
 	pc.gain = gain;
 	pc.workers = cfg->workers;
 	pc.reference = cfg->reference;
@@ -556,7 +600,7 @@ static ra_status chain_start(chain *ch, float gain, int taps)
 		pc.eq_time = &cfg->perf->stage[RA_STAGE_EQ];
 		pc.spectrum_time = &cfg->perf->stage[RA_STAGE_SPECTRUM];
 	}
-	if (taps) {
+	if (to->taps) {
 		pc.tap_in = ch->tap_in;
 		pc.tap_out = ch->tap_out;
 	}
@@ -594,8 +638,8 @@ static ra_status source_rewind(source *src, ra_diag *diag)
 
 static ra_status measure_start(chain *ch)
 {
-	ch->sums = calloc(3 * (size_t)ch->channels, sizeof(*ch->sums));
-	ch->clipped = calloc((size_t)ch->channels, sizeof(*ch->clipped));
+	ch->sums = calloc(3 * (size_t)ch->plan->channels, sizeof(*ch->sums));
+	ch->clipped = calloc((size_t)ch->plan->channels, sizeof(*ch->clipped));
 	ch->analysed = 0;
 	ch->out_nonfinite = 0;
 	return ch->sums && ch->clipped ? RA_OK : RA_ERR_NOMEM;
@@ -615,21 +659,22 @@ static double db_of(double x)
 	return x > 0.0 || isnan(x) ? 20.0 * log10(x) : -INFINITY;
 }
 
-/* --normalize: a pass that only measures the processed peak; returns the
- * gain that puts it at the target. */
+/* --normalize: the plan run into a measuring sink, for the processed
+ * peak; returns the gain that puts it at the target. */
 static ra_status measure_gain(chain *ch, float *gain)
 {
+	const sink measure = { SINK_MEASURE, NULL, 0 };
 	ra_job_result *res = ch->res;
 	double peak = 0.0;
 	ra_status st;
 
 	st = measure_start(ch);
 	if (st == RA_OK)
-		st = chain_start(ch, *gain, 0);
+		st = chain_start(ch, &measure, *gain);
 	if (st == RA_OK)
-		st = pump_float(ch, NULL);
+		st = pump_float(ch, &measure);
 	chain_stop(ch);
-	for (int c = 0; st == RA_OK && c < ch->channels; c++)
+	for (int c = 0; st == RA_OK && c < ch->plan->channels; c++)
 		peak = fmax(peak, ch->sums[3 * (size_t)c + 2]);
 	measure_stop(ch);
 	if (st == RA_OK && ch->out_nonfinite > 0) {
@@ -652,41 +697,25 @@ static ra_status measure_gain(chain *ch, float *gain)
 	return RA_OK;
 }
 
-/* Whether the stream is known, from the input's header, to be shorter than
- * one FFT_SIZE segment at the output rate: then there is no spectrum, and
- * no analyser (which may be large) is made for it. */
-static int shorter_than_segment(const chain *ch, size_t fft_size, int64_t *frames)
+/* The analysers the plan asks for, and the spectrogram they feed. */
+static ra_status taps_start(chain *ch)
 {
-	if (ch->src->info.frames < 0)
-		return 0;
-	*frames = ra_resample_length(ch->src->info.frames, ch->in_rate, ch->out_rate);
-	return (uint64_t)*frames < fft_size;
-}
-
-static ra_status taps_start(chain *ch, const ra_spectrum_request *req)
-{
-	ra_welch_config wc = { .channels = ch->channels,
-			       .sample_rate = ch->out_rate,
+	const ra_spectrum_request *req = &ch->plan->spectrum;
+	ra_welch_config wc = { .channels = ch->plan->channels,
+			       .sample_rate = ch->plan->out_rate,
 			       .fft_size = req->fft_size,
 			       .window = req->window,
 			       .overlap = req->overlap,
 			       .mix = req->mix,
 			       .measure = req->measure };
 	ra_status st = RA_OK;
-	int64_t frames;
 
-	if (shorter_than_segment(ch, req->fft_size, &frames)) {
-		ra_diag_set(&ch->res->diag,
-			    "%lld frames is shorter than one fft segment (%zu frames)",
-			    (long long)frames, req->fft_size);
-		return RA_ERR_INVALID;
-	}
-	if (req->of_input)
+	if (ch->plan->tap_in)
 		ch->tap_in = ra_welch_create(&wc, &st, &ch->res->diag);
-	if (st == RA_OK && (req->of_output || req->spectrogram_path))
+	if (st == RA_OK && ch->plan->tap_out)
 		ch->tap_out = ra_welch_create(&wc, &st, &ch->res->diag);
 	if (st == RA_OK && req->spectrogram_path) {
-		ra_spectrogram_layout layout = { .sample_rate = ch->out_rate,
+		ra_spectrogram_layout layout = { .sample_rate = ch->plan->out_rate,
 						 .fft_size = req->fft_size,
 						 .bins = ra_welch_bins(ch->tap_out),
 						 .channels = ra_welch_channels(ch->tap_out),
@@ -701,12 +730,51 @@ static ra_status taps_start(chain *ch, const ra_spectrum_request *req)
 	return st;
 }
 
+/* What the chain was designed to do, at each of BINS bins: the gain and
+ * the EQ's response, dB. */
+static void target_response(const chain *ch, float gain, double *target, size_t bins)
+{
+	const ra_job_plan *p = ch->plan;
+
+	for (size_t k = 0; k < bins; k++)
+		target[k] =
+			20.0 * log10((double)gain) +
+			ra_eq_response_db(p->bands, p->band_count,
+					  (double)k * p->out_rate / (double)p->spectrum.fft_size,
+					  p->out_rate);
+}
+
+/* REP into the CSV and the plot, and the spectrogram finished: each
+ * written and synced into CH->reports, not yet in place. */
+static ra_status hold_reports(chain *ch, const ra_report *rep)
+{
+	const ra_spectrum_request *req = &ch->plan->spectrum;
+	ra_diag *diag = &ch->res->diag;
+	ra_status st = RA_OK;
+
+	if (req->csv_path)
+		st = ra_report_write_csv(rep, req->csv_path, ch->cfg->force,
+					 &ch->reports[ch->reports_ready], diag);
+	ch->reports_ready += req->csv_path && st == RA_OK;
+	if (st == RA_OK && req->svg_path) {
+		st = ra_report_write_svg(rep, req->svg_path, ch->cfg->force,
+					 &ch->reports[ch->reports_ready], diag);
+		ch->reports_ready += st == RA_OK;
+	}
+	if (st == RA_OK && ch->sgram) {
+		st = ra_spectrogram_commit(ch->sgram, &ch->reports[ch->reports_ready], diag);
+		ch->sgram = NULL;
+		ch->reports_ready += st == RA_OK;
+	}
+	return st;
+}
+
 /* The spectra at the end of the pass, into the CSV and the plot, finished
  * into CH->reports. Written before the audio is committed, so that a file
  * shorter than one segment fails as a whole. */
-static ra_status write_reports(chain *ch, const ra_spectrum_request *req, float gain,
-			       const char *out_path)
+static ra_status write_reports(chain *ch, float gain, const char *out_path)
 {
+	const ra_spectrum_request *req = &ch->plan->spectrum;
 	ra_welch *out_tap = req->of_output ? ch->tap_out : NULL;
 	ra_welch *any = out_tap ? out_tap : ch->tap_in;
 	size_t bins = ra_welch_bins(any);
@@ -729,17 +797,12 @@ static ra_status write_reports(chain *ch, const ra_spectrum_request *req, float 
 		st = ra_welch_result(out_tap, req->scale, out_db, diag);
 	if (st != RA_OK)
 		goto out;
-	/* What the chain was designed to do: the gain and the EQ's response. */
-	for (size_t k = 0; k < bins; k++)
-		target[k] = 20.0 * log10((double)gain) +
-			    ra_eq_response_db(ch->bands, ch->band_count,
-					      (double)k * ch->out_rate / (double)req->fft_size,
-					      ch->out_rate);
+	target_response(ch, gain, target, bins);
 	in_side =
 		(ra_report_side){ in_db, channels, ch->tap_in ? ra_welch_segments(ch->tap_in) : 0 };
 	out_side = (ra_report_side){ out_db, channels, out_tap ? ra_welch_segments(out_tap) : 0 };
 	rep.input_path = ch->src->reader ? ch->src->name : out_path;
-	rep.sample_rate = ch->out_rate;
+	rep.sample_rate = ch->plan->out_rate;
 	rep.fft_size = req->fft_size;
 	rep.bins = bins;
 	rep.window = req->window;
@@ -750,20 +813,7 @@ static ra_status write_reports(chain *ch, const ra_spectrum_request *req, float 
 	rep.in = ch->tap_in ? &in_side : NULL;
 	rep.out = out_tap ? &out_side : NULL;
 	rep.target_db = target;
-	if (req->csv_path)
-		st = ra_report_write_csv(&rep, req->csv_path, ch->cfg->force,
-					 &ch->reports[ch->reports_ready], diag);
-	ch->reports_ready += req->csv_path && st == RA_OK;
-	if (st == RA_OK && req->svg_path) {
-		st = ra_report_write_svg(&rep, req->svg_path, ch->cfg->force,
-					 &ch->reports[ch->reports_ready], diag);
-		ch->reports_ready += st == RA_OK;
-	}
-	if (st == RA_OK && ch->sgram) {
-		st = ra_spectrogram_commit(ch->sgram, &ch->reports[ch->reports_ready], diag);
-		ch->sgram = NULL;
-		ch->reports_ready += st == RA_OK;
-	}
+	st = hold_reports(ch, &rep);
 out:
 	free(in_db);
 	free(out_db);
@@ -786,73 +836,78 @@ static ra_status publish_reports(chain *ch, ra_status st)
 	return st;
 }
 
-/* --analyze: the whole chain without a writer, then the summary. */
-static ra_status analyze(chain *ch, const ra_job_config *cfg, float gain)
+/* Channel C's --analyze summary from the measuring pass's sums and the
+ * output's power spectrum PSD (BINS bins a channel), NULL when there is
+ * none. */
+static void summarize(const chain *ch, int c, const double *psd, size_t bins,
+		      ra_channel_summary *sum)
 {
-	ra_spectrum_request defaults = {
-		.fft_size = 2048, .window = RA_WINDOW_HANN, .overlap = 0.5, .of_output = 1
-	};
-	const ra_spectrum_request *req = cfg->spectrum ? cfg->spectrum : &defaults;
-	ra_welch_config wc = { .channels = ch->channels,
-			       .sample_rate = ch->out_rate,
+	const size_t frames = ch->analysed > 0 ? (size_t)ch->analysed : 1;
+	const double *acc = ch->sums + 3 * (size_t)c;
+	double rms = sqrt(acc[1] / (double)frames), power = 0.0, moment = 0.0, best = 0.0;
+
+	sum->peak_dbfs = db_of(acc[2]);
+	sum->rms_dbfs = db_of(rms);
+	sum->dc_offset = acc[0] / (double)frames;
+	sum->crest_db = sum->peak_dbfs - sum->rms_dbfs;
+	sum->clipped = ch->clipped[c];
+	sum->peak_hz = sum->centroid_hz = NAN;
+	for (size_t k = 1; psd && k < bins; k++) {
+		double p = pow(10.0, psd[(size_t)c * bins + k] / 10.0);
+		double hz = (double)k * ch->plan->out_rate / (double)ch->plan->spectrum.fft_size;
+
+		power += p;
+		moment += p * hz;
+		if (p > best) {
+			best = p;
+			sum->peak_hz = hz;
+		}
+	}
+	if (power > 0.0)
+		sum->centroid_hz = moment / power;
+}
+
+/* --analyze: the plan run into a measuring sink, the output tap riding
+ * along when the input is long enough; then the summary. */
+static ra_status analyze(chain *ch)
+{
+	const sink measure = { SINK_MEASURE, NULL, 1 };
+	const ra_spectrum_request *req = &ch->plan->spectrum;
+	ra_welch_config wc = { .channels = ch->plan->channels,
+			       .sample_rate = ch->plan->out_rate,
 			       .fft_size = req->fft_size,
 			       .window = req->window,
 			       .overlap = req->overlap,
 			       .measure = req->measure };
 	ra_job_result *res = ch->res;
-	size_t bins = 0, frames;
+	size_t bins;
 	double *psd = NULL;
 	int have_spectrum;
-	int64_t length;
 	ra_status st = RA_ERR_NOMEM;
 
-	res->summary = calloc((size_t)ch->channels, sizeof(*res->summary));
+	res->summary = calloc((size_t)ch->plan->channels, sizeof(*res->summary));
 	if (!res->summary || measure_start(ch) != RA_OK)
 		goto out;
-	if (!shorter_than_segment(ch, req->fft_size, &length)) {
+	if (ch->plan->tap_out) {
 		ch->tap_out = ra_welch_create(&wc, &st, &res->diag);
 		if (!ch->tap_out)
 			goto out;
 	}
-	st = chain_start(ch, gain, 1);
+	st = chain_start(ch, &measure, ch->plan->gain);
 	if (st == RA_OK)
-		st = pump_float(ch, NULL);
+		st = pump_float(ch, &measure);
 	if (st != RA_OK)
 		goto out;
 	bins = ra_welch_bins(ch->tap_out);
 	st = RA_ERR_NOMEM;
 	if (ch->tap_out) {
-		psd = malloc(bins * (size_t)ch->channels * sizeof(*psd));
+		psd = malloc(bins * (size_t)ch->plan->channels * sizeof(*psd));
 		if (!psd)
 			goto out;
 	}
 	have_spectrum = psd && ra_welch_result(ch->tap_out, RA_SCALE_PSD, psd, NULL) == RA_OK;
-	frames = ch->analysed > 0 ? (size_t)ch->analysed : 1;
-	for (int c = 0; c < ch->channels; c++) {
-		const double *acc = ch->sums + 3 * (size_t)c;
-		ra_channel_summary *sum = &res->summary[c];
-		double rms = sqrt(acc[1] / (double)frames), power = 0.0, moment = 0.0, best = 0.0;
-
-		sum->peak_dbfs = db_of(acc[2]);
-		sum->rms_dbfs = db_of(rms);
-		sum->dc_offset = acc[0] / (double)frames;
-		sum->crest_db = sum->peak_dbfs - sum->rms_dbfs;
-		sum->clipped = ch->clipped[c];
-		sum->peak_hz = sum->centroid_hz = NAN;
-		for (size_t k = 1; have_spectrum && k < bins; k++) {
-			double p = pow(10.0, psd[(size_t)c * bins + k] / 10.0);
-			double hz = (double)k * ch->out_rate / (double)req->fft_size;
-
-			power += p;
-			moment += p * hz;
-			if (p > best) {
-				best = p;
-				sum->peak_hz = hz;
-			}
-		}
-		if (power > 0.0)
-			sum->centroid_hz = moment / power;
-	}
+	for (int c = 0; c < ch->plan->channels; c++)
+		summarize(ch, c, have_spectrum ? psd : NULL, bins, &res->summary[c]);
 	st = RA_OK;
 out:
 	free(psd);
@@ -866,6 +921,221 @@ void ra_job_result_release(ra_job_result *res)
 	res->summary = NULL;
 }
 
+/* ---------------------------------------------------------------- plan */
+
+/* Whether the stream is known, from the input's header, to be shorter than
+ * one FFT segment at the output rate: then there is no spectrum, and no
+ * analyser (which may be large) is made for it. */
+static int shorter_than_segment(const ra_job_plan *p)
+{
+	return p->out_frames >= 0 && (uint64_t)p->out_frames < p->spectrum.fft_size;
+}
+
+/* The config's own limits, the rates and the EQ, at the output rate. */
+static ra_status plan_processing(ra_job_plan *p, const ra_job_config *cfg, const ra_audio_info *in,
+				 ra_diag *diag)
+{
+	const int out_rate = cfg->out_rate ? cfg->out_rate : in->sample_rate;
+	int band_count = 0;
+	ra_status st;
+
+	if (cfg->block_frames < 1 || cfg->block_frames > RA_MAX_BLOCK_FRAMES) {
+		ra_diag_set(diag, "block size must be 1 to %d frames", RA_MAX_BLOCK_FRAMES);
+		return RA_ERR_INVALID;
+	}
+	if (out_rate < 1 || out_rate > RA_MAX_SAMPLE_RATE) {
+		ra_diag_set(diag, "unsupported output rate %d Hz", out_rate);
+		return RA_ERR_INVALID;
+	}
+	if (cfg->eq && cfg->eq->count > 0) {
+		st = ra_eq_design(cfg->eq, out_rate, p->bands, diag);
+		if (st != RA_OK)
+			return st;
+		band_count = cfg->eq->count;
+	}
+	p->channels = in->channels;
+	p->in_rate = in->sample_rate;
+	p->in_format = in->format;
+	p->in_frames = in->frames;
+	p->block_frames = cfg->block_frames;
+	p->out_rate = out_rate;
+	p->out_frames =
+		in->frames < 0 ? -1 : ra_resample_length(in->frames, in->sample_rate, out_rate);
+	p->gain = (float)ra_db_to_gain(cfg->gain_db);
+	p->band_count = band_count;
+	p->processing = cfg->gain_db != 0.0 || out_rate != in->sample_rate || band_count > 0 ||
+			cfg->normalize;
+	p->route = RA_JOB_ROUTE_FLOAT;
+	p->nonfinite_fails = cfg->nonfinite == RA_NONFINITE_ERROR ||
+			     (cfg->nonfinite == RA_NONFINITE_PASS && out_rate != in->sample_rate);
+	return RA_OK;
+}
+
+/* The output's format, the route there and the conversion at its end. */
+static ra_status plan_output(ra_job_plan *p, const ra_job_config *cfg, const ra_audio_info *in,
+			     int generated, const char *out_path, ra_diag *diag)
+{
+	ra_audio_info out = *in;
+	ra_status st;
+
+	out.sample_rate = p->out_rate;
+	out.frames = p->out_frames;
+	st = ra_format_choose(&out, out_path, cfg->format_major, cfg->format_subtype,
+			      &p->out_format, &p->fell_back, diag);
+	if (st != RA_OK)
+		return st;
+	p->out_bits = ra_format_pcm_bits(p->out_format);
+	if (!p->processing && p->in_bits && p->out_bits >= p->in_bits && !generated)
+		p->route = RA_JOB_ROUTE_COPY_INT;
+	else if (!p->processing && (p->out_format & SF_FORMAT_SUBMASK) == SF_FORMAT_DOUBLE &&
+		 !generated)
+		p->route = RA_JOB_ROUTE_COPY_DOUBLE;
+	if (p->route != RA_JOB_ROUTE_FLOAT)
+		return RA_OK;
+	p->convert = p->out_bits || !ra_format_is_float(p->out_format);
+	if (p->out_bits && p->out_bits <= 24) {
+		if (cfg->dither == RA_DITHER_MODE_AUTO)
+			p->dither = p->processing || !p->in_bits || p->in_bits > p->out_bits;
+		else
+			p->dither = cfg->dither == RA_DITHER_MODE_TPDF;
+	}
+	return RA_OK;
+}
+
+/* The spectrum reports' taps; an input known to be too short for them is
+ * refused. */
+static ra_status plan_spectrum(ra_job_plan *p, const ra_spectrum_request *req, ra_diag *diag)
+{
+	p->spectrum = *req;
+	if (shorter_than_segment(p)) {
+		ra_diag_set(diag, "%lld frames is shorter than one fft segment (%zu frames)",
+			    (long long)p->out_frames, req->fft_size);
+		return RA_ERR_INVALID;
+	}
+	p->tap_in = req->of_input;
+	p->tap_out = req->of_output || req->spectrogram_path;
+	return RA_OK;
+}
+
+/* --analyze: no output, one measuring pass, the output's spectrum (with
+ * the request's settings or the defaults) when the input is long enough. */
+static void plan_analysis(ra_job_plan *p, const ra_spectrum_request *req)
+{
+	static const ra_spectrum_request defaults = {
+		.fft_size = 2048, .window = RA_WINDOW_HANN, .overlap = 0.5, .of_output = 1
+	};
+
+	p->analyze = 1;
+	p->spectrum = req ? *req : defaults;
+	p->tap_out = !shorter_than_segment(p);
+}
+
+ra_status ra_job_plan_init(ra_job_plan *plan, const ra_job_config *cfg, const ra_audio_info *in,
+			   int generated, const char *out_path, ra_diag *diag)
+{
+	ra_status st;
+
+	memset(plan, 0, sizeof(*plan));
+	st = plan_processing(plan, cfg, in, diag);
+	if (st != RA_OK)
+		return st;
+	plan->in_bits = generated ? 0 : integer_bits(in->format);
+	plan->screen = !generated && !plan->in_bits;
+	if (cfg->analyze) {
+		plan_analysis(plan, cfg->spectrum);
+		return RA_OK;
+	}
+	plan->normalize = cfg->normalize;
+	st = plan_output(plan, cfg, in, generated, out_path, diag);
+	if (st == RA_OK && cfg->spectrum)
+		st = plan_spectrum(plan, cfg->spectrum, diag);
+	return st;
+}
+
+/* ------------------------------------------------------------ executor */
+
+/* The writing pass's chain into TO: for the float route the processor and
+ * a converter unless the output takes floats as they are; for an exact
+ * copy its buffers. */
+static ra_status stream_start(chain *ch, const sink *to, float gain)
+{
+	const ra_job_plan *p = ch->plan;
+	const size_t n = p->block_frames * (size_t)p->channels;
+	ra_status st;
+
+	if (p->route == RA_JOB_ROUTE_FLOAT) {
+		st = chain_start(ch, to, gain);
+		if (st == RA_OK && p->convert)
+			ch->cv = ra_converter_create(p->channels, p->out_bits,
+						     p->dither ? RA_DITHER_TPDF : RA_DITHER_NONE,
+						     ch->cfg->dither_seed, &st);
+		return st;
+	}
+	if (p->route == RA_JOB_ROUTE_COPY_INT)
+		ch->ints = malloc(n * sizeof(*ch->ints));
+	else
+		ch->doubles = malloc(n * sizeof(*ch->doubles));
+	if (p->tap_in || p->tap_out)
+		ch->tapped = malloc(n * sizeof(*ch->tapped));
+	if ((!ch->ints && !ch->doubles) || ((p->tap_in || p->tap_out) && !ch->tapped))
+		return RA_ERR_NOMEM;
+	return RA_OK;
+}
+
+/* The plan into OUT_PATH: the taps, --normalize's measuring pass, the
+ * writing pass, the reports finished (held in CH->reports for
+ * publish_reports()), the audio committed. */
+static ra_status execute(chain *ch, const char *out_path)
+{
+	const ra_job_plan *p = ch->plan;
+	ra_job_result *res = ch->res;
+	sink to = { SINK_WRITE, NULL, 1 };
+	ra_audio_info out = ch->src->info;
+	float gain = p->gain;
+	ra_status st = RA_OK;
+
+	if (ch->cfg->spectrum)
+		st = taps_start(ch);
+	if (st == RA_OK && p->normalize)
+		st = measure_gain(ch, &gain);
+	if (st == RA_OK)
+		st = stream_start(ch, &to, gain);
+	if (st != RA_OK)
+		return st;
+	out.sample_rate = p->out_rate;
+	out.frames = p->out_frames;
+	out.format = p->out_format;
+	to.wr = ra_writer_open(out_path, &out, ch->cfg->force ? RA_WRITE_FORCE : 0, &st,
+			       &res->diag);
+	if (!to.wr)
+		return st;
+	if (ch->src->reader)
+		ra_writer_copy_metadata(to.wr, ch->src->reader, (double)p->out_rate / p->in_rate);
+	st = p->route == RA_JOB_ROUTE_FLOAT ? pump_float(ch, &to) : pump_copy(ch, to.wr);
+	if (st == RA_OK && ch->cfg->spectrum)
+		st = write_reports(ch, gain, out_path);
+	if (st == RA_OK) {
+		st = ra_writer_commit(to.wr, &res->diag);
+		to.wr = NULL;
+	}
+	ra_writer_abort(to.wr);
+	return st;
+}
+
+/* What the plan decided, as far as it got, for the caller. */
+static void record_plan(ra_job_result *res, const ra_job_plan *p)
+{
+	if (p->channels) {
+		res->channels = p->channels;
+		res->in_rate = p->in_rate;
+		res->in_format = p->in_format;
+		res->frames_claimed = p->in_frames;
+	}
+	res->out_format = p->out_format;
+	res->fell_back = p->fell_back;
+	res->dithered = p->dither;
+}
+
 static void record_clips(ra_job_result *res, const ra_converter *cv)
 {
 	if (!cv)
@@ -875,141 +1145,44 @@ static void record_clips(ra_job_result *res, const ra_converter *cv)
 		res->clipped_ch[c] = ra_converter_clipped(cv, c);
 }
 
+static void chain_release(chain *ch)
+{
+	chain_stop(ch);
+	ra_converter_destroy(ch->cv);
+	free(ch->ints);
+	free(ch->decoded);
+	free(ch->tapped);
+	free(ch->doubles);
+	free(ch->held);
+	ra_welch_destroy(ch->tap_in);
+	ra_welch_destroy(ch->tap_out);
+	ra_spectrogram_abort(ch->sgram);
+}
+
+/* Plan, then run the plan; the reports put in place after the audio. */
 static ra_status run(const ra_job_config *cfg, source *src, const char *out_path,
 		     ra_job_result *res)
 {
-	const ra_audio_info *in = &src->info;
-	ra_biquad_coeffs bands[RA_EQ_MAX_BANDS];
-	ra_audio_info out = *in;
-	ra_writer *wr = NULL;
+	ra_job_plan plan;
 	chain ch = { 0 };
-	int processing, dither;
-	float gain = (float)ra_db_to_gain(cfg->gain_db);
-	size_t block = cfg->block_frames;
-	route r;
 	ra_status st;
 
+	res->nonfinite_mode = cfg->nonfinite;
+	st = ra_job_plan_init(&plan, cfg, &src->info, src->gen != NULL, out_path, &res->diag);
+	record_plan(res, &plan);
+	if (st != RA_OK)
+		return st;
 	ch.cfg = cfg;
+	ch.plan = &plan;
 	ch.src = src;
 	ch.res = res;
-	ch.channels = in->channels;
-	ch.in_rate = in->sample_rate;
-	ch.out_rate = cfg->out_rate ? cfg->out_rate : in->sample_rate;
-	ch.bands = bands;
-	ch.screen = src->reader && !src->int_bits;
-	res->nonfinite_mode = cfg->nonfinite;
-	if (block < 1 || block > RA_MAX_BLOCK_FRAMES) {
-		ra_diag_set(&res->diag, "block size must be 1 to %d frames", RA_MAX_BLOCK_FRAMES);
-		return RA_ERR_INVALID;
-	}
-	if (ch.out_rate < 1 || ch.out_rate > RA_MAX_SAMPLE_RATE) {
-		ra_diag_set(&res->diag, "unsupported output rate %d Hz", ch.out_rate);
-		return RA_ERR_INVALID;
-	}
-	if (cfg->eq && cfg->eq->count > 0) {
-		st = ra_eq_design(cfg->eq, ch.out_rate, bands, &res->diag);
-		if (st != RA_OK)
-			return st;
-		ch.band_count = cfg->eq->count;
-	}
-	processing = cfg->gain_db != 0.0 || ch.out_rate != ch.in_rate || ch.band_count > 0 ||
-		     cfg->normalize;
-	res->channels = ch.channels;
-	res->in_rate = ch.in_rate;
-	res->in_format = in->format;
-	res->frames_claimed = in->frames;
-	/* Scratch for every route: integer reads of a block (grown by
-	 * chain_start() for integer output of a resampled block), and float
-	 * input blocks while resampling or for the taps of an exact copy. */
-	st = RA_ERR_NOMEM;
-	ch.ints = malloc(block * (size_t)ch.channels * sizeof(*ch.ints));
-	ch.in = malloc(block * (size_t)ch.channels * sizeof(*ch.in));
-	if (!ch.ints || !ch.in)
-		goto out;
-	if (cfg->analyze) {
-		st = analyze(&ch, cfg, gain);
-		goto out;
-	}
-	out.sample_rate = ch.out_rate;
-	out.frames = in->frames < 0 ? -1 : ra_resample_length(in->frames, ch.in_rate, ch.out_rate);
-	st = ra_format_choose(&out, out_path, cfg->format_major, cfg->format_subtype, &out.format,
-			      &res->fell_back, &res->diag);
-	if (st != RA_OK)
-		goto out;
-	res->out_format = out.format;
-	ch.out_bits = ra_format_pcm_bits(out.format);
-
-	if (!processing && src->int_bits && ch.out_bits >= src->int_bits && !src->gen)
-		r = ROUTE_COPY_INT;
-	else if (!processing && (out.format & SF_FORMAT_SUBMASK) == SF_FORMAT_DOUBLE && !src->gen)
-		r = ROUTE_COPY_DOUBLE;
-	else
-		r = ROUTE_FLOAT;
-
-	dither = 0;
-	if (r == ROUTE_FLOAT && ch.out_bits && ch.out_bits <= 24) {
-		if (cfg->dither == RA_DITHER_MODE_AUTO)
-			dither = processing || !src->int_bits || src->int_bits > ch.out_bits;
-		else
-			dither = cfg->dither == RA_DITHER_MODE_TPDF;
-	}
-	res->dithered = dither;
-
-	if (cfg->spectrum) {
-		st = taps_start(&ch, cfg->spectrum);
-		if (st != RA_OK)
-			goto out;
-	}
-	if (r == ROUTE_FLOAT && cfg->normalize) {
-		st = measure_gain(&ch, &gain);
-		if (st != RA_OK)
-			goto out;
-	}
-	if (r == ROUTE_FLOAT) {
-		st = chain_start(&ch, gain, 1);
-		if (st != RA_OK)
-			goto out;
-		if (ch.out_bits || !ra_format_is_float(out.format)) {
-			ch.cv = ra_converter_create(ch.channels, ch.out_bits,
-						    dither ? RA_DITHER_TPDF : RA_DITHER_NONE,
-						    cfg->dither_seed, &st);
-			if (!ch.cv)
-				goto out;
-		}
-	} else if (r == ROUTE_COPY_DOUBLE) {
-		st = RA_ERR_NOMEM;
-		ch.doubles = malloc(block * (size_t)ch.channels * sizeof(*ch.doubles));
-		if (!ch.doubles)
-			goto out;
-	}
-	wr = ra_writer_open(out_path, &out, cfg->force ? RA_WRITE_FORCE : 0, &st, &res->diag);
-	if (!wr)
-		goto out;
-	if (src->reader)
-		ra_writer_copy_metadata(wr, src->reader, (double)ch.out_rate / ch.in_rate);
-	st = r == ROUTE_FLOAT ? pump_float(&ch, wr) : pump_copy(&ch, wr, r);
-	if (st == RA_OK && cfg->spectrum)
-		st = write_reports(&ch, cfg->spectrum, gain, out_path);
-	if (st == RA_OK) {
-		st = ra_writer_commit(wr, &res->diag);
-		wr = NULL;
-	}
-out:
+	st = plan.analyze ? analyze(&ch) : execute(&ch, out_path);
 	st = publish_reports(&ch, st);
 	if (st == RA_ERR_RESAMPLE || st == RA_ERR_NOMEM)
 		if (!res->diag.text[0])
 			ra_diag_set(&res->diag, "%s", ra_strerror(st));
 	record_clips(res, ch.cv);
-	ra_writer_abort(wr);
-	chain_stop(&ch);
-	ra_converter_destroy(ch.cv);
-	free(ch.ints);
-	free(ch.in);
-	free(ch.doubles);
-	free(ch.held);
-	ra_welch_destroy(ch.tap_in);
-	ra_welch_destroy(ch.tap_out);
-	ra_spectrogram_abort(ch.sgram);
+	chain_release(&ch);
 	return st;
 }
 
@@ -1042,7 +1215,6 @@ ra_status ra_job_run(const ra_job_config *cfg, const char *in_path, const char *
 	if (!src.reader)
 		return st;
 	src.info = *ra_reader_info(src.reader);
-	src.int_bits = integer_bits(src.info.format);
 	st = run(cfg, &src, out_path, res);
 	ra_reader_close(src.reader);
 	return st;

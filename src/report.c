@@ -87,6 +87,10 @@ static int write_csv(const void *ctx, FILE *f)
 ra_status ra_report_write_csv(const ra_report *r, const char *path, int force, ra_atomic_file *held,
 			      ra_diag *diag)
 {
+	if (!r->in && !r->out) {
+		ra_diag_set(diag, "a spectrum report needs the input's or the output's spectrum");
+		return RA_ERR_INVALID;
+	}
 	return ra_atomic_write(path, force, write_csv, r, held, diag);
 }
 

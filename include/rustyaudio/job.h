@@ -8,6 +8,9 @@
  * through the float chain and integer outputs get TPDF dither by default
  * when the chain has more precision than the output.
  *
+ * A job first makes its plan (ra_job_plan_init(): every decision, from the
+ * config and the input's header, without I/O), then runs it.
+ *
  * Formats are libsndfile's SF_FORMAT_* codes, so this header includes
  * <sndfile.h> (pkg-config's rustyaudio cflags carry its path). */
 #ifndef RUSTYAUDIO_JOB_H
@@ -18,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rustyaudio/audio_file.h"
 #include "rustyaudio/convert.h"
 #include "rustyaudio/eq.h"
 #include "rustyaudio/generate.h"
@@ -161,6 +165,63 @@ typedef struct ra_job_result {
 	uint64_t clipped_ch[RA_JOB_CLIP_CHANNELS]; /* the first channels' share */
 	ra_channel_summary *summary; /* analyze: one a channel; ra_job_result_release() */
 } ra_job_result;
+
+/* How a block travels from the input to the output. */
+typedef enum ra_job_route {
+	RA_JOB_ROUTE_COPY_INT,	  /* integers straight through, exactly */
+	RA_JOB_ROUTE_COPY_DOUBLE, /* doubles straight through, exactly */
+	RA_JOB_ROUTE_FLOAT	  /* the float chain: resampler, processor, converter */
+} ra_job_route;
+
+/* Everything a job decides before it touches a stream: from the config,
+ * the input's header and the output's name. A job runs its plan block by
+ * block; for --normalize it runs it twice, measuring, then writing. */
+typedef struct ra_job_plan {
+	/* The input, from its header; channels is 0 when the config itself
+	 * was refused (block size, rate, EQ). */
+	int channels;
+	int in_rate;	   /* Hz */
+	int in_format;	   /* SF_FORMAT_* */
+	int64_t in_frames; /* -1 when unknown */
+	int in_bits;	   /* read as integers of this precision; 0: read as float */
+	/* What is done to the samples. */
+	size_t block_frames; /* frames read a block */
+	int out_rate;	     /* Hz */
+	int64_t out_frames;  /* at out_rate; -1 when unknown */
+	float gain;	     /* linear, from gain_db; --normalize scales it further */
+	ra_biquad_coeffs bands[RA_EQ_MAX_BANDS]; /* the EQ, designed at out_rate */
+	int band_count;
+	int processing; /* gain, EQ, rate change or normalize: samples change */
+	int normalize;	/* a measuring pass first, then the writing pass */
+	int analyze;	/* one measuring pass, no output */
+	ra_job_route route;
+	/* The output (nothing of it when analysing). */
+	int out_format; /* SF_FORMAT_*; 0 until chosen */
+	int fell_back;	/* the input's subtype cannot be written: another one */
+	int out_bits;	/* integer output width; 0 for float and codecs */
+	int convert;	/* the float route converts: to integers, or clips for a codec */
+	int dither;	/* TPDF on that conversion */
+	/* Non-finite input samples. */
+	int screen;	     /* decoded float blocks are screened for them */
+	int nonfinite_fails; /* one fails the job: RA_NONFINITE_ERROR, or pass
+			      * through a rate change */
+	/* Spectrum taps and reports. */
+	ra_spectrum_request spectrum; /* the request (analyze: with its defaults); zero for none */
+	int tap_in;		      /* the input side is analysed */
+	int tap_out;		      /* the output side: its report, the spectrogram, --analyze */
+} ra_job_plan;
+
+/* Plan the job CFG for an input with header IN, written to OUT_PATH (its
+ * name chooses the format; unused when analysing). GENERATED: the samples
+ * come from the generator, so never by an exact copy. Pure: no I/O, no
+ * stream buffers. Refusals, in this order: block size, output rate, an EQ
+ * band the output rate cannot hold (RA_ERR_INVALID), an output format
+ * that cannot hold the audio (RA_ERR_UNSUPPORTED), an input known to be
+ * shorter than one FFT segment at the output rate (RA_ERR_INVALID; for
+ * --analyze only no frequencies). On a refusal DIAG says why and PLAN
+ * holds what was decided before it. */
+ra_status ra_job_plan_init(ra_job_plan *plan, const ra_job_config *cfg, const ra_audio_info *in,
+			   int generated, const char *out_path, ra_diag *diag);
 
 /* Free what a result holds (the summary). */
 void ra_job_result_release(ra_job_result *res);

@@ -44,13 +44,14 @@ typedef struct ra_report {
  * as %.6g. Refuses an existing PATH unless FORCE. HELD NULL: committed;
  * otherwise only finished, in *HELD, to publish or abort (as
  * ra_atomic_write()), so that a caller can put several files in place
- * together. */
+ * together. RA_ERR_INVALID, writing nothing, when R has neither side. */
 ra_status ra_report_write_csv(const ra_report *r, const char *path, int force, ra_atomic_file *held,
 			      ra_diag *diag);
 
 /* Write the SVG plot: log frequency 20 Hz to Nyquist, dB with grid and
  * labels, one polyline a channel and side, title with file and settings.
- * HELD as for ra_report_write_csv(). */
+ * With neither side: the empty plot, -100..0 dB. HELD as for
+ * ra_report_write_csv(). */
 ra_status ra_report_write_svg(const ra_report *r, const char *path, int force, ra_atomic_file *held,
 			      ra_diag *diag);
 
