@@ -346,11 +346,12 @@ out:
 static ra_status reference_block(ra_processor *p, float *block, size_t frames)
 {
 	double *x = malloc((frames ? frames : 1) * sizeof(*x));
+	const float gain = p->gain; /* a local: the block cannot alias it */
 
 	if (!x)
 		return RA_ERR_NOMEM;
 	for (size_t i = 0; i < frames * (size_t)p->channels; i++)
-		block[i] *= p->gain;
+		block[i] *= gain;
 	for (int c = 0; c < p->channels && p->band_count > 0; c++) {
 		for (size_t n = 0; n < frames; n++)
 			x[n] = (double)block[n * (size_t)p->channels + (size_t)c];
@@ -527,7 +528,10 @@ static size_t add_phase(ra_processor *p, size_t n, slot *s, int parts)
 
 static void queue_done(ra_processor *p, float *block, size_t frames)
 {
-	size_t tail = (p->done_head + p->done_count) % p->done_cap;
+	size_t tail = p->done_head + p->done_count;
+
+	if (tail >= p->done_cap)
+		tail -= p->done_cap; /* a ring: no division a block */
 
 	p->done[tail] = block;
 	p->done_frames[tail] = frames;
@@ -540,7 +544,8 @@ static int pop_done(ra_processor *p, float **done, size_t *done_frames)
 		return 0;
 	*done = p->done[p->done_head];
 	*done_frames = p->done_frames[p->done_head];
-	p->done_head = (p->done_head + 1) % p->done_cap;
+	if (++p->done_head == p->done_cap)
+		p->done_head = 0;
 	p->done_count--;
 	return 1;
 }
@@ -558,7 +563,12 @@ static void retire_slot(ra_processor *p, slot *s)
 		queue_done(p, s->blocks[b], s->frames[b]);
 	if (s->work)
 		ra_pool_release(p->work_pool, s->work);
-	memset(s, 0, sizeof(*s));
+	/* Not a memset: the block arrays are kilobytes, and count says how
+	 * much of them holds anything. */
+	s->count = 0;
+	s->work = NULL;
+	s->eq_ns = 0;
+	s->spectrum_ns = 0;
 }
 
 /* Wait for the step in flight; every slot in it is one phase further, and
@@ -636,8 +646,8 @@ static ra_status admit(ra_processor *p)
 	return RA_OK;
 }
 
-/* Start the next step: admit the filling slot if ADMIT, then every slot in
- * flight runs its next phase, all at once on the workers. */
+/* Start the next step: admit the filling slot if ADMIT_FILLING, then every
+ * slot in flight runs its next phase, all at once on the workers. */
 static ra_status start_step(ra_processor *p, int admit_filling)
 {
 	int parts = 2 * p->threads;
@@ -649,6 +659,8 @@ static ra_status start_step(ra_processor *p, int admit_filling)
 		if (st != RA_OK)
 			return st;
 	}
+	/* A slot per phase: the conversions and the groups take up to PARTS
+	 * tasks each, a tap one, so a step stays within MAX_TASKS. */
 	if (parts > MAX_TASKS / (MAX_GROUPS + 2))
 		parts = MAX_TASKS / (MAX_GROUPS + 2);
 	for (int i = 0; i < p->in_flight_count; i++)
@@ -658,7 +670,7 @@ static ra_status start_step(ra_processor *p, int admit_filling)
 	return RA_OK;
 }
 
-/* The next step, after collecting the one in flight. Inline nothing
+/* The next step, after collecting the one in flight. Inline, nothing
  * overlaps: the slots in flight go through every phase now, whatever
  * fails on the way, so that none is left half done. */
 static ra_status step(ra_processor *p, int admit_filling)
