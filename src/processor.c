@@ -299,7 +299,12 @@ static ra_status create_buffers(ra_processor *p)
 			return st;
 	}
 	if (p->kernel == KERNEL_CASCADE) {
-		p->scratch = malloc((size_t)p->threads * 2 * p->max_frames * sizeof(*p->scratch));
+		/* Aligned as the pools' buffers: the kernels' vectors must not
+		 * straddle cache lines. */
+		size_t bytes = (size_t)p->threads * 2 * p->max_frames * sizeof(*p->scratch);
+
+		p->scratch = aligned_alloc(RA_POOL_ALIGN, (bytes + RA_POOL_ALIGN - 1) /
+								  RA_POOL_ALIGN * RA_POOL_ALIGN);
 		if (!p->scratch)
 			return RA_ERR_NOMEM;
 	}
