@@ -1,6 +1,9 @@
 /* One processing chain for one stream: gain, the EQ cascade and the
- * spectrum taps on pooled buffers, scheduled on the shared worker pool in
- * steps over batches of blocks (a wavefront of band groups for mono). */
+ * spectrum taps on pooled buffers, all on one schedule. Blocks are batched
+ * into slots, and each step advances every slot in flight by one phase
+ * (see build_phases()), on the shared worker pool or inline. What the
+ * filtering phase runs is chosen once, at create: the cascades, the
+ * reference pipeline's scalar kernel, or the gain alone. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,11 +16,12 @@
 #define STEP_FRAMES 65536
 #define MAX_STEP_BLOCKS 256
 #define MAX_GROUPS 8
+/* Conversion, each group, conversion back, the output tap. */
+#define MAX_PHASES (MAX_GROUPS + 3)
 
-/* A batch of consecutive blocks moving through the chain together. Each
- * step of the workers advances every slot in flight by one phase (see
- * phase_count()); with several band groups its channels are converted to
- * double in one work buffer that the groups pass along. */
+/* A batch of consecutive blocks moving through the chain together. With
+ * several band groups its channels are converted to double in one work
+ * buffer that the groups pass along. */
 typedef struct slot {
 	float *blocks[MAX_STEP_BLOCKS];
 	size_t frames[MAX_STEP_BLOCKS];
@@ -33,22 +37,35 @@ typedef enum task_kind {
 	TASK_DEINTERLEAVE,
 	TASK_FILTER,
 	TASK_INTERLEAVE,
-	TASK_FUSED, /* one band group: convert, filter, convert back, block by block */
+	TASK_FUSED, /* the kernel on each block in turn, in place */
 	TASK_TAP_IN,
 	TASK_TAP_OUT
 } task_kind;
 
-static int phase_count(const ra_processor *p);
+/* What a TASK_FUSED runs on a block. */
+typedef enum kernel {
+	KERNEL_CASCADE,	  /* the cascades of one band group, channels in pairs */
+	KERNEL_REFERENCE, /* the plain pipeline: scalar, a buffer malloc'd per block */
+	KERNEL_GAIN	  /* no bands: the gain alone */
+} kernel;
+
+/* One phase of the schedule: tasks of KIND (on band group GROUP). */
+typedef struct phase {
+	task_kind kind;
+	int group;
+} phase;
 
 /* One task on slot S: band group GROUP on channel pairs [first, last)
- * (channels 2 * first ...), or the conversion of blocks [first, last). */
+ * (channels 2 * first ...), the conversion of blocks [first, last), or a
+ * whole-block kernel (first 0, last 1). */
 typedef struct task_arg {
 	ra_processor *p;
 	slot *s;
 	task_kind kind;
 	int group;
 	int first, last;
-	uint64_t ns; /* how long it ran, when timed */
+	ra_status st; /* the reference kernel can run out of memory */
+	uint64_t ns;  /* how long it ran, when timed */
 } task_arg;
 
 struct ra_processor {
@@ -56,9 +73,9 @@ struct ra_processor {
 	size_t max_frames;
 	float gain;
 	int band_count;
-	int reference;
 	ra_biquad_coeffs bands[RA_EQ_MAX_BANDS];
-	ra_workers *workers;
+	kernel kernel;
+	ra_workers *workers; /* NULL: every step runs inline */
 	int threads;
 	double *scratch; /* per thread: two channels of one block, planar */
 	ra_welch *tap_in, *tap_out;
@@ -69,12 +86,14 @@ struct ra_processor {
 	ra_cascade **cascades; /* [channel * groups + group] */
 	size_t step_blocks;
 	size_t work_stride; /* doubles per channel in a work buffer */
+	phase phases[MAX_PHASES];
+	int phase_count;
 
-	ra_pool *block_pool;
-	ra_pool *work_pool;
+	ra_pool *block_pool; /* NULL for the reference, which mallocs */
+	ra_pool *work_pool;  /* only with several band groups */
 
-	/* Slots: one filling, up to groups + 2 in flight (oldest first). */
-	slot *slots; /* slot_count: one a phase, plus the one filling */
+	/* Slots: one filling, and in flight at most one per phase (oldest first). */
+	slot *slots;
 	int slot_count;
 	slot *filling;
 	slot **in_flight;
@@ -93,7 +112,7 @@ struct ra_processor {
 
 	ra_histogram *eq_time, *spectrum_time; /* or NULL */
 
-	/* The reference pipeline's filter state: [channel * band_count + band]. */
+	/* The reference kernel's filter state: [channel * band_count + band]. */
 	ra_biquad_state *ref_state;
 
 	uint64_t frames;
@@ -129,8 +148,31 @@ static void interleave(const double *in, size_t stride, size_t frames, int chann
 		put_channel(in + (size_t)c * stride, frames, channels, c, out);
 }
 
-/* Split COUNT bands into GROUPS runs of nearly equal size, whole SIMD
- * vectors of four bands where possible. */
+/* ------------------------------------------------------------ create */
+
+static int config_valid(const ra_processor_config *cfg)
+{
+	return cfg->channels >= 1 && cfg->channels <= RA_MAX_CHANNELS && cfg->max_frames >= 1 &&
+	       cfg->band_count >= 0 && cfg->band_count <= RA_EQ_MAX_BANDS &&
+	       (cfg->band_count == 0 || cfg->bands);
+}
+
+static void copy_config(ra_processor *p, const ra_processor_config *cfg)
+{
+	p->channels = cfg->channels;
+	p->max_frames = cfg->max_frames;
+	p->gain = cfg->gain;
+	p->band_count = cfg->band_count;
+	if (cfg->band_count)
+		memcpy(p->bands, cfg->bands, (size_t)cfg->band_count * sizeof(*p->bands));
+	p->tap_in = cfg->tap_in;
+	p->tap_out = cfg->tap_out;
+	p->eq_time = cfg->eq_time;
+	p->spectrum_time = cfg->spectrum_time;
+}
+
+/* Split the bands into GROUPS runs of nearly equal size, whole SIMD
+ * vectors of four bands where possible; no more groups than vectors. */
 static void split_bands(ra_processor *p, int groups)
 {
 	int vectors = (p->band_count + 3) / 4;
@@ -146,10 +188,73 @@ static void split_bands(ra_processor *p, int groups)
 	p->group_first[groups] = p->band_count;
 }
 
-static ra_status create_cascades(ra_processor *p)
+/* The phases every slot goes through, in order. With one band group:
+ * [input tap], the kernel on each block, [output tap]. With several (a
+ * wavefront: each group works on another slot at once): conversion to the
+ * work buffer (with the input tap beside it: both only read the blocks),
+ * each group in turn, conversion back, [output tap]. */
+static void build_phases(ra_processor *p)
+{
+	int n = 0;
+
+	if (p->groups == 1) {
+		if (p->tap_in)
+			p->phases[n++] = (phase){ TASK_TAP_IN, 0 };
+		p->phases[n++] = (phase){ TASK_FUSED, 0 };
+	} else {
+		p->phases[n++] = (phase){ TASK_DEINTERLEAVE, 0 };
+		for (int g = 0; g < p->groups; g++)
+			p->phases[n++] = (phase){ TASK_FILTER, g };
+		p->phases[n++] = (phase){ TASK_INTERLEAVE, 0 };
+	}
+	if (p->tap_out)
+		p->phases[n++] = (phase){ TASK_TAP_OUT, 0 };
+	p->phase_count = n;
+}
+
+/* The kernel, the threads, the band groups and the blocks a step carries.
+ * The reference and the gain alone have nothing worth overlapping: they
+ * run inline, a block a step. The cascades take enough band groups that
+ * channels x groups keeps every thread busy; with one thread, no
+ * wavefront and no batching. */
+static void plan_schedule(ra_processor *p, const ra_processor_config *cfg)
+{
+	int groups = 1;
+
+	if (cfg->reference)
+		p->kernel = KERNEL_REFERENCE;
+	else if (cfg->band_count == 0)
+		p->kernel = KERNEL_GAIN;
+	else
+		p->kernel = KERNEL_CASCADE;
+	p->workers = p->kernel == KERNEL_CASCADE ? cfg->workers : NULL;
+	p->threads = p->workers ? ra_workers_threads(p->workers) : 1;
+	p->step_blocks = 1;
+	if (p->threads > 1) {
+		groups = (p->threads + p->channels - 1) / p->channels;
+		if (groups > MAX_GROUPS)
+			groups = MAX_GROUPS;
+		p->step_blocks = (STEP_FRAMES + p->max_frames - 1) / p->max_frames;
+		if (p->step_blocks > MAX_STEP_BLOCKS)
+			p->step_blocks = MAX_STEP_BLOCKS;
+	}
+	split_bands(p, groups);
+	build_phases(p);
+}
+
+/* The kernel's filter state: a cascade per channel and band group, or the
+ * reference's biquad states. */
+static ra_status create_filters(ra_processor *p)
 {
 	size_t n = (size_t)p->channels * (size_t)p->groups;
 
+	if (p->kernel == KERNEL_REFERENCE) {
+		p->ref_state = calloc((size_t)p->channels * (size_t)(p->band_count + 1),
+				      sizeof(*p->ref_state));
+		return p->ref_state ? RA_OK : RA_ERR_NOMEM;
+	}
+	if (p->kernel != KERNEL_CASCADE)
+		return RA_OK;
 	p->cascades = calloc(n, sizeof(*p->cascades));
 	if (!p->cascades)
 		return RA_ERR_NOMEM;
@@ -167,112 +272,89 @@ static ra_status create_cascades(ra_processor *p)
 	return RA_OK;
 }
 
+/* Everything the schedule needs, made now so that warm blocks allocate
+ * nothing: a slot per phase plus the one filling; pooled blocks for all of
+ * them, the finished ones queued and the caller's read and write blocks; a
+ * work buffer per slot; scratch for the fused cascades. */
+static ra_status create_buffers(ra_processor *p)
+{
+	size_t slots = (size_t)p->phase_count + 1;
+	ra_status st = RA_OK;
+
+	p->slot_count = (int)slots;
+	p->done_cap = (slots + 1) * p->step_blocks;
+	if (p->kernel != KERNEL_REFERENCE) {
+		p->block_pool = ra_pool_create(p->max_frames * (size_t)p->channels * sizeof(float),
+					       p->done_cap + slots * p->step_blocks + 2, &st);
+		if (!p->block_pool)
+			return st;
+	}
+	if (p->groups > 1) {
+		p->work_stride = (p->step_blocks * p->max_frames + 7) & ~(size_t)7;
+		p->work_pool = ra_pool_create(p->work_stride * (size_t)p->channels * sizeof(double),
+					      slots + 1, &st);
+		if (!p->work_pool)
+			return st;
+	}
+	if (p->kernel == KERNEL_CASCADE) {
+		/* Aligned as the pools' buffers: the kernels' vectors must not
+		 * straddle cache lines. */
+		size_t bytes = (size_t)p->threads * 2 * p->max_frames * sizeof(*p->scratch);
+
+		p->scratch = aligned_alloc(RA_POOL_ALIGN, (bytes + RA_POOL_ALIGN - 1) /
+								  RA_POOL_ALIGN * RA_POOL_ALIGN);
+		if (!p->scratch)
+			return RA_ERR_NOMEM;
+	}
+	p->slots = calloc(slots, sizeof(*p->slots));
+	p->in_flight = calloc(slots, sizeof(*p->in_flight));
+	p->done = calloc(p->done_cap, sizeof(*p->done));
+	p->done_frames = calloc(p->done_cap, sizeof(*p->done_frames));
+	if (!p->slots || !p->in_flight || !p->done || !p->done_frames)
+		return RA_ERR_NOMEM;
+	p->filling = &p->slots[0];
+	return RA_OK;
+}
+
 ra_processor *ra_processor_create(const ra_processor_config *cfg, ra_status *status)
 {
 	ra_status st = RA_ERR_INVALID;
 	ra_processor *p = NULL;
-	size_t work_bytes, slots;
-	int groups = 1;
 
-	if (cfg->channels < 1 || cfg->channels > RA_MAX_CHANNELS || cfg->max_frames < 1 ||
-	    cfg->band_count < 0 || cfg->band_count > RA_EQ_MAX_BANDS ||
-	    (cfg->band_count && !cfg->bands))
+	if (!config_valid(cfg))
 		goto out;
 	st = RA_ERR_NOMEM;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		goto out;
-	p->channels = cfg->channels;
-	p->max_frames = cfg->max_frames;
-	p->gain = cfg->gain;
-	p->band_count = cfg->band_count;
-	p->reference = cfg->reference;
-	if (cfg->band_count)
-		memcpy(p->bands, cfg->bands, (size_t)cfg->band_count * sizeof(*p->bands));
-	p->workers = cfg->reference ? NULL : cfg->workers;
-	p->tap_in = cfg->tap_in;
-	p->tap_out = cfg->tap_out;
-	p->eq_time = cfg->eq_time;
-	p->spectrum_time = cfg->spectrum_time;
-	p->threads = p->workers ? ra_workers_threads(p->workers) : 1;
-
-	if (p->reference) {
-		p->ref_state = calloc((size_t)p->channels * (size_t)(p->band_count + 1),
-				      sizeof(*p->ref_state));
-		if (!p->ref_state)
-			goto out_free;
-		st = RA_OK;
-		goto out;
+	copy_config(p, cfg);
+	plan_schedule(p, cfg);
+	st = create_filters(p);
+	if (st == RA_OK)
+		st = create_buffers(p);
+	if (st != RA_OK) {
+		ra_processor_destroy(p);
+		p = NULL;
 	}
-
-	/* Enough band groups that channels x groups keeps every thread busy;
-	 * with one thread, no wavefront and no batching. */
-	if (p->threads > 1 && p->band_count > 0) {
-		groups = (p->threads + p->channels - 1) / p->channels;
-		if (groups > MAX_GROUPS)
-			groups = MAX_GROUPS;
-		p->step_blocks = (STEP_FRAMES + cfg->max_frames - 1) / cfg->max_frames;
-		if (p->step_blocks > MAX_STEP_BLOCKS)
-			p->step_blocks = MAX_STEP_BLOCKS;
-	} else {
-		p->step_blocks = 1;
-	}
-	split_bands(p, groups);
-	if (p->band_count > 0) {
-		st = create_cascades(p);
-		if (st != RA_OK)
-			goto out_free;
-	}
-
-	/* Blocks: the slots' worth, plus the caller's read and write blocks,
-	 * plus the finished ones queued. */
-	p->slot_count = phase_count(p) + 1;
-	slots = (size_t)p->slot_count;
-	p->done_cap = (slots + 1) * p->step_blocks;
-	p->block_pool = ra_pool_create(cfg->max_frames * (size_t)p->channels * sizeof(float),
-				       p->done_cap + slots * p->step_blocks + 2, &st);
-	if (!p->block_pool)
-		goto out_free;
-	p->work_stride = (p->step_blocks * cfg->max_frames + 7) & ~(size_t)7;
-	work_bytes = p->work_stride * (size_t)p->channels * sizeof(double);
-	if (p->band_count > 0) {
-		p->work_pool = ra_pool_create(work_bytes, slots + 1, &st);
-		if (!p->work_pool)
-			goto out_free;
-	}
-	st = RA_ERR_NOMEM;
-	p->scratch = malloc((size_t)p->threads * 2 * cfg->max_frames * sizeof(*p->scratch));
-	p->slots = calloc(slots, sizeof(*p->slots));
-	p->in_flight = calloc(slots, sizeof(*p->in_flight));
-	p->done = calloc(p->done_cap, sizeof(*p->done));
-	p->done_frames = calloc(p->done_cap, sizeof(*p->done_frames));
-	if (!p->scratch || !p->slots || !p->in_flight || !p->done || !p->done_frames)
-		goto out_free;
-	p->filling = &p->slots[0];
-	st = RA_OK;
-	goto out;
-
-out_free:
-	ra_processor_destroy(p);
-	p = NULL;
 out:
 	if (status)
 		*status = st;
 	return p;
 }
 
-/* ------------------------------------------------------------ reference */
+/* ------------------------------------------------------------ kernels */
 
 /* The plain pipeline: scalar double per sample, a buffer allocated per
- * block, no pool, no threads. The baseline for benchmarks and tests. */
-static ra_status process_reference(ra_processor *p, float *block, size_t frames)
+ * block. The baseline for benchmarks and tests. */
+static ra_status reference_block(ra_processor *p, float *block, size_t frames)
 {
 	double *x = malloc((frames ? frames : 1) * sizeof(*x));
+	const float gain = p->gain; /* a local: the block cannot alias it */
 
 	if (!x)
 		return RA_ERR_NOMEM;
 	for (size_t i = 0; i < frames * (size_t)p->channels; i++)
-		block[i] *= p->gain;
+		block[i] *= gain;
 	for (int c = 0; c < p->channels && p->band_count > 0; c++) {
 		for (size_t n = 0; n < frames; n++)
 			x[n] = (double)block[n * (size_t)p->channels + (size_t)c];
@@ -283,17 +365,14 @@ static ra_status process_reference(ra_processor *p, float *block, size_t frames)
 			block[n * (size_t)p->channels + (size_t)c] = (float)x[n];
 	}
 	free(x);
-	p->frames += frames;
 	return RA_OK;
 }
 
-/* ------------------------------------------------------------ scheduling */
-
-/* With a single band group everything for a channel pair happens on one
- * thread, a block at a time, in that thread's scratch: the data stays in
- * cache and crosses no thread. */
-static void filter_block(ra_processor *p, float *block, size_t frames, int first, int last,
-			 int worker)
+/* The cascades of channel pairs [FIRST, LAST) on one block, in WORKER's
+ * scratch: with a single band group the data stays in cache and crosses
+ * no thread. */
+static void cascade_block(ra_processor *p, float *block, size_t frames, int first, int last,
+			  int worker)
 {
 	double *x = p->scratch + (size_t)worker * 2 * p->max_frames, *y = x + p->max_frames;
 	const int ch = p->channels;
@@ -313,6 +392,42 @@ static void filter_block(ra_processor *p, float *block, size_t frames, int first
 	}
 }
 
+/* Task T's share of the kernel on every block of its slot. */
+static ra_status run_kernel(ra_processor *p, const task_arg *t, int worker)
+{
+	const slot *s = t->s;
+	ra_status st = RA_OK;
+
+	for (size_t b = 0; b < s->count; b++) {
+		if (p->kernel == KERNEL_CASCADE)
+			cascade_block(p, s->blocks[b], s->frames[b], t->first, t->last, worker);
+		else if (p->kernel == KERNEL_GAIN)
+			ra_gain_apply(s->blocks[b], s->frames[b] * (size_t)p->channels, p->gain);
+		else if (st == RA_OK)
+			st = reference_block(p, s->blocks[b], s->frames[b]);
+	}
+	return st;
+}
+
+/* Band group T->group on channel pairs [first, last) of the work buffer.
+ * Channels in pairs: two cascades in one loop hide each other's latency. */
+static void filter_work(ra_processor *p, const task_arg *t)
+{
+	const slot *s = t->s;
+
+	for (int u = t->first; u < t->last; u++) {
+		int c = 2 * u;
+		double *x = s->work + (size_t)c * p->work_stride;
+
+		if (c + 1 < p->channels)
+			ra_cascade_process2(p->cascades[c * p->groups + t->group], x,
+					    p->cascades[(c + 1) * p->groups + t->group],
+					    x + p->work_stride, s->total);
+		else
+			ra_cascade_process(p->cascades[c * p->groups + t->group], x, s->total);
+	}
+}
+
 static void run_task(void *arg, int worker)
 {
 	task_arg *t = arg;
@@ -320,6 +435,7 @@ static void run_task(void *arg, int worker)
 	slot *s = t->s;
 	uint64_t start = p->eq_time ? ra_now_ns() : 0;
 
+	t->st = RA_OK;
 	switch (t->kind) {
 	case TASK_DEINTERLEAVE:
 		for (int b = t->first; b < t->last; b++)
@@ -333,24 +449,10 @@ static void run_task(void *arg, int worker)
 				      s->frames[b]);
 		break;
 	case TASK_FILTER:
-		/* Channels in pairs: two cascades in one loop hide each other's
-		 * latency. */
-		for (int u = t->first; u < t->last; u++) {
-			int c = 2 * u;
-			double *x = s->work + (size_t)c * p->work_stride;
-
-			if (c + 1 < p->channels)
-				ra_cascade_process2(p->cascades[c * p->groups + t->group], x,
-						    p->cascades[(c + 1) * p->groups + t->group],
-						    x + p->work_stride, s->total);
-			else
-				ra_cascade_process(p->cascades[c * p->groups + t->group], x,
-						   s->total);
-		}
+		filter_work(p, t);
 		break;
 	case TASK_FUSED:
-		for (size_t b = 0; b < s->count; b++)
-			filter_block(p, s->blocks[b], s->frames[b], t->first, t->last, worker);
+		t->st = run_kernel(p, t, worker);
 		break;
 	case TASK_INTERLEAVE:
 		for (int b = t->first; b < t->last; b++)
@@ -361,6 +463,8 @@ static void run_task(void *arg, int worker)
 	if (p->eq_time)
 		t->ns = ra_now_ns() - start;
 }
+
+/* ------------------------------------------------------------ scheduling */
 
 static void run_tasks(ra_processor *p, size_t count)
 {
@@ -396,66 +500,102 @@ static size_t add_tasks(ra_processor *p, size_t n, slot *s, task_kind kind, int 
 	return n;
 }
 
+/* The tasks of slot S's next phase, from task N on, its work split into
+ * up to PARTS tasks: blocks to convert, channel pairs to filter, or the
+ * whole blocks for the reference and gain kernels. */
+static size_t add_phase(ra_processor *p, size_t n, slot *s, int parts)
+{
+	const phase *ph = &p->phases[s->phase];
+	int units = (p->channels + 1) / 2;
+
+	switch (ph->kind) {
+	case TASK_TAP_IN:
+	case TASK_TAP_OUT:
+		return add_tasks(p, n, s, ph->kind, 0, 1, 1);
+	case TASK_DEINTERLEAVE:
+		if (p->tap_in)
+			n = add_tasks(p, n, s, TASK_TAP_IN, 0, 1, 1);
+		/* fall through */
+	case TASK_INTERLEAVE:
+		units = (int)s->count;
+		break;
+	case TASK_FUSED:
+		if (p->kernel != KERNEL_CASCADE)
+			units = 1;
+		break;
+	case TASK_FILTER:
+		break;
+	}
+	return add_tasks(p, n, s, ph->kind, ph->group, units, parts);
+}
+
 static void queue_done(ra_processor *p, float *block, size_t frames)
 {
-	size_t tail = (p->done_head + p->done_count) % p->done_cap;
+	size_t tail = p->done_head + p->done_count;
+
+	if (tail >= p->done_cap)
+		tail -= p->done_cap; /* a ring: no division a block */
 
 	p->done[tail] = block;
 	p->done_frames[tail] = frames;
 	p->done_count++;
 }
 
-/* Phases a slot goes through: with one band group, [input tap], the fused
- * filter, [output tap]; with several, conversion (with the input tap
- * beside it: both only read the blocks), each group, conversion back,
- * [output tap]. */
-static int phase_count(const ra_processor *p)
+static int pop_done(ra_processor *p, float **done, size_t *done_frames)
 {
-	if (p->groups == 1)
-		return (p->tap_in != NULL) + 1 + (p->tap_out != NULL);
-	return p->groups + 2 + (p->tap_out != NULL);
+	if (!p->done_count)
+		return 0;
+	*done = p->done[p->done_head];
+	*done_frames = p->done_frames[p->done_head];
+	if (++p->done_head == p->done_cap)
+		p->done_head = 0;
+	p->done_count--;
+	return 1;
 }
 
-/* The tasks of slot S's next phase, from task N on. */
-static size_t add_phase(ra_processor *p, size_t n, slot *s, int parts)
+/* Slot S went through every phase: its time to the histograms, its blocks
+ * out in order, the slot free again. */
+static void retire_slot(ra_processor *p, slot *s)
 {
-	int ph = s->phase, pairs = (p->channels + 1) / 2;
-
-	if (p->groups == 1) {
-		if (p->tap_in && ph-- == 0)
-			return add_tasks(p, n, s, TASK_TAP_IN, 0, 1, 1);
-		if (ph == 0)
-			return add_tasks(p, n, s, TASK_FUSED, 0, pairs, parts);
-		return add_tasks(p, n, s, TASK_TAP_OUT, 0, 1, 1);
+	if (p->eq_time) {
+		ra_histogram_add_spread(p->eq_time, s->eq_ns, s->count);
+		if (p->tap_in || p->tap_out)
+			ra_histogram_add_spread(p->spectrum_time, s->spectrum_ns, s->count);
 	}
-	if (ph == 0) {
-		if (p->tap_in)
-			n = add_tasks(p, n, s, TASK_TAP_IN, 0, 1, 1);
-		return add_tasks(p, n, s, TASK_DEINTERLEAVE, 0, (int)s->count, parts);
-	}
-	if (ph <= p->groups)
-		return add_tasks(p, n, s, TASK_FILTER, ph - 1, pairs, parts);
-	if (ph == p->groups + 1)
-		return add_tasks(p, n, s, TASK_INTERLEAVE, 0, (int)s->count, parts);
-	return add_tasks(p, n, s, TASK_TAP_OUT, 0, 1, 1);
+	for (size_t b = 0; b < s->count; b++)
+		queue_done(p, s->blocks[b], s->frames[b]);
+	if (s->work)
+		ra_pool_release(p->work_pool, s->work);
+	/* Not a memset: the block arrays are kilobytes, and count says how
+	 * much of them holds anything. */
+	s->count = 0;
+	s->work = NULL;
+	s->eq_ns = 0;
+	s->spectrum_ns = 0;
 }
 
 /* Wait for the step in flight; every slot in it is one phase further, and
- * slots through every phase hand their blocks out. */
-static void finish_step(ra_processor *p)
+ * slots through every phase hand their blocks out. The first error of its
+ * tasks. */
+static ra_status finish_step(ra_processor *p)
 {
+	ra_status st = RA_OK;
 	int kept = 0;
 
 	if (!p->step_started)
-		return;
+		return RA_OK;
 	p->step_started = 0;
 	if (p->batch_pending) {
 		ra_workers_wait(p->workers);
 		p->batch_pending = 0;
 	}
-	for (size_t i = 0; p->eq_time && i < p->task_count; i++) {
+	for (size_t i = 0; i < p->task_count; i++) {
 		const task_arg *t = &p->args[i];
 
+		if (st == RA_OK)
+			st = t->st;
+		if (!p->eq_time)
+			continue;
 		if (t->kind == TASK_TAP_IN || t->kind == TASK_TAP_OUT)
 			t->s->spectrum_ns += t->ns;
 		else
@@ -464,22 +604,13 @@ static void finish_step(ra_processor *p)
 	for (int i = 0; i < p->in_flight_count; i++) {
 		slot *s = p->in_flight[i];
 
-		if (++s->phase < phase_count(p)) {
+		if (++s->phase < p->phase_count)
 			p->in_flight[kept++] = s;
-			continue;
-		}
-		if (p->eq_time) {
-			ra_histogram_add_spread(p->eq_time, s->eq_ns, s->count);
-			if (p->tap_in || p->tap_out)
-				ra_histogram_add_spread(p->spectrum_time, s->spectrum_ns, s->count);
-		}
-		for (size_t b = 0; b < s->count; b++)
-			queue_done(p, s->blocks[b], s->frames[b]);
-		if (s->work)
-			ra_pool_release(p->work_pool, s->work);
-		memset(s, 0, sizeof(*s));
+		else
+			retire_slot(p, s);
 	}
 	p->in_flight_count = kept;
+	return st;
 }
 
 static slot *free_slot(ra_processor *p)
@@ -493,34 +624,46 @@ static slot *free_slot(ra_processor *p)
 		if (!busy)
 			return s;
 	}
-	return NULL; /* cannot happen: a slot a phase in flight, plus one */
+	return NULL; /* cannot happen: a slot per phase in flight, plus one */
 }
 
-/* Start the next step: admit the filling slot if ADMIT, then every slot in
- * flight runs its next phase, all at once on the workers. */
-static ra_status start_step(ra_processor *p, int admit)
+/* The filling slot goes in flight at its first phase. */
+static ra_status admit(ra_processor *p)
+{
+	slot *s = p->filling;
+	size_t at = 0;
+
+	if (p->work_pool) {
+		s->work = ra_pool_acquire(p->work_pool);
+		if (!s->work)
+			return RA_ERR_NOMEM;
+	}
+	for (size_t b = 0; b < s->count; b++) {
+		s->offset[b] = at;
+		at += s->frames[b];
+	}
+	s->total = at;
+	s->phase = 0;
+	p->in_flight[p->in_flight_count++] = s;
+	p->filling = free_slot(p);
+	return RA_OK;
+}
+
+/* Start the next step: admit the filling slot if ADMIT_FILLING, then every
+ * slot in flight runs its next phase, all at once on the workers. */
+static ra_status start_step(ra_processor *p, int admit_filling)
 {
 	int parts = 2 * p->threads;
 	size_t n = 0;
 
-	if (admit) {
-		slot *s = p->filling;
-		size_t at = 0;
+	if (admit_filling) {
+		ra_status st = admit(p);
 
-		if (p->groups > 1) {
-			s->work = ra_pool_acquire(p->work_pool);
-			if (!s->work)
-				return RA_ERR_NOMEM;
-		}
-		for (size_t b = 0; b < s->count; b++) {
-			s->offset[b] = at;
-			at += s->frames[b];
-		}
-		s->total = at;
-		s->phase = 0;
-		p->in_flight[p->in_flight_count++] = s;
-		p->filling = free_slot(p);
+		if (st != RA_OK)
+			return st;
 	}
+	/* A slot per phase: the conversions and the groups take up to PARTS
+	 * tasks each, a tap one, so a step stays within RA_WORKERS_TASKS_MAX. */
 	if (parts > RA_WORKERS_TASKS_MAX / (MAX_GROUPS + 2))
 		parts = RA_WORKERS_TASKS_MAX / (MAX_GROUPS + 2);
 	for (int i = 0; i < p->in_flight_count; i++)
@@ -530,27 +673,36 @@ static ra_status start_step(ra_processor *p, int admit)
 	return RA_OK;
 }
 
-static int pop_done(ra_processor *p, float **done, size_t *done_frames)
+/* The next step, after collecting the one in flight. Inline, nothing
+ * overlaps: the slots in flight go through every phase now, whatever
+ * fails on the way, so that none is left half done. */
+static ra_status step(ra_processor *p, int admit_filling)
 {
-	if (!p->done_count)
-		return 0;
-	*done = p->done[p->done_head];
-	*done_frames = p->done_frames[p->done_head];
-	p->done_head = (p->done_head + 1) % p->done_cap;
-	p->done_count--;
-	return 1;
+	ra_status st = finish_step(p), next;
+
+	next = start_step(p, admit_filling);
+	st = st != RA_OK ? st : next;
+	while (!p->batch_pending && p->in_flight_count > 0) {
+		next = finish_step(p);
+		st = st != RA_OK ? st : next;
+		if (p->in_flight_count > 0)
+			start_step(p, 0);
+	}
+	return st;
 }
+
+/* ------------------------------------------------------------ the API */
 
 float *ra_processor_acquire(ra_processor *p)
 {
-	if (p->reference)
+	if (p->kernel == KERNEL_REFERENCE)
 		return malloc(p->max_frames * (size_t)p->channels * sizeof(float));
 	return ra_pool_acquire(p->block_pool);
 }
 
 void ra_processor_release(ra_processor *p, float *block)
 {
-	if (p->reference)
+	if (p->kernel == KERNEL_REFERENCE)
 		free(block);
 	else
 		ra_pool_release(p->block_pool, block);
@@ -565,50 +717,13 @@ ra_status ra_processor_push(ra_processor *p, float *block, size_t frames, float 
 	*done_frames = 0;
 	if (frames > p->max_frames)
 		return RA_ERR_INVALID;
-	if (p->reference || p->band_count == 0) {
-		/* Nothing to overlap: the taps and the work happen here. */
-		uint64_t t0 = p->eq_time ? ra_now_ns() : 0, t1 = t0, t2, t3;
-
-		if (p->tap_in) {
-			ra_welch_feed(p->tap_in, block, frames);
-			t1 = p->eq_time ? ra_now_ns() : 0;
-		}
-		if (p->reference) {
-			st = process_reference(p, block, frames);
-		} else {
-			ra_gain_apply(block, frames * (size_t)p->channels, p->gain);
-			p->frames += frames;
-		}
-		t2 = p->eq_time ? ra_now_ns() : 0;
-		t3 = t2;
-		if (p->tap_out) {
-			ra_welch_feed(p->tap_out, block, frames);
-			t3 = p->eq_time ? ra_now_ns() : 0;
-		}
-		if (p->eq_time) {
-			ra_histogram_add(p->eq_time, t2 - t1);
-			if (p->tap_in || p->tap_out)
-				ra_histogram_add(p->spectrum_time, (t1 - t0) + (t3 - t2));
-		}
-		*done = block;
-		*done_frames = frames;
-		return st;
-	}
-	/* The gain is applied by the workers, after the input tap. */
+	/* The gain is applied by the kernel, after the input tap. */
 	p->filling->blocks[p->filling->count] = block;
 	p->filling->frames[p->filling->count] = frames;
 	p->filling->count++;
 	p->frames += frames;
-	if (p->filling->count == p->step_blocks) {
-		finish_step(p);
-		st = start_step(p, 1);
-		/* Inline, nothing overlaps: take the slot through every phase. */
-		while (st == RA_OK && !p->batch_pending && p->in_flight_count > 0) {
-			finish_step(p);
-			if (p->in_flight_count > 0)
-				st = start_step(p, 0);
-		}
-	}
+	if (p->filling->count == p->step_blocks)
+		st = step(p, 1);
 	pop_done(p, done, done_frames);
 	return st;
 }
@@ -617,85 +732,51 @@ ra_status ra_processor_pull(ra_processor *p, float **done, size_t *done_frames)
 {
 	*done = NULL;
 	*done_frames = 0;
-	if (p->reference || p->band_count == 0)
-		return RA_OK; /* these hand every block straight back */
 	while (!pop_done(p, done, done_frames)) {
-		ra_status st;
-
 		/* Collect the step in flight (if any) and what it finished. */
-		finish_step(p);
-		if (p->done_count)
-			continue;
-		if (p->filling->count > 0)
-			st = start_step(p, 1);
-		else if (p->in_flight_count > 0)
-			st = start_step(p, 0);
-		else
-			break;
+		ra_status st = finish_step(p);
+
+		if (st == RA_OK && !p->done_count) {
+			if (p->filling->count > 0)
+				st = start_step(p, 1);
+			else if (p->in_flight_count > 0)
+				st = start_step(p, 0);
+			else
+				break;
+		}
 		if (st != RA_OK)
 			return st;
 	}
 	return RA_OK;
 }
 
+/* Push the one block and pull until it is out: nothing else is in flight. */
 ra_status ra_processor_process(ra_processor *p, float *block, size_t frames)
 {
-	slot *s;
-	size_t tasks;
+	float *done;
+	size_t done_frames;
+	ra_status st = ra_processor_push(p, block, frames, &done, &done_frames);
 
-	if (frames > p->max_frames)
-		return RA_ERR_INVALID;
-	if (p->reference)
-		return process_reference(p, block, frames);
-	p->frames += frames;
-	if (p->band_count == 0) {
-		ra_gain_apply(block, frames * (size_t)p->channels, p->gain);
-		return RA_OK;
-	}
-	/* Every phase in order on a scratch slot, split over the threads. */
-	s = p->filling;
-	s->work = ra_pool_acquire(p->work_pool);
-	if (!s->work)
-		return RA_ERR_NOMEM;
-	s->blocks[0] = block;
-	s->frames[0] = frames;
-	s->offset[0] = 0;
-	s->count = 1;
-	s->total = frames;
-	for (int phase = 0; phase < p->groups + 2; phase++) {
-		if (phase == 0)
-			tasks = add_tasks(p, 0, s, TASK_DEINTERLEAVE, 0, 1, 1);
-		else if (phase <= p->groups)
-			tasks = add_tasks(p, 0, s, TASK_FILTER, phase - 1, (p->channels + 1) / 2,
-					  2 * p->threads);
-		else
-			tasks = add_tasks(p, 0, s, TASK_INTERLEAVE, 0, 1, 1);
-		run_tasks(p, tasks);
-		if (p->batch_pending) {
-			ra_workers_wait(p->workers);
-			p->batch_pending = 0;
-		}
-	}
-	ra_pool_release(p->work_pool, s->work);
-	memset(s, 0, sizeof(*s));
-	return RA_OK;
+	while (st == RA_OK && !done)
+		st = ra_processor_pull(p, &done, &done_frames);
+	if (!done)
+		p->filling->count = 0; /* never admitted: the block stays the caller's */
+	return st;
 }
 
 void ra_processor_reset(ra_processor *p)
 {
-	if (p->reference) {
+	if (p->ref_state)
 		memset(p->ref_state, 0,
 		       (size_t)p->channels * (size_t)(p->band_count + 1) * sizeof(*p->ref_state));
-		return;
-	}
-	for (int i = 0; i < p->channels * p->groups && p->cascades; i++)
+	for (int i = 0; p->cascades && i < p->channels * p->groups; i++)
 		ra_cascade_reset(p->cascades[i]);
 }
 
 void ra_processor_get_stats(const ra_processor *p, ra_processor_stats *stats)
 {
 	memset(stats, 0, sizeof(*stats));
-	stats->kernel = p->reference ? "reference" : ra_cascade_kernel();
+	stats->kernel = p->kernel == KERNEL_REFERENCE ? "reference" : ra_cascade_kernel();
 	stats->band_groups = p->groups;
 	stats->step_blocks = p->step_blocks;
 	if (p->block_pool)
@@ -711,19 +792,18 @@ void ra_processor_destroy(ra_processor *p)
 		return;
 	if (p->batch_pending)
 		ra_workers_wait(p->workers);
-	if (p->cascades)
-		for (int i = 0; i < p->channels * p->groups; i++)
-			ra_cascade_destroy(p->cascades[i]);
+	for (int i = 0; p->cascades && i < p->channels * p->groups; i++)
+		ra_cascade_destroy(p->cascades[i]);
 	free(p->cascades);
 	/* Blocks still inside (a caller that stopped early) go back first. */
 	for (int i = 0; p->slots && i < p->slot_count; i++) {
 		for (size_t b = 0; b < p->slots[i].count; b++)
-			ra_pool_release(p->block_pool, p->slots[i].blocks[b]);
+			ra_processor_release(p, p->slots[i].blocks[b]);
 		if (p->slots[i].work)
 			ra_pool_release(p->work_pool, p->slots[i].work);
 	}
 	for (size_t i = 0; i < p->done_count; i++)
-		ra_pool_release(p->block_pool, p->done[(p->done_head + i) % p->done_cap]);
+		ra_processor_release(p, p->done[(p->done_head + i) % p->done_cap]);
 	ra_pool_destroy(p->work_pool);
 	ra_pool_destroy(p->block_pool);
 	free(p->slots);

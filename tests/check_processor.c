@@ -426,6 +426,91 @@ START_TEST(test_timing_counts_every_block)
 }
 END_TEST
 
+/* The averaged spectrum W has seen, in dBFS: channels x bins doubles. */
+static double *tap_result(const ra_welch *w)
+{
+	double *db = malloc((size_t)ra_welch_channels(w) * ra_welch_bins(w) * sizeof(*db));
+	ra_diag diag;
+
+	ck_assert_ptr_nonnull(db);
+	ck_assert_int_eq(ra_welch_result(w, RA_SCALE_DBFS, db, &diag), RA_OK);
+	return db;
+}
+
+/* process() is one push and pull on the one schedule: whatever the kernel
+ * (cascades inline or on threads, the gain alone, the reference), it gives
+ * the streaming form's output, feeds both taps the same stream and times
+ * every block. */
+START_TEST(test_process_is_push_and_pull)
+{
+	static const struct {
+		int which, channels, threads, reference;
+	} cases[] = { { 0, 2, 1, 0 }, { 1, 1, 2, 0 }, { -1, 2, 2, 0 }, { 2, 5, 1, 1 } };
+	const size_t frames = 30000, block = 1000;
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		const int ch = cases[k].channels;
+		const size_t samples = frames * (size_t)ch;
+		ra_biquad_coeffs c[64];
+		int count = cases[k].which >= 0 ? design(cases[k].which, c) : 0;
+		ra_workers *w = ra_workers_create(cases[k].threads, NULL);
+		ra_welch_config wc = { .channels = ch,
+				       .sample_rate = 48000.0,
+				       .fft_size = 512,
+				       .window = RA_WINDOW_HANN,
+				       .overlap = 0.5 };
+		float *x = signal(samples, 5), *out[2];
+		double *in_db[2], *out_db[2];
+		size_t bins = (size_t)ch * (wc.fft_size / 2 + 1);
+
+		for (int stream = 0; stream < 2; stream++) {
+			ra_welch *tap_in = ra_welch_create(&wc, NULL, NULL);
+			ra_welch *tap_out = ra_welch_create(&wc, NULL, NULL);
+			ra_histogram eq, spectrum;
+			ra_processor_config cfg = { .channels = ch,
+						    .bands = c,
+						    .band_count = count,
+						    .gain = 0.5f,
+						    .workers = w,
+						    .reference = cases[k].reference,
+						    .tap_in = tap_in,
+						    .tap_out = tap_out,
+						    .eq_time = &eq,
+						    .spectrum_time = &spectrum };
+
+			ra_histogram_init(&eq);
+			ra_histogram_init(&spectrum);
+			out[stream] = malloc(samples * sizeof(float));
+			ck_assert_ptr_nonnull(out[stream]);
+			run_chain(cfg, x, frames, block, stream, out[stream]);
+			ck_assert_msg(eq.count == frames / block &&
+					      spectrum.count == frames / block,
+				      "case %zu, %s: %llu EQ and %llu spectrum blocks", k,
+				      stream ? "stream" : "process", (unsigned long long)eq.count,
+				      (unsigned long long)spectrum.count);
+			ck_assert_uint_eq(ra_welch_segments(tap_in), 2 * frames / 512 - 1);
+			ck_assert_uint_eq(ra_welch_segments(tap_out), 2 * frames / 512 - 1);
+			in_db[stream] = tap_result(tap_in);
+			out_db[stream] = tap_result(tap_out);
+			ra_welch_destroy(tap_in);
+			ra_welch_destroy(tap_out);
+		}
+		ck_assert_mem_eq(out[0], out[1], samples * sizeof(float));
+		ck_assert_mem_eq(in_db[0], in_db[1], bins * sizeof(double));
+		ck_assert_mem_eq(out_db[0], out_db[1], bins * sizeof(double));
+		/* The taps are on either side of the chain: they differ. */
+		ck_assert_int_ne(memcmp(in_db[0], out_db[0], bins * sizeof(double)), 0);
+		for (int i = 0; i < 2; i++) {
+			free(out[i]);
+			free(in_db[i]);
+			free(out_db[i]);
+		}
+		free(x);
+		ra_workers_destroy(w);
+	}
+}
+END_TEST
+
 /* A caller that stops early (a write error) destroys the processor with
  * blocks inside; everything goes back (LSan checks the sanitizer build). */
 START_TEST(test_destroy_with_blocks_inside)
@@ -507,6 +592,7 @@ static Suite *processor_suite(void)
 	tcase_add_test(tc, test_no_allocation_when_warm);
 	tcase_add_test(tc, test_destroy_with_blocks_inside);
 	tcase_add_test(tc, test_timing_counts_every_block);
+	tcase_add_test(tc, test_process_is_push_and_pull);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_errors);

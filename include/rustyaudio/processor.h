@@ -3,15 +3,19 @@
  * pool, with optional spectrum taps before and after. Blocks are
  * interleaved float frames, filtered in place.
  *
- * Two ways to drive it:
- *  - ra_processor_process(): one block in place, synchronously. Simple.
+ * Two ways to drive it, on one schedule:
  *  - acquire / push / pull / release: the streaming form used for files.
  *    Blocks come from the processor's pool; push hands one over and may
- *    return an earlier one finished, in order. Workers filter while the
- *    caller reads and writes; channels go in pairs (two cascades in one
- *    loop), and for mono the bands are split into groups that work on
- *    successive batches of blocks at once (a wavefront). pull returns what
- *    is still in flight once input has ended.
+ *    return an earlier one finished, in order; pull returns what is still
+ *    in flight once input has ended. Workers filter while the caller reads
+ *    and writes, in steps over batches of blocks. Channels go in pairs (two
+ *    cascades in one loop); when there are more threads than channels the
+ *    bands are split into groups that work on successive batches at once
+ *    (a wavefront).
+ *  - ra_processor_process(): one block in place, synchronously: a push of
+ *    that block and pulls until it is out. Simple.
+ * The reference pipeline and a chain without bands (the gain alone) run on
+ * the same schedule, inline, a block at a time.
  *
  * Every band of every channel runs exactly the same arithmetic whatever the
  * threads, grouping or block sizes, so the output is bit-identical for all
@@ -40,14 +44,14 @@ typedef struct ra_processor_config {
 	int band_count;		       /* 0..64 */
 	float gain;		       /* linear factor applied before the EQ */
 	ra_workers *workers;	       /* shared pool; NULL runs everything inline */
-	/* Spectrum analysers fed in stream order (streaming form only): the
-	 * input as pushed, before gain; the output as finished. May be NULL. */
+	/* Spectrum analysers fed in stream order: the input as pushed, before
+	 * gain; the output as finished. May be NULL. */
 	ra_welch *tap_in, *tap_out;
 	int reference; /* the plain pipeline: scalar, allocating, no pool, no threads */
-	/* Where the time goes (streaming form only), both or neither: each
-	 * block's gain and EQ work, and both taps' work on it, summed over the
-	 * threads that did it. Workers take blocks in steps, so a block's
-	 * time is its step's divided evenly. */
+	/* Where the time goes, both or neither: each block's gain and EQ
+	 * work, and both taps' work on it, summed over the threads that did
+	 * it. Blocks go in steps, so a block's time is its step's divided
+	 * evenly. */
 	ra_histogram *eq_time, *spectrum_time;
 } ra_processor_config;
 
@@ -55,8 +59,9 @@ typedef struct ra_processor ra_processor;
 
 ra_processor *ra_processor_create(const ra_processor_config *cfg, ra_status *status);
 
-/* Filter FRAMES (<= max_frames) interleaved frames of BLOCK in place. Must
- * not be mixed with push/pull on the same processor. */
+/* Filter FRAMES (<= max_frames) interleaved frames of BLOCK (any buffer
+ * of the caller's) in place, taps and timing included. Nothing may be in
+ * flight: do not mix with push/pull on the same processor. */
 ra_status ra_processor_process(ra_processor *p, float *block, size_t frames);
 
 /* A block buffer of max_frames * channels floats, 64-byte aligned. */
@@ -80,8 +85,8 @@ void ra_processor_reset(ra_processor *p);
 
 typedef struct ra_processor_stats {
 	const char *kernel;   /* "avx512f", "avx2-fma", "scalar" or "reference" */
-	int band_groups;      /* bands split into this many groups */
-	size_t step_blocks;   /* blocks a worker step carries */
+	int band_groups;      /* bands split into this many groups (1: none) */
+	size_t step_blocks;   /* blocks a step carries */
 	ra_pool_stats blocks; /* the float block pool */
 	ra_pool_stats work;   /* the double work buffer pool */
 	uint64_t frames;      /* frames processed */
