@@ -54,21 +54,31 @@ static inline uint32_t float_nonfinite(const float *x)
 	return (bits & 0x7f800000u) == 0x7f800000u;
 }
 
-size_t ra_nonfinite_count(const float *buf, size_t samples)
+size_t ra_nonfinite_count(const float *buf, size_t samples, size_t *first)
 {
-	size_t n = 0;
+	size_t n = 0, i = 0;
 
-	for (size_t i = 0; i < samples; i++)
-		n += float_nonfinite(&buf[i]);
+	for (size_t k = 0; k < samples; k++)
+		n += float_nonfinite(&buf[k]);
+	if (n > 0 && first) {
+		while (!float_nonfinite(&buf[i]))
+			i++;
+		*first = i;
+	}
 	return n;
 }
 
-size_t ra_nonfinite_count_double(const double *buf, size_t samples)
+size_t ra_nonfinite_count_double(const double *buf, size_t samples, size_t *first)
 {
-	size_t n = 0;
+	size_t n = 0, i = 0;
 
-	for (size_t i = 0; i < samples; i++)
-		n += !isfinite(buf[i]);
+	for (size_t k = 0; k < samples; k++)
+		n += !isfinite(buf[k]);
+	if (n > 0 && first) {
+		while (isfinite(buf[i]))
+			i++;
+		*first = i;
+	}
 	return n;
 }
 

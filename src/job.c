@@ -161,11 +161,11 @@ static ra_status refuse_nonfinite(chain *ch, const char *why)
 			st = ra_reader_read_double(ch->src->reader, ch->doubles, block, &got,
 						   &res->diag);
 			res->nonfinite += ra_nonfinite_count_double(
-				ch->doubles, got * (size_t)ch->plan->channels);
+				ch->doubles, got * (size_t)ch->plan->channels, NULL);
 		} else {
 			st = read_float(ch, ch->decoded, &got);
-			res->nonfinite +=
-				ra_nonfinite_count(ch->decoded, got * (size_t)ch->plan->channels);
+			res->nonfinite += ra_nonfinite_count(
+				ch->decoded, got * (size_t)ch->plan->channels, NULL);
 		}
 		if (st != RA_OK)
 			break;
@@ -228,13 +228,11 @@ static void restore_held(chain *ch, float *buf)
 static ra_status screen_float(chain *ch, float *buf, size_t frames)
 {
 	const size_t n = frames * (size_t)ch->plan->channels;
-	size_t bad = ch->plan->screen ? ra_nonfinite_count(buf, n) : 0, i = 0;
+	size_t i = 0, bad = ch->plan->screen ? ra_nonfinite_count(buf, n, &i) : 0;
 	ra_status st;
 
 	if (bad == 0)
 		return RA_OK;
-	while (isfinite(buf[i]))
-		i++;
 	st = account_nonfinite(ch, bad, i);
 	for (; st == RA_OK && i < n; i++) {
 		if (isfinite(buf[i]))
@@ -251,13 +249,11 @@ static ra_status screen_float(chain *ch, float *buf, size_t frames)
 static ra_status screen_double(chain *ch, double *buf, size_t frames)
 {
 	const size_t n = frames * (size_t)ch->plan->channels;
-	size_t bad = ch->plan->screen ? ra_nonfinite_count_double(buf, n) : 0, i = 0;
+	size_t i = 0, bad = ch->plan->screen ? ra_nonfinite_count_double(buf, n, &i) : 0;
 	ra_status st;
 
 	if (bad == 0)
 		return RA_OK;
-	while (isfinite(buf[i]))
-		i++;
 	st = account_nonfinite(ch, bad, i);
 	for (; st == RA_OK && ch->cfg->nonfinite == RA_NONFINITE_ZERO && i < n; i++)
 		if (!isfinite(buf[i]))
@@ -292,7 +288,7 @@ static void accumulate(chain *ch, const float *buf, size_t frames)
 	const int channels = ch->plan->channels;
 
 	ch->analysed += frames;
-	ch->out_nonfinite += ra_nonfinite_count(buf, frames * (size_t)channels);
+	ch->out_nonfinite += ra_nonfinite_count(buf, frames * (size_t)channels, NULL);
 	for (int c = 0; c < channels; c++) {
 		double *acc = ch->sums + 3 * (size_t)c;
 
@@ -313,12 +309,10 @@ static void accumulate(chain *ch, const float *buf, size_t frames)
 static ra_status check_overflow(chain *ch, const float *buf, size_t frames)
 {
 	const size_t n = frames * (size_t)ch->plan->channels;
-	size_t i = 0;
+	size_t i;
 
-	if (ra_nonfinite_count(buf, n) == 0)
+	if (ra_nonfinite_count(buf, n, &i) == 0)
 		return RA_OK;
-	while (isfinite(buf[i]))
-		i++;
 	ra_diag_set(
 		&ch->res->diag, "processing overflows at output frame %lld; lower the gain",
 		(long long)(ch->res->frames_written + (int64_t)(i / (size_t)ch->plan->channels)));

@@ -837,12 +837,18 @@ START_TEST(test_nonfinite_count)
 			f[i] = (float)x;
 			d[i] = x;
 		}
-		ck_assert_uint_eq(ra_nonfinite_count(f, n), want);
-		ck_assert_uint_eq(ra_nonfinite_count_double(d, n), want);
+		size_t first_f = 99, first_d = 99;
+
+		ck_assert_uint_eq(ra_nonfinite_count(f, n, &first_f), want);
+		ck_assert_uint_eq(ra_nonfinite_count_double(d, n, &first_d), want);
+		/* The first bad one is sample 3 when there is one; else untouched. */
+		ck_assert_uint_eq(first_f, n > 3 ? 3 : 99);
+		ck_assert_uint_eq(first_d, n > 3 ? 3 : 99);
+		ck_assert_uint_eq(ra_nonfinite_count(f, n, NULL), want);
 	}
 	/* A float-only overflow is a double's finite value. */
 	d[0] = 1e300;
-	ck_assert_uint_eq(ra_nonfinite_count_double(d, 1), 0);
+	ck_assert_uint_eq(ra_nonfinite_count_double(d, 1, NULL), 0);
 }
 END_TEST
 

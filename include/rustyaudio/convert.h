@@ -30,10 +30,11 @@ ra_status ra_dither_parse(const char *name, ra_dither *dither);
  * IN and OUT may not overlap. */
 void ra_int_to_float(const int32_t *in, float *out, size_t samples);
 
-/* How many of the SAMPLES values at BUF are NaN or infinite. The float
+/* How many of the SAMPLES values at BUF are NaN or infinite, and in
+ * *FIRST (when given and there is one) the index of the first. The float
  * one vectorizes: cheap enough to screen every decoded block. */
-size_t ra_nonfinite_count(const float *buf, size_t samples);
-size_t ra_nonfinite_count_double(const double *buf, size_t samples);
+size_t ra_nonfinite_count(const float *buf, size_t samples, size_t *first);
+size_t ra_nonfinite_count_double(const double *buf, size_t samples, size_t *first);
 
 /* BUF[i] *= GAIN (a linear factor, not dB); nothing to do at 1. */
 void ra_gain_apply(float *buf, size_t samples, float gain);
