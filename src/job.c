@@ -88,6 +88,16 @@ void ra_job_config_init(ra_job_config *cfg)
 	cfg->normalize_dbfs = -1.0;
 }
 
+void ra_spectrum_request_init(ra_spectrum_request *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->of_output = 1;
+	req->fft_size = 2048;
+	req->window = RA_WINDOW_HANN;
+	req->overlap = 0.5;
+	req->scale = RA_SCALE_PSD;
+}
+
 /* Significant bits of a subtype libsndfile decodes to integers exactly. */
 static int integer_bits(int format)
 {
@@ -691,17 +701,25 @@ static ra_status measure_gain(chain *ch, float *gain)
 	return RA_OK;
 }
 
+/* The analysers' settings, from the plan's spectrum request. */
+static ra_welch_config welch_config(const ra_job_plan *p)
+{
+	const ra_spectrum_request *req = &p->spectrum;
+
+	return (ra_welch_config){ .channels = p->channels,
+				  .sample_rate = p->out_rate,
+				  .fft_size = req->fft_size,
+				  .window = req->window,
+				  .overlap = req->overlap,
+				  .mix = req->mix,
+				  .measure = req->measure };
+}
+
 /* The analysers the plan asks for, and the spectrogram they feed. */
 static ra_status taps_start(chain *ch)
 {
 	const ra_spectrum_request *req = &ch->plan->spectrum;
-	ra_welch_config wc = { .channels = ch->plan->channels,
-			       .sample_rate = ch->plan->out_rate,
-			       .fft_size = req->fft_size,
-			       .window = req->window,
-			       .overlap = req->overlap,
-			       .mix = req->mix,
-			       .measure = req->measure };
+	ra_welch_config wc = welch_config(ch->plan);
 	ra_status st = RA_OK;
 
 	if (ch->plan->tap_in)
@@ -866,19 +884,14 @@ static void summarize(const chain *ch, int c, const double *psd, size_t bins,
 static ra_status analyze(chain *ch)
 {
 	const sink measure = { SINK_MEASURE, NULL, 1 };
-	const ra_spectrum_request *req = &ch->plan->spectrum;
-	ra_welch_config wc = { .channels = ch->plan->channels,
-			       .sample_rate = ch->plan->out_rate,
-			       .fft_size = req->fft_size,
-			       .window = req->window,
-			       .overlap = req->overlap,
-			       .measure = req->measure };
+	ra_welch_config wc = welch_config(ch->plan);
 	ra_job_result *res = ch->res;
 	size_t bins;
 	double *psd = NULL;
 	int have_spectrum;
 	ra_status st = RA_ERR_NOMEM;
 
+	wc.mix = 0; /* the summary is per channel */
 	res->summary = calloc((size_t)ch->plan->channels, sizeof(*res->summary));
 	if (!res->summary || measure_start(ch) != RA_OK)
 		goto out;
@@ -1015,12 +1028,11 @@ static ra_status plan_spectrum(ra_job_plan *p, const ra_spectrum_request *req, r
  * the request's settings or the defaults) when the input is long enough. */
 static void plan_analysis(ra_job_plan *p, const ra_spectrum_request *req)
 {
-	static const ra_spectrum_request defaults = {
-		.fft_size = 2048, .window = RA_WINDOW_HANN, .overlap = 0.5, .of_output = 1
-	};
-
 	p->analyze = 1;
-	p->spectrum = req ? *req : defaults;
+	if (req)
+		p->spectrum = *req;
+	else
+		ra_spectrum_request_init(&p->spectrum);
 	p->tap_out = !shorter_than_segment(p);
 }
 

@@ -59,6 +59,10 @@ typedef struct ra_spectrum_request {
 	int measure; /* FFTW_MEASURE plans */
 } ra_spectrum_request;
 
+/* The defaults: no report paths, the output's spectrum, 2048 points, Hann,
+ * 50 % overlap, PSD. */
+void ra_spectrum_request_init(ra_spectrum_request *req);
+
 typedef enum ra_dither_mode {
 	RA_DITHER_MODE_AUTO, /* TPDF when reducing to <= 24 bits from more precision */
 	RA_DITHER_MODE_TPDF,

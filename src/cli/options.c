@@ -250,11 +250,7 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 
 	memset(opt, 0, sizeof(*opt));
 	ra_job_config_init(&opt->job);
-	opt->spectrum.of_output = 1;
-	opt->spectrum.fft_size = 2048;
-	opt->spectrum.window = RA_WINDOW_HANN;
-	opt->spectrum.overlap = 0.5;
-	opt->spectrum.scale = RA_SCALE_PSD;
+	ra_spectrum_request_init(&opt->spectrum);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:fqhV", long_options, NULL)) != -1) {
 		const char *arg = optarg;
