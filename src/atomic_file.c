@@ -248,6 +248,10 @@ ra_status ra_atomic_commit(ra_atomic_file *f, ra_diag *diag)
 
 void ra_atomic_abort(ra_atomic_file *f)
 {
+	/* Nothing is open before the path is kept or after it is released, so
+	 * a zeroed F (whose descriptors read 0, standard input) is left alone. */
+	if (!f->path)
+		return;
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
@@ -256,7 +260,7 @@ void ra_atomic_abort(ra_atomic_file *f)
 		free(f->tmp_name);
 		f->tmp_name = NULL;
 	}
-	if (f->path && f->dir_fd >= 0)
+	if (f->dir_fd >= 0)
 		close(f->dir_fd);
 	f->dir_fd = -1;
 	free(f->path);

@@ -121,6 +121,22 @@ END_TEST
 
 /* The temporary file lives by its folder, not by its path: a folder
  * renamed during the run loses it on abort and gets the file on commit. */
+/* Aborting a zeroed file closes nothing: its descriptors read 0, which
+ * is standard input. */
+START_TEST(test_abort_zeroed)
+{
+	ra_atomic_file f = { 0 };
+	int null = open("/dev/null", O_RDONLY);
+
+	ck_assert_int_ge(null, 0);
+	ck_assert_int_eq(dup2(null, 0), 0);
+	ra_atomic_abort(&f);
+	ra_atomic_abort(&f);
+	ck_assert_int_ne(fcntl(0, F_GETFD), -1);
+	close(null);
+}
+END_TEST
+
 START_TEST(test_folder_renamed)
 {
 	char *dir = ra_test_mkdtemp(), *a = ra_test_path(dir, "a"), *b = ra_test_path(dir, "b");
@@ -218,6 +234,7 @@ int main(void)
 	TCase *tc = tcase_create("behaviour");
 
 	tcase_add_test(tc, test_commit_and_abort);
+	tcase_add_test(tc, test_abort_zeroed);
 	tcase_add_test(tc, test_folder_renamed);
 	tcase_add_test(tc, test_stream);
 	suite_add_tcase(s, tc);

@@ -70,7 +70,7 @@ ra_status ra_atomic_finish(ra_atomic_file *f, ra_diag *diag);
 ra_status ra_atomic_publish(ra_atomic_file *f, ra_diag *diag);
 
 /* Close and remove the temporary file, release F. Safe on a zeroed F
- * with fd -1, after a failed open, and twice. */
+ * (nothing is closed), after a failed open, and twice. */
 void ra_atomic_abort(ra_atomic_file *f);
 
 /* A whole file through a stream: WRITE(CTX, F) writes PATH's contents to F
