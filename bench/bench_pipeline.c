@@ -4,7 +4,7 @@
  *  - in place: the processor's streaming API on pooled blocks; gain and EQ
  *    work in the block (the EQ converts a channel pair to double in a
  *    per-thread scratch and back, as every path must);
- *  - copying: the same kernels (ra_gain_apply, the cascades on a channel
+ *  - copying: the same kernels (ra_samples_scale, the cascades on a channel
  *    pair in double), but every stage first copies the block into a fresh
  *    malloc'd buffer and frees the old one: read into A, copy to B and
  *    apply the gain, copy to C and run the EQ (in a work buffer malloc'd
@@ -123,7 +123,7 @@ static double run_copying(void *arg)
 		memcpy(blk, r->src + (at % BENCH_SOURCE_FRAMES) * CH,
 		       BENCH_BLOCK * CH * sizeof(*blk));
 		blk = copy_block(blk);
-		ra_gain_apply(blk, BENCH_BLOCK * CH, r->cfg.gain);
+		ra_samples_scale(blk, BENCH_BLOCK * CH, r->cfg.gain);
 		if (cs[0]) {
 			blk = copy_block(blk);
 			eq_block(cs, blk);

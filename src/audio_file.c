@@ -667,7 +667,7 @@ ra_reader *ra_reader_open(const char *path, ra_status *status, ra_diag *diag)
 	goto out;
 
 out_free:
-	ra_reader_close(rd);
+	ra_reader_destroy(rd);
 	rd = NULL;
 	goto out;
 out_close_fd:
@@ -725,7 +725,7 @@ ra_status ra_reader_rewind(ra_reader *rd, ra_diag *diag)
 	return RA_OK;
 }
 
-void ra_reader_close(ra_reader *rd)
+void ra_reader_destroy(ra_reader *rd)
 {
 	if (!rd)
 		return;

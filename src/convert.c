@@ -36,7 +36,7 @@ ra_status ra_dither_parse(const char *name, ra_dither *dither)
 	return RA_OK;
 }
 
-void ra_int_to_float(const int32_t *in, float *out, size_t samples)
+void ra_samples_from_int(const int32_t *in, float *out, size_t samples)
 {
 	const float scale = 1.0f / 2147483648.0f;
 
@@ -82,7 +82,7 @@ size_t ra_nonfinite_count_double(const double *buf, size_t samples, size_t *firs
 	return n;
 }
 
-void ra_gain_apply(float *buf, size_t samples, float gain)
+void ra_samples_scale(float *buf, size_t samples, float gain)
 {
 	if (gain == 1.0f)
 		return; /* a pass over the block for nothing (resampling or conversion only) */
@@ -90,7 +90,7 @@ void ra_gain_apply(float *buf, size_t samples, float gain)
 		buf[i] *= gain;
 }
 
-double ra_db_to_gain(double db)
+double ra_gain_from_db(double db)
 {
 	return pow(10.0, db / 20.0);
 }

@@ -140,7 +140,7 @@ static ra_status read_float(chain *ch, float *dst, size_t *got)
 		return tolerate_damage(
 			ch, ra_reader_read_float(ch->src->reader, dst, frames, got, diag), 0);
 	st = ra_reader_read_int(ch->src->reader, ch->ints, frames, got, diag);
-	ra_int_to_float(ch->ints, dst, *got * (size_t)ch->plan->channels);
+	ra_samples_from_int(ch->ints, dst, *got * (size_t)ch->plan->channels);
 	return tolerate_damage(ch, st, *got);
 }
 
@@ -486,7 +486,7 @@ static void tap_copy(chain *ch, size_t frames)
 	size_t n = frames * (size_t)ch->plan->channels;
 
 	if (ch->plan->route == RA_JOB_ROUTE_COPY_INT)
-		ra_int_to_float(ch->ints, ch->tapped, n);
+		ra_samples_from_int(ch->ints, ch->tapped, n);
 	else
 		for (size_t i = 0; i < n; i++)
 			ch->tapped[i] = isfinite(ch->doubles[i]) ? (float)ch->doubles[i] : 0.0f;
@@ -696,7 +696,7 @@ static ra_status measure_gain(chain *ch, float *gain)
 	res->peak_dbfs = db_of(peak);
 	if (peak > 0.0) {
 		res->normalize_gain_db = ch->cfg->normalize_dbfs - res->peak_dbfs;
-		*gain = (float)((double)*gain * ra_db_to_gain(res->normalize_gain_db));
+		*gain = (float)((double)*gain * ra_gain_from_db(res->normalize_gain_db));
 	}
 	return RA_OK;
 }
@@ -968,7 +968,7 @@ static ra_status plan_processing(ra_job_plan *p, const ra_job_config *cfg, const
 	p->out_rate = out_rate;
 	p->out_frames =
 		in->frames < 0 ? -1 : ra_resample_length(in->frames, in->sample_rate, out_rate);
-	p->gain = (float)ra_db_to_gain(cfg->gain_db);
+	p->gain = (float)ra_gain_from_db(cfg->gain_db);
 	p->band_count = band_count;
 	p->processing = cfg->gain_db != 0.0 || out_rate != in->sample_rate || band_count > 0 ||
 			cfg->normalize;
@@ -1222,7 +1222,7 @@ ra_status ra_job_run(const ra_job_config *cfg, const char *in_path, const char *
 		return st;
 	src.info = *ra_reader_info(src.reader);
 	st = run(cfg, &src, out_path, res);
-	ra_reader_close(src.reader);
+	ra_reader_destroy(src.reader);
 	return st;
 }
 

@@ -402,7 +402,7 @@ static ra_status run_kernel(ra_processor *p, const task_arg *t, int worker)
 		if (p->kernel == KERNEL_CASCADE)
 			cascade_block(p, s->blocks[b], s->frames[b], t->first, t->last, worker);
 		else if (p->kernel == KERNEL_GAIN)
-			ra_gain_apply(s->blocks[b], s->frames[b] * (size_t)p->channels, p->gain);
+			ra_samples_scale(s->blocks[b], s->frames[b] * (size_t)p->channels, p->gain);
 		else if (st == RA_OK)
 			st = reference_block(p, s->blocks[b], s->frames[b]);
 	}

@@ -75,7 +75,7 @@ static float *const_signal(float x, size_t n)
 
 /* ---- behaviour ---- */
 
-START_TEST(test_int_to_float_16_exact)
+START_TEST(test_samples_from_int_16_exact)
 {
 	int32_t *in = malloc(65536 * sizeof(*in));
 	float *out = malloc(65536 * sizeof(*out));
@@ -85,7 +85,7 @@ START_TEST(test_int_to_float_16_exact)
 	ck_assert_ptr_nonnull(out);
 	for (int s = -32768; s <= 32767; s++)
 		in[s + 32768] = (int32_t)((uint32_t)s << 16);
-	ra_int_to_float(in, out, 65536);
+	ra_samples_from_int(in, out, 65536);
 	for (int s = -32768; s <= 32767; s++)
 		wrong += out[s + 32768] != (float)s / 32768.0f;
 	ck_assert_int_eq(wrong, 0);
@@ -98,7 +98,7 @@ START_TEST(test_int_to_float_16_exact)
 END_TEST
 
 /* Every 24-bit value, a block at a time. */
-START_TEST(test_int_to_float_24_exact)
+START_TEST(test_samples_from_int_24_exact)
 {
 	enum { BLOCK = 65536 };
 	int32_t *in = malloc(BLOCK * sizeof(*in));
@@ -111,14 +111,14 @@ START_TEST(test_int_to_float_24_exact)
 	for (int32_t base = lo; base <= hi; base += BLOCK) {
 		for (int i = 0; i < BLOCK; i++)
 			in[i] = (int32_t)((uint32_t)(base + i) << 8);
-		ra_int_to_float(in, out, BLOCK);
+		ra_samples_from_int(in, out, BLOCK);
 		for (int i = 0; i < BLOCK; i++)
 			wrong += out[i] != (float)(base + i) / 8388608.0f;
 	}
 	ck_assert_int_eq(wrong, 0);
 	in[0] = INT32_MIN;  /* -2^23 << 8 */
 	in[1] = 0x7fffff00; /* (2^23 - 1) << 8 */
-	ra_int_to_float(in, out, 2);
+	ra_samples_from_int(in, out, 2);
 	ck_assert(out[0] == -1.0f);
 	ck_assert(out[1] == (float)hi / 8388608.0f);
 	ck_assert(out[1] < 1.0f);
@@ -606,7 +606,7 @@ START_TEST(test_clip_in_place)
 }
 END_TEST
 
-START_TEST(test_gain_apply)
+START_TEST(test_samples_scale)
 {
 	enum { N = 1000 };
 	float buf[N], orig[N];
@@ -614,42 +614,42 @@ START_TEST(test_gain_apply)
 
 	for (int i = 0; i < N; i++)
 		orig[i] = buf[i] = (float)rng_signed(&seed);
-	ra_gain_apply(buf, N, 1.0f);
+	ra_samples_scale(buf, N, 1.0f);
 	ck_assert_int_eq(memcmp(buf, orig, sizeof(buf)), 0);
 	/* Powers of two scale exactly. */
-	ra_gain_apply(buf, N, 0.5f);
+	ra_samples_scale(buf, N, 0.5f);
 	for (int i = 0; i < N; i++)
 		ck_assert(buf[i] == orig[i] * 0.5f);
-	ra_gain_apply(buf, N, 2.0f);
+	ra_samples_scale(buf, N, 2.0f);
 	ck_assert_int_eq(memcmp(buf, orig, sizeof(buf)), 0);
-	ra_gain_apply(buf, N, -0.3f);
+	ra_samples_scale(buf, N, -0.3f);
 	for (int i = 0; i < N; i++)
 		ck_assert(buf[i] == orig[i] * -0.3f);
 	/* Only the first N-1 touched. */
 	memcpy(buf, orig, sizeof(buf));
-	ra_gain_apply(buf, N - 1, 0.0f);
+	ra_samples_scale(buf, N - 1, 0.0f);
 	ck_assert(buf[N - 2] == 0.0f);
 	ck_assert(buf[N - 1] == orig[N - 1]);
 }
 END_TEST
 
-START_TEST(test_db_to_gain)
+START_TEST(test_gain_from_db)
 {
 	uint64_t seed = 61;
 
-	ck_assert(ra_db_to_gain(0.0) == 1.0);
-	ck_assert_double_eq_tol(ra_db_to_gain(6.0206), 2.0, 1e-4);
-	ck_assert_double_eq_tol(ra_db_to_gain(-20.0), 0.1, 1e-12);
-	ck_assert_double_eq_tol(ra_db_to_gain(20.0), 10.0, 1e-12);
-	ck_assert_double_eq_tol(ra_db_to_gain(-120.0), 1e-6, 1e-18);
-	ck_assert_double_eq_tol(ra_db_to_gain(20.0 * log10(0.5)), 0.5, 1e-15);
+	ck_assert(ra_gain_from_db(0.0) == 1.0);
+	ck_assert_double_eq_tol(ra_gain_from_db(6.0206), 2.0, 1e-4);
+	ck_assert_double_eq_tol(ra_gain_from_db(-20.0), 0.1, 1e-12);
+	ck_assert_double_eq_tol(ra_gain_from_db(20.0), 10.0, 1e-12);
+	ck_assert_double_eq_tol(ra_gain_from_db(-120.0), 1e-6, 1e-18);
+	ck_assert_double_eq_tol(ra_gain_from_db(20.0 * log10(0.5)), 0.5, 1e-15);
 	/* Decibels add where factors multiply. */
 	for (int i = 0; i < 100; i++) {
 		double a = rng_signed(&seed) * 60.0, b = rng_signed(&seed) * 60.0;
-		double ab = ra_db_to_gain(a + b);
+		double ab = ra_gain_from_db(a + b);
 
-		ck_assert_double_eq_tol(ra_db_to_gain(a) * ra_db_to_gain(b), ab, ab * 1e-12);
-		ck_assert_double_eq_tol(ra_db_to_gain(a) * ra_db_to_gain(-a), 1.0, 1e-12);
+		ck_assert_double_eq_tol(ra_gain_from_db(a) * ra_gain_from_db(b), ab, ab * 1e-12);
+		ck_assert_double_eq_tol(ra_gain_from_db(a) * ra_gain_from_db(-a), 1.0, 1e-12);
 	}
 }
 END_TEST
@@ -679,8 +679,8 @@ START_TEST(test_zero_frames)
 	ck_assert_int_eq(out[1], 456);
 	ck_assert(in[0] == 5.0f);
 	ck_assert_uint_eq(ra_converter_clipped_total(cv), 0);
-	ra_int_to_float(NULL, NULL, 0);
-	ra_gain_apply(NULL, 0, 2.0f);
+	ra_samples_from_int(NULL, NULL, 0);
+	ra_samples_scale(NULL, 0, 2.0f);
 	ra_converter_destroy(cv);
 }
 END_TEST
@@ -859,8 +859,8 @@ static Suite *convert_suite(void)
 
 	tc = tcase_create("behaviour");
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_int_to_float_16_exact);
-	tcase_add_test(tc, test_int_to_float_24_exact);
+	tcase_add_test(tc, test_samples_from_int_16_exact);
+	tcase_add_test(tc, test_samples_from_int_24_exact);
 	tcase_add_test(tc, test_to_int_16_round_trip);
 	tcase_add_test(tc, test_to_int_24_round_trip);
 	tcase_add_test(tc, test_to_int_rounds_to_nearest);
@@ -877,8 +877,8 @@ static Suite *convert_suite(void)
 	tcase_add_test(tc, test_dither_block_split);
 	tcase_add_test(tc, test_dither_width_limit);
 	tcase_add_test(tc, test_clip_in_place);
-	tcase_add_test(tc, test_gain_apply);
-	tcase_add_test(tc, test_db_to_gain);
+	tcase_add_test(tc, test_samples_scale);
+	tcase_add_test(tc, test_gain_from_db);
 	tcase_add_test(tc, test_nonfinite_count);
 	tcase_add_test(tc, test_dither_parse_accepts);
 	suite_add_tcase(s, tc);

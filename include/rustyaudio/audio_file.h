@@ -84,7 +84,7 @@ ra_status ra_reader_read_double(ra_reader *rd, double *buf, size_t frames, size_
  * the format cannot seek. */
 ra_status ra_reader_rewind(ra_reader *rd, ra_diag *diag);
 
-void ra_reader_close(ra_reader *rd);
+void ra_reader_destroy(ra_reader *rd);
 
 typedef struct ra_writer ra_writer;
 

@@ -28,7 +28,7 @@ ra_status ra_dither_parse(const char *name, ra_dither *dither);
 
 /* OUT[i] = IN[i] / 2^31, exactly for inputs of up to 24 significant bits.
  * IN and OUT may not overlap. */
-void ra_int_to_float(const int32_t *in, float *out, size_t samples);
+void ra_samples_from_int(const int32_t *in, float *out, size_t samples);
 
 /* How many of the SAMPLES values at BUF are NaN or infinite, and in
  * *FIRST (when given and there is one) the index of the first. The float
@@ -37,10 +37,10 @@ size_t ra_nonfinite_count(const float *buf, size_t samples, size_t *first);
 size_t ra_nonfinite_count_double(const double *buf, size_t samples, size_t *first);
 
 /* BUF[i] *= GAIN (a linear factor, not dB); nothing to do at 1. */
-void ra_gain_apply(float *buf, size_t samples, float gain);
+void ra_samples_scale(float *buf, size_t samples, float gain);
 
 /* The linear factor of DB decibels: 10^(DB/20). */
-double ra_db_to_gain(double db);
+double ra_gain_from_db(double db);
 
 typedef struct ra_converter ra_converter;
 

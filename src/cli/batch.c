@@ -355,7 +355,7 @@ static int run_dry(const cli_options *opt, const path_list *inputs)
 		if (print_chain(opt, inputs->items[i], ra_reader_info(rd)->sample_rate,
 				ra_reader_info(rd)->channels))
 			failed++;
-		ra_reader_close(rd);
+		ra_reader_destroy(rd);
 	}
 	return failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
 }
