@@ -49,7 +49,7 @@ static void write_block(const pipe_run *r, size_t *out_at, const float *blk, siz
 static double run_in_place(void *arg)
 {
 	const pipe_run *r = arg;
-	ra_processor *p = ra_processor_create(&r->cfg, NULL);
+	ra_processor *p = ra_processor_create(&r->cfg, NULL, NULL);
 	size_t out_at = 0, done_frames;
 	float *done;
 	double t0;
@@ -112,7 +112,7 @@ static double run_copying(void *arg)
 	double t0;
 
 	for (int c = 0; c < CH && r->cfg.band_count > 0; c++) {
-		cs[c] = ra_cascade_create(r->cfg.bands, r->cfg.band_count, NULL);
+		cs[c] = ra_cascade_create(r->cfg.bands, r->cfg.band_count, NULL, NULL);
 		if (!cs[c])
 			exit(1);
 	}
@@ -150,7 +150,7 @@ int main(int argc, char **argv)
 		   argv);
 	if (threads < 2)
 		threads = 2;
-	workers = ra_workers_create(threads, NULL);
+	workers = ra_workers_create(threads, NULL, NULL);
 	src = bench_alloc(64, BENCH_SOURCE_FRAMES * CH * sizeof(*src));
 	if (!workers)
 		return 1;

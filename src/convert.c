@@ -96,17 +96,23 @@ double ra_gain_from_db(double db)
 }
 
 ra_converter *ra_converter_create(int channels, int bits, ra_dither dither, uint64_t seed,
-				  ra_status *status)
+				  ra_status *status, ra_diag *diag)
 {
 	ra_converter *cv = NULL;
 	ra_status st = RA_ERR_INVALID;
 
-	if (channels < 1 || (bits != 0 && (bits < 8 || bits > 32)))
+	if (channels < 1) {
+		ra_diag_set(diag, "cannot convert %d channels", channels);
 		goto out;
+	}
+	if (bits != 0 && (bits < 8 || bits > 32)) {
+		ra_diag_set(diag, "cannot convert to %d-bit integers (8 to 32)", bits);
+		goto out;
+	}
 	st = RA_ERR_NOMEM;
 	cv = calloc(1, sizeof(*cv));
 	if (!cv)
-		goto out;
+		goto out_nomem;
 	cv->clipped = calloc((size_t)channels, sizeof(*cv->clipped));
 	if (!cv->clipped)
 		goto out_free;
@@ -127,6 +133,8 @@ ra_converter *ra_converter_create(int channels, int bits, ra_dither dither, uint
 out_free:
 	free(cv);
 	cv = NULL;
+out_nomem:
+	ra_diag_set(diag, "cannot allocate a converter for %d channels", channels);
 out:
 	if (status)
 		*status = st;

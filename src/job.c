@@ -573,14 +573,9 @@ static ra_status chain_start(chain *ch, const sink *to, float gain)
 	ch->cap = cfg->block_frames;
 	if (ch->plan->out_rate != ch->plan->in_rate) {
 		ch->rs = ra_resampler_create(ch->plan->channels, ch->plan->in_rate,
-					     ch->plan->out_rate, cfg->quality, &st);
-		if (!ch->rs && st == RA_ERR_CHANNELS) {
-			ra_diag_set(&ch->res->diag,
-				    "cannot resample %d channels at this quality "
-				    "(libsamplerate's sinc filters take up to 128)",
-				    ch->plan->channels);
-			return st;
-		}
+					     ch->plan->out_rate, cfg->quality, &st, &ch->res->diag);
+		if (!ch->rs && st == RA_ERR_CHANNELS)
+			return st; /* in the resampler's words */
 		if (!ch->rs) {
 			ra_diag_set(&ch->res->diag, "cannot resample %d Hz to %d Hz: %s",
 				    ch->plan->in_rate, ch->plan->out_rate, ra_strerror(st));
@@ -608,7 +603,7 @@ static ra_status chain_start(chain *ch, const sink *to, float gain)
 		pc.tap_in = ch->tap_in;
 		pc.tap_out = ch->tap_out;
 	}
-	ch->proc = ra_processor_create(&pc, &st);
+	ch->proc = ra_processor_create(&pc, &st, NULL);
 	return st;
 }
 
@@ -1074,7 +1069,7 @@ static ra_status stream_start(chain *ch, const sink *to, float gain)
 		if (st == RA_OK && p->convert)
 			ch->cv = ra_converter_create(p->channels, p->out_bits,
 						     p->dither ? RA_DITHER_TPDF : RA_DITHER_NONE,
-						     ch->cfg->dither_seed, &st);
+						     ch->cfg->dither_seed, &st, NULL);
 		return st;
 	}
 	if (p->route == RA_JOB_ROUTE_COPY_INT)

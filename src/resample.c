@@ -121,26 +121,53 @@ static int64_t ra_target(const ra_resampler *rs)
 	return ra_resample_length(rs->in_total, rs->in_rate, rs->out_rate);
 }
 
+/* Whether libsamplerate can convert CHANNELS from IN_RATE to OUT_RATE Hz
+ * at QUALITY. */
+static ra_status check_conversion(int channels, int in_rate, int out_rate,
+				  ra_resample_quality quality, ra_diag *diag)
+{
+	if (channels < 1 || channels > RA_MAX_CHANNELS || in_rate <= 0 || out_rate <= 0) {
+		ra_diag_set(diag,
+			    "cannot resample %d channels from %d Hz to %d Hz: channels 1 to %d, "
+			    "rates above 0",
+			    channels, in_rate, out_rate, RA_MAX_CHANNELS);
+		return RA_ERR_INVALID;
+	}
+	if ((int64_t)out_rate > 256 * (int64_t)in_rate ||
+	    (int64_t)in_rate > 256 * (int64_t)out_rate) {
+		ra_diag_set(diag, "cannot resample %d Hz to %d Hz: a ratio beyond 1/256 to 256",
+			    in_rate, out_rate);
+		return RA_ERR_INVALID;
+	}
+	if ((unsigned)quality >= RA_NQUALITIES) {
+		ra_diag_set(diag, "no resampling quality %d", (int)quality);
+		return RA_ERR_INVALID;
+	}
+	if (quality != RA_RESAMPLE_LINEAR && channels > RA_RESAMPLE_SINC_MAX_CHANNELS) {
+		ra_diag_set(diag,
+			    "cannot resample %d channels at this quality "
+			    "(libsamplerate's sinc filters take up to %d)",
+			    channels, RA_RESAMPLE_SINC_MAX_CHANNELS);
+		return RA_ERR_CHANNELS;
+	}
+	return RA_OK;
+}
+
 ra_resampler *ra_resampler_create(int channels, int in_rate, int out_rate,
-				  ra_resample_quality quality, ra_status *status)
+				  ra_resample_quality quality, ra_status *status, ra_diag *diag)
 {
 	ra_resampler *rs = NULL;
-	ra_status st = RA_ERR_INVALID;
+	ra_status st;
 	int64_t width;
 	int err;
 
-	if (channels < 1 || channels > RA_MAX_CHANNELS || in_rate <= 0 || out_rate <= 0)
+	st = check_conversion(channels, in_rate, out_rate, quality, diag);
+	if (st != RA_OK)
 		goto done;
-	if ((int64_t)out_rate > 256 * (int64_t)in_rate ||
-	    (int64_t)in_rate > 256 * (int64_t)out_rate)
-		goto done;
-	if ((unsigned)quality >= RA_NQUALITIES)
-		goto done;
-
 	st = RA_ERR_NOMEM;
 	rs = calloc(1, sizeof(*rs));
 	if (!rs)
-		goto done;
+		goto out_free_rs;
 	rs->hold = malloc(RA_HOLD_FRAMES * (size_t)channels * sizeof(*rs->hold));
 	if (!rs->hold)
 		goto out_free_rs;
@@ -151,13 +178,12 @@ ra_resampler *ra_resampler_create(int channels, int in_rate, int out_rate,
 			goto out_free_hold;
 	}
 
-	st = RA_ERR_CHANNELS;
-	if (quality != RA_RESAMPLE_LINEAR && channels > RA_RESAMPLE_SINC_MAX_CHANNELS)
-		goto out_free_stage;
-	st = RA_ERR_RESAMPLE;
 	rs->src = src_new(ra_qualities[quality].converter, channels, &err);
-	if (!rs->src)
+	if (!rs->src) {
+		st = RA_ERR_RESAMPLE;
+		ra_diag_set(diag, "libsamplerate: %s", src_strerror(err));
 		goto out_free_stage;
+	}
 
 	rs->channels = channels;
 	rs->in_rate = in_rate;
@@ -183,6 +209,8 @@ out_free_hold:
 out_free_rs:
 	free(rs);
 	rs = NULL;
+	if (st == RA_ERR_NOMEM)
+		ra_diag_set(diag, "cannot allocate a resampler for %d channels", channels);
 done:
 	if (status)
 		*status = st;

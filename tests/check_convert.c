@@ -31,7 +31,7 @@ static double rng_signed(uint64_t *state)
 static ra_converter *create_ok(int channels, int bits, ra_dither dither, uint64_t seed)
 {
 	ra_status st = RA_ERR_NOMEM;
-	ra_converter *cv = ra_converter_create(channels, bits, dither, seed, &st);
+	ra_converter *cv = ra_converter_create(channels, bits, dither, seed, &st, NULL);
 
 	ck_assert_ptr_nonnull(cv);
 	ck_assert_int_eq(st, RA_OK);
@@ -730,7 +730,7 @@ START_TEST(test_create_accepts_limits)
 		ra_converter_destroy(create_ok(1, bits[i], RA_DITHER_TPDF, 0));
 	ra_converter_destroy(create_ok(64, 16, RA_DITHER_NONE, UINT64_MAX));
 	/* A NULL status is allowed. */
-	ra_converter_destroy(ra_converter_create(2, 16, RA_DITHER_NONE, 0, NULL));
+	ra_converter_destroy(ra_converter_create(2, 16, RA_DITHER_NONE, 0, NULL, NULL));
 }
 END_TEST
 
@@ -802,16 +802,26 @@ START_TEST(test_create_rejects)
 {
 	static const struct {
 		int channels, bits;
-	} bad[] = { { 0, 16 }, { -1, 16 }, { 1, 7 }, { 1, 33 }, { 2, -16 }, { 1, 1 } };
+		const char *reason;
+	} bad[] = {
+		{ 0, 16, "cannot convert 0 channels" },
+		{ -1, 16, "cannot convert -1 channels" },
+		{ 1, 7, "cannot convert to 7-bit integers (8 to 32)" },
+		{ 1, 33, "cannot convert to 33-bit integers (8 to 32)" },
+		{ 2, -16, "cannot convert to -16-bit integers (8 to 32)" },
+		{ 1, 1, "cannot convert to 1-bit integers (8 to 32)" },
+	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ra_status st = RA_OK;
+		ra_diag diag = { { 0 } };
 
-		ck_assert_ptr_null(
-			ra_converter_create(bad[i].channels, bad[i].bits, RA_DITHER_NONE, 1, &st));
+		ck_assert_ptr_null(ra_converter_create(bad[i].channels, bad[i].bits, RA_DITHER_NONE,
+						       1, &st, &diag));
 		ck_assert_int_eq(st, RA_ERR_INVALID);
-		ck_assert_ptr_null(
-			ra_converter_create(bad[i].channels, bad[i].bits, RA_DITHER_NONE, 1, NULL));
+		ck_assert_str_eq(diag.text, bad[i].reason);
+		ck_assert_ptr_null(ra_converter_create(bad[i].channels, bad[i].bits, RA_DITHER_NONE,
+						       1, NULL, NULL));
 	}
 }
 END_TEST

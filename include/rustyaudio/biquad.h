@@ -79,8 +79,11 @@ void ra_biquad_process(const ra_biquad_coeffs *c, ra_biquad_state *st, double *b
  * one vector step advances every band; elsewhere band by band. */
 typedef struct ra_cascade ra_cascade;
 
-/* COUNT bands (1..64) with coefficients C, copied. NULL on failure. */
-ra_cascade *ra_cascade_create(const ra_biquad_coeffs *c, int count, ra_status *status);
+/* COUNT bands (1..64) with coefficients C, copied. NULL on failure, with
+ * STATUS and DIAG: RA_ERR_INVALID for a count out of range or coefficients
+ * that are not finite, RA_ERR_NOMEM. */
+ra_cascade *ra_cascade_create(const ra_biquad_coeffs *c, int count, ra_status *status,
+			      ra_diag *diag);
 
 /* Filter FRAMES samples of BUF in place through every band. No allocation. */
 void ra_cascade_process(ra_cascade *cs, double *buf, size_t frames);

@@ -47,9 +47,10 @@ typedef struct ra_converter ra_converter;
 /* A converter for CHANNELS interleaved channels to BITS-bit integers
  * (8..32), or, with BITS = 0, to float clipped to [-1, 1] (for encoders such
  * as u-law or Vorbis that need the range). Dither applies only to integer
- * output; SEED makes it reproducible. NULL with STATUS on failure. */
+ * output; SEED makes it reproducible. NULL on failure, with STATUS and DIAG:
+ * RA_ERR_INVALID for CHANNELS < 1 or BITS out of range, RA_ERR_NOMEM. */
 ra_converter *ra_converter_create(int channels, int bits, ra_dither dither, uint64_t seed,
-				  ra_status *status);
+				  ra_status *status, ra_diag *diag);
 
 /* Quantise FRAMES frames of IN to left-justified integers in OUT: scale to
  * the output width, add dither (not to exact zeros, so digital silence stays

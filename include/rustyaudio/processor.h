@@ -57,7 +57,11 @@ typedef struct ra_processor_config {
 
 typedef struct ra_processor ra_processor;
 
-ra_processor *ra_processor_create(const ra_processor_config *cfg, ra_status *status);
+/* A processor for CFG, copied; the workers, taps and histograms it names
+ * stay the caller's and must outlive the processor. NULL on failure, with
+ * STATUS and DIAG: RA_ERR_INVALID for a config out of range or
+ * coefficients that are not finite, RA_ERR_NOMEM. */
+ra_processor *ra_processor_create(const ra_processor_config *cfg, ra_status *status, ra_diag *diag);
 
 /* Filter FRAMES (<= max_frames) interleaved frames of BLOCK (any buffer
  * of the caller's) in place, taps and timing included. Nothing may be in

@@ -38,7 +38,11 @@ typedef enum ra_status {
 const char *ra_strerror(ra_status status);
 
 /* Detail that goes with a status: filled by the function that failed,
- * e.g. "cannot open: No such file or directory". Always NUL-terminated. */
+ * e.g. "cannot open: No such file or directory". Always NUL-terminated.
+ *
+ * Constructors (ra_<noun>_create, ra_<noun>_open) return the new object,
+ * or NULL on failure with the reason in their last two parameters,
+ * ra_status *status and ra_diag *diag; either may be NULL. */
 typedef struct ra_diag {
 	char text[256];
 } ra_diag;

@@ -748,7 +748,7 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 	if (opt->eq.count > 0 && !opt->job.reference) {
 		ra_status st;
 
-		workers = ra_workers_create(opt->threads, &st);
+		workers = ra_workers_create(opt->threads, &st, NULL);
 		if (!workers) {
 			fprintf(stderr, "rusty-audio: cannot start worker threads: %s\n",
 				ra_strerror(st));
