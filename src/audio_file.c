@@ -901,6 +901,10 @@ ra_status ra_writer_commit(ra_writer *wr, ra_diag *diag)
 	ra_status st = RA_ERR_WRITE;
 	int err;
 
+	if (!wr) {
+		ra_diag_set(diag, "no writer to commit");
+		return RA_ERR_INVALID;
+	}
 	/* libsndfile's FLAC encoder writes its header with the first block:
 	 * an empty output still needs one to be a valid file. */
 	if (wr->frames == 0 && wr->major == SF_FORMAT_FLAC)

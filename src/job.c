@@ -919,6 +919,8 @@ out:
 
 void ra_job_result_release(ra_job_result *res)
 {
+	if (!res)
+		return;
 	free(res->summary);
 	res->summary = NULL;
 }

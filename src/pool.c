@@ -145,10 +145,11 @@ void *ra_pool_acquire(ra_pool *pool)
 
 void ra_pool_release(ra_pool *pool, void *buf)
 {
-	uintptr_t p = (uintptr_t)buf, base = (uintptr_t)pool->slab;
+	uintptr_t p = (uintptr_t)buf, base;
 
-	if (!buf)
+	if (!pool || !buf)
 		return;
+	base = (uintptr_t)pool->slab;
 	/* Compared as integers: a miss buffer is a separate object, and
 	 * relational operators between unrelated pointers are undefined. */
 	if (p >= base && p - base < pool->count * pool->stride)

@@ -713,6 +713,8 @@ float *ra_processor_acquire(ra_processor *p)
 
 void ra_processor_release(ra_processor *p, float *block)
 {
+	if (!p)
+		return;
 	if (p->kernel == KERNEL_REFERENCE)
 		free(block);
 	else

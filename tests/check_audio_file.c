@@ -502,9 +502,21 @@ START_TEST(test_writer_abort)
 	ck_assert_int_eq(ra_test_dir_entries(dir), 1);
 	ra_writer_abort(wr);
 	ck_assert_int_eq(ra_test_dir_entries(dir), 0);
-	ra_writer_abort(NULL);
 	free(path);
 	ra_test_rmtree(dir);
+}
+END_TEST
+
+/* What ends a reader or writer takes NULL, as the header says. */
+START_TEST(test_null_ends)
+{
+	ra_diag diag = { "" };
+
+	ra_reader_destroy(NULL);
+	ra_writer_abort(NULL);
+	ck_assert_int_eq(ra_writer_commit(NULL, &diag), RA_ERR_INVALID);
+	ck_assert_str_eq(diag.text, "no writer to commit");
+	ck_assert_int_eq(ra_writer_commit(NULL, NULL), RA_ERR_INVALID);
 }
 END_TEST
 
@@ -1504,6 +1516,7 @@ static Suite *audio_file_suite(void)
 	tcase_add_test(tc, test_same_file);
 	tcase_add_test(tc, test_writer_atomic);
 	tcase_add_test(tc, test_writer_abort);
+	tcase_add_test(tc, test_null_ends);
 	tcase_add_test(tc, test_writer_force_replaces);
 	tcase_add_test(tc, test_writer_mode_follows_umask);
 	tcase_add_test(tc, test_block_round_trip_int);

@@ -544,6 +544,7 @@ START_TEST(test_release_null_and_destroy_null)
 	assert_stats(pool, 1, 1, 0);
 	ra_pool_destroy(pool);
 	ra_pool_destroy(NULL);
+	ra_pool_release(NULL, NULL);
 }
 END_TEST
 

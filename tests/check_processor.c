@@ -590,6 +590,7 @@ START_TEST(test_errors)
 		ra_processor_destroy(p);
 	}
 	ra_processor_destroy(NULL);
+	ra_processor_release(NULL, blk);
 }
 END_TEST
 

@@ -98,6 +98,7 @@ void ra_cascade_process2(ra_cascade *a, double *buf_a, ra_cascade *b, double *bu
 /* Clear the state of every band. */
 void ra_cascade_reset(ra_cascade *cs);
 
+/* Free CS. NULL is a no-op. */
 void ra_cascade_destroy(ra_cascade *cs);
 
 /* Name of the kernel ra_cascade_process() uses on this CPU, e.g.

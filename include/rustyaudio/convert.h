@@ -65,6 +65,7 @@ void ra_converter_clip(ra_converter *cv, float *buf, size_t frames);
 uint64_t ra_converter_clipped(const ra_converter *cv, int ch);
 uint64_t ra_converter_clipped_total(const ra_converter *cv);
 
+/* Free CV. NULL is a no-op. */
 void ra_converter_destroy(ra_converter *cv);
 
 #ifdef __cplusplus

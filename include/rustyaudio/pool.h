@@ -36,7 +36,8 @@ ra_pool *ra_pool_create(size_t bytes, size_t count, ra_status *status, ra_diag *
  * the fallback allocation fails. */
 void *ra_pool_acquire(ra_pool *pool);
 
-/* Give back a buffer from ra_pool_acquire (NULL is ignored). Any thread. */
+/* Give back a buffer from ra_pool_acquire. Any thread. BUF or POOL NULL
+ * is a no-op. */
 void ra_pool_release(ra_pool *pool, void *buf);
 
 /* Counters so far (a consistent snapshot need not be exact under

@@ -80,7 +80,7 @@ ra_status ra_processor_push(ra_processor *p, float *block, size_t frames, float 
 /* After the last push: the next finished block, or NULL when all are out. */
 ra_status ra_processor_pull(ra_processor *p, float **done, size_t *done_frames);
 
-/* Give a finished block back to the pool. */
+/* Give a finished block back to the pool. P or BLOCK NULL is a no-op. */
 void ra_processor_release(ra_processor *p, float *block);
 
 /* Clear every filter state for a new pass over a stream. Nothing may be in

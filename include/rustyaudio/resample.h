@@ -62,6 +62,7 @@ ra_status ra_resampler_flush(ra_resampler *rs, float *out, size_t out_capacity, 
  * round(IN_FRAMES * out_rate / in_rate), computed exactly in integers. */
 int64_t ra_resample_length(int64_t in_frames, int in_rate, int out_rate);
 
+/* Free RS. NULL is a no-op. */
 void ra_resampler_destroy(ra_resampler *rs);
 
 #ifdef __cplusplus
