@@ -135,14 +135,14 @@ int ra_format_is_float(int format)
 
 ra_status ra_format_parse(const char *name, int *major, int *subtype)
 {
-	for (size_t i = 0; i < COUNT(format_names); i++) {
-		if (!strcasecmp(name, format_names[i].name)) {
-			*major = format_names[i].major;
-			*subtype = format_names[i].subtype;
-			return RA_OK;
-		}
-	}
-	return RA_ERR_INVALID;
+	size_t i;
+
+	if (ra_name_lookup(name, format_names, COUNT(format_names), sizeof(format_names[0]),
+			   RA_NAME_ANY_CASE, &i) != RA_OK)
+		return RA_ERR_INVALID;
+	*major = format_names[i].major;
+	*subtype = format_names[i].subtype;
+	return RA_OK;
 }
 
 const char *ra_format_parse_name(size_t i)
@@ -152,13 +152,13 @@ const char *ra_format_parse_name(size_t i)
 
 ra_status ra_subtype_parse(const char *name, int *subtype)
 {
-	for (size_t i = 0; i < COUNT(subtype_names); i++) {
-		if (!strcasecmp(name, subtype_names[i].name)) {
-			*subtype = subtype_names[i].subtype;
-			return RA_OK;
-		}
-	}
-	return RA_ERR_INVALID;
+	size_t i;
+
+	if (ra_name_lookup(name, subtype_names, COUNT(subtype_names), sizeof(subtype_names[0]),
+			   RA_NAME_ANY_CASE, &i) != RA_OK)
+		return RA_ERR_INVALID;
+	*subtype = subtype_names[i].subtype;
+	return RA_OK;
 }
 
 const char *ra_format_name(int format)

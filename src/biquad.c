@@ -35,13 +35,13 @@ static const char *const ra_biquad_names[] = {
 
 ra_status ra_biquad_type_parse(const char *name, ra_biquad_type *type)
 {
-	for (size_t i = 0; name && i < RA_BIQUAD_NTYPES; i++) {
-		if (!strcmp(name, ra_biquad_names[i])) {
-			*type = (ra_biquad_type)i;
-			return RA_OK;
-		}
-	}
-	return RA_ERR_INVALID;
+	size_t i;
+
+	if (ra_name_lookup(name, ra_biquad_names, RA_BIQUAD_NTYPES, sizeof(ra_biquad_names[0]),
+			   RA_NAME_EXACT, &i) != RA_OK)
+		return RA_ERR_INVALID;
+	*type = (ra_biquad_type)i;
+	return RA_OK;
 }
 
 const char *ra_biquad_type_name(ra_biquad_type type)

@@ -25,14 +25,19 @@ struct ra_converter {
 	uint64_t *clipped;     /* one counter a channel */
 };
 
+static const char *const dither_names[] = {
+	[RA_DITHER_NONE] = "none",
+	[RA_DITHER_TPDF] = "tpdf",
+};
+
 ra_status ra_dither_parse(const char *name, ra_dither *dither)
 {
-	if (!strcmp(name, "tpdf"))
-		*dither = RA_DITHER_TPDF;
-	else if (!strcmp(name, "none"))
-		*dither = RA_DITHER_NONE;
-	else
+	size_t i;
+
+	if (ra_name_lookup(name, dither_names, sizeof(dither_names) / sizeof(dither_names[0]),
+			   sizeof(dither_names[0]), RA_NAME_EXACT, &i) != RA_OK)
 		return RA_ERR_INVALID;
+	*dither = (ra_dither)i;
 	return RA_OK;
 }
 

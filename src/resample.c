@@ -79,15 +79,11 @@ ra_status ra_resample_quality_parse(const char *name, ra_resample_quality *quali
 {
 	size_t i;
 
-	if (!name || !quality)
+	if (!quality || ra_name_lookup(name, ra_qualities, RA_NQUALITIES, sizeof(ra_qualities[0]),
+				       RA_NAME_EXACT, &i) != RA_OK)
 		return RA_ERR_INVALID;
-	for (i = 0; i < RA_NQUALITIES; i++) {
-		if (strcmp(name, ra_qualities[i].name) == 0) {
-			*quality = (ra_resample_quality)i;
-			return RA_OK;
-		}
-	}
-	return RA_ERR_INVALID;
+	*quality = (ra_resample_quality)i;
+	return RA_OK;
 }
 
 /*
