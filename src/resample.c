@@ -231,13 +231,103 @@ size_t ra_resampler_max_output(const ra_resampler *rs, size_t in_frames)
 	return (size_t)frames;
 }
 
+/* Up to LIMIT held frames into OUT, oldest first; the rest stay held. */
+static size_t take_held(ra_resampler *rs, float *out, size_t limit)
+{
+	const size_t ch = (size_t)rs->channels;
+	size_t take = rs->hold_frames < limit ? rs->hold_frames : limit;
+
+	memcpy(out, rs->hold, take * ch * sizeof(*out));
+	memmove(rs->hold, rs->hold + take * ch, (rs->hold_frames - take) * ch * sizeof(*out));
+	rs->hold_frames -= take;
+	return take;
+}
+
+/* ROOM frames of CH channels as libsamplerate counts them: no more than
+ * a long holds in samples. */
+static long src_frames(size_t room, size_t ch)
+{
+	return (long)(room < LONG_MAX / ch ? room : LONG_MAX / ch);
+}
+
+/*
+ * Given one lone frame, libsamplerate 0.2.2's linear converter reads the
+ * frame before it at data_in[-channels] (libsamplerate issues #208 and #234),
+ * so it gets a copy with the previous frame in front: where that copy's lone
+ * frame is. At the very start the previous frame is the frame itself, as the
+ * converter's own priming does.
+ */
+static const float *stage_lone_frame(ra_resampler *rs, const float *in)
+{
+	const size_t ch = (size_t)rs->channels;
+
+	if (!rs->has_prev)
+		memcpy(rs->stage, in, ch * sizeof(*in));
+	memcpy(rs->stage + ch, in, ch * sizeof(*in));
+	return rs->stage + ch;
+}
+
+/* All IN_FRAMES frames of IN through libsamplerate, its output into OUT
+ * (room for OUT_CAPACITY frames) after the *N frames there, *N advanced.
+ * libsamplerate stops early when output room runs out: loop until all
+ * input is consumed, failing rather than spinning if it makes no
+ * progress. */
+static ra_status convert_input(ra_resampler *rs, const float *in, size_t in_frames, float *out,
+			       size_t out_capacity, size_t *n)
+{
+	const size_t ch = (size_t)rs->channels;
+	size_t left = in_frames;
+	SRC_DATA data;
+
+	memset(&data, 0, sizeof(data));
+	data.src_ratio = rs->ratio;
+	while (left > 0) {
+		data.data_in = in;
+		data.input_frames = (long)(left < RA_CHUNK_FRAMES ? left : RA_CHUNK_FRAMES);
+		data.data_out = out + *n * ch;
+		data.output_frames = src_frames(out_capacity - *n, ch);
+		if (rs->stage && data.input_frames == 1)
+			data.data_in = stage_lone_frame(rs, in);
+		if (src_process(rs->src, &data) ||
+		    (data.input_frames_used == 0 && data.output_frames_gen == 0))
+			return RA_ERR_RESAMPLE;
+		if (rs->stage && data.input_frames_used > 0) {
+			memcpy(rs->stage, in + (size_t)(data.input_frames_used - 1) * ch,
+			       ch * sizeof(*in));
+			rs->has_prev = true;
+		}
+		in += (size_t)data.input_frames_used * ch;
+		left -= (size_t)data.input_frames_used;
+		*n += (size_t)data.output_frames_gen;
+	}
+	return RA_OK;
+}
+
+/* Of the *N frames at OUT, hold back whatever runs ahead of the running
+ * target; *N becomes what may go out. More than RA_HOLD_FRAMES ahead
+ * means libsamplerate changed: RA_ERR_RESAMPLE. */
+static ra_status hold_ahead(ra_resampler *rs, const float *out, size_t *n)
+{
+	const size_t ch = (size_t)rs->channels;
+	int64_t allowed = ra_target(rs) - rs->out_total;
+	size_t excess;
+
+	if ((int64_t)*n <= allowed)
+		return RA_OK;
+	excess = *n - (size_t)allowed;
+	if (excess > RA_HOLD_FRAMES)
+		return RA_ERR_RESAMPLE;
+	*n = (size_t)allowed;
+	memcpy(rs->hold, out + *n * ch, excess * ch * sizeof(*out));
+	rs->hold_frames = excess;
+	return RA_OK;
+}
+
 ra_status ra_resampler_process(ra_resampler *rs, const float *in, size_t in_frames, float *out,
 			       size_t out_capacity, size_t *out_frames)
 {
-	size_t ch, n, left, excess;
-	int64_t allowed;
-	SRC_DATA data;
 	ra_status st = RA_ERR_INVALID;
+	size_t n;
 
 	if (out_frames)
 		*out_frames = 0;
@@ -252,66 +342,18 @@ ra_status ra_resampler_process(ra_resampler *rs, const float *in, size_t in_fram
 	if (rs->failed)
 		goto done;
 
-	/* Held frames precede anything libsamplerate makes next. */
-	ch = (size_t)rs->channels;
-	memcpy(out, rs->hold, rs->hold_frames * ch * sizeof(*out));
-	n = rs->hold_frames;
-	rs->hold_frames = 0;
-
-	/* libsamplerate stops early when output room runs out; loop until all
-	 * input is consumed, failing rather than spinning if it makes no
-	 * progress. */
-	memset(&data, 0, sizeof(data));
-	data.src_ratio = rs->ratio;
-	left = in_frames;
-	while (left > 0) {
-		size_t room = out_capacity - n;
-		int err;
-
-		data.data_in = in;
-		data.input_frames = (long)(left < RA_CHUNK_FRAMES ? left : RA_CHUNK_FRAMES);
-		data.data_out = out + n * ch;
-		data.output_frames = (long)(room < LONG_MAX / ch ? room : LONG_MAX / ch);
-		if (rs->stage && data.input_frames == 1) {
-			/*
-			 * Given one lone frame, libsamplerate 0.2.2's linear
-			 * converter reads the frame before it at data_in[-channels]
-			 * (libsamplerate issues #208 and #234), so pass a copy with
-			 * the previous frame in front. At the very start that is
-			 * the frame itself, as the converter's own priming does.
-			 */
-			if (!rs->has_prev)
-				memcpy(rs->stage, in, ch * sizeof(*in));
-			memcpy(rs->stage + ch, in, ch * sizeof(*in));
-			data.data_in = rs->stage + ch;
-		}
-		err = src_process(rs->src, &data);
-		if (err || (data.input_frames_used == 0 && data.output_frames_gen == 0))
-			goto out_fail;
-		if (rs->stage && data.input_frames_used > 0) {
-			memcpy(rs->stage, in + (size_t)(data.input_frames_used - 1) * ch,
-			       ch * sizeof(*in));
-			rs->has_prev = true;
-		}
-		in += (size_t)data.input_frames_used * ch;
-		left -= (size_t)data.input_frames_used;
-		n += (size_t)data.output_frames_gen;
-	}
+	/* Held frames precede anything libsamplerate makes next (there is
+	 * room for all of them). */
+	n = take_held(rs, out, out_capacity);
+	st = convert_input(rs, in, in_frames, out, out_capacity, &n);
+	if (st != RA_OK)
+		goto out_fail;
 	rs->in_total += (int64_t)in_frames;
-
-	/* Hold back whatever runs ahead of the running target. */
-	allowed = ra_target(rs) - rs->out_total;
-	if ((int64_t)n > allowed) {
-		excess = n - (size_t)allowed;
-		if (excess > RA_HOLD_FRAMES)
-			goto out_fail;
-		n = (size_t)allowed;
-		memcpy(rs->hold, out + n * ch, excess * ch * sizeof(*out));
-		rs->hold_frames = excess;
-	}
+	st = hold_ahead(rs, out, &n);
+	if (st != RA_OK)
+		goto out_fail;
 	rs->out_total += (int64_t)n;
 	*out_frames = n;
-	st = RA_OK;
 	goto done;
 
 out_fail:
@@ -322,7 +364,7 @@ done:
 
 ra_status ra_resampler_flush(ra_resampler *rs, float *out, size_t out_capacity, size_t *out_frames)
 {
-	size_t ch, n = 0, take;
+	size_t ch, n = 0;
 	uint64_t owed;
 	SRC_DATA data;
 	ra_status st = RA_ERR_INVALID;
@@ -343,11 +385,7 @@ ra_status ra_resampler_flush(ra_resampler *rs, float *out, size_t out_capacity, 
 	if (owed < out_capacity)
 		out_capacity = (size_t)owed;
 
-	take = rs->hold_frames < out_capacity ? rs->hold_frames : out_capacity;
-	memcpy(out, rs->hold, take * ch * sizeof(*out));
-	memmove(rs->hold, rs->hold + take * ch, (rs->hold_frames - take) * ch * sizeof(*out));
-	rs->hold_frames -= take;
-	n = take;
+	n = take_held(rs, out, out_capacity);
 	if (rs->hold_frames > 0)
 		goto out_count;
 
@@ -356,10 +394,8 @@ ra_status ra_resampler_flush(ra_resampler *rs, float *out, size_t out_capacity, 
 	data.end_of_input = 1;
 	data.data_in = ra_no_input;
 	while (!rs->drained && n < out_capacity) {
-		size_t room = out_capacity - n;
-
 		data.data_out = out + n * ch;
-		data.output_frames = (long)(room < LONG_MAX / ch ? room : LONG_MAX / ch);
+		data.output_frames = src_frames(out_capacity - n, ch);
 		if (src_process(rs->src, &data)) {
 			rs->failed = true;
 			st = RA_ERR_RESAMPLE;
