@@ -637,10 +637,14 @@ ra_reader *ra_reader_open(const char *path, ra_status *status, ra_diag *diag)
 	}
 	st = RA_ERR_NOMEM;
 	rd = calloc(1, sizeof(*rd));
-	if (!rd)
+	if (!rd) {
+		ra_diag_set(diag, "out of memory");
 		goto out_close_fd;
-	if (io_init(&rd->io, fd) != 0)
+	}
+	if (io_init(&rd->io, fd) != 0) {
+		ra_diag_set(diag, "out of memory");
 		goto out_free;
+	}
 	rd->sf = sf_open_virtual(&file_io_calls, SFM_READ, &info, &rd->io);
 	if (!rd->sf) {
 		st = RA_ERR_FORMAT;
@@ -752,15 +756,19 @@ ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags
 	int auto_rf64 = 0;
 
 	wr = calloc(1, sizeof(*wr));
-	if (!wr)
+	if (!wr) {
+		ra_diag_set(diag, "out of memory");
 		goto out;
+	}
 	wr->io.fd = -1;
 	st = ra_atomic_open(&wr->file, path, flags & RA_WRITE_FORCE, diag);
 	if (st != RA_OK)
 		goto out_free;
 	st = RA_ERR_NOMEM;
-	if (io_init(&wr->io, wr->file.fd) != 0)
+	if (io_init(&wr->io, wr->file.fd) != 0) {
+		ra_diag_set(diag, "out of memory");
 		goto out_free;
+	}
 	/* Unknown length: write RF64 and let libsndfile turn it back into a
 	 * plain RIFF WAVE at close if it stayed under 4 GiB. */
 	if (info->frames < 0 && ((info->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_WAV ||
