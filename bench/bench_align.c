@@ -77,7 +77,7 @@ static eq_run eq_setup(const ra_biquad_coeffs *c, int bands, int channels, size_
 	eq_run r = { { NULL, NULL }, channels, { NULL, NULL }, src, frames };
 
 	for (int ch = 0; ch < channels; ch++) {
-		r.cs[ch] = ra_cascade_create(c, bands, NULL);
+		r.cs[ch] = ra_cascade_create(c, bands, NULL, NULL);
 		r.buf[ch] = mem + (size_t)ch * CHANNEL_STRIDE + offset;
 		if (!r.cs[ch])
 			exit(1);

@@ -84,7 +84,7 @@ static double run(const struct setup *s, enum mode mode, size_t total, double *s
 
 	memset(st, 0, sizeof(st));
 	for (int ch = 0; ch < s->channels; ch++) {
-		cs[ch] = ra_cascade_create(s->c, s->bands, NULL);
+		cs[ch] = ra_cascade_create(s->c, s->bands, NULL, NULL);
 		if (!cs[ch])
 			exit(1);
 	}

@@ -22,7 +22,7 @@ static double run_eq(void *arg)
 {
 	const eq_run *r = arg;
 	const size_t ch = (size_t)r->cfg.channels;
-	ra_processor *p = ra_processor_create(&r->cfg, NULL);
+	ra_processor *p = ra_processor_create(&r->cfg, NULL, NULL);
 	float *done;
 	size_t done_frames;
 	double t0;
@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 	if (max_threads > BENCH_MAX_CASES - 1)
 		max_threads = BENCH_MAX_CASES - 1;
 	for (int t = 1; t <= max_threads; t++) {
-		workers[t] = ra_workers_create(t, NULL);
+		workers[t] = ra_workers_create(t, NULL, NULL);
 		if (!workers[t])
 			return 1;
 	}

@@ -4,7 +4,7 @@
  *  - in place: the processor's streaming API on pooled blocks; gain and EQ
  *    work in the block (the EQ converts a channel pair to double in a
  *    per-thread scratch and back, as every path must);
- *  - copying: the same kernels (ra_gain_apply, the cascades on a channel
+ *  - copying: the same kernels (ra_samples_scale, the cascades on a channel
  *    pair in double), but every stage first copies the block into a fresh
  *    malloc'd buffer and frees the old one: read into A, copy to B and
  *    apply the gain, copy to C and run the EQ (in a work buffer malloc'd
@@ -49,7 +49,7 @@ static void write_block(const pipe_run *r, size_t *out_at, const float *blk, siz
 static double run_in_place(void *arg)
 {
 	const pipe_run *r = arg;
-	ra_processor *p = ra_processor_create(&r->cfg, NULL);
+	ra_processor *p = ra_processor_create(&r->cfg, NULL, NULL);
 	size_t out_at = 0, done_frames;
 	float *done;
 	double t0;
@@ -112,7 +112,7 @@ static double run_copying(void *arg)
 	double t0;
 
 	for (int c = 0; c < CH && r->cfg.band_count > 0; c++) {
-		cs[c] = ra_cascade_create(r->cfg.bands, r->cfg.band_count, NULL);
+		cs[c] = ra_cascade_create(r->cfg.bands, r->cfg.band_count, NULL, NULL);
 		if (!cs[c])
 			exit(1);
 	}
@@ -123,7 +123,7 @@ static double run_copying(void *arg)
 		memcpy(blk, r->src + (at % BENCH_SOURCE_FRAMES) * CH,
 		       BENCH_BLOCK * CH * sizeof(*blk));
 		blk = copy_block(blk);
-		ra_gain_apply(blk, BENCH_BLOCK * CH, r->cfg.gain);
+		ra_samples_scale(blk, BENCH_BLOCK * CH, r->cfg.gain);
 		if (cs[0]) {
 			blk = copy_block(blk);
 			eq_block(cs, blk);
@@ -150,7 +150,7 @@ int main(int argc, char **argv)
 		   argv);
 	if (threads < 2)
 		threads = 2;
-	workers = ra_workers_create(threads, NULL);
+	workers = ra_workers_create(threads, NULL, NULL);
 	src = bench_alloc(64, BENCH_SOURCE_FRAMES * CH * sizeof(*src));
 	if (!workers)
 		return 1;

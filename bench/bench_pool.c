@@ -75,7 +75,7 @@ int main(int argc, char **argv)
 		const size_t rounds =
 			budget / IN_FLIGHT / bytes > least ? budget / IN_FLIGHT / bytes : least;
 		const double pairs = (double)rounds * IN_FLIGHT;
-		pool_run pooled = { bytes, rounds, ra_pool_create(bytes, IN_FLIGHT, NULL) };
+		pool_run pooled = { bytes, rounds, ra_pool_create(bytes, IN_FLIGHT, NULL, NULL) };
 		pool_run plain = { bytes, rounds, NULL };
 		const bench_case cases[] = {
 			{ "malloc/free", run_malloc, &plain, pairs, -1 },

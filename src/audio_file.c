@@ -135,14 +135,14 @@ int ra_format_is_float(int format)
 
 ra_status ra_format_parse(const char *name, int *major, int *subtype)
 {
-	for (size_t i = 0; i < COUNT(format_names); i++) {
-		if (!strcasecmp(name, format_names[i].name)) {
-			*major = format_names[i].major;
-			*subtype = format_names[i].subtype;
-			return RA_OK;
-		}
-	}
-	return RA_ERR_INVALID;
+	size_t i;
+
+	if (ra_name_lookup(name, format_names, COUNT(format_names), sizeof(format_names[0]),
+			   RA_NAME_ANY_CASE, &i) != RA_OK)
+		return RA_ERR_INVALID;
+	*major = format_names[i].major;
+	*subtype = format_names[i].subtype;
+	return RA_OK;
 }
 
 const char *ra_format_parse_name(size_t i)
@@ -152,13 +152,13 @@ const char *ra_format_parse_name(size_t i)
 
 ra_status ra_subtype_parse(const char *name, int *subtype)
 {
-	for (size_t i = 0; i < COUNT(subtype_names); i++) {
-		if (!strcasecmp(name, subtype_names[i].name)) {
-			*subtype = subtype_names[i].subtype;
-			return RA_OK;
-		}
-	}
-	return RA_ERR_INVALID;
+	size_t i;
+
+	if (ra_name_lookup(name, subtype_names, COUNT(subtype_names), sizeof(subtype_names[0]),
+			   RA_NAME_ANY_CASE, &i) != RA_OK)
+		return RA_ERR_INVALID;
+	*subtype = subtype_names[i].subtype;
+	return RA_OK;
 }
 
 const char *ra_format_name(int format)
@@ -637,10 +637,14 @@ ra_reader *ra_reader_open(const char *path, ra_status *status, ra_diag *diag)
 	}
 	st = RA_ERR_NOMEM;
 	rd = calloc(1, sizeof(*rd));
-	if (!rd)
+	if (!rd) {
+		ra_diag_set(diag, "out of memory");
 		goto out_close_fd;
-	if (io_init(&rd->io, fd) != 0)
+	}
+	if (io_init(&rd->io, fd) != 0) {
+		ra_diag_set(diag, "out of memory");
 		goto out_free;
+	}
 	rd->sf = sf_open_virtual(&file_io_calls, SFM_READ, &info, &rd->io);
 	if (!rd->sf) {
 		st = RA_ERR_FORMAT;
@@ -667,7 +671,7 @@ ra_reader *ra_reader_open(const char *path, ra_status *status, ra_diag *diag)
 	goto out;
 
 out_free:
-	ra_reader_close(rd);
+	ra_reader_destroy(rd);
 	rd = NULL;
 	goto out;
 out_close_fd:
@@ -725,7 +729,7 @@ ra_status ra_reader_rewind(ra_reader *rd, ra_diag *diag)
 	return RA_OK;
 }
 
-void ra_reader_close(ra_reader *rd)
+void ra_reader_destroy(ra_reader *rd)
 {
 	if (!rd)
 		return;
@@ -752,15 +756,19 @@ ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags
 	int auto_rf64 = 0;
 
 	wr = calloc(1, sizeof(*wr));
-	if (!wr)
+	if (!wr) {
+		ra_diag_set(diag, "out of memory");
 		goto out;
+	}
 	wr->io.fd = -1;
 	st = ra_atomic_open(&wr->file, path, flags & RA_WRITE_FORCE, diag);
 	if (st != RA_OK)
 		goto out_free;
 	st = RA_ERR_NOMEM;
-	if (io_init(&wr->io, wr->file.fd) != 0)
+	if (io_init(&wr->io, wr->file.fd) != 0) {
+		ra_diag_set(diag, "out of memory");
 		goto out_free;
+	}
 	/* Unknown length: write RF64 and let libsndfile turn it back into a
 	 * plain RIFF WAVE at close if it stayed under 4 GiB. */
 	if (info->frames < 0 && ((info->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_WAV ||
@@ -901,6 +909,10 @@ ra_status ra_writer_commit(ra_writer *wr, ra_diag *diag)
 	ra_status st = RA_ERR_WRITE;
 	int err;
 
+	if (!wr) {
+		ra_diag_set(diag, "no writer to commit");
+		return RA_ERR_INVALID;
+	}
 	/* libsndfile's FLAC encoder writes its header with the first block:
 	 * an empty output still needs one to be a valid file. */
 	if (wr->frames == 0 && wr->major == SF_FORMAT_FLAC)

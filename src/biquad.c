@@ -35,13 +35,13 @@ static const char *const ra_biquad_names[] = {
 
 ra_status ra_biquad_type_parse(const char *name, ra_biquad_type *type)
 {
-	for (size_t i = 0; name && i < RA_BIQUAD_NTYPES; i++) {
-		if (!strcmp(name, ra_biquad_names[i])) {
-			*type = (ra_biquad_type)i;
-			return RA_OK;
-		}
-	}
-	return RA_ERR_INVALID;
+	size_t i;
+
+	if (ra_name_lookup(name, ra_biquad_names, RA_BIQUAD_NTYPES, sizeof(ra_biquad_names[0]),
+			   RA_NAME_EXACT, &i) != RA_OK)
+		return RA_ERR_INVALID;
+	*type = (ra_biquad_type)i;
+	return RA_OK;
 }
 
 const char *ra_biquad_type_name(ra_biquad_type type)
@@ -1004,20 +1004,30 @@ static ra_status ra_cascade_choose(ra_cascade *cs)
 	return RA_OK;
 }
 
-ra_cascade *ra_cascade_create(const ra_biquad_coeffs *c, int count, ra_status *status)
+ra_cascade *ra_cascade_create(const ra_biquad_coeffs *c, int count, ra_status *status,
+			      ra_diag *diag)
 {
 	ra_cascade *cs = NULL;
 	ra_status st = RA_ERR_INVALID;
 
-	if (!c || count < 1 || count > RA_CASCADE_MAX_BANDS)
+	if (!c || count < 1 || count > RA_CASCADE_MAX_BANDS) {
+		if (c)
+			ra_diag_set(diag, "a cascade has 1 to %d bands, not %d",
+				    RA_CASCADE_MAX_BANDS, count);
+		else
+			ra_diag_set(diag, "no coefficients for a cascade of %d bands", count);
 		goto out;
-	for (int k = 0; k < count; k++)
-		if (!ra_coeffs_finite(&c[k]))
+	}
+	for (int k = 0; k < count; k++) {
+		if (!ra_coeffs_finite(&c[k])) {
+			ra_diag_set(diag, "band %d's coefficients are not finite", k + 1);
 			goto out;
+		}
+	}
 	st = RA_ERR_NOMEM;
 	cs = calloc(1, sizeof(*cs));
 	if (!cs)
-		goto out;
+		goto out_nomem;
 	cs->count = count;
 	memcpy(cs->coef, c, (size_t)count * sizeof(*c));
 	st = ra_cascade_choose(cs);
@@ -1029,6 +1039,8 @@ ra_cascade *ra_cascade_create(const ra_biquad_coeffs *c, int count, ra_status *s
 out_free:
 	free(cs);
 	cs = NULL;
+out_nomem:
+	ra_diag_set(diag, "cannot allocate a cascade of %d bands", count);
 out:
 	if (status)
 		*status = st;

@@ -25,18 +25,23 @@ struct ra_converter {
 	uint64_t *clipped;     /* one counter a channel */
 };
 
+static const char *const dither_names[] = {
+	[RA_DITHER_NONE] = "none",
+	[RA_DITHER_TPDF] = "tpdf",
+};
+
 ra_status ra_dither_parse(const char *name, ra_dither *dither)
 {
-	if (!strcmp(name, "tpdf"))
-		*dither = RA_DITHER_TPDF;
-	else if (!strcmp(name, "none"))
-		*dither = RA_DITHER_NONE;
-	else
+	size_t i;
+
+	if (ra_name_lookup(name, dither_names, sizeof(dither_names) / sizeof(dither_names[0]),
+			   sizeof(dither_names[0]), RA_NAME_EXACT, &i) != RA_OK)
 		return RA_ERR_INVALID;
+	*dither = (ra_dither)i;
 	return RA_OK;
 }
 
-void ra_int_to_float(const int32_t *in, float *out, size_t samples)
+void ra_samples_from_int(const int32_t *in, float *out, size_t samples)
 {
 	const float scale = 1.0f / 2147483648.0f;
 
@@ -82,7 +87,7 @@ size_t ra_nonfinite_count_double(const double *buf, size_t samples, size_t *firs
 	return n;
 }
 
-void ra_gain_apply(float *buf, size_t samples, float gain)
+void ra_samples_scale(float *buf, size_t samples, float gain)
 {
 	if (gain == 1.0f)
 		return; /* a pass over the block for nothing (resampling or conversion only) */
@@ -90,23 +95,29 @@ void ra_gain_apply(float *buf, size_t samples, float gain)
 		buf[i] *= gain;
 }
 
-double ra_db_to_gain(double db)
+double ra_gain_from_db(double db)
 {
 	return pow(10.0, db / 20.0);
 }
 
 ra_converter *ra_converter_create(int channels, int bits, ra_dither dither, uint64_t seed,
-				  ra_status *status)
+				  ra_status *status, ra_diag *diag)
 {
 	ra_converter *cv = NULL;
 	ra_status st = RA_ERR_INVALID;
 
-	if (channels < 1 || (bits != 0 && (bits < 8 || bits > 32)))
+	if (channels < 1) {
+		ra_diag_set(diag, "cannot convert %d channels", channels);
 		goto out;
+	}
+	if (bits != 0 && (bits < 8 || bits > 32)) {
+		ra_diag_set(diag, "cannot convert to %d-bit integers (8 to 32)", bits);
+		goto out;
+	}
 	st = RA_ERR_NOMEM;
 	cv = calloc(1, sizeof(*cv));
 	if (!cv)
-		goto out;
+		goto out_nomem;
 	cv->clipped = calloc((size_t)channels, sizeof(*cv->clipped));
 	if (!cv->clipped)
 		goto out_free;
@@ -127,6 +138,8 @@ ra_converter *ra_converter_create(int channels, int bits, ra_dither dither, uint
 out_free:
 	free(cv);
 	cv = NULL;
+out_nomem:
+	ra_diag_set(diag, "cannot allocate a converter for %d channels", channels);
 out:
 	if (status)
 		*status = st;

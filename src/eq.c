@@ -537,12 +537,13 @@ const char *const *ra_eq_preset_names(void)
 
 const char *ra_eq_preset_bands(const char *name)
 {
-	int i;
+	const size_t count = sizeof(ra_preset_bands) / sizeof(ra_preset_bands[0]);
+	size_t i;
 
-	for (i = 0; name && ra_preset_names[i]; i++)
-		if (!strcmp(name, ra_preset_names[i]))
-			return ra_preset_bands[i];
-	return NULL;
+	if (ra_name_lookup(name, ra_preset_names, count, sizeof(ra_preset_names[0]), RA_NAME_EXACT,
+			   &i) != RA_OK)
+		return NULL;
+	return ra_preset_bands[i];
 }
 
 ra_status ra_eq_add_preset(ra_eq *eq, const char *name, ra_diag *diag)

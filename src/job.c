@@ -140,7 +140,7 @@ static ra_status read_float(chain *ch, float *dst, size_t *got)
 		return tolerate_damage(
 			ch, ra_reader_read_float(ch->src->reader, dst, frames, got, diag), 0);
 	st = ra_reader_read_int(ch->src->reader, ch->ints, frames, got, diag);
-	ra_int_to_float(ch->ints, dst, *got * (size_t)ch->plan->channels);
+	ra_samples_from_int(ch->ints, dst, *got * (size_t)ch->plan->channels);
 	return tolerate_damage(ch, st, *got);
 }
 
@@ -486,7 +486,7 @@ static void tap_copy(chain *ch, size_t frames)
 	size_t n = frames * (size_t)ch->plan->channels;
 
 	if (ch->plan->route == RA_JOB_ROUTE_COPY_INT)
-		ra_int_to_float(ch->ints, ch->tapped, n);
+		ra_samples_from_int(ch->ints, ch->tapped, n);
 	else
 		for (size_t i = 0; i < n; i++)
 			ch->tapped[i] = isfinite(ch->doubles[i]) ? (float)ch->doubles[i] : 0.0f;
@@ -573,14 +573,9 @@ static ra_status chain_start(chain *ch, const sink *to, float gain)
 	ch->cap = cfg->block_frames;
 	if (ch->plan->out_rate != ch->plan->in_rate) {
 		ch->rs = ra_resampler_create(ch->plan->channels, ch->plan->in_rate,
-					     ch->plan->out_rate, cfg->quality, &st);
-		if (!ch->rs && st == RA_ERR_CHANNELS) {
-			ra_diag_set(&ch->res->diag,
-				    "cannot resample %d channels at this quality "
-				    "(libsamplerate's sinc filters take up to 128)",
-				    ch->plan->channels);
-			return st;
-		}
+					     ch->plan->out_rate, cfg->quality, &st, &ch->res->diag);
+		if (!ch->rs && st == RA_ERR_CHANNELS)
+			return st; /* in the resampler's words */
 		if (!ch->rs) {
 			ra_diag_set(&ch->res->diag, "cannot resample %d Hz to %d Hz: %s",
 				    ch->plan->in_rate, ch->plan->out_rate, ra_strerror(st));
@@ -608,7 +603,7 @@ static ra_status chain_start(chain *ch, const sink *to, float gain)
 		pc.tap_in = ch->tap_in;
 		pc.tap_out = ch->tap_out;
 	}
-	ch->proc = ra_processor_create(&pc, &st);
+	ch->proc = ra_processor_create(&pc, &st, NULL);
 	return st;
 }
 
@@ -696,7 +691,7 @@ static ra_status measure_gain(chain *ch, float *gain)
 	res->peak_dbfs = db_of(peak);
 	if (peak > 0.0) {
 		res->normalize_gain_db = ch->cfg->normalize_dbfs - res->peak_dbfs;
-		*gain = (float)((double)*gain * ra_db_to_gain(res->normalize_gain_db));
+		*gain = (float)((double)*gain * ra_gain_from_db(res->normalize_gain_db));
 	}
 	return RA_OK;
 }
@@ -924,6 +919,8 @@ out:
 
 void ra_job_result_release(ra_job_result *res)
 {
+	if (!res)
+		return;
 	free(res->summary);
 	res->summary = NULL;
 }
@@ -968,7 +965,7 @@ static ra_status plan_processing(ra_job_plan *p, const ra_job_config *cfg, const
 	p->out_rate = out_rate;
 	p->out_frames =
 		in->frames < 0 ? -1 : ra_resample_length(in->frames, in->sample_rate, out_rate);
-	p->gain = (float)ra_db_to_gain(cfg->gain_db);
+	p->gain = (float)ra_gain_from_db(cfg->gain_db);
 	p->band_count = band_count;
 	p->processing = cfg->gain_db != 0.0 || out_rate != in->sample_rate || band_count > 0 ||
 			cfg->normalize;
@@ -1074,7 +1071,7 @@ static ra_status stream_start(chain *ch, const sink *to, float gain)
 		if (st == RA_OK && p->convert)
 			ch->cv = ra_converter_create(p->channels, p->out_bits,
 						     p->dither ? RA_DITHER_TPDF : RA_DITHER_NONE,
-						     ch->cfg->dither_seed, &st);
+						     ch->cfg->dither_seed, &st, NULL);
 		return st;
 	}
 	if (p->route == RA_JOB_ROUTE_COPY_INT)
@@ -1222,7 +1219,7 @@ ra_status ra_job_run(const ra_job_config *cfg, const char *in_path, const char *
 		return st;
 	src.info = *ra_reader_info(src.reader);
 	st = run(cfg, &src, out_path, res);
-	ra_reader_close(src.reader);
+	ra_reader_destroy(src.reader);
 	return st;
 }
 

@@ -39,7 +39,7 @@ static size_t round_up(size_t n)
 	return (n + RA_POOL_ALIGN - 1) & ~(size_t)(RA_POOL_ALIGN - 1);
 }
 
-ra_pool *ra_pool_create(size_t bytes, size_t count, ra_status *status)
+ra_pool *ra_pool_create(size_t bytes, size_t count, ra_status *status, ra_diag *diag)
 {
 	ra_status st = RA_ERR_INVALID;
 	ra_pool *pool = NULL;
@@ -49,16 +49,19 @@ ra_pool *ra_pool_create(size_t bytes, size_t count, ra_status *status)
 	/* Indices must fit the 32-bit half of HEAD; sizes must not wrap. */
 	if (bytes < 1 || count < 1 || count >= SLOT_MASK || bytes > SIZE_MAX / 2 ||
 	    count > SIZE_MAX / sizeof(*pool->next))
-		goto out;
+		goto out_size;
 	stride = round_up(bytes);
 	head = round_up(sizeof(*pool));
 	links = round_up(count * sizeof(*pool->next));
 	if (count > (SIZE_MAX - head - links) / stride)
-		goto out;
+		goto out_size;
 
 	st = RA_ERR_NOMEM;
-	if (posix_memalign(&mem, RA_POOL_ALIGN, head + links + count * stride))
+	if (posix_memalign(&mem, RA_POOL_ALIGN, head + links + count * stride)) {
+		ra_diag_set(diag, "cannot allocate a pool of %zu buffers of %zu bytes", count,
+			    bytes);
 		goto out;
+	}
 	pool = mem;
 	memset(pool, 0, head);
 	pool->count = count;
@@ -76,6 +79,10 @@ ra_pool *ra_pool_create(size_t bytes, size_t count, ra_status *status)
 	atomic_init(&pool->hits, 0);
 	atomic_init(&pool->misses, 0);
 	st = RA_OK;
+	goto out;
+
+out_size:
+	ra_diag_set(diag, "a pool of %zu buffers of %zu bytes is out of range", count, bytes);
 out:
 	if (status)
 		*status = st;
@@ -138,10 +145,11 @@ void *ra_pool_acquire(ra_pool *pool)
 
 void ra_pool_release(ra_pool *pool, void *buf)
 {
-	uintptr_t p = (uintptr_t)buf, base = (uintptr_t)pool->slab;
+	uintptr_t p = (uintptr_t)buf, base;
 
-	if (!buf)
+	if (!pool || !buf)
 		return;
+	base = (uintptr_t)pool->slab;
 	/* Compared as integers: a miss buffer is a separate object, and
 	 * relational operators between unrelated pointers are undefined. */
 	if (p >= base && p - base < pool->count * pool->stride)

@@ -150,11 +150,18 @@ static void interleave(const double *in, size_t stride, size_t frames, int chann
 
 /* ------------------------------------------------------------ create */
 
-static int config_valid(const ra_processor_config *cfg)
+static int config_valid(const ra_processor_config *cfg, ra_diag *diag)
 {
-	return cfg->channels >= 1 && cfg->channels <= RA_MAX_CHANNELS && cfg->max_frames >= 1 &&
-	       cfg->band_count >= 0 && cfg->band_count <= RA_EQ_MAX_BANDS &&
-	       (cfg->band_count == 0 || cfg->bands);
+	if (cfg->channels >= 1 && cfg->channels <= RA_MAX_CHANNELS && cfg->max_frames >= 1 &&
+	    cfg->band_count >= 0 && cfg->band_count <= RA_EQ_MAX_BANDS &&
+	    (cfg->band_count == 0 || cfg->bands))
+		return 1;
+	ra_diag_set(diag,
+		    "processor config out of range: channels %d (1 to %d), max_frames %zu "
+		    "(1 or more), band_count %d (0 to %d)%s",
+		    cfg->channels, RA_MAX_CHANNELS, cfg->max_frames, cfg->band_count,
+		    RA_EQ_MAX_BANDS, cfg->band_count && !cfg->bands ? " without bands" : "");
+	return 0;
 }
 
 static void copy_config(ra_processor *p, const ra_processor_config *cfg)
@@ -244,7 +251,7 @@ static void plan_schedule(ra_processor *p, const ra_processor_config *cfg)
 
 /* The kernel's filter state: a cascade per channel and band group, or the
  * reference's biquad states. */
-static ra_status create_filters(ra_processor *p)
+static ra_status create_filters(ra_processor *p, ra_diag *diag)
 {
 	size_t n = (size_t)p->channels * (size_t)p->groups;
 
@@ -264,7 +271,7 @@ static ra_status create_filters(ra_processor *p)
 			ra_status st;
 
 			p->cascades[c * p->groups + g] = ra_cascade_create(
-				p->bands + first, p->group_first[g + 1] - first, &st);
+				p->bands + first, p->group_first[g + 1] - first, &st, diag);
 			if (!p->cascades[c * p->groups + g])
 				return st;
 		}
@@ -276,7 +283,7 @@ static ra_status create_filters(ra_processor *p)
  * nothing: a slot per phase plus the one filling; pooled blocks for all of
  * them, the finished ones queued and the caller's read and write blocks; a
  * work buffer per slot; scratch for the fused cascades. */
-static ra_status create_buffers(ra_processor *p)
+static ra_status create_buffers(ra_processor *p, ra_diag *diag)
 {
 	size_t slots = (size_t)p->phase_count + 1;
 	ra_status st = RA_OK;
@@ -285,14 +292,14 @@ static ra_status create_buffers(ra_processor *p)
 	p->done_cap = (slots + 1) * p->step_blocks;
 	if (p->kernel != KERNEL_REFERENCE) {
 		p->block_pool = ra_pool_create(p->max_frames * (size_t)p->channels * sizeof(float),
-					       p->done_cap + slots * p->step_blocks + 2, &st);
+					       p->done_cap + slots * p->step_blocks + 2, &st, diag);
 		if (!p->block_pool)
 			return st;
 	}
 	if (p->groups > 1) {
 		p->work_stride = (p->step_blocks * p->max_frames + 7) & ~(size_t)7;
 		p->work_pool = ra_pool_create(p->work_stride * (size_t)p->channels * sizeof(double),
-					      slots + 1, &st);
+					      slots + 1, &st, diag);
 		if (!p->work_pool)
 			return st;
 	}
@@ -316,12 +323,12 @@ static ra_status create_buffers(ra_processor *p)
 	return RA_OK;
 }
 
-ra_processor *ra_processor_create(const ra_processor_config *cfg, ra_status *status)
+ra_processor *ra_processor_create(const ra_processor_config *cfg, ra_status *status, ra_diag *diag)
 {
 	ra_status st = RA_ERR_INVALID;
 	ra_processor *p = NULL;
 
-	if (!config_valid(cfg))
+	if (!config_valid(cfg, diag))
 		goto out;
 	st = RA_ERR_NOMEM;
 	p = calloc(1, sizeof(*p));
@@ -329,14 +336,18 @@ ra_processor *ra_processor_create(const ra_processor_config *cfg, ra_status *sta
 		goto out;
 	copy_config(p, cfg);
 	plan_schedule(p, cfg);
-	st = create_filters(p);
+	st = create_filters(p, diag);
 	if (st == RA_OK)
-		st = create_buffers(p);
+		st = create_buffers(p, diag);
 	if (st != RA_OK) {
 		ra_processor_destroy(p);
 		p = NULL;
 	}
 out:
+	if (st == RA_ERR_NOMEM)
+		ra_diag_set(diag,
+			    "cannot allocate a processor for %d channels in blocks of %zu frames",
+			    cfg->channels, cfg->max_frames);
 	if (status)
 		*status = st;
 	return p;
@@ -402,7 +413,7 @@ static ra_status run_kernel(ra_processor *p, const task_arg *t, int worker)
 		if (p->kernel == KERNEL_CASCADE)
 			cascade_block(p, s->blocks[b], s->frames[b], t->first, t->last, worker);
 		else if (p->kernel == KERNEL_GAIN)
-			ra_gain_apply(s->blocks[b], s->frames[b] * (size_t)p->channels, p->gain);
+			ra_samples_scale(s->blocks[b], s->frames[b] * (size_t)p->channels, p->gain);
 		else if (st == RA_OK)
 			st = reference_block(p, s->blocks[b], s->frames[b]);
 	}
@@ -702,6 +713,8 @@ float *ra_processor_acquire(ra_processor *p)
 
 void ra_processor_release(ra_processor *p, float *block)
 {
+	if (!p)
+		return;
 	if (p->kernel == KERNEL_REFERENCE)
 		free(block);
 	else

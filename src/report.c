@@ -365,8 +365,13 @@ void ra_spectrogram_row(void *ctx, double time_s, const double *db)
 
 ra_status ra_spectrogram_commit(ra_spectrogram *sg, ra_atomic_file *held, ra_diag *diag)
 {
-	ra_status st = ra_atomic_commit_stream(&sg->file, sg->out, 0, held, diag);
+	ra_status st;
 
+	if (!sg) {
+		ra_diag_set(diag, "no spectrogram to commit");
+		return RA_ERR_INVALID;
+	}
+	st = ra_atomic_commit_stream(&sg->file, sg->out, 0, held, diag);
 	free(sg);
 	return st;
 }

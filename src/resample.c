@@ -79,15 +79,11 @@ ra_status ra_resample_quality_parse(const char *name, ra_resample_quality *quali
 {
 	size_t i;
 
-	if (!name || !quality)
+	if (!quality || ra_name_lookup(name, ra_qualities, RA_NQUALITIES, sizeof(ra_qualities[0]),
+				       RA_NAME_EXACT, &i) != RA_OK)
 		return RA_ERR_INVALID;
-	for (i = 0; i < RA_NQUALITIES; i++) {
-		if (strcmp(name, ra_qualities[i].name) == 0) {
-			*quality = (ra_resample_quality)i;
-			return RA_OK;
-		}
-	}
-	return RA_ERR_INVALID;
+	*quality = (ra_resample_quality)i;
+	return RA_OK;
 }
 
 /*
@@ -121,26 +117,53 @@ static int64_t ra_target(const ra_resampler *rs)
 	return ra_resample_length(rs->in_total, rs->in_rate, rs->out_rate);
 }
 
+/* Whether libsamplerate can convert CHANNELS from IN_RATE to OUT_RATE Hz
+ * at QUALITY. */
+static ra_status check_conversion(int channels, int in_rate, int out_rate,
+				  ra_resample_quality quality, ra_diag *diag)
+{
+	if (channels < 1 || channels > RA_MAX_CHANNELS || in_rate <= 0 || out_rate <= 0) {
+		ra_diag_set(diag,
+			    "cannot resample %d channels from %d Hz to %d Hz: channels 1 to %d, "
+			    "rates above 0",
+			    channels, in_rate, out_rate, RA_MAX_CHANNELS);
+		return RA_ERR_INVALID;
+	}
+	if ((int64_t)out_rate > 256 * (int64_t)in_rate ||
+	    (int64_t)in_rate > 256 * (int64_t)out_rate) {
+		ra_diag_set(diag, "cannot resample %d Hz to %d Hz: a ratio beyond 1/256 to 256",
+			    in_rate, out_rate);
+		return RA_ERR_INVALID;
+	}
+	if ((unsigned)quality >= RA_NQUALITIES) {
+		ra_diag_set(diag, "no resampling quality %d", (int)quality);
+		return RA_ERR_INVALID;
+	}
+	if (quality != RA_RESAMPLE_LINEAR && channels > RA_RESAMPLE_SINC_MAX_CHANNELS) {
+		ra_diag_set(diag,
+			    "cannot resample %d channels at this quality "
+			    "(libsamplerate's sinc filters take up to %d)",
+			    channels, RA_RESAMPLE_SINC_MAX_CHANNELS);
+		return RA_ERR_CHANNELS;
+	}
+	return RA_OK;
+}
+
 ra_resampler *ra_resampler_create(int channels, int in_rate, int out_rate,
-				  ra_resample_quality quality, ra_status *status)
+				  ra_resample_quality quality, ra_status *status, ra_diag *diag)
 {
 	ra_resampler *rs = NULL;
-	ra_status st = RA_ERR_INVALID;
+	ra_status st;
 	int64_t width;
 	int err;
 
-	if (channels < 1 || channels > RA_MAX_CHANNELS || in_rate <= 0 || out_rate <= 0)
+	st = check_conversion(channels, in_rate, out_rate, quality, diag);
+	if (st != RA_OK)
 		goto done;
-	if ((int64_t)out_rate > 256 * (int64_t)in_rate ||
-	    (int64_t)in_rate > 256 * (int64_t)out_rate)
-		goto done;
-	if ((unsigned)quality >= RA_NQUALITIES)
-		goto done;
-
 	st = RA_ERR_NOMEM;
 	rs = calloc(1, sizeof(*rs));
 	if (!rs)
-		goto done;
+		goto out_free_rs;
 	rs->hold = malloc(RA_HOLD_FRAMES * (size_t)channels * sizeof(*rs->hold));
 	if (!rs->hold)
 		goto out_free_rs;
@@ -151,13 +174,12 @@ ra_resampler *ra_resampler_create(int channels, int in_rate, int out_rate,
 			goto out_free_hold;
 	}
 
-	st = RA_ERR_CHANNELS;
-	if (quality != RA_RESAMPLE_LINEAR && channels > RA_RESAMPLE_SINC_MAX_CHANNELS)
-		goto out_free_stage;
-	st = RA_ERR_RESAMPLE;
 	rs->src = src_new(ra_qualities[quality].converter, channels, &err);
-	if (!rs->src)
+	if (!rs->src) {
+		st = RA_ERR_RESAMPLE;
+		ra_diag_set(diag, "libsamplerate: %s", src_strerror(err));
 		goto out_free_stage;
+	}
 
 	rs->channels = channels;
 	rs->in_rate = in_rate;
@@ -183,6 +205,8 @@ out_free_hold:
 out_free_rs:
 	free(rs);
 	rs = NULL;
+	if (st == RA_ERR_NOMEM)
+		ra_diag_set(diag, "cannot allocate a resampler for %d channels", channels);
 done:
 	if (status)
 		*status = st;
@@ -207,13 +231,103 @@ size_t ra_resampler_max_output(const ra_resampler *rs, size_t in_frames)
 	return (size_t)frames;
 }
 
+/* Up to LIMIT held frames into OUT, oldest first; the rest stay held. */
+static size_t take_held(ra_resampler *rs, float *out, size_t limit)
+{
+	const size_t ch = (size_t)rs->channels;
+	size_t take = rs->hold_frames < limit ? rs->hold_frames : limit;
+
+	memcpy(out, rs->hold, take * ch * sizeof(*out));
+	memmove(rs->hold, rs->hold + take * ch, (rs->hold_frames - take) * ch * sizeof(*out));
+	rs->hold_frames -= take;
+	return take;
+}
+
+/* ROOM frames of CH channels as libsamplerate counts them: no more than
+ * a long holds in samples. */
+static long src_frames(size_t room, size_t ch)
+{
+	return (long)(room < LONG_MAX / ch ? room : LONG_MAX / ch);
+}
+
+/*
+ * Given one lone frame, libsamplerate 0.2.2's linear converter reads the
+ * frame before it at data_in[-channels] (libsamplerate issues #208 and #234),
+ * so it gets a copy with the previous frame in front: where that copy's lone
+ * frame is. At the very start the previous frame is the frame itself, as the
+ * converter's own priming does.
+ */
+static const float *stage_lone_frame(ra_resampler *rs, const float *in)
+{
+	const size_t ch = (size_t)rs->channels;
+
+	if (!rs->has_prev)
+		memcpy(rs->stage, in, ch * sizeof(*in));
+	memcpy(rs->stage + ch, in, ch * sizeof(*in));
+	return rs->stage + ch;
+}
+
+/* All IN_FRAMES frames of IN through libsamplerate, its output into OUT
+ * (room for OUT_CAPACITY frames) after the *N frames there, *N advanced.
+ * libsamplerate stops early when output room runs out: loop until all
+ * input is consumed, failing rather than spinning if it makes no
+ * progress. */
+static ra_status convert_input(ra_resampler *rs, const float *in, size_t in_frames, float *out,
+			       size_t out_capacity, size_t *n)
+{
+	const size_t ch = (size_t)rs->channels;
+	size_t left = in_frames;
+	SRC_DATA data;
+
+	memset(&data, 0, sizeof(data));
+	data.src_ratio = rs->ratio;
+	while (left > 0) {
+		data.data_in = in;
+		data.input_frames = (long)(left < RA_CHUNK_FRAMES ? left : RA_CHUNK_FRAMES);
+		data.data_out = out + *n * ch;
+		data.output_frames = src_frames(out_capacity - *n, ch);
+		if (rs->stage && data.input_frames == 1)
+			data.data_in = stage_lone_frame(rs, in);
+		if (src_process(rs->src, &data) ||
+		    (data.input_frames_used == 0 && data.output_frames_gen == 0))
+			return RA_ERR_RESAMPLE;
+		if (rs->stage && data.input_frames_used > 0) {
+			memcpy(rs->stage, in + (size_t)(data.input_frames_used - 1) * ch,
+			       ch * sizeof(*in));
+			rs->has_prev = true;
+		}
+		in += (size_t)data.input_frames_used * ch;
+		left -= (size_t)data.input_frames_used;
+		*n += (size_t)data.output_frames_gen;
+	}
+	return RA_OK;
+}
+
+/* Of the *N frames at OUT, hold back whatever runs ahead of the running
+ * target; *N becomes what may go out. More than RA_HOLD_FRAMES ahead
+ * means libsamplerate changed: RA_ERR_RESAMPLE. */
+static ra_status hold_ahead(ra_resampler *rs, const float *out, size_t *n)
+{
+	const size_t ch = (size_t)rs->channels;
+	int64_t allowed = ra_target(rs) - rs->out_total;
+	size_t excess;
+
+	if ((int64_t)*n <= allowed)
+		return RA_OK;
+	excess = *n - (size_t)allowed;
+	if (excess > RA_HOLD_FRAMES)
+		return RA_ERR_RESAMPLE;
+	*n = (size_t)allowed;
+	memcpy(rs->hold, out + *n * ch, excess * ch * sizeof(*out));
+	rs->hold_frames = excess;
+	return RA_OK;
+}
+
 ra_status ra_resampler_process(ra_resampler *rs, const float *in, size_t in_frames, float *out,
 			       size_t out_capacity, size_t *out_frames)
 {
-	size_t ch, n, left, excess;
-	int64_t allowed;
-	SRC_DATA data;
 	ra_status st = RA_ERR_INVALID;
+	size_t n;
 
 	if (out_frames)
 		*out_frames = 0;
@@ -228,66 +342,18 @@ ra_status ra_resampler_process(ra_resampler *rs, const float *in, size_t in_fram
 	if (rs->failed)
 		goto done;
 
-	/* Held frames precede anything libsamplerate makes next. */
-	ch = (size_t)rs->channels;
-	memcpy(out, rs->hold, rs->hold_frames * ch * sizeof(*out));
-	n = rs->hold_frames;
-	rs->hold_frames = 0;
-
-	/* libsamplerate stops early when output room runs out; loop until all
-	 * input is consumed, failing rather than spinning if it makes no
-	 * progress. */
-	memset(&data, 0, sizeof(data));
-	data.src_ratio = rs->ratio;
-	left = in_frames;
-	while (left > 0) {
-		size_t room = out_capacity - n;
-		int err;
-
-		data.data_in = in;
-		data.input_frames = (long)(left < RA_CHUNK_FRAMES ? left : RA_CHUNK_FRAMES);
-		data.data_out = out + n * ch;
-		data.output_frames = (long)(room < LONG_MAX / ch ? room : LONG_MAX / ch);
-		if (rs->stage && data.input_frames == 1) {
-			/*
-			 * Given one lone frame, libsamplerate 0.2.2's linear
-			 * converter reads the frame before it at data_in[-channels]
-			 * (libsamplerate issues #208 and #234), so pass a copy with
-			 * the previous frame in front. At the very start that is
-			 * the frame itself, as the converter's own priming does.
-			 */
-			if (!rs->has_prev)
-				memcpy(rs->stage, in, ch * sizeof(*in));
-			memcpy(rs->stage + ch, in, ch * sizeof(*in));
-			data.data_in = rs->stage + ch;
-		}
-		err = src_process(rs->src, &data);
-		if (err || (data.input_frames_used == 0 && data.output_frames_gen == 0))
-			goto out_fail;
-		if (rs->stage && data.input_frames_used > 0) {
-			memcpy(rs->stage, in + (size_t)(data.input_frames_used - 1) * ch,
-			       ch * sizeof(*in));
-			rs->has_prev = true;
-		}
-		in += (size_t)data.input_frames_used * ch;
-		left -= (size_t)data.input_frames_used;
-		n += (size_t)data.output_frames_gen;
-	}
+	/* Held frames precede anything libsamplerate makes next (there is
+	 * room for all of them). */
+	n = take_held(rs, out, out_capacity);
+	st = convert_input(rs, in, in_frames, out, out_capacity, &n);
+	if (st != RA_OK)
+		goto out_fail;
 	rs->in_total += (int64_t)in_frames;
-
-	/* Hold back whatever runs ahead of the running target. */
-	allowed = ra_target(rs) - rs->out_total;
-	if ((int64_t)n > allowed) {
-		excess = n - (size_t)allowed;
-		if (excess > RA_HOLD_FRAMES)
-			goto out_fail;
-		n = (size_t)allowed;
-		memcpy(rs->hold, out + n * ch, excess * ch * sizeof(*out));
-		rs->hold_frames = excess;
-	}
+	st = hold_ahead(rs, out, &n);
+	if (st != RA_OK)
+		goto out_fail;
 	rs->out_total += (int64_t)n;
 	*out_frames = n;
-	st = RA_OK;
 	goto done;
 
 out_fail:
@@ -298,7 +364,7 @@ done:
 
 ra_status ra_resampler_flush(ra_resampler *rs, float *out, size_t out_capacity, size_t *out_frames)
 {
-	size_t ch, n = 0, take;
+	size_t ch, n = 0;
 	uint64_t owed;
 	SRC_DATA data;
 	ra_status st = RA_ERR_INVALID;
@@ -319,11 +385,7 @@ ra_status ra_resampler_flush(ra_resampler *rs, float *out, size_t out_capacity, 
 	if (owed < out_capacity)
 		out_capacity = (size_t)owed;
 
-	take = rs->hold_frames < out_capacity ? rs->hold_frames : out_capacity;
-	memcpy(out, rs->hold, take * ch * sizeof(*out));
-	memmove(rs->hold, rs->hold + take * ch, (rs->hold_frames - take) * ch * sizeof(*out));
-	rs->hold_frames -= take;
-	n = take;
+	n = take_held(rs, out, out_capacity);
 	if (rs->hold_frames > 0)
 		goto out_count;
 
@@ -332,10 +394,8 @@ ra_status ra_resampler_flush(ra_resampler *rs, float *out, size_t out_capacity, 
 	data.end_of_input = 1;
 	data.data_in = ra_no_input;
 	while (!rs->drained && n < out_capacity) {
-		size_t room = out_capacity - n;
-
 		data.data_out = out + n * ch;
-		data.output_frames = (long)(room < LONG_MAX / ch ? room : LONG_MAX / ch);
+		data.output_frames = src_frames(out_capacity - n, ch);
 		if (src_process(rs->src, &data)) {
 			rs->failed = true;
 			st = RA_ERR_RESAMPLE;

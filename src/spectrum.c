@@ -71,15 +71,11 @@ ra_status ra_window_parse(const char *name, ra_window *window)
 {
 	size_t i;
 
-	if (!name || !window)
+	if (!window || ra_name_lookup(name, ra_windows, RA_NWINDOWS, sizeof(ra_windows[0]),
+				      RA_NAME_EXACT, &i) != RA_OK)
 		return RA_ERR_INVALID;
-	for (i = 0; i < RA_NWINDOWS; i++) {
-		if (strcmp(name, ra_windows[i].name) == 0) {
-			*window = (ra_window)i;
-			return RA_OK;
-		}
-	}
-	return RA_ERR_INVALID;
+	*window = (ra_window)i;
+	return RA_OK;
 }
 
 const char *ra_window_name(ra_window window)
@@ -100,15 +96,11 @@ ra_status ra_spectrum_scale_parse(const char *name, ra_spectrum_scale *scale)
 {
 	size_t i;
 
-	if (!name || !scale)
+	if (!scale || ra_name_lookup(name, ra_scale_names, RA_NSCALES, sizeof(ra_scale_names[0]),
+				     RA_NAME_EXACT, &i) != RA_OK)
 		return RA_ERR_INVALID;
-	for (i = 0; i < RA_NSCALES; i++) {
-		if (strcmp(name, ra_scale_names[i]) == 0) {
-			*scale = (ra_spectrum_scale)i;
-			return RA_OK;
-		}
-	}
-	return RA_ERR_INVALID;
+	*scale = (ra_spectrum_scale)i;
+	return RA_OK;
 }
 
 /*

@@ -1,9 +1,11 @@
-/* Status codes and their descriptions, the clock, number parsing. */
+/* Status codes and their descriptions, the clock, number parsing, and
+ * names looked up in tables. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "rustyaudio/status.h"
@@ -103,4 +105,23 @@ ra_status ra_hz_parse(const char *s, size_t len, double *hz)
 		return RA_ERR_INVALID;
 	*hz = v;
 	return RA_OK;
+}
+
+ra_status ra_name_lookup(const char *name, const void *table, size_t count, size_t size,
+			 ra_name_match match, size_t *index)
+{
+	const char *entry = table;
+
+	for (size_t i = 0; name && i < count; i++, entry += size) {
+		/* An entry starts with its name: a pointer to the entry,
+		 * converted, points to it. */
+		const char *candidate = *(const char *const *)(const void *)entry;
+
+		if (match == RA_NAME_ANY_CASE ? !strcasecmp(name, candidate)
+					      : !strcmp(name, candidate)) {
+			*index = i;
+			return RA_OK;
+		}
+	}
+	return RA_ERR_INVALID;
 }

@@ -183,21 +183,25 @@ out:
  * online CPU count clamped to 1..RA_WORKERS_MAX. A thread that cannot be
  * created is RA_ERR_NOMEM (pthread_create fails for want of memory or of
  * the thread quota). */
-ra_workers *ra_workers_create(int threads, ra_status *status)
+ra_workers *ra_workers_create(int threads, ra_status *status, ra_diag *diag)
 {
 	ra_status st = RA_ERR_INVALID;
 	ra_workers *w = NULL;
 
 	if (threads == 0)
 		threads = online_cpus();
-	if (threads < 1 || threads > RA_WORKERS_MAX)
+	if (threads < 1 || threads > RA_WORKERS_MAX) {
+		ra_diag_set(diag, "%d threads: a pool has 1 to %d", threads, RA_WORKERS_MAX);
 		goto out;
+	}
 
 	st = RA_ERR_NOMEM;
 	/* sizeof is a multiple of the alignment, as aligned_alloc wants. */
 	w = aligned_alloc(alignof(ra_workers), sizeof(*w));
-	if (!w)
+	if (!w) {
+		ra_diag_set(diag, "cannot allocate a pool of %d threads", threads);
 		goto out;
+	}
 	memset(w, 0, sizeof(*w));
 	w->threads = threads;
 	atomic_init(&w->next, 0);
@@ -216,6 +220,7 @@ ra_workers *ra_workers_create(int threads, ra_status *status)
 	goto out;
 
 out_free:
+	ra_diag_set(diag, "cannot start %d threads", threads);
 	free(w);
 	w = NULL;
 out:

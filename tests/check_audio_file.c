@@ -388,7 +388,7 @@ START_TEST(test_reader_pcm16)
 	ck_assert_uint_eq(wrong, 0);
 	ck_assert_int_eq(ra_reader_read_int(rd, ints, 16, &got, &diag), RA_OK);
 	ck_assert_uint_eq(got, 0);
-	ra_reader_close(rd);
+	ra_reader_destroy(rd);
 
 	rd = open_ok(path);
 	ck_assert_int_eq(ra_reader_read_float(rd, floats, FRAMES, &got, &diag), RA_OK);
@@ -397,7 +397,7 @@ START_TEST(test_reader_pcm16)
 		wrong += floats[i] != (float)s[i] / 32768.0f;
 	ck_assert_uint_eq(wrong, 0);
 	ck_assert(floats[0] == -1.0f);
-	ra_reader_close(rd);
+	ra_reader_destroy(rd);
 
 	rd = open_ok(path);
 	ck_assert_int_eq(ra_reader_read_double(rd, doubles, FRAMES, &got, &diag), RA_OK);
@@ -405,7 +405,7 @@ START_TEST(test_reader_pcm16)
 	for (size_t i = 0; i < FRAMES * CH; i++)
 		wrong += doubles[i] != (double)s[i] / 32768.0;
 	ck_assert_uint_eq(wrong, 0);
-	ra_reader_close(rd);
+	ra_reader_destroy(rd);
 
 	free(s);
 	free(ints);
@@ -502,9 +502,21 @@ START_TEST(test_writer_abort)
 	ck_assert_int_eq(ra_test_dir_entries(dir), 1);
 	ra_writer_abort(wr);
 	ck_assert_int_eq(ra_test_dir_entries(dir), 0);
-	ra_writer_abort(NULL);
 	free(path);
 	ra_test_rmtree(dir);
+}
+END_TEST
+
+/* What ends a reader or writer takes NULL, as the header says. */
+START_TEST(test_null_ends)
+{
+	ra_diag diag = { "" };
+
+	ra_reader_destroy(NULL);
+	ra_writer_abort(NULL);
+	ck_assert_int_eq(ra_writer_commit(NULL, &diag), RA_ERR_INVALID);
+	ck_assert_str_eq(diag.text, "no writer to commit");
+	ck_assert_int_eq(ra_writer_commit(NULL, NULL), RA_ERR_INVALID);
 }
 END_TEST
 
@@ -598,7 +610,7 @@ START_TEST(test_block_round_trip_int)
 	} while (got > 0);
 	ck_assert_uint_eq(total, FRAMES);
 	commit_ok(wr);
-	ra_reader_close(rd);
+	ra_reader_destroy(rd);
 	check_file_samples(dst, CH, s, FRAMES, 24);
 	free(s);
 	free(buf);
@@ -634,7 +646,7 @@ START_TEST(test_float_round_trip_pcm16)
 	rd = open_ok(src);
 	ck_assert_int_eq(ra_reader_read_float(rd, buf, FRAMES, &got, &diag), RA_OK);
 	ck_assert_uint_eq(got, FRAMES);
-	ra_reader_close(rd);
+	ra_reader_destroy(rd);
 	wr = writer_ok(dst, WAV16, 1, 0);
 	ck_assert_int_eq(ra_writer_write_float(wr, buf, FRAMES, &diag), RA_OK);
 	commit_ok(wr);
@@ -765,7 +777,7 @@ static void copy_with_metadata(const char *src, const char *dst, int format, int
 		ck_assert_int_eq(ra_writer_write_int(wr, buf, got, &diag), RA_OK);
 	} while (got > 0);
 	commit_ok(wr);
-	ra_reader_close(rd);
+	ra_reader_destroy(rd);
 }
 
 /* The tagged source copied at ratio 1/2 to a WAV; caller frees and removes
@@ -1032,7 +1044,7 @@ START_TEST(test_reader_zero_frames)
 	ck_assert_int_eq(info->sample_rate, 8000);
 	ck_assert_int_eq(ra_reader_read_int(rd, buf, 8, &got, &diag), RA_OK);
 	ck_assert_uint_eq(got, 0);
-	ra_reader_close(rd);
+	ra_reader_destroy(rd);
 	free(path);
 	ra_test_rmtree(dir);
 }
@@ -1236,7 +1248,7 @@ START_TEST(test_writer_empty_output)
 		ck_assert_int_eq(ra_reader_info(rd)->format, outs[i].format);
 		ck_assert_int_eq(ra_reader_read_int(rd, buf, 4, &got, &diag), RA_OK);
 		ck_assert_uint_eq(got, 0);
-		ra_reader_close(rd);
+		ra_reader_destroy(rd);
 		free(path);
 	}
 	ck_assert_int_eq(ra_test_dir_entries(dir), (int)(sizeof(outs) / sizeof(outs[0])));
@@ -1504,6 +1516,7 @@ static Suite *audio_file_suite(void)
 	tcase_add_test(tc, test_same_file);
 	tcase_add_test(tc, test_writer_atomic);
 	tcase_add_test(tc, test_writer_abort);
+	tcase_add_test(tc, test_null_ends);
 	tcase_add_test(tc, test_writer_force_replaces);
 	tcase_add_test(tc, test_writer_mode_follows_umask);
 	tcase_add_test(tc, test_block_round_trip_int);

@@ -31,7 +31,7 @@ static double rng_signed(uint64_t *state)
 static ra_converter *create_ok(int channels, int bits, ra_dither dither, uint64_t seed)
 {
 	ra_status st = RA_ERR_NOMEM;
-	ra_converter *cv = ra_converter_create(channels, bits, dither, seed, &st);
+	ra_converter *cv = ra_converter_create(channels, bits, dither, seed, &st, NULL);
 
 	ck_assert_ptr_nonnull(cv);
 	ck_assert_int_eq(st, RA_OK);
@@ -75,7 +75,7 @@ static float *const_signal(float x, size_t n)
 
 /* ---- behaviour ---- */
 
-START_TEST(test_int_to_float_16_exact)
+START_TEST(test_samples_from_int_16_exact)
 {
 	int32_t *in = malloc(65536 * sizeof(*in));
 	float *out = malloc(65536 * sizeof(*out));
@@ -85,7 +85,7 @@ START_TEST(test_int_to_float_16_exact)
 	ck_assert_ptr_nonnull(out);
 	for (int s = -32768; s <= 32767; s++)
 		in[s + 32768] = (int32_t)((uint32_t)s << 16);
-	ra_int_to_float(in, out, 65536);
+	ra_samples_from_int(in, out, 65536);
 	for (int s = -32768; s <= 32767; s++)
 		wrong += out[s + 32768] != (float)s / 32768.0f;
 	ck_assert_int_eq(wrong, 0);
@@ -98,7 +98,7 @@ START_TEST(test_int_to_float_16_exact)
 END_TEST
 
 /* Every 24-bit value, a block at a time. */
-START_TEST(test_int_to_float_24_exact)
+START_TEST(test_samples_from_int_24_exact)
 {
 	enum { BLOCK = 65536 };
 	int32_t *in = malloc(BLOCK * sizeof(*in));
@@ -111,14 +111,14 @@ START_TEST(test_int_to_float_24_exact)
 	for (int32_t base = lo; base <= hi; base += BLOCK) {
 		for (int i = 0; i < BLOCK; i++)
 			in[i] = (int32_t)((uint32_t)(base + i) << 8);
-		ra_int_to_float(in, out, BLOCK);
+		ra_samples_from_int(in, out, BLOCK);
 		for (int i = 0; i < BLOCK; i++)
 			wrong += out[i] != (float)(base + i) / 8388608.0f;
 	}
 	ck_assert_int_eq(wrong, 0);
 	in[0] = INT32_MIN;  /* -2^23 << 8 */
 	in[1] = 0x7fffff00; /* (2^23 - 1) << 8 */
-	ra_int_to_float(in, out, 2);
+	ra_samples_from_int(in, out, 2);
 	ck_assert(out[0] == -1.0f);
 	ck_assert(out[1] == (float)hi / 8388608.0f);
 	ck_assert(out[1] < 1.0f);
@@ -606,7 +606,7 @@ START_TEST(test_clip_in_place)
 }
 END_TEST
 
-START_TEST(test_gain_apply)
+START_TEST(test_samples_scale)
 {
 	enum { N = 1000 };
 	float buf[N], orig[N];
@@ -614,42 +614,42 @@ START_TEST(test_gain_apply)
 
 	for (int i = 0; i < N; i++)
 		orig[i] = buf[i] = (float)rng_signed(&seed);
-	ra_gain_apply(buf, N, 1.0f);
+	ra_samples_scale(buf, N, 1.0f);
 	ck_assert_int_eq(memcmp(buf, orig, sizeof(buf)), 0);
 	/* Powers of two scale exactly. */
-	ra_gain_apply(buf, N, 0.5f);
+	ra_samples_scale(buf, N, 0.5f);
 	for (int i = 0; i < N; i++)
 		ck_assert(buf[i] == orig[i] * 0.5f);
-	ra_gain_apply(buf, N, 2.0f);
+	ra_samples_scale(buf, N, 2.0f);
 	ck_assert_int_eq(memcmp(buf, orig, sizeof(buf)), 0);
-	ra_gain_apply(buf, N, -0.3f);
+	ra_samples_scale(buf, N, -0.3f);
 	for (int i = 0; i < N; i++)
 		ck_assert(buf[i] == orig[i] * -0.3f);
 	/* Only the first N-1 touched. */
 	memcpy(buf, orig, sizeof(buf));
-	ra_gain_apply(buf, N - 1, 0.0f);
+	ra_samples_scale(buf, N - 1, 0.0f);
 	ck_assert(buf[N - 2] == 0.0f);
 	ck_assert(buf[N - 1] == orig[N - 1]);
 }
 END_TEST
 
-START_TEST(test_db_to_gain)
+START_TEST(test_gain_from_db)
 {
 	uint64_t seed = 61;
 
-	ck_assert(ra_db_to_gain(0.0) == 1.0);
-	ck_assert_double_eq_tol(ra_db_to_gain(6.0206), 2.0, 1e-4);
-	ck_assert_double_eq_tol(ra_db_to_gain(-20.0), 0.1, 1e-12);
-	ck_assert_double_eq_tol(ra_db_to_gain(20.0), 10.0, 1e-12);
-	ck_assert_double_eq_tol(ra_db_to_gain(-120.0), 1e-6, 1e-18);
-	ck_assert_double_eq_tol(ra_db_to_gain(20.0 * log10(0.5)), 0.5, 1e-15);
+	ck_assert(ra_gain_from_db(0.0) == 1.0);
+	ck_assert_double_eq_tol(ra_gain_from_db(6.0206), 2.0, 1e-4);
+	ck_assert_double_eq_tol(ra_gain_from_db(-20.0), 0.1, 1e-12);
+	ck_assert_double_eq_tol(ra_gain_from_db(20.0), 10.0, 1e-12);
+	ck_assert_double_eq_tol(ra_gain_from_db(-120.0), 1e-6, 1e-18);
+	ck_assert_double_eq_tol(ra_gain_from_db(20.0 * log10(0.5)), 0.5, 1e-15);
 	/* Decibels add where factors multiply. */
 	for (int i = 0; i < 100; i++) {
 		double a = rng_signed(&seed) * 60.0, b = rng_signed(&seed) * 60.0;
-		double ab = ra_db_to_gain(a + b);
+		double ab = ra_gain_from_db(a + b);
 
-		ck_assert_double_eq_tol(ra_db_to_gain(a) * ra_db_to_gain(b), ab, ab * 1e-12);
-		ck_assert_double_eq_tol(ra_db_to_gain(a) * ra_db_to_gain(-a), 1.0, 1e-12);
+		ck_assert_double_eq_tol(ra_gain_from_db(a) * ra_gain_from_db(b), ab, ab * 1e-12);
+		ck_assert_double_eq_tol(ra_gain_from_db(a) * ra_gain_from_db(-a), 1.0, 1e-12);
 	}
 }
 END_TEST
@@ -679,8 +679,8 @@ START_TEST(test_zero_frames)
 	ck_assert_int_eq(out[1], 456);
 	ck_assert(in[0] == 5.0f);
 	ck_assert_uint_eq(ra_converter_clipped_total(cv), 0);
-	ra_int_to_float(NULL, NULL, 0);
-	ra_gain_apply(NULL, 0, 2.0f);
+	ra_samples_from_int(NULL, NULL, 0);
+	ra_samples_scale(NULL, 0, 2.0f);
 	ra_converter_destroy(cv);
 }
 END_TEST
@@ -730,7 +730,7 @@ START_TEST(test_create_accepts_limits)
 		ra_converter_destroy(create_ok(1, bits[i], RA_DITHER_TPDF, 0));
 	ra_converter_destroy(create_ok(64, 16, RA_DITHER_NONE, UINT64_MAX));
 	/* A NULL status is allowed. */
-	ra_converter_destroy(ra_converter_create(2, 16, RA_DITHER_NONE, 0, NULL));
+	ra_converter_destroy(ra_converter_create(2, 16, RA_DITHER_NONE, 0, NULL, NULL));
 }
 END_TEST
 
@@ -802,16 +802,26 @@ START_TEST(test_create_rejects)
 {
 	static const struct {
 		int channels, bits;
-	} bad[] = { { 0, 16 }, { -1, 16 }, { 1, 7 }, { 1, 33 }, { 2, -16 }, { 1, 1 } };
+		const char *reason;
+	} bad[] = {
+		{ 0, 16, "cannot convert 0 channels" },
+		{ -1, 16, "cannot convert -1 channels" },
+		{ 1, 7, "cannot convert to 7-bit integers (8 to 32)" },
+		{ 1, 33, "cannot convert to 33-bit integers (8 to 32)" },
+		{ 2, -16, "cannot convert to -16-bit integers (8 to 32)" },
+		{ 1, 1, "cannot convert to 1-bit integers (8 to 32)" },
+	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ra_status st = RA_OK;
+		ra_diag diag = { { 0 } };
 
-		ck_assert_ptr_null(
-			ra_converter_create(bad[i].channels, bad[i].bits, RA_DITHER_NONE, 1, &st));
+		ck_assert_ptr_null(ra_converter_create(bad[i].channels, bad[i].bits, RA_DITHER_NONE,
+						       1, &st, &diag));
 		ck_assert_int_eq(st, RA_ERR_INVALID);
-		ck_assert_ptr_null(
-			ra_converter_create(bad[i].channels, bad[i].bits, RA_DITHER_NONE, 1, NULL));
+		ck_assert_str_eq(diag.text, bad[i].reason);
+		ck_assert_ptr_null(ra_converter_create(bad[i].channels, bad[i].bits, RA_DITHER_NONE,
+						       1, NULL, NULL));
 	}
 }
 END_TEST
@@ -859,8 +869,8 @@ static Suite *convert_suite(void)
 
 	tc = tcase_create("behaviour");
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_int_to_float_16_exact);
-	tcase_add_test(tc, test_int_to_float_24_exact);
+	tcase_add_test(tc, test_samples_from_int_16_exact);
+	tcase_add_test(tc, test_samples_from_int_24_exact);
 	tcase_add_test(tc, test_to_int_16_round_trip);
 	tcase_add_test(tc, test_to_int_24_round_trip);
 	tcase_add_test(tc, test_to_int_rounds_to_nearest);
@@ -877,8 +887,8 @@ static Suite *convert_suite(void)
 	tcase_add_test(tc, test_dither_block_split);
 	tcase_add_test(tc, test_dither_width_limit);
 	tcase_add_test(tc, test_clip_in_place);
-	tcase_add_test(tc, test_gain_apply);
-	tcase_add_test(tc, test_db_to_gain);
+	tcase_add_test(tc, test_samples_scale);
+	tcase_add_test(tc, test_gain_from_db);
 	tcase_add_test(tc, test_nonfinite_count);
 	tcase_add_test(tc, test_dither_parse_accepts);
 	suite_add_tcase(s, tc);

@@ -7,6 +7,7 @@
 #include <check.h>
 #include <math.h>
 #include <sndfile.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rustyaudio/job.h"
@@ -291,6 +292,19 @@ START_TEST(test_analyze)
 }
 END_TEST
 
+/* Releasing frees the summary, and takes a released result or NULL. */
+START_TEST(test_result_release)
+{
+	ra_job_result res = { .summary = calloc(2, sizeof(ra_channel_summary)) };
+
+	ck_assert_ptr_nonnull(res.summary);
+	ra_job_result_release(&res);
+	ck_assert_ptr_null(res.summary);
+	ra_job_result_release(&res);
+	ra_job_result_release(NULL);
+}
+END_TEST
+
 START_TEST(test_taps)
 {
 	ra_job_config cfg;
@@ -445,6 +459,7 @@ int main(void)
 	tcase_add_test(tc, test_gain_only);
 	tcase_add_test(tc, test_normalize);
 	tcase_add_test(tc, test_analyze);
+	tcase_add_test(tc, test_result_release);
 	tcase_add_test(tc, test_taps);
 	tcase_add_test(tc, test_nonfinite_modes);
 	suite_add_tcase(s, tc);

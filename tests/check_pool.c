@@ -192,7 +192,7 @@ static uint64_t rng_next(uint64_t *state)
 static ra_pool *create_ok(size_t bytes, size_t count)
 {
 	ra_status st = RA_ERR_INVALID;
-	ra_pool *pool = ra_pool_create(bytes, count, &st);
+	ra_pool *pool = ra_pool_create(bytes, count, &st, NULL);
 
 	ck_assert_ptr_nonnull(pool);
 	ck_assert_int_eq(st, RA_OK);
@@ -544,16 +544,17 @@ START_TEST(test_release_null_and_destroy_null)
 	assert_stats(pool, 1, 1, 0);
 	ra_pool_destroy(pool);
 	ra_pool_destroy(NULL);
+	ra_pool_release(NULL, NULL);
 }
 END_TEST
 
 START_TEST(test_status_optional)
 {
-	ra_pool *pool = ra_pool_create(64, 2, NULL);
+	ra_pool *pool = ra_pool_create(64, 2, NULL, NULL);
 
 	ck_assert_ptr_nonnull(pool);
 	ra_pool_destroy(pool);
-	ck_assert_ptr_null(ra_pool_create(0, 2, NULL));
+	ck_assert_ptr_null(ra_pool_create(0, 2, NULL, NULL));
 }
 END_TEST
 
@@ -575,9 +576,14 @@ START_TEST(test_create_rejects)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ra_status st = RA_OK;
+		ra_diag diag = { { 0 } };
+		char want[sizeof(diag.text)];
 
-		ck_assert_ptr_null(ra_pool_create(bad[i].bytes, bad[i].count, &st));
+		ck_assert_ptr_null(ra_pool_create(bad[i].bytes, bad[i].count, &st, &diag));
 		ck_assert_int_eq(st, RA_ERR_INVALID);
+		snprintf(want, sizeof(want), "a pool of %zu buffers of %zu bytes is out of range",
+			 bad[i].count, bad[i].bytes);
+		ck_assert_str_eq(diag.text, want);
 	}
 }
 END_TEST
@@ -586,13 +592,15 @@ END_TEST
 START_TEST(test_create_out_of_memory)
 {
 	ra_status st = RA_OK;
+	ra_diag diag = { { 0 } };
 	ra_pool *pool;
 
 	alloc_count_start(1);
-	pool = ra_pool_create(64, 4, &st);
+	pool = ra_pool_create(64, 4, &st, &diag);
 	alloc_count_stop();
 	ck_assert_ptr_null(pool);
 	ck_assert_int_eq(st, RA_ERR_NOMEM);
+	ck_assert_str_eq(diag.text, "cannot allocate a pool of 4 buffers of 64 bytes");
 }
 END_TEST
 

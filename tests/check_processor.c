@@ -147,7 +147,7 @@ static void run_chain(ra_processor_config cfg, const float *x, size_t frames, si
 	ra_status st;
 
 	cfg.max_frames = block;
-	p = ra_processor_create(&cfg, &st);
+	p = ra_processor_create(&cfg, &st, NULL);
 	ck_assert_msg(p != NULL, "create: %s", ra_strerror(st));
 	while (at < frames) {
 		size_t n = frames - at < block ? frames - at : block;
@@ -211,7 +211,7 @@ START_TEST(test_optimized_equals_reference)
 	run_chain(cfg, x, frames, 4096, 1, ref);
 	cfg.reference = 0;
 	for (int t = 0; t < 4; t++) {
-		ra_workers *w = ra_workers_create(threads[t], NULL);
+		ra_workers *w = ra_workers_create(threads[t], NULL, NULL);
 
 		ck_assert_ptr_nonnull(w);
 		cfg.workers = w;
@@ -248,7 +248,7 @@ START_TEST(test_gain_only_and_reset)
 	float *a = malloc(frames * 2 * sizeof(float));
 	float *b = malloc(frames * 2 * sizeof(float));
 	ra_processor_config cfg = { .channels = 2, .max_frames = frames, .gain = 0.25f };
-	ra_processor *p = ra_processor_create(&cfg, NULL);
+	ra_processor *p = ra_processor_create(&cfg, NULL, NULL);
 
 	/* No bands: exactly the gain. */
 	memcpy(a, x, frames * 2 * sizeof(float));
@@ -261,7 +261,7 @@ START_TEST(test_gain_only_and_reset)
 	cfg.bands = c;
 	cfg.band_count = count;
 	cfg.gain = 1.0f;
-	p = ra_processor_create(&cfg, NULL);
+	p = ra_processor_create(&cfg, NULL, NULL);
 	memcpy(a, x, frames * 2 * sizeof(float));
 	memcpy(b, x, frames * 2 * sizeof(float));
 	ck_assert_int_eq(ra_processor_process(p, a, frames), RA_OK);
@@ -284,7 +284,7 @@ START_TEST(test_no_allocation_when_warm)
 {
 	ra_biquad_coeffs c[64];
 	int count = design(1, c);
-	ra_workers *w = ra_workers_create(2, NULL);
+	ra_workers *w = ra_workers_create(2, NULL, NULL);
 	/* With spectrum taps on both sides: their FFTs count too. */
 	ra_welch_config wc = { .channels = 1,
 			       .sample_rate = 48000.0,
@@ -301,7 +301,7 @@ START_TEST(test_no_allocation_when_warm)
 				    .workers = w,
 				    .tap_in = tap_in,
 				    .tap_out = tap_out };
-	ra_processor *p = ra_processor_create(&cfg, NULL);
+	ra_processor *p = ra_processor_create(&cfg, NULL, NULL);
 	float *x = signal(1024, 3);
 	int failures = 0;
 	long during;
@@ -343,7 +343,7 @@ START_TEST(test_no_allocation_when_warm)
 	/* The counter works: the reference pipeline allocates every block. */
 	cfg.reference = 1;
 	ra_processor_destroy(p);
-	p = ra_processor_create(&cfg, NULL);
+	p = ra_processor_create(&cfg, NULL, NULL);
 	atomic_store(&allocations, 0);
 	atomic_store(&counting, 1);
 	for (int i = 0; i < 10; i++)
@@ -373,7 +373,7 @@ START_TEST(test_timing_counts_every_block)
 		const int ch = cases[k].channels;
 		ra_biquad_coeffs c[64];
 		int count = cases[k].which >= 0 ? design(cases[k].which, c) : 0;
-		ra_workers *w = ra_workers_create(cases[k].threads, NULL);
+		ra_workers *w = ra_workers_create(cases[k].threads, NULL, NULL);
 		ra_welch_config wc = { .channels = ch,
 				       .sample_rate = 48000.0,
 				       .fft_size = 512,
@@ -453,7 +453,7 @@ START_TEST(test_process_is_push_and_pull)
 		const size_t samples = frames * (size_t)ch;
 		ra_biquad_coeffs c[64];
 		int count = cases[k].which >= 0 ? design(cases[k].which, c) : 0;
-		ra_workers *w = ra_workers_create(cases[k].threads, NULL);
+		ra_workers *w = ra_workers_create(cases[k].threads, NULL, NULL);
 		ra_welch_config wc = { .channels = ch,
 				       .sample_rate = 48000.0,
 				       .fft_size = 512,
@@ -517,14 +517,14 @@ START_TEST(test_destroy_with_blocks_inside)
 {
 	ra_biquad_coeffs c[64];
 	int count = design(0, c);
-	ra_workers *w = ra_workers_create(2, NULL);
+	ra_workers *w = ra_workers_create(2, NULL, NULL);
 	ra_processor_config cfg = { .channels = 2,
 				    .max_frames = 256,
 				    .bands = c,
 				    .band_count = count,
 				    .gain = 1.0f,
 				    .workers = w };
-	ra_processor *p = ra_processor_create(&cfg, NULL);
+	ra_processor *p = ra_processor_create(&cfg, NULL, NULL);
 	float **held = calloc(20000, sizeof(*held));
 	ra_processor_stats st;
 	int n = 0;
@@ -558,26 +558,39 @@ END_TEST
 START_TEST(test_errors)
 {
 	ra_processor_config cfg = { .channels = 0, .max_frames = 1024, .gain = 1.0f };
+	ra_biquad_coeffs nan_band = { NAN, 0, 0, 0, 0 };
 	ra_status st = RA_OK;
+	ra_diag diag = { { 0 } };
 	float blk[8];
 
-	ck_assert_ptr_null(ra_processor_create(&cfg, &st));
+	ck_assert_ptr_null(ra_processor_create(&cfg, &st, &diag));
 	ck_assert_int_eq(st, RA_ERR_INVALID);
+	ck_assert_str_eq(diag.text, "processor config out of range: channels 0 (1 to 1024), "
+				    "max_frames 1024 (1 or more), band_count 0 (0 to 64)");
 	cfg.channels = 1;
 	cfg.max_frames = 0;
-	ck_assert_ptr_null(ra_processor_create(&cfg, &st));
+	ck_assert_ptr_null(ra_processor_create(&cfg, &st, NULL));
 	cfg.max_frames = 4;
 	cfg.band_count = 3; /* no bands given */
-	ck_assert_ptr_null(ra_processor_create(&cfg, &st));
+	ck_assert_ptr_null(ra_processor_create(&cfg, &st, &diag));
+	ck_assert_str_eq(diag.text,
+			 "processor config out of range: channels 1 (1 to 1024), "
+			 "max_frames 4 (1 or more), band_count 3 (0 to 64) without bands");
+	cfg.band_count = 1; /* the cascade's refusal */
+	cfg.bands = &nan_band;
+	ck_assert_ptr_null(ra_processor_create(&cfg, &st, &diag));
+	ck_assert_int_eq(st, RA_ERR_INVALID);
+	ck_assert_str_eq(diag.text, "band 1's coefficients are not finite");
 	cfg.band_count = 0;
 	{
-		ra_processor *p = ra_processor_create(&cfg, &st);
+		ra_processor *p = ra_processor_create(&cfg, &st, NULL);
 
 		ck_assert_ptr_nonnull(p);
 		ck_assert_int_eq(ra_processor_process(p, blk, 5), RA_ERR_INVALID);
 		ra_processor_destroy(p);
 	}
 	ra_processor_destroy(NULL);
+	ra_processor_release(NULL, blk);
 }
 END_TEST
 

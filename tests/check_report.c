@@ -359,6 +359,7 @@ START_TEST(test_spectrogram_long_and_abort)
 	ra_spectrogram_row(sg, 0.25, fx.db[1]);
 	ra_spectrogram_abort(sg);
 	ra_spectrogram_abort(NULL);
+	ck_assert_int_eq(ra_spectrogram_commit(NULL, NULL, NULL), RA_ERR_INVALID);
 	ck_assert_int_eq(ra_test_dir_entries(fx.dir), 1);
 	free(path);
 	free(other);

@@ -84,7 +84,7 @@ static float *convert(int channels, int in_rate, int out_rate, ra_resample_quali
 	ra_resampler *rs;
 	ra_status st;
 
-	rs = ra_resampler_create(channels, in_rate, out_rate, quality, &st);
+	rs = ra_resampler_create(channels, in_rate, out_rate, quality, &st, NULL);
 	ck_assert_msg(rs != NULL, "create %d->%d: %s", in_rate, out_rate, ra_strerror(st));
 	ck_assert_int_eq(st, RA_OK);
 	flush_max = ra_resampler_max_output(rs, 0);
@@ -404,7 +404,7 @@ END_TEST
 
 START_TEST(test_flush_without_input)
 {
-	ra_resampler *rs = ra_resampler_create(2, 44100, 48000, RA_RESAMPLE_FAST, NULL);
+	ra_resampler *rs = ra_resampler_create(2, 44100, 48000, RA_RESAMPLE_FAST, NULL, NULL);
 	float buf[2 * 8];
 	size_t got = 99;
 
@@ -501,7 +501,7 @@ END_TEST
 
 START_TEST(test_max_output_bounds)
 {
-	ra_resampler *rs = ra_resampler_create(1, 8000, 192000, RA_RESAMPLE_BEST, NULL);
+	ra_resampler *rs = ra_resampler_create(1, 8000, 192000, RA_RESAMPLE_BEST, NULL, NULL);
 	size_t n;
 
 	ck_assert_ptr_nonnull(rs);
@@ -526,12 +526,12 @@ START_TEST(test_channel_counts)
 	size_t cap, got, rest;
 
 	/* libsamplerate's sinc converters stop at 128 channels. */
-	rs = ra_resampler_create(128, 44100, 48000, RA_RESAMPLE_FAST, &st);
+	rs = ra_resampler_create(128, 44100, 48000, RA_RESAMPLE_FAST, &st, NULL);
 	ck_assert_ptr_nonnull(rs);
 	ck_assert_int_eq(st, RA_OK);
 	ra_resampler_destroy(rs);
 
-	rs = ra_resampler_create(1024, 44100, 48000, RA_RESAMPLE_LINEAR, &st);
+	rs = ra_resampler_create(1024, 44100, 48000, RA_RESAMPLE_LINEAR, &st, NULL);
 	ck_assert_ptr_nonnull(rs);
 	ck_assert_int_eq(st, RA_OK);
 	cap = ra_resampler_max_output(rs, 100);
@@ -580,26 +580,33 @@ START_TEST(test_create_invalid)
 
 	for (i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
 		ra_status st = RA_OK;
+		ra_diag diag = { { 0 } };
 
 		ck_assert_ptr_null(ra_resampler_create(args[i][0], args[i][1], args[i][2],
-						       RA_RESAMPLE_FAST, &st));
+						       RA_RESAMPLE_FAST, &st, &diag));
 		ck_assert_int_eq(st, RA_ERR_INVALID);
+		ck_assert_msg(strncmp(diag.text, "cannot resample ", 16) == 0, "diag '%s'",
+			      diag.text);
 	}
-	ck_assert_ptr_null(ra_resampler_create(0, 44100, 48000, RA_RESAMPLE_FAST, NULL));
-	ck_assert_ptr_null(ra_resampler_create(1, 44100, 48000, (ra_resample_quality)7, NULL));
+	ck_assert_ptr_null(ra_resampler_create(0, 44100, 48000, RA_RESAMPLE_FAST, NULL, NULL));
+	ck_assert_ptr_null(
+		ra_resampler_create(1, 44100, 48000, (ra_resample_quality)7, NULL, NULL));
 }
 END_TEST
 
 START_TEST(test_create_sinc_too_many_channels)
 {
 	ra_status st = RA_OK;
+	ra_diag diag = { { 0 } };
 	ra_resampler *rs;
 
 	ck_assert_ptr_null(ra_resampler_create(RA_RESAMPLE_SINC_MAX_CHANNELS + 1, 44100, 48000,
-					       RA_RESAMPLE_BEST, &st));
+					       RA_RESAMPLE_BEST, &st, &diag));
 	ck_assert_int_eq(st, RA_ERR_CHANNELS);
+	ck_assert_str_eq(diag.text, "cannot resample 129 channels at this quality "
+				    "(libsamplerate's sinc filters take up to 128)");
 	rs = ra_resampler_create(RA_RESAMPLE_SINC_MAX_CHANNELS + 1, 44100, 48000,
-				 RA_RESAMPLE_LINEAR, &st);
+				 RA_RESAMPLE_LINEAR, &st, NULL);
 	ck_assert_ptr_nonnull(rs);
 	ck_assert_int_eq(st, RA_OK);
 	ra_resampler_destroy(rs);
@@ -624,7 +631,7 @@ START_TEST(test_process_invalid)
 {
 	const size_t frames = 1000;
 	float *in = make_noise(frames, 1, 11), *out;
-	ra_resampler *rs = ra_resampler_create(1, 44100, 48000, RA_RESAMPLE_MEDIUM, NULL);
+	ra_resampler *rs = ra_resampler_create(1, 44100, 48000, RA_RESAMPLE_MEDIUM, NULL, NULL);
 	size_t cap, got = 99, total = 0;
 
 	ck_assert_ptr_nonnull(rs);

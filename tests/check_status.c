@@ -1,6 +1,6 @@
 /* Unit tests for what every module shares: status descriptions, the clock,
- * and the one parser of numbers and frequencies that EQ specs, --generate
- * and --rate all use. */
+ * the one parser of numbers and frequencies that EQ specs, --generate
+ * and --rate all use, and the lookup of names in tables. */
 #include <check.h>
 #include <string.h>
 
@@ -40,6 +40,44 @@ START_TEST(test_parse_reads_len_only)
 	ck_assert_double_eq(v, -3.5);
 	ck_assert_int_eq(ra_number_parse("+6", 2, &v), RA_OK);
 	ck_assert_double_eq(v, 6.0);
+}
+END_TEST
+
+/* Names and the tables they are looked up in, as the modules have them:
+ * plain arrays of names, and structs that start with one. */
+static const char *const names[] = { "hann", "rect", "Flat", "rect" };
+static const struct {
+	const char *name;
+	double value;
+	char pad[40];
+} formats[] = { { "wav", 1.0, "" }, { "flac", 2.0, "" }, { "ogg", 3.0, "" } };
+
+/* The first match, by index; case only with RA_NAME_ANY_CASE. */
+START_TEST(test_name_lookup)
+{
+	static const struct {
+		const char *name;
+		int plain; /* in names[], else in formats[] */
+		ra_name_match match;
+		size_t index;
+	} cases[] = {
+		{ "hann", 1, RA_NAME_EXACT, 0 },   { "rect", 1, RA_NAME_EXACT, 1 },
+		{ "Flat", 1, RA_NAME_EXACT, 2 },   { "fLaT", 1, RA_NAME_ANY_CASE, 2 },
+		{ "ogg", 0, RA_NAME_EXACT, 2 },	   { "FLAC", 0, RA_NAME_ANY_CASE, 1 },
+		{ "wav", 0, RA_NAME_ANY_CASE, 0 },
+	};
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		size_t i = 99;
+		ra_status st = cases[k].plain
+				       ? ra_name_lookup(cases[k].name, names, 4, sizeof(names[0]),
+							cases[k].match, &i)
+				       : ra_name_lookup(cases[k].name, formats, 3,
+							sizeof(formats[0]), cases[k].match, &i);
+
+		ck_assert_msg(st == RA_OK, "%s not found", cases[k].name);
+		ck_assert_uint_eq(i, cases[k].index);
+	}
 }
 END_TEST
 
@@ -89,6 +127,33 @@ START_TEST(test_number_parse_rejects)
 END_TEST
 
 /* Every code has its own description. */
+/* Not there, a prefix or extension of a name, the wrong case, past COUNT,
+ * NULL: refused, and *INDEX left alone. */
+START_TEST(test_name_lookup_rejects)
+{
+	static const struct {
+		const char *name;
+		size_t count;
+		ra_name_match match;
+	} cases[] = {
+		{ "", 4, RA_NAME_EXACT },	 { "han", 4, RA_NAME_EXACT },
+		{ "hanning", 4, RA_NAME_EXACT }, { "Hann", 4, RA_NAME_EXACT },
+		{ "rect ", 4, RA_NAME_EXACT },	 { "Flattop", 4, RA_NAME_ANY_CASE },
+		{ "han", 4, RA_NAME_ANY_CASE },	 { "Flat", 2, RA_NAME_EXACT },
+		{ "hann", 0, RA_NAME_EXACT },	 { NULL, 4, RA_NAME_ANY_CASE },
+	};
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		size_t i = 99;
+
+		ck_assert_msg(ra_name_lookup(cases[k].name, names, cases[k].count, sizeof(names[0]),
+					     cases[k].match, &i) == RA_ERR_INVALID,
+			      "%s taken", cases[k].name ? cases[k].name : "NULL");
+		ck_assert_uint_eq(i, 99);
+	}
+}
+END_TEST
+
 START_TEST(test_strerror_distinct)
 {
 	for (int a = RA_OK; a <= RA_ERR_CHANNELS; a++) {
@@ -107,11 +172,13 @@ static Suite *status_suite(void)
 
 	tcase_add_test(tc, test_hz_parse_accepts);
 	tcase_add_test(tc, test_parse_reads_len_only);
+	tcase_add_test(tc, test_name_lookup);
 	tcase_add_test(tc, test_clock_monotonic);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_hz_parse_rejects);
 	tcase_add_test(tc, test_number_parse_rejects);
+	tcase_add_test(tc, test_name_lookup_rejects);
 	tcase_add_test(tc, test_strerror_distinct);
 	suite_add_tcase(s, tc);
 	return s;

@@ -89,7 +89,7 @@ static void count_task(void *p, int worker)
 static ra_workers *create_ok(int threads)
 {
 	ra_status st = RA_ERR_INVALID;
-	ra_workers *w = ra_workers_create(threads, &st);
+	ra_workers *w = ra_workers_create(threads, &st, NULL);
 
 	ck_assert_ptr_nonnull(w);
 	ck_assert_int_eq(st, RA_OK);
@@ -554,11 +554,11 @@ END_TEST
 
 START_TEST(test_status_optional)
 {
-	ra_workers *w = ra_workers_create(2, NULL);
+	ra_workers *w = ra_workers_create(2, NULL, NULL);
 
 	ck_assert_ptr_nonnull(w);
 	ra_workers_destroy(w);
-	ck_assert_ptr_null(ra_workers_create(-1, NULL));
+	ck_assert_ptr_null(ra_workers_create(-1, NULL, NULL));
 }
 END_TEST
 
@@ -570,9 +570,14 @@ START_TEST(test_create_rejects)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ra_status st = RA_OK;
+		ra_diag diag = { { 0 } };
+		char want[sizeof(diag.text)];
 
-		ck_assert_ptr_null(ra_workers_create(bad[i], &st));
+		ck_assert_ptr_null(ra_workers_create(bad[i], &st, &diag));
 		ck_assert_int_eq(st, RA_ERR_INVALID);
+		snprintf(want, sizeof(want), "%d threads: a pool has 1 to %d", bad[i],
+			 RA_WORKERS_MAX);
+		ck_assert_str_eq(diag.text, want);
 	}
 }
 END_TEST
@@ -585,13 +590,15 @@ START_TEST(test_create_thread_failure)
 
 	for (size_t i = 0; i < sizeof(started) / sizeof(started[0]); i++) {
 		ra_status st = RA_OK;
+		ra_diag diag = { { 0 } };
 		ra_workers *w;
 
 		atomic_store(&create_budget, started[i]);
-		w = ra_workers_create(4, &st);
+		w = ra_workers_create(4, &st, &diag);
 		atomic_store(&create_budget, -1);
 		ck_assert_ptr_null(w);
 		ck_assert_int_eq(st, RA_ERR_NOMEM);
+		ck_assert_str_eq(diag.text, "cannot start 4 threads");
 	}
 	/* And once threads can start again, so can a pool. */
 	ra_workers_destroy(create_ok(4));

@@ -84,7 +84,8 @@ ra_status ra_reader_read_double(ra_reader *rd, double *buf, size_t frames, size_
  * the format cannot seek. */
 ra_status ra_reader_rewind(ra_reader *rd, ra_diag *diag);
 
-void ra_reader_close(ra_reader *rd);
+/* Close the file and free RD. NULL is a no-op. */
+void ra_reader_destroy(ra_reader *rd);
 
 typedef struct ra_writer ra_writer;
 
@@ -114,7 +115,8 @@ ra_status ra_writer_write_float(ra_writer *wr, const float *buf, size_t frames, 
 ra_status ra_writer_write_double(ra_writer *wr, const double *buf, size_t frames, ra_diag *diag);
 
 /* Finish the file and move it into place, then free WR. On failure the
- * temporary file is removed and nothing appears at the output path. */
+ * temporary file is removed and nothing appears at the output path. WR
+ * NULL is RA_ERR_INVALID, with DIAG, and does nothing. */
 ra_status ra_writer_commit(ra_writer *wr, ra_diag *diag);
 
 /* Discard everything written and free WR. NULL is a no-op. */

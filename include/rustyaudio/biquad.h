@@ -79,8 +79,11 @@ void ra_biquad_process(const ra_biquad_coeffs *c, ra_biquad_state *st, double *b
  * one vector step advances every band; elsewhere band by band. */
 typedef struct ra_cascade ra_cascade;
 
-/* COUNT bands (1..64) with coefficients C, copied. NULL on failure. */
-ra_cascade *ra_cascade_create(const ra_biquad_coeffs *c, int count, ra_status *status);
+/* COUNT bands (1..64) with coefficients C, copied. NULL on failure, with
+ * STATUS and DIAG: RA_ERR_INVALID for a count out of range or coefficients
+ * that are not finite, RA_ERR_NOMEM. */
+ra_cascade *ra_cascade_create(const ra_biquad_coeffs *c, int count, ra_status *status,
+			      ra_diag *diag);
 
 /* Filter FRAMES samples of BUF in place through every band. No allocation. */
 void ra_cascade_process(ra_cascade *cs, double *buf, size_t frames);
@@ -95,6 +98,7 @@ void ra_cascade_process2(ra_cascade *a, double *buf_a, ra_cascade *b, double *bu
 /* Clear the state of every band. */
 void ra_cascade_reset(ra_cascade *cs);
 
+/* Free CS. NULL is a no-op. */
 void ra_cascade_destroy(ra_cascade *cs);
 
 /* Name of the kernel ra_cascade_process() uses on this CPU, e.g.

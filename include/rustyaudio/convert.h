@@ -28,7 +28,7 @@ ra_status ra_dither_parse(const char *name, ra_dither *dither);
 
 /* OUT[i] = IN[i] / 2^31, exactly for inputs of up to 24 significant bits.
  * IN and OUT may not overlap. */
-void ra_int_to_float(const int32_t *in, float *out, size_t samples);
+void ra_samples_from_int(const int32_t *in, float *out, size_t samples);
 
 /* How many of the SAMPLES values at BUF are NaN or infinite, and in
  * *FIRST (when given and there is one) the index of the first. The float
@@ -37,19 +37,20 @@ size_t ra_nonfinite_count(const float *buf, size_t samples, size_t *first);
 size_t ra_nonfinite_count_double(const double *buf, size_t samples, size_t *first);
 
 /* BUF[i] *= GAIN (a linear factor, not dB); nothing to do at 1. */
-void ra_gain_apply(float *buf, size_t samples, float gain);
+void ra_samples_scale(float *buf, size_t samples, float gain);
 
 /* The linear factor of DB decibels: 10^(DB/20). */
-double ra_db_to_gain(double db);
+double ra_gain_from_db(double db);
 
 typedef struct ra_converter ra_converter;
 
 /* A converter for CHANNELS interleaved channels to BITS-bit integers
  * (8..32), or, with BITS = 0, to float clipped to [-1, 1] (for encoders such
  * as u-law or Vorbis that need the range). Dither applies only to integer
- * output; SEED makes it reproducible. NULL with STATUS on failure. */
+ * output; SEED makes it reproducible. NULL on failure, with STATUS and DIAG:
+ * RA_ERR_INVALID for CHANNELS < 1 or BITS out of range, RA_ERR_NOMEM. */
 ra_converter *ra_converter_create(int channels, int bits, ra_dither dither, uint64_t seed,
-				  ra_status *status);
+				  ra_status *status, ra_diag *diag);
 
 /* Quantise FRAMES frames of IN to left-justified integers in OUT: scale to
  * the output width, add dither (not to exact zeros, so digital silence stays
@@ -64,6 +65,7 @@ void ra_converter_clip(ra_converter *cv, float *buf, size_t frames);
 uint64_t ra_converter_clipped(const ra_converter *cv, int ch);
 uint64_t ra_converter_clipped_total(const ra_converter *cv);
 
+/* Free CV. NULL is a no-op. */
 void ra_converter_destroy(ra_converter *cv);
 
 #ifdef __cplusplus

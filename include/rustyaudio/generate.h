@@ -54,6 +54,7 @@ ra_generator *ra_generator_create(const ra_generate_config *cfg, ra_status *stat
  * written, 0 once the configured length has been produced. */
 size_t ra_generator_read(ra_generator *gen, float *out, size_t frames);
 
+/* Free GEN. NULL is a no-op. */
 void ra_generator_destroy(ra_generator *gen);
 
 #ifdef __cplusplus

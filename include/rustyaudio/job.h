@@ -227,7 +227,8 @@ typedef struct ra_job_plan {
 ra_status ra_job_plan_init(ra_job_plan *plan, const ra_job_config *cfg, const ra_audio_info *in,
 			   int generated, const char *out_path, ra_diag *diag);
 
-/* Free what a result holds (the summary). */
+/* Free what a result holds (the summary). A result released already, or
+ * NULL, is a no-op. */
 void ra_job_result_release(ra_job_result *res);
 
 /* Process IN_PATH into OUT_PATH (unused when analysing). On failure

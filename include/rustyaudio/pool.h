@@ -27,15 +27,17 @@ typedef struct ra_pool_stats {
 } ra_pool_stats;
 
 /* COUNT buffers (>= 1) of BYTES bytes (>= 1) each, in one allocation.
- * NULL on failure, with STATUS set when given. */
-ra_pool *ra_pool_create(size_t bytes, size_t count, ra_status *status);
+ * NULL on failure, with STATUS and DIAG: RA_ERR_INVALID for sizes out of
+ * range, RA_ERR_NOMEM. */
+ra_pool *ra_pool_create(size_t bytes, size_t count, ra_status *status, ra_diag *diag);
 
 /* A buffer of the pool's size, 64-byte aligned, contents unspecified.
  * Safe to call from any thread. NULL only when the pool is exhausted and
  * the fallback allocation fails. */
 void *ra_pool_acquire(ra_pool *pool);
 
-/* Give back a buffer from ra_pool_acquire (NULL is ignored). Any thread. */
+/* Give back a buffer from ra_pool_acquire. Any thread. BUF or POOL NULL
+ * is a no-op. */
 void ra_pool_release(ra_pool *pool, void *buf);
 
 /* Counters so far (a consistent snapshot need not be exact under

@@ -57,7 +57,11 @@ typedef struct ra_processor_config {
 
 typedef struct ra_processor ra_processor;
 
-ra_processor *ra_processor_create(const ra_processor_config *cfg, ra_status *status);
+/* A processor for CFG, copied; the workers, taps and histograms it names
+ * stay the caller's and must outlive the processor. NULL on failure, with
+ * STATUS and DIAG: RA_ERR_INVALID for a config out of range or
+ * coefficients that are not finite, RA_ERR_NOMEM. */
+ra_processor *ra_processor_create(const ra_processor_config *cfg, ra_status *status, ra_diag *diag);
 
 /* Filter FRAMES (<= max_frames) interleaved frames of BLOCK (any buffer
  * of the caller's) in place, taps and timing included. Nothing may be in
@@ -76,7 +80,7 @@ ra_status ra_processor_push(ra_processor *p, float *block, size_t frames, float 
 /* After the last push: the next finished block, or NULL when all are out. */
 ra_status ra_processor_pull(ra_processor *p, float **done, size_t *done_frames);
 
-/* Give a finished block back to the pool. */
+/* Give a finished block back to the pool. P or BLOCK NULL is a no-op. */
 void ra_processor_release(ra_processor *p, float *block);
 
 /* Clear every filter state for a new pass over a stream. Nothing may be in

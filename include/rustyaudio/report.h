@@ -79,7 +79,8 @@ ra_spectrogram *ra_spectrogram_open(const char *path, int force,
 void ra_spectrogram_row(void *sg, double time_s, const double *db);
 
 /* Finish and move into place, or with HELD only finish, as for
- * ra_report_write_csv(); frees SG. */
+ * ra_report_write_csv(); frees SG. SG NULL is RA_ERR_INVALID, with DIAG,
+ * and does nothing. */
 ra_status ra_spectrogram_commit(ra_spectrogram *sg, ra_atomic_file *held, ra_diag *diag);
 
 /* Discard; frees SG. NULL is a no-op. */

@@ -34,10 +34,13 @@ const char *ra_resample_quality_name(ra_resample_quality quality);
 typedef struct ra_resampler ra_resampler;
 
 /* A converter from IN_RATE to OUT_RATE Hz (both > 0, ratio within
- * libsamplerate's 1/256..256) for CHANNELS interleaved channels.
- * NULL on failure with STATUS set when given. */
+ * libsamplerate's 1/256..256) for CHANNELS interleaved channels
+ * (1..RA_MAX_CHANNELS). NULL on failure, with STATUS and DIAG:
+ * RA_ERR_INVALID for arguments out of range, RA_ERR_CHANNELS for more than
+ * RA_RESAMPLE_SINC_MAX_CHANNELS at a sinc quality, RA_ERR_NOMEM, or
+ * RA_ERR_RESAMPLE when libsamplerate refuses. */
 ra_resampler *ra_resampler_create(int channels, int in_rate, int out_rate,
-				  ra_resample_quality quality, ra_status *status);
+				  ra_resample_quality quality, ra_status *status, ra_diag *diag);
 
 /* Largest number of frames one call to ra_resampler_process() or
  * ra_resampler_flush() can produce for IN_FRAMES frames of input
@@ -59,6 +62,7 @@ ra_status ra_resampler_flush(ra_resampler *rs, float *out, size_t out_capacity, 
  * round(IN_FRAMES * out_rate / in_rate), computed exactly in integers. */
 int64_t ra_resample_length(int64_t in_frames, int in_rate, int out_rate);
 
+/* Free RS. NULL is a no-op. */
 void ra_resampler_destroy(ra_resampler *rs);
 
 #ifdef __cplusplus

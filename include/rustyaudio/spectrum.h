@@ -103,6 +103,7 @@ ra_status ra_welch_watch(ra_welch *w, ra_spectrum_scale scale, ra_welch_row_fn f
 /* Start over with nothing accumulated. */
 void ra_welch_reset(ra_welch *w);
 
+/* Free W (its plan under the planner lock). NULL is a no-op. */
 void ra_welch_destroy(ra_welch *w);
 
 #ifdef __cplusplus

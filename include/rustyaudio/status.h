@@ -38,7 +38,11 @@ typedef enum ra_status {
 const char *ra_strerror(ra_status status);
 
 /* Detail that goes with a status: filled by the function that failed,
- * e.g. "cannot open: No such file or directory". Always NUL-terminated. */
+ * e.g. "cannot open: No such file or directory". Always NUL-terminated.
+ *
+ * Constructors (ra_<noun>_create, ra_<noun>_open) return the new object,
+ * or NULL on failure with the reason in their last two parameters,
+ * ra_status *status and ra_diag *diag; either may be NULL. */
 typedef struct ra_diag {
 	char text[256];
 } ra_diag;
@@ -58,6 +62,18 @@ ra_status ra_number_parse(const char *s, size_t len, double *value);
  * unsigned, with an optional k or K suffix for x1000 ("44.1k"); finite and
  * above 0. RA_OK with *HZ, else RA_ERR_INVALID. */
 ra_status ra_hz_parse(const char *s, size_t len, double *hz);
+
+/* How ra_name_lookup() compares names: exactly, or ignoring ASCII case. */
+typedef enum ra_name_match { RA_NAME_EXACT, RA_NAME_ANY_CASE } ra_name_match;
+
+/* Where NAME is in TABLE, COUNT entries of SIZE bytes each that start
+ * with their name, a const char * (so a plain array of names is such a
+ * table, of entries sizeof(char *) long): the first entry that matches,
+ * in *INDEX. RA_ERR_INVALID when none does or NAME is NULL. What the
+ * modules' parse functions (ra_window_parse(), ra_format_parse(), ...)
+ * look their names up with. */
+ra_status ra_name_lookup(const char *name, const void *table, size_t count, size_t size,
+			 ra_name_match match, size_t *index);
 
 #ifdef __cplusplus
 }

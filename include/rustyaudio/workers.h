@@ -30,8 +30,10 @@ typedef struct ra_task {
 } ra_task;
 
 /* THREADS threads (1..RA_WORKERS_MAX; 0 means the number of online CPUs).
- * THREADS = 1 starts no thread. NULL on failure with STATUS. */
-ra_workers *ra_workers_create(int threads, ra_status *status);
+ * THREADS = 1 starts no thread. NULL on failure, with STATUS and DIAG:
+ * RA_ERR_INVALID for THREADS out of range, RA_ERR_NOMEM when memory or a
+ * thread cannot be had. */
+ra_workers *ra_workers_create(int threads, ra_status *status, ra_diag *diag);
 
 /* The number of threads that run tasks. */
 int ra_workers_threads(const ra_workers *w);

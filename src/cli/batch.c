@@ -355,7 +355,7 @@ static int run_dry(const cli_options *opt, const path_list *inputs)
 		if (print_chain(opt, inputs->items[i], ra_reader_info(rd)->sample_rate,
 				ra_reader_info(rd)->channels))
 			failed++;
-		ra_reader_close(rd);
+		ra_reader_destroy(rd);
 	}
 	return failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
 }
@@ -748,7 +748,7 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 	if (opt->eq.count > 0 && !opt->job.reference) {
 		ra_status st;
 
-		workers = ra_workers_create(opt->threads, &st);
+		workers = ra_workers_create(opt->threads, &st, NULL);
 		if (!workers) {
 			fprintf(stderr, "rusty-audio: cannot start worker threads: %s\n",
 				ra_strerror(st));
