@@ -191,8 +191,17 @@ static int sync_temp(ra_atomic_file *f)
 	return err ? -1 : 0;
 }
 
+/* RA_ERR_INVALID for a missing file, with DIAG. */
+static ra_status no_file(ra_diag *diag)
+{
+	ra_diag_set(diag, "no file to commit");
+	return RA_ERR_INVALID;
+}
+
 ra_status ra_atomic_finish(ra_atomic_file *f, ra_diag *diag)
 {
+	if (!f)
+		return no_file(diag);
 	if (f->sink || sync_temp(f) == 0)
 		return RA_OK;
 	ra_diag_set(diag, "cannot write %s: %s", f->path, strerror(errno));
@@ -204,6 +213,8 @@ ra_status ra_atomic_publish(ra_atomic_file *f, ra_diag *diag)
 {
 	ra_status st = RA_ERR_WRITE;
 
+	if (!f)
+		return no_file(diag);
 	if (f->sink) {
 		int err = f->fd >= 0 ? close(f->fd) : 0;
 
@@ -250,7 +261,7 @@ void ra_atomic_abort(ra_atomic_file *f)
 {
 	/* Nothing is open before the path is kept or after it is released, so
 	 * a zeroed F (whose descriptors read 0, standard input) is left alone. */
-	if (!f->path)
+	if (!f || !f->path)
 		return;
 	if (f->fd >= 0)
 		close(f->fd);
@@ -311,7 +322,11 @@ static ra_status close_stream(ra_atomic_file *f, FILE *stream, int failed, ra_di
 ra_status ra_atomic_commit_stream(ra_atomic_file *f, FILE *stream, int failed, ra_atomic_file *held,
 				  ra_diag *diag)
 {
-	ra_status st = close_stream(f, stream, failed, diag);
+	ra_status st;
+
+	if (!f || !stream)
+		return no_file(diag);
+	st = close_stream(f, stream, failed, diag);
 
 	if (st == RA_OK && !held)
 		return ra_atomic_commit(f, diag);

@@ -137,6 +137,20 @@ START_TEST(test_abort_zeroed)
 }
 END_TEST
 
+/* NULL: abort does nothing, the others refuse it with a reason. */
+START_TEST(test_null_file)
+{
+	ra_diag diag = { "" };
+
+	ra_atomic_abort(NULL);
+	ck_assert_int_eq(ra_atomic_commit(NULL, &diag), RA_ERR_INVALID);
+	ck_assert_str_eq(diag.text, "no file to commit");
+	ck_assert_int_eq(ra_atomic_finish(NULL, NULL), RA_ERR_INVALID);
+	ck_assert_int_eq(ra_atomic_publish(NULL, NULL), RA_ERR_INVALID);
+	ck_assert_int_eq(ra_atomic_commit_stream(NULL, NULL, 0, NULL, NULL), RA_ERR_INVALID);
+}
+END_TEST
+
 START_TEST(test_folder_renamed)
 {
 	char *dir = ra_test_mkdtemp(), *a = ra_test_path(dir, "a"), *b = ra_test_path(dir, "b");
@@ -235,6 +249,7 @@ int main(void)
 
 	tcase_add_test(tc, test_commit_and_abort);
 	tcase_add_test(tc, test_abort_zeroed);
+	tcase_add_test(tc, test_null_file);
 	tcase_add_test(tc, test_folder_renamed);
 	tcase_add_test(tc, test_stream);
 	suite_add_tcase(s, tc);

@@ -26,9 +26,9 @@ extern "C" {
 /* What every temporary file's name matches (find -name, fnmatch). */
 #define RA_ATOMIC_TEMP_GLOB ".*.rusty-audio-*.part"
 
-/* Caller-owned; zero it, then ra_atomic_open(). Every function here that
- * takes F (commit, finish, publish, abort included) needs a real one: F
- * NULL is not a no-op. */
+/* Caller-owned; zero it, then ra_atomic_open(). ra_atomic_abort(NULL) is a
+ * no-op; commit, finish, publish and commit_stream refuse a NULL F (or
+ * stream) with RA_ERR_INVALID. */
 typedef struct ra_atomic_file {
 	int fd;	     /* the temporary file (or the sink), open for reading and writing */
 	int dir_fd;  /* the target's folder (O_DIRECTORY), -1 when not open */
