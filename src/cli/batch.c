@@ -530,7 +530,7 @@ static void list_outputs(const cli_options *opt, const path_list *inputs, char *
 			 path_list *all, path_list *roles, size_t *audio)
 {
 	static const char *const report_role[3] = { "--spectrum", "--plot", "--spectrogram" };
-	size_t count = opt->analyze ? 0 : opt->generate ? 1 : inputs->count;
+	size_t count = opt->job.analyze ? 0 : opt->generate ? 1 : inputs->count;
 
 	for (size_t i = 0; i < count; i++) {
 		list_add(all, opt->generate ? opt->output : outputs[i]);
@@ -740,7 +740,7 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 		status = run_dry(opt, &inputs);
 		goto out;
 	}
-	if (!opt->analyze && !opt->generate && !(outputs = resolve_outputs(opt, &inputs)))
+	if (!opt->job.analyze && !opt->generate && !(outputs = resolve_outputs(opt, &inputs)))
 		goto out;
 	if (check_outputs(opt, &inputs, outputs) != 0)
 		goto out;
@@ -762,7 +762,7 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 		status = EXIT_SOME_FAILED;
 		goto out;
 	}
-	if (opt->analyze) {
+	if (opt->job.analyze) {
 		ra_spectrum_request req = opt->spectrum;
 
 		cfg.spectrum = &req;

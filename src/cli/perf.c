@@ -118,7 +118,7 @@ static void json_settings(perf_run *pr)
 	const ra_spectrum_request *sp = &opt->spectrum;
 	ra_json *j = &pr->json;
 	int spectrum =
-		opt->spectrum_path || opt->plot_path || opt->spectrogram_path || opt->analyze;
+		opt->spectrum_path || opt->plot_path || opt->spectrogram_path || opt->job.analyze;
 
 	ra_json_begin_object(j, "settings");
 	ra_json_uint(j, "threads", pr->workers ? (uint64_t)ra_workers_threads(pr->workers) : 1);
@@ -134,7 +134,7 @@ static void json_settings(perf_run *pr)
 	ra_json_string(j, "resample_quality", ra_resample_quality_name(opt->job.quality));
 	ra_json_string(j, "dither", dither_names[opt->job.dither]);
 	ra_json_number(j, "normalize_dbfs", opt->job.normalize ? opt->job.normalize_dbfs : NAN);
-	ra_json_bool(j, "analyze", opt->analyze);
+	ra_json_bool(j, "analyze", opt->job.analyze);
 	if (!spectrum) {
 		ra_json_string(j, "spectrum", NULL);
 	} else {
