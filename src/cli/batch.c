@@ -479,13 +479,19 @@ typedef struct input_id {
 	const char *path;
 } input_id;
 
+/* Files in order of device, then inode. */
+static int compare_files(dev_t dev_a, ino_t ino_a, dev_t dev_b, ino_t ino_b)
+{
+	if (dev_a != dev_b)
+		return dev_a < dev_b ? -1 : 1;
+	return ino_a < ino_b ? -1 : ino_a > ino_b;
+}
+
 static int compare_ids(const void *a, const void *b)
 {
 	const input_id *x = a, *y = b;
 
-	if (x->dev != y->dev)
-		return x->dev < y->dev ? -1 : 1;
-	return x->ino < y->ino ? -1 : x->ino > y->ino;
+	return compare_files(x->dev, x->ino, y->dev, y->ino);
 }
 
 /* Where an output lands: its folder's identity and its name there, so that
@@ -502,12 +508,9 @@ typedef struct out_place {
 static int compare_places(const void *a, const void *b)
 {
 	const out_place *x = a, *y = b;
+	int c = compare_files(x->dev, x->ino, y->dev, y->ino);
 
-	if (x->dev != y->dev)
-		return x->dev < y->dev ? -1 : 1;
-	if (x->ino != y->ino)
-		return x->ino < y->ino ? -1 : 1;
-	return strcmp(x->name, y->name);
+	return c ? c : strcmp(x->name, y->name);
 }
 
 /* PATH's place in *P; 0, or -1 when its folder does not exist (the output

@@ -497,14 +497,13 @@ static int store_value(parse_state *ps, const option_spec *o, const char *arg)
 		*(const char **)field = arg;
 		return GO_ON;
 	case ARG_SIZE:
-		if (!parse_whole(arg, o->lo, o->hi, &whole))
-			return INVALID;
-		*(size_t *)field = (size_t)whole;
-		return GO_ON;
 	case ARG_INT:
 		if (!parse_whole(arg, o->lo, o->hi, &whole))
 			return INVALID;
-		*(int *)field = (int)whole;
+		if (o->kind == ARG_SIZE)
+			*(size_t *)field = (size_t)whole;
+		else
+			*(int *)field = (int)whole;
 		return GO_ON;
 	case ARG_REAL:
 		return parse_real(arg, o->lo, o->hi, field) ? GO_ON : INVALID;
