@@ -17,36 +17,10 @@
 #include "rustyaudio/audio_file.h"
 #include "testutil.h"
 
-static char *dir;
-
-static void setup(void)
-{
-	dir = ra_test_mkdtemp();
-}
-
-static void teardown(void)
-{
-	ra_test_rmtree(dir);
-	dir = NULL;
-}
-
-/* Seeded noise in [-amp, amp): the same for the same seed. */
-static float *noise(size_t n, unsigned seed, float amp)
-{
-	float *x = malloc(n * sizeof(*x));
-
-	ck_assert_ptr_nonnull(x);
-	for (size_t i = 0; i < n; i++) {
-		seed = seed * 1664525u + 1013904223u;
-		x[i] = amp * ((float)(seed >> 8) / 8388608.0f - 1.0f);
-	}
-	return x;
-}
-
 /* Exactly representable B-bit values, as float. */
 static float *pcm_noise(size_t n, unsigned seed, int bits)
 {
-	float *x = noise(n, seed, 1.0f);
+	float *x = ra_test_noise(n, seed, 1.0f);
 	float scale = ldexpf(1.0f, bits - 1);
 
 	for (size_t i = 0; i < n; i++)
@@ -98,7 +72,7 @@ START_TEST(test_passthrough_is_bit_exact)
 {
 	const size_t frames = 20011;
 	const int i = _i;
-	char *in = ra_test_path(dir, exact_formats[i].name);
+	char *in = ra_test_scratch(exact_formats[i].name);
 	char *out;
 	int pcm = (exact_formats[i].format & SF_FORMAT_SUBMASK) <= SF_FORMAT_PCM_U8;
 	int sub = exact_formats[i].format & SF_FORMAT_SUBMASK;
@@ -110,9 +84,10 @@ START_TEST(test_passthrough_is_bit_exact)
 	/* Exact values for narrow PCM, full-precision noise for the rest. */
 	x = sub == SF_FORMAT_PCM_U8 || sub == SF_FORMAT_PCM_16 || sub == SF_FORMAT_PCM_24
 		    ? pcm_noise(frames * 2, 7u + (unsigned)i, bits)
-		    : noise(frames * 2, 7u + (unsigned)i, 0.99f);
+		    : ra_test_noise(frames * 2, 7u + (unsigned)i, 0.99f);
 	ra_test_write_float(in, exact_formats[i].format, 44100, 2, x, frames);
-	ck_assert_int_ne(asprintf(&out, "%s/out-%s", dir, exact_formats[i].name), -1);
+	ck_assert_int_ne(asprintf(&out, "%s/out-%s", ra_test_scratch_dir(), exact_formats[i].name),
+			 -1);
 	r = run_args((const char *const[]){ in, "-o", out, NULL });
 	ck_assert_msg(r.status == 0, "%s: %s", exact_formats[i].name, r.err);
 	ck_assert_str_eq(r.err, "");
@@ -147,8 +122,8 @@ START_TEST(test_widening_and_block_sizes)
 {
 	const size_t frames = 5003;
 	float *x = pcm_noise(frames, 3, 16);
-	char *in = ra_test_path(dir, "in.wav");
-	char *wide = ra_test_path(dir, "wide.wav");
+	char *in = ra_test_scratch("in.wav");
+	char *wide = ra_test_scratch("wide.wav");
 	SF_INFO a, b;
 	int *ia, *ib;
 	ra_run r;
@@ -167,14 +142,12 @@ START_TEST(test_widening_and_block_sizes)
 	 * must not change a single byte. */
 	for (size_t k = 0; k < 4; k++) {
 		static const char *sizes[] = { "1", "7", "1024", "65536" };
-		char *out = ra_test_path(dir, "g.wav");
-		char *ref = ra_test_path(dir, "g-ref.wav");
+		char *out = ra_test_scratch("g.wav");
+		char *ref = ra_test_scratch("g-ref.wav");
 
-		r = run_args((const char *const[]){ in, "--gain", "-3", "--rate", "44100",
-						    "--block-size", sizes[k], "-f", "-o",
-						    k == 0 ? ref : out, NULL });
-		ck_assert_msg(r.status == 0, "%s", r.err);
-		ra_run_release(&r);
+		ra_test_run_ok((const char *const[]){ in, "--gain", "-3", "--rate", "44100",
+						      "--block-size", sizes[k], "-f", "-o",
+						      k == 0 ? ref : out, NULL });
 		if (k > 0)
 			ck_assert_msg(ra_test_same_bytes(ref, out),
 				      "block size %s changes the output", sizes[k]);
@@ -192,9 +165,9 @@ START_TEST(test_gain_and_clipping)
 {
 	const size_t frames = 1000;
 	float *x = calloc(frames * 2, sizeof(*x));
-	char *in = ra_test_path(dir, "in.wav");
-	char *out = ra_test_path(dir, "out.wav");
-	char *half = ra_test_path(dir, "half.wav");
+	char *in = ra_test_scratch("in.wav");
+	char *out = ra_test_scratch("out.wav");
+	char *half = ra_test_scratch("half.wav");
 	double *y;
 	SF_INFO info;
 	ra_run r;
@@ -235,10 +208,10 @@ END_TEST
 START_TEST(test_dither)
 {
 	const size_t frames = 48000;
-	float *x = noise(frames, 11, 0.5f);
-	char *in = ra_test_path(dir, "in.wav");
-	char *d1 = ra_test_path(dir, "d1.wav"), *d2 = ra_test_path(dir, "d2.wav");
-	char *nd = ra_test_path(dir, "nd.wav");
+	float *x = ra_test_noise(frames, 11, 0.5f);
+	char *in = ra_test_scratch("in.wav");
+	char *d1 = ra_test_scratch("d1.wav"), *d2 = ra_test_scratch("d2.wav");
+	char *nd = ra_test_scratch("nd.wav");
 	int *a, *c;
 	SF_INFO info;
 	size_t differ = 0;
@@ -286,8 +259,8 @@ END_TEST
 
 START_TEST(test_usage_errors)
 {
-	char *in = ra_test_path(dir, "in.wav");
-	char *out = ra_test_path(dir, "out.wav");
+	char *in = ra_test_scratch("in.wav");
+	char *out = ra_test_scratch("out.wav");
 	float x[64] = { 0 };
 	const char *const *cases[] = {
 		(const char *const[]){ "--bogus", in, "-o", out, NULL },
@@ -354,16 +327,16 @@ END_TEST
 
 START_TEST(test_bad_inputs)
 {
-	char *missing = ra_test_path(dir, "missing.wav");
-	char *text = ra_test_path(dir, "notes.wav");
-	char *out = ra_test_path(dir, "out.wav");
+	char *missing = ra_test_scratch("missing.wav");
+	char *text = ra_test_scratch("notes.wav");
+	char *out = ra_test_scratch("out.wav");
 	FILE *f = fopen(text, "w");
 	struct {
 		const char *path;
 		const char *why;
 	} cases[] = {
 		{ missing, "cannot open: No such file or directory" },
-		{ dir, "cannot open: Is a directory" },
+		{ ra_test_scratch_dir(), "cannot open: Is a directory" },
 		{ text, "not a readable audio file" },
 	};
 
@@ -380,7 +353,7 @@ START_TEST(test_bad_inputs)
 		ck_assert_int_eq(access(out, F_OK), -1);
 		ra_run_release(&r);
 	}
-	ck_assert_int_eq(ra_test_dir_entries(dir), 1); /* only notes.wav */
+	ck_assert_int_eq(ra_test_dir_entries(ra_test_scratch_dir()), 1); /* only notes.wav */
 	free(missing);
 	free(text);
 	free(out);
@@ -390,8 +363,8 @@ END_TEST
 START_TEST(test_overwrite_refused)
 {
 	float x[100] = { 0.25f };
-	char *in = ra_test_path(dir, "in.wav");
-	char *out = ra_test_path(dir, "out.wav");
+	char *in = ra_test_scratch("in.wav");
+	char *out = ra_test_scratch("out.wav");
 	FILE *f = fopen(out, "w");
 	char *want;
 	ra_run r;
@@ -419,7 +392,7 @@ START_TEST(test_overwrite_refused)
 	ra_run_release(&r);
 	free(want);
 	ck_assert_int_eq(file_size(out), 8);
-	ck_assert_int_eq(ra_test_dir_entries(dir), 2);
+	ck_assert_int_eq(ra_test_dir_entries(ra_test_scratch_dir()), 2);
 
 	r = run_args((const char *const[]){ "--force", in, "-o", out, NULL });
 	ck_assert_int_eq(r.status, 0);
@@ -434,8 +407,8 @@ END_TEST
 START_TEST(test_summary_line)
 {
 	float x[100] = { 0.25f };
-	char *a = ra_test_path(dir, "a.wav"), *b = ra_test_path(dir, "b.wav");
-	char *outdir = ra_test_path(dir, "out");
+	char *a = ra_test_scratch("a.wav"), *b = ra_test_scratch("b.wav");
+	char *outdir = ra_test_scratch("out");
 	ra_run r;
 
 	ck_assert_int_eq(mkdir(outdir, 0777), 0);
@@ -455,7 +428,7 @@ END_TEST
  * so, the command line offers the quality that works. */
 START_TEST(test_resample_too_many_channels)
 {
-	char *out = ra_test_path(dir, "out.wav"), *want;
+	char *out = ra_test_scratch("out.wav"), *want;
 	ra_run r = run_args((const char *const[]){ "--generate", "white", "--channels", "129",
 						   "--duration", "0.01", "--sample-rate", "8000",
 						   "--rate", "16000", "-o", out, NULL });
@@ -470,12 +443,10 @@ START_TEST(test_resample_too_many_channels)
 	ck_assert_str_eq(r.err, want);
 	free(want);
 	ra_run_release(&r);
-	ck_assert_int_eq(ra_test_dir_entries(dir), 0);
-	r = run_args((const char *const[]){
+	ck_assert_int_eq(ra_test_dir_entries(ra_test_scratch_dir()), 0);
+	ra_test_run_ok((const char *const[]){
 		"--generate", "white", "--channels", "129", "--duration", "0.01", "--sample-rate",
 		"8000", "--rate", "16000", "--resample-quality", "linear", "-o", out, NULL });
-	ck_assert_msg(r.status == 0, "%s", r.err);
-	ra_run_release(&r);
 	free(out);
 }
 END_TEST
@@ -483,10 +454,10 @@ END_TEST
 START_TEST(test_never_overwrites_input)
 {
 	float x[100] = { 0.25f, -0.5f };
-	char *in = ra_test_path(dir, "in.wav");
-	char *sym = ra_test_path(dir, "sym.wav");
-	char *hard = ra_test_path(dir, "hard.wav");
-	char *copy = ra_test_path(dir, "copy.wav");
+	char *in = ra_test_scratch("in.wav");
+	char *sym = ra_test_scratch("sym.wav");
+	char *hard = ra_test_scratch("hard.wav");
+	char *copy = ra_test_scratch("copy.wav");
 	const char *targets[] = { in, sym, hard };
 	ra_run r;
 
@@ -505,7 +476,7 @@ START_TEST(test_never_overwrites_input)
 		ra_run_release(&r);
 		ck_assert(ra_test_same_bytes(in, copy));
 	}
-	ck_assert_int_eq(ra_test_dir_entries(dir), 4);
+	ck_assert_int_eq(ra_test_dir_entries(ra_test_scratch_dir()), 4);
 	free(in);
 	free(sym);
 	free(hard);
@@ -516,7 +487,7 @@ END_TEST
 /* A header that libsndfile accepts but no sane tool should: 50 MHz. */
 START_TEST(test_absurd_rate)
 {
-	char *in = ra_test_path(dir, "fast.wav"), *out = ra_test_path(dir, "out.wav");
+	char *in = ra_test_scratch("fast.wav"), *out = ra_test_scratch("out.wav");
 	float x[16] = { 0 };
 	unsigned char rate[4] = { 0x80, 0xf0, 0xfa, 0x02 };  /* 50,000,000 */
 	unsigned char bytes[8] = { 0x00, 0xe1, 0xf5, 0x05 }; /* rate * 2 */
@@ -576,9 +547,9 @@ static char *run_on_tty(const char *const *argv, int *status)
 
 START_TEST(test_progress_on_terminal)
 {
-	char *a = ra_test_path(dir, "a.wav"), *b = ra_test_path(dir, "b.wav");
-	char *outdir = ra_test_path(dir, "out");
-	float *x = noise(48000, 1, 0.5f);
+	char *a = ra_test_scratch("a.wav"), *b = ra_test_scratch("b.wav");
+	char *outdir = ra_test_scratch("out");
+	float *x = ra_test_noise(48000, 1, 0.5f);
 	char *seen;
 	int status;
 
@@ -611,8 +582,8 @@ END_TEST
 START_TEST(test_batch_with_a_bad_file)
 {
 	float x[480];
-	char *a = ra_test_path(dir, "a.wav"), *b = ra_test_path(dir, "b.aiff");
-	char *bad = ra_test_path(dir, "bad.wav"), *outdir = ra_test_path(dir, "out");
+	char *a = ra_test_scratch("a.wav"), *b = ra_test_scratch("b.aiff");
+	char *bad = ra_test_scratch("bad.wav"), *outdir = ra_test_scratch("out");
 	char *oa = ra_test_path(outdir, "a.flac"), *ob = ra_test_path(outdir, "b.flac");
 	SF_INFO info;
 	ra_run r;
@@ -665,10 +636,10 @@ END_TEST
 START_TEST(test_files_from)
 {
 	float x[100] = { 0.1f };
-	char *sub1 = ra_test_path(dir, "one"), *sub2 = ra_test_path(dir, "two");
+	char *sub1 = ra_test_scratch("one"), *sub2 = ra_test_scratch("two");
 	char *a = ra_test_path(sub1, "same.wav"), *b = ra_test_path(sub2, "same.wav");
-	char *c = ra_test_path(dir, "c.wav"), *outdir = ra_test_path(dir, "out");
-	char *list = ra_test_path(dir, "list.txt"), *text;
+	char *c = ra_test_scratch("c.wav"), *outdir = ra_test_scratch("out");
+	char *list = ra_test_scratch("list.txt"), *text;
 	ra_run r;
 	FILE *f;
 
@@ -727,18 +698,15 @@ START_TEST(test_resampled_length)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char rate[16];
-		char *in = ra_test_path(dir, "in.wav"), *out = ra_test_path(dir, "out.wav");
-		float *x = noise((size_t)cases[i].frames, 5, 0.25f);
+		char *in = ra_test_scratch("in.wav"), *out = ra_test_scratch("out.wav");
+		float *x = ra_test_noise((size_t)cases[i].frames, 5, 0.25f);
 		long want = (long)llround((double)cases[i].frames * cases[i].to / cases[i].from);
 		SF_INFO info;
-		ra_run r;
 
 		ra_test_write_float(in, SF_FORMAT_WAV | SF_FORMAT_FLOAT, cases[i].from, 1, x,
 				    (size_t)cases[i].frames);
 		snprintf(rate, sizeof(rate), "%d", cases[i].to);
-		r = run_args((const char *const[]){ "-f", in, "--rate", rate, "-o", out, NULL });
-		ck_assert_msg(r.status == 0, "%s", r.err);
-		ra_run_release(&r);
+		ra_test_run_ok((const char *const[]){ "-f", in, "--rate", rate, "-o", out, NULL });
 		free(ra_test_read_double(out, &info));
 		ck_assert_int_eq(info.samplerate, cases[i].to);
 		ck_assert_msg(info.frames == want, "%d->%d %ld frames: got %ld, want %ld",
@@ -753,19 +721,14 @@ END_TEST
 /* A 1 kHz sine keeps its frequency and level through 48k -> 44.1k. */
 START_TEST(test_resampled_sine)
 {
-	char *in = ra_test_path(dir, "sine.wav"), *out = ra_test_path(dir, "out.wav");
+	char *in = ra_test_scratch("sine.wav"), *out = ra_test_scratch("out.wav");
 	double *y, worst = 0.0;
 	SF_INFO info;
-	ra_run r;
 
-	r = run_args((const char *const[]){ "--generate", "sine:1000", "--level", "-6.020599913",
-					    "--duration", "1", "--sample-rate", "48000", "-o", in,
-					    NULL });
-	ck_assert_msg(r.status == 0, "%s", r.err);
-	ra_run_release(&r);
-	r = run_args((const char *const[]){ in, "--rate", "44.1k", "-o", out, NULL });
-	ck_assert_msg(r.status == 0, "%s", r.err);
-	ra_run_release(&r);
+	ra_test_run_ok((const char *const[]){ "--generate", "sine:1000", "--level", "-6.020599913",
+					      "--duration", "1", "--sample-rate", "48000", "-o", in,
+					      NULL });
+	ra_test_run_ok((const char *const[]){ in, "--rate", "44.1k", "-o", out, NULL });
 	y = ra_test_read_double(out, &info);
 	ck_assert_int_eq(info.frames, 44100);
 	for (long n = 2000; n < 42000; n++) {
@@ -817,21 +780,16 @@ static void write_tagged_wav(const char *path)
 
 START_TEST(test_metadata_carried)
 {
-	char *in = ra_test_path(dir, "tagged.wav"), *out = ra_test_path(dir, "out.wav");
-	char *half = ra_test_path(dir, "half.wav");
+	char *in = ra_test_scratch("tagged.wav"), *out = ra_test_scratch("out.wav");
+	char *half = ra_test_scratch("half.wav");
 	SF_BROADCAST_INFO got_bext = { 0 };
 	SF_CUES got_cues = { 0 };
 	SF_INFO info;
 	SNDFILE *sf;
-	ra_run r;
 
 	write_tagged_wav(in);
-	r = run_args((const char *const[]){ in, "-o", out, NULL });
-	ck_assert_msg(r.status == 0, "%s", r.err);
-	ra_run_release(&r);
-	r = run_args((const char *const[]){ in, "--rate", "24000", "-o", half, NULL });
-	ck_assert_msg(r.status == 0, "%s", r.err);
-	ra_run_release(&r);
+	ra_test_run_ok((const char *const[]){ in, "-o", out, NULL });
+	ra_test_run_ok((const char *const[]){ in, "--rate", "24000", "-o", half, NULL });
 
 	for (int k = 0; k < 2; k++) {
 		const double ratio = k ? 0.5 : 1.0;
@@ -868,7 +826,7 @@ START_TEST(test_corpus_metadata)
 
 	for (int k = 0; k < 2; k++) {
 		char *in = ra_test_corpus_path(files[k]);
-		char *out = ra_test_path(dir, k ? "cue.wav" : "bext.wav");
+		char *out = ra_test_scratch(k ? "cue.wav" : "bext.wav");
 		SF_BROADCAST_INFO a = { 0 }, b = { 0 };
 		uint32_t ca = 0, cb = 0;
 		SF_INFO ia = { 0 }, ib = { 0 };
@@ -914,7 +872,7 @@ START_TEST(test_generate)
 					 "pink",    "impulse",	      "silence" };
 
 	for (size_t i = 0; i < 6; i++) {
-		char *out = ra_test_path(dir, "gen.wav");
+		char *out = ra_test_scratch("gen.wav");
 		double *y, peak = 0.0;
 		SF_INFO info;
 		ra_run r = run_args((const char *const[]){
@@ -948,11 +906,11 @@ END_TEST
 START_TEST(test_empty_input)
 {
 	static const char *outs[] = { "out.wav", "out.flac", "out.ogg", "out.aiff" };
-	char *in = ra_test_path(dir, "empty.wav");
+	char *in = ra_test_scratch("empty.wav");
 
 	ra_test_write_float(in, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 44100, 2, NULL, 0);
 	for (int k = 0; k < 4; k++) {
-		char *out = ra_test_path(dir, outs[k]);
+		char *out = ra_test_scratch(outs[k]);
 		SF_INFO info = { 0 };
 		SNDFILE *sf;
 		double frame[2];
@@ -978,8 +936,8 @@ END_TEST
 START_TEST(test_fallback_subtype_noted_once)
 {
 	float x[256];
-	char *a = ra_test_path(dir, "a.wav"), *b = ra_test_path(dir, "b.wav");
-	char *outdir = ra_test_path(dir, "o"), *oa = ra_test_path(outdir, "a.flac");
+	char *a = ra_test_scratch("a.wav"), *b = ra_test_scratch("b.wav");
+	char *outdir = ra_test_scratch("o"), *oa = ra_test_path(outdir, "a.flac");
 	SF_INFO info;
 	ra_run r;
 
@@ -1021,8 +979,8 @@ static void generate(const char *path, const char *signal, const char *seconds)
 /* Peak memory does not grow with the file: 453 s of FLAC against 10 s. */
 START_TEST(test_bounded_memory)
 {
-	char *long_in = ra_test_path(dir, "long.flac"), *short_in = ra_test_path(dir, "short.flac");
-	char *out1 = ra_test_path(dir, "o1.wav"), *out2 = ra_test_path(dir, "o2.wav");
+	char *long_in = ra_test_scratch("long.flac"), *short_in = ra_test_scratch("short.flac");
+	char *out1 = ra_test_scratch("o1.wav"), *out2 = ra_test_scratch("o2.wav");
 	ra_run r;
 	long rss_short, rss_long;
 	SF_INFO info;
@@ -1075,7 +1033,7 @@ START_TEST(test_corpus)
 			;
 		ck_assert_ptr_nonnull(fields[7]);
 		in = ra_test_corpus_path(fields[0]);
-		out = ra_test_path(dir, "out.wav");
+		out = ra_test_scratch("out.wav");
 		if (strcmp(fields[7], "open fails") != 0)
 			decoded = strtol(fields[7], NULL, 10);
 		/* First with the defaults: the input's own format and subtype. */
@@ -1083,7 +1041,9 @@ START_TEST(test_corpus)
 			const char *ext = strrchr(fields[0], '.');
 			char *same;
 
-			ck_assert_int_ne(asprintf(&same, "%s/same%s", dir, ext ? ext : ""), -1);
+			ck_assert_int_ne(
+				asprintf(&same, "%s/same%s", ra_test_scratch_dir(), ext ? ext : ""),
+				-1);
 			r = run_args((const char *const[]){ in, "-o", same, NULL });
 			ck_assert_msg(r.status == 0 || r.status == 1, "%s: status %d", fields[0],
 				      r.status);
@@ -1091,7 +1051,7 @@ START_TEST(test_corpus)
 				assert_one_error_line(&r);
 				ck_assert_int_eq(access(same, F_OK), -1);
 			}
-			ck_assert_int_le(ra_test_dir_entries(dir), 1);
+			ck_assert_int_le(ra_test_dir_entries(ra_test_scratch_dir()), 1);
 			unlink(same);
 			free(same);
 			ra_run_release(&r);
@@ -1125,7 +1085,7 @@ START_TEST(test_corpus)
 			processed++;
 		}
 		/* Nothing but the output: no temporary file left behind. */
-		ck_assert_int_le(ra_test_dir_entries(dir), 1);
+		ck_assert_int_le(ra_test_dir_entries(ra_test_scratch_dir()), 1);
 		unlink(out);
 		ra_run_release(&r);
 		free(in);
@@ -1143,13 +1103,12 @@ END_TEST
 /* Inputs are never modified, whatever the run does to them. */
 START_TEST(test_input_untouched)
 {
-	char *in = ra_test_path(dir, "in.wav"), *copy = ra_test_path(dir, "copy.wav");
-	char *out = ra_test_path(dir, "out.ogg");
+	char *in = ra_test_scratch("in.wav"), *copy = ra_test_scratch("copy.wav");
+	char *out = ra_test_scratch("out.ogg");
 	size_t len;
 	char *bytes;
 	struct stat before, after;
 	FILE *f;
-	ra_run r;
 
 	write_tagged_wav(in);
 	bytes = ra_test_slurp(in, &len);
@@ -1158,10 +1117,8 @@ START_TEST(test_input_untouched)
 	ck_assert_uint_eq(fwrite(bytes, 1, len, f), len);
 	ck_assert_int_eq(fclose(f), 0);
 	ck_assert_int_eq(stat(in, &before), 0);
-	r = run_args(
+	ra_test_run_ok(
 		(const char *const[]){ in, "--gain", "12", "--rate", "8000", "-o", out, NULL });
-	ck_assert_msg(r.status == 0, "%s", r.err);
-	ra_run_release(&r);
 	ck_assert_int_eq(stat(in, &after), 0);
 	ck_assert(ra_test_same_bytes(in, copy));
 	ck_assert_int_eq(before.st_mtim.tv_sec, after.st_mtim.tv_sec);
@@ -1178,30 +1135,22 @@ static Suite *cli_suite(void)
 	/* Real files from ../shared/corpus (or $RA_CORPUS). */
 	const TTest *const corpus_tests[] = { test_corpus_metadata, test_corpus };
 	Suite *s = suite_create("cli");
-	TCase *exact = tcase_create("exactness");
-	TCase *errors = tcase_create("errors");
-	TCase *batch = tcase_create("batch");
-	TCase *dsp = tcase_create("resample");
-	TCase *meta = tcase_create("metadata");
-	TCase *misc = tcase_create("formats");
-	TCase *corpus = tcase_create("corpus");
-
 	/* Each test runs the binary several times: a watchdog for hangs only,
 	 * far above what a slow or busy machine needs. */
-	tcase_set_timeout(exact, 60);
-	tcase_set_timeout(errors, 60);
-	tcase_set_timeout(batch, 60);
-	tcase_set_timeout(dsp, 60);
-	tcase_set_timeout(meta, 60);
-	tcase_add_checked_fixture(exact, setup, teardown);
+	TCase *exact = ra_test_tcase(s, "exactness", 60);
+	TCase *errors = ra_test_tcase(s, "errors", 60);
+	TCase *batch = ra_test_tcase(s, "batch", 60);
+	TCase *dsp = ra_test_tcase(s, "resample", 60);
+	TCase *meta = ra_test_tcase(s, "metadata", 60);
+	TCase *misc = ra_test_tcase(s, "formats", 120);
+	TCase *corpus = ra_test_tcase(s, "corpus", 300);
+
 	tcase_add_loop_test(exact, test_passthrough_is_bit_exact, 0,
 			    (int)(sizeof(exact_formats) / sizeof(exact_formats[0])));
 	tcase_add_test(exact, test_widening_and_block_sizes);
 	tcase_add_test(exact, test_gain_and_clipping);
 	tcase_add_test(exact, test_dither);
-	suite_add_tcase(s, exact);
 
-	tcase_add_checked_fixture(errors, setup, teardown);
 	tcase_add_test(errors, test_usage_errors);
 	tcase_add_test(errors, test_help_and_version);
 	tcase_add_test(errors, test_bad_inputs);
@@ -1210,37 +1159,24 @@ static Suite *cli_suite(void)
 	tcase_add_test(errors, test_never_overwrites_input);
 	tcase_add_test(errors, test_input_untouched);
 	tcase_add_test(errors, test_absurd_rate);
-	suite_add_tcase(s, errors);
 
-	tcase_add_checked_fixture(batch, setup, teardown);
 	tcase_add_test(batch, test_batch_with_a_bad_file);
 	tcase_add_test(batch, test_files_from);
 	tcase_add_test(batch, test_summary_line);
 	tcase_add_test(batch, test_progress_on_terminal);
-	suite_add_tcase(s, batch);
 
-	tcase_add_checked_fixture(dsp, setup, teardown);
 	tcase_add_test(dsp, test_resampled_length);
 	tcase_add_test(dsp, test_resampled_sine);
-	suite_add_tcase(s, dsp);
 
-	tcase_add_checked_fixture(meta, setup, teardown);
 	tcase_add_test(meta, test_metadata_carried);
-	suite_add_tcase(s, meta);
 
-	tcase_add_checked_fixture(misc, setup, teardown);
 	tcase_add_test(misc, test_generate);
 	tcase_add_test(misc, test_empty_input);
 	tcase_add_test(misc, test_fallback_subtype_noted_once);
-	tcase_set_timeout(misc, 120);
 	tcase_add_test(misc, test_bounded_memory);
-	suite_add_tcase(s, misc);
 
-	tcase_add_checked_fixture(corpus, setup, teardown);
-	tcase_set_timeout(corpus, 300);
 	ra_test_add_corpus_tests(corpus, "check_cli", corpus_tests,
 				 sizeof(corpus_tests) / sizeof(corpus_tests[0]));
-	suite_add_tcase(s, corpus);
 	return s;
 }
 

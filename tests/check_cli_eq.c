@@ -13,19 +13,6 @@
 
 #include "testutil.h"
 
-static char *dir;
-
-static void setup(void)
-{
-	dir = ra_test_mkdtemp();
-}
-
-static void teardown(void)
-{
-	ra_test_rmtree(dir);
-	dir = NULL;
-}
-
 /* ------------------------------------------- the cookbook, written again */
 
 typedef struct band {
@@ -123,18 +110,6 @@ static double *cascade(const band *bands, int count, double fs, const float *x, 
 	return y;
 }
 
-static float *noise(size_t n, unsigned seed, float amp)
-{
-	float *x = malloc(n * sizeof(*x));
-
-	ck_assert_ptr_nonnull(x);
-	for (size_t i = 0; i < n; i++) {
-		seed = seed * 1664525u + 1013904223u;
-		x[i] = amp * ((float)(seed >> 8) / 8388608.0f - 1.0f);
-	}
-	return x;
-}
-
 static const char *band_text(const band *b, char *buf, size_t size)
 {
 	if (b->q < 0.0)
@@ -203,8 +178,8 @@ START_TEST(test_matches_cookbook)
 {
 	const size_t frames = cases[_i].rate; /* one second */
 	const int ch = cases[_i].channels;
-	char *in = ra_test_path(dir, "in.wav"), *out = ra_test_path(dir, "out.wav");
-	float *x = noise(frames * (size_t)ch, 99, 0.25f);
+	char *in = ra_test_scratch("in.wav"), *out = ra_test_scratch("out.wav");
+	float *x = ra_test_noise(frames * (size_t)ch, 99, 0.25f);
 	double *want, *got, worst = 0.0;
 	SF_INFO info;
 	char *err;
@@ -248,9 +223,9 @@ START_TEST(test_same_bytes_everywhere)
 {
 	static const char *threads[] = { "1", "2", "3", "8" };
 	static const char *blocks[] = { "1", "7", "1024", "65536" };
-	char *in = ra_test_path(dir, "in.wav"), *ref = ra_test_path(dir, "ref.wav");
-	char *out = ra_test_path(dir, "out.wav");
-	float *x = noise(24000 * 2, 5, 0.25f);
+	char *in = ra_test_scratch("in.wav"), *ref = ra_test_scratch("ref.wav");
+	char *out = ra_test_scratch("out.wav");
+	float *x = ra_test_noise(24000 * 2, 5, 0.25f);
 	const char *reference[] = { "--pipeline", "reference", NULL };
 
 	ra_test_write_float(in, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 48000, 2, x, 24000);
@@ -276,7 +251,7 @@ END_TEST
 
 START_TEST(test_band_errors)
 {
-	char *in = ra_test_path(dir, "in.wav"), *out = ra_test_path(dir, "out.wav");
+	char *in = ra_test_scratch("in.wav"), *out = ra_test_scratch("out.wav");
 	float x[480] = { 0.1f };
 	static const char *bad[] = { "peek:1k",	     "peak",
 				     "peak:0",	     "peak:-5",
@@ -333,7 +308,7 @@ END_TEST
 
 START_TEST(test_dry_run)
 {
-	char *in = ra_test_path(dir, "in.wav");
+	char *in = ra_test_scratch("in.wav");
 	float x[480 * 2] = { 0.1f };
 	double c[5];
 	char expect[64];
@@ -352,26 +327,23 @@ START_TEST(test_dry_run)
 	ck_assert_ptr_nonnull(strstr(r.out, "max gain +6.00 dB at 1000."));
 	ck_assert_ptr_nonnull(strstr(r.out, "pre-gain -6.00 dB"));
 	ra_run_release(&r);
-	ck_assert_int_eq(ra_test_dir_entries(dir), 1); /* nothing written */
+	ck_assert_int_eq(ra_test_dir_entries(ra_test_scratch_dir()), 1); /* nothing written */
 	free(in);
 }
 END_TEST
 
 START_TEST(test_normalize)
 {
-	char *in = ra_test_path(dir, "in.wav"), *out = ra_test_path(dir, "out.wav");
-	char *out16 = ra_test_path(dir, "out16.wav");
-	float *x = noise(48000, 17, 0.2f);
+	char *in = ra_test_scratch("in.wav"), *out = ra_test_scratch("out.wav");
+	char *out16 = ra_test_scratch("out16.wav");
+	float *x = ra_test_noise(48000, 17, 0.2f);
 	double *y, peak = 0.0;
 	SF_INFO info;
 	ra_run r;
 
 	ra_test_write_float(in, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 48000, 1, x, 48000);
-	r = ra_test_run((const char *const[]){ in, "--eq", "lowshelf:200:12", "--normalize", "-o",
-					       out, NULL },
-			NULL);
-	ck_assert_msg(r.status == 0, "%s", r.err);
-	ra_run_release(&r);
+	ra_test_run_ok((const char *const[]){ in, "--eq", "lowshelf:200:12", "--normalize", "-o",
+					      out, NULL });
 	y = ra_test_read_double(out, &info);
 	for (long i = 0; i < info.frames; i++)
 		peak = fmax(peak, fabs(y[i]));
@@ -403,8 +375,8 @@ END_TEST
 /* --normalize with resampling: both passes go through the resampler. */
 START_TEST(test_normalize_resampled)
 {
-	char *in = ra_test_path(dir, "in.wav"), *out = ra_test_path(dir, "out.wav");
-	float *x = noise(48000, 23, 0.2f);
+	char *in = ra_test_scratch("in.wav"), *out = ra_test_scratch("out.wav");
+	float *x = ra_test_noise(48000, 23, 0.2f);
 	double *y, peak = 0.0;
 	SF_INFO info;
 	ra_run r;
@@ -430,9 +402,9 @@ END_TEST
 
 START_TEST(test_presets_and_files)
 {
-	char *in = ra_test_path(dir, "in.wav"), *a = ra_test_path(dir, "a.wav");
-	char *b = ra_test_path(dir, "b.wav"), *list = ra_test_path(dir, "bands.txt");
-	float *x = noise(4800, 3, 0.25f);
+	char *in = ra_test_scratch("in.wav"), *a = ra_test_scratch("a.wav");
+	char *b = ra_test_scratch("b.wav"), *list = ra_test_scratch("bands.txt");
+	float *x = ra_test_noise(4800, 3, 0.25f);
 	FILE *f;
 	ra_run r;
 
@@ -461,9 +433,7 @@ START_TEST(test_presets_and_files)
 
 	/* A preset and the same bands from a file give the same output. */
 	ra_test_write_float(in, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 48000, 1, x, 4800);
-	r = ra_test_run((const char *const[]){ in, "--preset", "loudness", "-o", a, NULL }, NULL);
-	ck_assert_msg(r.status == 0, "%s", r.err);
-	ra_run_release(&r);
+	ra_test_run_ok((const char *const[]){ in, "--preset", "loudness", "-o", a, NULL });
 	r = ra_test_run((const char *const[]){ "--preset", "list", NULL }, NULL);
 	{
 		const char *line = strstr(r.out, "loudness");
@@ -484,9 +454,7 @@ START_TEST(test_presets_and_files)
 		fclose(f);
 	}
 	ra_run_release(&r);
-	r = ra_test_run((const char *const[]){ in, "--eq-file", list, "-o", b, NULL }, NULL);
-	ck_assert_msg(r.status == 0, "%s", r.err);
-	ra_run_release(&r);
+	ra_test_run_ok((const char *const[]){ in, "--eq-file", list, "-o", b, NULL });
 	ck_assert(ra_test_same_bytes(a, b));
 	ck_assert(!ra_test_same_bytes(a, in));
 	free(x);
@@ -500,28 +468,18 @@ END_TEST
 static Suite *cli_eq_suite(void)
 {
 	Suite *s = suite_create("cli_eq");
-	TCase *acc = tcase_create("accuracy");
-	TCase *det = tcase_create("determinism");
-	TCase *err = tcase_create("errors");
-	TCase *misc = tcase_create("options");
+	TCase *acc = ra_test_tcase(s, "accuracy", 60);
+	TCase *det = ra_test_tcase(s, "determinism", 120);
+	TCase *err = ra_test_tcase(s, "errors", 0);
+	TCase *misc = ra_test_tcase(s, "options", 0);
 
-	tcase_add_checked_fixture(acc, setup, teardown);
-	tcase_set_timeout(acc, 60);
 	tcase_add_loop_test(acc, test_matches_cookbook, 0, 4);
-	suite_add_tcase(s, acc);
-	tcase_add_checked_fixture(det, setup, teardown);
-	tcase_set_timeout(det, 120);
 	tcase_add_test(det, test_same_bytes_everywhere);
-	suite_add_tcase(s, det);
-	tcase_add_checked_fixture(err, setup, teardown);
 	tcase_add_test(err, test_band_errors);
-	suite_add_tcase(s, err);
-	tcase_add_checked_fixture(misc, setup, teardown);
 	tcase_add_test(misc, test_dry_run);
 	tcase_add_test(misc, test_normalize);
 	tcase_add_test(misc, test_normalize_resampled);
 	tcase_add_test(misc, test_presets_and_files);
-	suite_add_tcase(s, misc);
 	return s;
 }
 

@@ -14,10 +14,11 @@
 
 #include "testutil.h"
 
-static char *dir, *in, *out, *csv, *svg, *sgram;
+static char *in, *out, *csv, *svg, *sgram;
 
-/* 4 s of stereo float at 44.1 kHz: 1.4 MB, more than the writer's 1 MiB
- * buffer, so the audio goes out in more than one write. */
+/* In the scratch folder, the input: 4 s of stereo float at 44.1 kHz,
+ * 1.4 MB, more than the writer's 1 MiB buffer, so the audio goes out in
+ * more than one write; and the names of the outputs. */
 static void setup(void)
 {
 	const size_t frames = 4 * 44100;
@@ -26,12 +27,11 @@ static void setup(void)
 	ck_assert_ptr_nonnull(x);
 	for (size_t i = 0; i < frames * 2; i++)
 		x[i] = 0.5f * (float)sin(2.0 * M_PI * 997.0 * (double)(i / 2) / 44100.0);
-	dir = ra_test_mkdtemp();
-	in = ra_test_path(dir, "in.wav");
-	out = ra_test_path(dir, "out.wav");
-	csv = ra_test_path(dir, "s.csv");
-	svg = ra_test_path(dir, "s.svg");
-	sgram = ra_test_path(dir, "g.csv");
+	in = ra_test_scratch("in.wav");
+	out = ra_test_scratch("out.wav");
+	csv = ra_test_scratch("s.csv");
+	svg = ra_test_scratch("s.svg");
+	sgram = ra_test_scratch("g.csv");
 	ra_test_write_float(in, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100, 2, x, frames);
 	free(x);
 }
@@ -43,8 +43,7 @@ static void teardown(void)
 	free(csv);
 	free(svg);
 	free(sgram);
-	ra_test_rmtree(dir);
-	dir = in = out = csv = svg = sgram = NULL;
+	in = out = csv = svg = sgram = NULL;
 }
 
 /* Process IN into OUT (through the gain and EQ) with its spectrum, plot
@@ -105,8 +104,8 @@ START_TEST(fault_leaves_no_trace)
 			      strstr(r.err, strerror(fc->err)),
 		      "%s: the line does not name the file and the reason: %s", fc->fault, r.err);
 	/* Nothing but the input: neither the output nor a temporary file. */
-	ck_assert_msg(ra_test_dir_entries(dir) == 1, "%s: %d entries left", fc->fault,
-		      ra_test_dir_entries(dir));
+	ck_assert_msg(ra_test_dir_entries(ra_test_scratch_dir()) == 1, "%s: %d entries left",
+		      fc->fault, ra_test_dir_entries(ra_test_scratch_dir()));
 	after = ra_test_slurp(in, &after_len);
 	ck_assert(after_len == in_len && !memcmp(before, after, in_len));
 	free(before);
@@ -123,7 +122,7 @@ START_TEST(no_fault_no_failure)
 
 	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
 	ck_assert_str_eq(r.err, "");
-	ck_assert_int_eq(ra_test_dir_entries(dir), 5);
+	ck_assert_int_eq(ra_test_dir_entries(ra_test_scratch_dir()), 5);
 	ra_run_release(&r);
 }
 END_TEST
@@ -131,17 +130,13 @@ END_TEST
 static Suite *faults_suite(void)
 {
 	Suite *s = suite_create("cli_faults");
-	TCase *tc = tcase_create("output faults");
-	TCase *ctl = tcase_create("controls");
+	TCase *tc = ra_test_tcase(s, "output faults", 60);
+	TCase *ctl = ra_test_tcase(s, "controls", 60);
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, fault_leaves_no_trace, 0, FAULT_COUNT);
-	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(ctl, setup, teardown);
-	tcase_set_timeout(ctl, 60);
 	tcase_add_test(ctl, no_fault_no_failure);
-	suite_add_tcase(s, ctl);
 	return s;
 }
 

@@ -24,12 +24,12 @@
 #include "rustyaudio/atomic_file.h"
 #include "testutil.h"
 
-static char *dir, *out;
+static char *out;
 
+/* A folder for the outputs in the scratch folder. */
 static void setup(void)
 {
-	dir = ra_test_mkdtemp();
-	out = ra_test_path(dir, "out");
+	out = ra_test_scratch("out");
 	ck_assert_int_eq(mkdir(out, 0777), 0);
 }
 
@@ -37,8 +37,6 @@ static void teardown(void)
 {
 	free(out);
 	out = NULL;
-	ra_test_rmtree(dir);
-	dir = NULL;
 }
 
 /* NAME in the scratch folder: half a second of mono 16-bit WAV, long
@@ -46,7 +44,7 @@ static void teardown(void)
 static char *make_input(const char *name)
 {
 	float x[4000];
-	char *path = ra_test_path(dir, name);
+	char *path = ra_test_scratch(name);
 
 	for (size_t i = 0; i < 4000; i++)
 		x[i] = (float)((i * 37) % 101) / 200.0f - 0.25f;
@@ -65,14 +63,6 @@ static void assert_refused(const char *const *argv, int status, const char *need
 	ra_run_release(&r);
 }
 
-static void assert_ok(const char *const *argv)
-{
-	ra_run r = ra_test_run(argv, NULL);
-
-	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
-	ra_run_release(&r);
-}
-
 static mode_t file_type(const char *path)
 {
 	struct stat sb;
@@ -88,7 +78,7 @@ static mode_t file_type(const char *path)
  * dumps. */
 static pid_t spawn(const char *const *argv, const char *stdout_path, rlim_t fsize)
 {
-	char *err_path = ra_test_path(dir, "stderr.txt");
+	char *err_path = ra_test_scratch("stderr.txt");
 	size_t argc = 0;
 	pid_t pid;
 
@@ -121,7 +111,7 @@ static pid_t spawn(const char *const *argv, const char *stdout_path, rlim_t fsiz
  * it wrote on stderr in *ERR (caller frees). */
 static int finish(pid_t pid, char **err)
 {
-	char *err_path = ra_test_path(dir, "stderr.txt");
+	char *err_path = ra_test_scratch("stderr.txt");
 	int wstatus;
 
 	ck_assert_int_eq(waitpid(pid, &wstatus, 0), pid);
@@ -190,7 +180,7 @@ static pid_t start_long_run(const char *wisdom, char *tmp_name, size_t size)
  * like an earlier input's output is a usage error, even with --force. */
 START_TEST(test_batch_never_overwrites_a_later_input)
 {
-	char *in_dir = ra_test_path(dir, "in"), *rep = ra_test_path(dir, "rep");
+	char *in_dir = ra_test_scratch("in"), *rep = ra_test_scratch("rep");
 	char *a, *b, *later, *report, *copy;
 
 	ck_assert_int_eq(mkdir(in_dir, 0777), 0);
@@ -199,7 +189,7 @@ START_TEST(test_batch_never_overwrites_a_later_input)
 	b = make_input("b.wav");
 	later = ra_test_path(out, "x.wav");
 	report = ra_test_path(rep, "x.spectrum.csv");
-	copy = ra_test_path(dir, "copy.wav");
+	copy = ra_test_scratch("copy.wav");
 	ck_assert_int_eq(link(b, later), 0);
 	ck_assert_int_eq(link(b, report), 0);
 	ck_assert_int_eq(link(b, copy), 0);
@@ -221,7 +211,7 @@ START_TEST(test_batch_never_overwrites_a_later_input)
 	/* Nothing else was written anywhere. */
 	ck_assert_int_eq(ra_test_dir_entries(out), 1);
 	ck_assert_int_eq(ra_test_dir_entries(rep), 1);
-	ck_assert_int_eq(ra_test_dir_entries(dir), 5);
+	ck_assert_int_eq(ra_test_dir_entries(ra_test_scratch_dir()), 5);
 	free(in_dir);
 	free(rep);
 	free(a);
@@ -238,8 +228,7 @@ START_TEST(test_outputs_never_meet)
 {
 	char *in = make_input("in.wav"), *keep = make_input("keep.wav");
 	char *o = ra_test_path(out, "o.wav"), *o_too = ra_test_path(out, "./o.wav");
-	char *x = ra_test_path(dir, "x"), *y = ra_test_path(dir, "y"),
-	     *rep = ra_test_path(dir, "rep");
+	char *x = ra_test_scratch("x"), *y = ra_test_scratch("y"), *rep = ra_test_scratch("rep");
 	char *xa, *ya;
 
 	ck_assert_int_eq(link(keep, o), 0);
@@ -323,9 +312,9 @@ START_TEST(test_devices)
 	}
 	ck_assert_int_eq(mknod(null, S_IFCHR | 0666, makedev(1, 3)), 0);
 	ck_assert_int_eq(mknod(zero, S_IFCHR | 0666, makedev(1, 5)), 0);
-	assert_ok((const char *const[]){ "-f", in, "-o", null, NULL });
-	assert_ok((const char *const[]){ "--gain", "-1", in, "-o", null, "--spectrum", null,
-					 "--plot", null, "--stats-json", null, NULL });
+	ra_test_run_ok((const char *const[]){ "-f", in, "-o", null, NULL });
+	ra_test_run_ok((const char *const[]){ "--gain", "-1", in, "-o", null, "--spectrum", null,
+					      "--plot", null, "--stats-json", null, NULL });
 	assert_refused((const char *const[]){ "-f", in, "-o", zero, NULL }, 1,
 		       "not a regular file");
 	assert_refused((const char *const[]){ "-f", in, "--spectrum", zero, "-o", o, NULL }, 1,
@@ -349,10 +338,10 @@ START_TEST(test_dev_null_sink)
 {
 	char *in = make_input("in.wav");
 
-	assert_ok((const char *const[]){ in, "-o", "/dev/null", NULL });
-	assert_ok((const char *const[]){ "--format", "flac", in, "-o", "/dev/null", NULL });
-	assert_ok((const char *const[]){ "--generate", "sine:440", "--duration", "0.1", "-o",
-					 "/dev/null", NULL });
+	ra_test_run_ok((const char *const[]){ in, "-o", "/dev/null", NULL });
+	ra_test_run_ok((const char *const[]){ "--format", "flac", in, "-o", "/dev/null", NULL });
+	ra_test_run_ok((const char *const[]){ "--generate", "sine:440", "--duration", "0.1", "-o",
+					      "/dev/null", NULL });
 	ck_assert_uint_eq(file_type("/dev/null"), S_IFCHR);
 	free(in);
 }
@@ -363,7 +352,7 @@ END_TEST
 START_TEST(test_wisdom_is_an_output)
 {
 	char *in = make_input("in.wav"), *o = ra_test_path(out, "o.wav");
-	char *csv = ra_test_path(out, "o.csv"), *wis = ra_test_path(dir, "fft.wisdom");
+	char *csv = ra_test_path(out, "o.csv"), *wis = ra_test_scratch("fft.wisdom");
 	char *text;
 
 	/* Named like the audio output (or a report): refused before anything
@@ -376,18 +365,19 @@ START_TEST(test_wisdom_is_an_output)
 		2, "--fftw-wisdom");
 	ck_assert_int_eq(ra_test_dir_entries(out), 0);
 	/* A dry run writes nothing, wisdom included. */
-	assert_ok((const char *const[]){ "--dry-run", in, "--fftw-wisdom", wis, "-o", o, NULL });
+	ra_test_run_ok(
+		(const char *const[]){ "--dry-run", in, "--fftw-wisdom", wis, "-o", o, NULL });
 	ck_assert_int_ne(access(wis, F_OK), 0);
 	/* Created by a run, then updated in place by the next one that
 	 * loaded it. */
-	assert_ok((const char *const[]){ in, "--spectrum", csv, "--fftw-wisdom", wis, "-o", o,
-					 NULL });
-	assert_ok((const char *const[]){ "-f", in, "--spectrum", csv, "--fftw-wisdom", wis, "-o", o,
-					 NULL });
+	ra_test_run_ok((const char *const[]){ in, "--spectrum", csv, "--fftw-wisdom", wis, "-o", o,
+					      NULL });
+	ra_test_run_ok((const char *const[]){ "-f", in, "--spectrum", csv, "--fftw-wisdom", wis,
+					      "-o", o, NULL });
 	text = ra_test_slurp(wis, NULL);
 	ck_assert_int_eq(strncmp(text, "(fftw-", 6), 0);
 	free(text);
-	ck_assert_int_eq(ra_test_dir_entries(dir), 3);
+	ck_assert_int_eq(ra_test_dir_entries(ra_test_scratch_dir()), 3);
 	free(in);
 	free(o);
 	free(csv);
@@ -404,7 +394,7 @@ START_TEST(test_signals_leave_nothing)
 {
 	static const int sigs[] = { SIGINT,  SIGTERM, SIGHUP,	 SIGPIPE, SIGQUIT, SIGUSR1,
 				    SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU };
-	char *wis = ra_test_path(dir, "fft.wisdom");
+	char *wis = ra_test_scratch("fft.wisdom");
 
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		char tmp[256], *err;
@@ -427,7 +417,7 @@ END_TEST
  * so that it can be found and removed (see the manual's FILES). */
 START_TEST(test_temporary_file_names)
 {
-	char tmp[256], pid_text[32], *wis = ra_test_path(dir, "fft.wisdom"), *err;
+	char tmp[256], pid_text[32], *wis = ra_test_scratch("fft.wisdom"), *err;
 	pid_t pid = start_long_run(wis, tmp, sizeof(tmp));
 
 	ck_assert_int_eq(kill(pid, SIGKILL), 0);
@@ -486,7 +476,7 @@ static void try_format(const char *name, const char *channels, const char *rate,
 		SF_INFO info = { 0 };
 		SNDFILE *sf;
 
-		assert_ok(argv);
+		ra_test_run_ok(argv);
 		sf = sf_open(path, SFM_READ, &info);
 		ck_assert_msg(sf != NULL, "%s: %s", name, sf_strerror(NULL));
 		ck_assert_int_eq(info.channels, atoi(channels));
@@ -554,7 +544,7 @@ END_TEST
 /* An input that cannot be opened gets its error, not a table of zeros. */
 START_TEST(test_no_stats_for_unopened_input)
 {
-	char *missing = ra_test_path(dir, "missing.wav"), *o = ra_test_path(out, "o.wav");
+	char *missing = ra_test_scratch("missing.wav"), *o = ra_test_path(out, "o.wav");
 
 	assert_refused(
 		(const char *const[]){ missing, "-o", o, "--enable-performance-stats", NULL }, 1,
@@ -567,10 +557,9 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("cli_files");
-	TCase *tc = tcase_create("files");
+	TCase *tc = ra_test_tcase(s, "files", 120);
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_batch_never_overwrites_a_later_input);
 	tcase_add_test(tc, test_outputs_never_meet);
 	tcase_add_test(tc, test_fifo_never_replaced);
@@ -583,6 +572,5 @@ int main(void)
 	tcase_add_test(tc, test_format_limits);
 	tcase_add_test(tc, test_stdout_write_errors);
 	tcase_add_test(tc, test_no_stats_for_unopened_input);
-	suite_add_tcase(s, tc);
 	return ra_test_main(s);
 }

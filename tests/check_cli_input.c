@@ -19,19 +19,6 @@
 #define FLOAT_WAV (SF_FORMAT_WAV | SF_FORMAT_FLOAT)
 #define DOUBLE_WAV (SF_FORMAT_WAV | SF_FORMAT_DOUBLE)
 
-static char *dir;
-
-static void setup(void)
-{
-	dir = ra_test_mkdtemp();
-}
-
-static void teardown(void)
-{
-	ra_test_rmtree(dir);
-	dir = NULL;
-}
-
 /* The non-finite samples planted in an input: frame, channel (modulo the
  * channel count) and value. The first is at frame 1000. */
 static const struct {
@@ -76,7 +63,7 @@ static double *make_signal(int channels, int bad)
 static char *write_input(const char *name, int format, int channels, int bad)
 {
 	SF_INFO info = { .samplerate = RATE, .channels = channels, .format = format };
-	char *path = ra_test_path(dir, name);
+	char *path = ra_test_scratch(name);
 	double *x = make_signal(channels, bad);
 	SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
 
@@ -136,8 +123,8 @@ static ra_run run_expect(const char *const *argv, int status, const char *want_e
 START_TEST(test_error_by_default)
 {
 	char *in = write_input("bad.wav", FLOAT_WAV, 2, 1);
-	char *out = ra_test_path(dir, "out.wav");
-	char *csv = ra_test_path(dir, "out.csv");
+	char *out = ra_test_scratch("out.wav");
+	char *csv = ra_test_scratch("out.csv");
 	const char *extra[][2] = { { "--eq", "peak:1k:6" },
 				   { "--normalize", "--gain=3" },
 				   { "--rate", "44100" },
@@ -154,7 +141,8 @@ START_TEST(test_error_by_default)
 			       1, want);
 
 		ra_run_release(&r);
-		ck_assert_msg(ra_test_dir_entries(dir) == 1, "case %zu left a file", i);
+		ck_assert_msg(ra_test_dir_entries(ra_test_scratch_dir()) == 1,
+			      "case %zu left a file", i);
 	}
 	r = run_expect((const char *const[]){ in, "--analyze", NULL }, 1, want);
 	ck_assert_str_eq(r.out, "");
@@ -171,7 +159,7 @@ START_TEST(test_zero_is_the_twin)
 {
 	char *bad = write_input("bad.wav", FLOAT_WAV, 2, 1);
 	char *twin = write_input("twin.wav", FLOAT_WAV, 2, 0);
-	char *a = ra_test_path(dir, "a.wav"), *b = ra_test_path(dir, "b.wav");
+	char *a = ra_test_scratch("a.wav"), *b = ra_test_scratch("b.wav");
 	const char *extra[][2] = { { "--subtype", "float" },
 				   { "--subtype", "pcm16" },
 				   { "--rate", "44100" } };
@@ -237,8 +225,8 @@ START_TEST(test_pass_keeps_them_in_place)
 	for (int channels = 1; channels <= 2; channels++) {
 		char *bad = write_input("bad.wav", FLOAT_WAV, channels, 1);
 		char *twin = write_input("twin.wav", FLOAT_WAV, channels, 0);
-		char *a = ra_test_path(dir, "a.wav"), *b = ra_test_path(dir, "b.wav");
-		char *csv = ra_test_path(dir, "a.csv"), *text, want[1024];
+		char *a = ra_test_scratch("a.wav"), *b = ra_test_scratch("b.wav");
+		char *csv = ra_test_scratch("a.csv"), *text, want[1024];
 		ra_run r;
 		size_t na, nb;
 		double *xa, *xb, *x = make_signal(channels, 1);
@@ -311,7 +299,7 @@ END_TEST
 START_TEST(test_pass_refuses_a_rate_change)
 {
 	char *in = write_input("bad.wav", FLOAT_WAV, 2, 1);
-	char *out = ra_test_path(dir, "out.wav");
+	char *out = ra_test_scratch("out.wav");
 	char want[1024];
 	ra_run r;
 
@@ -323,7 +311,7 @@ START_TEST(test_pass_refuses_a_rate_change)
 					      out, NULL },
 		       1, want);
 	ra_run_release(&r);
-	ck_assert_int_eq(ra_test_dir_entries(dir), 1);
+	ck_assert_int_eq(ra_test_dir_entries(ra_test_scratch_dir()), 1);
 	free(out);
 	free(in);
 }
@@ -333,7 +321,7 @@ END_TEST
 START_TEST(test_double_copy)
 {
 	char *bad = write_input("bad.wav", DOUBLE_WAV, 2, 1);
-	char *out = ra_test_path(dir, "out.wav");
+	char *out = ra_test_scratch("out.wav");
 	double *x = make_signal(2, 1), *twin = make_signal(2, 0), *y;
 	char want[1024];
 	size_t n;
@@ -343,7 +331,7 @@ START_TEST(test_double_copy)
 		 bad);
 	r = run_expect((const char *const[]){ bad, "-o", out, NULL }, 1, want);
 	ra_run_release(&r);
-	ck_assert_int_eq(ra_test_dir_entries(dir), 1);
+	ck_assert_int_eq(ra_test_dir_entries(ra_test_scratch_dir()), 1);
 
 	r = run_expect((const char *const[]){ bad, "--nonfinite", "zero", "-o", out, NULL }, 0,
 		       NULL);
@@ -374,9 +362,9 @@ END_TEST
  * fail instead of writing silence. */
 START_TEST(test_normalize_needs_a_finite_peak)
 {
-	char *in = ra_test_path(dir, "loud.wav");
+	char *in = ra_test_scratch("loud.wav");
 	char *bad = write_input("bad.wav", FLOAT_WAV, 2, 1);
-	char *out = ra_test_path(dir, "out.wav");
+	char *out = ra_test_scratch("out.wav");
 	float x[4800] = { 0 };
 	char want[1024];
 	ra_run r;
@@ -396,7 +384,7 @@ START_TEST(test_normalize_needs_a_finite_peak)
 		(const char *const[]){ bad, "--nonfinite", "pass", "--normalize", "-o", out, NULL },
 		1, want);
 	ra_run_release(&r);
-	ck_assert_int_eq(ra_test_dir_entries(dir), 2);
+	ck_assert_int_eq(ra_test_dir_entries(ra_test_scratch_dir()), 2);
 	free(out);
 	free(bad);
 	free(in);
@@ -407,8 +395,8 @@ END_TEST
  * without an EQ, whatever the output can hold. */
 START_TEST(test_overflow_is_not_written)
 {
-	char *in = ra_test_path(dir, "loud.wav");
-	char *wav = ra_test_path(dir, "out.wav"), *flac = ra_test_path(dir, "out.flac");
+	char *in = ra_test_scratch("loud.wav");
+	char *wav = ra_test_scratch("out.wav"), *flac = ra_test_scratch("out.flac");
 	const char *const runs[][8] = {
 		{ in, "--gain", "200", "-o", wav, NULL },
 		{ in, "--gain", "200", "-o", flac, NULL },
@@ -427,7 +415,7 @@ START_TEST(test_overflow_is_not_written)
 		ra_run r = run_expect(runs[k], 1, want);
 
 		ra_run_release(&r);
-		ck_assert_int_eq(ra_test_dir_entries(dir), 1);
+		ck_assert_int_eq(ra_test_dir_entries(ra_test_scratch_dir()), 1);
 	}
 	free(flac);
 	free(wav);
@@ -452,14 +440,14 @@ END_TEST
 START_TEST(test_eq_file_that_never_ends)
 {
 	char *in = write_input("twin.wav", FLOAT_WAV, 1, 0);
-	char *out = ra_test_path(dir, "out.wav");
+	char *out = ra_test_scratch("out.wav");
 	ra_run r = run_expect(
 		(const char *const[]){ in, "--eq-file", "/dev/zero", "-o", out, NULL }, 2,
 		"rusty-audio: /dev/zero: not a band file: larger than 1048576 bytes "
 		"(see rusty-audio --help)\n");
 
 	ra_run_release(&r);
-	ck_assert_int_eq(ra_test_dir_entries(dir), 1);
+	ck_assert_int_eq(ra_test_dir_entries(ra_test_scratch_dir()), 1);
 	free(out);
 	free(in);
 }
@@ -475,8 +463,8 @@ END_TEST
  * used to take 21 GB); --analyze leaves the spectrum out instead. */
 START_TEST(test_short_input_many_channels)
 {
-	char *in = ra_test_path(dir, "short.wav");
-	char *out = ra_test_path(dir, "out.wav"), *csv = ra_test_path(dir, "out.csv");
+	char *in = ra_test_scratch("short.wav");
+	char *out = ra_test_scratch("out.wav"), *csv = ra_test_scratch("out.csv");
 	float *x = calloc(4800 * 64, sizeof(*x));
 	char want[1024];
 	ra_run r;
@@ -505,7 +493,7 @@ START_TEST(test_short_input_many_channels)
 					      "--spectrum", csv, "-o", out, NULL },
 		       1, want);
 	ra_run_release(&r);
-	ck_assert_int_eq(ra_test_dir_entries(dir), 1);
+	ck_assert_int_eq(ra_test_dir_entries(ra_test_scratch_dir()), 1);
 
 	r = run_expect((const char *const[]){ in, "--fft-size", "16777216", "--analyze", NULL }, 0,
 		       "");
@@ -523,7 +511,7 @@ END_TEST
  * than the analyser's 1 GiB: refused before the signal is made. */
 START_TEST(test_analyser_memory_bound)
 {
-	char *out = ra_test_path(dir, "out.wav"), *csv = ra_test_path(dir, "out.csv");
+	char *out = ra_test_scratch("out.wav"), *csv = ra_test_scratch("out.csv");
 	char want[1024];
 	ra_run r;
 
@@ -537,7 +525,7 @@ START_TEST(test_analyser_memory_bound)
 		       1, want);
 	ck_assert_int_lt(r.maxrss_kb, SMALL_RSS_KB);
 	ra_run_release(&r);
-	ck_assert_int_eq(ra_test_dir_entries(dir), 0);
+	ck_assert_int_eq(ra_test_dir_entries(ra_test_scratch_dir()), 0);
 	free(csv);
 	free(out);
 }
@@ -546,10 +534,8 @@ END_TEST
 static Suite *cli_input_suite(void)
 {
 	Suite *s = suite_create("cli_input");
-	TCase *tc = tcase_create("nonfinite");
+	TCase *tc = ra_test_tcase(s, "nonfinite", 120);
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_error_by_default);
 	tcase_add_test(tc, test_zero_is_the_twin);
 	tcase_add_test(tc, test_pass_keeps_them_in_place);
@@ -558,15 +544,11 @@ static Suite *cli_input_suite(void)
 	tcase_add_test(tc, test_normalize_needs_a_finite_peak);
 	tcase_add_test(tc, test_overflow_is_not_written);
 	tcase_add_test(tc, test_nonfinite_usage);
-	suite_add_tcase(s, tc);
 
-	tc = tcase_create("limits");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
+	tc = ra_test_tcase(s, "limits", 60);
 	tcase_add_test(tc, test_eq_file_that_never_ends);
 	tcase_add_test(tc, test_short_input_many_channels);
 	tcase_add_test(tc, test_analyser_memory_bound);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -13,19 +13,6 @@
 
 #include "testutil.h"
 
-static char *dir;
-
-static void setup(void)
-{
-	dir = ra_test_mkdtemp();
-}
-
-static void teardown(void)
-{
-	ra_test_rmtree(dir);
-	dir = NULL;
-}
-
 /* The line after the one LINE is in. */
 static const char *next_line(const char *line)
 {
@@ -74,23 +61,16 @@ static double *parse_csv(const char *text, int *rows, int *cols, char *header, s
 /* A full-scale sine centred on a bin reads 0 dB on the dbfs scale. */
 START_TEST(test_full_scale_sine)
 {
-	char *sine = ra_test_path(dir, "sine.wav"), *out = ra_test_path(dir, "out.wav");
-	char *csv = ra_test_path(dir, "s.csv"), header[256], *text;
+	char *sine = ra_test_scratch("sine.wav"), *out = ra_test_scratch("out.wav");
+	char *csv = ra_test_scratch("s.csv"), header[256], *text;
 	int rows, cols;
 	double *v;
-	ra_run r;
 
 	/* Bin 100 of 2048 at 48 kHz: 2343.75 Hz. */
-	r = ra_test_run((const char *const[]){ "--generate", "sine:2343.75", "--level", "0",
-					       "--duration", "2", "-o", sine, NULL },
-			NULL);
-	ck_assert_msg(r.status == 0, "%s", r.err);
-	ra_run_release(&r);
-	r = ra_test_run((const char *const[]){ sine, "--spectrum", csv, "--spectrum-scale", "dbfs",
-					       "--window", "flattop", "-o", out, NULL },
-			NULL);
-	ck_assert_msg(r.status == 0, "%s", r.err);
-	ra_run_release(&r);
+	ra_test_run_ok((const char *const[]){ "--generate", "sine:2343.75", "--level", "0",
+					      "--duration", "2", "-o", sine, NULL });
+	ra_test_run_ok((const char *const[]){ sine, "--spectrum", csv, "--spectrum-scale", "dbfs",
+					      "--window", "flattop", "-o", out, NULL });
 	text = ra_test_slurp(csv, NULL);
 	ck_assert_ptr_nonnull(strstr(text, "# fft_size: 2048\n"));
 	ck_assert_ptr_nonnull(strstr(text, "# window: flattop\n"));
@@ -111,24 +91,17 @@ END_TEST
 /* --spectrum-of both: the EQ's effect and its design agree. */
 START_TEST(test_both_sides_check_the_eq)
 {
-	char *in = ra_test_path(dir, "pink.wav"), *out = ra_test_path(dir, "out.wav");
-	char *csv = ra_test_path(dir, "b.csv"), *svg = ra_test_path(dir, "b.svg"), header[512];
+	char *in = ra_test_scratch("pink.wav"), *out = ra_test_scratch("out.wav");
+	char *csv = ra_test_scratch("b.csv"), *svg = ra_test_scratch("b.svg"), header[512];
 	char *text;
 	int rows, cols;
 	double *v, worst = 0.0;
-	ra_run r;
 
-	r = ra_test_run((const char *const[]){ "--generate", "pink", "--duration", "10",
-					       "--channels", "2", "-o", in, NULL },
-			NULL);
-	ck_assert_msg(r.status == 0, "%s", r.err);
-	ra_run_release(&r);
-	r = ra_test_run((const char *const[]){ in, "--eq", "peak:1k:6:1", "--eq", "lowshelf:100:-6",
-					       "--gain", "-2", "--spectrum", csv, "--plot", svg,
-					       "--spectrum-of", "both", "-o", out, NULL },
-			NULL);
-	ck_assert_msg(r.status == 0, "%s", r.err);
-	ra_run_release(&r);
+	ra_test_run_ok((const char *const[]){ "--generate", "pink", "--duration", "10",
+					      "--channels", "2", "-o", in, NULL });
+	ra_test_run_ok((const char *const[]){ in, "--eq", "peak:1k:6:1", "--eq", "lowshelf:100:-6",
+					      "--gain", "-2", "--spectrum", csv, "--plot", svg,
+					      "--spectrum-of", "both", "-o", out, NULL });
 	text = ra_test_slurp(csv, NULL);
 	v = parse_csv(text, &rows, &cols, header, sizeof(header));
 	ck_assert_str_eq(header, "frequency_hz,in_ch1_db,in_ch2_db,out_ch1_db,out_ch2_db,"
@@ -202,8 +175,8 @@ static void eq_spectrum(const char *in, const char *csv, const char *threads, co
 START_TEST(test_deterministic)
 {
 	static const char *const channels[] = { "1", "2" };
-	char *in = ra_test_path(dir, "w.wav"), *out = ra_test_path(dir, "out.wav");
-	char *a = ra_test_path(dir, "a.csv"), *b = ra_test_path(dir, "b.csv");
+	char *in = ra_test_scratch("w.wav"), *out = ra_test_scratch("out.wav");
+	char *a = ra_test_scratch("a.csv"), *b = ra_test_scratch("b.csv");
 	char *ta, *tb;
 	ra_run r;
 
@@ -231,12 +204,12 @@ END_TEST
 
 START_TEST(test_batch_and_errors)
 {
-	char *a = ra_test_path(dir, "a.wav"), *b = ra_test_path(dir, "b.wav");
-	char *outdir = ra_test_path(dir, "out"), *reports = ra_test_path(dir, "reports");
+	char *a = ra_test_scratch("a.wav"), *b = ra_test_scratch("b.wav");
+	char *outdir = ra_test_scratch("out"), *reports = ra_test_scratch("reports");
 	char *ra = ra_test_path(reports, "a.spectrum.csv"),
 	     *rb = ra_test_path(reports, "b.spectrum.svg");
-	char *tiny = ra_test_path(dir, "tiny.wav"), *o = ra_test_path(dir, "o.wav");
-	char *csv = ra_test_path(dir, "t.csv");
+	char *tiny = ra_test_scratch("tiny.wav"), *o = ra_test_scratch("o.wav");
+	char *csv = ra_test_scratch("t.csv");
 	float x[4096 * 2];
 	ra_run r;
 
@@ -247,11 +220,8 @@ START_TEST(test_batch_and_errors)
 	ra_test_write_float(tiny, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 48000, 1, x, 1000);
 	ck_assert_int_eq(mkdir(outdir, 0777), 0);
 	ck_assert_int_eq(mkdir(reports, 0777), 0);
-	r = ra_test_run((const char *const[]){ a, b, "--spectrum", reports, "--plot", reports, "-o",
-					       outdir, NULL },
-			NULL);
-	ck_assert_msg(r.status == 0, "%s", r.err);
-	ra_run_release(&r);
+	ra_test_run_ok((const char *const[]){ a, b, "--spectrum", reports, "--plot", reports, "-o",
+					      outdir, NULL });
 	ck_assert_int_eq(ra_test_dir_entries(reports), 4);
 	ck_assert_int_eq(access(ra, F_OK), 0);
 	ck_assert_int_eq(access(rb, F_OK), 0);
@@ -323,9 +293,9 @@ END_TEST
  * thread count. */
 START_TEST(test_spectrogram)
 {
-	char *in = ra_test_path(dir, "w.wav"), *out = ra_test_path(dir, "out.wav");
-	char *wide = ra_test_path(dir, "wide.csv"), *wide8 = ra_test_path(dir, "wide8.csv");
-	char *lng = ra_test_path(dir, "long.csv"), *text, *again;
+	char *in = ra_test_scratch("w.wav"), *out = ra_test_scratch("out.wav");
+	char *wide = ra_test_scratch("wide.csv"), *wide8 = ra_test_scratch("wide8.csv");
+	char *lng = ra_test_scratch("long.csv"), *text, *again;
 	static char header[32768];
 	int rows, cols;
 	double *v;
@@ -336,11 +306,8 @@ START_TEST(test_spectrogram)
 					       "--channels", "2", "-o", in, NULL },
 			NULL);
 	ra_run_release(&r);
-	r = ra_test_run((const char *const[]){ in, "--fft-size", "1024", "--spectrogram", wide,
-					       "--threads", "1", "-o", out, NULL },
-			NULL);
-	ck_assert_msg(r.status == 0, "%s", r.err);
-	ra_run_release(&r);
+	ra_test_run_ok((const char *const[]){ in, "--fft-size", "1024", "--spectrogram", wide,
+					      "--threads", "1", "-o", out, NULL });
 	text = ra_test_slurp(wide, NULL);
 	v = parse_csv(text, &rows, &cols, header, sizeof(header));
 	ck_assert_int_eq(rows, 92);
@@ -351,11 +318,8 @@ START_TEST(test_spectrogram)
 	free(v);
 
 	/* Any thread count, same bytes. */
-	r = ra_test_run((const char *const[]){ in, "--fft-size", "1024", "--spectrogram", wide,
-					       "--threads", "8", "-f", "-o", out, NULL },
-			NULL);
-	ck_assert_msg(r.status == 0, "%s", r.err);
-	ra_run_release(&r);
+	ra_test_run_ok((const char *const[]){ in, "--fft-size", "1024", "--spectrogram", wide,
+					      "--threads", "8", "-f", "-o", out, NULL });
 	again = ra_test_slurp(wide, NULL);
 	ck_assert_str_eq(text, again);
 	free(text);
@@ -370,12 +334,9 @@ START_TEST(test_spectrogram)
 		text = ra_test_slurp(wide, NULL);
 		full = parse_csv(text, &full_rows, &full_cols, header, sizeof(header));
 		free(text);
-		r = ra_test_run((const char *const[]){ in, "--fft-size", "1024", "--spectrogram",
-						       wide8, "--spectrogram-bins", "8", "-f", "-o",
-						       out, NULL },
-				NULL);
-		ck_assert_msg(r.status == 0, "%s", r.err);
-		ra_run_release(&r);
+		ra_test_run_ok((const char *const[]){ in, "--fft-size", "1024", "--spectrogram",
+						      wide8, "--spectrogram-bins", "8", "-f", "-o",
+						      out, NULL });
 		text = ra_test_slurp(wide8, NULL);
 		v = parse_csv(text, &rows, &cols, header, sizeof(header));
 		ck_assert_int_eq(rows, 92);
@@ -402,12 +363,9 @@ START_TEST(test_spectrogram)
 	}
 
 	/* Long form: time, frequency, channel, dB; a line a bin and channel. */
-	r = ra_test_run((const char *const[]){ in, "--fft-size", "256", "--overlap", "0",
-					       "--spectrogram", lng, "--spectrogram-format", "long",
-					       "-f", "-o", out, NULL },
-			NULL);
-	ck_assert_msg(r.status == 0, "%s", r.err);
-	ra_run_release(&r);
+	ra_test_run_ok((const char *const[]){ in, "--fft-size", "256", "--overlap", "0",
+					      "--spectrogram", lng, "--spectrogram-format", "long",
+					      "-f", "-o", out, NULL });
 	text = ra_test_slurp(lng, NULL);
 	v = parse_csv(text, &rows, &cols, header, sizeof(header));
 	ck_assert_str_eq(header, "time_s,frequency_hz,ch,db");
@@ -428,7 +386,7 @@ END_TEST
  * average, so asking for both is a usage error, not a silent no-op. */
 START_TEST(test_spectrogram_bins_need_wide)
 {
-	char *out = ra_test_path(dir, "out.wav"), *sg = ra_test_path(dir, "sg.csv");
+	char *out = ra_test_scratch("out.wav"), *sg = ra_test_scratch("sg.csv");
 	ra_run r = ra_test_run((const char *const[]){ "--generate", "sine:1k", "--spectrogram", sg,
 						      "--spectrogram-format", "long",
 						      "--spectrogram-bins", "8", "-o", out, NULL },
@@ -438,7 +396,7 @@ START_TEST(test_spectrogram_bins_need_wide)
 	ck_assert_str_eq(r.err, "rusty-audio: --spectrogram-bins only applies to "
 				"--spectrogram-format wide (see rusty-audio --help)\n");
 	ra_run_release(&r);
-	ck_assert_int_eq(ra_test_dir_entries(dir), 0);
+	ck_assert_int_eq(ra_test_dir_entries(ra_test_scratch_dir()), 0);
 	free(out);
 	free(sg);
 }
@@ -448,9 +406,9 @@ END_TEST
  * same CSV), refused when it is not wisdom. */
 START_TEST(test_wisdom)
 {
-	char *in = ra_test_path(dir, "w.wav"), *out = ra_test_path(dir, "o.wav");
-	char *wis = ra_test_path(dir, "fft.wisdom"), *a = ra_test_path(dir, "a.csv");
-	char *b = ra_test_path(dir, "b.csv"), *ta, *tb;
+	char *in = ra_test_scratch("w.wav"), *out = ra_test_scratch("o.wav");
+	char *wis = ra_test_scratch("fft.wisdom"), *a = ra_test_scratch("a.csv");
+	char *b = ra_test_scratch("b.csv"), *ta, *tb;
 	FILE *f;
 	ra_run r;
 
@@ -458,19 +416,13 @@ START_TEST(test_wisdom)
 		(const char *const[]){ "--generate", "pink", "--duration", "1", "-o", in, NULL },
 		NULL);
 	ra_run_release(&r);
-	r = ra_test_run(
-		(const char *const[]){ in, "--spectrum", a, "--fftw-wisdom", wis, "-o", out, NULL },
-		NULL);
-	ck_assert_msg(r.status == 0, "%s", r.err);
-	ra_run_release(&r);
+	ra_test_run_ok((const char *const[]){ in, "--spectrum", a, "--fftw-wisdom", wis, "-o", out,
+					      NULL });
 	ta = ra_test_slurp(wis, NULL);
 	ck_assert(strncmp(ta, "(fftw-", 6) == 0);
 	free(ta);
-	r = ra_test_run((const char *const[]){ in, "--spectrum", b, "--fftw-wisdom", wis, "-f",
-					       "-o", out, NULL },
-			NULL);
-	ck_assert_msg(r.status == 0, "%s", r.err);
-	ra_run_release(&r);
+	ra_test_run_ok((const char *const[]){ in, "--spectrum", b, "--fftw-wisdom", wis, "-f", "-o",
+					      out, NULL });
 	ta = ra_test_slurp(a, NULL);
 	tb = ra_test_slurp(b, NULL);
 	ck_assert_str_eq(ta, tb);
@@ -496,19 +448,16 @@ END_TEST
 /* --analyze: levels and frequencies a user can check by hand; no file. */
 START_TEST(test_analyze)
 {
-	char *in = ra_test_path(dir, "sine.wav");
+	char *in = ra_test_scratch("sine.wav");
 	double peak, rms, dc, crest, hz, centroid;
 	unsigned long long clipped;
 	int ch, n;
 	const char *row;
 	ra_run r;
 
-	r = ra_test_run((const char *const[]){ "--generate", "sine:1000", "--level", "-6.0206",
-					       "--duration", "2", "--channels", "2", "-o", in,
-					       NULL },
-			NULL);
-	ck_assert_msg(r.status == 0, "%s", r.err);
-	ra_run_release(&r);
+	ra_test_run_ok((const char *const[]){ "--generate", "sine:1000", "--level", "-6.0206",
+					      "--duration", "2", "--channels", "2", "-o", in,
+					      NULL });
 	r = ra_test_run((const char *const[]){ "--analyze", in, "--gain", "6.0206", NULL }, NULL);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "sine.wav: 2 channels, 2.000 s\n"));
@@ -526,7 +475,7 @@ START_TEST(test_analyze)
 	ck_assert_double_eq_tol(hz, 1000.0, 48000.0 / 2048.0);
 	ck_assert_double_eq_tol(centroid, 1000.0, 1.0);
 	ra_run_release(&r);
-	ck_assert_int_eq(ra_test_dir_entries(dir), 1); /* nothing written */
+	ck_assert_int_eq(ra_test_dir_entries(ra_test_scratch_dir()), 1); /* nothing written */
 	free(in);
 }
 END_TEST
@@ -534,22 +483,16 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("cli_spectrum");
-	TCase *tc = tcase_create("behaviour");
+	TCase *tc = ra_test_tcase(s, "behaviour", 240);
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, test_full_scale_sine);
 	tcase_add_test(tc, test_both_sides_check_the_eq);
 	tcase_add_test(tc, test_deterministic);
 	tcase_add_test(tc, test_analyze);
 	tcase_add_test(tc, test_spectrogram);
 	tcase_add_test(tc, test_wisdom);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("errors");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
+	tc = ra_test_tcase(s, "errors", 60);
 	tcase_add_test(tc, test_batch_and_errors);
 	tcase_add_test(tc, test_spectrogram_bins_need_wide);
-	suite_add_tcase(s, tc);
 	return ra_test_main(s);
 }

@@ -13,37 +13,16 @@
 
 #include "testutil.h"
 
-static char *dir;
-
-static void setup(void)
-{
-	dir = ra_test_mkdtemp();
-}
-
-static void teardown(void)
-{
-	ra_test_rmtree(dir);
-	dir = NULL;
-}
-
-static void run_ok(const char *const *argv)
-{
-	ra_run r = ra_test_run(argv, NULL);
-
-	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
-	ra_run_release(&r);
-}
-
 /* NAME in the scratch folder: SECONDS of stereo 44.1 kHz 16-bit pink noise. */
 static char *make_input(const char *name, const char *seconds)
 {
-	char *path = ra_test_path(dir, name);
+	char *path = ra_test_scratch(name);
 	const char *argv[] = { "-q",	     "--generate", "pink",    "--duration", seconds,
 			       "--channels", "2",	   "--level", "-6",	    "--sample-rate",
 			       "44100",	     "--subtype",  "pcm16",   "-o",	    path,
 			       NULL };
 
-	run_ok(argv);
+	ra_test_run_ok(argv);
 	return path;
 }
 
@@ -81,8 +60,8 @@ START_TEST(test_table_shows_every_stage)
 {
 	static const char *const stages[] = { "read",	  "resample", "eq",
 					      "spectrum", "convert",  "write" };
-	char *in = make_input("in.wav", "3"), *out = ra_test_path(dir, "out.wav");
-	char *csv = ra_test_path(dir, "s.csv"), *json = ra_test_path(dir, "stats.json");
+	char *in = make_input("in.wav", "3"), *out = ra_test_scratch("out.wav");
+	char *csv = ra_test_scratch("s.csv"), *json = ra_test_scratch("stats.json");
 	const char *argv[] = { "-q",
 			       "--enable-performance-stats",
 			       "--stats-json",
@@ -137,7 +116,7 @@ END_TEST
 /* Without the options nothing is said. */
 START_TEST(test_off_by_default)
 {
-	char *in = make_input("in.wav", "1"), *out = ra_test_path(dir, "out.wav");
+	char *in = make_input("in.wav", "1"), *out = ra_test_scratch("out.wav");
 	const char *argv[] = { "--eq", "peak:1k:3:1", in, "-o", out, NULL };
 	ra_run r = ra_test_run(argv, NULL);
 
@@ -151,8 +130,8 @@ END_TEST
 
 START_TEST(test_json_follows_the_schema)
 {
-	char *in = make_input("in.wav", "3"), *out = ra_test_path(dir, "out.wav");
-	char *json = ra_test_path(dir, "stats.json");
+	char *in = make_input("in.wav", "3"), *out = ra_test_scratch("out.wav");
+	char *json = ra_test_scratch("stats.json");
 	const char *argv[] = {
 		"-q",	"--stats-json",	   json,	"--rate", "48000", "--eq", "peak:1k:3:1",
 		"--eq", "lowshelf:100:-2", "--threads", "2",	  in,	   "-o",   out,
@@ -207,8 +186,8 @@ END_TEST
 START_TEST(test_batch)
 {
 	char *a = make_input("a.wav", "1"), *b = make_input("b.wav", "2");
-	char *missing = ra_test_path(dir, "missing.wav"), *outdir = ra_test_path(dir, "out");
-	char *json = ra_test_path(dir, "stats.json");
+	char *missing = ra_test_scratch("missing.wav"), *outdir = ra_test_scratch("out");
+	char *json = ra_test_scratch("stats.json");
 	const char *argv[] = { "--enable-performance-stats",
 			       "--stats-json",
 			       json,
@@ -248,7 +227,7 @@ END_TEST
 /* --analyze: the JSON carries the printed summary's numbers. */
 START_TEST(test_analyze)
 {
-	char *json = ra_test_path(dir, "stats.json");
+	char *json = ra_test_scratch("stats.json");
 	const char *argv[] = { "--analyze", "--stats-json", json, "--generate",
 			       "sine:1000", "--level",	    "-6", "--duration",
 			       "2",	    "--channels",   "2",  NULL };
@@ -294,10 +273,10 @@ END_TEST
 
 START_TEST(test_errors)
 {
-	char *in = make_input("in.wav", "1"), *out = ra_test_path(dir, "out.wav");
-	char *json = ra_test_path(dir, "stats.json");
-	char *nowhere = ra_test_path(dir, "no/such/folder/stats.json");
-	char *other = ra_test_path(dir, "other.wav");
+	char *in = make_input("in.wav", "1"), *out = ra_test_scratch("out.wav");
+	char *json = ra_test_scratch("stats.json");
+	char *nowhere = ra_test_scratch("no/such/folder/stats.json");
+	char *other = ra_test_scratch("other.wav");
 	const char *argv[] = { "--stats-json", json, in, "-o", out, NULL };
 	const char *forced[] = { "-f", "--stats-json", json, in, "-o", out, NULL };
 	const char *dry[] = { "--dry-run", "--stats-json", json, "--eq", "peak:1k:1", in, NULL };
@@ -316,7 +295,7 @@ START_TEST(test_errors)
 	ck_assert_ptr_nonnull(strstr(r.err, json));
 	ck_assert_int_ne(access(out, F_OK), 0);
 	ra_run_release(&r);
-	run_ok(forced);
+	ra_test_run_ok(forced);
 	ck_assert(valid(json));
 
 	r = ra_test_run(dry, NULL);
@@ -361,7 +340,7 @@ START_TEST(test_errors)
 	ck_assert_int_eq(ra_test_count(r.err, "\n"), 1);
 	ra_run_release(&r);
 	/* No temporary file is left beside the document. */
-	ck_assert_int_eq(ra_test_dir_entries(dir), 3);
+	ck_assert_int_eq(ra_test_dir_entries(ra_test_scratch_dir()), 3);
 	free(in);
 	free(out);
 	free(json);
@@ -373,16 +352,13 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("cli_stats");
-	TCase *tc = tcase_create("stats");
+	TCase *tc = ra_test_tcase(s, "stats", 120);
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_table_shows_every_stage);
 	tcase_add_test(tc, test_off_by_default);
 	tcase_add_test(tc, test_json_follows_the_schema);
 	tcase_add_test(tc, test_batch);
 	tcase_add_test(tc, test_analyze);
 	tcase_add_test(tc, test_errors);
-	suite_add_tcase(s, tc);
 	return ra_test_main(s);
 }

@@ -57,6 +57,42 @@ char *ra_test_path(const char *dir, const char *name)
 	return p;
 }
 
+/* The running test's scratch folder (set by the fixture of ra_test_tcase). */
+static char *scratch_dir;
+
+static void scratch_setup(void)
+{
+	scratch_dir = ra_test_mkdtemp();
+}
+
+static void scratch_teardown(void)
+{
+	ra_test_rmtree(scratch_dir);
+	scratch_dir = NULL;
+}
+
+TCase *ra_test_tcase(Suite *s, const char *name, int timeout)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, scratch_setup, scratch_teardown);
+	if (timeout > 0)
+		tcase_set_timeout(tc, timeout);
+	suite_add_tcase(s, tc);
+	return tc;
+}
+
+const char *ra_test_scratch_dir(void)
+{
+	ck_assert_msg(scratch_dir != NULL, "no scratch folder outside an ra_test_tcase() test");
+	return scratch_dir;
+}
+
+char *ra_test_scratch(const char *name)
+{
+	return ra_test_path(ra_test_scratch_dir(), name);
+}
+
 /* Append what is readable on FD to *BUF; returns 0 at end of file. */
 static int drain(int fd, char **buf, size_t *len)
 {
@@ -191,36 +227,56 @@ void ra_run_release(ra_run *run)
 	run->out = run->err = NULL;
 }
 
-double *ra_test_read_double(const char *path, SF_INFO *info)
+void ra_test_run_ok(const char *const *argv)
+{
+	ra_run r = ra_test_run(argv, NULL);
+
+	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+	ra_run_release(&r);
+}
+
+float *ra_test_noise(size_t n, unsigned seed, float amp)
+{
+	float *x = malloc(n * sizeof(*x));
+
+	ck_assert_ptr_nonnull(x);
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1664525u + 1013904223u;
+		x[i] = amp * ((float)(seed >> 8) / 8388608.0f - 1.0f);
+	}
+	return x;
+}
+
+/* The whole file at PATH as interleaved ints (AS_INT) or doubles, with one
+ * zeroed sample more; NULL if it cannot be opened. */
+static void *read_whole(const char *path, SF_INFO *info, int as_int)
 {
 	SNDFILE *sf;
-	double *data;
+	sf_count_t got;
+	void *data;
 
 	memset(info, 0, sizeof(*info));
 	sf = sf_open(path, SFM_READ, info);
 	if (!sf)
 		return NULL;
-	data = calloc((size_t)info->frames * (size_t)info->channels + 1, sizeof(*data));
+	data = calloc((size_t)info->frames * (size_t)info->channels + 1,
+		      as_int ? sizeof(int) : sizeof(double));
 	ck_assert_ptr_nonnull(data);
-	ck_assert_int_eq(sf_readf_double(sf, data, info->frames), info->frames);
+	got = as_int ? sf_readf_int(sf, data, info->frames)
+		     : sf_readf_double(sf, data, info->frames);
+	ck_assert_int_eq(got, info->frames);
 	sf_close(sf);
 	return data;
 }
 
+double *ra_test_read_double(const char *path, SF_INFO *info)
+{
+	return read_whole(path, info, 0);
+}
+
 int *ra_test_read_int(const char *path, SF_INFO *info)
 {
-	SNDFILE *sf;
-	int *data;
-
-	memset(info, 0, sizeof(*info));
-	sf = sf_open(path, SFM_READ, info);
-	if (!sf)
-		return NULL;
-	data = calloc((size_t)info->frames * (size_t)info->channels + 1, sizeof(*data));
-	ck_assert_ptr_nonnull(data);
-	ck_assert_int_eq(sf_readf_int(sf, data, info->frames), info->frames);
-	sf_close(sf);
-	return data;
+	return read_whole(path, info, 1);
 }
 
 void ra_test_write_float(const char *path, int format, int rate, int channels, const float *data,

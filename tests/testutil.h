@@ -17,6 +17,15 @@ void ra_test_rmtree(char *dir);
 /* Path DIR/NAME in a static-free, caller-freed string. */
 char *ra_test_path(const char *dir, const char *name);
 
+/* A TCase NAME added to S, with a watchdog of TIMEOUT seconds (0: Check's
+ * default), whose tests each get a scratch folder: fresh and empty before
+ * the test, removed with its contents after. */
+TCase *ra_test_tcase(Suite *s, const char *name, int timeout);
+
+/* The running test's scratch folder, and NAME in it (caller-freed). */
+const char *ra_test_scratch_dir(void);
+char *ra_test_scratch(const char *name);
+
 /* Result of running the rusty-audio binary. */
 typedef struct ra_run {
 	int status;	/* exit status, or 128 + signal number */
@@ -41,11 +50,18 @@ int ra_test_jq(const char *json_path, const char *filter);
 int ra_test_jq_false(const char *json_path, const char *filter);
 void ra_run_release(ra_run *run);
 
+/* Run the binary with ARGV; fails the test unless it exits 0. */
+void ra_test_run_ok(const char *const *argv);
+
 /* Read a whole file as interleaved double (libsndfile's normalisation) or
  * int (left-justified 32-bit); INFO is filled. Returns NULL if it cannot be
  * opened. Caller frees. */
 double *ra_test_read_double(const char *path, SF_INFO *info);
 int *ra_test_read_int(const char *path, SF_INFO *info);
+
+/* N samples of noise in [-AMP, AMP), the same for the same SEED (a linear
+ * congruential generator). Caller frees. */
+float *ra_test_noise(size_t n, unsigned seed, float amp);
 
 /* Write interleaved float FRAMES to PATH in FORMAT. Aborts on failure. */
 void ra_test_write_float(const char *path, int format, int rate, int channels, const float *data,

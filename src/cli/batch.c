@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sndfile.h>
@@ -89,7 +88,6 @@ static int read_list(const char *list_path, path_list *l)
 	return ret;
 }
 
-/* DIR/base(INPUT), with the extension of the requested format if any. */
 /* PATH's file name and, in *STEM_LEN, its length without the extension. */
 static const char *file_stem(const char *path, int *stem_len)
 {
@@ -107,6 +105,7 @@ static int is_dir(const char *path)
 	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
+/* DIR/base(INPUT), with the extension of the requested format if any. */
 static char *output_in_dir(const cli_options *opt, const char *input)
 {
 	int stem_len;
@@ -163,18 +162,10 @@ static void find_clashes(char **outputs, size_t count, unsigned char *clash)
 	free(sorted);
 }
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void show_progress(void *ctx, int64_t done, int64_t total)
 {
 	progress *p = ctx;
-	double t = now_seconds();
+	double t = (double)ra_now_ns() * 1e-9;
 
 	if (p->shown && t - p->last < 0.1)
 		return;
@@ -205,27 +196,31 @@ static void warn_nonfinite(const char *name, const ra_job_result *res)
 								 : "passed through");
 }
 
+/* Clipped samples: how many, and for several channels how many each. */
+static void warn_clipped(const char *name, const ra_job_result *res)
+{
+	char detail[160] = "";
+	size_t used = 0;
+
+	if (res->clipped == 0)
+		return;
+	for (int c = 0; res->channels > 1 && c < res->channels && c < RA_JOB_CLIP_CHANNELS; c++) {
+		int n = snprintf(detail + used, sizeof(detail) - used, "%sch%d %llu",
+				 c ? ", " : " (", c + 1, (unsigned long long)res->clipped_ch[c]);
+
+		if (n < 0 || (size_t)n >= sizeof(detail) - used)
+			break;
+		used += (size_t)n;
+	}
+	fprintf(stderr, "rusty-audio: warning: %s: %llu samples clipped%s%s\n", name,
+		(unsigned long long)res->clipped, detail,
+		used ? (res->channels > RA_JOB_CLIP_CHANNELS ? ", ...)" : ")") : "");
+}
+
 /* One line for each thing the user should know about a finished file. */
 static void report_warnings(const char *name, const ra_job_result *res, int *noted_fallback)
 {
-	if (res->clipped > 0) {
-		char detail[160] = "";
-		size_t used = 0;
-
-		for (int c = 0; res->channels > 1 && c < res->channels && c < RA_JOB_CLIP_CHANNELS;
-		     c++) {
-			int n = snprintf(detail + used, sizeof(detail) - used, "%sch%d %llu",
-					 c ? ", " : " (", c + 1,
-					 (unsigned long long)res->clipped_ch[c]);
-
-			if (n < 0 || (size_t)n >= sizeof(detail) - used)
-				break;
-			used += (size_t)n;
-		}
-		fprintf(stderr, "rusty-audio: warning: %s: %llu samples clipped%s%s\n", name,
-			(unsigned long long)res->clipped, detail,
-			used ? (res->channels > RA_JOB_CLIP_CHANNELS ? ", ...)" : ")") : "");
-	}
+	warn_clipped(name, res);
 	warn_nonfinite(name, res);
 	if (res->decode_stopped)
 		fprintf(stderr,
@@ -291,22 +286,46 @@ static void report_paths(const cli_options *opt, const char *name, char *paths[3
 		paths[k] = given[k] ? report_path(given[k], name, suffix[k]) : NULL;
 }
 
-/* Point CFG's spectrum request at NAME's report paths (freed by the caller
- * through *CSV, *SVG and *SGRAM). */
+/* Point CFG's spectrum request, REQ, at NAME's report PATHS (freed by the
+ * caller). */
 static void set_reports(const cli_options *opt, ra_job_config *cfg, ra_spectrum_request *req,
-			const char *name, char **csv, char **svg, char **sgram)
+			const char *name, char *paths[3])
 {
-	char *paths[3];
-
 	report_paths(opt, name, paths);
-	*csv = paths[0];
-	*svg = paths[1];
-	*sgram = paths[2];
 	*req = opt->spectrum;
-	req->csv_path = *csv;
-	req->svg_path = *svg;
-	req->spectrogram_path = *sgram;
-	cfg->spectrum = *csv || *svg || *sgram ? req : NULL;
+	req->csv_path = paths[0];
+	req->svg_path = paths[1];
+	req->spectrogram_path = paths[2];
+	cfg->spectrum = paths[0] || paths[1] || paths[2] ? req : NULL;
+}
+
+/* One job: IN (NULL: the generated signal) into OUT with its reports, timed
+ * when PR; refused before it starts when its output CLASHes with an
+ * earlier one's. */
+static ra_status run_job(const cli_options *opt, const ra_job_config *base, const char *in,
+			 const char *out, int clash, perf_run *pr, ra_job_result *res)
+{
+	ra_job_config cfg = *base;
+	ra_spectrum_request req;
+	char *paths[3];
+	ra_status st;
+
+	set_reports(opt, &cfg, &req, in ? in : out, paths);
+	cfg.perf = pr ? perf_file_start(pr) : NULL;
+	if (clash) {
+		memset(res, 0, sizeof(*res));
+		ra_diag_set(&res->diag, "output %s is also that of an earlier input", out);
+		st = RA_ERR_INVALID; /* not for --force to settle */
+	} else if (in) {
+		st = ra_job_run(&cfg, in, out, res);
+	} else {
+		st = ra_job_generate(&cfg, &opt->gen, out, res);
+	}
+	if (pr)
+		perf_file_end(pr, in, out, st, res);
+	for (int k = 0; k < 3; k++)
+		free(paths[k]);
+	return st;
 }
 
 /* --dry-run: the chain NAME would get at IN_RATE Hz, on stdout. */
@@ -408,23 +427,12 @@ static int run_analyze(const cli_options *opt, ra_job_config *cfg, const path_li
 	return failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
 }
 
-static int run_generate(const cli_options *opt, const ra_job_config *base, perf_run *pr)
+static int run_generate(const cli_options *opt, const ra_job_config *cfg, perf_run *pr)
 {
-	ra_job_config cfg = *base;
-	ra_spectrum_request req;
-	char *csv, *svg, *sgram;
 	ra_job_result res;
-	ra_status st;
+	ra_status st = run_job(opt, cfg, NULL, opt->output, 0, pr, &res);
 	int noted = 1;
 
-	set_reports(opt, &cfg, &req, opt->output, &csv, &svg, &sgram);
-	cfg.perf = pr ? perf_file_start(pr) : NULL;
-	st = ra_job_generate(&cfg, &opt->gen, opt->output, &res);
-	if (pr)
-		perf_file_end(pr, NULL, opt->output, st, &res);
-	free(csv);
-	free(svg);
-	free(sgram);
 	if (st != RA_OK) {
 		report_failure(opt->output, st, &res.diag); /* the job's name, as documented */
 		return EXIT_SOME_FAILED;
@@ -471,13 +479,19 @@ typedef struct input_id {
 	const char *path;
 } input_id;
 
+/* Files in order of device, then inode. */
+static int compare_files(dev_t dev_a, ino_t ino_a, dev_t dev_b, ino_t ino_b)
+{
+	if (dev_a != dev_b)
+		return dev_a < dev_b ? -1 : 1;
+	return ino_a < ino_b ? -1 : ino_a > ino_b;
+}
+
 static int compare_ids(const void *a, const void *b)
 {
 	const input_id *x = a, *y = b;
 
-	if (x->dev != y->dev)
-		return x->dev < y->dev ? -1 : 1;
-	return x->ino < y->ino ? -1 : x->ino > y->ino;
+	return compare_files(x->dev, x->ino, y->dev, y->ino);
 }
 
 /* Where an output lands: its folder's identity and its name there, so that
@@ -494,12 +508,9 @@ typedef struct out_place {
 static int compare_places(const void *a, const void *b)
 {
 	const out_place *x = a, *y = b;
+	int c = compare_files(x->dev, x->ino, y->dev, y->ino);
 
-	if (x->dev != y->dev)
-		return x->dev < y->dev ? -1 : 1;
-	if (x->ino != y->ino)
-		return x->ino < y->ino ? -1 : 1;
-	return strcmp(x->name, y->name);
+	return c ? c : strcmp(x->name, y->name);
 }
 
 /* PATH's place in *P; 0, or -1 when its folder does not exist (the output
@@ -530,7 +541,7 @@ static void list_outputs(const cli_options *opt, const path_list *inputs, char *
 			 path_list *all, path_list *roles, size_t *audio)
 {
 	static const char *const report_role[3] = { "--spectrum", "--plot", "--spectrogram" };
-	size_t count = opt->analyze ? 0 : opt->generate ? 1 : inputs->count;
+	size_t count = opt->job.analyze ? 0 : opt->generate ? 1 : inputs->count;
 
 	for (size_t i = 0; i < count; i++) {
 		list_add(all, opt->generate ? opt->output : outputs[i]);
@@ -585,14 +596,12 @@ static int find_twice(const path_list *all, const path_list *roles, size_t audio
 	return ret;
 }
 
-/* Before anything is written: -1 after a message when an output of the run
- * (the --fftw-wisdom file included) is one of its inputs, or lands where
- * another output does. */
-static int check_outputs(const cli_options *opt, const path_list *inputs, char **outputs)
+/* -1 after a message when an output in ALL is one of the INPUTS, under
+ * whatever name. */
+static int find_overwrite(const path_list *all, const path_list *inputs)
 {
 	input_id *ids = calloc(inputs->count + 1, sizeof(*ids));
-	path_list all = { 0 }, roles = { 0 };
-	size_t n = 0, audio;
+	size_t n = 0;
 	int ret = 0;
 
 	if (!ids)
@@ -604,9 +613,8 @@ static int check_outputs(const cli_options *opt, const path_list *inputs, char *
 			ids[n++] = (input_id){ sb.st_dev, sb.st_ino, inputs->items[i] };
 	}
 	qsort(ids, n, sizeof(*ids), compare_ids);
-	list_outputs(opt, inputs, outputs, &all, &roles, &audio);
-	for (size_t i = 0; i < all.count && !ret; i++) {
-		const char *out = all.items[i];
+	for (size_t i = 0; i < all->count && !ret; i++) {
+		const char *out = all->items[i];
 		const input_id *hit = NULL;
 		struct stat sb;
 
@@ -622,12 +630,38 @@ static int check_outputs(const cli_options *opt, const path_list *inputs, char *
 				hit->path);
 		ret = hit ? -1 : 0;
 	}
+	free(ids);
+	return ret;
+}
+
+/* Before anything is written: -1 after a message when an output of the run
+ * (the --fftw-wisdom file included) is one of its inputs, or lands where
+ * another output does. */
+static int check_outputs(const cli_options *opt, const path_list *inputs, char **outputs)
+{
+	path_list all = { 0 }, roles = { 0 };
+	size_t audio;
+	int ret;
+
+	list_outputs(opt, inputs, outputs, &all, &roles, &audio);
+	ret = find_overwrite(&all, inputs);
 	if (ret == 0)
 		ret = find_twice(&all, &roles, audio);
 	list_release(&roles);
 	list_release(&all);
-	free(ids);
 	return ret;
+}
+
+/* Load the FFTW wisdom at PATH at the start of a run; *LOADED: there was
+ * some. -1 after a message. */
+static int load_wisdom(const char *path, int *loaded)
+{
+	ra_diag diag = { { 0 } };
+
+	if (ra_spectrum_wisdom_load(path, loaded, &diag) == RA_OK)
+		return 0;
+	fprintf(stderr, "rusty-audio: %s\n", diag.text);
+	return -1;
 }
 
 /* Save the FFTW wisdom at the end of a run; LOADED: the file there is the
@@ -655,7 +689,7 @@ static int run_files(const cli_options *opt, const ra_job_config *base, const pa
 	unsigned char *clash = calloc(inputs->count, 1);
 	size_t processed = 0, failed = 0;
 	int noted_fallback = 0;
-	progress prog = { 0 };
+	progress prog = { .count = inputs->count };
 
 	if (!clash)
 		die_nomem();
@@ -664,42 +698,24 @@ static int run_files(const cli_options *opt, const ra_job_config *base, const pa
 		cfg.progress = show_progress;
 		cfg.progress_ctx = &prog;
 	}
-	prog.count = inputs->count;
 	for (size_t i = 0; i < inputs->count && !*cfg.cancel; i++) {
 		const char *in = inputs->items[i];
-		ra_spectrum_request req;
-		char *csv, *svg, *sgram;
 		ra_job_result res;
 		ra_status st;
 
 		prog.index = i;
 		prog.name = in;
-		set_reports(opt, &cfg, &req, in, &csv, &svg, &sgram);
-		cfg.perf = pr ? perf_file_start(pr) : NULL;
-		if (clash[i]) {
-			memset(&res, 0, sizeof(res));
-			ra_diag_set(&res.diag, "output %s is also that of an earlier input",
-				    outputs[i]);
-			st = RA_ERR_INVALID; /* not for --force to settle */
-		} else {
-			st = ra_job_run(&cfg, in, outputs[i], &res);
-		}
-		if (pr)
-			perf_file_end(pr, in, outputs[i], st, &res);
-		free(csv);
-		free(svg);
-		free(sgram);
+		st = run_job(opt, &cfg, in, outputs[i], clash[i], pr, &res);
 		clear_progress(&prog);
-		if (st != RA_OK)
-			report_failure(in, st, &res.diag);
-		if (st == RA_ERR_CANCELLED)
-			break;
-		if (st != RA_OK) {
-			failed++;
+		if (st == RA_OK) {
+			processed++;
+			report_warnings(in, &res, &noted_fallback);
 			continue;
 		}
-		processed++;
-		report_warnings(in, &res, &noted_fallback);
+		report_failure(in, st, &res.diag);
+		if (st == RA_ERR_CANCELLED)
+			break;
+		failed++;
 	}
 	free(clash);
 	if (!*cfg.cancel && inputs->count > 1 && !opt->quiet)
@@ -707,81 +723,102 @@ static int run_files(const cli_options *opt, const ra_job_config *base, const pa
 	return failed || *cfg.cancel ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
 }
 
+/* The inputs: the arguments, then the --files-from list. -1 after a
+ * message when the list cannot be read, or there are none (and no
+ * --generate). */
+static int gather_inputs(const cli_options *opt, path_list *inputs)
+{
+	for (int i = 0; i < opt->input_count; i++)
+		list_add(inputs, opt->inputs[i]);
+	if (opt->files_from && read_list(opt->files_from, inputs) != 0)
+		return -1;
+	if (inputs->count == 0 && !opt->generate) {
+		fprintf(stderr, "rusty-audio: no input files\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* One pool of threads for the whole run, only if the EQ will use it; NULL
+ * otherwise, or after a message with *FAILED set. */
+static ra_workers *start_workers(const cli_options *opt, int *failed)
+{
+	ra_workers *workers;
+	ra_status st;
+
+	*failed = 0;
+	if (opt->eq.count == 0 || opt->job.reference)
+		return NULL;
+	workers = ra_workers_create(opt->threads, &st, NULL);
+	if (!workers) {
+		fprintf(stderr, "rusty-audio: cannot start worker threads: %s\n", ra_strerror(st));
+		*failed = 1;
+	}
+	return workers;
+}
+
+/* The jobs: --analyze's, the generated signal's, or each input's into its
+ * output. */
+static int run_jobs(const cli_options *opt, const volatile sig_atomic_t *cancel,
+		    ra_workers *workers, const path_list *inputs, char **outputs, perf_run *pr)
+{
+	ra_job_config cfg = opt->job;
+	ra_spectrum_request req = opt->spectrum;
+
+	cfg.cancel = cancel;
+	cfg.eq = &opt->eq;
+	cfg.workers = workers;
+	if (opt->job.analyze) {
+		cfg.spectrum = &req;
+		return run_analyze(opt, &cfg, inputs, pr);
+	}
+	if (opt->generate)
+		return run_generate(opt, &cfg, pr);
+	return run_files(opt, &cfg, inputs, outputs, pr);
+}
+
+static void free_outputs(char **outputs, size_t count)
+{
+	for (size_t i = 0; outputs && i < count; i++)
+		free(outputs[i]);
+	free(outputs);
+}
+
 int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 {
 	path_list inputs = { 0 };
 	char **outputs = NULL;
-	int status = EXIT_USAGE, perf_failed, wisdom_loaded = 0;
-	ra_job_config cfg = opt->job;
+	int status = EXIT_USAGE, failed, wisdom_loaded = 0;
 	ra_workers *workers = NULL;
 	perf_run *pr = NULL;
 
-	cfg.cancel = cancel;
-	cfg.eq = &opt->eq;
-	if (opt->wisdom_path) {
-		ra_diag diag = { { 0 } };
-
-		if (ra_spectrum_wisdom_load(opt->wisdom_path, &wisdom_loaded, &diag) != RA_OK) {
-			fprintf(stderr, "rusty-audio: %s\n", diag.text);
-			return EXIT_USAGE;
-		}
-	}
-	if (opt->dry_run && opt->generate)
-		return run_dry(opt, &inputs);
-	for (int i = 0; i < opt->input_count; i++)
-		list_add(&inputs, opt->inputs[i]);
-	if (opt->files_from && read_list(opt->files_from, &inputs) != 0)
+	if (opt->wisdom_path && load_wisdom(opt->wisdom_path, &wisdom_loaded) != 0)
+		return EXIT_USAGE;
+	if (gather_inputs(opt, &inputs) != 0)
 		goto out;
-	if (inputs.count == 0 && !opt->generate) {
-		fprintf(stderr, "rusty-audio: no input files\n");
-		goto out;
-	}
 	if (opt->dry_run) {
 		status = run_dry(opt, &inputs);
 		goto out;
 	}
-	if (!opt->analyze && !opt->generate && !(outputs = resolve_outputs(opt, &inputs)))
+	if (!opt->job.analyze && !opt->generate && !(outputs = resolve_outputs(opt, &inputs)))
 		goto out;
 	if (check_outputs(opt, &inputs, outputs) != 0)
 		goto out;
-	/* One pool of threads for the whole run, only if the EQ will use it. */
-	if (opt->eq.count > 0 && !opt->job.reference) {
-		ra_status st;
-
-		workers = ra_workers_create(opt->threads, &st, NULL);
-		if (!workers) {
-			fprintf(stderr, "rusty-audio: cannot start worker threads: %s\n",
-				ra_strerror(st));
-			status = EXIT_SOME_FAILED;
-			goto out;
-		}
-		cfg.workers = workers;
-	}
-	pr = perf_start(opt, workers, &perf_failed);
-	if (perf_failed) {
-		status = EXIT_SOME_FAILED;
+	status = EXIT_SOME_FAILED;
+	workers = start_workers(opt, &failed);
+	if (failed)
 		goto out;
-	}
-	if (opt->analyze) {
-		ra_spectrum_request req = opt->spectrum;
-
-		cfg.spectrum = &req;
-		status = run_analyze(opt, &cfg, &inputs, pr);
-	} else if (opt->generate) {
-		status = run_generate(opt, &cfg, pr);
-	} else {
-		status = run_files(opt, &cfg, &inputs, outputs, pr);
-	}
+	pr = perf_start(opt, workers, &failed);
+	if (failed)
+		goto out;
+	status = run_jobs(opt, cancel, workers, &inputs, outputs, pr);
 	/* A finished run (not an interrupted one) keeps what FFTW learned. */
 	if (opt->wisdom_path && !*cancel && save_wisdom(opt->wisdom_path, wisdom_loaded) != 0)
 		status = EXIT_SOME_FAILED;
 out:
 	if (pr && perf_finish(pr, *cancel != 0 || status == EXIT_USAGE) != 0)
 		status = EXIT_SOME_FAILED;
-	if (outputs)
-		for (size_t i = 0; i < inputs.count; i++)
-			free(outputs[i]);
-	free(outputs);
+	free_outputs(outputs, inputs.count);
 	list_release(&inputs);
 	ra_workers_destroy(workers);
 	return status;

@@ -1,10 +1,11 @@
-/* Command-line options: GNU getopt_long parsing and validation of every
- * value before any file is touched. */
+/* Command-line options: one table gives each option's names, its value,
+ * its lines in --help and where the value goes; GNU getopt_long parses, and
+ * every value is checked before any file is touched. */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,177 +18,76 @@
 
 #include "options.h"
 
-enum {
-	OPT_BLOCK_SIZE = 256,
-	OPT_FORMAT,
-	OPT_SUBTYPE,
-	OPT_DITHER,
-	OPT_GAIN,
-	OPT_RATE,
-	OPT_RESAMPLE_QUALITY,
-	OPT_FILES_FROM,
-	OPT_GENERATE,
-	OPT_DURATION,
-	OPT_SAMPLE_RATE,
-	OPT_CHANNELS,
-	OPT_LEVEL,
-	OPT_SEED,
-	OPT_EQ,
-	OPT_GEQ,
-	OPT_EQ_FILE,
-	OPT_PRESET,
-	OPT_DRY_RUN,
-	OPT_NORMALIZE,
-	OPT_THREADS,
-	OPT_PIPELINE,
-	OPT_SPECTRUM,
-	OPT_SPECTRUM_OF,
-	OPT_FFT_SIZE,
-	OPT_WINDOW,
-	OPT_OVERLAP,
-	OPT_SPECTRUM_SCALE,
-	OPT_CHANNELS_MODE,
-	OPT_FFT_PLAN,
-	OPT_PLOT,
-	OPT_ANALYZE,
-	OPT_SPECTROGRAM,
-	OPT_SPECTROGRAM_FORMAT,
-	OPT_SPECTROGRAM_BINS,
-	OPT_FFTW_WISDOM,
-	OPT_PERF_STATS,
-	OPT_STATS_JSON,
-	OPT_NONFINITE,
-};
+/* What a handler says besides an exit status (>= 0): go on with the next
+ * option, or the value is not one the option takes (the caller says so). */
+enum { GO_ON = -1, INVALID = -2 };
 
-static const struct option long_options[] = {
-	{ "output", required_argument, NULL, 'o' },
-	{ "force", no_argument, NULL, 'f' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ "block-size", required_argument, NULL, OPT_BLOCK_SIZE },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "subtype", required_argument, NULL, OPT_SUBTYPE },
-	{ "dither", required_argument, NULL, OPT_DITHER },
-	{ "gain", required_argument, NULL, OPT_GAIN },
-	{ "rate", required_argument, NULL, OPT_RATE },
-	{ "resample-quality", required_argument, NULL, OPT_RESAMPLE_QUALITY },
-	{ "files-from", required_argument, NULL, OPT_FILES_FROM },
-	{ "generate", required_argument, NULL, OPT_GENERATE },
-	{ "duration", required_argument, NULL, OPT_DURATION },
-	{ "sample-rate", required_argument, NULL, OPT_SAMPLE_RATE },
-	{ "channels", required_argument, NULL, OPT_CHANNELS },
-	{ "level", required_argument, NULL, OPT_LEVEL },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "eq", required_argument, NULL, OPT_EQ },
-	{ "geq", required_argument, NULL, OPT_GEQ },
-	{ "eq-file", required_argument, NULL, OPT_EQ_FILE },
-	{ "preset", required_argument, NULL, OPT_PRESET },
-	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-	{ "normalize", optional_argument, NULL, OPT_NORMALIZE },
-	{ "threads", required_argument, NULL, OPT_THREADS },
-	{ "pipeline", required_argument, NULL, OPT_PIPELINE },
-	{ "spectrum", required_argument, NULL, OPT_SPECTRUM },
-	{ "spectrum-of", required_argument, NULL, OPT_SPECTRUM_OF },
-	{ "fft-size", required_argument, NULL, OPT_FFT_SIZE },
-	{ "window", required_argument, NULL, OPT_WINDOW },
-	{ "overlap", required_argument, NULL, OPT_OVERLAP },
-	{ "spectrum-scale", required_argument, NULL, OPT_SPECTRUM_SCALE },
-	{ "channels-mode", required_argument, NULL, OPT_CHANNELS_MODE },
-	{ "fft-plan", required_argument, NULL, OPT_FFT_PLAN },
-	{ "plot", required_argument, NULL, OPT_PLOT },
-	{ "analyze", no_argument, NULL, OPT_ANALYZE },
-	{ "spectrogram", required_argument, NULL, OPT_SPECTROGRAM },
-	{ "spectrogram-format", required_argument, NULL, OPT_SPECTROGRAM_FORMAT },
-	{ "spectrogram-bins", required_argument, NULL, OPT_SPECTROGRAM_BINS },
-	{ "fftw-wisdom", required_argument, NULL, OPT_FFTW_WISDOM },
-	{ "enable-performance-stats", no_argument, NULL, OPT_PERF_STATS },
-	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
-	{ "nonfinite", required_argument, NULL, OPT_NONFINITE },
-	{ NULL, 0, NULL, 0 },
-};
+/* getopt_long's code for an option with no short name: this plus its row
+ * in the table; a short name is its own code, below this. */
+enum { LONG_ONLY = 256 };
 
-static const char usage_head[] =
-	"usage: rusty-audio [OPTIONS] INPUT... -o OUTPUT\n"
-	"       rusty-audio --generate SIGNAL [--duration S] [--sample-rate HZ] [--channels N] -o FILE\n"
-	"\n"
-	"Process audio files in blocks: resample, apply gain and EQ, convert formats.\n"
-	"\n"
-	"  -o, --output PATH          output file, or folder for several inputs\n"
-	"  -f, --force                replace existing outputs\n"
-	"  -q, --quiet                no progress line and no summary\n"
-	"      --files-from LIST      read input paths from LIST, one a line ('-': stdin)\n"
-	"      --block-size N         frames per block (default 1024)\n";
+/* --help: descriptions start at this column; the format names wrap at the
+ * width. */
+enum { HELP_COLUMN = 29, HELP_WIDTH = 80 };
 
-/* After the --format line, which lists the format table's names. */
-static const char usage_tail[] =
-	"      --subtype NAME         pcm8, pcmu8, pcm16, pcm24, pcm32, float, double, ulaw, alaw, ...\n"
-	"      --gain DB              gain in decibels\n"
-	"      --rate HZ              resample to HZ (48000, 44.1k)\n"
-	"      --resample-quality Q   best, medium, fast or linear (default best)\n"
-	"      --dither MODE          tpdf or none (default: tpdf when reducing precision)\n"
-	"      --eq TYPE:FREQ[:GAIN[:Q]]  add an EQ band (peak, lowshelf, highshelf, lowpass,\n"
-	"                             highpass, bandpass, notch, allpass); Q or bw=OCT or s=SLOPE\n"
-	"      --geq GAINS            graphic EQ: 10 octave or 31 third-octave gains, or 1k=+3,...\n"
-	"      --eq-file FILE         add the bands in FILE, one a line\n"
-	"      --preset NAME          add a built-in preset ('--preset list' names them)\n"
-	"      --nonfinite MODE       NaN or infinite input samples: error (default), zero,\n"
-	"                             or pass (the filters see 0, the output keeps them)\n"
-	"      --normalize[=DBFS]     two passes: scale the processed peak to DBFS (default -1)\n"
-	"      --dry-run              print each file's EQ chain and its peak gain; write nothing\n"
-	"      --threads N            worker threads for the EQ (default: online CPUs)\n"
-	"      --pipeline NAME        optimized (default) or reference (plain, for comparison)\n"
-	"      --spectrum PATH        Welch spectrum as CSV (a folder for several inputs)\n"
-	"      --plot PATH            the spectrum as an SVG plot (a folder for several inputs)\n"
-	"      --spectrum-of WHAT     output (default), input or both\n"
-	"      --fft-size N           segment length (default 2048)\n"
-	"      --window NAME          hann (default), hamming, blackman, blackman-harris,\n"
-	"                             flattop or rect\n"
-	"      --overlap F            segment overlap, 0 <= F < 1 (default 0.5)\n"
-	"      --spectrum-scale S     psd (default, dB re 1/Hz) or dbfs (full-scale sine 0 dB)\n"
-	"      --channels-mode M      each (default) or mix\n"
-	"      --fft-plan P           estimate (default) or measure\n"
-	"      --spectrogram PATH     the output's spectrogram as CSV, a row a segment\n"
-	"      --spectrogram-format F wide (default: a column a bin) or long\n"
-	"      --spectrogram-bins N   wide: average into N bands a channel\n"
-	"      --fftw-wisdom PATH     load FFTW wisdom from PATH, save it back (implies measure)\n"
-	"      --analyze              print each file's levels and spectrum summary; no audio\n"
-	"      --enable-performance-stats  time every stage; a table a file and a total on stderr\n"
-	"      --stats-json PATH      the same numbers (and --analyze's) as one JSON document\n"
-	"      --generate SIGNAL      sine:FREQ, sweep:F0:F1, white, pink, impulse, silence\n"
-	"      --duration SECONDS     generated length (default 1)\n"
-	"      --sample-rate HZ       generated rate (default 48000)\n"
-	"      --channels N           generated channels (default 1)\n"
-	"      --level DBFS           generated peak level (default -3)\n"
-	"      --seed N               seed for noise and dither (default 1)\n"
-	"  -h, --help                 show this help\n"
-	"  -V, --version              show the version\n"
-	"\n"
-	"Exit status: 0 all files done, 1 some file failed, 2 usage error.\n";
+/* The run as the options describe it so far, and what is settled only once
+ * all are read: --generate's settings, and the choices that are not an int
+ * of cli_options (-1 while not given). */
+typedef struct parse_state {
+	cli_options opt;
+	const char *generate;			 /* --generate SIGNAL */
+	const struct option_spec *generate_only; /* the last option that needs it */
+	double duration, level_db;
+	int sample_rate, channels;
+	int nonfinite;	 /* --nonfinite: a ra_nonfinite_mode */
+	int spectrum_of; /* --spectrum-of: output, input, both */
+	int fft_plan;	 /* --fft-plan: estimate, measure */
+} parse_state;
 
-/* The help, with every name --format takes, wrapped at 80 columns under
- * the description column (29). */
-static int print_usage(void)
-{
-	static const char lead[] = "      --format NAME          output format:";
-	int col = (int)sizeof(lead) - 1;
-	const char *name;
+/* How an option's value is checked and where it goes. */
+typedef enum arg_kind {
+	ARG_CALL,   /* APPLY does both */
+	ARG_FLAG,   /* no value: the int at FIELD becomes 1 */
+	ARG_TEXT,   /* the argument itself, into the const char * at FIELD */
+	ARG_SIZE,   /* a whole number in [LO, HI], into the size_t at FIELD */
+	ARG_INT,    /* the same, into the int at FIELD */
+	ARG_REAL,   /* a finite number in [LO, HI], into the double at FIELD */
+	ARG_RATE,   /* a whole number of Hz ("44.1k"), into the int at FIELD */
+	ARG_CHOICE, /* one of CHOICES: its index, into the int at FIELD */
+	/* A name the library parses, into the field of its type: */
+	ARG_SUBTYPE, /* int, an SF_FORMAT_* subtype */
+	ARG_QUALITY, /* ra_resample_quality */
+	ARG_WINDOW,  /* ra_window */
+	ARG_SCALE,   /* ra_spectrum_scale */
+	ARG_DITHER,  /* ra_dither_mode, from "tpdf" or "none" */
+	ARG_BANDS    /* EQ bands, added to the chain by ADD */
+} arg_kind;
 
-	fputs(usage_head, stdout);
-	fputs(lead, stdout);
-	for (size_t i = 0; (name = ra_format_parse_name(i)); i++) {
-		const char *comma = ra_format_parse_name(i + 1) ? "," : "";
+typedef struct option_spec {
+	const char *name; /* --NAME */
+	int short_name;	  /* -C, or 0 */
+	/* The value as --help shows it: "PATH" (required), "[=DBFS]"
+	 * (optional), or NULL (none). */
+	const char *value;
+	arg_kind kind;
+	size_t field; /* an offset in parse_state */
+	/* --help's description; a '\n' goes on under it. */
+	const char *help;
+	/* When set, --help lists the names the option takes after HELP. */
+	const char *(*help_names)(size_t i);
+	double lo, hi;		    /* ARG_SIZE, ARG_INT, ARG_REAL: the range */
+	const char *const *choices; /* ARG_CHOICE: the names, NULL-terminated */
+	/* What a value must be, for the message "expected EXPECT"; for ARG_SIZE
+	 * and ARG_INT, the unit after their range ("1 to 64 EXPECT"). Without
+	 * it or CHOICES, a value refused is "unknown". */
+	const char *expect;
+	ra_status (*add)(ra_eq *eq, const char *text, ra_diag *diag); /* ARG_BANDS */
+	/* ARG_CALL: GO_ON, INVALID, or the exit status after a message. */
+	int (*apply)(parse_state *ps, const char *arg);
+	int needs_generate; /* only applies with --generate */
+} option_spec;
 
-		if (col + 1 + (int)strlen(name) + (int)strlen(comma) > 80) {
-			printf("\n%28s", "");
-			col = 28;
-		}
-		col += printf(" %s%s", name, comma);
-	}
-	putchar('\n');
-	fputs(usage_tail, stdout);
-	return EXIT_ALL_DONE;
-}
+#define FIELD(member) offsetof(parse_state, member)
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
@@ -201,24 +101,34 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 	return EXIT_USAGE;
 }
 
-/* A finite decimal number filling all of TEXT. */
-static int parse_double(const char *text, double *value)
+/* ---- values ---- */
+
+/* A finite decimal number in [LO, HI] filling all of TEXT, into *VALUE. */
+static int parse_real(const char *text, double lo, double hi, double *value)
 {
 	char *end;
+	double v;
 
 	errno = 0;
-	*value = strtod(text, &end);
-	return *text && !*end && errno == 0 && isfinite(*value);
+	v = strtod(text, &end);
+	if (!*text || *end || errno != 0 || !isfinite(v) || v < lo || v > hi)
+		return 0;
+	*value = v;
+	return 1;
 }
 
-/* A whole number in [LO, HI] filling all of TEXT. */
-static int parse_long(const char *text, long lo, long hi, long *value)
+/* A whole number in [LO, HI] filling all of TEXT, into *VALUE. */
+static int parse_whole(const char *text, double lo, double hi, long *value)
 {
 	char *end;
+	long v;
 
 	errno = 0;
-	*value = strtol(text, &end, 10);
-	return *text && !*end && errno == 0 && *value >= lo && *value <= hi;
+	v = strtol(text, &end, 10);
+	if (!*text || *end || errno != 0 || v < lo || v > hi)
+		return 0;
+	*value = v;
+	return 1;
 }
 
 /* A rate in Hz: "48000", "44.1k"; whole, in 1..RA_MAX_SAMPLE_RATE. */
@@ -233,327 +143,509 @@ static int parse_rate(const char *text, int *rate)
 	return 1;
 }
 
-static int list_presets(void)
+/* TEXT's index in NAMES, or -1. */
+static int choice_index(const char *const *names, const char *text)
 {
-	for (const char *const *name = ra_eq_preset_names(); *name; name++)
-		printf("%-16s %s\n", *name, ra_eq_preset_bands(*name));
+	for (int i = 0; names[i]; i++)
+		if (!strcmp(text, names[i]))
+			return i;
+	return -1;
+}
+
+/* NAMES as "a, b or c" into BUF. */
+static void join_choices(const char *const *names, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; names[i]; i++) {
+		const char *sep = i == 0 ? "" : names[i + 1] ? ", " : " or ";
+		int n = snprintf(buf + used, size - used, "%s%s", sep, names[i]);
+
+		if (n < 0 || (size_t)n >= size - used)
+			break;
+		used += (size_t)n;
+	}
+}
+
+/* ARG is not a value O takes: say what it takes. */
+static int invalid(const option_spec *o, const char *arg)
+{
+	char expect[160];
+
+	if (o->choices)
+		join_choices(o->choices, expect, sizeof(expect));
+	else if (o->kind == ARG_SIZE || o->kind == ARG_INT)
+		snprintf(expect, sizeof(expect), "%.0f to %.0f%s%s", o->lo, o->hi,
+			 o->expect ? " " : "", o->expect ? o->expect : "");
+	else if (o->expect)
+		snprintf(expect, sizeof(expect), "%s", o->expect);
+	else
+		return usage_error("unknown --%s '%s'", o->name, arg);
+	return usage_error("invalid --%s '%s': expected %s", o->name, arg, expect);
+}
+
+/* ---- the options that need more than a field ---- */
+
+static int print_usage(parse_state *ps, const char *arg);
+
+static int print_version(parse_state *ps, const char *arg)
+{
+	(void)ps;
+	(void)arg;
+	printf("rusty-audio %s\n", RA_VERSION);
 	return EXIT_ALL_DONE;
 }
 
-int cli_parse(int argc, char **argv, cli_options *opt)
+/* --format NAME, with the subtype it implies unless one is given. */
+static int set_format(parse_state *ps, const char *arg)
 {
-	double duration = 1.0, level_db = -3.0;
-	const char *generate = NULL, *generate_only = NULL;
-	int plan_given = 0;
-	int c, sample_rate = 48000;
-	long channels = 1;
+	ra_job_config *job = &ps->opt.job;
+	int implied;
 
-	memset(opt, 0, sizeof(*opt));
-	ra_job_config_init(&opt->job);
-	ra_spectrum_request_init(&opt->spectrum);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:fqhV", long_options, NULL)) != -1) {
-		const char *arg = optarg;
-		double d;
-		long l;
+	if (ra_format_parse(arg, &job->format_major, &implied) != RA_OK)
+		return INVALID;
+	if (!job->format_subtype)
+		job->format_subtype = implied;
+	return GO_ON;
+}
 
-		switch (c) {
-		case 'o':
-			opt->output = arg;
-			break;
-		case 'f':
-			opt->job.force = 1;
-			break;
-		case 'q':
-			opt->quiet = 1;
-			break;
-		case 'h':
-			return print_usage();
-		case 'V':
-			printf("rusty-audio %s\n", RA_VERSION);
-			return EXIT_ALL_DONE;
-		case OPT_BLOCK_SIZE:
-			if (!parse_long(arg, 1, RA_MAX_BLOCK_FRAMES, &l))
-				return usage_error(
-					"invalid --block-size '%s': expected 1 to %d frames", arg,
-					RA_MAX_BLOCK_FRAMES);
-			opt->job.block_frames = (size_t)l;
-			break;
-		case OPT_FORMAT: {
-			int implied;
+/* --preset NAME, or --preset list to name them all. */
+static int add_preset(parse_state *ps, const char *arg)
+{
+	ra_diag diag = { { 0 } };
 
-			if (ra_format_parse(arg, &opt->job.format_major, &implied) != RA_OK)
-				return usage_error("unknown --format '%s'", arg);
-			if (!opt->job.format_subtype)
-				opt->job.format_subtype = implied;
-			break;
+	if (!strcmp(arg, "list")) {
+		for (const char *const *name = ra_eq_preset_names(); *name; name++)
+			printf("%-16s %s\n", *name, ra_eq_preset_bands(*name));
+		return EXIT_ALL_DONE;
+	}
+	if (ra_eq_add_preset(&ps->opt.eq, arg, &diag) == RA_OK)
+		return GO_ON;
+	return usage_error("%s%s", diag.text,
+			   ra_eq_preset_bands(arg) ? "" : " (--preset list names them)");
+}
+
+/* --normalize[=DBFS]: two passes, to DBFS when given. */
+static int set_normalize(parse_state *ps, const char *arg)
+{
+	ps->opt.job.normalize = 1;
+	if (arg && !parse_real(arg, -200.0, 0.0, &ps->opt.job.normalize_dbfs))
+		return INVALID;
+	return GO_ON;
+}
+
+static int set_seed(parse_state *ps, const char *arg)
+{
+	char *end;
+
+	errno = 0;
+	ps->opt.job.dither_seed = strtoull(arg, &end, 10);
+	return *arg && !*end && errno == 0 && *arg != '-' ? GO_ON : INVALID;
+}
+
+/* ---- the table, in --help's order ---- */
+
+static const char *const nonfinite_modes[] = { [RA_NONFINITE_ERROR] = "error",
+					       [RA_NONFINITE_ZERO] = "zero",
+					       [RA_NONFINITE_PASS] = "pass",
+					       NULL };
+static const char *const pipelines[] = { "optimized", "reference", NULL };
+static const char *const spectrum_sides[] = { "output", "input", "both", NULL };
+static const char *const channel_modes[] = { "each", "mix", NULL };
+static const char *const fft_plans[] = { "estimate", "measure", NULL };
+static const char *const spectrogram_layouts[] = { "wide", "long", NULL };
+static const char rate_expect[] = "a whole number of Hz, e.g. 48000 or 44.1k";
+
+static const option_spec options[] = {
+	{ "output", 'o', "PATH", ARG_TEXT, FIELD(opt.output),
+	  .help = "output file, or folder for several inputs" },
+	{ "force", 'f', NULL, ARG_FLAG, FIELD(opt.job.force), .help = "replace existing outputs" },
+	{ "quiet", 'q', NULL, ARG_FLAG, FIELD(opt.quiet),
+	  .help = "no progress line and no summary" },
+	{ "files-from", 0, "LIST", ARG_TEXT, FIELD(opt.files_from),
+	  .help = "read input paths from LIST, one a line ('-': stdin)" },
+	{ "block-size", 0, "N", ARG_SIZE, FIELD(opt.job.block_frames), .lo = 1,
+	  .hi = RA_MAX_BLOCK_FRAMES, .expect = "frames",
+	  .help = "frames per block (default 1024)" },
+	{ "format", 0, "NAME", ARG_CALL, 0, .apply = set_format, .help_names = ra_format_parse_name,
+	  .help = "output format:" },
+	{ "subtype", 0, "NAME", ARG_SUBTYPE, FIELD(opt.job.format_subtype),
+	  .help = "pcm8, pcmu8, pcm16, pcm24, pcm32, float, double, ulaw, alaw, ..." },
+	{ "gain", 0, "DB", ARG_REAL, FIELD(opt.job.gain_db), .lo = -200.0, .hi = 200.0,
+	  .expect = "decibels from -200 to 200", .help = "gain in decibels" },
+	{ "rate", 0, "HZ", ARG_RATE, FIELD(opt.job.out_rate), .expect = rate_expect,
+	  .help = "resample to HZ (48000, 44.1k)" },
+	{ "resample-quality", 0, "Q", ARG_QUALITY, FIELD(opt.job.quality),
+	  .expect = "best, medium, fast or linear",
+	  .help = "best, medium, fast or linear (default best)" },
+	{ "dither", 0, "MODE", ARG_DITHER, FIELD(opt.job.dither), .expect = "tpdf or none",
+	  .help = "tpdf or none (default: tpdf when reducing precision)" },
+	{ "eq", 0, "TYPE:FREQ[:GAIN[:Q]]", ARG_BANDS, 0, .add = ra_eq_add,
+	  .help = "add an EQ band (peak, lowshelf, highshelf, lowpass,\n"
+		  "highpass, bandpass, notch, allpass); Q or bw=OCT or s=SLOPE" },
+	{ "geq", 0, "GAINS", ARG_BANDS, 0, .add = ra_eq_add_graphic,
+	  .help = "graphic EQ: 10 octave or 31 third-octave gains, or 1k=+3,..." },
+	{ "eq-file", 0, "FILE", ARG_BANDS, 0, .add = ra_eq_add_file,
+	  .help = "add the bands in FILE, one a line" },
+	{ "preset", 0, "NAME", ARG_CALL, 0, .apply = add_preset,
+	  .help = "add a built-in preset ('--preset list' names them)" },
+	{ "nonfinite", 0, "MODE", ARG_CHOICE, FIELD(nonfinite), .choices = nonfinite_modes,
+	  .help = "NaN or infinite input samples: error (default), zero,\n"
+		  "or pass (the filters see 0, the output keeps them)" },
+	{ "normalize", 0, "[=DBFS]", ARG_CALL, 0, .expect = "dBFS from -200 to 0",
+	  .apply = set_normalize,
+	  .help = "two passes: scale the processed peak to DBFS (default -1)" },
+	{ "dry-run", 0, NULL, ARG_FLAG, FIELD(opt.dry_run),
+	  .help = "print each file's EQ chain and its peak gain; write nothing" },
+	{ "threads", 0, "N", ARG_INT, FIELD(opt.threads), .lo = 1, .hi = RA_WORKERS_MAX,
+	  .help = "worker threads for the EQ (default: online CPUs)" },
+	{ "pipeline", 0, "NAME", ARG_CHOICE, FIELD(opt.job.reference), .choices = pipelines,
+	  .help = "optimized (default) or reference (plain, for comparison)" },
+	{ "spectrum", 0, "PATH", ARG_TEXT, FIELD(opt.spectrum_path),
+	  .help = "Welch spectrum as CSV (a folder for several inputs)" },
+	{ "plot", 0, "PATH", ARG_TEXT, FIELD(opt.plot_path),
+	  .help = "the spectrum as an SVG plot (a folder for several inputs)" },
+	{ "spectrum-of", 0, "WHAT", ARG_CHOICE, FIELD(spectrum_of), .choices = spectrum_sides,
+	  .help = "output (default), input or both" },
+	{ "fft-size", 0, "N", ARG_SIZE, FIELD(opt.spectrum.fft_size), .lo = 2, .hi = 1 << 24,
+	  .help = "segment length (default 2048)" },
+	{ "window", 0, "NAME", ARG_WINDOW, FIELD(opt.spectrum.window),
+	  .help = "hann (default), hamming, blackman, blackman-harris,\nflattop or rect" },
+	/* The top is the largest double below 1: F < 1. */
+	{ "overlap", 0, "F", ARG_REAL, FIELD(opt.spectrum.overlap), .lo = 0.0,
+	  .hi = 0x1.fffffffffffffp-1, .expect = "0 <= F < 1",
+	  .help = "segment overlap, 0 <= F < 1 (default 0.5)" },
+	{ "spectrum-scale", 0, "S", ARG_SCALE, FIELD(opt.spectrum.scale), .expect = "psd or dbfs",
+	  .help = "psd (default, dB re 1/Hz) or dbfs (full-scale sine 0 dB)" },
+	{ "channels-mode", 0, "M", ARG_CHOICE, FIELD(opt.spectrum.mix), .choices = channel_modes,
+	  .help = "each (default) or mix" },
+	{ "fft-plan", 0, "P", ARG_CHOICE, FIELD(fft_plan), .choices = fft_plans,
+	  .help = "estimate (default) or measure" },
+	{ "spectrogram", 0, "PATH", ARG_TEXT, FIELD(opt.spectrogram_path),
+	  .help = "the output's spectrogram as CSV, a row a segment" },
+	{ "spectrogram-format", 0, "F", ARG_CHOICE, FIELD(opt.spectrum.spectrogram_long),
+	  .choices = spectrogram_layouts, .help = "wide (default: a column a bin) or long" },
+	{ "spectrogram-bins", 0, "N", ARG_SIZE, FIELD(opt.spectrum.spectrogram_bins), .lo = 1,
+	  .hi = 1 << 23, .help = "wide: average into N bands a channel" },
+	{ "fftw-wisdom", 0, "PATH", ARG_TEXT, FIELD(opt.wisdom_path),
+	  .help = "load FFTW wisdom from PATH, save it back (implies measure)" },
+	{ "analyze", 0, NULL, ARG_FLAG, FIELD(opt.job.analyze),
+	  .help = "print each file's levels and spectrum summary; no audio" },
+	{ "enable-performance-stats", 0, NULL, ARG_FLAG, FIELD(opt.perf_stats),
+	  .help = "time every stage; a table a file and a total on stderr" },
+	{ "stats-json", 0, "PATH", ARG_TEXT, FIELD(opt.stats_json),
+	  .help = "the same numbers (and --analyze's) as one JSON document" },
+	{ "generate", 0, "SIGNAL", ARG_TEXT, FIELD(generate),
+	  .help = "sine:FREQ, sweep:F0:F1, white, pink, impulse, silence" },
+	{ "duration", 0, "SECONDS", ARG_REAL, FIELD(duration), .lo = 0.0, .hi = 86400.0 * 7,
+	  .expect = "seconds from 0 to 604800", .needs_generate = 1,
+	  .help = "generated length (default 1)" },
+	{ "sample-rate", 0, "HZ", ARG_RATE, FIELD(sample_rate), .expect = rate_expect,
+	  .needs_generate = 1, .help = "generated rate (default 48000)" },
+	{ "channels", 0, "N", ARG_INT, FIELD(channels), .lo = 1, .hi = RA_MAX_CHANNELS,
+	  .needs_generate = 1, .help = "generated channels (default 1)" },
+	{ "level", 0, "DBFS", ARG_REAL, FIELD(level_db), .lo = -INFINITY, .hi = 0.0,
+	  .expect = "dBFS at or below 0", .needs_generate = 1,
+	  .help = "generated peak level (default -3)" },
+	{ "seed", 0, "N", ARG_CALL, 0, .expect = "a non-negative integer", .apply = set_seed,
+	  .help = "seed for noise and dither (default 1)" },
+	{ "help", 'h', NULL, ARG_CALL, 0, .apply = print_usage, .help = "show this help" },
+	{ "version", 'V', NULL, ARG_CALL, 0, .apply = print_version, .help = "show the version" },
+};
+
+enum { OPTION_COUNT = sizeof(options) / sizeof(options[0]) };
+
+/* ---- --help ---- */
+
+static const char usage_head[] =
+	"usage: rusty-audio [OPTIONS] INPUT... -o OUTPUT\n"
+	"       rusty-audio --generate SIGNAL [--duration S] [--sample-rate HZ] [--channels N] -o FILE\n"
+	"\n"
+	"Process audio files in blocks: resample, apply gain and EQ, convert formats.\n"
+	"\n";
+
+static const char usage_tail[] =
+	"\n"
+	"Exit status: 0 all files done, 1 some file failed, 2 usage error.\n";
+
+/* NAMES(0), NAMES(1)... comma-separated after column COL, wrapped under
+ * the descriptions. */
+static void print_names(const char *(*names)(size_t i), int col)
+{
+	const char *name;
+
+	for (size_t i = 0; (name = names(i)); i++) {
+		const char *comma = names(i + 1) ? "," : "";
+
+		if (col + 1 + (int)strlen(name) + (int)strlen(comma) > HELP_WIDTH) {
+			printf("\n%*s", HELP_COLUMN - 1, "");
+			col = HELP_COLUMN - 1;
 		}
-		case OPT_SUBTYPE:
-			if (ra_subtype_parse(arg, &opt->job.format_subtype) != RA_OK)
-				return usage_error("unknown --subtype '%s'", arg);
-			break;
-		case OPT_DITHER: {
-			ra_dither dither;
+		col += printf(" %s%s", name, comma);
+	}
+}
 
-			if (ra_dither_parse(arg, &dither) != RA_OK)
-				return usage_error("invalid --dither '%s': expected %s", arg,
-						   "tpdf or none");
-			opt->job.dither = dither == RA_DITHER_TPDF ? RA_DITHER_MODE_TPDF
-								   : RA_DITHER_MODE_NONE;
-			break;
-		}
-		case OPT_GAIN:
-			if (!parse_double(arg, &d) || fabs(d) > 200.0)
-				return usage_error("invalid --gain '%s': expected %s", arg,
-						   "decibels from -200 to 200");
-			opt->job.gain_db = d;
-			break;
-		case OPT_RATE:
-			if (!parse_rate(arg, &opt->job.out_rate))
-				return usage_error("invalid --rate '%s': expected %s", arg,
-						   "a whole number of Hz, e.g. 48000 or 44.1k");
-			break;
-		case OPT_RESAMPLE_QUALITY:
-			if (ra_resample_quality_parse(arg, &opt->job.quality) != RA_OK)
-				return usage_error("invalid --resample-quality '%s': expected %s",
-						   arg, "best, medium, fast or linear");
-			break;
-		case OPT_FILES_FROM:
-			opt->files_from = arg;
-			break;
-		case OPT_GENERATE:
-			generate = arg;
-			break;
-		case OPT_DURATION:
-			generate_only = "--duration";
-			if (!parse_double(arg, &duration) || duration < 0.0 ||
-			    duration > 86400.0 * 7)
-				return usage_error("invalid --duration '%s': expected %s", arg,
-						   "seconds from 0 to 604800");
-			break;
-		case OPT_SAMPLE_RATE:
-			generate_only = "--sample-rate";
-			if (!parse_rate(arg, &sample_rate))
-				return usage_error("invalid --sample-rate '%s': expected %s", arg,
-						   "a whole number of Hz, e.g. 48000 or 44.1k");
-			break;
-		case OPT_CHANNELS:
-			generate_only = "--channels";
-			if (!parse_long(arg, 1, RA_MAX_CHANNELS, &channels))
-				return usage_error("invalid --channels '%s': expected %s", arg,
-						   "1 to 1024");
-			break;
-		case OPT_LEVEL:
-			generate_only = "--level";
-			if (!parse_double(arg, &level_db) || level_db > 0.0)
-				return usage_error("invalid --level '%s': expected %s", arg,
-						   "dBFS at or below 0");
-			break;
-		case OPT_SEED: {
-			char *end;
+/* O's lines: its names and value, then its description from HELP_COLUMN
+ * (two spaces on when the names reach it). */
+static void print_option_help(const option_spec *o)
+{
+	char flag[8] = "    ";
+	const char *value = o->value ? o->value : "";
+	const char *line = o->help, *nl;
+	int col;
 
-			errno = 0;
-			opt->job.dither_seed = strtoull(arg, &end, 10);
-			if (!*arg || *end || errno || *arg == '-')
-				return usage_error("invalid --seed '%s': expected %s", arg,
-						   "a non-negative integer");
-			break;
-		}
-		case OPT_EQ:
-		case OPT_GEQ:
-		case OPT_EQ_FILE:
-		case OPT_PRESET: {
-			ra_diag diag = { { 0 } };
-			ra_status st;
+	if (o->short_name)
+		snprintf(flag, sizeof(flag), "-%c, ", o->short_name);
+	col = printf("  %s--%s%s%s", flag, o->name, *value && *value != '[' ? " " : "", value);
+	col += printf("%*s", col < HELP_COLUMN ? HELP_COLUMN - col : 2, "");
+	while ((nl = strchr(line, '\n'))) {
+		printf("%.*s\n%*s", (int)(nl - line), line, HELP_COLUMN, "");
+		col = HELP_COLUMN;
+		line = nl + 1;
+	}
+	col += printf("%s", line);
+	if (o->help_names)
+		print_names(o->help_names, col);
+	putchar('\n');
+}
 
-			if (c == OPT_PRESET && !strcmp(arg, "list"))
-				return list_presets();
-			if (c == OPT_EQ)
-				st = ra_eq_add(&opt->eq, arg, &diag);
-			else if (c == OPT_GEQ)
-				st = ra_eq_add_graphic(&opt->eq, arg, &diag);
-			else if (c == OPT_EQ_FILE)
-				st = ra_eq_add_file(&opt->eq, arg, &diag);
-			else
-				st = ra_eq_add_preset(&opt->eq, arg, &diag);
-			if (st != RA_OK)
-				return usage_error("%s%s", diag.text,
-						   c == OPT_PRESET && !ra_eq_preset_bands(arg)
-							   ? " (--preset list names them)"
-							   : "");
-			break;
-		}
-		case OPT_NONFINITE: {
-			static const char *const modes[] = { [RA_NONFINITE_ERROR] = "error",
-							     [RA_NONFINITE_ZERO] = "zero",
-							     [RA_NONFINITE_PASS] = "pass" };
-			size_t m = 0;
+static int print_usage(parse_state *ps, const char *arg)
+{
+	(void)ps;
+	(void)arg;
+	fputs(usage_head, stdout);
+	for (size_t i = 0; i < OPTION_COUNT; i++)
+		print_option_help(&options[i]);
+	fputs(usage_tail, stdout);
+	return EXIT_ALL_DONE;
+}
 
-			while (m < sizeof(modes) / sizeof(modes[0]) && strcmp(arg, modes[m]))
-				m++;
-			if (m == sizeof(modes) / sizeof(modes[0]))
-				return usage_error("invalid --nonfinite '%s': expected %s", arg,
-						   "error, zero or pass");
-			opt->job.nonfinite = (ra_nonfinite_mode)m;
-			break;
-		}
-		case OPT_DRY_RUN:
-			opt->dry_run = 1;
-			break;
-		case OPT_NORMALIZE:
-			opt->job.normalize = 1;
-			if (arg &&
-			    (!parse_double(arg, &opt->job.normalize_dbfs) ||
-			     opt->job.normalize_dbfs > 0.0 || opt->job.normalize_dbfs < -200.0))
-				return usage_error(
-					"invalid --normalize '%s': expected dBFS from -200 to 0",
-					arg);
-			break;
-		case OPT_THREADS:
-			if (!parse_long(arg, 1, RA_WORKERS_MAX, &l))
-				return usage_error("invalid --threads '%s': expected 1 to %d", arg,
-						   RA_WORKERS_MAX);
-			opt->threads = (int)l;
-			break;
-		case OPT_PIPELINE:
-			if (!strcmp(arg, "reference"))
-				opt->job.reference = 1;
-			else if (!strcmp(arg, "optimized"))
-				opt->job.reference = 0;
-			else
-				return usage_error(
-					"invalid --pipeline '%s': expected optimized or reference",
-					arg);
-			break;
-		case OPT_SPECTRUM:
-			opt->spectrum_path = arg;
-			break;
-		case OPT_PLOT:
-			opt->plot_path = arg;
-			break;
-		case OPT_SPECTROGRAM:
-			opt->spectrogram_path = arg;
-			break;
-		case OPT_SPECTROGRAM_FORMAT:
-			if (strcmp(arg, "wide") && strcmp(arg, "long"))
-				return usage_error(
-					"invalid --spectrogram-format '%s': expected wide or long",
-					arg);
-			opt->spectrum.spectrogram_long = !strcmp(arg, "long");
-			break;
-		case OPT_SPECTROGRAM_BINS:
-			if (!parse_long(arg, 1, 1 << 23, &l))
-				return usage_error(
-					"invalid --spectrogram-bins '%s': expected 1 to %d", arg,
-					1 << 23);
-			opt->spectrum.spectrogram_bins = (size_t)l;
-			break;
-		case OPT_FFTW_WISDOM:
-			opt->wisdom_path = arg;
-			break;
-		case OPT_ANALYZE:
-			opt->analyze = 1;
-			opt->job.analyze = 1;
-			break;
-		case OPT_PERF_STATS:
-			opt->perf_stats = 1;
-			break;
-		case OPT_STATS_JSON:
-			opt->stats_json = arg;
-			break;
-		case OPT_SPECTRUM_OF:
-			opt->spectrum.of_input = !strcmp(arg, "input") || !strcmp(arg, "both");
-			opt->spectrum.of_output = !strcmp(arg, "output") || !strcmp(arg, "both");
-			if (!opt->spectrum.of_input && !opt->spectrum.of_output)
-				return usage_error(
-					"invalid --spectrum-of '%s': expected output, input or both",
-					arg);
-			break;
-		case OPT_FFT_SIZE:
-			if (!parse_long(arg, 2, 1 << 24, &l))
-				return usage_error("invalid --fft-size '%s': expected 2 to %d", arg,
-						   1 << 24);
-			opt->spectrum.fft_size = (size_t)l;
-			break;
-		case OPT_WINDOW:
-			if (ra_window_parse(arg, &opt->spectrum.window) != RA_OK)
-				return usage_error("unknown --window '%s'", arg);
-			break;
-		case OPT_OVERLAP:
-			if (!parse_double(arg, &d) || d < 0.0 || d >= 1.0)
-				return usage_error("invalid --overlap '%s': expected 0 <= F < 1",
-						   arg);
-			opt->spectrum.overlap = d;
-			break;
-		case OPT_SPECTRUM_SCALE:
-			if (ra_spectrum_scale_parse(arg, &opt->spectrum.scale) != RA_OK)
-				return usage_error(
-					"invalid --spectrum-scale '%s': expected psd or dbfs", arg);
-			break;
-		case OPT_CHANNELS_MODE:
-			if (strcmp(arg, "each") && strcmp(arg, "mix"))
-				return usage_error(
-					"invalid --channels-mode '%s': expected each or mix", arg);
-			opt->spectrum.mix = !strcmp(arg, "mix");
-			break;
-		case OPT_FFT_PLAN:
-			if (strcmp(arg, "estimate") && strcmp(arg, "measure"))
-				return usage_error(
-					"invalid --fft-plan '%s': expected estimate or measure",
-					arg);
-			opt->spectrum.measure = !strcmp(arg, "measure");
-			plan_given = 1;
-			break;
-		case ':':
-			if (optopt > 0 && optopt < OPT_BLOCK_SIZE)
-				return usage_error("option '-%c' needs a value", optopt);
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
-		case '?':
-		default:
-			if (optopt > 0 && optopt < OPT_BLOCK_SIZE)
-				return usage_error("unknown option '-%c'", optopt);
-			return usage_error("unknown option '%s'", argv[optind - 1]);
-		}
+/* ---- parsing ---- */
+
+/* getopt_long's has_arg for O, from how --help shows its value. */
+static int value_needed(const option_spec *o)
+{
+	if (!o->value)
+		return no_argument;
+	return o->value[0] == '[' ? optional_argument : required_argument;
+}
+
+/* getopt_long's view of the table: LONGOPTS, and SHORTOPTS (":o:fqhV", the
+ * ':' first to tell a missing value from an unknown option). */
+static void getopt_tables(struct option *longopts, char *shortopts)
+{
+	char *s = shortopts;
+
+	*s++ = ':';
+	for (size_t i = 0; i < OPTION_COUNT; i++) {
+		const option_spec *o = &options[i];
+		int has_arg = value_needed(o);
+
+		longopts[i] = (struct option){ o->name, has_arg, NULL,
+					       o->short_name ? o->short_name : LONG_ONLY + (int)i };
+		if (!o->short_name)
+			continue;
+		*s++ = (char)o->short_name;
+		if (has_arg != no_argument)
+			*s++ = ':';
+		if (has_arg == optional_argument)
+			*s++ = ':';
+	}
+	longopts[OPTION_COUNT] = (struct option){ NULL, 0, NULL, 0 };
+	*s = '\0';
+}
+
+/* The row getopt_long's code C stands for; NULL for its ':' and '?'. */
+static const option_spec *option_of(int c)
+{
+	if (c >= LONG_ONLY && c < LONG_ONLY + OPTION_COUNT)
+		return &options[c - LONG_ONLY];
+	for (size_t i = 0; i < OPTION_COUNT; i++)
+		if (options[i].short_name == c)
+			return &options[i];
+	return NULL;
+}
+
+/* What getopt_long refused with C: a missing value (':') or an unknown
+ * option, named as it was given. */
+static int refused(int c, char **argv)
+{
+	char short_name[3] = { '-', (char)optopt, '\0' };
+	const char *given = optopt > 0 && optopt < LONG_ONLY ? short_name : argv[optind - 1];
+
+	if (c == ':')
+		return usage_error("option '%s' needs a value", given);
+	return usage_error("unknown option '%s'", given);
+}
+
+/* ARG, the value of O (not ARG_CALL), checked and put in its place:
+ * GO_ON, INVALID, or EXIT_USAGE after a message. */
+static int store_value(parse_state *ps, const option_spec *o, const char *arg)
+{
+	void *field = (char *)ps + o->field;
+	ra_diag diag = { { 0 } };
+	ra_dither dither;
+	long whole;
+	int index;
+
+	switch (o->kind) {
+	case ARG_FLAG:
+		*(int *)field = 1;
+		return GO_ON;
+	case ARG_TEXT:
+		*(const char **)field = arg;
+		return GO_ON;
+	case ARG_SIZE:
+	case ARG_INT:
+		if (!parse_whole(arg, o->lo, o->hi, &whole))
+			return INVALID;
+		if (o->kind == ARG_SIZE)
+			*(size_t *)field = (size_t)whole;
+		else
+			*(int *)field = (int)whole;
+		return GO_ON;
+	case ARG_REAL:
+		return parse_real(arg, o->lo, o->hi, field) ? GO_ON : INVALID;
+	case ARG_RATE:
+		return parse_rate(arg, field) ? GO_ON : INVALID;
+	case ARG_CHOICE:
+		if ((index = choice_index(o->choices, arg)) < 0)
+			return INVALID;
+		*(int *)field = index;
+		return GO_ON;
+	case ARG_SUBTYPE:
+		return ra_subtype_parse(arg, field) == RA_OK ? GO_ON : INVALID;
+	case ARG_QUALITY:
+		return ra_resample_quality_parse(arg, field) == RA_OK ? GO_ON : INVALID;
+	case ARG_WINDOW:
+		return ra_window_parse(arg, field) == RA_OK ? GO_ON : INVALID;
+	case ARG_SCALE:
+		return ra_spectrum_scale_parse(arg, field) == RA_OK ? GO_ON : INVALID;
+	case ARG_DITHER:
+		if (ra_dither_parse(arg, &dither) != RA_OK)
+			return INVALID;
+		*(ra_dither_mode *)field =
+			dither == RA_DITHER_TPDF ? RA_DITHER_MODE_TPDF : RA_DITHER_MODE_NONE;
+		return GO_ON;
+	case ARG_BANDS:
+		if (o->add(&ps->opt.eq, arg, &diag) != RA_OK)
+			return usage_error("%s", diag.text);
+		return GO_ON;
+	case ARG_CALL:
+		break;
+	}
+	return o->apply(ps, arg);
+}
+
+/* O given with ARG (NULL for none): GO_ON, or the exit status to leave
+ * with after a message. */
+static int take_option(parse_state *ps, const option_spec *o, const char *arg)
+{
+	int status;
+
+	if (o->needs_generate)
+		ps->generate_only = o;
+	status = store_value(ps, o, arg);
+	return status == INVALID ? invalid(o, arg) : status;
+}
+
+/* The choices kept aside, into the fields they decide. */
+static void settle_choices(parse_state *ps)
+{
+	cli_options *opt = &ps->opt;
+
+	if (ps->nonfinite >= 0)
+		opt->job.nonfinite = (ra_nonfinite_mode)ps->nonfinite;
+	if (ps->spectrum_of >= 0) {
+		opt->spectrum.of_output = ps->spectrum_of != 1; /* output or both */
+		opt->spectrum.of_input = ps->spectrum_of != 0;	/* input or both */
 	}
 	/* With wisdom to keep, measuring is worth it (unless told otherwise). */
-	if (opt->wisdom_path && !plan_given)
+	if (ps->fft_plan >= 0)
+		opt->spectrum.measure = ps->fft_plan;
+	else if (opt->wisdom_path)
 		opt->spectrum.measure = 1;
-	opt->inputs = argv + optind;
-	opt->input_count = argc - optind;
+}
 
-	if (!generate && generate_only) {
-		return usage_error("%s only applies with --generate", generate_only);
-	} else if (generate) {
-		ra_diag diag = { { 0 } };
+/* --generate SIGNAL, with the settings given for it. */
+static int take_generate(parse_state *ps)
+{
+	cli_options *opt = &ps->opt;
+	ra_generate_config *gen = &opt->gen;
+	ra_diag diag = { { 0 } };
+	double top;
 
-		if (opt->input_count > 0 || opt->files_from)
-			return usage_error("--generate takes no input files");
-		if (ra_generate_parse(generate, &opt->gen, &diag) != RA_OK)
-			return usage_error("%s", diag.text);
-		opt->generate = 1;
-		opt->gen.sample_rate = sample_rate;
-		opt->gen.channels = (int)channels;
-		opt->gen.frames = (int64_t)llround(duration * sample_rate);
-		opt->gen.amplitude = pow(10.0, level_db / 20.0);
-		opt->gen.seed = opt->job.dither_seed;
-		if (opt->gen.kind == RA_SIGNAL_SINE || opt->gen.kind == RA_SIGNAL_SWEEP) {
-			double top = opt->gen.kind == RA_SIGNAL_SWEEP
-					     ? fmax(opt->gen.freq, opt->gen.freq_end)
-					     : opt->gen.freq;
+	if (opt->input_count > 0 || opt->files_from)
+		return usage_error("--generate takes no input files");
+	if (ra_generate_parse(ps->generate, gen, &diag) != RA_OK)
+		return usage_error("%s", diag.text);
+	opt->generate = 1;
+	gen->sample_rate = ps->sample_rate;
+	gen->channels = ps->channels;
+	gen->frames = (int64_t)llround(ps->duration * ps->sample_rate);
+	gen->amplitude = pow(10.0, ps->level_db / 20.0);
+	gen->seed = opt->job.dither_seed;
+	top = gen->kind == RA_SIGNAL_SWEEP ? fmax(gen->freq, gen->freq_end) : gen->freq;
+	if ((gen->kind == RA_SIGNAL_SINE || gen->kind == RA_SIGNAL_SWEEP) &&
+	    top >= ps->sample_rate / 2.0)
+		return usage_error("--generate '%s': frequency must be below half the sample rate",
+				   ps->generate);
+	return GO_ON;
+}
 
-			if (top >= sample_rate / 2.0)
-				return usage_error(
-					"--generate '%s': frequency must be below half the sample rate",
-					generate);
-		}
-	} else if (opt->input_count == 0 && !opt->files_from) {
-		return usage_error("no input files");
-	}
+/* What the options ask for together: a source (--generate or inputs), and
+ * no pair that cannot be. */
+static int check_run(parse_state *ps)
+{
+	const cli_options *opt = &ps->opt;
+	int status = GO_ON;
+
+	if (ps->generate)
+		status = take_generate(ps);
+	else if (ps->generate_only)
+		status = usage_error("--%s only applies with --generate", ps->generate_only->name);
+	else if (opt->input_count == 0 && !opt->files_from)
+		status = usage_error("no input files");
+	if (status != GO_ON)
+		return status;
 	if (opt->spectrum.spectrogram_long && opt->spectrum.spectrogram_bins)
 		return usage_error("--spectrogram-bins only applies to --spectrogram-format wide");
 	if (opt->dry_run && (opt->perf_stats || opt->stats_json))
 		return usage_error("--dry-run runs nothing to measure; drop the stats options");
-	if (!opt->output && !opt->dry_run && !opt->analyze)
+	if (!opt->output && !opt->dry_run && !opt->job.analyze)
 		return usage_error("no output given; use -o PATH");
-	return -1;
+	return GO_ON;
+}
+
+int cli_parse(int argc, char **argv, cli_options *opt)
+{
+	struct option longopts[OPTION_COUNT + 1];
+	char shortopts[1 + 3 * OPTION_COUNT + 1];
+	parse_state ps = { .duration = 1.0,
+			   .level_db = -3.0,
+			   .sample_rate = 48000,
+			   .channels = 1,
+			   .nonfinite = -1,
+			   .spectrum_of = -1,
+			   .fft_plan = -1 };
+	int c, status = GO_ON;
+
+	ra_job_config_init(&ps.opt.job);
+	ra_spectrum_request_init(&ps.opt.spectrum);
+	getopt_tables(longopts, shortopts);
+	opterr = 0;
+	while (status == GO_ON && (c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		const option_spec *o = option_of(c);
+
+		status = o ? take_option(&ps, o, optarg) : refused(c, argv);
+	}
+	if (status == GO_ON) {
+		ps.opt.inputs = argv + optind;
+		ps.opt.input_count = argc - optind;
+		settle_choices(&ps);
+		status = check_run(&ps);
+	}
+	*opt = ps.opt;
+	return status;
 }

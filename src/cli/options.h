@@ -7,7 +7,7 @@
 #include "rustyaudio/job.h"
 
 typedef struct cli_options {
-	ra_job_config job;
+	ra_job_config job;	/* job.analyze: --analyze, summaries and no audio */
 	const char *output;	/* -o */
 	const char *files_from; /* --files-from, "-" for stdin */
 	char **inputs;		/* from argv, not owned */
@@ -18,7 +18,6 @@ typedef struct cli_options {
 	ra_eq eq;    /* --eq, --geq, --eq-file, --preset, in order */
 	int threads; /* --threads; 0: online CPUs */
 	int dry_run; /* print each file's resolved chain, write nothing */
-	int analyze; /* print each file's summary, write no audio */
 	/* --spectrum, --plot, --spectrogram as given (a file, or a folder);
 	 * spectrum holds the analysis settings, its paths set per file. */
 	const char *spectrum_path, *plot_path, *spectrogram_path;

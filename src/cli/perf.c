@@ -20,6 +20,12 @@ typedef struct span {
 	ra_workers_stats workers; /* over the span */
 } span;
 
+/* Where a span began: its clocks and the workers' counters. */
+typedef struct span_start {
+	uint64_t wall_ns, cpu_ns;
+	ra_workers_stats workers;
+} span_start;
+
 struct perf_run {
 	const cli_options *opt;
 	ra_workers *workers;
@@ -28,13 +34,10 @@ struct perf_run {
 	ra_atomic_file af;
 	FILE *json_file;
 	ra_json json;
-	/* The file in progress: its start, then what it measured. */
-	uint64_t wall0, cpu0;
-	ra_workers_stats workers0;
-	span file;
-	span batch;
-	uint64_t batch_wall0, batch_cpu0;
-	ra_workers_stats batch_workers0;
+	/* The file in progress and the batch: their starts, then what they
+	 * measured. */
+	span_start file_start, batch_start;
+	span file, batch;
 	size_t files, failed;
 };
 
@@ -54,6 +57,25 @@ static void workers_since(const ra_workers_stats *a, const ra_workers_stats *b, 
 	d->wait_ns = b->wait_ns - a->wait_ns;
 	for (int t = 0; t < b->threads && t < RA_WORKERS_MAX; t++)
 		d->busy_ns[t] = b->busy_ns[t] - a->busy_ns[t];
+}
+
+/* A span begins now: the workers' counters, then the clocks. */
+static void span_begin(const perf_run *pr, span_start *start)
+{
+	workers_snapshot(pr, &start->workers);
+	start->cpu_ns = ra_cpu_ns();
+	start->wall_ns = ra_now_ns();
+}
+
+/* The time and the workers' work since START, into S. */
+static void span_end(const perf_run *pr, const span_start *start, span *s)
+{
+	ra_workers_stats now;
+
+	s->wall_ns = ra_now_ns() - start->wall_ns;
+	s->cpu_ns = ra_cpu_ns() - start->cpu_ns;
+	workers_snapshot(pr, &now);
+	workers_since(&start->workers, &now, &s->workers);
 }
 
 /* Divided, not multiplied by 1e-9: the nearest double to the decimal, so
@@ -118,7 +140,7 @@ static void json_settings(perf_run *pr)
 	const ra_spectrum_request *sp = &opt->spectrum;
 	ra_json *j = &pr->json;
 	int spectrum =
-		opt->spectrum_path || opt->plot_path || opt->spectrogram_path || opt->analyze;
+		opt->spectrum_path || opt->plot_path || opt->spectrogram_path || opt->job.analyze;
 
 	ra_json_begin_object(j, "settings");
 	ra_json_uint(j, "threads", pr->workers ? (uint64_t)ra_workers_threads(pr->workers) : 1);
@@ -134,7 +156,7 @@ static void json_settings(perf_run *pr)
 	ra_json_string(j, "resample_quality", ra_resample_quality_name(opt->job.quality));
 	ra_json_string(j, "dither", dither_names[opt->job.dither]);
 	ra_json_number(j, "normalize_dbfs", opt->job.normalize ? opt->job.normalize_dbfs : NAN);
-	ra_json_bool(j, "analyze", opt->analyze);
+	ra_json_bool(j, "analyze", opt->job.analyze);
 	if (!spectrum) {
 		ra_json_string(j, "spectrum", NULL);
 	} else {
@@ -286,18 +308,14 @@ perf_run *perf_start(const cli_options *opt, ra_workers *workers, int *failed)
 		json_settings(pr);
 		ra_json_begin_array(&pr->json, "files");
 	}
-	pr->batch_wall0 = ra_now_ns();
-	pr->batch_cpu0 = ra_cpu_ns();
-	workers_snapshot(pr, &pr->batch_workers0);
+	span_begin(pr, &pr->batch_start);
 	return pr;
 }
 
 ra_job_perf *perf_file_start(perf_run *pr)
 {
 	memset(&pr->file, 0, sizeof(pr->file));
-	workers_snapshot(pr, &pr->workers0);
-	pr->cpu0 = ra_cpu_ns();
-	pr->wall0 = ra_now_ns();
+	span_begin(pr, &pr->file_start);
 	return &pr->file.perf;
 }
 
@@ -305,13 +323,9 @@ void perf_file_end(perf_run *pr, const char *input, const char *output, ra_statu
 		   const ra_job_result *res)
 {
 	span *f = &pr->file;
-	ra_workers_stats now;
 	int rate = res->in_rate ? res->in_rate : pr->opt->gen.sample_rate;
 
-	f->wall_ns = ra_now_ns() - pr->wall0;
-	f->cpu_ns = ra_cpu_ns() - pr->cpu0;
-	workers_snapshot(pr, &now);
-	workers_since(&pr->workers0, &now, &f->workers);
+	span_end(pr, &pr->file_start, f);
 	f->audio_s = rate > 0 ? (double)res->frames_read / rate : 0.0;
 	f->samples = (uint64_t)res->frames_read * (uint64_t)res->channels;
 
@@ -336,13 +350,9 @@ void perf_file_end(perf_run *pr, const char *input, const char *output, ra_statu
 int perf_finish(perf_run *pr, int discard)
 {
 	span *b = &pr->batch;
-	ra_workers_stats now;
 	int ret = 0;
 
-	b->wall_ns = ra_now_ns() - pr->batch_wall0;
-	b->cpu_ns = ra_cpu_ns() - pr->batch_cpu0;
-	workers_snapshot(pr, &now);
-	workers_since(&pr->batch_workers0, &now, &b->workers);
+	span_end(pr, &pr->batch_start, b);
 	if (pr->table && pr->files > 1) {
 		char title[64];
 
