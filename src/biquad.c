@@ -145,21 +145,22 @@ static int ra_coeffs_finite(const ra_biquad_coeffs *c)
  *           = sin(w0) sinh(ln(2) / 2 * BW * w0 / sin(w0))        from octaves,
  *           = sin(w0) / 2 * sqrt((A + 1/A) (1/S - 1) + 2)         from slope,
  * and the cookbook's b0..a2 for each type, divided by a0. */
-ra_status ra_biquad_design(const ra_biquad_spec *spec, double sample_rate, ra_biquad_coeffs *out,
-			   ra_diag *diag)
-{
-	double w0, cw, sw, A, alpha, sq, b0, b1, b2, a0, a1, a2;
-	ra_status st = ra_biquad_check(spec, sample_rate, diag);
 
-	if (st != RA_OK)
-		return st;
-	w0 = 2 * RA_PI * spec->freq / sample_rate;
-	cw = cos(w0);
-	sw = sin(w0);
-	A = ra_biquad_has_gain(spec->type) ? pow(10, spec->gain_db / 40) : 1;
+/* The cookbook's coefficients before the division by a0. */
+struct ra_cookbook {
+	double b0, b1, b2, a0, a1, a2;
+};
+
+/* alpha from the width of SPEC, in whichever of the three forms it comes. */
+static ra_status ra_biquad_alpha(const ra_biquad_spec *spec, double w0, double A, double *alpha,
+				 ra_diag *diag)
+{
+	const double sw = sin(w0);
+	double sq;
+
 	switch (spec->width_kind) {
 	case RA_WIDTH_OCTAVES:
-		alpha = sw * sinh(log(2) / 2 * spec->width * w0 / sw);
+		*alpha = sw * sinh(log(2) / 2 * spec->width * w0 / sw);
 		break;
 	case RA_WIDTH_SLOPE:
 		sq = (A + 1 / A) * (1 / spec->width - 1) + 2;
@@ -168,86 +169,111 @@ ra_status ra_biquad_design(const ra_biquad_spec *spec, double sample_rate, ra_bi
 				    spec->gain_db);
 			return RA_ERR_INVALID;
 		}
-		alpha = sw / 2 * sqrt(sq);
+		*alpha = sw / 2 * sqrt(sq);
 		break;
 	default:
-		alpha = sw / (2 * spec->width);
+		*alpha = sw / (2 * spec->width);
 		break;
 	}
-	sq = 2 * sqrt(A) * alpha;
+	return RA_OK;
+}
 
-	switch (spec->type) {
+/* The cookbook's b0..a2 for TYPE, with cw = cos(w0). */
+static struct ra_cookbook ra_biquad_cookbook(ra_biquad_type type, double cw, double alpha, double A)
+{
+	const double sq = 2 * sqrt(A) * alpha; /* the shelves' term */
+	struct ra_cookbook k;
+
+	switch (type) {
 	case RA_BIQUAD_PEAK:
-		b0 = 1 + alpha * A;
-		b1 = -2 * cw;
-		b2 = 1 - alpha * A;
-		a0 = 1 + alpha / A;
-		a1 = -2 * cw;
-		a2 = 1 - alpha / A;
+		k.b0 = 1 + alpha * A;
+		k.b1 = -2 * cw;
+		k.b2 = 1 - alpha * A;
+		k.a0 = 1 + alpha / A;
+		k.a1 = -2 * cw;
+		k.a2 = 1 - alpha / A;
 		break;
 	case RA_BIQUAD_LOWSHELF:
-		b0 = A * ((A + 1) - (A - 1) * cw + sq);
-		b1 = 2 * A * ((A - 1) - (A + 1) * cw);
-		b2 = A * ((A + 1) - (A - 1) * cw - sq);
-		a0 = (A + 1) + (A - 1) * cw + sq;
-		a1 = -2 * ((A - 1) + (A + 1) * cw);
-		a2 = (A + 1) + (A - 1) * cw - sq;
+		k.b0 = A * ((A + 1) - (A - 1) * cw + sq);
+		k.b1 = 2 * A * ((A - 1) - (A + 1) * cw);
+		k.b2 = A * ((A + 1) - (A - 1) * cw - sq);
+		k.a0 = (A + 1) + (A - 1) * cw + sq;
+		k.a1 = -2 * ((A - 1) + (A + 1) * cw);
+		k.a2 = (A + 1) + (A - 1) * cw - sq;
 		break;
 	case RA_BIQUAD_HIGHSHELF:
-		b0 = A * ((A + 1) + (A - 1) * cw + sq);
-		b1 = -2 * A * ((A - 1) + (A + 1) * cw);
-		b2 = A * ((A + 1) + (A - 1) * cw - sq);
-		a0 = (A + 1) - (A - 1) * cw + sq;
-		a1 = 2 * ((A - 1) - (A + 1) * cw);
-		a2 = (A + 1) - (A - 1) * cw - sq;
+		k.b0 = A * ((A + 1) + (A - 1) * cw + sq);
+		k.b1 = -2 * A * ((A - 1) + (A + 1) * cw);
+		k.b2 = A * ((A + 1) + (A - 1) * cw - sq);
+		k.a0 = (A + 1) - (A - 1) * cw + sq;
+		k.a1 = 2 * ((A - 1) - (A + 1) * cw);
+		k.a2 = (A + 1) - (A - 1) * cw - sq;
 		break;
 	case RA_BIQUAD_LOWPASS:
-		b0 = (1 - cw) / 2;
-		b1 = 1 - cw;
-		b2 = (1 - cw) / 2;
-		a0 = 1 + alpha;
-		a1 = -2 * cw;
-		a2 = 1 - alpha;
+		k.b0 = (1 - cw) / 2;
+		k.b1 = 1 - cw;
+		k.b2 = (1 - cw) / 2;
+		k.a0 = 1 + alpha;
+		k.a1 = -2 * cw;
+		k.a2 = 1 - alpha;
 		break;
 	case RA_BIQUAD_HIGHPASS:
-		b0 = (1 + cw) / 2;
-		b1 = -(1 + cw);
-		b2 = (1 + cw) / 2;
-		a0 = 1 + alpha;
-		a1 = -2 * cw;
-		a2 = 1 - alpha;
+		k.b0 = (1 + cw) / 2;
+		k.b1 = -(1 + cw);
+		k.b2 = (1 + cw) / 2;
+		k.a0 = 1 + alpha;
+		k.a1 = -2 * cw;
+		k.a2 = 1 - alpha;
 		break;
 	case RA_BIQUAD_BANDPASS:
-		b0 = alpha;
-		b1 = 0;
-		b2 = -alpha;
-		a0 = 1 + alpha;
-		a1 = -2 * cw;
-		a2 = 1 - alpha;
+		k.b0 = alpha;
+		k.b1 = 0;
+		k.b2 = -alpha;
+		k.a0 = 1 + alpha;
+		k.a1 = -2 * cw;
+		k.a2 = 1 - alpha;
 		break;
 	case RA_BIQUAD_NOTCH:
-		b0 = 1;
-		b1 = -2 * cw;
-		b2 = 1;
-		a0 = 1 + alpha;
-		a1 = -2 * cw;
-		a2 = 1 - alpha;
+		k.b0 = 1;
+		k.b1 = -2 * cw;
+		k.b2 = 1;
+		k.a0 = 1 + alpha;
+		k.a1 = -2 * cw;
+		k.a2 = 1 - alpha;
 		break;
 	default: /* RA_BIQUAD_ALLPASS */
-		b0 = 1 - alpha;
-		b1 = -2 * cw;
-		b2 = 1 + alpha;
-		a0 = 1 + alpha;
-		a1 = -2 * cw;
-		a2 = 1 - alpha;
+		k.b0 = 1 - alpha;
+		k.b1 = -2 * cw;
+		k.b2 = 1 + alpha;
+		k.a0 = 1 + alpha;
+		k.a1 = -2 * cw;
+		k.a2 = 1 - alpha;
 		break;
 	}
+	return k;
+}
 
-	out->b0 = b0 / a0;
-	out->b1 = b1 / a0;
-	out->b2 = b2 / a0;
-	out->a1 = a1 / a0;
-	out->a2 = a2 / a0;
+ra_status ra_biquad_design(const ra_biquad_spec *spec, double sample_rate, ra_biquad_coeffs *out,
+			   ra_diag *diag)
+{
+	struct ra_cookbook k;
+	double w0, A, alpha;
+	ra_status st = ra_biquad_check(spec, sample_rate, diag);
+
+	if (st != RA_OK)
+		return st;
+	w0 = 2 * RA_PI * spec->freq / sample_rate;
+	A = ra_biquad_has_gain(spec->type) ? pow(10, spec->gain_db / 40) : 1;
+	st = ra_biquad_alpha(spec, w0, A, &alpha, diag);
+	if (st != RA_OK)
+		return st;
+	k = ra_biquad_cookbook(spec->type, cos(w0), alpha, A);
+
+	out->b0 = k.b0 / k.a0;
+	out->b1 = k.b1 / k.a0;
+	out->b2 = k.b2 / k.a0;
+	out->a1 = k.a1 / k.a0;
+	out->a2 = k.a2 / k.a0;
 	/* A huge bandwidth or a tiny Q overflows alpha. */
 	if (!ra_coeffs_finite(out)) {
 		ra_diag_set(diag, "%s %g gives no finite filter at %g Hz",
