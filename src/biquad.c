@@ -19,6 +19,8 @@
 
 #define RA_PI 3.14159265358979323846
 
+#define RA_ALWAYS_INLINE static inline __attribute__((always_inline))
+
 /* Beyond +-60 dB a biquad is no longer an equaliser band but a typo. */
 #define RA_BIQUAD_MAX_GAIN_DB 60.0
 
@@ -143,21 +145,22 @@ static int ra_coeffs_finite(const ra_biquad_coeffs *c)
  *           = sin(w0) sinh(ln(2) / 2 * BW * w0 / sin(w0))        from octaves,
  *           = sin(w0) / 2 * sqrt((A + 1/A) (1/S - 1) + 2)         from slope,
  * and the cookbook's b0..a2 for each type, divided by a0. */
-ra_status ra_biquad_design(const ra_biquad_spec *spec, double sample_rate, ra_biquad_coeffs *out,
-			   ra_diag *diag)
-{
-	double w0, cw, sw, A, alpha, sq, b0, b1, b2, a0, a1, a2;
-	ra_status st = ra_biquad_check(spec, sample_rate, diag);
 
-	if (st != RA_OK)
-		return st;
-	w0 = 2 * RA_PI * spec->freq / sample_rate;
-	cw = cos(w0);
-	sw = sin(w0);
-	A = ra_biquad_has_gain(spec->type) ? pow(10, spec->gain_db / 40) : 1;
+/* The cookbook's coefficients before the division by a0. */
+struct ra_cookbook {
+	double b0, b1, b2, a0, a1, a2;
+};
+
+/* alpha from the width of SPEC, in whichever of the three forms it comes. */
+static ra_status ra_biquad_alpha(const ra_biquad_spec *spec, double w0, double A, double *alpha,
+				 ra_diag *diag)
+{
+	const double sw = sin(w0);
+	double sq;
+
 	switch (spec->width_kind) {
 	case RA_WIDTH_OCTAVES:
-		alpha = sw * sinh(log(2) / 2 * spec->width * w0 / sw);
+		*alpha = sw * sinh(log(2) / 2 * spec->width * w0 / sw);
 		break;
 	case RA_WIDTH_SLOPE:
 		sq = (A + 1 / A) * (1 / spec->width - 1) + 2;
@@ -166,86 +169,111 @@ ra_status ra_biquad_design(const ra_biquad_spec *spec, double sample_rate, ra_bi
 				    spec->gain_db);
 			return RA_ERR_INVALID;
 		}
-		alpha = sw / 2 * sqrt(sq);
+		*alpha = sw / 2 * sqrt(sq);
 		break;
 	default:
-		alpha = sw / (2 * spec->width);
+		*alpha = sw / (2 * spec->width);
 		break;
 	}
-	sq = 2 * sqrt(A) * alpha;
+	return RA_OK;
+}
 
-	switch (spec->type) {
+/* The cookbook's b0..a2 for TYPE, with cw = cos(w0). */
+static struct ra_cookbook ra_biquad_cookbook(ra_biquad_type type, double cw, double alpha, double A)
+{
+	const double sq = 2 * sqrt(A) * alpha; /* the shelves' term */
+	struct ra_cookbook k;
+
+	switch (type) {
 	case RA_BIQUAD_PEAK:
-		b0 = 1 + alpha * A;
-		b1 = -2 * cw;
-		b2 = 1 - alpha * A;
-		a0 = 1 + alpha / A;
-		a1 = -2 * cw;
-		a2 = 1 - alpha / A;
+		k.b0 = 1 + alpha * A;
+		k.b1 = -2 * cw;
+		k.b2 = 1 - alpha * A;
+		k.a0 = 1 + alpha / A;
+		k.a1 = -2 * cw;
+		k.a2 = 1 - alpha / A;
 		break;
 	case RA_BIQUAD_LOWSHELF:
-		b0 = A * ((A + 1) - (A - 1) * cw + sq);
-		b1 = 2 * A * ((A - 1) - (A + 1) * cw);
-		b2 = A * ((A + 1) - (A - 1) * cw - sq);
-		a0 = (A + 1) + (A - 1) * cw + sq;
-		a1 = -2 * ((A - 1) + (A + 1) * cw);
-		a2 = (A + 1) + (A - 1) * cw - sq;
+		k.b0 = A * ((A + 1) - (A - 1) * cw + sq);
+		k.b1 = 2 * A * ((A - 1) - (A + 1) * cw);
+		k.b2 = A * ((A + 1) - (A - 1) * cw - sq);
+		k.a0 = (A + 1) + (A - 1) * cw + sq;
+		k.a1 = -2 * ((A - 1) + (A + 1) * cw);
+		k.a2 = (A + 1) + (A - 1) * cw - sq;
 		break;
 	case RA_BIQUAD_HIGHSHELF:
-		b0 = A * ((A + 1) + (A - 1) * cw + sq);
-		b1 = -2 * A * ((A - 1) + (A + 1) * cw);
-		b2 = A * ((A + 1) + (A - 1) * cw - sq);
-		a0 = (A + 1) - (A - 1) * cw + sq;
-		a1 = 2 * ((A - 1) - (A + 1) * cw);
-		a2 = (A + 1) - (A - 1) * cw - sq;
+		k.b0 = A * ((A + 1) + (A - 1) * cw + sq);
+		k.b1 = -2 * A * ((A - 1) + (A + 1) * cw);
+		k.b2 = A * ((A + 1) + (A - 1) * cw - sq);
+		k.a0 = (A + 1) - (A - 1) * cw + sq;
+		k.a1 = 2 * ((A - 1) - (A + 1) * cw);
+		k.a2 = (A + 1) - (A - 1) * cw - sq;
 		break;
 	case RA_BIQUAD_LOWPASS:
-		b0 = (1 - cw) / 2;
-		b1 = 1 - cw;
-		b2 = (1 - cw) / 2;
-		a0 = 1 + alpha;
-		a1 = -2 * cw;
-		a2 = 1 - alpha;
+		k.b0 = (1 - cw) / 2;
+		k.b1 = 1 - cw;
+		k.b2 = (1 - cw) / 2;
+		k.a0 = 1 + alpha;
+		k.a1 = -2 * cw;
+		k.a2 = 1 - alpha;
 		break;
 	case RA_BIQUAD_HIGHPASS:
-		b0 = (1 + cw) / 2;
-		b1 = -(1 + cw);
-		b2 = (1 + cw) / 2;
-		a0 = 1 + alpha;
-		a1 = -2 * cw;
-		a2 = 1 - alpha;
+		k.b0 = (1 + cw) / 2;
+		k.b1 = -(1 + cw);
+		k.b2 = (1 + cw) / 2;
+		k.a0 = 1 + alpha;
+		k.a1 = -2 * cw;
+		k.a2 = 1 - alpha;
 		break;
 	case RA_BIQUAD_BANDPASS:
-		b0 = alpha;
-		b1 = 0;
-		b2 = -alpha;
-		a0 = 1 + alpha;
-		a1 = -2 * cw;
-		a2 = 1 - alpha;
+		k.b0 = alpha;
+		k.b1 = 0;
+		k.b2 = -alpha;
+		k.a0 = 1 + alpha;
+		k.a1 = -2 * cw;
+		k.a2 = 1 - alpha;
 		break;
 	case RA_BIQUAD_NOTCH:
-		b0 = 1;
-		b1 = -2 * cw;
-		b2 = 1;
-		a0 = 1 + alpha;
-		a1 = -2 * cw;
-		a2 = 1 - alpha;
+		k.b0 = 1;
+		k.b1 = -2 * cw;
+		k.b2 = 1;
+		k.a0 = 1 + alpha;
+		k.a1 = -2 * cw;
+		k.a2 = 1 - alpha;
 		break;
 	default: /* RA_BIQUAD_ALLPASS */
-		b0 = 1 - alpha;
-		b1 = -2 * cw;
-		b2 = 1 + alpha;
-		a0 = 1 + alpha;
-		a1 = -2 * cw;
-		a2 = 1 - alpha;
+		k.b0 = 1 - alpha;
+		k.b1 = -2 * cw;
+		k.b2 = 1 + alpha;
+		k.a0 = 1 + alpha;
+		k.a1 = -2 * cw;
+		k.a2 = 1 - alpha;
 		break;
 	}
+	return k;
+}
 
-	out->b0 = b0 / a0;
-	out->b1 = b1 / a0;
-	out->b2 = b2 / a0;
-	out->a1 = a1 / a0;
-	out->a2 = a2 / a0;
+ra_status ra_biquad_design(const ra_biquad_spec *spec, double sample_rate, ra_biquad_coeffs *out,
+			   ra_diag *diag)
+{
+	struct ra_cookbook k;
+	double w0, A, alpha;
+	ra_status st = ra_biquad_check(spec, sample_rate, diag);
+
+	if (st != RA_OK)
+		return st;
+	w0 = 2 * RA_PI * spec->freq / sample_rate;
+	A = ra_biquad_has_gain(spec->type) ? pow(10, spec->gain_db / 40) : 1;
+	st = ra_biquad_alpha(spec, w0, A, &alpha, diag);
+	if (st != RA_OK)
+		return st;
+	k = ra_biquad_cookbook(spec->type, cos(w0), alpha, A);
+
+	out->b0 = k.b0 / k.a0;
+	out->b1 = k.b1 / k.a0;
+	out->b2 = k.b2 / k.a0;
+	out->a1 = k.a1 / k.a0;
+	out->a2 = k.a2 / k.a0;
 	/* A huge bandwidth or a tiny Q overflows alpha. */
 	if (!ra_coeffs_finite(out)) {
 		ra_diag_set(diag, "%s %g gives no finite filter at %g Hz",
@@ -328,8 +356,8 @@ static enum ra_isa ra_cpu_isa(void)
 /* Transposed direct form II with the fused operations of the header. fma()
  * is correctly rounded whether it is one instruction or glibc's software
  * fallback, so both builds below give the same bits. */
-static inline __attribute__((always_inline)) void
-ra_biquad_run(const ra_biquad_coeffs *c, ra_biquad_state *st, double *buf, size_t frames)
+RA_ALWAYS_INLINE void ra_biquad_run(const ra_biquad_coeffs *c, ra_biquad_state *st, double *buf,
+				    size_t frames)
 {
 	const double b0 = c->b0, b1 = c->b1, b2 = c->b2, na1 = -c->a1, na2 = -c->a2;
 	double s1 = st->s1, s2 = st->s2;
@@ -490,493 +518,121 @@ static ra_status ra_cascade_layout(ra_cascade *cs, int lanes)
 	return RA_OK;
 }
 
-/* ---- cascade: AVX2 + FMA kernel (4 lanes) ---- */
+/* ---- cascade: the SIMD kernels ---- */
 
-/* Each kernel runs a group of one cascade, or the same group of two
- * cascades of one layout (two channels) at once, vector by vector in turn:
- * one channel's latency (two dependent fused operations a step) then hides
- * behind the other's work, where the registers allow (ra_avx2_group2()).
- * Each lane still performs the header's operations in order, so a pair
- * gives the bytes of two single calls. */
+/* One kernel, biquad_kernel.h, is compiled below once per instruction set,
+ * with that set's vector type and the few operations that differ between
+ * the widths: the lane shift, the masks, the lags and the store of a lane. */
+
+/* Two channels at once, at most (ra_cascade_process2()). */
 #define RA_PAIR 2
+
+/* ---- cascade: AVX2 + FMA kernel (4 lanes) ---- */
 
 #define RA_AVX2 __attribute__((target("avx2,fma")))
 
-/* One channel's registers during a group's pass. */
-struct ra_avx2_chan {
-	__m256d k[RA_NCOEF * RA_GROUP_VECS]; /* as in ra_group.coef */
-	__m256d s1[RA_GROUP_VECS], s2[RA_GROUP_VECS];
-	__m256d y[RA_GROUP_VECS]; /* the previous step's outputs */
-	__m256d yd;		  /* the last vector's, from the step before */
-};
-
-/* One vector of bands filters X, a sample each, with the header's
- * operations lane by lane (fnmadd(a, y, c) = fma(-a, y, c), one rounding),
- * and returns their outputs. Lanes whose MASK is clear keep their state: a
- * band before its first sample or after its last, whose output feeds only a
- * band in the same case at the next step. */
-static inline __attribute__((always_inline)) RA_AVX2 __m256d ra_avx2_bands(const __m256d *kv,
-									   __m256d x, __m256d *s1,
-									   __m256d *s2,
-									   const __m256d *mask)
+RA_ALWAYS_INLINE RA_AVX2 __m256d ra_avx2_shift_in(__m256d y, double x)
 {
-	const __m256d y = _mm256_fmadd_pd(kv[0], x, *s1);
-	const __m256d t = _mm256_fmadd_pd(kv[1], x, *s2);
-	const __m256d n1 = _mm256_fnmadd_pd(kv[3], y, t);
-	const __m256d n2 = _mm256_fnmadd_pd(kv[4], y, _mm256_mul_pd(kv[2], x));
-
-	if (mask) {
-		*s1 = _mm256_blendv_pd(*s1, n1, *mask);
-		*s2 = _mm256_blendv_pd(*s2, n2, *mask);
-	} else {
-		*s1 = n1;
-		*s2 = n2;
-	}
-	return y;
+	return _mm256_blend_pd(_mm256_permute4x64_pd(y, _MM_SHUFFLE(2, 1, 0, 3)), _mm256_set1_pd(x),
+			       1);
 }
 
-/* One step: every band of the group, on each of NCH channels, advances by
- * one sample. Band 0 of channel c takes XIN[c]; the first band of every
- * other lane, the last vector's output of two steps back. */
-static inline __attribute__((always_inline)) RA_AVX2 void
-ra_avx2_step(struct ra_avx2_chan *ch, const double *xin, const __m256d *mask, const int nch,
-	     const int nvec)
+RA_ALWAYS_INLINE RA_AVX2 __m256d ra_avx2_live(__m256d lag, __m256d end, __m256d now)
 {
-	__m256d x[RA_PAIR][RA_GROUP_VECS];
-
-#pragma GCC unroll 2
-	for (int c = 0; c < nch; c++) {
-		x[c][0] = _mm256_blend_pd(_mm256_permute4x64_pd(ch[c].yd, _MM_SHUFFLE(2, 1, 0, 3)),
-					  _mm256_set1_pd(xin[c]), 1);
-		ch[c].yd = ch[c].y[nvec - 1];
-#pragma GCC unroll 4
-		for (int v = 1; v < nvec; v++)
-			x[c][v] = ch[c].y[v - 1];
-	}
-#pragma GCC unroll 4
-	for (int v = 0; v < nvec; v++) {
-#pragma GCC unroll 2
-		for (int c = 0; c < nch; c++)
-			ch[c].y[v] = ra_avx2_bands(ch[c].k + RA_NCOEF * v, x[c][v], &ch[c].s1[v],
-						   &ch[c].s2[v], mask ? &mask[v] : NULL);
-	}
+	return _mm256_and_pd(_mm256_cmp_pd(lag, now, _CMP_LE_OQ),
+			     _mm256_cmp_pd(end, now, _CMP_GT_OQ));
 }
 
-/* The lanes whose band has a sample at step NOW: lag <= now < end, with
- * end = lag + frames. */
-static inline __attribute__((always_inline)) RA_AVX2 void
-ra_avx2_mask(__m256d *mask, const __m256d *lag, const __m256d *end, __m256d now, const int nvec)
+RA_ALWAYS_INLINE RA_AVX2 __m256d ra_avx2_select(__m256d mask, __m256d old, __m256d new)
 {
-#pragma GCC unroll 4
-	for (int v = 0; v < nvec; v++)
-		mask[v] = _mm256_and_pd(_mm256_cmp_pd(lag[v], now, _CMP_LE_OQ),
-					_mm256_cmp_pd(end[v], now, _CMP_GT_OQ));
+	return _mm256_blendv_pd(old, new, mask);
 }
 
-/* Store the lane of Y that PICK (a vpermps index) moves to lane 0. */
-static inline __attribute__((always_inline)) RA_AVX2 void ra_avx2_store(double *p, __m256d y,
-									__m256i pick)
+RA_ALWAYS_INLINE RA_AVX2 __m256d ra_avx2_lag(int nvec, int v)
+{
+	return _mm256_setr_pd(v, (nvec + 1) + v, 2 * (nvec + 1) + v, 3 * (nvec + 1) + v);
+}
+
+/* Moves the two floats of lane LANE to lane 0. */
+RA_ALWAYS_INLINE RA_AVX2 __m256i ra_avx2_pick_lane(int lane)
+{
+	return _mm256_setr_epi32(2 * lane, 2 * lane + 1, 0, 0, 0, 0, 0, 0);
+}
+
+RA_ALWAYS_INLINE RA_AVX2 void ra_avx2_store_lane(double *p, __m256d y, __m256i pick)
 {
 	const __m256 r = _mm256_permutevar8x32_ps(_mm256_castpd_ps(y), pick);
 
 	_mm_store_sd(p, _mm256_castpd256_pd128(_mm256_castps_pd(r)));
 }
 
-/* Group G[c] of NCH channels over BUF[c]: lead steps of ramp-in, the steady
- * steps, lead steps of ramp-out. The ramps make each call self-contained,
- * so any split of a signal into blocks gives the same bits. The channels
- * share a layout, hence the lags and masks. */
-static inline __attribute__((always_inline)) RA_AVX2 void
-ra_avx2_group(struct ra_group *const *g, double *const *buf, size_t frames, const int nch,
-	      const int nvec, const int out_vec)
-{
-	const int lanes = 4;
-	const __m256i pick =
-		_mm256_setr_epi32(2 * g[0]->out_lane, 2 * g[0]->out_lane + 1, 0, 0, 0, 0, 0, 0);
-	const size_t lead = g[0]->lead, steps = frames + lead;
-	struct ra_avx2_chan ch[RA_PAIR];
-	__m256d lag[RA_GROUP_VECS], end[RA_GROUP_VECS], mask[RA_GROUP_VECS];
-	__m256d now = _mm256_setzero_pd();
-	const __m256d one = _mm256_set1_pd(1);
-	double xin[RA_PAIR];
-	size_t n = 0;
-
-#pragma GCC unroll 2
-	for (int c = 0; c < nch; c++) {
-#pragma GCC unroll 4
-		for (int v = 0; v < nvec; v++) {
-			const double *kv = g[c]->coef + RA_NCOEF * v * lanes;
-			const double *sv = g[c]->state + 2 * v * lanes;
-
-#pragma GCC unroll 5
-			for (int i = 0; i < RA_NCOEF; i++)
-				ch[c].k[RA_NCOEF * v + i] = _mm256_load_pd(kv + i * lanes);
-			ch[c].s1[v] = _mm256_load_pd(sv);
-			ch[c].s2[v] = _mm256_load_pd(sv + lanes);
-			ch[c].y[v] = _mm256_setzero_pd();
-		}
-		ch[c].yd = _mm256_setzero_pd();
-	}
-#pragma GCC unroll 4
-	for (int v = 0; v < nvec; v++) {
-		lag[v] = _mm256_setr_pd(v, (nvec + 1) + v, 2 * (nvec + 1) + v, 3 * (nvec + 1) + v);
-		end[v] = _mm256_add_pd(lag[v], _mm256_set1_pd((double)frames));
-	}
-
-	/* Ramp-in; with frames < lead, some bands also finish here. */
-	for (; n < lead; n++, now = _mm256_add_pd(now, one)) {
-		ra_avx2_mask(mask, lag, end, now, nvec);
-#pragma GCC unroll 2
-		for (int c = 0; c < nch; c++)
-			xin[c] = n < frames ? buf[c][n] : 0.0;
-		ra_avx2_step(ch, xin, mask, nch, nvec);
-	}
-	/* Sample n - lead was read lead steps ago: writing it in place is safe. */
-	for (; n < frames; n++) {
-#pragma GCC unroll 2
-		for (int c = 0; c < nch; c++)
-			xin[c] = buf[c][n];
-		ra_avx2_step(ch, xin, NULL, nch, nvec);
-#pragma GCC unroll 2
-		for (int c = 0; c < nch; c++)
-			ra_avx2_store(buf[c] + (n - lead), ch[c].y[out_vec], pick);
-	}
-	for (now = _mm256_set1_pd((double)n); n < steps; n++, now = _mm256_add_pd(now, one)) {
-		ra_avx2_mask(mask, lag, end, now, nvec);
-#pragma GCC unroll 2
-		for (int c = 0; c < nch; c++)
-			xin[c] = 0.0;
-		ra_avx2_step(ch, xin, mask, nch, nvec);
-#pragma GCC unroll 2
-		for (int c = 0; c < nch; c++)
-			ra_avx2_store(buf[c] + (n - lead), ch[c].y[out_vec], pick);
-	}
-
-#pragma GCC unroll 2
-	for (int c = 0; c < nch; c++) {
-#pragma GCC unroll 4
-		for (int v = 0; v < nvec; v++) {
-			_mm256_store_pd(g[c]->state + 2 * v * lanes, ch[c].s1[v]);
-			_mm256_store_pd(g[c]->state + (2 * v + 1) * lanes, ch[c].s2[v]);
-		}
-	}
-}
-
-/* Group G of one channel over BUF. */
-RA_AVX2 static void ra_avx2_group1(struct ra_group *g, double *buf, size_t frames)
-{
-	switch (ra_group_shape(g)) {
-	case 1 * RA_GROUP_VECS + 0:
-		ra_avx2_group(&g, &buf, frames, 1, 1, 0);
-		break;
-	case 2 * RA_GROUP_VECS + 0:
-		ra_avx2_group(&g, &buf, frames, 1, 2, 0);
-		break;
-	case 2 * RA_GROUP_VECS + 1:
-		ra_avx2_group(&g, &buf, frames, 1, 2, 1);
-		break;
-	case 3 * RA_GROUP_VECS + 0:
-		ra_avx2_group(&g, &buf, frames, 1, 3, 0);
-		break;
-	case 3 * RA_GROUP_VECS + 1:
-		ra_avx2_group(&g, &buf, frames, 1, 3, 1);
-		break;
-	case 3 * RA_GROUP_VECS + 2:
-		ra_avx2_group(&g, &buf, frames, 1, 3, 2);
-		break;
-	case 4 * RA_GROUP_VECS + 0:
-		ra_avx2_group(&g, &buf, frames, 1, 4, 0);
-		break;
-	case 4 * RA_GROUP_VECS + 1:
-		ra_avx2_group(&g, &buf, frames, 1, 4, 1);
-		break;
-	case 4 * RA_GROUP_VECS + 2:
-		ra_avx2_group(&g, &buf, frames, 1, 4, 2);
-		break;
-	default:
-		ra_avx2_group(&g, &buf, frames, 1, 4, 3);
-		break;
-	}
-}
-
-/* The same group of two channels. Interleaved up to two vectors of bands,
- * where both channels' s1, s2, y and yd take 14 of the 16 registers (the
- * coefficients come from L1). With three they take 20: s1 and s2 go to the
- * stack, a store and a load on the critical path, and one channel after
- * the other is faster (on Zen 5, 10 bands: 0.75x interleaved). */
-RA_AVX2 static void ra_avx2_group2(struct ra_group *const *g, double *const *buf, size_t frames)
-{
-	switch (ra_group_shape(g[0])) {
-	case 1 * RA_GROUP_VECS + 0:
-		ra_avx2_group(g, buf, frames, RA_PAIR, 1, 0);
-		break;
-	case 2 * RA_GROUP_VECS + 0:
-		ra_avx2_group(g, buf, frames, RA_PAIR, 2, 0);
-		break;
-	case 2 * RA_GROUP_VECS + 1:
-		ra_avx2_group(g, buf, frames, RA_PAIR, 2, 1);
-		break;
-	default:
-		ra_avx2_group1(g[0], buf[0], frames);
-		ra_avx2_group1(g[1], buf[1], frames);
-		break;
-	}
-}
-
-RA_AVX2 static void ra_cascade_avx2(ra_cascade *cs, double *buf, size_t frames)
-{
-	for (int i = 0; frames && i < cs->ngroups; i++)
-		ra_avx2_group1(&cs->group[i], buf, frames);
-}
-
-/* A and B share a layout (ra_cascade_process2() sees to it). */
-RA_AVX2 static void ra_cascade_avx2_pair(ra_cascade *a, double *buf_a, ra_cascade *b, double *buf_b,
-					 size_t frames)
-{
-	double *const buf[RA_PAIR] = { buf_a, buf_b };
-
-	for (int i = 0; frames && i < a->ngroups; i++) {
-		struct ra_group *const g[RA_PAIR] = { &a->group[i], &b->group[i] };
-
-		ra_avx2_group2(g, buf, frames);
-	}
-}
+/* Two channels interleave up to two vectors of bands, where both channels'
+ * s1, s2, y and yd take 14 of the 16 registers (the coefficients come from
+ * L1). With three they take 20: s1 and s2 go to the stack, a store and a
+ * load on the critical path, and one channel after the other is faster (on
+ * Zen 5, 10 bands: 0.75x interleaved). */
+#define RA_SIMD_PAIR_VECS 2
+#define RA_SIMD(name) ra_avx2_##name
+#define RA_MM(op) _mm256_##op##_pd
+#define RA_SIMD_TARGET RA_AVX2
+#define RA_SIMD_LANES 4
+#define RA_SIMD_VEC __m256d
+#define RA_SIMD_MASK __m256d /* all ones in a lane of the set */
+#define RA_SIMD_PICK __m256i /* a vpermps index */
+#include "biquad_kernel.h"
 
 /* ---- cascade: AVX-512 kernel (8 lanes) ---- */
 
-/* The AVX2 kernel with twice the lanes: the same steps and the same
- * operations per band, so the same bits. */
 #define RA_AVX512 __attribute__((target("avx512f")))
 
-struct ra_avx512_chan {
-	__m512d k[RA_NCOEF * RA_GROUP_VECS];
-	__m512d s1[RA_GROUP_VECS], s2[RA_GROUP_VECS];
-	__m512d y[RA_GROUP_VECS];
-	__m512d yd;
-};
-
-static inline __attribute__((always_inline)) RA_AVX512 __m512d
-ra_avx512_bands(const __m512d *kv, __m512d x, __m512d *s1, __m512d *s2, const __mmask8 *mask)
+RA_ALWAYS_INLINE RA_AVX512 __m512d ra_avx512_shift_in(__m512d y, double x)
 {
-	const __m512d y = _mm512_fmadd_pd(kv[0], x, *s1);
-	const __m512d t = _mm512_fmadd_pd(kv[1], x, *s2);
-	const __m512d n1 = _mm512_fnmadd_pd(kv[3], y, t);
-	const __m512d n2 = _mm512_fnmadd_pd(kv[4], y, _mm512_mul_pd(kv[2], x));
-
-	if (mask) {
-		*s1 = _mm512_mask_blend_pd(*mask, *s1, n1);
-		*s2 = _mm512_mask_blend_pd(*mask, *s2, n2);
-	} else {
-		*s1 = n1;
-		*s2 = n2;
-	}
-	return y;
+	return _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(y),
+						       _mm512_castpd_si512(_mm512_set1_pd(x)), 7));
 }
 
-static inline __attribute__((always_inline)) RA_AVX512 void
-ra_avx512_step(struct ra_avx512_chan *ch, const double *xin, const __mmask8 *mask, const int nch,
-	       const int nvec)
+RA_ALWAYS_INLINE RA_AVX512 __mmask8 ra_avx512_live(__m512d lag, __m512d end, __m512d now)
 {
-	__m512d x[RA_PAIR][RA_GROUP_VECS];
-
-#pragma GCC unroll 2
-	for (int c = 0; c < nch; c++) {
-		/* Lanes 0..6 of YD move up one lane; XIN fills lane 0. */
-		x[c][0] = _mm512_castsi512_pd(
-			_mm512_alignr_epi64(_mm512_castpd_si512(ch[c].yd),
-					    _mm512_castpd_si512(_mm512_set1_pd(xin[c])), 7));
-		ch[c].yd = ch[c].y[nvec - 1];
-#pragma GCC unroll 4
-		for (int v = 1; v < nvec; v++)
-			x[c][v] = ch[c].y[v - 1];
-	}
-#pragma GCC unroll 4
-	for (int v = 0; v < nvec; v++) {
-#pragma GCC unroll 2
-		for (int c = 0; c < nch; c++)
-			ch[c].y[v] = ra_avx512_bands(ch[c].k + RA_NCOEF * v, x[c][v], &ch[c].s1[v],
-						     &ch[c].s2[v], mask ? &mask[v] : NULL);
-	}
+	return _mm512_mask_cmp_pd_mask(_mm512_cmp_pd_mask(lag, now, _CMP_LE_OQ), end, now,
+				       _CMP_GT_OQ);
 }
 
-static inline __attribute__((always_inline)) RA_AVX512 void
-ra_avx512_mask(__mmask8 *mask, const __m512d *lag, const __m512d *end, __m512d now, const int nvec)
+RA_ALWAYS_INLINE RA_AVX512 __m512d ra_avx512_select(__mmask8 mask, __m512d old, __m512d new)
 {
-#pragma GCC unroll 4
-	for (int v = 0; v < nvec; v++)
-		mask[v] = _mm512_mask_cmp_pd_mask(_mm512_cmp_pd_mask(lag[v], now, _CMP_LE_OQ),
-						  end[v], now, _CMP_GT_OQ);
+	return _mm512_mask_blend_pd(mask, old, new);
 }
 
-static inline __attribute__((always_inline)) RA_AVX512 void ra_avx512_store(double *p, __m512d y,
-									    __m512i pick)
+RA_ALWAYS_INLINE RA_AVX512 __m512d ra_avx512_lag(int nvec, int v)
+{
+	const __m512d lane = _mm512_setr_pd(0, 1, 2, 3, 4, 5, 6, 7);
+
+	return _mm512_fmadd_pd(lane, _mm512_set1_pd(nvec + 1), _mm512_set1_pd(v));
+}
+
+RA_ALWAYS_INLINE RA_AVX512 __m512i ra_avx512_pick_lane(int lane)
+{
+	return _mm512_set1_epi64(lane);
+}
+
+RA_ALWAYS_INLINE RA_AVX512 void ra_avx512_store_lane(double *p, __m512d y, __m512i pick)
 {
 	_mm_store_sd(p, _mm512_castpd512_pd128(_mm512_permutexvar_pd(pick, y)));
 }
 
-static inline __attribute__((always_inline)) RA_AVX512 void
-ra_avx512_group(struct ra_group *const *g, double *const *buf, size_t frames, const int nch,
-		const int nvec, const int out_vec)
-{
-	const int lanes = 8;
-	const __m512i pick = _mm512_set1_epi64(g[0]->out_lane);
-	const __m512d lane = _mm512_setr_pd(0, 1, 2, 3, 4, 5, 6, 7);
-	const size_t lead = g[0]->lead, steps = frames + lead;
-	struct ra_avx512_chan ch[RA_PAIR];
-	__m512d lag[RA_GROUP_VECS], end[RA_GROUP_VECS];
-	__m512d now = _mm512_setzero_pd();
-	const __m512d one = _mm512_set1_pd(1);
-	__mmask8 mask[RA_GROUP_VECS];
-	double xin[RA_PAIR];
-	size_t n = 0;
-
-#pragma GCC unroll 2
-	for (int c = 0; c < nch; c++) {
-#pragma GCC unroll 4
-		for (int v = 0; v < nvec; v++) {
-			const double *kv = g[c]->coef + RA_NCOEF * v * lanes;
-			const double *sv = g[c]->state + 2 * v * lanes;
-
-#pragma GCC unroll 5
-			for (int i = 0; i < RA_NCOEF; i++)
-				ch[c].k[RA_NCOEF * v + i] = _mm512_load_pd(kv + i * lanes);
-			ch[c].s1[v] = _mm512_load_pd(sv);
-			ch[c].s2[v] = _mm512_load_pd(sv + lanes);
-			ch[c].y[v] = _mm512_setzero_pd();
-		}
-		ch[c].yd = _mm512_setzero_pd();
-	}
-#pragma GCC unroll 4
-	for (int v = 0; v < nvec; v++) {
-		lag[v] = _mm512_fmadd_pd(lane, _mm512_set1_pd(nvec + 1), _mm512_set1_pd(v));
-		end[v] = _mm512_add_pd(lag[v], _mm512_set1_pd((double)frames));
-	}
-
-	for (; n < lead; n++, now = _mm512_add_pd(now, one)) {
-		ra_avx512_mask(mask, lag, end, now, nvec);
-#pragma GCC unroll 2
-		for (int c = 0; c < nch; c++)
-			xin[c] = n < frames ? buf[c][n] : 0.0;
-		ra_avx512_step(ch, xin, mask, nch, nvec);
-	}
-	for (; n < frames; n++) {
-#pragma GCC unroll 2
-		for (int c = 0; c < nch; c++)
-			xin[c] = buf[c][n];
-		ra_avx512_step(ch, xin, NULL, nch, nvec);
-#pragma GCC unroll 2
-		for (int c = 0; c < nch; c++)
-			ra_avx512_store(buf[c] + (n - lead), ch[c].y[out_vec], pick);
-	}
-	for (now = _mm512_set1_pd((double)n); n < steps; n++, now = _mm512_add_pd(now, one)) {
-		ra_avx512_mask(mask, lag, end, now, nvec);
-#pragma GCC unroll 2
-		for (int c = 0; c < nch; c++)
-			xin[c] = 0.0;
-		ra_avx512_step(ch, xin, mask, nch, nvec);
-#pragma GCC unroll 2
-		for (int c = 0; c < nch; c++)
-			ra_avx512_store(buf[c] + (n - lead), ch[c].y[out_vec], pick);
-	}
-
-#pragma GCC unroll 2
-	for (int c = 0; c < nch; c++) {
-#pragma GCC unroll 4
-		for (int v = 0; v < nvec; v++) {
-			_mm512_store_pd(g[c]->state + 2 * v * lanes, ch[c].s1[v]);
-			_mm512_store_pd(g[c]->state + (2 * v + 1) * lanes, ch[c].s2[v]);
-		}
-	}
-}
-
-/* Group G of one channel over BUF. */
-RA_AVX512 static void ra_avx512_group1(struct ra_group *g, double *buf, size_t frames)
-{
-	switch (ra_group_shape(g)) {
-	case 1 * RA_GROUP_VECS + 0:
-		ra_avx512_group(&g, &buf, frames, 1, 1, 0);
-		break;
-	case 2 * RA_GROUP_VECS + 0:
-		ra_avx512_group(&g, &buf, frames, 1, 2, 0);
-		break;
-	case 2 * RA_GROUP_VECS + 1:
-		ra_avx512_group(&g, &buf, frames, 1, 2, 1);
-		break;
-	case 3 * RA_GROUP_VECS + 0:
-		ra_avx512_group(&g, &buf, frames, 1, 3, 0);
-		break;
-	case 3 * RA_GROUP_VECS + 1:
-		ra_avx512_group(&g, &buf, frames, 1, 3, 1);
-		break;
-	case 3 * RA_GROUP_VECS + 2:
-		ra_avx512_group(&g, &buf, frames, 1, 3, 2);
-		break;
-	case 4 * RA_GROUP_VECS + 0:
-		ra_avx512_group(&g, &buf, frames, 1, 4, 0);
-		break;
-	case 4 * RA_GROUP_VECS + 1:
-		ra_avx512_group(&g, &buf, frames, 1, 4, 1);
-		break;
-	case 4 * RA_GROUP_VECS + 2:
-		ra_avx512_group(&g, &buf, frames, 1, 4, 2);
-		break;
-	default:
-		ra_avx512_group(&g, &buf, frames, 1, 4, 3);
-		break;
-	}
-}
-
-/* Interleaved up to three vectors of bands, where both channels' s1, s2, y
- * and yd take 20 of the 32 registers (some coefficients come from L1). With
- * four, one channel's 20 multiplies a step already keep two FMA pipes busy
- * for longer than its latency: nothing to hide, and 26 registers of state
- * would spill. One channel after the other, then. */
-RA_AVX512 static void ra_avx512_group2(struct ra_group *const *g, double *const *buf, size_t frames)
-{
-	switch (ra_group_shape(g[0])) {
-	case 1 * RA_GROUP_VECS + 0:
-		ra_avx512_group(g, buf, frames, RA_PAIR, 1, 0);
-		break;
-	case 2 * RA_GROUP_VECS + 0:
-		ra_avx512_group(g, buf, frames, RA_PAIR, 2, 0);
-		break;
-	case 2 * RA_GROUP_VECS + 1:
-		ra_avx512_group(g, buf, frames, RA_PAIR, 2, 1);
-		break;
-	case 3 * RA_GROUP_VECS + 0:
-		ra_avx512_group(g, buf, frames, RA_PAIR, 3, 0);
-		break;
-	case 3 * RA_GROUP_VECS + 1:
-		ra_avx512_group(g, buf, frames, RA_PAIR, 3, 1);
-		break;
-	case 3 * RA_GROUP_VECS + 2:
-		ra_avx512_group(g, buf, frames, RA_PAIR, 3, 2);
-		break;
-	default:
-		ra_avx512_group1(g[0], buf[0], frames);
-		ra_avx512_group1(g[1], buf[1], frames);
-		break;
-	}
-}
-
-RA_AVX512 static void ra_cascade_avx512(ra_cascade *cs, double *buf, size_t frames)
-{
-	for (int i = 0; frames && i < cs->ngroups; i++)
-		ra_avx512_group1(&cs->group[i], buf, frames);
-}
-
-/* A and B share a layout (ra_cascade_process2() sees to it). */
-RA_AVX512 static void ra_cascade_avx512_pair(ra_cascade *a, double *buf_a, ra_cascade *b,
-					     double *buf_b, size_t frames)
-{
-	double *const buf[RA_PAIR] = { buf_a, buf_b };
-
-	for (int i = 0; frames && i < a->ngroups; i++) {
-		struct ra_group *const g[RA_PAIR] = { &a->group[i], &b->group[i] };
-
-		ra_avx512_group2(g, buf, frames);
-	}
-}
+/* Two channels interleave up to three vectors of bands, where both
+ * channels' s1, s2, y and yd take 20 of the 32 registers (some coefficients
+ * come from L1). With four, one channel's 20 multiplies a step already keep
+ * two FMA pipes busy for longer than its latency: nothing to hide, and 26
+ * registers of state would spill. One channel after the other, then. */
+#define RA_SIMD_PAIR_VECS 3
+#define RA_SIMD(name) ra_avx512_##name
+#define RA_MM(op) _mm512_##op##_pd
+#define RA_SIMD_TARGET RA_AVX512
+#define RA_SIMD_LANES 8
+#define RA_SIMD_VEC __m512d
+#define RA_SIMD_MASK __mmask8
+#define RA_SIMD_PICK __m512i /* a vpermpd index */
+#include "biquad_kernel.h"
 
 #endif /* RA_HAVE_X86 */
 
@@ -990,12 +646,12 @@ static ra_status ra_cascade_choose(ra_cascade *cs)
 #ifdef RA_HAVE_X86
 	switch (ra_cpu_isa()) {
 	case RA_ISA_AVX512:
-		cs->run = ra_cascade_avx512;
-		cs->run2 = ra_cascade_avx512_pair;
+		cs->run = ra_avx512_cascade;
+		cs->run2 = ra_avx512_cascade_pair;
 		return ra_cascade_layout(cs, 8);
 	case RA_ISA_AVX2:
-		cs->run = ra_cascade_avx2;
-		cs->run2 = ra_cascade_avx2_pair;
+		cs->run = ra_avx2_cascade;
+		cs->run2 = ra_avx2_cascade_pair;
 		return ra_cascade_layout(cs, 4);
 	case RA_ISA_SCALAR:
 		break;
