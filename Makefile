@@ -247,7 +247,7 @@ uninstall:
 lint:
 	@sh scripts/install-deps.sh --lint
 	clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(TEST_SUPPORT) \
-		include/rustyaudio/*.h src/cli/*.h tests/*.h bench/*.c bench/*.h \
+		include/rustyaudio/*.h src/*.h src/cli/*.h tests/*.h bench/*.c bench/*.h \
 		tests/faultinject.c tests/fuzz/*.c tests/install/app.c tests/install/app.cpp
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Iinclude src tests bench
 
