@@ -258,91 +258,100 @@ static uint64_t ra_welch_bytes(const ra_welch_config *cfg)
 	return (channels * (n + 2 * bins) + 2 * n + 2 * bins) * sizeof(double);
 }
 
-ra_welch *ra_welch_create(const ra_welch_config *cfg, ra_status *status, ra_diag *diag)
+/* The configuration is valid and within the memory bound: RA_OK with the
+ * step between segments, or RA_ERR_INVALID / RA_ERR_LIMITS with DIAG. */
+static ra_status ra_welch_admit(const ra_welch_config *cfg, size_t *step, ra_diag *diag)
 {
-	ra_status st = RA_ERR_INVALID;
-	ra_welch *w = NULL;
-	size_t step, n, i;
-	int flags;
-
-	if (!ra_welch_config_ok(cfg, &step, diag))
-		goto done;
-	n = cfg->fft_size;
+	if (!ra_welch_config_ok(cfg, step, diag))
+		return RA_ERR_INVALID;
 	if (ra_welch_bytes(cfg) > RA_WELCH_MAX_BYTES) {
 		ra_diag_set(diag,
 			    "a %zu-point analyser of %d channels needs %.1f GiB, more than the "
 			    "%.0f GiB allowed",
-			    n, cfg->mix ? 1 : cfg->channels,
+			    cfg->fft_size, cfg->mix ? 1 : cfg->channels,
 			    (double)ra_welch_bytes(cfg) / (1 << 30),
 			    (double)RA_WELCH_MAX_BYTES / (1 << 30));
-		st = RA_ERR_LIMITS;
-		goto done;
+		return RA_ERR_LIMITS;
 	}
+	return RA_OK;
+}
 
-	st = RA_ERR_NOMEM;
-	if (n > SIZE_MAX / sizeof(double) / (size_t)cfg->channels)
-		goto out_nomem;
-	w = calloc(1, sizeof(*w));
-	if (!w)
-		goto out_nomem;
+/* The stream's layout and the segments' size and step. */
+static void ra_welch_shape(ra_welch *w, const ra_welch_config *cfg, size_t step)
+{
 	w->in_channels = cfg->channels;
 	w->channels = cfg->mix ? 1 : cfg->channels;
 	w->mix = !!cfg->mix;
 	w->sample_rate = cfg->sample_rate;
-	w->n = n;
-	w->bins = n / 2 + 1;
+	w->n = cfg->fft_size;
+	w->bins = cfg->fft_size / 2 + 1;
 	w->step = step;
+}
 
-	w->window = malloc(n * sizeof(*w->window));
-	if (!w->window)
-		goto out_free_w;
-	ra_window_fill(cfg->window, w->window, n);
-	for (i = 0; i < n; i++) {
+/* The window, the rings, the sums and the transform's buffers. The
+ * admitted size keeps every product below SIZE_MAX. */
+static ra_status ra_welch_alloc(ra_welch *w)
+{
+	w->window = malloc(w->n * sizeof(*w->window));
+	w->ring = calloc((size_t)w->channels * w->n, sizeof(*w->ring));
+	w->acc = calloc((size_t)w->channels * w->bins, sizeof(*w->acc));
+	w->in = fftw_malloc(w->n * sizeof(*w->in));
+	w->out = fftw_malloc(w->bins * sizeof(*w->out));
+	return w->window && w->ring && w->acc && w->in && w->out ? RA_OK : RA_ERR_NOMEM;
+}
+
+/* The window and its sums, for the scalings. */
+static void ra_welch_set_window(ra_welch *w, ra_window window)
+{
+	ra_window_fill(window, w->window, w->n);
+	for (size_t i = 0; i < w->n; i++) {
 		w->sum_w += w->window[i];
 		w->sum_w2 += w->window[i] * w->window[i];
 	}
+}
 
-	w->ring = calloc((size_t)w->channels * n, sizeof(*w->ring));
-	if (!w->ring)
-		goto out_free_window;
-	w->acc = calloc((size_t)w->channels * w->bins, sizeof(*w->acc));
-	if (!w->acc)
-		goto out_free_ring;
-	w->in = fftw_malloc(n * sizeof(*w->in));
-	if (!w->in)
-		goto out_free_acc;
-	w->out = fftw_malloc(w->bins * sizeof(*w->out));
-	if (!w->out)
-		goto out_free_in;
+/* The transform's plan, under the planner lock. Planning may scribble on
+ * both arrays; nothing is in them yet. The planner fails only for want of
+ * memory. */
+static ra_status ra_welch_plan(ra_welch *w, int measure)
+{
+	unsigned flags = (measure ? FFTW_MEASURE : FFTW_ESTIMATE) | FFTW_DESTROY_INPUT;
 
-	/* Planning may scribble on both arrays; nothing is in them yet. The
-	 * planner fails only for want of memory. */
-	flags = (cfg->measure ? FFTW_MEASURE : FFTW_ESTIMATE) | FFTW_DESTROY_INPUT;
 	pthread_mutex_lock(&ra_fftw_planner);
-	w->plan = fftw_plan_dft_r2c_1d((int)n, w->in, w->out, (unsigned)flags);
+	w->plan = fftw_plan_dft_r2c_1d((int)w->n, w->in, w->out, flags);
 	pthread_mutex_unlock(&ra_fftw_planner);
-	if (!w->plan)
-		goto out_free_out;
+	return w->plan ? RA_OK : RA_ERR_NOMEM;
+}
 
+ra_welch *ra_welch_create(const ra_welch_config *cfg, ra_status *status, ra_diag *diag)
+{
+	size_t step = 0;
+	ra_status st = ra_welch_admit(cfg, &step, diag);
+	ra_welch *w = NULL;
+
+	if (st != RA_OK)
+		goto done;
+	w = calloc(1, sizeof(*w));
+	st = RA_ERR_NOMEM;
+	if (!w)
+		goto out_nomem;
+	ra_welch_shape(w, cfg, step);
+	st = ra_welch_alloc(w);
+	if (st == RA_OK) {
+		ra_welch_set_window(w, cfg->window);
+		st = ra_welch_plan(w, cfg->measure);
+	}
+	if (st != RA_OK)
+		goto out_destroy;
 	ra_welch_reset(w);
-	st = RA_OK;
 	goto done;
 
-out_free_out:
-	fftw_free(w->out);
-out_free_in:
-	fftw_free(w->in);
-out_free_acc:
-	free(w->acc);
-out_free_ring:
-	free(w->ring);
-out_free_window:
-	free(w->window);
-out_free_w:
-	free(w);
+out_destroy:
+	ra_welch_destroy(w);
 	w = NULL;
 out_nomem:
-	ra_diag_set(diag, "cannot allocate a %zu-point analyser of %d channels", n, cfg->channels);
+	ra_diag_set(diag, "cannot allocate a %zu-point analyser of %d channels", cfg->fft_size,
+		    cfg->channels);
 done:
 	if (status)
 		*status = st;
@@ -353,9 +362,11 @@ void ra_welch_destroy(ra_welch *w)
 {
 	if (!w)
 		return;
-	pthread_mutex_lock(&ra_fftw_planner);
-	fftw_destroy_plan(w->plan);
-	pthread_mutex_unlock(&ra_fftw_planner);
+	if (w->plan) {
+		pthread_mutex_lock(&ra_fftw_planner);
+		fftw_destroy_plan(w->plan);
+		pthread_mutex_unlock(&ra_fftw_planner);
+	}
 	fftw_free(w->out);
 	fftw_free(w->in);
 	free(w->acc);
