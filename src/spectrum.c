@@ -160,6 +160,44 @@ void ra_window_fill(ra_window window, double *out, size_t n)
 
 /* ---- the analyser ---- */
 
+/* Spectrogram rows: each a time and channels * bins values in dB. */
+typedef struct ra_rows {
+	double *time; /* cap */
+	double *db;   /* cap rows of channels * bins, row r at db + r * len */
+	size_t count, cap;
+} ra_rows;
+
+/* Room in R for NEED rows of LEN values, the capacity doubled as far as
+ * needed; 0 (R as it was) when out of memory. */
+static int ra_rows_reserve(ra_rows *r, size_t need, size_t len)
+{
+	size_t cap = r->cap ? r->cap : 1;
+	double *grown;
+
+	if (need <= r->cap)
+		return 1;
+	while (cap < need)
+		cap *= 2;
+	if (cap > SIZE_MAX / sizeof(double) / len)
+		return 0;
+	grown = realloc(r->time, cap * sizeof(*r->time));
+	if (!grown)
+		return 0;
+	r->time = grown;
+	grown = realloc(r->db, cap * len * sizeof(*r->db));
+	if (!grown)
+		return 0;
+	r->db = grown;
+	r->cap = cap;
+	return 1;
+}
+
+static void ra_rows_release(ra_rows *r)
+{
+	free(r->time);
+	free(r->db);
+}
+
 /*
  * Segment s covers frames [s * step, s * step + N). Each analysed channel
  * keeps the last N frames in a ring (double, so that a mix is kept exactly
@@ -190,10 +228,14 @@ struct ra_welch {
 	double *acc;  /* channels * bins sums of |X_k|^2 */
 	uint64_t segments;
 
-	ra_welch_row_fn watch; /* per-segment rows, or NULL */
-	void *watch_ctx;
-	ra_spectrum_scale watch_scale;
-	double *row; /* channels * bins: the segment's own spectrum */
+	/* Rows, when kept: FRESH belongs to the feeding thread (the rows
+	 * completed since the last publish), READY to the owner (published
+	 * rows, the first TAKEN of them handed out). */
+	int keep_rows;
+	ra_spectrum_scale row_scale;
+	ra_rows fresh, ready;
+	size_t taken;
+	int rows_lost; /* a row found no room: the rows are incomplete */
 
 	double *in;	   /* n windowed points, fftw_malloc'd */
 	fftw_complex *out; /* bins, fftw_malloc'd */
@@ -372,7 +414,8 @@ void ra_welch_destroy(ra_welch *w)
 	free(w->acc);
 	free(w->ring);
 	free(w->window);
-	free(w->row);
+	ra_rows_release(&w->fresh);
+	ra_rows_release(&w->ready);
 	free(w);
 }
 
@@ -385,6 +428,10 @@ void ra_welch_reset(ra_welch *w)
 	w->pos = 0;
 	w->due = w->n;
 	w->segments = 0;
+	w->fresh.count = 0;
+	w->ready.count = 0;
+	w->taken = 0;
+	w->rows_lost = 0;
 }
 
 int ra_welch_channels(const ra_welch *w)
@@ -461,14 +508,31 @@ static void ra_welch_store(ra_welch *w, const float *in, size_t frames)
 static void ra_welch_to_db(const ra_welch *w, ra_spectrum_scale scale, uint64_t segments,
 			   const double *acc, double *out);
 
+/* Where the next fresh row goes, or NULL when rows are not kept or none
+ * fits (then rows are lost, for publish to report). */
+static double *ra_welch_new_row(ra_welch *w)
+{
+	const size_t len = (size_t)w->channels * w->bins;
+
+	if (!w->keep_rows || w->rows_lost)
+		return NULL;
+	if (!ra_rows_reserve(&w->fresh, w->fresh.count + 1, len)) {
+		w->rows_lost = 1;
+		return NULL;
+	}
+	return w->fresh.db + w->fresh.count * len;
+}
+
 /* The rings hold one whole segment, oldest frame at POS: window it,
- * transform it and add each channel's |X_k|^2. */
+ * transform it and add each channel's |X_k|^2; with rows kept, the
+ * segment's own |X_k|^2 in dB becomes a fresh row. */
 static void ra_welch_segment(ra_welch *w)
 {
 	const size_t n = w->n, bins = w->bins, head = n - w->pos;
 	const double *restrict win = w->window;
 	double *restrict in = w->in;
 	fftw_complex *restrict out = w->out;
+	double *row = ra_welch_new_row(w);
 	size_t i, k;
 	int c;
 
@@ -483,17 +547,16 @@ static void ra_welch_segment(ra_welch *w)
 		fftw_execute_dft_r2c(w->plan, in, out);
 		for (k = 0; k < bins; k++)
 			acc[k] += out[k][0] * out[k][0] + out[k][1] * out[k][1];
-		for (k = 0; w->watch && k < bins; k++)
-			w->row[(size_t)c * bins + k] =
-				out[k][0] * out[k][0] + out[k][1] * out[k][1];
+		for (k = 0; row && k < bins; k++)
+			row[(size_t)c * bins + k] = out[k][0] * out[k][0] + out[k][1] * out[k][1];
 	}
 	w->segments++;
-	if (w->watch) {
+	if (row) {
 		/* Segment s covers frames s * step .. s * step + n - 1. */
 		double start = (double)(w->segments - 1) * (double)w->step;
 
-		ra_welch_to_db(w, w->watch_scale, 1, w->row, w->row);
-		w->watch(w->watch_ctx, (start + (double)n / 2.0) / w->sample_rate, w->row);
+		ra_welch_to_db(w, w->row_scale, 1, row, row);
+		w->fresh.time[w->fresh.count++] = (start + (double)n / 2.0) / w->sample_rate;
 	}
 }
 
@@ -562,19 +625,6 @@ static void ra_welch_to_db(const ra_welch *w, ra_spectrum_scale scale, uint64_t 
 	}
 }
 
-ra_status ra_welch_watch(ra_welch *w, ra_spectrum_scale scale, ra_welch_row_fn fn, void *ctx)
-{
-	if (!w->row) {
-		w->row = malloc((size_t)w->channels * w->bins * sizeof(*w->row));
-		if (!w->row)
-			return RA_ERR_NOMEM;
-	}
-	w->watch = fn;
-	w->watch_ctx = ctx;
-	w->watch_scale = scale;
-	return RA_OK;
-}
-
 ra_status ra_welch_result(const ra_welch *w, ra_spectrum_scale scale, double *out, ra_diag *diag)
 {
 	if (!w || !out) {
@@ -591,6 +641,61 @@ ra_status ra_welch_result(const ra_welch *w, ra_spectrum_scale scale, double *ou
 	}
 	ra_welch_to_db(w, scale, w->segments, w->acc, out);
 	return RA_OK;
+}
+
+/* ---- rows ---- */
+
+ra_status ra_welch_keep_rows(ra_welch *w, ra_spectrum_scale scale)
+{
+	if (!w || (unsigned)scale >= RA_NSCALES)
+		return RA_ERR_INVALID;
+	if (!ra_rows_reserve(&w->fresh, 1, (size_t)w->channels * w->bins))
+		return RA_ERR_NOMEM;
+	w->keep_rows = 1;
+	w->row_scale = scale;
+	return RA_OK;
+}
+
+ra_status ra_welch_publish_rows(ra_welch *w)
+{
+	ra_rows *ready;
+	size_t len, left;
+
+	if (!w || !w->keep_rows)
+		return RA_OK;
+	if (w->rows_lost)
+		return RA_ERR_NOMEM;
+	if (w->fresh.count == 0)
+		return RA_OK;
+	/* The rows not yet taken to the front, the fresh ones after them. */
+	ready = &w->ready;
+	len = (size_t)w->channels * w->bins;
+	left = ready->count - w->taken;
+	if (left > 0 && w->taken > 0) {
+		memmove(ready->time, ready->time + w->taken, left * sizeof(*ready->time));
+		memmove(ready->db, ready->db + w->taken * len, left * len * sizeof(*ready->db));
+	}
+	ready->count = left;
+	w->taken = 0;
+	if (!ra_rows_reserve(ready, left + w->fresh.count, len)) {
+		w->rows_lost = 1;
+		return RA_ERR_NOMEM;
+	}
+	memcpy(ready->time + left, w->fresh.time, w->fresh.count * sizeof(*ready->time));
+	memcpy(ready->db + left * len, w->fresh.db, w->fresh.count * len * sizeof(*ready->db));
+	ready->count += w->fresh.count;
+	w->fresh.count = 0;
+	return RA_OK;
+}
+
+int ra_welch_take_row(ra_welch *w, double *time_s, const double **db)
+{
+	if (!w || w->taken == w->ready.count)
+		return 0;
+	*time_s = w->ready.time[w->taken];
+	*db = w->ready.db + w->taken * (size_t)w->channels * w->bins;
+	w->taken++;
+	return 1;
 }
 
 /* ---- wisdom ---- */
