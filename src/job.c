@@ -185,12 +185,15 @@ static ra_status refuse_nonfinite(chain *ch, const char *why)
 	return RA_ERR_NONFINITE;
 }
 
-/* BAD non-finite samples in the block just decoded, the first of them
- * sample FIRST: counted, and RA_OK if the mode lets the block go on. */
+/* BAD non-finite samples in the block just decoded (none when it is not
+ * screened), the first of them sample FIRST: counted, and RA_OK if the
+ * mode lets the block go on. */
 static ra_status account_nonfinite(chain *ch, size_t bad, size_t first)
 {
 	ra_job_result *res = ch->res;
 
+	if (bad == 0)
+		return RA_OK;
 	if (res->nonfinite == 0)
 		res->nonfinite_first_frame =
 			res->frames_read + (int64_t)(first / (size_t)ch->plan->channels);
@@ -234,16 +237,14 @@ static void restore_held(chain *ch, float *buf)
 }
 
 /* A decoded block of FRAMES frames of the float route: screened, and what
- * is not finite counted and zeroed (held back in pass mode), or refused. */
+ * is not finite counted and zeroed (held back in pass mode), or refused.
+ * The fix-up starts at the first non-finite sample, at the end if none. */
 static ra_status screen_float(chain *ch, float *buf, size_t frames)
 {
 	const size_t n = frames * (size_t)ch->plan->channels;
-	size_t i = 0, bad = ch->plan->screen ? ra_nonfinite_count(buf, n, &i) : 0;
-	ra_status st;
+	size_t i = n, bad = ch->plan->screen ? ra_nonfinite_count(buf, n, &i) : 0;
+	ra_status st = account_nonfinite(ch, bad, i);
 
-	if (bad == 0)
-		return RA_OK;
-	st = account_nonfinite(ch, bad, i);
 	for (; st == RA_OK && i < n; i++) {
 		if (isfinite(buf[i]))
 			continue;
@@ -259,12 +260,9 @@ static ra_status screen_float(chain *ch, float *buf, size_t frames)
 static ra_status screen_double(chain *ch, double *buf, size_t frames)
 {
 	const size_t n = frames * (size_t)ch->plan->channels;
-	size_t i = 0, bad = ch->plan->screen ? ra_nonfinite_count_double(buf, n, &i) : 0;
-	ra_status st;
+	size_t i = n, bad = ch->plan->screen ? ra_nonfinite_count_double(buf, n, &i) : 0;
+	ra_status st = account_nonfinite(ch, bad, i);
 
-	if (bad == 0)
-		return RA_OK;
-	st = account_nonfinite(ch, bad, i);
 	for (; st == RA_OK && ch->cfg->nonfinite == RA_NONFINITE_ZERO && i < n; i++)
 		if (!isfinite(buf[i]))
 			buf[i] = 0.0;
