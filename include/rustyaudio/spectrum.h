@@ -105,10 +105,12 @@ ra_status ra_welch_result(const ra_welch *w, ra_spectrum_scale scale, double *ou
  *    it after each step it collects; a caller that feeds calls it itself).
  *  - ra_welch_take_row(): the oldest published row not yet taken. May run
  *    while another thread feeds, never beside a publish.
- * Memory: as many rows as the feeds between two publishes complete, and
- * the published ones not yet taken. The row stores grow (in feed and in
- * publish) only when a batch of rows is larger than any before, so a
- * steady stream stops allocating once its first batches are through.
+ * Memory: a row takes 8 (channels * bins + 1) bytes; the stores hold the
+ * rows the feeds between two publishes complete and the published ones
+ * not yet taken (ra_welch_create()'s 1 GiB bound counts one row). They
+ * grow (in feed and in publish) only when a batch of rows is larger than
+ * any before, so a steady stream stops allocating once its first batches
+ * are through.
  */
 
 /* Keep a row for every segment from now on, on SCALE. RA_ERR_INVALID for
@@ -129,6 +131,7 @@ int ra_welch_take_row(ra_welch *w, double *time_s, const double **db);
 /* Start over with nothing accumulated and no rows (rows are still kept). */
 void ra_welch_reset(ra_welch *w);
 
+/* Free the analyser and its rows. NULL is a no-op. */
 void ra_welch_destroy(ra_welch *w);
 
 #ifdef __cplusplus
