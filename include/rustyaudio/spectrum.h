@@ -131,7 +131,7 @@ int ra_welch_take_row(ra_welch *w, double *time_s, const double **db);
 /* Start over with nothing accumulated and no rows (rows are still kept). */
 void ra_welch_reset(ra_welch *w);
 
-/* Free the analyser and its rows. NULL is a no-op. */
+/* Free W (its plan under the planner lock). NULL is a no-op. */
 void ra_welch_destroy(ra_welch *w);
 
 #ifdef __cplusplus
