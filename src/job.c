@@ -185,12 +185,15 @@ static ra_status refuse_nonfinite(chain *ch, const char *why)
 	return RA_ERR_NONFINITE;
 }
 
-/* BAD non-finite samples in the block just decoded, the first of them
- * sample FIRST: counted, and RA_OK if the mode lets the block go on. */
+/* BAD non-finite samples in the block just decoded (none when it is not
+ * screened), the first of them sample FIRST: counted, and RA_OK if the
+ * mode lets the block go on. */
 static ra_status account_nonfinite(chain *ch, size_t bad, size_t first)
 {
 	ra_job_result *res = ch->res;
 
+	if (bad == 0)
+		return RA_OK;
 	if (res->nonfinite == 0)
 		res->nonfinite_first_frame =
 			res->frames_read + (int64_t)(first / (size_t)ch->plan->channels);
@@ -234,16 +237,14 @@ static void restore_held(chain *ch, float *buf)
 }
 
 /* A decoded block of FRAMES frames of the float route: screened, and what
- * is not finite counted and zeroed (held back in pass mode), or refused. */
+ * is not finite counted and zeroed (held back in pass mode), or refused.
+ * The fix-up starts at the first non-finite sample, at the end if none. */
 static ra_status screen_float(chain *ch, float *buf, size_t frames)
 {
 	const size_t n = frames * (size_t)ch->plan->channels;
-	size_t i = 0, bad = ch->plan->screen ? ra_nonfinite_count(buf, n, &i) : 0;
-	ra_status st;
+	size_t i = n, bad = ch->plan->screen ? ra_nonfinite_count(buf, n, &i) : 0;
+	ra_status st = account_nonfinite(ch, bad, i);
 
-	if (bad == 0)
-		return RA_OK;
-	st = account_nonfinite(ch, bad, i);
 	for (; st == RA_OK && i < n; i++) {
 		if (isfinite(buf[i]))
 			continue;
@@ -259,12 +260,9 @@ static ra_status screen_float(chain *ch, float *buf, size_t frames)
 static ra_status screen_double(chain *ch, double *buf, size_t frames)
 {
 	const size_t n = frames * (size_t)ch->plan->channels;
-	size_t i = 0, bad = ch->plan->screen ? ra_nonfinite_count_double(buf, n, &i) : 0;
-	ra_status st;
+	size_t i = n, bad = ch->plan->screen ? ra_nonfinite_count_double(buf, n, &i) : 0;
+	ra_status st = account_nonfinite(ch, bad, i);
 
-	if (bad == 0)
-		return RA_OK;
-	st = account_nonfinite(ch, bad, i);
 	for (; st == RA_OK && ch->cfg->nonfinite == RA_NONFINITE_ZERO && i < n; i++)
 		if (!isfinite(buf[i]))
 			buf[i] = 0.0;
@@ -329,8 +327,20 @@ static ra_status check_overflow(chain *ch, const float *buf, size_t frames)
 	return RA_ERR_NONFINITE;
 }
 
+/* The spectrogram's rows finished so far, published by whoever fed the
+ * output tap (the processor after each step, tap_copy()), to its writer:
+ * workers only compute them, this thread writes them, in stream order. */
+static void write_rows(chain *ch)
+{
+	const double *db;
+	double time_s;
+
+	while (ch->sgram && ra_welch_take_row(ch->tap_out, &time_s, &db))
+		ra_spectrogram_row(ch->sgram, time_s, db);
+}
+
 /* A finished block into the sink: measured, or into the output's sample
- * format and written. */
+ * format and written, with the spectrogram's rows finished by then. */
 static ra_status emit(chain *ch, const sink *to, float *buf, size_t frames)
 {
 	ra_diag *diag = &ch->res->diag;
@@ -355,6 +365,7 @@ static ra_status emit(chain *ch, const sink *to, float *buf, size_t frames)
 		}
 		st = ra_writer_write_float(wr, buf, frames, diag);
 	}
+	write_rows(ch);
 	lap(ch, RA_STAGE_WRITE);
 	if (st == RA_OK)
 		ch->res->frames_written += (int64_t)frames;
@@ -480,8 +491,9 @@ static ra_status pump_float(chain *ch, const sink *to)
 }
 
 /* An exact copy's samples are both the input and the output: the taps get
- * them as float (and 0 for what is not finite). */
-static void tap_copy(chain *ch, size_t frames)
+ * them as float (and 0 for what is not finite), on this thread, which
+ * then publishes the output tap's rows. */
+static ra_status tap_copy(chain *ch, size_t frames)
 {
 	size_t n = frames * (size_t)ch->plan->channels;
 
@@ -494,6 +506,21 @@ static void tap_copy(chain *ch, size_t frames)
 		ra_welch_feed(ch->tap_in, ch->tapped, frames);
 	if (ch->tap_out)
 		ra_welch_feed(ch->tap_out, ch->tapped, frames);
+	return ra_welch_publish_rows(ch->tap_out);
+}
+
+/* An exact copy's block of FRAMES frames into WR, and the spectrogram's
+ * rows finished by then. */
+static ra_status write_copy(chain *ch, ra_writer *wr, size_t frames)
+{
+	ra_status st;
+
+	if (ch->plan->route == RA_JOB_ROUTE_COPY_INT)
+		st = ra_writer_write_int(wr, ch->ints, frames, &ch->res->diag);
+	else
+		st = ra_writer_write_double(wr, ch->doubles, frames, &ch->res->diag);
+	write_rows(ch);
+	return st;
 }
 
 /* Exact copies, when nothing is done to the samples. */
@@ -523,13 +550,11 @@ static ra_status pump_copy(chain *ch, ra_writer *wr)
 			return st;
 		res->frames_read += (int64_t)got;
 		if (ch->tap_in || ch->tap_out) {
-			tap_copy(ch, got);
+			st = tap_copy(ch, got);
 			lap(ch, RA_STAGE_SPECTRUM);
 		}
-		if (r == RA_JOB_ROUTE_COPY_INT)
-			st = ra_writer_write_int(wr, ch->ints, got, &res->diag);
-		else
-			st = ra_writer_write_double(wr, ch->doubles, got, &res->diag);
+		if (st == RA_OK)
+			st = write_copy(ch, wr, got);
 		lap(ch, RA_STAGE_WRITE);
 		if (st != RA_OK)
 			return st;
@@ -732,7 +757,7 @@ static ra_status taps_start(chain *ch)
 		ch->sgram = ra_spectrogram_open(req->spectrogram_path, ch->cfg->force, &layout, &st,
 						&ch->res->diag);
 		if (st == RA_OK)
-			st = ra_welch_watch(ch->tap_out, req->scale, ra_spectrogram_row, ch->sgram);
+			st = ra_welch_keep_rows(ch->tap_out, req->scale);
 	}
 	return st;
 }

@@ -3,7 +3,9 @@
  * into slots, and each step advances every slot in flight by one phase
  * (see build_phases()), on the shared worker pool or inline. What the
  * filtering phase runs is chosen once, at create: the cascades, the
- * reference pipeline's scalar kernel, or the gain alone. */
+ * reference pipeline's scalar kernel, or the gain alone. Workers only
+ * compute: the taps' spectrogram rows are published after each step, on
+ * the caller's thread, for the caller to take and write. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -585,12 +587,21 @@ static void retire_slot(ra_processor *p, slot *s)
 	s->spectrum_ns = 0;
 }
 
-/* Wait for the step in flight; every slot in it is one phase further, and
- * slots through every phase hand their blocks out. The first error of its
- * tasks. */
+/* The rows the taps made in the step just collected can be taken: no
+ * task runs now, and the caller takes them on this thread. */
+static ra_status publish_rows(ra_processor *p)
+{
+	ra_status in = ra_welch_publish_rows(p->tap_in), out = ra_welch_publish_rows(p->tap_out);
+
+	return in != RA_OK ? in : out;
+}
+
+/* Wait for the step in flight; every slot in it is one phase further, its
+ * taps' rows published, and slots through every phase hand their blocks
+ * out. The first error of its tasks, then of the publishing. */
 static ra_status finish_step(ra_processor *p)
 {
-	ra_status st = RA_OK;
+	ra_status st = RA_OK, published;
 	int kept = 0;
 
 	if (!p->step_started)
@@ -612,6 +623,8 @@ static ra_status finish_step(ra_processor *p)
 		else
 			t->s->eq_ns += t->ns;
 	}
+	published = publish_rows(p);
+	st = st != RA_OK ? st : published;
 	for (int i = 0; i < p->in_flight_count; i++) {
 		slot *s = p->in_flight[i];
 

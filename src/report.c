@@ -332,9 +332,8 @@ out:
 	return sg;
 }
 
-void ra_spectrogram_row(void *ctx, double time_s, const double *db)
+void ra_spectrogram_row(ra_spectrogram *sg, double time_s, const double *db)
 {
-	ra_spectrogram *sg = ctx;
 	const ra_spectrogram_layout *l = &sg->layout;
 	const double hz = l->sample_rate / (double)l->fft_size;
 

@@ -152,6 +152,44 @@ void ra_window_fill(ra_window window, double *out, size_t n)
 
 /* ---- the analyser ---- */
 
+/* Spectrogram rows: each a time and channels * bins values in dB. */
+typedef struct ra_rows {
+	double *time; /* cap */
+	double *db;   /* cap rows of channels * bins, row r at db + r * len */
+	size_t count, cap;
+} ra_rows;
+
+/* Room in R for NEED rows of LEN values, the capacity doubled as far as
+ * needed; 0 (R as it was) when out of memory. */
+static int ra_rows_reserve(ra_rows *r, size_t need, size_t len)
+{
+	size_t cap = r->cap ? r->cap : 1;
+	double *grown;
+
+	if (need <= r->cap)
+		return 1;
+	while (cap < need)
+		cap *= 2;
+	if (cap > SIZE_MAX / sizeof(double) / len)
+		return 0;
+	grown = realloc(r->time, cap * sizeof(*r->time));
+	if (!grown)
+		return 0;
+	r->time = grown;
+	grown = realloc(r->db, cap * len * sizeof(*r->db));
+	if (!grown)
+		return 0;
+	r->db = grown;
+	r->cap = cap;
+	return 1;
+}
+
+static void ra_rows_release(ra_rows *r)
+{
+	free(r->time);
+	free(r->db);
+}
+
 /*
  * Segment s covers frames [s * step, s * step + N). Each analysed channel
  * keeps the last N frames in a ring (double, so that a mix is kept exactly
@@ -182,10 +220,14 @@ struct ra_welch {
 	double *acc;  /* channels * bins sums of |X_k|^2 */
 	uint64_t segments;
 
-	ra_welch_row_fn watch; /* per-segment rows, or NULL */
-	void *watch_ctx;
-	ra_spectrum_scale watch_scale;
-	double *row; /* channels * bins: the segment's own spectrum */
+	/* Rows, when kept: FRESH belongs to the feeding thread (the rows
+	 * completed since the last publish), READY to the owner (published
+	 * rows, the first TAKEN of them handed out). */
+	int keep_rows;
+	ra_spectrum_scale row_scale;
+	ra_rows fresh, ready;
+	size_t taken;
+	int rows_lost; /* a row found no room: the rows are incomplete */
 
 	double *in;	   /* n windowed points, fftw_malloc'd */
 	fftw_complex *out; /* bins, fftw_malloc'd */
@@ -250,91 +292,100 @@ static uint64_t ra_welch_bytes(const ra_welch_config *cfg)
 	return (channels * (n + 2 * bins) + 2 * n + 2 * bins) * sizeof(double);
 }
 
-ra_welch *ra_welch_create(const ra_welch_config *cfg, ra_status *status, ra_diag *diag)
+/* The configuration is valid and within the memory bound: RA_OK with the
+ * step between segments, or RA_ERR_INVALID / RA_ERR_LIMITS with DIAG. */
+static ra_status ra_welch_admit(const ra_welch_config *cfg, size_t *step, ra_diag *diag)
 {
-	ra_status st = RA_ERR_INVALID;
-	ra_welch *w = NULL;
-	size_t step, n, i;
-	int flags;
-
-	if (!ra_welch_config_ok(cfg, &step, diag))
-		goto done;
-	n = cfg->fft_size;
+	if (!ra_welch_config_ok(cfg, step, diag))
+		return RA_ERR_INVALID;
 	if (ra_welch_bytes(cfg) > RA_WELCH_MAX_BYTES) {
 		ra_diag_set(diag,
 			    "a %zu-point analyser of %d channels needs %.1f GiB, more than the "
 			    "%.0f GiB allowed",
-			    n, cfg->mix ? 1 : cfg->channels,
+			    cfg->fft_size, cfg->mix ? 1 : cfg->channels,
 			    (double)ra_welch_bytes(cfg) / (1 << 30),
 			    (double)RA_WELCH_MAX_BYTES / (1 << 30));
-		st = RA_ERR_LIMITS;
-		goto done;
+		return RA_ERR_LIMITS;
 	}
+	return RA_OK;
+}
 
-	st = RA_ERR_NOMEM;
-	if (n > SIZE_MAX / sizeof(double) / (size_t)cfg->channels)
-		goto out_nomem;
-	w = calloc(1, sizeof(*w));
-	if (!w)
-		goto out_nomem;
+/* The stream's layout and the segments' size and step. */
+static void ra_welch_shape(ra_welch *w, const ra_welch_config *cfg, size_t step)
+{
 	w->in_channels = cfg->channels;
 	w->channels = cfg->mix ? 1 : cfg->channels;
 	w->mix = !!cfg->mix;
 	w->sample_rate = cfg->sample_rate;
-	w->n = n;
-	w->bins = n / 2 + 1;
+	w->n = cfg->fft_size;
+	w->bins = cfg->fft_size / 2 + 1;
 	w->step = step;
+}
 
-	w->window = malloc(n * sizeof(*w->window));
-	if (!w->window)
-		goto out_free_w;
-	ra_window_fill(cfg->window, w->window, n);
-	for (i = 0; i < n; i++) {
+/* The window, the rings, the sums and the transform's buffers. The
+ * admitted size keeps every product below SIZE_MAX. */
+static ra_status ra_welch_alloc(ra_welch *w)
+{
+	w->window = malloc(w->n * sizeof(*w->window));
+	w->ring = calloc((size_t)w->channels * w->n, sizeof(*w->ring));
+	w->acc = calloc((size_t)w->channels * w->bins, sizeof(*w->acc));
+	w->in = fftw_malloc(w->n * sizeof(*w->in));
+	w->out = fftw_malloc(w->bins * sizeof(*w->out));
+	return w->window && w->ring && w->acc && w->in && w->out ? RA_OK : RA_ERR_NOMEM;
+}
+
+/* The window and its sums, for the scalings. */
+static void ra_welch_set_window(ra_welch *w, ra_window window)
+{
+	ra_window_fill(window, w->window, w->n);
+	for (size_t i = 0; i < w->n; i++) {
 		w->sum_w += w->window[i];
 		w->sum_w2 += w->window[i] * w->window[i];
 	}
+}
 
-	w->ring = calloc((size_t)w->channels * n, sizeof(*w->ring));
-	if (!w->ring)
-		goto out_free_window;
-	w->acc = calloc((size_t)w->channels * w->bins, sizeof(*w->acc));
-	if (!w->acc)
-		goto out_free_ring;
-	w->in = fftw_malloc(n * sizeof(*w->in));
-	if (!w->in)
-		goto out_free_acc;
-	w->out = fftw_malloc(w->bins * sizeof(*w->out));
-	if (!w->out)
-		goto out_free_in;
+/* The transform's plan, under the planner lock. Planning may scribble on
+ * both arrays; nothing is in them yet. The planner fails only for want of
+ * memory. */
+static ra_status ra_welch_plan(ra_welch *w, int measure)
+{
+	unsigned flags = (measure ? FFTW_MEASURE : FFTW_ESTIMATE) | FFTW_DESTROY_INPUT;
 
-	/* Planning may scribble on both arrays; nothing is in them yet. The
-	 * planner fails only for want of memory. */
-	flags = (cfg->measure ? FFTW_MEASURE : FFTW_ESTIMATE) | FFTW_DESTROY_INPUT;
 	pthread_mutex_lock(&ra_fftw_planner);
-	w->plan = fftw_plan_dft_r2c_1d((int)n, w->in, w->out, (unsigned)flags);
+	w->plan = fftw_plan_dft_r2c_1d((int)w->n, w->in, w->out, flags);
 	pthread_mutex_unlock(&ra_fftw_planner);
-	if (!w->plan)
-		goto out_free_out;
+	return w->plan ? RA_OK : RA_ERR_NOMEM;
+}
 
+ra_welch *ra_welch_create(const ra_welch_config *cfg, ra_status *status, ra_diag *diag)
+{
+	size_t step = 0;
+	ra_status st = ra_welch_admit(cfg, &step, diag);
+	ra_welch *w = NULL;
+
+	if (st != RA_OK)
+		goto done;
+	w = calloc(1, sizeof(*w));
+	st = RA_ERR_NOMEM;
+	if (!w)
+		goto out_nomem;
+	ra_welch_shape(w, cfg, step);
+	st = ra_welch_alloc(w);
+	if (st == RA_OK) {
+		ra_welch_set_window(w, cfg->window);
+		st = ra_welch_plan(w, cfg->measure);
+	}
+	if (st != RA_OK)
+		goto out_destroy;
 	ra_welch_reset(w);
-	st = RA_OK;
 	goto done;
 
-out_free_out:
-	fftw_free(w->out);
-out_free_in:
-	fftw_free(w->in);
-out_free_acc:
-	free(w->acc);
-out_free_ring:
-	free(w->ring);
-out_free_window:
-	free(w->window);
-out_free_w:
-	free(w);
+out_destroy:
+	ra_welch_destroy(w);
 	w = NULL;
 out_nomem:
-	ra_diag_set(diag, "cannot allocate a %zu-point analyser of %d channels", n, cfg->channels);
+	ra_diag_set(diag, "cannot allocate a %zu-point analyser of %d channels", cfg->fft_size,
+		    cfg->channels);
 done:
 	if (status)
 		*status = st;
@@ -345,15 +396,18 @@ void ra_welch_destroy(ra_welch *w)
 {
 	if (!w)
 		return;
-	pthread_mutex_lock(&ra_fftw_planner);
-	fftw_destroy_plan(w->plan);
-	pthread_mutex_unlock(&ra_fftw_planner);
+	if (w->plan) {
+		pthread_mutex_lock(&ra_fftw_planner);
+		fftw_destroy_plan(w->plan);
+		pthread_mutex_unlock(&ra_fftw_planner);
+	}
 	fftw_free(w->out);
 	fftw_free(w->in);
 	free(w->acc);
 	free(w->ring);
 	free(w->window);
-	free(w->row);
+	ra_rows_release(&w->fresh);
+	ra_rows_release(&w->ready);
 	free(w);
 }
 
@@ -366,6 +420,10 @@ void ra_welch_reset(ra_welch *w)
 	w->pos = 0;
 	w->due = w->n;
 	w->segments = 0;
+	w->fresh.count = 0;
+	w->ready.count = 0;
+	w->taken = 0;
+	w->rows_lost = 0;
 }
 
 int ra_welch_channels(const ra_welch *w)
@@ -442,14 +500,31 @@ static void ra_welch_store(ra_welch *w, const float *in, size_t frames)
 static void ra_welch_to_db(const ra_welch *w, ra_spectrum_scale scale, uint64_t segments,
 			   const double *acc, double *out);
 
+/* Where the next fresh row goes, or NULL when rows are not kept or none
+ * fits (then rows are lost, for publish to report). */
+static double *ra_welch_new_row(ra_welch *w)
+{
+	const size_t len = (size_t)w->channels * w->bins;
+
+	if (!w->keep_rows || w->rows_lost)
+		return NULL;
+	if (!ra_rows_reserve(&w->fresh, w->fresh.count + 1, len)) {
+		w->rows_lost = 1;
+		return NULL;
+	}
+	return w->fresh.db + w->fresh.count * len;
+}
+
 /* The rings hold one whole segment, oldest frame at POS: window it,
- * transform it and add each channel's |X_k|^2. */
+ * transform it and add each channel's |X_k|^2; with rows kept, the
+ * segment's own |X_k|^2 in dB becomes a fresh row. */
 static void ra_welch_segment(ra_welch *w)
 {
 	const size_t n = w->n, bins = w->bins, head = n - w->pos;
 	const double *restrict win = w->window;
 	double *restrict in = w->in;
 	fftw_complex *restrict out = w->out;
+	double *row = ra_welch_new_row(w);
 	size_t i, k;
 	int c;
 
@@ -464,17 +539,16 @@ static void ra_welch_segment(ra_welch *w)
 		fftw_execute_dft_r2c(w->plan, in, out);
 		for (k = 0; k < bins; k++)
 			acc[k] += out[k][0] * out[k][0] + out[k][1] * out[k][1];
-		for (k = 0; w->watch && k < bins; k++)
-			w->row[(size_t)c * bins + k] =
-				out[k][0] * out[k][0] + out[k][1] * out[k][1];
+		for (k = 0; row && k < bins; k++)
+			row[(size_t)c * bins + k] = out[k][0] * out[k][0] + out[k][1] * out[k][1];
 	}
 	w->segments++;
-	if (w->watch) {
+	if (row) {
 		/* Segment s covers frames s * step .. s * step + n - 1. */
 		double start = (double)(w->segments - 1) * (double)w->step;
 
-		ra_welch_to_db(w, w->watch_scale, 1, w->row, w->row);
-		w->watch(w->watch_ctx, (start + (double)n / 2.0) / w->sample_rate, w->row);
+		ra_welch_to_db(w, w->row_scale, 1, row, row);
+		w->fresh.time[w->fresh.count++] = (start + (double)n / 2.0) / w->sample_rate;
 	}
 }
 
@@ -543,19 +617,6 @@ static void ra_welch_to_db(const ra_welch *w, ra_spectrum_scale scale, uint64_t 
 	}
 }
 
-ra_status ra_welch_watch(ra_welch *w, ra_spectrum_scale scale, ra_welch_row_fn fn, void *ctx)
-{
-	if (!w->row) {
-		w->row = malloc((size_t)w->channels * w->bins * sizeof(*w->row));
-		if (!w->row)
-			return RA_ERR_NOMEM;
-	}
-	w->watch = fn;
-	w->watch_ctx = ctx;
-	w->watch_scale = scale;
-	return RA_OK;
-}
-
 ra_status ra_welch_result(const ra_welch *w, ra_spectrum_scale scale, double *out, ra_diag *diag)
 {
 	if (!w || !out) {
@@ -572,6 +633,61 @@ ra_status ra_welch_result(const ra_welch *w, ra_spectrum_scale scale, double *ou
 	}
 	ra_welch_to_db(w, scale, w->segments, w->acc, out);
 	return RA_OK;
+}
+
+/* ---- rows ---- */
+
+ra_status ra_welch_keep_rows(ra_welch *w, ra_spectrum_scale scale)
+{
+	if (!w || (unsigned)scale >= RA_NSCALES)
+		return RA_ERR_INVALID;
+	if (!ra_rows_reserve(&w->fresh, 1, (size_t)w->channels * w->bins))
+		return RA_ERR_NOMEM;
+	w->keep_rows = 1;
+	w->row_scale = scale;
+	return RA_OK;
+}
+
+ra_status ra_welch_publish_rows(ra_welch *w)
+{
+	ra_rows *ready;
+	size_t len, left;
+
+	if (!w || !w->keep_rows)
+		return RA_OK;
+	if (w->rows_lost)
+		return RA_ERR_NOMEM;
+	if (w->fresh.count == 0)
+		return RA_OK;
+	/* The rows not yet taken to the front, the fresh ones after them. */
+	ready = &w->ready;
+	len = (size_t)w->channels * w->bins;
+	left = ready->count - w->taken;
+	if (left > 0 && w->taken > 0) {
+		memmove(ready->time, ready->time + w->taken, left * sizeof(*ready->time));
+		memmove(ready->db, ready->db + w->taken * len, left * len * sizeof(*ready->db));
+	}
+	ready->count = left;
+	w->taken = 0;
+	if (!ra_rows_reserve(ready, left + w->fresh.count, len)) {
+		w->rows_lost = 1;
+		return RA_ERR_NOMEM;
+	}
+	memcpy(ready->time + left, w->fresh.time, w->fresh.count * sizeof(*ready->time));
+	memcpy(ready->db + left * len, w->fresh.db, w->fresh.count * len * sizeof(*ready->db));
+	ready->count += w->fresh.count;
+	w->fresh.count = 0;
+	return RA_OK;
+}
+
+int ra_welch_take_row(ra_welch *w, double *time_s, const double **db)
+{
+	if (!w || w->taken == w->ready.count)
+		return 0;
+	*time_s = w->ready.time[w->taken];
+	*db = w->ready.db + w->taken * (size_t)w->channels * w->bins;
+	w->taken++;
+	return 1;
 }
 
 /* ---- wisdom ---- */

@@ -1,6 +1,7 @@
 /* Tests of the processing chain: the optimized pipeline equals the
- * reference bit for bit for every thread count, block size and API, and
- * the streaming form allocates nothing once warm. */
+ * reference bit for bit for every thread count, block size and API, the
+ * output tap's rows come out with their blocks, and the streaming form
+ * allocates nothing once warm. */
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -304,9 +305,15 @@ START_TEST(test_no_allocation_when_warm)
 	ra_processor *p = ra_processor_create(&cfg, NULL, NULL);
 	float *x = signal(1024, 3);
 	int failures = 0;
+	uint64_t rows = 0;
+	const double *db;
+	double time_s;
 	long during;
 
 	ck_assert_ptr_nonnull(p);
+	/* The output tap keeps spectrogram rows, taken on this thread as the
+	 * job takes them: their stores stop growing once warm too. */
+	ck_assert_int_eq(ra_welch_keep_rows(tap_out, RA_SCALE_PSD), RA_OK);
 	install_counter();
 	for (int round = 0; round < 2; round++) {
 		/* Round 0 warms up; round 1 is counted (no ck_assert inside: Check
@@ -321,6 +328,8 @@ START_TEST(test_no_allocation_when_warm)
 			failures += ra_processor_push(p, blk, 1024, &done, &done_frames) != RA_OK;
 			if (done)
 				ra_processor_release(p, done);
+			while (ra_welch_take_row(tap_out, &time_s, &db))
+				rows++;
 		}
 		atomic_store(&counting, 0);
 	}
@@ -336,10 +345,14 @@ START_TEST(test_no_allocation_when_warm)
 			break;
 		ra_processor_release(p, done);
 	}
-	/* The taps did work all along: both saw the stream. Read once it is
-	 * drained, when no worker is feeding them any more. */
+	while (ra_welch_take_row(tap_out, &time_s, &db))
+		rows++;
+	/* The taps did work all along: both saw the stream, and every segment
+	 * of the output's became a row. Read once it is drained, when no
+	 * worker is feeding them any more. */
 	ck_assert_uint_gt(ra_welch_segments(tap_in), 1000);
 	ck_assert_uint_gt(ra_welch_segments(tap_out), 1000);
+	ck_assert_uint_eq(rows, ra_welch_segments(tap_out));
 	/* The counter works: the reference pipeline allocates every block. */
 	cfg.reference = 1;
 	ra_processor_destroy(p);
@@ -511,6 +524,126 @@ START_TEST(test_process_is_push_and_pull)
 }
 END_TEST
 
+/* Rows taken so far: times and values, VALUES doubles a row, room for
+ * CAP rows. */
+typedef struct row_log {
+	double *time, *db;
+	size_t count, cap, values;
+} row_log;
+
+/* Every row W has published, into LOG. */
+static void log_rows(ra_welch *w, row_log *log)
+{
+	const double *db;
+	double time_s;
+
+	while (ra_welch_take_row(w, &time_s, &db)) {
+		ck_assert_uint_lt(log->count, log->cap);
+		log->time[log->count] = time_s;
+		memcpy(log->db + log->count * log->values, db, log->values * sizeof(*db));
+		log->count++;
+	}
+}
+
+/* BLOCK of FRAMES frames came out of the processor: the output tap's rows
+ * taken then (into LOG) must already hold every segment it completes,
+ * equal to what MIRROR, fed the blocks as they come out, makes of them
+ * on this thread. *CHECKED rows of LOG so far. */
+static void check_rows_out(ra_welch *tap, ra_welch *mirror, row_log *log, const float *block,
+			   size_t frames, size_t *checked)
+{
+	const double *db;
+	double time_s;
+
+	log_rows(tap, log);
+	ra_welch_feed(mirror, block, frames);
+	ck_assert_int_eq(ra_welch_publish_rows(mirror), RA_OK);
+	for (; ra_welch_take_row(mirror, &time_s, &db); (*checked)++) {
+		ck_assert_msg(*checked < log->count, "row %zu was not out with its block",
+			      *checked);
+		ck_assert(time_s == log->time[*checked]);
+		ck_assert(memcmp(db, log->db + *checked * log->values, log->values * sizeof(*db)) ==
+			  0);
+	}
+}
+
+/* Workers compute the output tap's rows; the caller takes them between
+ * its calls: every row is out by the time the block that completes its
+ * segment is, in stream order, the same bytes as an analyser fed the
+ * finished blocks on the caller's thread makes, for every thread count
+ * and block size. */
+START_TEST(test_tap_rows_out_with_their_blocks)
+{
+	static const struct {
+		int threads;
+		size_t block;
+	} cases[] = { { 1, 1000 }, { 2, 1000 }, { 3, 333 }, { 4, 4096 } };
+	const size_t frames = 150000, ch = 2;
+	ra_welch_config wc = { .channels = 2,
+			       .sample_rate = 48000.0,
+			       .fft_size = 256,
+			       .window = RA_WINDOW_HANN,
+			       .overlap = 0.5 };
+	ra_biquad_coeffs c[64];
+	int count = design(0, c);
+	float *x = signal(frames * ch, 17);
+	row_log log = { .cap = (frames - 256) / 128 + 1, .values = 2 * 129 };
+
+	log.time = malloc(log.cap * sizeof(*log.time));
+	log.db = malloc(log.cap * log.values * sizeof(*log.db));
+	ck_assert(log.time && log.db);
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		ra_workers *w = ra_workers_create(cases[k].threads, NULL);
+		ra_welch *tap = ra_welch_create(&wc, NULL, NULL);
+		ra_welch *mirror = ra_welch_create(&wc, NULL, NULL);
+		ra_processor_config cfg = { .channels = 2,
+					    .max_frames = cases[k].block,
+					    .bands = c,
+					    .band_count = count,
+					    .gain = 0.5f,
+					    .workers = w,
+					    .tap_out = tap };
+		ra_processor *p = ra_processor_create(&cfg, NULL);
+		size_t at = 0, checked = 0, done_frames;
+		float *done;
+
+		ck_assert_ptr_nonnull(p);
+		ck_assert_int_eq(ra_welch_keep_rows(tap, RA_SCALE_DBFS), RA_OK);
+		ck_assert_int_eq(ra_welch_keep_rows(mirror, RA_SCALE_DBFS), RA_OK);
+		log.count = 0;
+		for (; at < frames; at += cases[k].block) {
+			size_t n = frames - at < cases[k].block ? frames - at : cases[k].block;
+			float *blk = ra_processor_acquire(p);
+
+			memcpy(blk, x + at * ch, n * ch * sizeof(float));
+			ck_assert_int_eq(ra_processor_push(p, blk, n, &done, &done_frames), RA_OK);
+			if (done) {
+				check_rows_out(tap, mirror, &log, done, done_frames, &checked);
+				ra_processor_release(p, done);
+			}
+		}
+		for (;;) {
+			ck_assert_int_eq(ra_processor_pull(p, &done, &done_frames), RA_OK);
+			if (!done)
+				break;
+			check_rows_out(tap, mirror, &log, done, done_frames, &checked);
+			ra_processor_release(p, done);
+		}
+		log_rows(tap, &log);
+		ck_assert_uint_eq(checked, log.cap);
+		ck_assert_uint_eq(log.count, log.cap);
+		ck_assert_uint_eq(ra_welch_segments(tap), log.cap);
+		ra_processor_destroy(p);
+		ra_welch_destroy(tap);
+		ra_welch_destroy(mirror);
+		ra_workers_destroy(w);
+	}
+	free(log.time);
+	free(log.db);
+	free(x);
+}
+END_TEST
+
 /* A caller that stops early (a write error) destroys the processor with
  * blocks inside; everything goes back (LSan checks the sanitizer build). */
 START_TEST(test_destroy_with_blocks_inside)
@@ -606,6 +739,7 @@ static Suite *processor_suite(void)
 	tcase_add_test(tc, test_destroy_with_blocks_inside);
 	tcase_add_test(tc, test_timing_counts_every_block);
 	tcase_add_test(tc, test_process_is_push_and_pull);
+	tcase_add_test(tc, test_tap_rows_out_with_their_blocks);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_errors);

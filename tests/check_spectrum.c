@@ -1,6 +1,7 @@
 /* Unit tests for windows and Welch spectra: windows against scipy's
  * formula, levels of sines and noise, Parseval, a direct-DFT Welch as the
- * oracle, segment counting, chunking independence and refusals. */
+ * oracle, segment counting, chunking independence, spectrogram rows and
+ * refusals. */
 #include <check.h>
 #include <math.h>
 #include <pthread.h>
@@ -887,6 +888,119 @@ START_TEST(test_limits_accepted)
 }
 END_TEST
 
+/* ---- rows ---- */
+
+/* The spectrum of segment S (frames S * STEP onwards) alone: what an
+ * analyser fed only its N frames reads on SCALE. */
+static double *segment_alone(const ra_welch_config *cfg, const float *x, size_t s, size_t step,
+			     ra_spectrum_scale scale)
+{
+	ra_welch *w = create_ok(cfg);
+	double *db;
+
+	ra_welch_feed(w, x + s * step * (size_t)cfg->channels, cfg->fft_size);
+	ck_assert_uint_eq(ra_welch_segments(w), 1);
+	db = result_ok(w, scale);
+	ra_welch_destroy(w);
+	return db;
+}
+
+/* Take up to MAX rows (SIZE_MAX: all), checking each against row *NEXT
+ * by the definition: at its segment's centre, (s step + N / 2) / fs
+ * seconds, with that segment's own spectrum bit for bit. */
+static void take_rows(ra_welch *w, const ra_welch_config *cfg, const float *x, size_t step,
+		      size_t max, size_t *next)
+{
+	const size_t values = (size_t)ra_welch_channels(w) * ra_welch_bins(w);
+	const double *db;
+	double time_s;
+
+	for (size_t i = 0; i < max && ra_welch_take_row(w, &time_s, &db); i++, (*next)++) {
+		double *want = segment_alone(cfg, x, *next, step, RA_SCALE_DBFS);
+		double centre = (double)*next * (double)step + (double)cfg->fft_size / 2.0;
+
+		ck_assert_double_eq_tol(time_s, centre / FS, 1e-12);
+		ck_assert_msg(memcmp(db, want, values * sizeof(*db)) == 0, "row %zu differs",
+			      *next);
+		free(want);
+	}
+}
+
+/* Every segment becomes a row, in order, and a row can be taken only
+ * once published: fed in ragged runs, published after some of them, taken
+ * a few at a time, so that untaken rows are carried across publishes. */
+START_TEST(test_rows_are_the_segments_in_order)
+{
+	const size_t n = 300, step = 210, frames = 9000, nseg = (frames - n) / step + 1;
+	ra_welch_config cfg = config(2, n, RA_WINDOW_HANN, 0.3);
+	float *x = test_signal(frames, 2, n, 77);
+	ra_welch *w = create_ok(&cfg);
+	size_t t = n, run = 1, next = 0, feeds = 0;
+	const double *db;
+	double time_s;
+
+	ck_assert_int_eq(ra_welch_keep_rows(w, RA_SCALE_DBFS), RA_OK);
+	ra_welch_feed(w, x, n);
+	ck_assert_uint_eq(ra_welch_segments(w), 1);
+	ck_assert_int_eq(ra_welch_take_row(w, &time_s, &db), 0); /* not published yet */
+	ck_assert_int_eq(ra_welch_publish_rows(w), RA_OK);
+	take_rows(w, &cfg, x, step, SIZE_MAX, &next);
+	ck_assert_uint_eq(next, 1);
+	while (t < frames) {
+		size_t r = frames - t < run ? frames - t : run;
+
+		ra_welch_feed(w, x + t * 2, r);
+		t += r;
+		run = run * 7 % 997 + 1;
+		if (++feeds % 3 == 0)
+			ck_assert_int_eq(ra_welch_publish_rows(w), RA_OK);
+		take_rows(w, &cfg, x, step, 2, &next);
+	}
+	ck_assert_int_eq(ra_welch_publish_rows(w), RA_OK);
+	take_rows(w, &cfg, x, step, SIZE_MAX, &next);
+	ck_assert_uint_eq(next, nseg);
+	ck_assert_uint_eq(ra_welch_segments(w), nseg);
+	ck_assert_int_eq(ra_welch_take_row(w, &time_s, &db), 0);
+	free(x);
+	ra_welch_destroy(w);
+}
+END_TEST
+
+/* No rows unless asked for; reset drops the rows not yet taken, published
+ * or not, and keeps keeping them; the scale is checked. */
+START_TEST(test_rows_kept_only_when_asked)
+{
+	const size_t n = 64;
+	ra_welch_config cfg = config(1, n, RA_WINDOW_RECT, 0.5);
+	float *x = test_signal(4 * n, 1, n, 5);
+	ra_welch *w = create_ok(&cfg);
+	const double *db;
+	double time_s;
+
+	ra_welch_feed(w, x, 4 * n);
+	ck_assert_int_eq(ra_welch_publish_rows(w), RA_OK);
+	ck_assert_int_eq(ra_welch_take_row(w, &time_s, &db), 0);
+	ck_assert_int_eq(ra_welch_keep_rows(w, (ra_spectrum_scale)2), RA_ERR_INVALID);
+	ck_assert_int_eq(ra_welch_keep_rows(NULL, RA_SCALE_PSD), RA_ERR_INVALID);
+	ck_assert_int_eq(ra_welch_publish_rows(NULL), RA_OK);
+	ck_assert_int_eq(ra_welch_take_row(NULL, &time_s, &db), 0);
+	ck_assert_int_eq(ra_welch_keep_rows(w, RA_SCALE_PSD), RA_OK);
+	ra_welch_feed(w, x, 2 * n); /* 4 more segments, published */
+	ck_assert_int_eq(ra_welch_publish_rows(w), RA_OK);
+	ra_welch_feed(w, x, n); /* 2 more, fresh */
+	ra_welch_reset(w);
+	ck_assert_int_eq(ra_welch_publish_rows(w), RA_OK);
+	ck_assert_int_eq(ra_welch_take_row(w, &time_s, &db), 0);
+	ra_welch_feed(w, x, n);
+	ck_assert_int_eq(ra_welch_publish_rows(w), RA_OK);
+	ck_assert_int_eq(ra_welch_take_row(w, &time_s, &db), 1);
+	ck_assert_double_eq(time_s, (double)n / 2.0 / FS);
+	ck_assert_int_eq(ra_welch_take_row(w, &time_s, &db), 0);
+	free(x);
+	ra_welch_destroy(w);
+}
+END_TEST
+
 /* ---- errors ---- */
 
 START_TEST(test_create_rejects)
@@ -1063,6 +1177,12 @@ static Suite *spectrum_suite(void)
 	tcase_add_test(tc, test_reset_reproduces);
 	tcase_add_test(tc, test_zero_power_is_minus_infinity);
 	tcase_add_test(tc, test_limits_accepted);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("rows");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_rows_are_the_segments_in_order);
+	tcase_add_test(tc, test_rows_kept_only_when_asked);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");

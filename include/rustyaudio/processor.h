@@ -44,8 +44,14 @@ typedef struct ra_processor_config {
 	int band_count;		       /* 0..64 */
 	float gain;		       /* linear factor applied before the EQ */
 	ra_workers *workers;	       /* shared pool; NULL runs everything inline */
-	/* Spectrum analysers fed in stream order: the input as pushed, before
-	 * gain; the output as finished. May be NULL. */
+	/* Spectrum analysers fed in stream order, by the workers: the input
+	 * as pushed, before gain; the output as finished. May be NULL. Their
+	 * rows (ra_welch_keep_rows()) are published on the caller's thread
+	 * after every step it collects, so each row can be taken by the time
+	 * the block that completed its segment comes out of push or pull;
+	 * the caller takes them (ra_welch_take_row()) between its calls, on
+	 * its own thread. Anything else of a tap's is read once the stream is
+	 * drained. */
 	ra_welch *tap_in, *tap_out;
 	int reference; /* the plain pipeline: scalar, allocating, no pool, no threads */
 	/* Where the time goes, both or neither: each block's gain and EQ
@@ -73,7 +79,9 @@ float *ra_processor_acquire(ra_processor *p);
 
 /* Hand BLOCK (from ra_processor_acquire, holding FRAMES frames) to the
  * chain. *DONE is set to the oldest finished block and *DONE_FRAMES to its
- * length, or *DONE to NULL if none is ready yet. */
+ * length, or *DONE to NULL if none is ready yet. RA_ERR_INVALID for more
+ * than max_frames; RA_ERR_NOMEM when a buffer, the reference kernel or a
+ * tap's rows found no memory (as for pull). */
 ra_status ra_processor_push(ra_processor *p, float *block, size_t frames, float **done,
 			    size_t *done_frames);
 

@@ -74,9 +74,9 @@ ra_spectrogram *ra_spectrogram_open(const char *path, int force,
 				    const ra_spectrogram_layout *layout, ra_status *status,
 				    ra_diag *diag);
 
-/* One segment: its spectrum DB[c * bins + k] at TIME_S. A ra_welch_row_fn
- * with the spectrogram as context. */
-void ra_spectrogram_row(void *sg, double time_s, const double *db);
+/* One segment: its spectrum DB[c * bins + k] at TIME_S, as
+ * ra_welch_take_row() hands it out. Write errors show at commit. */
+void ra_spectrogram_row(ra_spectrogram *sg, double time_s, const double *db);
 
 /* Finish and move into place, or with HELD only finish, as for
  * ra_report_write_csv(); frees SG. SG NULL is RA_ERR_INVALID, with DIAG,

@@ -70,13 +70,14 @@ typedef struct ra_welch ra_welch;
 /* An analyser for one stream. Plans are made under a process-wide lock
  * (FFTW's planner is not thread-safe). NULL with STATUS and DIAG on bad
  * parameters (RA_ERR_INVALID) or failure. Its buffers take 16 bytes per
- * analysed channel and point (the row for ra_welch_watch() included), and
- * 24 a point for the transform: more than 1 GiB in all is RA_ERR_LIMITS,
+ * analysed channel and point (one spectrogram row included), and 24 a
+ * point for the transform: more than 1 GiB in all is RA_ERR_LIMITS,
  * checked before anything is allocated. */
 ra_welch *ra_welch_create(const ra_welch_config *cfg, ra_status *status, ra_diag *diag);
 
 /* Feed FRAMES interleaved float frames; every segment they complete is
- * windowed, transformed and accumulated. No allocation. */
+ * windowed, transformed and accumulated, and kept as a row if rows are
+ * kept. No allocation, but for a row store that must grow (see below). */
 void ra_welch_feed(ra_welch *w, const float *frames, size_t n);
 
 /* Channels of the result (1 when mixing), bins (fft_size / 2 + 1),
@@ -92,15 +93,42 @@ double ra_welch_enbw_hz(const ra_welch *w);
  * RA_ERR_INVALID with DIAG when not one full segment has been fed. */
 ra_status ra_welch_result(const ra_welch *w, ra_spectrum_scale scale, double *out, ra_diag *diag);
 
-/* Called after each segment with that segment's own spectrum in dB,
- * DB[c * bins + k], and the time of its centre in seconds, as
- * scipy.signal.spectrogram places it; from the thread that feeds. */
-typedef void (*ra_welch_row_fn)(void *ctx, double time_s, const double *db);
+/*
+ * Spectrogram rows. An analyser can keep every segment's own spectrum as
+ * a row: its time (the segment's centre in seconds, where
+ * scipy.signal.spectrogram places it) and its dB on a scale,
+ * DB[c * bins + k]. Rows are computed by whichever thread feeds, and
+ * handed out in stream order to the thread that owns the analyser, in two
+ * steps, so that the two threads never share a row:
+ *  - ra_welch_publish_rows(): the rows the feeds since the last publish
+ *    completed can be taken. Only while no feed runs (the processor calls
+ *    it after each step it collects; a caller that feeds calls it itself).
+ *  - ra_welch_take_row(): the oldest published row not yet taken. May run
+ *    while another thread feeds, never beside a publish.
+ * Memory: a row takes 8 (channels * bins + 1) bytes; the stores hold the
+ * rows the feeds between two publishes complete and the published ones
+ * not yet taken (ra_welch_create()'s 1 GiB bound counts one row). They
+ * grow (in feed and in publish) only when a batch of rows is larger than
+ * any before, so a steady stream stops allocating once its first batches
+ * are through.
+ */
 
-/* Report every segment from now on to FN on SCALE. RA_ERR_NOMEM. */
-ra_status ra_welch_watch(ra_welch *w, ra_spectrum_scale scale, ra_welch_row_fn fn, void *ctx);
+/* Keep a row for every segment from now on, on SCALE. RA_ERR_INVALID for
+ * an unknown scale, RA_ERR_NOMEM when not even one row fits. */
+ra_status ra_welch_keep_rows(ra_welch *w, ra_spectrum_scale scale);
 
-/* Start over with nothing accumulated. */
+/* The rows fed so far can be taken, after those still untaken. RA_OK when
+ * no rows are kept; RA_ERR_NOMEM when a feed or this publish could not
+ * make room for a row (the rows are then incomplete: every later publish
+ * fails too, until ra_welch_reset()). */
+ra_status ra_welch_publish_rows(ra_welch *w);
+
+/* The oldest published row: 1 with *TIME_S and *DB (channels * bins
+ * values, the analyser's, valid until the next publish, reset or
+ * destroy), or 0 when every published row has been taken. */
+int ra_welch_take_row(ra_welch *w, double *time_s, const double **db);
+
+/* Start over with nothing accumulated and no rows (rows are still kept). */
 void ra_welch_reset(ra_welch *w);
 
 /* Free W (its plan under the planner lock). NULL is a no-op. */
