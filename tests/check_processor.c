@@ -593,7 +593,7 @@ START_TEST(test_tap_rows_out_with_their_blocks)
 	log.db = malloc(log.cap * log.values * sizeof(*log.db));
 	ck_assert(log.time && log.db);
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
-		ra_workers *w = ra_workers_create(cases[k].threads, NULL);
+		ra_workers *w = ra_workers_create(cases[k].threads, NULL, NULL);
 		ra_welch *tap = ra_welch_create(&wc, NULL, NULL);
 		ra_welch *mirror = ra_welch_create(&wc, NULL, NULL);
 		ra_processor_config cfg = { .channels = 2,
@@ -603,7 +603,7 @@ START_TEST(test_tap_rows_out_with_their_blocks)
 					    .gain = 0.5f,
 					    .workers = w,
 					    .tap_out = tap };
-		ra_processor *p = ra_processor_create(&cfg, NULL);
+		ra_processor *p = ra_processor_create(&cfg, NULL, NULL);
 		size_t at = 0, checked = 0, done_frames;
 		float *done;
 
