@@ -41,6 +41,13 @@ ra_status ra_dither_parse(const char *name, ra_dither *dither)
 	return RA_OK;
 }
 
+const char *ra_dither_name(ra_dither dither)
+{
+	if ((unsigned)dither >= sizeof(dither_names) / sizeof(dither_names[0]))
+		return "?";
+	return dither_names[dither];
+}
+
 void ra_samples_from_int(const int32_t *in, float *out, size_t samples)
 {
 	const float scale = 1.0f / 2147483648.0f;

@@ -88,6 +88,13 @@ void ra_job_config_init(ra_job_config *cfg)
 	cfg->normalize_dbfs = -1.0;
 }
 
+const char *ra_dither_mode_name(ra_dither_mode mode)
+{
+	if (mode == RA_DITHER_MODE_AUTO)
+		return "auto";
+	return ra_dither_name(mode == RA_DITHER_MODE_TPDF ? RA_DITHER_TPDF : RA_DITHER_NONE);
+}
+
 void ra_spectrum_request_init(ra_spectrum_request *req)
 {
 	memset(req, 0, sizeof(*req));

@@ -257,6 +257,43 @@ END_TEST
 
 /* ------------------------------------------------------------------ errors */
 
+/* The option table writes these messages: their exact words. */
+START_TEST(test_usage_messages)
+{
+	static const struct {
+		const char *const argv[4];
+		const char *err;
+	} cases[] = {
+		{ { "in.wav", "-o", "x.wav", "--gain" },
+		  "rusty-audio: option '--gain' needs a value (see rusty-audio --help)\n" },
+		{ { "--window", "foo", "in.wav" },
+		  "rusty-audio: unknown --window 'foo' (see rusty-audio --help)\n" },
+		{ { "--bogus", "in.wav" },
+		  "rusty-audio: unknown option '--bogus' (see rusty-audio --help)\n" },
+		{ { "-Z", "in.wav" },
+		  "rusty-audio: unknown option '-Z' (see rusty-audio --help)\n" },
+		{ { "--rate", "0", "in.wav" },
+		  "rusty-audio: invalid --rate '0': expected a whole number of Hz, e.g. 48000 or "
+		  "44.1k (see rusty-audio --help)\n" },
+		{ { "--threads=abc", "in.wav" },
+		  "rusty-audio: invalid --threads 'abc': expected 1 to 64 (see rusty-audio "
+		  "--help)\n" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[5] = { 0 };
+		ra_run r;
+
+		for (size_t k = 0; k < 4 && cases[i].argv[k]; k++)
+			argv[k] = cases[i].argv[k];
+		r = ra_test_run(argv, NULL);
+		ck_assert_msg(r.status == 2, "case %zu: status %d", i, r.status);
+		ck_assert_str_eq(r.err, cases[i].err);
+		ra_run_release(&r);
+	}
+}
+END_TEST
+
 START_TEST(test_usage_errors)
 {
 	char *in = ra_test_scratch("in.wav");
@@ -1152,6 +1189,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(exact, test_dither);
 
 	tcase_add_test(errors, test_usage_errors);
+	tcase_add_test(errors, test_usage_messages);
 	tcase_add_test(errors, test_help_and_version);
 	tcase_add_test(errors, test_bad_inputs);
 	tcase_add_test(errors, test_overwrite_refused);

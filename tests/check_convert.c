@@ -662,6 +662,10 @@ START_TEST(test_dither_parse_accepts)
 	ck_assert_int_eq(d, RA_DITHER_TPDF);
 	ck_assert_int_eq(ra_dither_parse("none", &d), RA_OK);
 	ck_assert_int_eq(d, RA_DITHER_NONE);
+	/* The names parse back to what they name. */
+	ck_assert_str_eq(ra_dither_name(RA_DITHER_TPDF), "tpdf");
+	ck_assert_str_eq(ra_dither_name(RA_DITHER_NONE), "none");
+	ck_assert_str_eq(ra_dither_name((ra_dither)7), "?");
 }
 END_TEST
 

@@ -446,11 +446,21 @@ START_TEST(test_fft_longer_than_input_refused)
 }
 END_TEST
 
+/* The dither modes' names, as --stats-json reports them. */
+START_TEST(test_dither_mode_names)
+{
+	ck_assert_str_eq(ra_dither_mode_name(RA_DITHER_MODE_AUTO), "auto");
+	ck_assert_str_eq(ra_dither_mode_name(RA_DITHER_MODE_TPDF), "tpdf");
+	ck_assert_str_eq(ra_dither_mode_name(RA_DITHER_MODE_NONE), "none");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("job");
 	TCase *tc = tcase_create("routes");
 
+	tcase_add_test(tc, test_dither_mode_names);
 	tcase_add_test(tc, test_copy_int);
 	tcase_add_test(tc, test_copy_double);
 	tcase_add_test(tc, test_float_chain);

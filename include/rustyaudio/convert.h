@@ -26,6 +26,9 @@ typedef enum ra_dither {
 /* Parse "tpdf" or "none". RA_ERR_INVALID otherwise. */
 ra_status ra_dither_parse(const char *name, ra_dither *dither);
 
+/* "tpdf" or "none"; "?" for anything else. */
+const char *ra_dither_name(ra_dither dither);
+
 /* OUT[i] = IN[i] / 2^31, exactly for inputs of up to 24 significant bits.
  * IN and OUT may not overlap. */
 void ra_samples_from_int(const int32_t *in, float *out, size_t samples);

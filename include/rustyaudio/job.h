@@ -69,6 +69,9 @@ typedef enum ra_dither_mode {
 	RA_DITHER_MODE_NONE
 } ra_dither_mode;
 
+/* "auto", or the dither's own name (ra_dither_name()). */
+const char *ra_dither_mode_name(ra_dither_mode mode);
+
 /* What becomes of NaN and infinite samples in a float or double input.
  * None may reach a filter: one NaN in a recursive filter's state turns
  * everything after it into NaN. Samples read as integers are always finite.

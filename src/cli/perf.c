@@ -132,8 +132,6 @@ static void print_table(const char *title, const span *s)
 
 /* ---- JSON ---- */
 
-static const char *const dither_names[] = { "auto", "tpdf", "none" };
-
 static void json_settings(perf_run *pr)
 {
 	const cli_options *opt = pr->opt;
@@ -154,7 +152,7 @@ static void json_settings(perf_run *pr)
 	else
 		ra_json_string(j, "output_rate", NULL);
 	ra_json_string(j, "resample_quality", ra_resample_quality_name(opt->job.quality));
-	ra_json_string(j, "dither", dither_names[opt->job.dither]);
+	ra_json_string(j, "dither", ra_dither_mode_name(opt->job.dither));
 	ra_json_number(j, "normalize_dbfs", opt->job.normalize ? opt->job.normalize_dbfs : NAN);
 	ra_json_bool(j, "analyze", opt->job.analyze);
 	if (!spectrum) {
