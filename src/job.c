@@ -75,7 +75,8 @@ typedef struct chain {
 	held *held;
 	size_t held_head, held_len, held_cap;
 	uint64_t pushed, emitted;
-	uint64_t mark; /* with cfg->perf: when the stage being timed began */
+	uint64_t mark;	  /* with cfg->perf: when the stage being timed began */
+	uint64_t rows_ns; /* with cfg->perf: spectrogram rows written, not yet timed */
 } chain;
 
 void ra_job_config_init(ra_job_config *cfg)
@@ -277,7 +278,8 @@ static ra_status screen_double(chain *ch, double *buf, size_t frames)
 }
 
 /* With stats on: the time since the mark goes to STAGE, and the mark moves
- * on. */
+ * on. The write stage's lap takes the spectrogram rows written since the
+ * last one too (write_rows() kept them out of the stage they interrupted). */
 static void lap(chain *ch, ra_stage stage)
 {
 	uint64_t t;
@@ -285,6 +287,10 @@ static void lap(chain *ch, ra_stage stage)
 	if (!ch->cfg->perf)
 		return;
 	t = ra_now_ns();
+	if (stage == RA_STAGE_WRITE) {
+		ch->mark -= ch->rows_ns;
+		ch->rows_ns = 0;
+	}
 	ra_histogram_add(&ch->cfg->perf->stage[stage], t - ch->mark);
 	ch->mark = t;
 }
@@ -335,15 +341,27 @@ static ra_status check_overflow(chain *ch, const float *buf, size_t frames)
 }
 
 /* The spectrogram's rows finished so far, published by whoever fed the
- * output tap (the processor after each step, tap_copy()), to its writer:
- * workers only compute them, this thread writes them, in stream order. */
-static void write_rows(chain *ch)
+ * output tap (the processor after each step and within blocks whose rows
+ * would outgrow RA_WELCH_ROW_BUDGET, calling this as its rows_ready
+ * before it publishes more; tap_copy()), to its writer: workers only
+ * compute them, this thread writes them, in stream order. Their time is
+ * the write stage's, timed with the next block written. */
+static void write_rows(void *ctx)
 {
+	chain *ch = ctx;
+	uint64_t start = ch->cfg->perf ? ra_now_ns() : 0, ns;
 	const double *db;
 	double time_s;
 
-	while (ch->sgram && ra_welch_take_row(ch->tap_out, &time_s, &db))
+	if (!ch->sgram)
+		return;
+	while (ra_welch_take_row(ch->tap_out, &time_s, &db))
 		ra_spectrogram_row(ch->sgram, time_s, db);
+	if (!ch->cfg->perf)
+		return;
+	ns = ra_now_ns() - start;
+	ch->rows_ns += ns;
+	ch->mark += ns;
 }
 
 /* A finished block into the sink: measured, or into the output's sample
@@ -499,35 +517,36 @@ static ra_status pump_float(chain *ch, const sink *to)
 
 /* An exact copy's samples are both the input and the output: the taps get
  * them as float (and 0 for what is not finite), on this thread, which
- * then publishes the output tap's rows. */
+ * feeds the output tap a batch at a time (ra_welch_batch_frames()) and
+ * writes each batch's rows before the next is made. */
 static ra_status tap_copy(chain *ch, size_t frames)
 {
-	size_t n = frames * (size_t)ch->plan->channels;
+	const size_t channels = (size_t)ch->plan->channels, samples = frames * channels;
+	const size_t batch = ra_welch_batch_frames(ch->tap_out);
+	ra_status st = RA_OK;
 
 	if (ch->plan->route == RA_JOB_ROUTE_COPY_INT)
-		ra_samples_from_int(ch->ints, ch->tapped, n);
+		ra_samples_from_int(ch->ints, ch->tapped, samples);
 	else
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < samples; i++)
 			ch->tapped[i] = isfinite(ch->doubles[i]) ? (float)ch->doubles[i] : 0.0f;
 	if (ch->tap_in)
 		ra_welch_feed(ch->tap_in, ch->tapped, frames);
-	if (ch->tap_out)
-		ra_welch_feed(ch->tap_out, ch->tapped, frames);
-	return ra_welch_publish_rows(ch->tap_out);
+	for (size_t at = 0, n; st == RA_OK && ch->tap_out && at < frames; at += n) {
+		n = frames - at < batch ? frames - at : batch;
+		ra_welch_feed(ch->tap_out, ch->tapped + at * channels, n);
+		st = ra_welch_publish_rows(ch->tap_out);
+		write_rows(ch);
+	}
+	return st;
 }
 
-/* An exact copy's block of FRAMES frames into WR, and the spectrogram's
- * rows finished by then. */
+/* An exact copy's block of FRAMES frames into WR. */
 static ra_status write_copy(chain *ch, ra_writer *wr, size_t frames)
 {
-	ra_status st;
-
 	if (ch->plan->route == RA_JOB_ROUTE_COPY_INT)
-		st = ra_writer_write_int(wr, ch->ints, frames, &ch->res->diag);
-	else
-		st = ra_writer_write_double(wr, ch->doubles, frames, &ch->res->diag);
-	write_rows(ch);
-	return st;
+		return ra_writer_write_int(wr, ch->ints, frames, &ch->res->diag);
+	return ra_writer_write_double(wr, ch->doubles, frames, &ch->res->diag);
 }
 
 /* Exact copies, when nothing is done to the samples. */
@@ -634,6 +653,8 @@ static ra_status chain_start(chain *ch, const sink *to, float gain)
 	if (to->taps) {
 		pc.tap_in = ch->tap_in;
 		pc.tap_out = ch->tap_out;
+		pc.rows_ready = write_rows;
+		pc.rows_ctx = ch;
 	}
 	ch->proc = ra_processor_create(&pc, &st, NULL);
 	return st;

@@ -5,7 +5,9 @@
  * filtering phase runs is chosen once, at create: the cascades, the
  * reference pipeline's scalar kernel, or the gain alone. Workers only
  * compute: the taps' spectrogram rows are published after each step, on
- * the caller's thread, for the caller to take and write. */
+ * the caller's thread, for the caller to take and write. Steps carry no
+ * more rows than RA_WELCH_ROW_BUDGET: fewer blocks, or, when one block
+ * would outgrow it, the tap fed on the caller's thread a batch at a time. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +59,15 @@ typedef struct phase {
 	int group;
 } phase;
 
+/* A spectrum tap: fed whole blocks by a task, or here, on the caller's
+ * thread, BATCH frames at a time, each batch's rows handed over before
+ * the next is made (feed_here()). */
+typedef struct tap {
+	ra_welch *w;   /* NULL: no tap */
+	size_t batch;  /* 0: fed by a task */
+	slot *pending; /* its slot in the step in flight, when fed here */
+} tap;
+
 /* One task on slot S: band group GROUP on channel pairs [first, last)
  * (channels 2 * first ...), the conversion of blocks [first, last), or a
  * whole-block kernel (first 0, last 1). */
@@ -80,7 +91,9 @@ struct ra_processor {
 	ra_workers *workers; /* NULL: every step runs inline */
 	int threads;
 	double *scratch; /* per thread: two channels of one block, planar */
-	ra_welch *tap_in, *tap_out;
+	tap tap_in, tap_out;
+	void (*rows_ready)(void *ctx);
+	void *rows_ctx;
 
 	/* Band groups: group g holds bands [group_first[g], group_first[g + 1]). */
 	int groups;
@@ -174,8 +187,10 @@ static void copy_config(ra_processor *p, const ra_processor_config *cfg)
 	p->band_count = cfg->band_count;
 	if (cfg->band_count)
 		memcpy(p->bands, cfg->bands, (size_t)cfg->band_count * sizeof(*p->bands));
-	p->tap_in = cfg->tap_in;
-	p->tap_out = cfg->tap_out;
+	p->tap_in.w = cfg->tap_in;
+	p->tap_out.w = cfg->tap_out;
+	p->rows_ready = cfg->rows_ready;
+	p->rows_ctx = cfg->rows_ctx;
 	p->eq_time = cfg->eq_time;
 	p->spectrum_time = cfg->spectrum_time;
 }
@@ -207,7 +222,7 @@ static void build_phases(ra_processor *p)
 	int n = 0;
 
 	if (p->groups == 1) {
-		if (p->tap_in)
+		if (p->tap_in.w)
 			p->phases[n++] = (phase){ TASK_TAP_IN, 0 };
 		p->phases[n++] = (phase){ TASK_FUSED, 0 };
 	} else {
@@ -216,9 +231,24 @@ static void build_phases(ra_processor *p)
 			p->phases[n++] = (phase){ TASK_FILTER, g };
 		p->phases[n++] = (phase){ TASK_INTERLEAVE, 0 };
 	}
-	if (p->tap_out)
+	if (p->tap_out.w)
 		p->phases[n++] = (phase){ TASK_TAP_OUT, 0 };
 	p->phase_count = n;
+}
+
+/* Tap T's rows a step stay within RA_WELCH_ROW_BUDGET: no more blocks a
+ * step than its batch holds, and at least one. When one block already
+ * holds more, the caller's thread feeds the tap a batch at a time and
+ * hands each batch's rows over; without rows_ready to hand them to, a
+ * block's rows are held. */
+static void bound_rows(ra_processor *p, tap *t)
+{
+	size_t batch = ra_welch_batch_frames(t->w), blocks = batch / p->max_frames;
+
+	if (blocks == 0 && p->rows_ready)
+		t->batch = batch;
+	else if (blocks < p->step_blocks)
+		p->step_blocks = blocks > 0 ? blocks : 1;
 }
 
 /* The kernel, the threads, the band groups and the blocks a step carries.
@@ -247,6 +277,8 @@ static void plan_schedule(ra_processor *p, const ra_processor_config *cfg)
 		if (p->step_blocks > MAX_STEP_BLOCKS)
 			p->step_blocks = MAX_STEP_BLOCKS;
 	}
+	bound_rows(p, &p->tap_in);
+	bound_rows(p, &p->tap_out);
 	split_bands(p, groups);
 	build_phases(p);
 }
@@ -441,6 +473,11 @@ static void filter_work(ra_processor *p, const task_arg *t)
 	}
 }
 
+static tap *tap_for(ra_processor *p, task_kind kind)
+{
+	return kind == TASK_TAP_IN ? &p->tap_in : &p->tap_out;
+}
+
 static void run_task(void *arg, int worker)
 {
 	task_arg *t = arg;
@@ -458,8 +495,7 @@ static void run_task(void *arg, int worker)
 	case TASK_TAP_IN:
 	case TASK_TAP_OUT:
 		for (size_t b = 0; b < s->count; b++)
-			ra_welch_feed(t->kind == TASK_TAP_IN ? p->tap_in : p->tap_out, s->blocks[b],
-				      s->frames[b]);
+			ra_welch_feed(tap_for(p, t->kind)->w, s->blocks[b], s->frames[b]);
 		break;
 	case TASK_FILTER:
 		filter_work(p, t);
@@ -513,6 +549,18 @@ static size_t add_tasks(ra_processor *p, size_t n, slot *s, task_kind kind, int 
 	return n;
 }
 
+/* Slot S's tap of KIND: a task from task N on, or fed here when the step
+ * is collected. */
+static size_t add_tap(ra_processor *p, size_t n, slot *s, task_kind kind)
+{
+	tap *t = tap_for(p, kind);
+
+	if (!t->batch)
+		return add_tasks(p, n, s, kind, 0, 1, 1);
+	t->pending = s;
+	return n;
+}
+
 /* The tasks of slot S's next phase, from task N on, its work split into
  * up to PARTS tasks: blocks to convert, channel pairs to filter, or the
  * whole blocks for the reference and gain kernels. */
@@ -524,10 +572,10 @@ static size_t add_phase(ra_processor *p, size_t n, slot *s, int parts)
 	switch (ph->kind) {
 	case TASK_TAP_IN:
 	case TASK_TAP_OUT:
-		return add_tasks(p, n, s, ph->kind, 0, 1, 1);
+		return add_tap(p, n, s, ph->kind);
 	case TASK_DEINTERLEAVE:
-		if (p->tap_in)
-			n = add_tasks(p, n, s, TASK_TAP_IN, 0, 1, 1);
+		if (p->tap_in.w)
+			n = add_tap(p, n, s, TASK_TAP_IN);
 		/* fall through */
 	case TASK_INTERLEAVE:
 		units = (int)s->count;
@@ -572,7 +620,7 @@ static void retire_slot(ra_processor *p, slot *s)
 {
 	if (p->eq_time) {
 		ra_histogram_add_spread(p->eq_time, s->eq_ns, s->count);
-		if (p->tap_in || p->tap_out)
+		if (p->tap_in.w || p->tap_out.w)
 			ra_histogram_add_spread(p->spectrum_time, s->spectrum_ns, s->count);
 	}
 	for (size_t b = 0; b < s->count; b++)
@@ -591,14 +639,42 @@ static void retire_slot(ra_processor *p, slot *s)
  * task runs now, and the caller takes them on this thread. */
 static ra_status publish_rows(ra_processor *p)
 {
-	ra_status in = ra_welch_publish_rows(p->tap_in), out = ra_welch_publish_rows(p->tap_out);
+	ra_status in = ra_welch_publish_rows(p->tap_in.w),
+		  out = ra_welch_publish_rows(p->tap_out.w);
 
 	return in != RA_OK ? in : out;
 }
 
-/* Wait for the step in flight; every slot in it is one phase further, its
- * taps' rows published, and slots through every phase hand their blocks
- * out. The first error of its tasks, then of the publishing. */
+/* Tap T's slot in the step in flight, if T is fed here: every block, a
+ * batch at a time, each batch's rows published and handed to the caller
+ * before the next is made, while the workers run the rest of the step
+ * (the feeding and publishing timed as the slot's spectrum work). A
+ * publish that fails hands nothing more over; finish_step() reports it. */
+static void feed_here(ra_processor *p, tap *t)
+{
+	slot *s = t->pending;
+
+	t->pending = NULL;
+	for (size_t b = 0; s && b < s->count; b++) {
+		for (size_t at = 0, n; at < s->frames[b]; at += n) {
+			uint64_t start = p->eq_time ? ra_now_ns() : 0;
+			ra_status st;
+
+			n = s->frames[b] - at < t->batch ? s->frames[b] - at : t->batch;
+			ra_welch_feed(t->w, s->blocks[b] + at * (size_t)p->channels, n);
+			st = ra_welch_publish_rows(t->w);
+			if (p->eq_time)
+				s->spectrum_ns += ra_now_ns() - start;
+			if (st == RA_OK)
+				p->rows_ready(p->rows_ctx);
+		}
+	}
+}
+
+/* Wait for the step in flight (handing rows over and feeding the taps fed
+ * here meanwhile); every slot in it is one phase further, its taps' rows
+ * published, and slots through every phase hand their blocks out. The
+ * first error of its tasks, then of the publishing. */
 static ra_status finish_step(ra_processor *p)
 {
 	ra_status st = RA_OK, published;
@@ -607,6 +683,12 @@ static ra_status finish_step(ra_processor *p)
 	if (!p->step_started)
 		return RA_OK;
 	p->step_started = 0;
+	/* What the last publish left untaken goes first (a pull that runs
+	 * several steps), while the workers run this one. */
+	if (p->rows_ready)
+		p->rows_ready(p->rows_ctx);
+	feed_here(p, &p->tap_in);
+	feed_here(p, &p->tap_out);
 	if (p->batch_pending) {
 		ra_workers_wait(p->workers);
 		p->batch_pending = 0;

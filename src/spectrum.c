@@ -648,6 +648,18 @@ ra_status ra_welch_keep_rows(ra_welch *w, ra_spectrum_scale scale)
 	return RA_OK;
 }
 
+size_t ra_welch_batch_frames(const ra_welch *w)
+{
+	size_t rows;
+
+	if (!w || !w->keep_rows)
+		return SIZE_MAX;
+	rows = RA_WELCH_ROW_BUDGET / (((size_t)w->channels * w->bins + 1) * sizeof(double));
+	if (rows == 0)
+		rows = 1;
+	return rows > SIZE_MAX / w->step ? SIZE_MAX : rows * w->step;
+}
+
 ra_status ra_welch_publish_rows(ra_welch *w)
 {
 	ra_rows *ready;

@@ -280,7 +280,25 @@ START_TEST(test_gain_only_and_reset)
 }
 END_TEST
 
-/* Steady state: pushing and pulling blocks allocates nothing. */
+/* A tap's rows, taken and counted. */
+typedef struct row_count {
+	ra_welch *tap;
+	uint64_t rows;
+} row_count;
+
+static void count_rows(void *ctx)
+{
+	row_count *n = ctx;
+	const double *db;
+	double time_s;
+
+	while (ra_welch_take_row(n->tap, &time_s, &db))
+		n->rows++;
+}
+
+/* Steady state: pushing and pulling blocks allocates nothing: with the
+ * output tap's rows taken between calls, and (_i 1) at a hop of 2, where a
+ * block's rows outgrow the budget, handed over in batches within. */
 START_TEST(test_no_allocation_when_warm)
 {
 	ra_biquad_coeffs c[64];
@@ -291,9 +309,10 @@ START_TEST(test_no_allocation_when_warm)
 			       .sample_rate = 48000.0,
 			       .fft_size = 2048,
 			       .window = RA_WINDOW_HANN,
-			       .overlap = 0.5 };
+			       .overlap = _i ? 2046.0 / 2048.0 : 0.5 };
 	ra_welch *tap_in = ra_welch_create(&wc, NULL, NULL);
 	ra_welch *tap_out = ra_welch_create(&wc, NULL, NULL);
+	row_count taken = { tap_out, 0 };
 	ra_processor_config cfg = { .channels = 1,
 				    .max_frames = 1024,
 				    .bands = c,
@@ -301,26 +320,27 @@ START_TEST(test_no_allocation_when_warm)
 				    .gain = 1.0f,
 				    .workers = w,
 				    .tap_in = tap_in,
-				    .tap_out = tap_out };
-	ra_processor *p = ra_processor_create(&cfg, NULL, NULL);
+				    .tap_out = tap_out,
+				    .rows_ready = _i ? count_rows : NULL,
+				    .rows_ctx = &taken };
+	ra_processor *p;
 	float *x = signal(1024, 3);
+	const int blocks = _i ? 50 : 2000;
 	int failures = 0;
-	uint64_t rows = 0;
-	const double *db;
-	double time_s;
 	long during;
 
-	ck_assert_ptr_nonnull(p);
 	/* The output tap keeps spectrogram rows, taken on this thread as the
 	 * job takes them: their stores stop growing once warm too. */
 	ck_assert_int_eq(ra_welch_keep_rows(tap_out, RA_SCALE_PSD), RA_OK);
+	p = ra_processor_create(&cfg, NULL, NULL);
+	ck_assert_ptr_nonnull(p);
 	install_counter();
 	for (int round = 0; round < 2; round++) {
 		/* Round 0 warms up; round 1 is counted (no ck_assert inside: Check
 		 * itself allocates to report progress). */
 		atomic_store(&allocations, 0);
 		atomic_store(&counting, round);
-		for (int i = 0; i < 2000; i++) {
+		for (int i = 0; i < blocks; i++) {
 			float *blk = ra_processor_acquire(p), *done;
 			size_t done_frames;
 
@@ -328,14 +348,13 @@ START_TEST(test_no_allocation_when_warm)
 			failures += ra_processor_push(p, blk, 1024, &done, &done_frames) != RA_OK;
 			if (done)
 				ra_processor_release(p, done);
-			while (ra_welch_take_row(tap_out, &time_s, &db))
-				rows++;
+			count_rows(&taken);
 		}
 		atomic_store(&counting, 0);
 	}
 	ck_assert_int_eq(failures, 0);
 	during = atomic_load(&allocations);
-	ck_assert_msg(during == 0, "%ld allocations in 2000 warm blocks", during);
+	ck_assert_msg(during == 0, "%ld allocations in %d warm blocks", during, blocks);
 	for (;;) {
 		float *done;
 		size_t done_frames;
@@ -345,14 +364,13 @@ START_TEST(test_no_allocation_when_warm)
 			break;
 		ra_processor_release(p, done);
 	}
-	while (ra_welch_take_row(tap_out, &time_s, &db))
-		rows++;
+	count_rows(&taken);
 	/* The taps did work all along: both saw the stream, and every segment
 	 * of the output's became a row. Read once it is drained, when no
 	 * worker is feeding them any more. */
 	ck_assert_uint_gt(ra_welch_segments(tap_in), 1000);
 	ck_assert_uint_gt(ra_welch_segments(tap_out), 1000);
-	ck_assert_uint_eq(rows, ra_welch_segments(tap_out));
+	ck_assert_uint_eq(taken.rows, ra_welch_segments(tap_out));
 	/* The counter works: the reference pipeline allocates every block. */
 	cfg.reference = 1;
 	ra_processor_destroy(p);
@@ -525,15 +543,16 @@ START_TEST(test_process_is_push_and_pull)
 END_TEST
 
 /* Rows taken so far: times and values, VALUES doubles a row, room for
- * CAP rows. */
+ * CAP rows; the most taken at once, all that were published then. */
 typedef struct row_log {
 	double *time, *db;
-	size_t count, cap, values;
+	size_t count, cap, values, most;
 } row_log;
 
 /* Every row W has published, into LOG. */
 static void log_rows(ra_welch *w, row_log *log)
 {
+	const size_t before = log->count;
 	const double *db;
 	double time_s;
 
@@ -543,6 +562,8 @@ static void log_rows(ra_welch *w, row_log *log)
 		memcpy(log->db + log->count * log->values, db, log->values * sizeof(*db));
 		log->count++;
 	}
+	if (log->count - before > log->most)
+		log->most = log->count - before;
 }
 
 /* BLOCK of FRAMES frames came out of the processor: the output tap's rows
@@ -567,6 +588,138 @@ static void check_rows_out(ra_welch *tap, ra_welch *mirror, row_log *log, const 
 	}
 }
 
+/* A run of test_tap_rows_*: THREADS threads, blocks of BLOCK frames,
+ * 256-point segments HOP frames apart; rows kept by the output tap, and
+ * by the input tap too with IN_TOO; with ROWS_READY, taken whenever the
+ * processor hands them over too. */
+typedef struct rows_case {
+	int threads;
+	size_t block, hop;
+	int in_too, rows_ready;
+} rows_case;
+
+/* The caller's side of such a run: the taps with their logs, the output's
+ * checked against MIRROR as its blocks come out. */
+typedef struct rows_run {
+	ra_welch *tap_in, *tap_out, *mirror;
+	row_log in, out;
+	size_t checked;
+} rows_run;
+
+/* rows_ready: the rows just published, taken now. */
+static void take_handed_over(void *ctx)
+{
+	rows_run *r = ctx;
+
+	log_rows(r->tap_in, &r->in);
+	log_rows(r->tap_out, &r->out);
+}
+
+static row_log log_for(size_t frames, size_t hop)
+{
+	row_log log = { .cap = (frames - 256) / hop + 1, .values = 2 * 129 };
+
+	log.time = malloc(log.cap * sizeof(*log.time));
+	log.db = malloc(log.cap * log.values * sizeof(*log.db));
+	ck_assert(log.time && log.db);
+	return log;
+}
+
+/* After a push or pull: the rows published so far taken, and if block
+ * DONE of DONE_FRAMES frames came out, the output's checked and the
+ * block given back. */
+static void rows_out(ra_processor *p, rows_run *r, float *done, size_t done_frames)
+{
+	log_rows(r->tap_in, &r->in);
+	log_rows(r->tap_out, &r->out);
+	if (!done)
+		return;
+	check_rows_out(r->tap_out, r->mirror, &r->out, done, done_frames, &r->checked);
+	ra_processor_release(p, done);
+}
+
+/* FRAMES stereo frames of X through case K, the rows taken after every
+ * call and in rows_ready (into R's logs) and checked against analysers fed
+ * on this thread: every row, bit for bit, in stream order, the output's by
+ * the time its block is out. */
+static void run_rows(const rows_case *k, const float *x, size_t frames, rows_run *r)
+{
+	ra_welch_config wc = { .channels = 2,
+			       .sample_rate = 48000.0,
+			       .fft_size = 256,
+			       .window = RA_WINDOW_HANN,
+			       .overlap = (double)(256 - k->hop) / 256.0 };
+	ra_biquad_coeffs c[64];
+	int count = design(0, c);
+	ra_workers *w = ra_workers_create(k->threads, NULL, NULL);
+	ra_welch *mirror_in = ra_welch_create(&wc, NULL, NULL);
+	ra_processor_config cfg = { .channels = 2,
+				    .max_frames = k->block,
+				    .bands = c,
+				    .band_count = count,
+				    .gain = 0.5f,
+				    .workers = w,
+				    .rows_ready = k->rows_ready ? take_handed_over : NULL,
+				    .rows_ctx = r };
+	ra_processor *p;
+	size_t done_frames;
+	float *done;
+
+	r->tap_out = ra_welch_create(&wc, NULL, NULL);
+	r->mirror = ra_welch_create(&wc, NULL, NULL);
+	r->tap_in = k->in_too ? ra_welch_create(&wc, NULL, NULL) : NULL;
+	r->in.count = r->in.most = r->out.count = r->out.most = r->checked = 0;
+	/* Rows are kept before the processor is made: it sizes its steps
+	 * by them. */
+	ck_assert_int_eq(ra_welch_keep_rows(r->tap_out, RA_SCALE_DBFS), RA_OK);
+	ck_assert_int_eq(ra_welch_keep_rows(r->mirror, RA_SCALE_DBFS), RA_OK);
+	ck_assert_int_eq(ra_welch_keep_rows(mirror_in, RA_SCALE_DBFS), RA_OK);
+	if (r->tap_in)
+		ck_assert_int_eq(ra_welch_keep_rows(r->tap_in, RA_SCALE_DBFS), RA_OK);
+	cfg.tap_in = r->tap_in;
+	cfg.tap_out = r->tap_out;
+	p = ra_processor_create(&cfg, NULL, NULL);
+	ck_assert_ptr_nonnull(p);
+	for (size_t at = 0; at < frames; at += k->block) {
+		size_t n = frames - at < k->block ? frames - at : k->block;
+		float *blk = ra_processor_acquire(p);
+
+		memcpy(blk, x + at * 2, n * 2 * sizeof(float));
+		ck_assert_int_eq(ra_processor_push(p, blk, n, &done, &done_frames), RA_OK);
+		rows_out(p, r, done, done_frames);
+	}
+	for (;;) {
+		ck_assert_int_eq(ra_processor_pull(p, &done, &done_frames), RA_OK);
+		if (!done)
+			break;
+		rows_out(p, r, done, done_frames);
+	}
+	log_rows(r->tap_out, &r->out);
+	ck_assert_uint_eq(r->checked, r->out.cap);
+	ck_assert_uint_eq(r->out.count, r->out.cap);
+	ck_assert_uint_eq(ra_welch_segments(r->tap_out), r->out.cap);
+	if (r->tap_in) {
+		const double *db;
+		double time_s;
+
+		log_rows(r->tap_in, &r->in);
+		ck_assert_uint_eq(r->in.count, r->in.cap);
+		ra_welch_feed(mirror_in, x, frames);
+		ck_assert_int_eq(ra_welch_publish_rows(mirror_in), RA_OK);
+		for (size_t i = 0; ra_welch_take_row(mirror_in, &time_s, &db); i++) {
+			ck_assert(time_s == r->in.time[i]);
+			ck_assert(memcmp(db, r->in.db + i * r->in.values,
+					 r->in.values * sizeof(*db)) == 0);
+		}
+	}
+	ra_processor_destroy(p);
+	ra_welch_destroy(r->tap_in);
+	ra_welch_destroy(r->tap_out);
+	ra_welch_destroy(r->mirror);
+	ra_welch_destroy(mirror_in);
+	ra_workers_destroy(w);
+}
+
 /* Workers compute the output tap's rows; the caller takes them between
  * its calls: every row is out by the time the block that completes its
  * segment is, in stream order, the same bytes as an analyser fed the
@@ -574,72 +727,61 @@ static void check_rows_out(ra_welch *tap, ra_welch *mirror, row_log *log, const 
  * and block size. */
 START_TEST(test_tap_rows_out_with_their_blocks)
 {
-	static const struct {
-		int threads;
-		size_t block;
-	} cases[] = { { 1, 1000 }, { 2, 1000 }, { 3, 333 }, { 4, 4096 } };
-	const size_t frames = 150000, ch = 2;
-	ra_welch_config wc = { .channels = 2,
-			       .sample_rate = 48000.0,
-			       .fft_size = 256,
-			       .window = RA_WINDOW_HANN,
-			       .overlap = 0.5 };
-	ra_biquad_coeffs c[64];
-	int count = design(0, c);
-	float *x = signal(frames * ch, 17);
-	row_log log = { .cap = (frames - 256) / 128 + 1, .values = 2 * 129 };
+	static const rows_case cases[] = {
+		{ 1, 1000, 128, 0, 0 },
+		{ 2, 1000, 128, 0, 0 },
+		{ 3, 333, 128, 0, 0 },
+		{ 4, 4096, 128, 0, 0 },
+	};
+	const size_t frames = 150000;
+	float *x = signal(frames * 2, 17);
+	rows_run r = { .out = log_for(frames, 128) };
 
-	log.time = malloc(log.cap * sizeof(*log.time));
-	log.db = malloc(log.cap * log.values * sizeof(*log.db));
-	ck_assert(log.time && log.db);
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
+		run_rows(&cases[k], x, frames, &r);
+	free(r.out.time);
+	free(r.out.db);
+	free(x);
+}
+END_TEST
+
+/* The rows a tap holds at once (all published since the last take, taken
+ * at once) stay within RA_WELCH_ROW_BUDGET (2024 rows of 256 points
+ * stereo) at tiny hops: steps carry fewer blocks (hop 8: a
+ * step of 66 blocks of 1000 frames would finish 8250), and a block that
+ * alone finishes more (hop 1, 4096 frames) hands its rows over in batches
+ * within, on the caller's thread, with both taps, with one thread and with
+ * a wavefront; without rows_ready such a block's rows are held at once,
+ * no more. Every row still as the analysers on this thread make them. */
+START_TEST(test_tap_rows_within_budget)
+{
+	static const rows_case cases[] = {
+		{ 2, 1000, 8, 0, 0 }, { 3, 1000, 8, 1, 1 }, { 2, 4096, 1, 0, 1 },
+		{ 1, 4096, 1, 1, 1 }, { 4, 4096, 1, 1, 1 }, { 2, 4096, 1, 0, 0 },
+	};
+	const size_t frames = 30000, rows = RA_WELCH_ROW_BUDGET / (8 * (2 * 129 + 1));
+	float *x = signal(frames * 2, 29);
+	rows_run r = { .in = log_for(frames, 1), .out = log_for(frames, 1) };
+
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
-		ra_workers *w = ra_workers_create(cases[k].threads, NULL, NULL);
-		ra_welch *tap = ra_welch_create(&wc, NULL, NULL);
-		ra_welch *mirror = ra_welch_create(&wc, NULL, NULL);
-		ra_processor_config cfg = { .channels = 2,
-					    .max_frames = cases[k].block,
-					    .bands = c,
-					    .band_count = count,
-					    .gain = 0.5f,
-					    .workers = w,
-					    .tap_out = tap };
-		ra_processor *p = ra_processor_create(&cfg, NULL, NULL);
-		size_t at = 0, checked = 0, done_frames;
-		float *done;
+		const size_t bound = cases[k].rows_ready || cases[k].block / cases[k].hop <= rows
+					     ? rows
+					     : cases[k].block / cases[k].hop + 1;
 
-		ck_assert_ptr_nonnull(p);
-		ck_assert_int_eq(ra_welch_keep_rows(tap, RA_SCALE_DBFS), RA_OK);
-		ck_assert_int_eq(ra_welch_keep_rows(mirror, RA_SCALE_DBFS), RA_OK);
-		log.count = 0;
-		for (; at < frames; at += cases[k].block) {
-			size_t n = frames - at < cases[k].block ? frames - at : cases[k].block;
-			float *blk = ra_processor_acquire(p);
-
-			memcpy(blk, x + at * ch, n * ch * sizeof(float));
-			ck_assert_int_eq(ra_processor_push(p, blk, n, &done, &done_frames), RA_OK);
-			if (done) {
-				check_rows_out(tap, mirror, &log, done, done_frames, &checked);
-				ra_processor_release(p, done);
-			}
-		}
-		for (;;) {
-			ck_assert_int_eq(ra_processor_pull(p, &done, &done_frames), RA_OK);
-			if (!done)
-				break;
-			check_rows_out(tap, mirror, &log, done, done_frames, &checked);
-			ra_processor_release(p, done);
-		}
-		log_rows(tap, &log);
-		ck_assert_uint_eq(checked, log.cap);
-		ck_assert_uint_eq(log.count, log.cap);
-		ck_assert_uint_eq(ra_welch_segments(tap), log.cap);
-		ra_processor_destroy(p);
-		ra_welch_destroy(tap);
-		ra_welch_destroy(mirror);
-		ra_workers_destroy(w);
+		/* The logs have room for hop 1's rows; CAP is what each case
+		 * expects. */
+		r.in.cap = r.out.cap = (frames - 256) / cases[k].hop + 1;
+		run_rows(&cases[k], x, frames, &r);
+		ck_assert_msg(r.out.most <= bound, "case %zu: %zu rows at once, more than %zu", k,
+			      r.out.most, bound);
+		ck_assert_msg(r.in.most <= bound, "case %zu: %zu input rows at once, more than %zu",
+			      k, r.in.most, bound);
+		ck_assert_uint_gt(r.out.most, bound / 2);
 	}
-	free(log.time);
-	free(log.db);
+	free(r.in.time);
+	free(r.in.db);
+	free(r.out.time);
+	free(r.out.db);
 	free(x);
 }
 END_TEST
@@ -735,11 +877,12 @@ static Suite *processor_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_optimized_equals_reference, 0, 3);
 	tcase_add_test(tc, test_gain_only_and_reset);
-	tcase_add_test(tc, test_no_allocation_when_warm);
+	tcase_add_loop_test(tc, test_no_allocation_when_warm, 0, 2);
 	tcase_add_test(tc, test_destroy_with_blocks_inside);
 	tcase_add_test(tc, test_timing_counts_every_block);
 	tcase_add_test(tc, test_process_is_push_and_pull);
 	tcase_add_test(tc, test_tap_rows_out_with_their_blocks);
+	tcase_add_test(tc, test_tap_rows_within_budget);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_errors);

@@ -966,6 +966,55 @@ START_TEST(test_rows_are_the_segments_in_order)
 }
 END_TEST
 
+/* A batch (ra_welch_batch_frames()) completes no more rows than
+ * RA_WELCH_ROW_BUDGET holds, wherever in the stream it starts, and that
+ * many at some start; a row larger than the budget makes a batch of one
+ * hop; without rows there is no bound. */
+START_TEST(test_rows_batch_within_budget)
+{
+	/* 256 points stereo, rows of 8 (2 * 129 + 1) bytes, hops of 1 and 8. */
+	static const size_t hops[] = { 1, 8 };
+	const size_t n = 256, rows = RA_WELCH_ROW_BUDGET / (8 * (2 * 129 + 1));
+	ra_welch_config big = config(2, (size_t)1 << 19, RA_WINDOW_RECT, 0.5);
+	ra_welch *w;
+
+	for (size_t h = 0; h < sizeof(hops) / sizeof(hops[0]); h++) {
+		const size_t hop = hops[h], frames = 2 * n + rows * hop;
+		ra_welch_config cfg = config(2, n, RA_WINDOW_HANN, (double)(n - hop) / (double)n);
+		float *x = test_signal(frames, 2, n, 41);
+		uint64_t most = 0;
+
+		w = create_ok(&cfg);
+		ck_assert_uint_eq(ra_welch_batch_frames(w), SIZE_MAX);
+		ck_assert_int_eq(ra_welch_keep_rows(w, RA_SCALE_PSD), RA_OK);
+		ck_assert_uint_eq(ra_welch_batch_frames(w), rows * hop);
+		/* Before the first segment ends, and at every phase of the hop
+		 * after it. */
+		for (size_t at = 0; at < n + hop; at = at ? at + 1 : n) {
+			uint64_t before;
+
+			ra_welch_reset(w);
+			ra_welch_feed(w, x, at);
+			before = ra_welch_segments(w);
+			ra_welch_feed(w, x + 2 * at, rows * hop);
+			ck_assert_uint_le(ra_welch_segments(w) - before, rows);
+			if (ra_welch_segments(w) - before > most)
+				most = ra_welch_segments(w) - before;
+		}
+		ck_assert_uint_eq(most, rows);
+		ra_welch_destroy(w);
+		free(x);
+	}
+	/* 2^19 points stereo: a row of 8 (2 * (2^18 + 1) + 1) bytes, just over
+	 * 4 MiB. */
+	w = create_ok(&big);
+	ck_assert_int_eq(ra_welch_keep_rows(w, RA_SCALE_PSD), RA_OK);
+	ck_assert_uint_eq(ra_welch_batch_frames(w), (size_t)1 << 18);
+	ra_welch_destroy(w);
+	ck_assert_uint_eq(ra_welch_batch_frames(NULL), SIZE_MAX);
+}
+END_TEST
+
 /* No rows unless asked for; reset drops the rows not yet taken, published
  * or not, and keeps keeping them; the scale is checked. */
 START_TEST(test_rows_kept_only_when_asked)
@@ -1183,6 +1232,7 @@ static Suite *spectrum_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_rows_are_the_segments_in_order);
 	tcase_add_test(tc, test_rows_kept_only_when_asked);
+	tcase_add_test(tc, test_rows_batch_within_budget);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");

@@ -51,8 +51,27 @@ typedef struct ra_processor_config {
 	 * the block that completed its segment comes out of push or pull;
 	 * the caller takes them (ra_welch_take_row()) between its calls, on
 	 * its own thread. Anything else of a tap's is read once the stream is
-	 * drained. */
+	 * drained.
+	 *
+	 * Their rows take bounded memory. Keep them before making the
+	 * processor: it then carries no more frames a step than a tap's
+	 * ra_welch_batch_frames(), so that a step's rows stay within
+	 * RA_WELCH_ROW_BUDGET. With ROWS_READY, a tap whose rows one block
+	 * alone would outgrow (tiny hops, large blocks) is fed on the
+	 * caller's thread instead, inside push and pull, a batch at a time,
+	 * each batch's rows handed over before the next is made; and no rows
+	 * are published before those published last are handed over: a tap
+	 * then holds at most two batches of rows, whatever the overlap, fft
+	 * size, channels, blocks and threads. Without it such a tap holds a
+	 * block's rows (max_frames / hop + 1, the hop fft_size - noverlap),
+	 * and a pull may publish two steps' rows of the input tap before the
+	 * caller can take them. */
 	ra_welch *tap_in, *tap_out;
+	/* Called with ROWS_CTX on the caller's thread, inside push and pull,
+	 * whenever the taps' rows are to be taken before more are published:
+	 * the caller takes them there and then. May be NULL. */
+	void (*rows_ready)(void *ctx);
+	void *rows_ctx;
 	int reference; /* the plain pipeline: scalar, allocating, no pool, no threads */
 	/* Where the time goes, both or neither: each block's gain and EQ
 	 * work, and both taps' work on it, summed over the threads that did

@@ -110,12 +110,27 @@ ra_status ra_welch_result(const ra_welch *w, ra_spectrum_scale scale, double *ou
  * not yet taken (ra_welch_create()'s 1 GiB bound counts one row). They
  * grow (in feed and in publish) only when a batch of rows is larger than
  * any before, so a steady stream stops allocating once its first batches
- * are through.
+ * are through. A caller that feeds at most ra_welch_batch_frames() frames
+ * between two publishes, and takes every row before the next publish,
+ * holds no more than two batches of rows, each within RA_WELCH_ROW_BUDGET
+ * (or one row, when one row takes more), whatever the overlap, fft size,
+ * channels and stream length: the processor and the job do.
  */
+
+/* The bytes of rows a batch may take: 4 MiB, 255 stereo rows of 2048
+ * points. */
+#define RA_WELCH_ROW_BUDGET ((size_t)4 << 20)
 
 /* Keep a row for every segment from now on, on SCALE. RA_ERR_INVALID for
  * an unknown scale, RA_ERR_NOMEM when not even one row fits. */
 ra_status ra_welch_keep_rows(ra_welch *w, ra_spectrum_scale scale);
+
+/* The most frames a batch may hold: fed between two publishes, they
+ * complete at most RA_WELCH_ROW_BUDGET / row bytes rows (at least one:
+ * segments end a step of fft_size - noverlap frames apart, so F frames
+ * complete at most F / step rows, rounded up). SIZE_MAX when no rows are
+ * kept (or W is NULL). */
+size_t ra_welch_batch_frames(const ra_welch *w);
 
 /* The rows fed so far can be taken, after those still untaken. RA_OK when
  * no rows are kept; RA_ERR_NOMEM when a feed or this publish could not
