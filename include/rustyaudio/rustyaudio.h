@@ -11,6 +11,7 @@
 #include "rustyaudio/eq.h"
 #include "rustyaudio/generate.h"
 #include "rustyaudio/job.h"
+#include "rustyaudio/lane.h"
 #include "rustyaudio/pool.h"
 #include "rustyaudio/processor.h"
 #include "rustyaudio/report.h"
