@@ -12,6 +12,7 @@
 
 #include "rustyaudio/audio_file.h"
 #include "rustyaudio/job.h"
+#include "rustyaudio/lane.h"
 #include "rustyaudio/processor.h"
 #include "rustyaudio/report.h"
 
@@ -22,6 +23,7 @@ typedef struct source {
 	ra_generate_config gen_config;
 	const char *name; /* the input's path, for reports */
 	ra_audio_info info;
+	uint64_t mark; /* with cfg->perf: the job began; after run(), its last pass ended */
 } source;
 
 /* Where the float chain's finished blocks go. */
@@ -44,6 +46,28 @@ typedef struct held {
 	float value;
 } held;
 
+/* Whether the sink stage pays its lane is measured, not guessed: after a
+ * window of blocks to warm up, a pass times a window with the stage
+ * inline, then (after a queue's worth of blocks to fill the lane) one
+ * with it on the lane, and keeps the lane only if that window took at
+ * least LANE_GAIN less. Where the pool or the reader is the bottleneck, or
+ * other work holds the cores, a third thread costs more than it overlaps;
+ * where the encoder is, it pays. A window is PROBE_FRAMES frames (at
+ * least PROBE_MIN_BLOCKS blocks): a file too short for the probe never
+ * takes the lane. */
+#define PROBE_FRAMES 262144
+#define PROBE_MIN_BLOCKS 8
+#define LANE_GAIN 0.05
+enum probe_phase { PROBE_WARM, PROBE_INLINE, PROBE_FILL, PROBE_LANE, PROBE_DONE };
+struct probe {
+	enum probe_phase phase;
+	size_t window;	   /* blocks in a timed window */
+	size_t fill;	   /* blocks that fill the lane's queue */
+	size_t blocks;	   /* delivered in this phase */
+	uint64_t start_ns; /* of the window being timed */
+	uint64_t inline_ns;
+};
+
 /* What runs a plan: its streams, buffers and measurements. */
 typedef struct chain {
 	const ra_job_config *cfg;
@@ -54,7 +78,7 @@ typedef struct chain {
 	ra_processor *proc;
 	ra_converter *cv;
 	size_t cap;		    /* frames a processor block holds */
-	int32_t *ints;		    /* integer reads, and integer output of up to cap frames */
+	int32_t *ints;		    /* integer reads of a block */
 	float *decoded;		    /* float route: a block as read, before resampling */
 	float *tapped;		    /* exact copies with taps: the block as float */
 	double *doubles;	    /* the double copy route */
@@ -76,7 +100,19 @@ typedef struct chain {
 	size_t held_head, held_len, held_cap;
 	uint64_t pushed, emitted;
 	uint64_t mark;	  /* with cfg->perf: when the stage being timed began */
-	uint64_t rows_ns; /* with cfg->perf: spectrogram rows written, not yet timed */
+	uint64_t rows_ns; /* with cfg->perf: spectrogram rows written this pass */
+	/* The sink stage: on the lane's thread when there is one, so it has
+	 * its own output buffer, clock, times and diag; CH->to is the pass's
+	 * sink. */
+	ra_lane *lane;	    /* the run's threaded lane, or NULL */
+	int on_lane;	    /* the sink stage runs on it now */
+	struct probe probe; /* whether it should */
+	const sink *to;
+	int32_t *out_ints; /* integer output of up to cap frames */
+	uint64_t sink_mark;
+	ra_histogram sink_time[3]; /* level, convert, write: into cfg->perf at a pass's end */
+	ra_lane_stats lane_start;  /* the lane's counters when the pass began */
+	ra_diag sink_diag;
 } chain;
 
 void ra_job_config_init(ra_job_config *cfg)
@@ -277,22 +313,57 @@ static ra_status screen_double(chain *ch, double *buf, size_t frames)
 	return st;
 }
 
-/* With stats on: the time since the mark goes to STAGE, and the mark moves
- * on. The write stage's lap takes the spectrogram rows written since the
- * last one too (write_rows() kept them out of the stage they interrupted). */
+/* The time since *MARK into H, and the mark moves on; that time. */
+static uint64_t tick(uint64_t *mark, ra_histogram *h)
+{
+	uint64_t t = ra_now_ns(), ns = t - *mark;
+
+	ra_histogram_add(h, ns);
+	*mark = t;
+	return ns;
+}
+
+/* With stats on: the time since the job's mark goes to STAGE, and to the
+ * job's thread's time in stages. */
 static void lap(chain *ch, ra_stage stage)
 {
-	uint64_t t;
+	ra_job_perf *perf = ch->cfg->perf;
 
-	if (!ch->cfg->perf)
+	if (perf)
+		perf->caller_stage_ns += tick(&ch->mark, &perf->stage[stage]);
+}
+
+/* The job's thread's accounts besides its stages (ra_job_perf). */
+typedef enum caller_account { IN_STAGE, IN_PROCESSOR, AT_LANE } caller_account;
+
+/* With stats on: the time since the job's mark to the job's thread's
+ * account A. */
+static void caller_lap(chain *ch, caller_account a)
+{
+	ra_job_perf *perf = ch->cfg->perf;
+	uint64_t t, ns;
+
+	if (!perf)
 		return;
 	t = ra_now_ns();
-	if (stage == RA_STAGE_WRITE) {
-		ch->mark -= ch->rows_ns;
-		ch->rows_ns = 0;
-	}
-	ra_histogram_add(&ch->cfg->perf->stage[stage], t - ch->mark);
+	ns = t - ch->mark;
 	ch->mark = t;
+	if (a == IN_STAGE)
+		perf->caller_stage_ns += ns;
+	else if (a == IN_PROCESSOR)
+		perf->caller_processor_ns += ns;
+	else
+		perf->caller_lane_ns += ns;
+}
+
+/* The sink stage's times, kept apart while it may run on the lane. */
+enum { TIME_LEVEL, TIME_CONVERT, TIME_WRITE };
+
+/* With stats on: the time since the sink stage's mark goes to its stage I. */
+static void sink_lap(chain *ch, int i)
+{
+	if (ch->cfg->perf)
+		tick(&ch->sink_mark, &ch->sink_time[i]);
 }
 
 /* The next stage timed starts now. */
@@ -335,7 +406,7 @@ static ra_status check_overflow(chain *ch, const float *buf, size_t frames)
 	if (ra_nonfinite_count(buf, n, &i) == 0)
 		return RA_OK;
 	ra_diag_set(
-		&ch->res->diag, "processing overflows at output frame %lld; lower the gain",
+		&ch->sink_diag, "processing overflows at output frame %lld; lower the gain",
 		(long long)(ch->res->frames_written + (int64_t)(i / (size_t)ch->plan->channels)));
 	return RA_ERR_NONFINITE;
 }
@@ -345,7 +416,7 @@ static ra_status check_overflow(chain *ch, const float *buf, size_t frames)
  * would outgrow RA_WELCH_ROW_BUDGET, calling this as its rows_ready
  * before it publishes more; tap_copy()), to its writer: workers only
  * compute them, this thread writes them, in stream order. Their time is
- * the write stage's, timed with the next block written. */
+ * the write stage's, added to it at the pass's end (sink_wait()). */
 static void write_rows(void *ctx)
 {
 	chain *ch = ctx;
@@ -365,40 +436,161 @@ static void write_rows(void *ctx)
 }
 
 /* A finished block into the sink: measured, or into the output's sample
- * format and written, with the spectrogram's rows finished by then. */
-static ra_status emit(chain *ch, const sink *to, float *buf, size_t frames)
+ * format and written. The sink stage's work: its clock, its diag. */
+static ra_status emit(chain *ch, float *buf, size_t frames)
 {
-	ra_diag *diag = &ch->res->diag;
-	ra_writer *wr = to->wr;
+	ra_diag *diag = &ch->sink_diag;
+	ra_writer *wr = ch->to->wr;
 	ra_status st;
 
-	if (to->kind == SINK_WRITE && (st = check_overflow(ch, buf, frames)) != RA_OK)
+	if (ch->to->kind == SINK_WRITE && (st = check_overflow(ch, buf, frames)) != RA_OK)
 		return st;
 	restore_held(ch, buf);
-	if (to->kind == SINK_MEASURE) {
+	if (ch->to->kind == SINK_MEASURE) {
 		accumulate(ch, buf, frames);
+		sink_lap(ch, TIME_LEVEL);
 		return RA_OK;
 	}
 	if (ch->plan->out_bits) {
-		ra_converter_to_int(ch->cv, buf, ch->ints, frames);
-		lap(ch, RA_STAGE_CONVERT);
-		st = ra_writer_write_int(wr, ch->ints, frames, diag);
+		ra_converter_to_int(ch->cv, buf, ch->out_ints, frames);
+		sink_lap(ch, TIME_CONVERT);
+		st = ra_writer_write_int(wr, ch->out_ints, frames, diag);
 	} else {
 		if (ch->cv) {
 			ra_converter_clip(ch->cv, buf, frames);
-			lap(ch, RA_STAGE_CONVERT);
+			sink_lap(ch, TIME_CONVERT);
 		}
 		st = ra_writer_write_float(wr, buf, frames, diag);
 	}
-	write_rows(ch);
-	lap(ch, RA_STAGE_WRITE);
+	sink_lap(ch, TIME_WRITE);
 	if (st == RA_OK)
 		ch->res->frames_written += (int64_t)frames;
 	return st;
 }
 
-/* Hand a filled block to the processor and emit whatever comes back. */
-static ra_status feed(chain *ch, const sink *to, float *blk, size_t frames)
+/* The sink stage on one finished block BUF of FRAMES frames, which it then
+ * gives back; after an earlier failure (SO_FAR) only that. A lane task. */
+static ra_status sink_block(void *ctx, void *buf, size_t frames, ra_status so_far)
+{
+	chain *ch = ctx;
+	ra_status st = so_far;
+
+	if (st == RA_OK) {
+		if (ch->cfg->perf)
+			ch->sink_mark = ra_now_ns(); /* waiting in the queue is no stage's */
+		st = emit(ch, buf, frames);
+	}
+	ra_processor_release(ch->proc, buf);
+	return st;
+}
+
+/* The sink stage's first failure, with its reason, as the job's. */
+static ra_status sink_failed(chain *ch, ra_status st)
+{
+	if (st != RA_OK)
+		ch->res->diag = ch->sink_diag;
+	return st;
+}
+
+/* A pass begins: with a lane to choose, a probe. */
+static void probe_start(chain *ch, size_t lane_depth)
+{
+	struct probe *pr = &ch->probe;
+
+	memset(pr, 0, sizeof(*pr));
+	if (ch->lane && ch->cfg->perf)
+		ra_lane_get_stats(ch->lane, &ch->lane_start);
+	ch->on_lane = ch->lane && ch->cfg->lane_use == RA_LANE_ALWAYS;
+	pr->phase = ch->lane && ch->cfg->lane_use == RA_LANE_AUTO ? PROBE_WARM : PROBE_DONE;
+	pr->window = PROBE_FRAMES / ch->cap;
+	if (pr->window < PROBE_MIN_BLOCKS)
+		pr->window = PROBE_MIN_BLOCKS;
+	pr->fill = lane_depth;
+}
+
+/* One more block delivered while the probe runs: at the end of a phase,
+ * the next (see struct probe). Leaving the lane, it is drained first, so
+ * that the stage's order holds: its failure, if any. */
+static ra_status probe_step(chain *ch)
+{
+	struct probe *pr = &ch->probe;
+	uint64_t now;
+
+	if (++pr->blocks < (pr->phase == PROBE_FILL ? pr->fill : pr->window))
+		return RA_OK;
+	now = ra_now_ns();
+	pr->blocks = 0;
+	pr->phase++;
+	if (pr->phase == PROBE_INLINE || pr->phase == PROBE_LANE) {
+		pr->start_ns = now;
+	} else if (pr->phase == PROBE_FILL) {
+		pr->inline_ns = now - pr->start_ns;
+		ch->on_lane = 1;
+	} else if ((double)(now - pr->start_ns) > (1.0 - LANE_GAIN) * (double)pr->inline_ns) {
+		ch->on_lane = 0;
+		return sink_failed(ch, ra_lane_wait(ch->lane));
+	}
+	return RA_OK;
+}
+
+/* A finished block to the sink stage: queued on the lane, or run now.
+ * The sink's first failure so far, if any. */
+static ra_status deliver(chain *ch, float *done, size_t frames)
+{
+	ra_status st;
+
+	if (ch->on_lane)
+		st = sink_failed(ch, ra_lane_post(ch->lane, sink_block, ch, done, frames));
+	else
+		st = sink_failed(ch, sink_block(ch, done, frames, RA_OK));
+	caller_lap(ch, ch->on_lane ? AT_LANE : IN_STAGE);
+	if (ch->probe.phase != PROBE_DONE) {
+		ra_status probed = probe_step(ch);
+
+		st = st != RA_OK ? st : probed;
+	}
+	return st;
+}
+
+/* At a pass's end, with the sink stage idle: its times and the rows'
+ * into the job's stats. The rows' time adds to the write stage's total,
+ * not to its blocks. */
+static void settle_times(chain *ch)
+{
+	static const ra_stage stages[] = { RA_STAGE_LEVEL, RA_STAGE_CONVERT, RA_STAGE_WRITE };
+	ra_job_perf *perf = ch->cfg->perf;
+	ra_lane_stats now;
+
+	if (!perf)
+		return;
+	for (int i = 0; i < 3; i++) {
+		ra_histogram_merge(&perf->stage[stages[i]], &ch->sink_time[i]);
+		ra_histogram_init(&ch->sink_time[i]);
+	}
+	perf->stage[RA_STAGE_WRITE].total_ns += ch->rows_ns;
+	perf->caller_stage_ns += ch->rows_ns;
+	ch->rows_ns = 0;
+	if (!ch->lane)
+		return;
+	ra_lane_get_stats(ch->lane, &now);
+	perf->lane_blocks += now.items - ch->lane_start.items;
+	perf->lane_ns += now.busy_ns - ch->lane_start.busy_ns;
+}
+
+/* After a pass: wait for the sink stage to finish what it was given. Its
+ * failure comes first (it is earlier in the stream than any the job met
+ * since); else ST. */
+static ra_status sink_wait(chain *ch, ra_status st)
+{
+	ra_status sink_st = ch->on_lane ? sink_failed(ch, ra_lane_wait(ch->lane)) : RA_OK;
+
+	caller_lap(ch, AT_LANE);
+	settle_times(ch);
+	return sink_st != RA_OK ? sink_st : st;
+}
+
+/* Hand a filled block to the processor and deliver whatever comes back. */
+static ra_status feed(chain *ch, float *blk, size_t frames)
 {
 	size_t done_frames;
 	float *done;
@@ -410,11 +602,12 @@ static ra_status feed(chain *ch, const sink *to, float *blk, size_t frames)
 	}
 	st = ra_processor_push(ch->proc, blk, frames, &done, &done_frames);
 	ch->pushed++;
-	restart_clock(ch); /* waiting for the workers is no stage's */
-	if (st == RA_OK && done) {
-		st = emit(ch, to, done, done_frames);
+	write_rows(ch);
+	caller_lap(ch, IN_PROCESSOR);
+	if (st != RA_OK)
 		ra_processor_release(ch->proc, done);
-	}
+	else if (done)
+		st = deliver(ch, done, done_frames);
 	return st;
 }
 
@@ -426,7 +619,7 @@ static ra_status pump_blocks(chain *ch, const sink *to, int *abandon)
 	ra_job_result *res = ch->res;
 	ra_status st = RA_OK;
 
-	restart_clock(ch);
+	lap(ch, RA_STAGE_OPEN);
 	for (;;) {
 		float *blk, *decoded;
 		size_t got = 0, made;
@@ -453,7 +646,7 @@ static ra_status pump_blocks(chain *ch, const sink *to, int *abandon)
 			return st;
 		}
 		res->frames_read += (int64_t)got;
-		st = feed(ch, to, blk, made);
+		st = feed(ch, blk, made);
 		if (st != RA_OK || res->decode_stopped)
 			return st;
 		if (ch->cfg->progress && to->kind == SINK_WRITE)
@@ -464,7 +657,7 @@ static ra_status pump_blocks(chain *ch, const sink *to, int *abandon)
 
 /* The input has ended: what the resampler still holds into the processor;
  * *ABANDON as for pump_blocks(). */
-static ra_status drain_resampler(chain *ch, const sink *to, int *abandon)
+static ra_status drain_resampler(chain *ch, int *abandon)
 {
 	ra_status st = RA_OK;
 
@@ -479,7 +672,7 @@ static ra_status drain_resampler(chain *ch, const sink *to, int *abandon)
 		st = ra_resampler_flush(ch->rs, blk, ch->cap, &made);
 		lap(ch, RA_STAGE_RESAMPLE);
 		if (st == RA_OK)
-			st = feed(ch, to, blk, made);
+			st = feed(ch, blk, made);
 		if (made == 0)
 			break;
 	}
@@ -488,31 +681,36 @@ static ra_status drain_resampler(chain *ch, const sink *to, int *abandon)
 
 /* The blocks still in the processor, into the sink while ST is RA_OK
  * (after a failure only taken back); ST or the processor's failure. */
-static ra_status drain_processor(chain *ch, const sink *to, ra_status st)
+static ra_status drain_processor(chain *ch, ra_status st)
 {
 	for (;;) {
 		size_t done_frames;
 		float *done;
 		ra_status pst = ra_processor_pull(ch->proc, &done, &done_frames);
 
-		restart_clock(ch);
+		write_rows(ch);
+		caller_lap(ch, IN_PROCESSOR);
 		if (pst != RA_OK || !done)
 			return st == RA_OK ? pst : st;
 		if (st == RA_OK)
-			st = emit(ch, to, done, done_frames);
-		ra_processor_release(ch->proc, done);
+			st = deliver(ch, done, done_frames);
+		else
+			ra_processor_release(ch->proc, done);
 	}
 }
 
-/* One pass of the float chain: source -> [resample] -> processor -> sink. */
+/* One pass of the float chain: source -> [resample] -> processor -> sink
+ * stage, which has finished everything it was given on return. */
 static ra_status pump_float(chain *ch, const sink *to)
 {
 	int abandon = 0;
 	ra_status st = pump_blocks(ch, to, &abandon);
 
 	if (st == RA_OK)
-		st = drain_resampler(ch, to, &abandon);
-	return abandon ? st : drain_processor(ch, to, st);
+		st = drain_resampler(ch, &abandon);
+	if (!abandon)
+		st = drain_processor(ch, st);
+	return sink_wait(ch, st);
 }
 
 /* An exact copy's samples are both the input and the output: the taps get
@@ -550,12 +748,12 @@ static ra_status write_copy(chain *ch, ra_writer *wr, size_t frames)
 }
 
 /* Exact copies, when nothing is done to the samples. */
-static ra_status pump_copy(chain *ch, ra_writer *wr)
+static ra_status copy_blocks(chain *ch, ra_writer *wr)
 {
 	const ra_job_route r = ch->plan->route;
 	ra_job_result *res = ch->res;
 
-	restart_clock(ch);
+	lap(ch, RA_STAGE_OPEN);
 	for (;;) {
 		size_t got = 0;
 		ra_status st;
@@ -593,23 +791,47 @@ static ra_status pump_copy(chain *ch, ra_writer *wr)
 	}
 }
 
+static ra_status pump_copy(chain *ch, ra_writer *wr)
+{
+	ra_status st = copy_blocks(ch, wr);
+
+	settle_times(ch);
+	return st;
+}
+
 /* The float route's scratch, made on its first pass, when the capacity is
- * known: integer reads of a block and integer output of up to cap frames,
- * and a block as decoded (for the resampler, and for refuse_nonfinite()). */
+ * known: integer reads of a block, the sink stage's integer output of up
+ * to cap frames, and a block as decoded (for the resampler, and for
+ * refuse_nonfinite()). */
 static ra_status float_buffers(chain *ch)
 {
 	const size_t block = ch->plan->block_frames, channels = (size_t)ch->plan->channels;
-	const size_t frames = ch->cap > block ? ch->cap : block;
 
 	if (ch->decoded)
 		return RA_OK;
-	if (ch->plan->in_bits || ch->plan->out_bits) {
-		ch->ints = malloc(frames * channels * sizeof(*ch->ints));
+	if (ch->plan->in_bits) {
+		ch->ints = malloc(block * channels * sizeof(*ch->ints));
 		if (!ch->ints)
+			return RA_ERR_NOMEM;
+	}
+	if (ch->plan->out_bits) {
+		ch->out_ints = malloc(ch->cap * channels * sizeof(*ch->out_ints));
+		if (!ch->out_ints)
 			return RA_ERR_NOMEM;
 	}
 	ch->decoded = malloc(block * channels * sizeof(*ch->decoded));
 	return ch->decoded ? RA_OK : RA_ERR_NOMEM;
+}
+
+/* Blocks queued for the sink stage: about LANE_FRAMES frames, so that the
+ * stage, woken once half of them wait, does a sizeable piece of work a
+ * wake-up, with memory bounded by the frames, not the block size. */
+#define LANE_FRAMES 131072
+static size_t lane_depth(size_t block_frames)
+{
+	size_t depth = LANE_FRAMES / block_frames;
+
+	return depth < 2 ? 2 : depth > RA_LANE_DEPTH_MAX ? RA_LANE_DEPTH_MAX : depth;
 }
 
 /* The resampler and processor for one pass into TO, at gain GAIN. */
@@ -618,9 +840,11 @@ static ra_status chain_start(chain *ch, const sink *to, float gain)
 	const ra_job_config *cfg = ch->cfg;
 	ra_processor_config pc = { 0 };
 	ra_status st = RA_OK;
+	size_t depth;
 
 	ch->pushed = ch->emitted = 0;
 	ch->held_head = ch->held_len = 0;
+	ch->to = to;
 	ch->cap = cfg->block_frames;
 	if (ch->plan->out_rate != ch->plan->in_rate) {
 		ch->rs = ra_resampler_create(ch->plan->channels, ch->plan->in_rate,
@@ -636,6 +860,7 @@ static ra_status chain_start(chain *ch, const sink *to, float gain)
 		if (ra_resampler_max_output(ch->rs, 0) > ch->cap)
 			ch->cap = ra_resampler_max_output(ch->rs, 0);
 	}
+	depth = lane_depth(ch->cap);
 	st = float_buffers(ch);
 	if (st != RA_OK)
 		return st;
@@ -646,6 +871,14 @@ static ra_status chain_start(chain *ch, const sink *to, float gain)
 	pc.gain = gain;
 	pc.workers = cfg->workers;
 	pc.reference = cfg->reference;
+	if (ch->src->info.frames > 0 && ch->src->info.frames < INT64_MAX / ch->plan->out_rate)
+		pc.stream_frames = (uint64_t)ch->src->info.frames * (uint64_t)ch->plan->out_rate /
+				   (uint64_t)ch->plan->in_rate;
+	if (ch->lane) {
+		/* The lane holds its queue and the block it runs. */
+		ra_lane_set_depth(ch->lane, depth);
+		pc.held_blocks = depth + 1;
+	}
 	if (cfg->perf) {
 		pc.eq_time = &cfg->perf->stage[RA_STAGE_EQ];
 		pc.spectrum_time = &cfg->perf->stage[RA_STAGE_SPECTRUM];
@@ -657,6 +890,7 @@ static ra_status chain_start(chain *ch, const sink *to, float gain)
 		pc.rows_ctx = ch;
 	}
 	ch->proc = ra_processor_create(&pc, &st, NULL);
+	probe_start(ch, depth);
 	return st;
 }
 
@@ -1206,6 +1440,7 @@ static void chain_release(chain *ch)
 	chain_stop(ch);
 	ra_converter_destroy(ch->cv);
 	free(ch->ints);
+	free(ch->out_ints);
 	free(ch->decoded);
 	free(ch->tapped);
 	free(ch->doubles);
@@ -1232,6 +1467,11 @@ static ra_status run(const ra_job_config *cfg, source *src, const char *out_path
 	ch.plan = &plan;
 	ch.src = src;
 	ch.res = res;
+	ch.mark = src->mark;
+	/* In pass mode the job thread hands held samples to the sink: both
+	 * stay on it. */
+	if (cfg->lane && ra_lane_threaded(cfg->lane) && cfg->nonfinite != RA_NONFINITE_PASS)
+		ch.lane = cfg->lane;
 	st = plan.analyze ? analyze(&ch) : execute(&ch, out_path);
 	st = publish_reports(&ch, st);
 	if (st == RA_ERR_RESAMPLE || st == RA_ERR_NOMEM)
@@ -1239,7 +1479,28 @@ static ra_status run(const ra_job_config *cfg, source *src, const char *out_path
 			ra_diag_set(&res->diag, "%s", ra_strerror(st));
 	record_clips(res, ch.cv);
 	chain_release(&ch);
+	src->mark = ch.mark;
 	return st;
+}
+
+/* With stats on, the job's clock starts: what comes before its first
+ * block is the open stage's. */
+static void job_clock_start(const ra_job_config *cfg, source *src)
+{
+	if (cfg->perf)
+		src->mark = ra_now_ns();
+}
+
+/* The job is over: the time since its last pass ended is the close stage's. */
+static void job_clock_close(const ra_job_config *cfg, const source *src)
+{
+	uint64_t ns;
+
+	if (!cfg->perf)
+		return;
+	ns = ra_now_ns() - src->mark;
+	ra_histogram_add(&cfg->perf->stage[RA_STAGE_CLOSE], ns);
+	cfg->perf->caller_stage_ns += ns;
 }
 
 ra_status ra_job_run(const ra_job_config *cfg, const char *in_path, const char *out_path,
@@ -1267,12 +1528,14 @@ ra_status ra_job_run(const ra_job_config *cfg, const char *in_path, const char *
 		}
 	}
 	src.name = in_path;
+	job_clock_start(cfg, &src);
 	src.reader = ra_reader_open(in_path, &st, &res->diag);
 	if (!src.reader)
 		return st;
 	src.info = *ra_reader_info(src.reader);
 	st = run(cfg, &src, out_path, res);
 	ra_reader_destroy(src.reader);
+	job_clock_close(cfg, &src);
 	return st;
 }
 
@@ -1285,6 +1548,7 @@ ra_status ra_job_generate(const ra_job_config *cfg, const ra_generate_config *ge
 	memset(res, 0, sizeof(*res));
 	res->frames_claimed = -1;
 	src.gen_config = *gen;
+	job_clock_start(cfg, &src);
 	src.gen = ra_generator_create(gen, &st, &res->diag);
 	if (!src.gen)
 		return st;
@@ -1295,5 +1559,6 @@ ra_status ra_job_generate(const ra_job_config *cfg, const ra_generate_config *ge
 	st = run(cfg, &src, out_path, res);
 	res->fell_back = 0; /* a generated signal has no subtype of its own to keep */
 	ra_generator_destroy(src.gen);
+	job_clock_close(cfg, &src);
 	return st;
 }

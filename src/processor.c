@@ -84,6 +84,7 @@ typedef struct task_arg {
 struct ra_processor {
 	int channels;
 	size_t max_frames;
+	size_t held_blocks; /* the caller's queue of finished blocks */
 	float gain;
 	int band_count;
 	ra_biquad_coeffs bands[RA_EQ_MAX_BANDS];
@@ -183,6 +184,7 @@ static void copy_config(ra_processor *p, const ra_processor_config *cfg)
 {
 	p->channels = cfg->channels;
 	p->max_frames = cfg->max_frames;
+	p->held_blocks = cfg->held_blocks;
 	p->gain = cfg->gain;
 	p->band_count = cfg->band_count;
 	if (cfg->band_count)
@@ -251,6 +253,16 @@ static void bound_rows(ra_processor *p, tap *t)
 		p->step_blocks = blocks > 0 ? blocks : 1;
 }
 
+/* A stream of one channel pair that fills fewer than two steps: its steps
+ * could overlap nothing but a worker's wake-up. */
+static int too_short(const ra_processor_config *cfg)
+{
+	size_t blocks = (STEP_FRAMES + cfg->max_frames - 1) / cfg->max_frames;
+	uint64_t step = (blocks < MAX_STEP_BLOCKS ? blocks : MAX_STEP_BLOCKS) * cfg->max_frames;
+
+	return cfg->channels <= 2 && cfg->stream_frames > 0 && cfg->stream_frames < 2 * step;
+}
+
 /* The kernel, the threads, the band groups and the blocks a step carries.
  * The reference and the gain alone have nothing worth overlapping: they
  * run inline, a block a step. The cascades take enough band groups that
@@ -266,7 +278,7 @@ static void plan_schedule(ra_processor *p, const ra_processor_config *cfg)
 		p->kernel = KERNEL_GAIN;
 	else
 		p->kernel = KERNEL_CASCADE;
-	p->workers = p->kernel == KERNEL_CASCADE ? cfg->workers : NULL;
+	p->workers = p->kernel == KERNEL_CASCADE && !too_short(cfg) ? cfg->workers : NULL;
 	p->threads = p->workers ? ra_workers_threads(p->workers) : 1;
 	p->step_blocks = 1;
 	if (p->threads > 1) {
@@ -325,8 +337,9 @@ static ra_status create_buffers(ra_processor *p, ra_diag *diag)
 	p->slot_count = (int)slots;
 	p->done_cap = (slots + 1) * p->step_blocks;
 	if (p->kernel != KERNEL_REFERENCE) {
-		p->block_pool = ra_pool_create(p->max_frames * (size_t)p->channels * sizeof(float),
-					       p->done_cap + slots * p->step_blocks + 2, &st, diag);
+		p->block_pool = ra_pool_create(
+			p->max_frames * (size_t)p->channels * sizeof(float),
+			p->done_cap + slots * p->step_blocks + 2 + p->held_blocks, &st, diag);
 		if (!p->block_pool)
 			return st;
 	}

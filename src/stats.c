@@ -125,8 +125,9 @@ uint64_t ra_histogram_quantile(const ra_histogram *h, double q)
 	return h->max_ns;
 }
 
-static const char *const stage_names[RA_STAGE_COUNT] = { "read",     "resample", "eq",
-							 "spectrum", "convert",	 "write" };
+static const char *const stage_names[RA_STAGE_COUNT] = { "open",    "read",	"resample",
+							 "eq",	    "spectrum", "level",
+							 "convert", "write",	"close" };
 
 const char *ra_stage_name(ra_stage stage)
 {

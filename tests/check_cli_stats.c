@@ -52,14 +52,15 @@ static void stage_row(const char *text, const char *stage, double *total, double
 	ck_assert_int_eq(sscanf(row + strlen(needle), "%lf %lf%% %llu", total, share, blocks), 3);
 }
 
-/* Every stage of a job that uses them all: read, resample, EQ, both
- * spectra, conversion to 16 bits, write. Each row says what the JSON of the
+/* Every stage of a job that uses them all but the measuring pass's level
+ * (see test_level_and_passes): open, read, resample, EQ, both spectra,
+ * conversion to 16 bits, write, close. Each row says what the JSON of the
  * same run says, to the digits printed; the times themselves depend on the
  * machine and are not judged. */
 START_TEST(test_table_shows_every_stage)
 {
-	static const char *const stages[] = { "read",	  "resample", "eq",
-					      "spectrum", "convert",  "write" };
+	static const char *const stages[] = { "open",	  "read",    "resample", "eq",
+					      "spectrum", "convert", "write",	 "close" };
 	char *in = make_input("in.wav", "3"), *out = ra_test_scratch("out.wav");
 	char *csv = ra_test_scratch("s.csv"), *json = ra_test_scratch("stats.json");
 	const char *argv[] = { "-q",
@@ -90,8 +91,12 @@ START_TEST(test_table_shows_every_stage)
 		char filter[256];
 
 		stage_row(r.err, stages[i], &total, &share, &blocks);
-		/* 132,300 frames in 1024-frame blocks: 130 reads at least. */
-		ck_assert_msg(blocks >= 130, "%s: %llu blocks", stages[i], blocks);
+		/* 132,300 frames in 1024-frame blocks: 130 reads at least;
+		 * one pass to open, one job to close. */
+		if (i == 0 || i == 7)
+			ck_assert_msg(blocks == 1, "%s: %llu blocks", stages[i], blocks);
+		else
+			ck_assert_msg(blocks >= 130, "%s: %llu blocks", stages[i], blocks);
 		snprintf(filter, sizeof(filter),
 			 ".files[0].stages.%s | .blocks == %llu and "
 			 "(.seconds - %.3f | fabs) <= 0.0005001 and "
@@ -103,6 +108,10 @@ START_TEST(test_table_shows_every_stage)
 	ck_assert_ptr_nonnull(strstr(r.err, "\n  pool: "));
 	ck_assert_ptr_nonnull(strstr(r.err, "\n  workers: "));
 	ck_assert_ptr_nonnull(strstr(r.err, " allocations saved\n"));
+	/* Too short for the probe: the sink stage never left the caller. */
+	ck_assert_ptr_nonnull(strstr(r.err, "\n  output thread: 0 blocks, busy 0.0% of wall\n"));
+	ck_assert_ptr_nonnull(strstr(r.err, "\n  caller: "));
+	ck_assert_ptr_nonnull(strstr(r.err, " waiting for the workers), "));
 	/* One file: no batch total. */
 	ck_assert_ptr_null(strstr(r.err, "all 1 files"));
 	ra_run_release(&r);
@@ -125,6 +134,36 @@ START_TEST(test_off_by_default)
 	ra_run_release(&r);
 	free(in);
 	free(out);
+}
+END_TEST
+
+/* --normalize measures, then writes: two passes to open, the level stage
+ * on every block of the first, one close, and the time between the two
+ * files of the batch is its own. */
+START_TEST(test_level_and_passes)
+{
+	char *a = make_input("a.wav", "1"), *b = make_input("b.wav", "1");
+	char *outdir = ra_test_scratch("out"), *json = ra_test_scratch("stats.json");
+	const char *argv[] = {
+		"-q", "--stats-json", json, "--normalize", a, b, "-o", outdir, NULL
+	};
+	ra_run r;
+
+	ck_assert_int_eq(mkdir(outdir, 0755), 0);
+	r = ra_test_run(argv, NULL);
+	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+	ck_assert(valid(json));
+	ck_assert(ra_test_jq(json, "all(.files[].stages; .open.blocks == 2 and .close.blocks == 1 "
+				   "and .level.blocks == .write.blocks and .level.blocks > 40 "
+				   "and .read.blocks == 2 * (.write.blocks + 1))"));
+	ck_assert(ra_test_jq(json, ".batch | .stages.level.blocks == 2 * 44 and "
+				   ".caller.between_files_seconds >= 0 and "
+				   ".wall_seconds >= .caller.between_files_seconds"));
+	ra_run_release(&r);
+	free(a);
+	free(b);
+	free(outdir);
+	free(json);
 }
 END_TEST
 
@@ -173,6 +212,14 @@ START_TEST(test_json_follows_the_schema)
 				   ".output_rate == 48000 and .spectrum == null and "
 				   ".pipeline == \"optimized\" and .analyze == false"));
 	ck_assert(ra_test_jq(json, ".files[0].workers | .threads == 2 and .tasks > 0"));
+	/* The caller's accounts, and their share of the wall time. */
+	ck_assert(ra_test_jq(json, ".files[0] | .wall_seconds as $w | .caller | "
+				   "(.stage_seconds + .processor_seconds + .output_thread_seconds "
+				   "+ .between_files_seconds) as $c | .between_files_seconds == 0 "
+				   "and if $w > 0 then (.accounted_share * $w - $c | fabs) <= 1e-9 "
+				   "else .accounted_share == 0 end"));
+	ck_assert(
+		ra_test_jq(json, ".files[0].output_thread | .blocks == 0 and .busy_seconds == 0"));
 	ra_run_release(&r);
 	free(in);
 	free(out);
@@ -356,6 +403,7 @@ int main(void)
 
 	tcase_add_test(tc, test_table_shows_every_stage);
 	tcase_add_test(tc, test_off_by_default);
+	tcase_add_test(tc, test_level_and_passes);
 	tcase_add_test(tc, test_json_follows_the_schema);
 	tcase_add_test(tc, test_batch);
 	tcase_add_test(tc, test_analyze);

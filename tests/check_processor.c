@@ -240,6 +240,50 @@ START_TEST(test_optimized_equals_reference)
 }
 END_TEST
 
+/* Tasks the pool ran for a 10-band chain of CHANNELS channels over FRAMES
+ * frames, told STREAM_FRAMES (0: not told); the output equals the
+ * reference either way. */
+static uint64_t pool_tasks(int channels, size_t frames, uint64_t stream_frames)
+{
+	ra_biquad_coeffs c[64];
+	ra_processor_config cfg = { .channels = channels,
+				    .bands = c,
+				    .band_count = design(0, c),
+				    .gain = 1.0f,
+				    .stream_frames = stream_frames };
+	size_t n = frames * (size_t)channels;
+	float *x = signal(n, 3), *ref = malloc(n * sizeof(float)), *out = malloc(n * sizeof(float));
+	ra_workers *w = ra_workers_create(2, NULL, NULL);
+	ra_workers_stats st;
+
+	ck_assert_ptr_nonnull(w);
+	cfg.reference = 1;
+	run_chain(cfg, x, frames, 1024, 1, ref);
+	cfg.reference = 0;
+	cfg.workers = w;
+	run_chain(cfg, x, frames, 1024, 1, out);
+	ck_assert_mem_eq(out, ref, n * sizeof(float));
+	ra_workers_get_stats(w, &st);
+	ra_workers_destroy(w);
+	free(x);
+	free(ref);
+	free(out);
+	return st.tasks;
+}
+
+/* A stereo stream known to fill fewer than two steps (65536 frames each)
+ * runs inline: no worker is woken for it. Longer, of unknown length, or
+ * with more than one channel pair to share out, it goes to the pool. */
+START_TEST(test_short_stream_runs_inline)
+{
+	ck_assert_uint_eq(pool_tasks(2, 48000, 48000), 0);
+	ck_assert_uint_eq(pool_tasks(1, 100000, 131071), 0);
+	ck_assert_uint_gt(pool_tasks(2, 48000, 0), 0);
+	ck_assert_uint_gt(pool_tasks(2, 140000, 140000), 0);
+	ck_assert_uint_gt(pool_tasks(6, 48000, 48000), 0);
+}
+END_TEST
+
 START_TEST(test_gain_only_and_reset)
 {
 	const size_t frames = 5000;
@@ -877,6 +921,7 @@ static Suite *processor_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_optimized_equals_reference, 0, 3);
 	tcase_add_test(tc, test_gain_only_and_reset);
+	tcase_add_test(tc, test_short_stream_runs_inline);
 	tcase_add_loop_test(tc, test_no_allocation_when_warm, 0, 2);
 	tcase_add_test(tc, test_destroy_with_blocks_inside);
 	tcase_add_test(tc, test_timing_counts_every_block);

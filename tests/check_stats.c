@@ -132,10 +132,10 @@ END_TEST
 
 START_TEST(test_stage_names)
 {
-	static const char *const names[] = { "read",	 "resample", "eq",
-					     "spectrum", "convert",  "write" };
+	static const char *const names[] = { "open",  "read",	 "resample", "eq",   "spectrum",
+					     "level", "convert", "write",    "close" };
 
-	ck_assert_int_eq(RA_STAGE_COUNT, 6);
+	ck_assert_int_eq(RA_STAGE_COUNT, 9);
 	for (int i = 0; i < RA_STAGE_COUNT; i++)
 		ck_assert_str_eq(ra_stage_name((ra_stage)i), names[i]);
 	ck_assert_str_eq(ra_stage_name(RA_STAGE_COUNT), "?");

@@ -1,4 +1,4 @@
-# The --stats-json schema, version 1 (man/rusty-audio.1, STATS JSON), as a
+# The --stats-json schema, version 2 (man/rusty-audio.1, STATS JSON), as a
 # jq predicate: true when the document has exactly the documented members,
 # each of the documented type, and the batch totals agree with the files.
 
@@ -15,13 +15,15 @@ def stage:
 
 def span_members:
   ["audio_seconds", "wall_seconds", "cpu_seconds", "realtime_factor",
-   "msamples_per_second", "peak_rss_bytes", "stages", "pool", "workers"];
+   "msamples_per_second", "peak_rss_bytes", "stages", "pool", "workers", "output_thread",
+   "caller"];
 
 def span:
   (.audio_seconds | number) and (.wall_seconds | number) and (.cpu_seconds | number)
   and (.realtime_factor | number) and (.msamples_per_second | number)
   and (.peak_rss_bytes | count)
-  and (.stages | members(["read", "resample", "eq", "spectrum", "convert", "write"])
+  and (.stages | members(["open", "read", "resample", "eq", "spectrum", "level", "convert",
+                           "write", "close"])
        and all(.[]; stage))
   and (.pool | members(["acquires", "hits", "misses", "allocations_saved"])
        and all(.[]; count))
@@ -29,7 +31,12 @@ def span:
        and (.threads | count) and (.tasks | count) and (.wait_seconds | number)
        and (.busy_seconds | type == "array" and all(.[]; number))
        and (.busy_share | type == "array" and all(.[]; number))
-       and (.busy_seconds | length) == .threads and (.busy_share | length) == .threads);
+       and (.busy_seconds | length) == .threads and (.busy_share | length) == .threads)
+  and (.output_thread | members(["blocks", "busy_seconds", "busy_share"])
+       and (.blocks | count) and (.busy_seconds | number) and (.busy_share | number))
+  and (.caller | members(["stage_seconds", "processor_seconds", "output_thread_seconds",
+                          "between_files_seconds", "accounted_share"])
+       and all(.[]; number));
 
 def channel:
   members(["channel", "peak_dbfs", "rms_dbfs", "dc_offset", "crest_db", "clipped",
@@ -68,7 +75,7 @@ def settings:
 
 . as $root
 | members(["schema", "schema_version", "tool", "version", "settings", "files", "batch"])
-and .schema == "rusty-audio-stats" and .schema_version == 1 and .tool == "rusty-audio"
+and .schema == "rusty-audio-stats" and .schema_version == 2 and .tool == "rusty-audio"
 and (.version | type == "string")
 and (.settings | settings)
 and (.files | type == "array" and all(.[]; file))

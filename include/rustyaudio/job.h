@@ -30,6 +30,7 @@
 #include "rustyaudio/spectrum.h"
 #include "rustyaudio/stats.h"
 #include "rustyaudio/status.h"
+#include "rustyaudio/lane.h"
 #include "rustyaudio/workers.h"
 
 #ifdef __cplusplus
@@ -98,7 +99,23 @@ typedef struct ra_job_perf {
 	uint64_t pool_acquires;		    /* the processors' buffer pools */
 	uint64_t pool_hits;		    /* served from the pool: allocations saved */
 	uint64_t pool_misses;		    /* fell back to an allocation */
+	/* The sink stage (level, convert, write) on the lane: blocks it ran
+	 * there, and its time in them. */
+	uint64_t lane_blocks;
+	uint64_t lane_ns;
+	/* Where the job's thread spent the job: in stages (its own, and the
+	 * sink stage's when inline), in the processor (the work it ran there
+	 * itself, handing steps to the workers and waiting for them), and
+	 * handing blocks to the lane or waiting for it. */
+	uint64_t caller_stage_ns;
+	uint64_t caller_processor_ns;
+	uint64_t caller_lane_ns;
 } ra_job_perf;
+
+/* When a job's sink stage runs on the lane: when a probe of its first
+ * blocks finds that it pays (ra_lane_pays()), or always, or never. The
+ * bytes written are the same either way. */
+typedef enum ra_lane_use { RA_LANE_AUTO, RA_LANE_ALWAYS, RA_LANE_NEVER } ra_lane_use;
 
 typedef struct ra_job_config {
 	size_t block_frames; /* frames a block, 1..RA_MAX_BLOCK_FRAMES */
@@ -114,7 +131,12 @@ typedef struct ra_job_config {
 	const ra_eq *eq; /* bands, designed at the output rate; NULL or empty for none */
 	const ra_spectrum_request *spectrum; /* NULL for none */
 	ra_workers *workers;		     /* shared threads for the EQ; NULL runs it inline */
-	int reference;			     /* the plain reference pipeline */
+	/* A thread for the sink stage (conversion, dither, encoding, the
+	 * measuring passes), shared by the jobs of a batch, which run one at a
+	 * time; NULL or inline runs that stage on the job's thread. */
+	ra_lane *lane;
+	ra_lane_use lane_use; /* when the sink stage takes the lane */
+	int reference;	      /* the plain reference pipeline */
 	/* Measure instead of writing (no output): RES->summary, one a channel,
 	 * of what would be written; frequencies from a spectrum with the
 	 * spectrum request's settings (defaults: 2048, hann, 0.5). */

@@ -73,6 +73,14 @@ typedef struct ra_processor_config {
 	void (*rows_ready)(void *ctx);
 	void *rows_ctx;
 	int reference; /* the plain pipeline: scalar, allocating, no pool, no threads */
+	/* Finished blocks the caller keeps out at once, beyond the one it
+	 * reads into and the one it writes from (a queue of its own): the
+	 * pool holds that many more, so that warm blocks allocate nothing. */
+	size_t held_blocks;
+	/* Frames the stream will bring, when known (0: not known). A stream
+	 * of one channel pair too short for two steps of the pool runs
+	 * inline: waking a worker would cost more than it could overlap. */
+	uint64_t stream_frames;
 	/* Where the time goes, both or neither: each block's gain and EQ
 	 * work, and both taps' work on it, summed over the threads that did
 	 * it. Blocks go in steps, so a block's time is its step's divided

@@ -57,16 +57,20 @@ uint64_t ra_histogram_quantile(const ra_histogram *h, double q);
 /* The stages of a job, in stream order. EQ includes the gain and the
  * conversions around the filters; spectrum is both taps. */
 typedef enum ra_stage {
+	RA_STAGE_OPEN, /* before the first block of a pass: opening, planning, set-up */
 	RA_STAGE_READ, /* reading and decoding to float */
 	RA_STAGE_RESAMPLE,
 	RA_STAGE_EQ,
 	RA_STAGE_SPECTRUM,
+	RA_STAGE_LEVEL,	  /* the measuring pass: levels, peaks, clipping */
 	RA_STAGE_CONVERT, /* to the output's sample format: clip, dither */
 	RA_STAGE_WRITE,	  /* encoding and writing */
+	RA_STAGE_CLOSE,	  /* after the last block: reports, flushing, syncing, closing */
 	RA_STAGE_COUNT
 } ra_stage;
 
-/* "read", "resample", "eq", "spectrum", "convert", "write". */
+/* "open", "read", "resample", "eq", "spectrum", "level", "convert",
+ * "write", "close". */
 const char *ra_stage_name(ra_stage stage);
 
 /* ---- JSON ---- */

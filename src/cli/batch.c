@@ -13,6 +13,7 @@
 #include "rustyaudio/atomic_file.h"
 #include "rustyaudio/audio_file.h"
 #include "rustyaudio/eq.h"
+#include "rustyaudio/lane.h"
 #include "rustyaudio/spectrum.h"
 #include "rustyaudio/workers.h"
 
@@ -739,35 +740,57 @@ static int gather_inputs(const cli_options *opt, path_list *inputs)
 	return 0;
 }
 
-/* One pool of threads for the whole run, only if the EQ will use it; NULL
- * otherwise, or after a message with *FAILED set. */
-static ra_workers *start_workers(const cli_options *opt, int *failed)
-{
+/* The run's threads: a pool for the EQ (only if it will be used) and a
+ * lane for the sink stage (when there is more than one CPU to use). */
+typedef struct run_threads {
 	ra_workers *workers;
-	ra_status st;
+	ra_lane *lane;
+} run_threads;
 
-	*failed = 0;
-	if (opt->eq.count == 0 || opt->job.reference)
-		return NULL;
-	workers = ra_workers_create(opt->threads, &st, NULL);
-	if (!workers) {
-		fprintf(stderr, "rusty-audio: cannot start worker threads: %s\n", ra_strerror(st));
-		*failed = 1;
+/* The threads --threads allows: that many, or the online CPUs. */
+static int thread_count(const cli_options *opt)
+{
+	long cpus = opt->threads > 0 ? opt->threads : sysconf(_SC_NPROCESSORS_ONLN);
+
+	return cpus > 1 ? (int)(cpus < RA_WORKERS_MAX ? cpus : RA_WORKERS_MAX) : 1;
+}
+
+/* Start T's threads; -1 after a message when one cannot start. */
+static int start_threads(const cli_options *opt, run_threads *t)
+{
+	ra_status st = RA_OK;
+
+	if (opt->eq.count > 0 && !opt->job.reference) {
+		t->workers = ra_workers_create(opt->threads, &st, NULL);
+		if (!t->workers) {
+			fprintf(stderr, "rusty-audio: cannot start worker threads: %s\n",
+				ra_strerror(st));
+			return -1;
+		}
 	}
-	return workers;
+	if (!opt->job.reference && thread_count(opt) > 1) {
+		t->lane = ra_lane_create(1, RA_LANE_DEPTH_MAX, &st, NULL);
+		if (!t->lane) {
+			fprintf(stderr, "rusty-audio: cannot start the output thread: %s\n",
+				ra_strerror(st));
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* The jobs: --analyze's, the generated signal's, or each input's into its
  * output. */
 static int run_jobs(const cli_options *opt, const volatile sig_atomic_t *cancel,
-		    ra_workers *workers, const path_list *inputs, char **outputs, perf_run *pr)
+		    const run_threads *t, const path_list *inputs, char **outputs, perf_run *pr)
 {
 	ra_job_config cfg = opt->job;
 	ra_spectrum_request req = opt->spectrum;
 
 	cfg.cancel = cancel;
 	cfg.eq = &opt->eq;
-	cfg.workers = workers;
+	cfg.workers = t->workers;
+	cfg.lane = t->lane;
 	if (opt->job.analyze) {
 		cfg.spectrum = &req;
 		return run_analyze(opt, &cfg, inputs, pr);
@@ -789,7 +812,7 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 	path_list inputs = { 0 };
 	char **outputs = NULL;
 	int status = EXIT_USAGE, failed, wisdom_loaded = 0;
-	ra_workers *workers = NULL;
+	run_threads threads = { 0 };
 	perf_run *pr = NULL;
 
 	if (opt->wisdom_path && load_wisdom(opt->wisdom_path, &wisdom_loaded) != 0)
@@ -805,13 +828,12 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 	if (check_outputs(opt, &inputs, outputs) != 0)
 		goto out;
 	status = EXIT_SOME_FAILED;
-	workers = start_workers(opt, &failed);
+	if (start_threads(opt, &threads) != 0)
+		goto out;
+	pr = perf_start(opt, threads.workers, &failed);
 	if (failed)
 		goto out;
-	pr = perf_start(opt, workers, &failed);
-	if (failed)
-		goto out;
-	status = run_jobs(opt, cancel, workers, &inputs, outputs, pr);
+	status = run_jobs(opt, cancel, &threads, &inputs, outputs, pr);
 	/* A finished run (not an interrupted one) keeps what FFTW learned. */
 	if (opt->wisdom_path && !*cancel && save_wisdom(opt->wisdom_path, wisdom_loaded) != 0)
 		status = EXIT_SOME_FAILED;
@@ -820,6 +842,7 @@ out:
 		status = EXIT_SOME_FAILED;
 	free_outputs(outputs, inputs.count);
 	list_release(&inputs);
-	ra_workers_destroy(workers);
+	ra_workers_destroy(threads.workers);
+	ra_lane_destroy(threads.lane);
 	return status;
 }

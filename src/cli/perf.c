@@ -18,6 +18,7 @@ typedef struct span {
 	uint64_t samples; /* input samples, all channels */
 	ra_job_perf perf;
 	ra_workers_stats workers; /* over the span */
+	uint64_t between_ns;	  /* the batch: its time outside any file's */
 } span;
 
 /* Where a span began: its clocks and the workers' counters. */
@@ -39,6 +40,7 @@ struct perf_run {
 	span_start file_start, batch_start;
 	span file, batch;
 	size_t files, failed;
+	uint64_t files_wall_ns; /* the files' spans, summed */
 };
 
 static void workers_snapshot(const perf_run *pr, ra_workers_stats *ws)
@@ -95,7 +97,41 @@ static double share(uint64_t part, uint64_t whole)
 	return whole ? (double)part / (double)whole : 0.0;
 }
 
+/* The share of the span's wall time that the caller's accounts (ra_job_perf)
+ * and the time between files cover. */
+static double accounted(const span *s)
+{
+	const ra_job_perf *p = &s->perf;
+
+	return share(p->caller_stage_ns + p->caller_processor_ns + p->caller_lane_ns +
+			     s->between_ns,
+		     s->wall_ns);
+}
+
 /* ---- the table ---- */
+
+static void print_threads(const span *s)
+{
+	fprintf(stderr, "  workers: %d thread%s, %llu tasks, busy", s->workers.threads,
+		s->workers.threads == 1 ? "" : "s", (unsigned long long)s->workers.tasks);
+	for (int i = 0; i < s->workers.threads; i++)
+		fprintf(stderr, " %.1f%%", 100.0 * share(s->workers.busy_ns[i], s->wall_ns));
+	fprintf(stderr, "%s of wall, caller waited %.3f s\n", s->workers.threads ? "" : " -",
+		seconds(s->workers.wait_ns));
+	fprintf(stderr, "  output thread: %llu blocks, busy %.1f%% of wall\n",
+		(unsigned long long)s->perf.lane_blocks,
+		100.0 * share(s->perf.lane_ns, s->wall_ns));
+	fprintf(stderr,
+		"  caller: %.1f%% in stages, %.1f%% in the processor (%.1f%% waiting for the "
+		"workers), %.1f%% at the output thread",
+		100.0 * share(s->perf.caller_stage_ns, s->wall_ns),
+		100.0 * share(s->perf.caller_processor_ns, s->wall_ns),
+		100.0 * share(s->workers.wait_ns, s->wall_ns),
+		100.0 * share(s->perf.caller_lane_ns, s->wall_ns));
+	if (s->between_ns)
+		fprintf(stderr, ", %.1f%% between files", 100.0 * share(s->between_ns, s->wall_ns));
+	fprintf(stderr, ": %.1f%% of wall\n", 100.0 * accounted(s));
+}
 
 static void print_table(const char *title, const span *s)
 {
@@ -122,12 +158,7 @@ static void print_table(const char *title, const span *s)
 	fprintf(stderr, "  pool: %llu acquires, %llu hits, %llu misses, %llu allocations saved\n",
 		(unsigned long long)s->perf.pool_acquires, (unsigned long long)s->perf.pool_hits,
 		(unsigned long long)s->perf.pool_misses, (unsigned long long)s->perf.pool_hits);
-	fprintf(stderr, "  workers: %d thread%s, %llu tasks, busy", s->workers.threads,
-		s->workers.threads == 1 ? "" : "s", (unsigned long long)s->workers.tasks);
-	for (int t = 0; t < s->workers.threads; t++)
-		fprintf(stderr, " %.1f%%", 100.0 * share(s->workers.busy_ns[t], s->wall_ns));
-	fprintf(stderr, "%s of wall, caller waited %.3f s\n", s->workers.threads ? "" : " -",
-		seconds(s->workers.wait_ns));
+	print_threads(s);
 }
 
 /* ---- JSON ---- */
@@ -169,6 +200,23 @@ static void json_settings(perf_run *pr)
 		ra_json_string(j, "fft_plan", sp->measure ? "measure" : "estimate");
 		ra_json_end_object(j);
 	}
+	ra_json_end_object(j);
+}
+
+/* The output thread and the caller's accounts of a span. */
+static void json_threads(ra_json *j, const span *s)
+{
+	ra_json_begin_object(j, "output_thread");
+	ra_json_uint(j, "blocks", s->perf.lane_blocks);
+	ra_json_number(j, "busy_seconds", seconds(s->perf.lane_ns));
+	ra_json_number(j, "busy_share", share(s->perf.lane_ns, s->wall_ns));
+	ra_json_end_object(j);
+	ra_json_begin_object(j, "caller");
+	ra_json_number(j, "stage_seconds", seconds(s->perf.caller_stage_ns));
+	ra_json_number(j, "processor_seconds", seconds(s->perf.caller_processor_ns));
+	ra_json_number(j, "output_thread_seconds", seconds(s->perf.caller_lane_ns));
+	ra_json_number(j, "between_files_seconds", seconds(s->between_ns));
+	ra_json_number(j, "accounted_share", accounted(s));
 	ra_json_end_object(j);
 }
 
@@ -219,6 +267,7 @@ static void json_span(ra_json *j, const span *s)
 	ra_json_end_array(j);
 	ra_json_number(j, "wait_seconds", seconds(s->workers.wait_ns));
 	ra_json_end_object(j);
+	json_threads(j, s);
 }
 
 static void json_analysis(ra_json *j, const ra_job_result *res)
@@ -336,6 +385,12 @@ void perf_file_end(perf_run *pr, const char *input, const char *output, ra_statu
 	pr->batch.perf.pool_acquires += f->perf.pool_acquires;
 	pr->batch.perf.pool_hits += f->perf.pool_hits;
 	pr->batch.perf.pool_misses += f->perf.pool_misses;
+	pr->batch.perf.lane_blocks += f->perf.lane_blocks;
+	pr->batch.perf.lane_ns += f->perf.lane_ns;
+	pr->batch.perf.caller_stage_ns += f->perf.caller_stage_ns;
+	pr->batch.perf.caller_processor_ns += f->perf.caller_processor_ns;
+	pr->batch.perf.caller_lane_ns += f->perf.caller_lane_ns;
+	pr->files_wall_ns += f->wall_ns;
 
 	/* A file that could not even be opened measured nothing: no table of
 	 * zeros (its error says what happened). */
@@ -351,6 +406,7 @@ int perf_finish(perf_run *pr, int discard)
 	int ret = 0;
 
 	span_end(pr, &pr->batch_start, b);
+	b->between_ns = b->wall_ns > pr->files_wall_ns ? b->wall_ns - pr->files_wall_ns : 0;
 	if (pr->table && pr->files > 1) {
 		char title[64];
 

@@ -10,7 +10,7 @@
 
 #include "options.h"
 
-#define PERF_SCHEMA_VERSION 1
+#define PERF_SCHEMA_VERSION 2
 
 typedef struct perf_run perf_run;
 

@@ -1,0 +1,166 @@
+/* A job's sink stage (conversion, dither, writing) on the lane: the same
+ * bytes as inline and as the reference pipeline, for every block size and
+ * thread count, and its failures reported as inline ones are, with their
+ * words and frame. The lane's counters show where the stage ran; nothing
+ * here depends on how fast any thread runs. */
+#include <check.h>
+#include <sndfile.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rustyaudio/eq.h"
+#include "rustyaudio/job.h"
+#include "rustyaudio/lane.h"
+#include "rustyaudio/workers.h"
+#include "testutil.h"
+
+/* Long enough for AUTO's probe to time both schedules (917504 frames at
+ * any block size here): it always runs some blocks on the lane. */
+#define FRAMES 1000000
+#define RATE 48000
+
+static char *dir, *in_path;
+static ra_eq eq;
+
+static void setup(void)
+{
+	float *x = ra_test_noise(2 * (size_t)FRAMES, 7, 0.5f);
+	ra_diag diag;
+
+	dir = ra_test_mkdtemp();
+	in_path = ra_test_path(dir, "in.wav");
+	ra_test_write_float(in_path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, RATE, 2, x, FRAMES);
+	free(x);
+	memset(&eq, 0, sizeof(eq));
+	ck_assert_int_eq(ra_eq_add(&eq, "peak:1000:6:1", &diag), RA_OK);
+	ck_assert_int_eq(ra_eq_add(&eq, "lowshelf:100:-4", &diag), RA_OK);
+}
+
+static void teardown(void)
+{
+	free(in_path);
+	ra_test_rmtree(dir);
+}
+
+/* A 16-bit, TPDF-dithered output of the EQ'd input at OUT, with the
+ * config's schedule; the job's status, its message in MESSAGE. */
+static ra_status run_job(ra_job_config *cfg, const char *out, ra_diag *message)
+{
+	ra_job_result res = { 0 };
+	ra_status st;
+
+	cfg->eq = &eq;
+	cfg->format_subtype = SF_FORMAT_PCM_16;
+	cfg->dither = RA_DITHER_MODE_TPDF;
+	cfg->dither_seed = 99;
+	cfg->force = 1;
+	st = ra_job_run(cfg, in_path, out, &res);
+	if (message)
+		*message = res.diag;
+	if (st == RA_OK)
+		ck_assert_int_eq(res.frames_written, FRAMES);
+	ra_job_result_release(&res);
+	return st;
+}
+
+static uint64_t lane_items(const ra_lane *l)
+{
+	ra_lane_stats s;
+
+	ra_lane_get_stats(l, &s);
+	return s.items;
+}
+
+/* Reference, inline, on the lane and AUTO, on 1 and 2 threads, in blocks
+ * of 256, 1024 and 4096 frames: one set of bytes. ALWAYS gives the lane
+ * every block; NEVER none; AUTO some, switching on the way. */
+START_TEST(test_same_bytes_on_every_schedule)
+{
+	static const size_t blocks[] = { 256, 1024, 4096 };
+	static const ra_lane_use uses[] = { RA_LANE_NEVER, RA_LANE_ALWAYS, RA_LANE_AUTO };
+	char *ref = ra_test_path(dir, "ref.wav"), *out = ra_test_path(dir, "out.wav");
+	ra_lane *lane = ra_lane_create(1, RA_LANE_DEPTH_MAX, NULL, NULL);
+	ra_job_config cfg;
+
+	ck_assert_ptr_nonnull(lane);
+	ra_job_config_init(&cfg);
+	cfg.reference = 1;
+	ck_assert_int_eq(run_job(&cfg, ref, NULL), RA_OK);
+	for (int threads = 1; threads <= 2; threads++) {
+		ra_workers *w = ra_workers_create(threads, NULL, NULL);
+
+		ck_assert_ptr_nonnull(w);
+		for (size_t b = 0; b < sizeof(blocks) / sizeof(blocks[0]); b++) {
+			for (size_t u = 0; u < sizeof(uses) / sizeof(uses[0]); u++) {
+				uint64_t before = lane_items(lane);
+
+				ra_job_config_init(&cfg);
+				cfg.workers = w;
+				cfg.lane = lane;
+				cfg.lane_use = uses[u];
+				cfg.block_frames = blocks[b];
+				ck_assert_int_eq(run_job(&cfg, out, NULL), RA_OK);
+				ck_assert_msg(ra_test_same_bytes(ref, out),
+					      "threads %d, block %zu, lane use %d differ", threads,
+					      blocks[b], (int)uses[u]);
+				if (uses[u] == RA_LANE_ALWAYS)
+					ck_assert_uint_ge(lane_items(lane) - before,
+							  FRAMES / blocks[b]);
+				else if (uses[u] == RA_LANE_NEVER)
+					ck_assert_uint_eq(lane_items(lane), before);
+				else /* the probe's lane windows, whatever it chose */
+					ck_assert_uint_gt(lane_items(lane), before);
+			}
+		}
+		ra_workers_destroy(w);
+	}
+	ra_lane_destroy(lane);
+	free(ref);
+	free(out);
+}
+END_TEST
+
+/* A gain that overflows float stops the job in the sink stage: on the
+ * lane as inline, the same status, the same words and frame, and no
+ * output left behind. */
+START_TEST(test_sink_failure_on_the_lane)
+{
+	char *out = ra_test_path(dir, "out.wav");
+	ra_lane *lane = ra_lane_create(1, RA_LANE_DEPTH_MAX, NULL, NULL);
+	ra_diag inline_msg, lane_msg;
+	ra_job_config cfg;
+
+	ck_assert_ptr_nonnull(lane);
+	ra_job_config_init(&cfg);
+	cfg.gain_db = 800;
+	ck_assert_int_eq(run_job(&cfg, out, &inline_msg), RA_ERR_NONFINITE);
+	ck_assert_ptr_nonnull(strstr(inline_msg.text, "processing overflows at output frame"));
+	cfg.lane = lane;
+	cfg.lane_use = RA_LANE_ALWAYS;
+	ck_assert_int_eq(run_job(&cfg, out, &lane_msg), RA_ERR_NONFINITE);
+	ck_assert_str_eq(lane_msg.text, inline_msg.text);
+	ck_assert_uint_gt(lane_items(lane), 0);
+	ck_assert_int_eq(ra_test_dir_entries(dir), 1); /* in.wav alone */
+	/* The lane is ready for the next job. */
+	cfg.gain_db = 0;
+	ck_assert_int_eq(run_job(&cfg, out, NULL), RA_OK);
+	ra_lane_destroy(lane);
+	free(out);
+}
+END_TEST
+
+static Suite *job_lane_suite(void)
+{
+	Suite *s = suite_create("job_lane");
+	TCase *tc = ra_test_tcase(s, "core", 120);
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_same_bytes_on_every_schedule);
+	tcase_add_test(tc, test_sink_failure_on_the_lane);
+	return s;
+}
+
+int main(void)
+{
+	return ra_test_main(job_lane_suite());
+}
