@@ -104,7 +104,8 @@ typedef struct chain {
 	/* The sink stage: on the lane's thread when there is one, so it has
 	 * its own output buffer, clock, times and diag; CH->to is the pass's
 	 * sink. */
-	ra_lane *lane;	    /* the run's threaded lane, or NULL */
+	ra_lane *run_lane;  /* the run's threaded lane, or NULL */
+	ra_lane *lane;	    /* the one this pass may use, or NULL */
 	int on_lane;	    /* the sink stage runs on it now */
 	struct probe probe; /* whether it should */
 	const sink *to;
@@ -492,6 +493,12 @@ static ra_status sink_failed(chain *ch, ra_status st)
 	return st;
 }
 
+/* Blocks of CAP frames in one of the probe's windows. */
+static size_t probe_window(size_t cap)
+{
+	return PROBE_FRAMES / cap > PROBE_MIN_BLOCKS ? PROBE_FRAMES / cap : PROBE_MIN_BLOCKS;
+}
+
 /* A pass begins: with a lane to choose, a probe. */
 static void probe_start(chain *ch, size_t lane_depth)
 {
@@ -502,9 +509,7 @@ static void probe_start(chain *ch, size_t lane_depth)
 		ra_lane_get_stats(ch->lane, &ch->lane_start);
 	ch->on_lane = ch->lane && ch->cfg->lane_use == RA_LANE_ALWAYS;
 	pr->phase = ch->lane && ch->cfg->lane_use == RA_LANE_AUTO ? PROBE_WARM : PROBE_DONE;
-	pr->window = PROBE_FRAMES / ch->cap;
-	if (pr->window < PROBE_MIN_BLOCKS)
-		pr->window = PROBE_MIN_BLOCKS;
+	pr->window = probe_window(ch->cap);
 	pr->fill = lane_depth;
 }
 
@@ -834,6 +839,21 @@ static size_t lane_depth(size_t block_frames)
 	return depth < 2 ? 2 : depth > RA_LANE_DEPTH_MAX ? RA_LANE_DEPTH_MAX : depth;
 }
 
+/* The lane a pass of STREAM_FRAMES frames (0: not known) may use: none
+ * without one, when told never, or when the stream ends before the probe
+ * could choose it; then its queue's blocks are not even reserved (a
+ * batch of short files would otherwise fault them in afresh for each). */
+static ra_lane *pass_lane(const chain *ch, uint64_t stream_frames, size_t depth)
+{
+	const uint64_t probed = (3 * (uint64_t)probe_window(ch->cap) + depth) * ch->cap;
+
+	if (!ch->run_lane || ch->cfg->lane_use == RA_LANE_NEVER)
+		return NULL;
+	if (ch->cfg->lane_use == RA_LANE_AUTO && stream_frames > 0 && stream_frames < probed)
+		return NULL;
+	return ch->run_lane;
+}
+
 /* The resampler and processor for one pass into TO, at gain GAIN. */
 static ra_status chain_start(chain *ch, const sink *to, float gain)
 {
@@ -860,7 +880,6 @@ static ra_status chain_start(chain *ch, const sink *to, float gain)
 		if (ra_resampler_max_output(ch->rs, 0) > ch->cap)
 			ch->cap = ra_resampler_max_output(ch->rs, 0);
 	}
-	depth = lane_depth(ch->cap);
 	st = float_buffers(ch);
 	if (st != RA_OK)
 		return st;
@@ -874,6 +893,8 @@ static ra_status chain_start(chain *ch, const sink *to, float gain)
 	if (ch->src->info.frames > 0 && ch->src->info.frames < INT64_MAX / ch->plan->out_rate)
 		pc.stream_frames = (uint64_t)ch->src->info.frames * (uint64_t)ch->plan->out_rate /
 				   (uint64_t)ch->plan->in_rate;
+	depth = lane_depth(ch->cap);
+	ch->lane = pass_lane(ch, pc.stream_frames, depth);
 	if (ch->lane) {
 		/* The lane holds its queue and the block it runs. */
 		ra_lane_set_depth(ch->lane, depth);
@@ -1471,7 +1492,7 @@ static ra_status run(const ra_job_config *cfg, source *src, const char *out_path
 	/* In pass mode the job thread hands held samples to the sink: both
 	 * stay on it. */
 	if (cfg->lane && ra_lane_threaded(cfg->lane) && cfg->nonfinite != RA_NONFINITE_PASS)
-		ch.lane = cfg->lane;
+		ch.run_lane = cfg->lane;
 	st = plan.analyze ? analyze(&ch) : execute(&ch, out_path);
 	st = publish_reports(&ch, st);
 	if (st == RA_ERR_RESAMPLE || st == RA_ERR_NOMEM)

@@ -183,6 +183,7 @@ ra_run ra_test_exec(const char *program, const char *const *argv, const char *st
 	}
 	ck_assert_int_eq(wait4(pid, &wstatus, 0, &ru), pid);
 	run.maxrss_kb = ru.ru_maxrss;
+	run.minflt = ru.ru_minflt;
 	if (WIFEXITED(wstatus))
 		run.status = WEXITSTATUS(wstatus);
 	else

@@ -32,6 +32,7 @@ typedef struct ra_run {
 	char *err;	/* everything written to stderr, NUL-terminated */
 	char *out;	/* everything written to stdout */
 	long maxrss_kb; /* peak resident set size of the child */
+	long minflt;	/* its minor page faults */
 } ra_run;
 
 /* Run the binary with ARGV (NULL-terminated, without argv[0]); STDIN_TEXT,

@@ -3,6 +3,7 @@
  * with no partial output (then dies of it, as the caller expects), and
  * checks that what it printed on standard output got there. */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,6 +39,22 @@ static void catch_signals(void)
 	signal(SIGXFSZ, SIG_IGN);
 }
 
+/* A batch opens, fills and frees the same buffers for every file (the
+ * libsndfile I/O buffers are 1 MiB each). glibc would hand memory freed at
+ * the top of the heap back to the system after each file and fault it in
+ * again for the next: 1000 one-second files took 3.5 s instead of 0.5 s
+ * whenever the heap's layout put those buffers at its top. Keep freed
+ * memory for reuse (the run's peak stays what its largest file needs),
+ * and serve allocations below 32 MiB from the heap, not from mappings
+ * made and unmade per file. */
+static void keep_freed_memory(void)
+{
+#if defined(M_TRIM_THRESHOLD) && defined(M_MMAP_THRESHOLD)
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+#endif
+}
+
 /* STATUS, or 1 after a message when standard output (a summary, --help,
  * a list) could not be written; a usage error stays 2. */
 static int check_stdout(int status)
@@ -62,6 +79,7 @@ int main(int argc, char **argv)
 	if (status >= 0)
 		return check_stdout(status);
 	catch_signals();
+	keep_freed_memory();
 	status = cli_batch_run(&opt, &stop_signal);
 	if (stop_signal) {
 		/* Outputs are cleaned up; now die of the signal as the caller expects. */
