@@ -50,12 +50,14 @@ TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
 
 # Every bench/*.c but the harness is a program; `make bench` runs the groups
 # in this order with $(BENCH_ARGS) (--quick, --repeats N, --seconds S,
-# --save NAME, --compare NAME). bench_biquad and io_floor are run by hand.
+# --save NAME, --compare NAME). bench_biquad is run by hand; io_floor by
+# bench_jobs and scripts/bench-peers.sh.
 BENCH_SUPPORT := bench/harness.c
 BENCH_SRC := $(filter-out $(BENCH_SUPPORT),$(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 BENCH_SUPPORT_OBJ := $(BENCH_SUPPORT:%.c=$(BUILD)/%.o)
-BENCH_GROUPS := bench_pool bench_spectrum bench_eq bench_align bench_pipeline bench_bandwidth
+BENCH_GROUPS := bench_pool bench_spectrum bench_eq bench_align bench_pipeline bench_bandwidth \
+	bench_jobs
 BENCH_ARGS ?=
 
 LIBRARY := $(BUILD)/librustyaudio.a
@@ -131,6 +133,11 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_SUPPORT_OBJ) $(LIBRARY)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(BENCH_SUPPORT_OBJ) $(LIBRARY) $(LIBS)
 
 $(BUILD)/bench/%.o: ALL_CFLAGS += -DRA_BENCH_RESULTS='"$(abspath bench/results)"'
+
+# bench_jobs spawns the program and io_floor: building it builds them.
+$(BUILD)/bench/bench_jobs: | $(PROGRAM) $(BUILD)/bench/io_floor
+$(BUILD)/bench/bench_jobs.o: ALL_CFLAGS += -DRA_BENCH_PROGRAM='"$(abspath $(PROGRAM))"' \
+	-DRA_BENCH_IO_FLOOR='"$(abspath $(BUILD)/bench/io_floor)"'
 
 deps:
 	@sh scripts/install-deps.sh
