@@ -49,23 +49,30 @@ typedef struct held {
 /* Whether the sink stage pays its lane is measured, not guessed: after a
  * window of blocks to warm up, a pass times a window with the stage
  * inline, then (after a queue's worth of blocks to fill the lane) one
- * with it on the lane, and keeps the lane only if that window took at
- * least LANE_GAIN less. Where the pool or the reader is the bottleneck, or
+ * with it on the lane, PROBE_ROUNDS times, and keeps the lane only if its
+ * best window's time a block was at least LANE_GAIN less than the best
+ * inline one's (the best of each, as a window can lose a core to other
+ * work for a while). Where the pool or the reader is the bottleneck, or
  * other work holds the cores, a third thread costs more than it overlaps;
- * where the encoder is, it pays. A window is PROBE_FRAMES frames (at
- * least PROBE_MIN_BLOCKS blocks): a file too short for the probe never
- * takes the lane. */
+ * where the encoder is, it pays. A window is at least PROBE_FRAMES frames
+ * (and PROBE_MIN_BLOCKS blocks) and lasts PROBE_NS, so that a scheduler's
+ * hiccup is small beside it, unless it reaches PROBE_STRETCH times that
+ * many frames first. A file too short for the probe never takes the lane. */
 #define PROBE_FRAMES 262144
 #define PROBE_MIN_BLOCKS 8
-#define LANE_GAIN 0.05
+#define PROBE_NS 40000000
+#define PROBE_STRETCH 2
+#define PROBE_ROUNDS 2
+#define LANE_GAIN 0.02
 enum probe_phase { PROBE_WARM, PROBE_INLINE, PROBE_FILL, PROBE_LANE, PROBE_DONE };
 struct probe {
 	enum probe_phase phase;
-	size_t window;	   /* blocks in a timed window */
-	size_t fill;	   /* blocks that fill the lane's queue */
-	size_t blocks;	   /* delivered in this phase */
-	uint64_t start_ns; /* of the window being timed */
-	uint64_t inline_ns;
+	int round;
+	size_t window;		       /* blocks in a timed window, at least */
+	size_t fill;		       /* blocks that fill the lane's queue */
+	size_t blocks;		       /* delivered in this phase */
+	uint64_t start_ns;	       /* of the window being timed */
+	double best_inline, best_lane; /* ns a block */
 };
 
 /* What runs a plan: its streams, buffers and measurements. */
@@ -511,29 +518,70 @@ static void probe_start(chain *ch, size_t lane_depth)
 	pr->phase = ch->lane && ch->cfg->lane_use == RA_LANE_AUTO ? PROBE_WARM : PROBE_DONE;
 	pr->window = probe_window(ch->cap);
 	pr->fill = lane_depth;
+	pr->best_inline = pr->best_lane = INFINITY;
+}
+
+/* The sink stage back from the lane, which is drained first so that the
+ * stage's order holds: its failure, if any. */
+static ra_status leave_lane(chain *ch)
+{
+	ch->on_lane = 0;
+	return sink_failed(ch, ra_lane_wait(ch->lane));
+}
+
+/* The probe's lane window is over, at LANE ns a block: another round, or
+ * the choice. */
+static ra_status probe_choose(chain *ch, double lane)
+{
+	struct probe *pr = &ch->probe;
+	ra_status st = RA_OK;
+
+	if (lane < pr->best_lane)
+		pr->best_lane = lane;
+	if (++pr->round < PROBE_ROUNDS) {
+		st = leave_lane(ch);
+		pr->phase = PROBE_INLINE;
+		pr->start_ns = ra_now_ns();
+		return st;
+	}
+	pr->phase = PROBE_DONE;
+	if (pr->best_lane > (1.0 - LANE_GAIN) * pr->best_inline)
+		st = leave_lane(ch);
+	return st;
 }
 
 /* One more block delivered while the probe runs: at the end of a phase,
- * the next (see struct probe). Leaving the lane, it is drained first, so
- * that the stage's order holds: its failure, if any. */
+ * the next (see struct probe). */
 static ra_status probe_step(chain *ch)
 {
 	struct probe *pr = &ch->probe;
+	const int timed = pr->phase == PROBE_INLINE || pr->phase == PROBE_LANE;
 	uint64_t now;
+	double per_block;
 
 	if (++pr->blocks < (pr->phase == PROBE_FILL ? pr->fill : pr->window))
 		return RA_OK;
 	now = ra_now_ns();
+	if (timed && now - pr->start_ns < PROBE_NS && pr->blocks < PROBE_STRETCH * pr->window)
+		return RA_OK;
+	per_block = (double)(now - pr->start_ns) / (double)pr->blocks;
 	pr->blocks = 0;
-	pr->phase++;
-	if (pr->phase == PROBE_INLINE || pr->phase == PROBE_LANE) {
+	switch (pr->phase) {
+	case PROBE_WARM:
+	case PROBE_FILL:
+		pr->phase++;
 		pr->start_ns = now;
-	} else if (pr->phase == PROBE_FILL) {
-		pr->inline_ns = now - pr->start_ns;
+		break;
+	case PROBE_INLINE:
+		if (per_block < pr->best_inline)
+			pr->best_inline = per_block;
+		pr->phase = PROBE_FILL;
 		ch->on_lane = 1;
-	} else if ((double)(now - pr->start_ns) > (1.0 - LANE_GAIN) * (double)pr->inline_ns) {
-		ch->on_lane = 0;
-		return sink_failed(ch, ra_lane_wait(ch->lane));
+		break;
+	case PROBE_LANE:
+		return probe_choose(ch, per_block);
+	case PROBE_DONE:
+		break;
 	}
 	return RA_OK;
 }
@@ -845,7 +893,9 @@ static size_t lane_depth(size_t block_frames)
  * batch of short files would otherwise fault them in afresh for each). */
 static ra_lane *pass_lane(const chain *ch, uint64_t stream_frames, size_t depth)
 {
-	const uint64_t probed = (3 * (uint64_t)probe_window(ch->cap) + depth) * ch->cap;
+	const uint64_t probed =
+		((1 + 2 * PROBE_ROUNDS) * (uint64_t)probe_window(ch->cap) + PROBE_ROUNDS * depth) *
+		ch->cap;
 
 	if (!ch->run_lane || ch->cfg->lane_use == RA_LANE_NEVER)
 		return NULL;
