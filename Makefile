@@ -41,7 +41,7 @@ LIBS = $(PKG_LIBS) -lpthread -lm
 LIB_SRC := $(wildcard src/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/check_*.c)
-TEST_SUPPORT := tests/testutil.c
+TEST_SUPPORT := tests/testutil.c tests/alloc_count.c
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)

@@ -42,19 +42,25 @@ static void teardown(void)
 	ra_test_rmtree(dir);
 }
 
-/* A 16-bit, TPDF-dithered output of the EQ'd input at OUT, with the
- * config's schedule; the job's status, its message in MESSAGE. */
-static ra_status run_job(ra_job_config *cfg, const char *out, ra_diag *message)
+/* A 16-bit, TPDF-dithered output of the EQ'd input IN at OUT, with the
+ * config's schedule, into RES; no assertion (they allocate). */
+static ra_status job(ra_job_config *cfg, const char *in, const char *out, ra_job_result *res)
 {
-	ra_job_result res = { 0 };
-	ra_status st;
-
 	cfg->eq = &eq;
 	cfg->format_subtype = SF_FORMAT_PCM_16;
 	cfg->dither = RA_DITHER_MODE_TPDF;
 	cfg->dither_seed = 99;
 	cfg->force = 1;
-	st = ra_job_run(cfg, in_path, out, &res);
+	return ra_job_run(cfg, in, out, res);
+}
+
+/* job() on the test's input: its status, its message in MESSAGE; all of
+ * the input written when it succeeds. */
+static ra_status run_job(ra_job_config *cfg, const char *out, ra_diag *message)
+{
+	ra_job_result res = { 0 };
+	ra_status st = job(cfg, in_path, out, &res);
+
 	if (message)
 		*message = res.diag;
 	if (st == RA_OK)
@@ -149,6 +155,58 @@ START_TEST(test_sink_failure_on_the_lane)
 }
 END_TEST
 
+/* The allocations of one job from IN to OUT under CFG, which succeeds. */
+static long job_allocations(ra_job_config *cfg, const char *in, const char *out)
+{
+	ra_job_result res = { 0 };
+	ra_status st;
+	long n;
+
+	ra_test_count_allocations(1);
+	st = job(cfg, in, out, &res);
+	ra_test_count_allocations(0);
+	n = ra_test_allocations();
+	ck_assert_int_eq(st, RA_OK);
+	ra_job_result_release(&res);
+	return n;
+}
+
+/* No allocation a block, with the sink stage on the lane or not: a job
+ * over the whole input allocates exactly as often as one over a tenth of
+ * it (and does allocate: the counter works). */
+START_TEST(test_no_allocation_a_block)
+{
+	static const ra_lane_use uses[] = { RA_LANE_NEVER, RA_LANE_ALWAYS };
+	char *out = ra_test_path(dir, "out.wav"), *tenth = ra_test_path(dir, "tenth.wav");
+	float *x = ra_test_noise(2 * (size_t)(FRAMES / 10), 7, 0.5f);
+	ra_workers *w = ra_workers_create(2, NULL, NULL);
+	ra_lane *lane = ra_lane_create(1, RA_LANE_DEPTH_MAX, NULL, NULL);
+
+	ck_assert_ptr_nonnull(w);
+	ck_assert_ptr_nonnull(lane);
+	ra_test_write_float(tenth, SF_FORMAT_WAV | SF_FORMAT_FLOAT, RATE, 2, x, FRAMES / 10);
+	for (size_t u = 0; u < sizeof(uses) / sizeof(uses[0]); u++) {
+		ra_job_config cfg;
+		long short_job, long_job;
+
+		ra_job_config_init(&cfg);
+		cfg.workers = w;
+		cfg.lane = lane;
+		cfg.lane_use = uses[u];
+		short_job = job_allocations(&cfg, tenth, out);
+		long_job = job_allocations(&cfg, in_path, out);
+		ck_assert_msg(long_job == short_job && short_job > 0,
+			      "lane use %d: %ld allocations for %d frames, %ld for %d",
+			      (int)uses[u], short_job, FRAMES / 10, long_job, FRAMES);
+	}
+	ra_lane_destroy(lane);
+	ra_workers_destroy(w);
+	free(x);
+	free(tenth);
+	free(out);
+}
+END_TEST
+
 static Suite *job_lane_suite(void)
 {
 	Suite *s = suite_create("job_lane");
@@ -157,6 +215,7 @@ static Suite *job_lane_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_same_bytes_on_every_schedule);
 	tcase_add_test(tc, test_sink_failure_on_the_lane);
+	tcase_add_test(tc, test_no_allocation_a_block);
 	return s;
 }
 

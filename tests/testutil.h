@@ -96,6 +96,12 @@ char *ra_test_corpus_path(const char *name);
 void ra_test_add_corpus_tests(TCase *tc, const char *program, const TTest *const *tests,
 			      size_t count);
 
+/* While ON, count the calls of the malloc family in this program, on any
+ * thread (tests/alloc_count.c); turning it on starts again from 0. Check
+ * itself allocates: assert nothing while counting. */
+void ra_test_count_allocations(int on);
+long ra_test_allocations(void);
+
 /* Run every test of S (then freed) and return main()'s exit status. */
 int ra_test_main(Suite *s);
 

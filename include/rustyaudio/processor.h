@@ -78,8 +78,9 @@ typedef struct ra_processor_config {
 	 * pool holds that many more, so that warm blocks allocate nothing. */
 	size_t held_blocks;
 	/* Frames the stream will bring, when known (0: not known). A stream
-	 * of one channel pair too short for two steps of the pool runs
-	 * inline: waking a worker would cost more than it could overlap. */
+	 * of one channel pair shorter than 16 steps of the pool (about a
+	 * million frames) runs inline: filling and draining the pipeline and
+	 * waking the workers would cost more than they could overlap. */
 	uint64_t stream_frames;
 	/* Where the time goes, both or neither: each block's gain and EQ
 	 * work, and both taps' work on it, summed over the threads that did
