@@ -1,98 +1,155 @@
+/* The tests' heap-allocation counter (testutil.h): counts every heap
+ * allocation the process makes while counting is on, on every thread, to
+ * prove that a code path allocates nothing; plain builds can also make the
+ * next ones fail. malloc takes no context, so its state is global.
+ *
+ * Plain builds replace the allocator: the program defines malloc, calloc,
+ * realloc, free, posix_memalign, aligned_alloc and memalign, which the
+ * dynamic linker binds in preference to libc's for the whole process (the
+ * library, libc and libcheck included); each counts and forwards to glibc's
+ * exported entry points (__libc_malloc and friends), so every block still
+ * comes from and returns to the one glibc heap.
+ *
+ * Sanitizer builds must not replace malloc: ASan and TSan interpose it
+ * themselves, and a block from one allocator freed by the other corrupts
+ * both. Under ASan the runtime's malloc hook counts instead (it sees every
+ * allocation, aligned ones included); failures cannot be injected there.
+ * TSan (GCC 12) runs the hook for malloc, calloc and realloc but not for
+ * posix_memalign or aligned_alloc, so it would miss the very allocations
+ * the pools make: TSan builds count nothing, and the tests that count are
+ * left out there (RA_TEST_ALLOC_COUNTED). */
+#include <errno.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "testutil.h"
 
-/* The counting allocator of the tests (testutil.h): every malloc-family
- * call of the program, on any thread, is counted while `counting` is set. */
-static atomic_int counting;
-static atomic_long allocations;
+#ifdef RA_TEST_ALLOC_COUNTED
+static atomic_bool counting;
+static atomic_ulong count;
+static atomic_int failures; /* the next this many allocations fail */
 
-static void count_one(void)
+/* Note one allocation; true when it is to fail. */
+static bool alloc_seen(void)
 {
-	if (atomic_load(&counting))
-		atomic_fetch_add(&allocations, 1);
+	int fail;
+
+	if (!atomic_load_explicit(&counting, memory_order_relaxed))
+		return false;
+	atomic_fetch_add_explicit(&count, 1, memory_order_relaxed);
+	fail = atomic_load_explicit(&failures, memory_order_relaxed);
+	while (fail > 0 &&
+	       !atomic_compare_exchange_weak_explicit(&failures, &fail, fail - 1,
+						      memory_order_relaxed, memory_order_relaxed))
+		;
+	return fail > 0;
 }
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-/* ASan and TSan replace the allocator; they tell hooks of every allocation
- * instead (sanitizer/allocator_interface.h, not shipped with GCC). */
-int __sanitizer_install_malloc_and_free_hooks(void (*on_malloc)(const volatile void *, size_t),
-					      void (*on_free)(const volatile void *));
+#ifndef RA_TEST_ALLOC_FAILABLE
+int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void *, size_t),
+					      void (*free_hook)(const volatile void *));
 
-static void on_malloc(const volatile void *p, size_t n)
+static void count_malloc(const volatile void *ptr, size_t size)
 {
-	(void)p;
-	(void)n;
-	count_one();
+	(void)ptr;
+	(void)size;
+	alloc_seen();
 }
 
-static void on_free(const volatile void *p)
+static void count_free(const volatile void *ptr)
 {
-	(void)p;
+	(void)ptr;
 }
 
-static void install_counter(void)
+static void install(void)
 {
-	static int installed;
+	static bool installed;
 
 	if (!installed)
-		installed = __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free) != 0;
+		installed =
+			__sanitizer_install_malloc_and_free_hooks(count_malloc, count_free) != 0;
 }
 #else
-/* Elsewhere this program's malloc family comes first and forwards to glibc's
- * own entry points (__libc_*). */
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void *__libc_memalign(size_t, size_t);
+void *__libc_malloc(size_t size);
+void *__libc_calloc(size_t n, size_t size);
+void *__libc_realloc(void *ptr, size_t size);
+void __libc_free(void *ptr);
+void *__libc_memalign(size_t align, size_t size);
+void *memalign(size_t align, size_t size);
 
-void *malloc(size_t n)
+void *malloc(size_t size)
 {
-	count_one();
-	return __libc_malloc(n);
+	return alloc_seen() ? NULL : __libc_malloc(size);
 }
 
 void *calloc(size_t n, size_t size)
 {
-	count_one();
-	return __libc_calloc(n, size);
+	return alloc_seen() ? NULL : __libc_calloc(n, size);
 }
 
-void *realloc(void *p, size_t n)
+void *realloc(void *ptr, size_t size)
 {
-	count_one();
-	return __libc_realloc(p, n);
+	return alloc_seen() ? NULL : __libc_realloc(ptr, size);
 }
 
-int posix_memalign(void **p, size_t align, size_t n)
+void free(void *ptr)
 {
-	count_one();
-	*p = __libc_memalign(align, n);
-	return *p ? 0 : 12; /* ENOMEM */
+	__libc_free(ptr);
 }
 
-void *aligned_alloc(size_t align, size_t n)
+void *memalign(size_t align, size_t size)
 {
-	count_one();
-	return __libc_memalign(align, n);
+	return alloc_seen() ? NULL : __libc_memalign(align, size);
 }
 
-static void install_counter(void)
+void *aligned_alloc(size_t align, size_t size)
 {
-	/* Nothing to do: the functions above are this program's allocator. */
+	return alloc_seen() ? NULL : __libc_memalign(align, size);
+}
+
+int posix_memalign(void **out, size_t align, size_t size)
+{
+	void *ptr;
+
+	if (!align || align % sizeof(void *) || (align & (align - 1)))
+		return EINVAL;
+	if (alloc_seen())
+		return ENOMEM;
+	ptr = __libc_memalign(align, size);
+	if (!ptr)
+		return ENOMEM;
+	*out = ptr;
+	return 0;
+}
+
+static void install(void)
+{
 }
 #endif
 
-void ra_test_count_allocations(int on)
+void ra_test_alloc_start(int fail)
 {
-	install_counter();
-	if (on)
-		atomic_store(&allocations, 0);
-	atomic_store(&counting, on);
+	install();
+	atomic_store(&count, 0);
+	atomic_store(&failures, fail);
+	atomic_store(&counting, true);
 }
 
-long ra_test_allocations(void)
+unsigned long ra_test_alloc_stop(void)
 {
-	return atomic_load(&allocations);
+	atomic_store(&counting, false);
+	atomic_store(&failures, 0);
+	return atomic_load(&count);
 }
+#else
+void ra_test_alloc_start(int fail)
+{
+	(void)fail;
+}
+
+unsigned long ra_test_alloc_stop(void)
+{
+	return 0;
+}
+#endif

@@ -13,167 +13,6 @@
 #include "rustyaudio/pool.h"
 #include "testutil.h"
 
-/* ---- allocation counter ----
- *
- * Counts every heap allocation the process makes while counting is on, to
- * prove that a code path allocates nothing. malloc takes no context, so its
- * state is the one writable global of this program. The interface:
- *
- *	ALLOC_COUNTED		defined when allocations can be counted
- *	ALLOC_FAILABLE		defined when they can also be made to fail
- *	alloc_counter_install()	once, at the start of main
- *	alloc_count_start(n)	count from zero; the next N allocations fail
- *	alloc_count_stop()	stop; the count since alloc_count_start
- *
- * Plain builds replace the allocator: the program defines malloc, calloc,
- * realloc, free, posix_memalign, aligned_alloc and memalign, which the
- * dynamic linker binds in preference to libc's for the whole process (the
- * library, libc and libcheck included); each counts and forwards to glibc's
- * exported entry points (__libc_malloc and friends), so every block still
- * comes from and returns to the one glibc heap.
- *
- * Sanitizer builds must not replace malloc: ASan and TSan interpose it
- * themselves, and a block from one allocator freed by the other corrupts
- * both. Under ASan the runtime's malloc hook counts instead (it sees every
- * allocation, aligned ones included); failures cannot be injected there.
- * TSan (GCC 12) runs the hook for malloc, calloc and realloc but not for
- * posix_memalign or aligned_alloc, so it would miss the very allocation the
- * pool makes: TSan builds leave the counting tests out. */
-#if defined(__SANITIZE_THREAD__)
-#define ALLOC_BACKEND_NONE 1
-#elif defined(__SANITIZE_ADDRESS__)
-#define ALLOC_BACKEND_HOOKS 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define ALLOC_BACKEND_NONE 1
-#elif __has_feature(address_sanitizer)
-#define ALLOC_BACKEND_HOOKS 1
-#endif
-#endif
-
-#ifndef ALLOC_BACKEND_NONE
-#define ALLOC_COUNTED 1
-#ifndef ALLOC_BACKEND_HOOKS
-#define ALLOC_FAILABLE 1
-#endif
-
-static atomic_bool alloc_counting;
-static atomic_ulong alloc_count;
-static atomic_int alloc_failures; /* the next this many allocations fail */
-
-/* Note one allocation; true when it is to fail. */
-static bool alloc_seen(void)
-{
-	int fail;
-
-	if (!atomic_load_explicit(&alloc_counting, memory_order_relaxed))
-		return false;
-	atomic_fetch_add_explicit(&alloc_count, 1, memory_order_relaxed);
-	fail = atomic_load_explicit(&alloc_failures, memory_order_relaxed);
-	while (fail > 0 &&
-	       !atomic_compare_exchange_weak_explicit(&alloc_failures, &fail, fail - 1,
-						      memory_order_relaxed, memory_order_relaxed))
-		;
-	return fail > 0;
-}
-
-#ifdef ALLOC_BACKEND_HOOKS
-int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void *, size_t),
-					      void (*free_hook)(const volatile void *));
-
-static void count_malloc(const volatile void *ptr, size_t size)
-{
-	(void)ptr;
-	(void)size;
-	alloc_seen();
-}
-
-static void count_free(const volatile void *ptr)
-{
-	(void)ptr;
-}
-
-static void alloc_counter_install(void)
-{
-	__sanitizer_install_malloc_and_free_hooks(count_malloc, count_free);
-}
-#else
-void *__libc_malloc(size_t size);
-void *__libc_calloc(size_t n, size_t size);
-void *__libc_realloc(void *ptr, size_t size);
-void __libc_free(void *ptr);
-void *__libc_memalign(size_t align, size_t size);
-void *memalign(size_t align, size_t size);
-
-void *malloc(size_t size)
-{
-	return alloc_seen() ? NULL : __libc_malloc(size);
-}
-
-void *calloc(size_t n, size_t size)
-{
-	return alloc_seen() ? NULL : __libc_calloc(n, size);
-}
-
-void *realloc(void *ptr, size_t size)
-{
-	return alloc_seen() ? NULL : __libc_realloc(ptr, size);
-}
-
-void free(void *ptr)
-{
-	__libc_free(ptr);
-}
-
-void *memalign(size_t align, size_t size)
-{
-	return alloc_seen() ? NULL : __libc_memalign(align, size);
-}
-
-void *aligned_alloc(size_t align, size_t size)
-{
-	return alloc_seen() ? NULL : __libc_memalign(align, size);
-}
-
-int posix_memalign(void **out, size_t align, size_t size)
-{
-	void *ptr;
-
-	if (!align || align % sizeof(void *) || (align & (align - 1)))
-		return EINVAL;
-	if (alloc_seen())
-		return ENOMEM;
-	ptr = __libc_memalign(align, size);
-	if (!ptr)
-		return ENOMEM;
-	*out = ptr;
-	return 0;
-}
-
-static void alloc_counter_install(void)
-{
-}
-#endif
-
-static void alloc_count_start(int failures)
-{
-	atomic_store(&alloc_count, 0);
-	atomic_store(&alloc_failures, failures);
-	atomic_store(&alloc_counting, true);
-}
-
-static unsigned long alloc_count_stop(void)
-{
-	atomic_store(&alloc_counting, false);
-	atomic_store(&alloc_failures, 0);
-	return atomic_load(&alloc_count);
-}
-#else
-static void alloc_counter_install(void)
-{
-}
-#endif
-
 /* ---- helpers ---- */
 
 #define N_THREADS 4
@@ -441,7 +280,7 @@ START_TEST(test_threads_with_misses)
 }
 END_TEST
 
-#ifdef ALLOC_COUNTED
+#ifdef RA_TEST_ALLOC_COUNTED
 /* The counter itself works: a miss allocates, and it is seen. */
 START_TEST(test_alloc_counter_sees_miss)
 {
@@ -450,9 +289,9 @@ START_TEST(test_alloc_counter_sees_miss)
 	void *extra;
 	unsigned long allocs;
 
-	alloc_count_start(0);
+	ra_test_alloc_start(0);
 	extra = ra_pool_acquire(pool);
-	allocs = alloc_count_stop();
+	allocs = ra_test_alloc_stop();
 	assert_aligned(extra);
 	ck_assert_uint_eq(allocs, 1);
 	ra_pool_release(pool, extra);
@@ -474,7 +313,7 @@ START_TEST(test_warm_pool_allocates_nothing)
 	for (int i = 0; i < COUNT; i++)
 		ra_pool_release(pool, bufs[i]);
 
-	alloc_count_start(0);
+	ra_test_alloc_start(0);
 	for (int c = 0; c < CYCLES; c++) {
 		int n = c % COUNT + 1;
 
@@ -484,7 +323,7 @@ START_TEST(test_warm_pool_allocates_nothing)
 			ra_pool_release(pool, bufs[i]);
 	}
 	ra_pool_get_stats(pool, &stats);
-	allocs = alloc_count_stop();
+	allocs = ra_test_alloc_stop();
 
 	ck_assert_uint_eq(allocs, 0);
 	ck_assert_uint_eq(stats.misses, 0);
@@ -588,16 +427,16 @@ START_TEST(test_create_rejects)
 }
 END_TEST
 
-#ifdef ALLOC_FAILABLE
+#ifdef RA_TEST_ALLOC_FAILABLE
 START_TEST(test_create_out_of_memory)
 {
 	ra_status st = RA_OK;
 	ra_diag diag = { { 0 } };
 	ra_pool *pool;
 
-	alloc_count_start(1);
+	ra_test_alloc_start(1);
 	pool = ra_pool_create(64, 4, &st, &diag);
-	alloc_count_stop();
+	ra_test_alloc_stop();
 	ck_assert_ptr_null(pool);
 	ck_assert_int_eq(st, RA_ERR_NOMEM);
 	ck_assert_str_eq(diag.text, "cannot allocate a pool of 4 buffers of 64 bytes");
@@ -610,10 +449,10 @@ START_TEST(test_miss_out_of_memory)
 	void *held = ra_pool_acquire(pool);
 	void *none, *some;
 
-	alloc_count_start(1);
+	ra_test_alloc_start(1);
 	none = ra_pool_acquire(pool);
 	some = ra_pool_acquire(pool);
-	alloc_count_stop();
+	ra_test_alloc_stop();
 	ck_assert_ptr_null(none);
 	assert_aligned(some);
 	assert_stats(pool, 3, 1, 2);
@@ -637,7 +476,7 @@ static Suite *pool_suite(void)
 	tcase_add_test(tc, test_counters_follow_model);
 	tcase_add_test(tc, test_threads_one_owner_each);
 	tcase_add_test(tc, test_threads_with_misses);
-#ifdef ALLOC_COUNTED
+#ifdef RA_TEST_ALLOC_COUNTED
 	tcase_add_test(tc, test_alloc_counter_sees_miss);
 	tcase_add_test(tc, test_warm_pool_allocates_nothing);
 #endif
@@ -652,7 +491,7 @@ static Suite *pool_suite(void)
 
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_create_rejects);
-#ifdef ALLOC_FAILABLE
+#ifdef RA_TEST_ALLOC_FAILABLE
 	tcase_add_test(tc, test_create_out_of_memory);
 	tcase_add_test(tc, test_miss_out_of_memory);
 #endif
@@ -663,6 +502,5 @@ static Suite *pool_suite(void)
 
 int main(void)
 {
-	alloc_counter_install();
 	return ra_test_main(pool_suite());
 }

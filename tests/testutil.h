@@ -96,11 +96,32 @@ char *ra_test_corpus_path(const char *name);
 void ra_test_add_corpus_tests(TCase *tc, const char *program, const TTest *const *tests,
 			      size_t count);
 
-/* While ON, count the calls of the malloc family in this program, on any
- * thread (tests/alloc_count.c); turning it on starts again from 0. Check
- * itself allocates: assert nothing while counting. */
-void ra_test_count_allocations(int on);
-long ra_test_allocations(void);
+/* Heap allocations of the whole process, on every thread
+ * (tests/alloc_count.c). RA_TEST_ALLOC_COUNTED is defined where they can
+ * be counted (not under TSan), RA_TEST_ALLOC_FAILABLE where they can also
+ * be made to fail (not under a sanitizer). ra_test_alloc_start() counts
+ * from zero and makes the next FAIL allocations fail; ra_test_alloc_stop()
+ * stops and returns the count (0 where nothing is counted). Check itself
+ * allocates: assert nothing while counting. */
+#if defined(__SANITIZE_THREAD__)
+#define RA_TEST_TSAN 1
+#elif defined(__SANITIZE_ADDRESS__)
+#define RA_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RA_TEST_TSAN 1
+#elif __has_feature(address_sanitizer)
+#define RA_TEST_ASAN 1
+#endif
+#endif
+#ifndef RA_TEST_TSAN
+#define RA_TEST_ALLOC_COUNTED 1
+#ifndef RA_TEST_ASAN
+#define RA_TEST_ALLOC_FAILABLE 1
+#endif
+#endif
+void ra_test_alloc_start(int fail);
+unsigned long ra_test_alloc_stop(void);
 
 /* Run every test of S (then freed) and return main()'s exit status. */
 int ra_test_main(Suite *s);
