@@ -118,8 +118,8 @@ typedef struct chain {
 	const sink *to;
 	int32_t *out_ints; /* integer output of up to cap frames */
 	uint64_t sink_mark;
-	ra_histogram sink_time[3]; /* level, convert, write: into cfg->perf at a pass's end */
-	ra_lane_stats lane_start;  /* the lane's counters when the pass began */
+	ra_histogram sink_time[RA_STAGE_COUNT]; /* into cfg->perf at a pass's end */
+	ra_lane_stats lane_start;		/* the lane's counters when the pass began */
 	ra_diag sink_diag;
 } chain;
 
@@ -364,14 +364,12 @@ static void caller_lap(chain *ch, caller_account a)
 		perf->caller_lane_ns += ns;
 }
 
-/* The sink stage's times, kept apart while it may run on the lane. */
-enum { TIME_LEVEL, TIME_CONVERT, TIME_WRITE };
-
-/* With stats on: the time since the sink stage's mark goes to its stage I. */
-static void sink_lap(chain *ch, int i)
+/* With stats on: the time since the sink stage's mark goes to its STAGE,
+ * kept apart from the job's stats while the stage may run on the lane. */
+static void sink_lap(chain *ch, ra_stage stage)
 {
 	if (ch->cfg->perf)
-		tick(&ch->sink_mark, &ch->sink_time[i]);
+		tick(&ch->sink_mark, &ch->sink_time[stage]);
 }
 
 /* The next stage timed starts now. */
@@ -428,12 +426,13 @@ static ra_status check_overflow(chain *ch, const float *buf, size_t frames)
 static void write_rows(void *ctx)
 {
 	chain *ch = ctx;
-	uint64_t start = ch->cfg->perf ? ra_now_ns() : 0, ns;
 	const double *db;
 	double time_s;
+	uint64_t start, ns;
 
 	if (!ch->sgram)
 		return;
+	start = ch->cfg->perf ? ra_now_ns() : 0;
 	while (ra_welch_take_row(ch->tap_out, &time_s, &db))
 		ra_spectrogram_row(ch->sgram, time_s, db);
 	if (!ch->cfg->perf)
@@ -456,21 +455,21 @@ static ra_status emit(chain *ch, float *buf, size_t frames)
 	restore_held(ch, buf);
 	if (ch->to->kind == SINK_MEASURE) {
 		accumulate(ch, buf, frames);
-		sink_lap(ch, TIME_LEVEL);
+		sink_lap(ch, RA_STAGE_LEVEL);
 		return RA_OK;
 	}
 	if (ch->plan->out_bits) {
 		ra_converter_to_int(ch->cv, buf, ch->out_ints, frames);
-		sink_lap(ch, TIME_CONVERT);
+		sink_lap(ch, RA_STAGE_CONVERT);
 		st = ra_writer_write_int(wr, ch->out_ints, frames, diag);
 	} else {
 		if (ch->cv) {
 			ra_converter_clip(ch->cv, buf, frames);
-			sink_lap(ch, TIME_CONVERT);
+			sink_lap(ch, RA_STAGE_CONVERT);
 		}
 		st = ra_writer_write_float(wr, buf, frames, diag);
 	}
-	sink_lap(ch, TIME_WRITE);
+	sink_lap(ch, RA_STAGE_WRITE);
 	if (st == RA_OK)
 		ch->res->frames_written += (int64_t)frames;
 	return st;
@@ -610,14 +609,13 @@ static ra_status deliver(chain *ch, float *done, size_t frames)
  * not to its blocks. */
 static void settle_times(chain *ch)
 {
-	static const ra_stage stages[] = { RA_STAGE_LEVEL, RA_STAGE_CONVERT, RA_STAGE_WRITE };
 	ra_job_perf *perf = ch->cfg->perf;
 	ra_lane_stats now;
 
 	if (!perf)
 		return;
-	for (int i = 0; i < 3; i++) {
-		ra_histogram_merge(&perf->stage[stages[i]], &ch->sink_time[i]);
+	for (int i = 0; i < RA_STAGE_COUNT; i++) {
+		ra_histogram_merge(&perf->stage[i], &ch->sink_time[i]);
 		ra_histogram_init(&ch->sink_time[i]);
 	}
 	perf->stage[RA_STAGE_WRITE].total_ns += ch->rows_ns;

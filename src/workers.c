@@ -123,9 +123,9 @@ static void stop_threads(ra_workers *w)
 		pthread_join(w->worker[i].thread, NULL);
 }
 
-static int online_cpus(void)
+int ra_workers_thread_count(int threads)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	long n = threads > 0 ? threads : sysconf(_SC_NPROCESSORS_ONLN);
 
 	if (n < 1)
 		return 1;
@@ -189,7 +189,7 @@ ra_workers *ra_workers_create(int threads, ra_status *status, ra_diag *diag)
 	ra_workers *w = NULL;
 
 	if (threads == 0)
-		threads = online_cpus();
+		threads = ra_workers_thread_count(0);
 	if (threads < 1 || threads > RA_WORKERS_MAX) {
 		ra_diag_set(diag, "%d threads: a pool has 1 to %d", threads, RA_WORKERS_MAX);
 		goto out;

@@ -38,6 +38,10 @@ ra_workers *ra_workers_create(int threads, ra_status *status, ra_diag *diag);
 /* The number of threads that run tasks. */
 int ra_workers_threads(const ra_workers *w);
 
+/* How many threads ra_workers_create(THREADS) would run tasks on: THREADS,
+ * or for 0 the online CPUs (at most RA_WORKERS_MAX). */
+int ra_workers_thread_count(int threads);
+
 /* Start COUNT tasks (the array is copied; at most RA_WORKERS_TASKS_MAX) and
  * return at once; with one thread they run now, before returning. Only one
  * batch may be in flight: call ra_workers_wait() before the next submit. */

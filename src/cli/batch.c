@@ -747,14 +747,6 @@ typedef struct run_threads {
 	ra_lane *lane;
 } run_threads;
 
-/* The threads --threads allows: that many, or the online CPUs. */
-static int thread_count(const cli_options *opt)
-{
-	long cpus = opt->threads > 0 ? opt->threads : sysconf(_SC_NPROCESSORS_ONLN);
-
-	return cpus > 1 ? (int)(cpus < RA_WORKERS_MAX ? cpus : RA_WORKERS_MAX) : 1;
-}
-
 /* Start T's threads; -1 after a message when one cannot start. */
 static int start_threads(const cli_options *opt, run_threads *t)
 {
@@ -768,7 +760,7 @@ static int start_threads(const cli_options *opt, run_threads *t)
 			return -1;
 		}
 	}
-	if (!opt->job.reference && thread_count(opt) > 1) {
+	if (!opt->job.reference && ra_workers_thread_count(opt->threads) > 1) {
 		t->lane = ra_lane_create(1, RA_LANE_DEPTH_MAX, &st, NULL);
 		if (!t->lane) {
 			fprintf(stderr, "rusty-audio: cannot start the output thread: %s\n",

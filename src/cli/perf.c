@@ -366,6 +366,21 @@ ra_job_perf *perf_file_start(perf_run *pr)
 	return &pr->file.perf;
 }
 
+/* A file's measurements into the batch's TO. */
+static void perf_add(ra_job_perf *to, const ra_job_perf *from)
+{
+	for (int i = 0; i < RA_STAGE_COUNT; i++)
+		ra_histogram_merge(&to->stage[i], &from->stage[i]);
+	to->pool_acquires += from->pool_acquires;
+	to->pool_hits += from->pool_hits;
+	to->pool_misses += from->pool_misses;
+	to->lane_blocks += from->lane_blocks;
+	to->lane_ns += from->lane_ns;
+	to->caller_stage_ns += from->caller_stage_ns;
+	to->caller_processor_ns += from->caller_processor_ns;
+	to->caller_lane_ns += from->caller_lane_ns;
+}
+
 void perf_file_end(perf_run *pr, const char *input, const char *output, ra_status st,
 		   const ra_job_result *res)
 {
@@ -380,16 +395,7 @@ void perf_file_end(perf_run *pr, const char *input, const char *output, ra_statu
 	pr->failed += st != RA_OK;
 	pr->batch.audio_s += f->audio_s;
 	pr->batch.samples += f->samples;
-	for (int i = 0; i < RA_STAGE_COUNT; i++)
-		ra_histogram_merge(&pr->batch.perf.stage[i], &f->perf.stage[i]);
-	pr->batch.perf.pool_acquires += f->perf.pool_acquires;
-	pr->batch.perf.pool_hits += f->perf.pool_hits;
-	pr->batch.perf.pool_misses += f->perf.pool_misses;
-	pr->batch.perf.lane_blocks += f->perf.lane_blocks;
-	pr->batch.perf.lane_ns += f->perf.lane_ns;
-	pr->batch.perf.caller_stage_ns += f->perf.caller_stage_ns;
-	pr->batch.perf.caller_processor_ns += f->perf.caller_processor_ns;
-	pr->batch.perf.caller_lane_ns += f->perf.caller_lane_ns;
+	perf_add(&pr->batch.perf, &f->perf);
 	pr->files_wall_ns += f->wall_ns;
 
 	/* A file that could not even be opened measured nothing: no table of
