@@ -9,7 +9,7 @@ VERSION_MAJOR := $(call version_part,MAJOR)
 VERSION := $(VERSION_MAJOR).$(call version_part,MINOR).$(call version_part,PATCH)
 
 CC ?= cc
-PKGS := sndfile fftw3 samplerate
+PKGS := sndfile fftw3 soxr samplerate
 CHECK_PKG := check
 
 # WERROR=1 (as CI builds) turns warnings into errors; a user's build only warns.

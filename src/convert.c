@@ -165,18 +165,37 @@ static inline uint64_t next_random(uint64_t *state)
 	return x * 0x2545f4914f6cdd1dULL;
 }
 
-/* TPDF dither in (-1, 1) LSB for the N samples IN into D: the difference
- * of two uniforms in [0, 1), the two halves of one draw (32 bits each are
- * plenty at 24 bits and below); none on exact zeros, so that digital
- * silence stays silent, as SoX keeps it. Every sample takes a draw. */
+/* TPDF dither in (-1, 1) LSB for IN into *D from the stream STATE: the
+ * difference of two uniforms in [0, 1), the two halves of one draw (32
+ * bits each are plenty at 24 bits and below); none on exact zeros, so
+ * that digital silence stays silent, as SoX keeps it. */
+static inline void draw_one(uint64_t *state, float in, double *d)
+{
+	uint64_t r = next_random(state);
+	double t = ((double)(uint32_t)(r >> 32) - (double)(uint32_t)r) * 0x1p-32;
+
+	*d = in != 0.0f ? t : 0.0;
+}
+
+/* The dither for the N samples IN into D; every sample takes a draw, from
+ * stream (samples drawn before it) % STREAMS. The states stay in locals
+ * and the streams take turns in a fixed order, so that the draws of
+ * neighbouring samples run side by side. */
 static void draw_tpdf(ra_converter *cv, const float *in, double *d, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		uint64_t r = next_random(&cv->rng[(cv->drawn + i) % STREAMS]);
-		double t = ((double)(uint32_t)(r >> 32) - (double)(uint32_t)r) * 0x1p-32;
+	const size_t phase = (size_t)(cv->drawn % STREAMS);
+	uint64_t s[STREAMS];
+	size_t i = 0;
 
-		d[i] = in[i] != 0.0f ? t : 0.0;
-	}
+	memcpy(s, cv->rng, sizeof(s));
+	for (; i < n && (phase + i) % STREAMS; i++)
+		draw_one(&s[(phase + i) % STREAMS], in[i], &d[i]);
+	for (; i + STREAMS <= n; i += STREAMS)
+		for (size_t k = 0; k < STREAMS; k++)
+			draw_one(&s[k], in[i + k], &d[i + k]);
+	for (; i < n; i++)
+		draw_one(&s[(phase + i) % STREAMS], in[i], &d[i]);
+	memcpy(cv->rng, s, sizeof(s));
 	cv->drawn += n;
 }
 

@@ -85,8 +85,9 @@ typedef struct chain {
 	ra_processor *proc;
 	ra_converter *cv;
 	size_t cap;		    /* frames a processor block holds */
+	size_t chunk;		    /* frames read for one call of the resampler */
 	int32_t *ints;		    /* integer reads of a block */
-	float *decoded;		    /* float route: a block as read, before resampling */
+	float *decoded;		    /* float route: a chunk as read, before resampling */
 	float *tapped;		    /* exact copies with taps: the block as float */
 	double *doubles;	    /* the double copy route */
 	ra_welch *tap_in, *tap_out; /* spectrum taps, or NULL */
@@ -127,6 +128,7 @@ void ra_job_config_init(ra_job_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->block_frames = 1024;
+	cfg->resampler = RA_RESAMPLER_SOXR;
 	cfg->quality = RA_RESAMPLE_BEST;
 	cfg->dither = RA_DITHER_MODE_AUTO;
 	cfg->dither_seed = 1;
@@ -662,9 +664,17 @@ static ra_status feed(chain *ch, float *blk, size_t frames)
 	return st;
 }
 
-/* The float chain's blocks, read (and resampled) until the input ends,
- * into the processor and whatever it finishes into the sink. *ABANDON:
- * cancelled or out of memory, with nothing more to take from the chain. */
+/* Progress for a pass that writes the output. */
+static void report_progress(chain *ch, const sink *to)
+{
+	if (ch->cfg->progress && to->kind == SINK_WRITE)
+		ch->cfg->progress(ch->cfg->progress_ctx, ch->res->frames_read,
+				  ch->src->info.frames);
+}
+
+/* The float chain's blocks, read until the input ends, into the processor
+ * and whatever it finishes into the sink. *ABANDON: cancelled or out of
+ * memory, with nothing more to take from the chain. */
 static ra_status pump_blocks(chain *ch, const sink *to, int *abandon)
 {
 	ra_job_result *res = ch->res;
@@ -672,8 +682,8 @@ static ra_status pump_blocks(chain *ch, const sink *to, int *abandon)
 
 	lap(ch, RA_STAGE_OPEN);
 	for (;;) {
-		float *blk, *decoded;
-		size_t got = 0, made;
+		size_t got = 0;
+		float *blk;
 
 		*abandon = 1;
 		if (cancelled(ch))
@@ -682,27 +692,80 @@ static ra_status pump_blocks(chain *ch, const sink *to, int *abandon)
 		if (!blk)
 			return RA_ERR_NOMEM;
 		*abandon = 0;
-		decoded = ch->rs ? ch->decoded : blk;
-		st = read_float(ch, decoded, &got);
+		st = read_float(ch, blk, &got);
 		if (st == RA_OK)
-			st = screen_float(ch, decoded, got);
+			st = screen_float(ch, blk, got);
 		lap(ch, RA_STAGE_READ);
-		made = got;
-		if (st == RA_OK && got > 0 && ch->rs) {
-			st = ra_resampler_process(ch->rs, ch->decoded, got, blk, ch->cap, &made);
-			lap(ch, RA_STAGE_RESAMPLE);
-		}
 		if (st != RA_OK || got == 0) {
 			ra_processor_release(ch->proc, blk);
 			return st;
 		}
 		res->frames_read += (int64_t)got;
-		st = feed(ch, blk, made);
+		st = feed(ch, blk, got);
 		if (st != RA_OK || res->decode_stopped)
 			return st;
-		if (ch->cfg->progress && to->kind == SINK_WRITE)
-			ch->cfg->progress(ch->cfg->progress_ctx, res->frames_read,
-					  ch->src->info.frames);
+		report_progress(ch, to);
+	}
+}
+
+/* What the resampler has ready, a block at a time, into the processor;
+ * *ABANDON as for pump_blocks(). */
+static ra_status emit_resampled(chain *ch, int *abandon)
+{
+	for (;;) {
+		float *blk = ra_processor_acquire(ch->proc);
+		size_t made;
+		ra_status st;
+
+		*abandon = !blk;
+		if (!blk)
+			return RA_ERR_NOMEM;
+		made = ra_resampler_read(ch->rs, blk, ch->cap);
+		lap(ch, RA_STAGE_RESAMPLE);
+		st = feed(ch, blk, made);
+		if (st != RA_OK || made == 0)
+			return st;
+	}
+}
+
+/* The same with a rate change: blocks read into a chunk of the
+ * resampler's size, which converts it (its channels in parallel) before
+ * its output goes on. */
+static ra_status pump_resampled(chain *ch, const sink *to, int *abandon)
+{
+	const size_t channels = (size_t)ch->plan->channels, block = ch->plan->block_frames;
+	ra_job_result *res = ch->res;
+	size_t fill = 0;
+
+	lap(ch, RA_STAGE_OPEN);
+	for (;;) {
+		float *at = ch->decoded + fill * channels;
+		size_t got = 0;
+		ra_status st;
+
+		*abandon = cancelled(ch);
+		if (*abandon)
+			return RA_ERR_CANCELLED;
+		st = read_float(ch, at, &got);
+		if (st == RA_OK)
+			st = screen_float(ch, at, got);
+		lap(ch, RA_STAGE_READ);
+		if (st != RA_OK)
+			return st;
+		res->frames_read += (int64_t)got;
+		fill += got;
+		if (fill > 0 && (got == 0 || res->decode_stopped || fill + block > ch->chunk)) {
+			st = ra_resampler_process(ch->rs, ch->decoded, fill);
+			lap(ch, RA_STAGE_RESAMPLE);
+			fill = 0;
+			if (st == RA_OK)
+				st = emit_resampled(ch, abandon);
+			if (st != RA_OK)
+				return st;
+		}
+		if (got == 0 || res->decode_stopped)
+			return RA_OK;
+		report_progress(ch, to);
 	}
 }
 
@@ -710,24 +773,12 @@ static ra_status pump_blocks(chain *ch, const sink *to, int *abandon)
  * *ABANDON as for pump_blocks(). */
 static ra_status drain_resampler(chain *ch, int *abandon)
 {
-	ra_status st = RA_OK;
+	ra_status st;
 
-	while (st == RA_OK && ch->rs) {
-		float *blk = ra_processor_acquire(ch->proc);
-		size_t made = 0;
-
-		*abandon = !blk;
-		if (!blk)
-			return RA_ERR_NOMEM;
-		restart_clock(ch);
-		st = ra_resampler_flush(ch->rs, blk, ch->cap, &made);
-		lap(ch, RA_STAGE_RESAMPLE);
-		if (st == RA_OK)
-			st = feed(ch, blk, made);
-		if (made == 0)
-			break;
-	}
-	return st;
+	restart_clock(ch);
+	st = ra_resampler_flush(ch->rs);
+	lap(ch, RA_STAGE_RESAMPLE);
+	return st == RA_OK ? emit_resampled(ch, abandon) : st;
 }
 
 /* The blocks still in the processor, into the sink while ST is RA_OK
@@ -755,9 +806,9 @@ static ra_status drain_processor(chain *ch, ra_status st)
 static ra_status pump_float(chain *ch, const sink *to)
 {
 	int abandon = 0;
-	ra_status st = pump_blocks(ch, to, &abandon);
+	ra_status st = ch->rs ? pump_resampled(ch, to, &abandon) : pump_blocks(ch, to, &abandon);
 
-	if (st == RA_OK)
+	if (st == RA_OK && ch->rs)
 		st = drain_resampler(ch, &abandon);
 	if (!abandon)
 		st = drain_processor(ch, st);
@@ -870,7 +921,7 @@ static ra_status float_buffers(chain *ch)
 		if (!ch->out_ints)
 			return RA_ERR_NOMEM;
 	}
-	ch->decoded = malloc(block * channels * sizeof(*ch->decoded));
+	ch->decoded = malloc(ch->chunk * channels * sizeof(*ch->decoded));
 	return ch->decoded ? RA_OK : RA_ERR_NOMEM;
 }
 
@@ -902,6 +953,47 @@ static ra_lane *pass_lane(const chain *ch, uint64_t stream_frames, size_t depth)
 	return ch->run_lane;
 }
 
+/* Input frames a call of the resampler: about RESAMPLE_CHUNK_FRAMES (so
+ * that each channel's task is worth a worker's wake-up many times over),
+ * fewer when upsampling or for many channels, to bound the memory of its
+ * input and output; whole blocks, at least one. */
+#define RESAMPLE_CHUNK_FRAMES 65536
+#define RESAMPLE_CHUNK_SAMPLES ((size_t)1 << 20)
+static size_t resample_chunk(const ra_job_plan *plan)
+{
+	size_t frames = RESAMPLE_CHUNK_SAMPLES / (size_t)plan->channels;
+
+	if (frames > RESAMPLE_CHUNK_FRAMES)
+		frames = RESAMPLE_CHUNK_FRAMES;
+	if (plan->out_rate > plan->in_rate)
+		frames = frames * (size_t)plan->in_rate / (size_t)plan->out_rate;
+	return frames > plan->block_frames ? frames / plan->block_frames * plan->block_frames
+					   : plan->block_frames;
+}
+
+/* The pass's resampler, its channels on the job's workers. */
+static ra_status resampler_start(chain *ch)
+{
+	const ra_job_config *cfg = ch->cfg;
+	ra_resample_config rc = {
+		.channels = ch->plan->channels,
+		.in_rate = ch->plan->in_rate,
+		.out_rate = ch->plan->out_rate,
+		.engine = cfg->resampler,
+		.quality = cfg->quality,
+		.max_in_frames = resample_chunk(ch->plan),
+		.workers = cfg->reference ? NULL : cfg->workers,
+	};
+	ra_status st;
+
+	ch->chunk = rc.max_in_frames;
+	ch->rs = ra_resampler_create(&rc, &st, &ch->res->diag);
+	if (!ch->rs)
+		ra_diag_set(&ch->res->diag, "cannot resample %d Hz to %d Hz: %s", ch->plan->in_rate,
+			    ch->plan->out_rate, ra_strerror(st));
+	return st;
+}
+
 /* The resampler and processor for one pass into TO, at gain GAIN. */
 static ra_status chain_start(chain *ch, const sink *to, float gain)
 {
@@ -914,19 +1006,11 @@ static ra_status chain_start(chain *ch, const sink *to, float gain)
 	ch->held_head = ch->held_len = 0;
 	ch->to = to;
 	ch->cap = cfg->block_frames;
+	ch->chunk = cfg->block_frames;
 	if (ch->plan->out_rate != ch->plan->in_rate) {
-		ch->rs = ra_resampler_create(ch->plan->channels, ch->plan->in_rate,
-					     ch->plan->out_rate, cfg->quality, &st, &ch->res->diag);
-		if (!ch->rs && st == RA_ERR_CHANNELS)
-			return st; /* in the resampler's words */
-		if (!ch->rs) {
-			ra_diag_set(&ch->res->diag, "cannot resample %d Hz to %d Hz: %s",
-				    ch->plan->in_rate, ch->plan->out_rate, ra_strerror(st));
+		st = resampler_start(ch);
+		if (st != RA_OK)
 			return st;
-		}
-		ch->cap = ra_resampler_max_output(ch->rs, cfg->block_frames);
-		if (ra_resampler_max_output(ch->rs, 0) > ch->cap)
-			ch->cap = ra_resampler_max_output(ch->rs, 0);
 	}
 	st = float_buffers(ch);
 	if (st != RA_OK)

@@ -1,48 +1,51 @@
-/* Streaming sample-rate conversion on libsamplerate, with exact output
- * length: round(total input * out_rate / in_rate) frames, whatever the blocks. */
+/* Streaming sample-rate conversion on libsoxr or libsamplerate, an engine
+ * a channel, channels in parallel, with exact output length:
+ * round(total input * out_rate / in_rate) frames, whatever the pieces. */
 #include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <samplerate.h>
+#include <soxr.h>
 
 #include "rustyaudio/resample.h"
 
 /*
- * Length bookkeeping. The sinc converters are time-aligned (output frame k is
- * the signal at k / out_rate) but hold back the last half filter length of
- * input until more arrives, so during process() their output lags the running
- * target round(total_in * ratio). The linear converter lags one input frame
- * in time (frame k is the input at k / out_rate - 1 / in_rate) and its output
- * count runs up to one frame ahead of the running target. Frames beyond the
- * running target are held back here, never dropped, and emitted first by the
- * next call: the stream stays continuous and never passes the final length.
- * flush() drains libsamplerate, then trims its tail, or pads it with silence,
- * to exactly the target.
+ * Length bookkeeping. Both engines are time-aligned (output frame k is the
+ * signal at k / out_rate) and hold back the input their filter still needs,
+ * so their output lags the running target round(total_in * ratio); at most
+ * a frame or so may run ahead of it. Frames beyond the running target stay
+ * unread, never dropped. flush() drains the engines, then trims their tail,
+ * or pads it with silence, to exactly the target.
  */
-
-/* Frames that may run ahead of the running target: one for the linear
- * converter, none for the sinc ones. More means libsamplerate changed. */
-#define RA_HOLD_FRAMES 16
 
 /* Input frames handed to libsamplerate per call, which keeps its long and
  * int counters far from overflow. */
 #define RA_CHUNK_FRAMES ((size_t)1 << 20)
 
-/* Per quality: the libsamplerate converter, and the frames of input its
- * filter reaches either side of an output point when ratio >= 1 (it widens
- * by 1 / ratio when downsampling). libsamplerate 0.2's half lengths are 143
- * (best), 46 (medium), 20 (fastest) and 1 (linear); these have margin. */
+/* Room an engine is given at least, in frames, before its output grows. */
+#define RA_MIN_ROOM 64
+
+static const char *const ra_engines[] = {
+	[RA_RESAMPLER_SOXR] = "soxr",
+	[RA_RESAMPLER_LIBSAMPLERATE] = "libsamplerate",
+};
+
+#define RA_NENGINES (sizeof(ra_engines) / sizeof(ra_engines[0]))
+
+/* Per quality: its name, the soxr recipe and the libsamplerate converter
+ * (the table in resample.h). */
 static const struct {
 	const char *name;
-	int converter;
-	int half_width;
+	unsigned long soxr_recipe;
+	int src_converter;
 } ra_qualities[] = {
-	[RA_RESAMPLE_BEST] = { "best", SRC_SINC_BEST_QUALITY, 160 },
-	[RA_RESAMPLE_MEDIUM] = { "medium", SRC_SINC_MEDIUM_QUALITY, 64 },
-	[RA_RESAMPLE_FAST] = { "fast", SRC_SINC_FASTEST, 32 },
-	[RA_RESAMPLE_LINEAR] = { "linear", SRC_LINEAR, 4 },
+	[RA_RESAMPLE_BEST] = { "best", SOXR_VHQ, SRC_SINC_BEST_QUALITY },
+	[RA_RESAMPLE_HIGH] = { "high", SOXR_HQ, SRC_SINC_BEST_QUALITY },
+	[RA_RESAMPLE_MEDIUM] = { "medium", SOXR_MQ, SRC_SINC_MEDIUM_QUALITY },
+	[RA_RESAMPLE_FAST] = { "fast", SOXR_LQ, SRC_SINC_FASTEST },
+	[RA_RESAMPLE_LINEAR] = { "linear", SOXR_QQ, SRC_LINEAR },
 };
 
 #define RA_NQUALITIES (sizeof(ra_qualities) / sizeof(ra_qualities[0]))
@@ -50,23 +53,61 @@ static const struct {
 /* Valid input for libsamplerate calls that pass no input (it rejects NULL). */
 static const float ra_no_input[1];
 
-struct ra_resampler {
+/* One channel: its engine, its input deinterleaved, and the output made
+ * and not yet read, frames [rs->head, rs->tail) of OUT. */
+typedef struct channel {
+	soxr_t soxr;
 	SRC_STATE *src;
-	int channels;
-	int in_rate;
-	int out_rate;
-	double ratio;	   /* out_rate / in_rate, as libsamplerate wants it */
-	size_t lag_frames; /* output frames libsamplerate may owe after process() */
-	int64_t in_total;  /* frames consumed */
-	int64_t out_total; /* frames returned to the caller */
-	float *hold;	   /* RA_HOLD_FRAMES frames produced ahead of the target */
-	size_t hold_frames;
-	float *stage;  /* linear only: previous frame, then a lone new frame */
-	bool has_prev; /* stage holds the last frame handed to libsamplerate */
-	bool flushing; /* flush() has been called: no more input */
-	bool drained;  /* libsamplerate has nothing more to give */
-	bool failed;   /* libsamplerate failed: the stream is broken */
+	float *in;	/* max_in_frames frames */
+	float *out;	/* OUT_CAP frames */
+	size_t out_cap; /* grows while the engine's delay fills; then stays */
+	size_t made;	/* frames the last run added after rs->tail */
+	/* libsamplerate's linear converter only: the previous frame, then a
+	 * lone new frame (stage_lone_frame()); STAGED once a frame went in. */
+	float stage[2];
+	bool staged;
+	ra_status st; /* of the last run */
+} channel;
+
+struct ra_resampler {
+	ra_resample_config cfg;
+	double ratio;	  /* out_rate / in_rate */
+	int64_t in_total; /* frames consumed */
+	int64_t out_read; /* frames returned by read() */
+	size_t head;	  /* the next frame to read in every channel's output */
+	size_t tail;	  /* the end of what every channel has made */
+	const float *in;  /* the run in flight: its input, or NULL to drain */
+	size_t in_frames;
+	bool flushed;
+	bool failed;
+	int groups; /* tasks a run: channel c goes in group c % groups */
+	struct group *group;
+	channel *ch;
 };
+
+/* A task's share: channels FIRST, FIRST + groups, ... */
+struct group {
+	ra_resampler *rs;
+	int first;
+};
+
+const char *ra_resample_engine_name(ra_resample_engine engine)
+{
+	if ((unsigned)engine >= RA_NENGINES)
+		return "?";
+	return ra_engines[engine];
+}
+
+ra_status ra_resample_engine_parse(const char *name, ra_resample_engine *engine)
+{
+	size_t i;
+
+	if (!engine || ra_name_lookup(name, ra_engines, RA_NENGINES, sizeof(ra_engines[0]),
+				      RA_NAME_EXACT, &i) != RA_OK)
+		return RA_ERR_INVALID;
+	*engine = (ra_resample_engine)i;
+	return RA_OK;
+}
 
 const char *ra_resample_quality_name(ra_resample_quality quality)
 {
@@ -88,9 +129,9 @@ ra_status ra_resample_quality_parse(const char *name, ra_resample_quality *quali
 
 /*
  * floor(N * NUM / DEN + BIAS / (2 * DEN)) for N >= 0 and 0 < NUM, DEN <=
- * INT_MAX, exact and saturating at INT64_MAX. BIAS = DEN rounds half up,
- * BIAS = 2 * DEN - 1 rounds up. Splitting N by DEN keeps every product below
- * 2^63: the remainder is < DEN, so 2 * rem * NUM + BIAS < 2^63.
+ * INT_MAX, exact and saturating at INT64_MAX. BIAS = DEN rounds half up.
+ * Splitting N by DEN keeps every product below 2^63: the remainder is
+ * < DEN, so 2 * rem * NUM + BIAS < 2^63.
  */
 static int64_t ra_scale(int64_t n, int64_t num, int64_t den, uint64_t bias)
 {
@@ -111,319 +152,422 @@ int64_t ra_resample_length(int64_t in_frames, int in_rate, int out_rate)
 	return ra_scale(in_frames, out_rate, in_rate, (uint64_t)in_rate);
 }
 
-/* The running target: output owed for everything consumed so far. */
-static int64_t ra_target(const ra_resampler *rs)
+/* Whether CFG describes a conversion the engines can make. */
+static ra_status check_config(const ra_resample_config *cfg, ra_diag *diag)
 {
-	return ra_resample_length(rs->in_total, rs->in_rate, rs->out_rate);
-}
-
-/* Whether libsamplerate can convert CHANNELS from IN_RATE to OUT_RATE Hz
- * at QUALITY. */
-static ra_status check_conversion(int channels, int in_rate, int out_rate,
-				  ra_resample_quality quality, ra_diag *diag)
-{
-	if (channels < 1 || channels > RA_MAX_CHANNELS || in_rate <= 0 || out_rate <= 0) {
+	if (cfg->channels < 1 || cfg->channels > RA_MAX_CHANNELS || cfg->in_rate <= 0 ||
+	    cfg->out_rate <= 0) {
 		ra_diag_set(diag,
 			    "cannot resample %d channels from %d Hz to %d Hz: channels 1 to %d, "
 			    "rates above 0",
-			    channels, in_rate, out_rate, RA_MAX_CHANNELS);
+			    cfg->channels, cfg->in_rate, cfg->out_rate, RA_MAX_CHANNELS);
 		return RA_ERR_INVALID;
 	}
-	if ((int64_t)out_rate > 256 * (int64_t)in_rate ||
-	    (int64_t)in_rate > 256 * (int64_t)out_rate) {
+	if ((int64_t)cfg->out_rate > 256 * (int64_t)cfg->in_rate ||
+	    (int64_t)cfg->in_rate > 256 * (int64_t)cfg->out_rate) {
 		ra_diag_set(diag, "cannot resample %d Hz to %d Hz: a ratio beyond 1/256 to 256",
-			    in_rate, out_rate);
+			    cfg->in_rate, cfg->out_rate);
 		return RA_ERR_INVALID;
 	}
-	if ((unsigned)quality >= RA_NQUALITIES) {
-		ra_diag_set(diag, "no resampling quality %d", (int)quality);
+	if ((unsigned)cfg->quality >= RA_NQUALITIES || (unsigned)cfg->engine >= RA_NENGINES ||
+	    cfg->max_in_frames < 1 || cfg->max_in_frames > SIZE_MAX / sizeof(float)) {
+		ra_diag_set(diag, "no resampler engine %d, quality %d for %zu frames a call",
+			    (int)cfg->engine, (int)cfg->quality, cfg->max_in_frames);
 		return RA_ERR_INVALID;
-	}
-	if (quality != RA_RESAMPLE_LINEAR && channels > RA_RESAMPLE_SINC_MAX_CHANNELS) {
-		ra_diag_set(diag,
-			    "cannot resample %d channels at this quality "
-			    "(libsamplerate's sinc filters take up to %d)",
-			    channels, RA_RESAMPLE_SINC_MAX_CHANNELS);
-		return RA_ERR_CHANNELS;
 	}
 	return RA_OK;
 }
 
-ra_resampler *ra_resampler_create(int channels, int in_rate, int out_rate,
-				  ra_resample_quality quality, ra_status *status, ra_diag *diag)
+/* C's engine, mono, as RS's configuration says. */
+static ra_status engine_open(ra_resampler *rs, channel *c, ra_diag *diag)
 {
-	ra_resampler *rs = NULL;
-	ra_status st;
-	int64_t width;
+	const ra_resample_config *cfg = &rs->cfg;
+	soxr_error_t serr = NULL;
 	int err;
 
-	st = check_conversion(channels, in_rate, out_rate, quality, diag);
-	if (st != RA_OK)
-		goto done;
-	st = RA_ERR_NOMEM;
-	rs = calloc(1, sizeof(*rs));
-	if (!rs)
-		goto out_free_rs;
-	rs->hold = malloc(RA_HOLD_FRAMES * (size_t)channels * sizeof(*rs->hold));
-	if (!rs->hold)
-		goto out_free_rs;
+	if (cfg->engine == RA_RESAMPLER_SOXR) {
+		soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+		soxr_quality_spec_t q =
+			soxr_quality_spec(ra_qualities[cfg->quality].soxr_recipe, 0);
+		soxr_runtime_spec_t run = soxr_runtime_spec(1);
 
-	if (quality == RA_RESAMPLE_LINEAR) {
-		rs->stage = malloc(2 * (size_t)channels * sizeof(*rs->stage));
-		if (!rs->stage)
-			goto out_free_hold;
-	}
-
-	rs->src = src_new(ra_qualities[quality].converter, channels, &err);
-	if (!rs->src) {
-		st = RA_ERR_RESAMPLE;
+		c->soxr = soxr_create(cfg->in_rate, cfg->out_rate, 1, &serr, &io, &q, &run);
+		if (c->soxr)
+			return RA_OK;
+		ra_diag_set(diag, "libsoxr: %s", serr ? serr : "cannot create a resampler");
+	} else {
+		c->src = src_new(ra_qualities[cfg->quality].src_converter, 1, &err);
+		if (c->src)
+			return RA_OK;
 		ra_diag_set(diag, "libsamplerate: %s", src_strerror(err));
-		goto out_free_stage;
 	}
-
-	rs->channels = channels;
-	rs->in_rate = in_rate;
-	rs->out_rate = out_rate;
-	rs->ratio = (double)out_rate / in_rate;
-
-	/*
-	 * Input held back is half_width / min(ratio, 1) frames, which is
-	 * half_width * max(ratio, 1) frames of output, plus a couple for the
-	 * fractional read position and the output point being built.
-	 */
-	width = ra_qualities[quality].half_width;
-	if (out_rate > in_rate)
-		width = ra_scale(width, out_rate, in_rate, 2 * (uint64_t)in_rate - 1);
-	rs->lag_frames = (size_t)width + 2;
-	st = RA_OK;
-	goto done;
-
-out_free_stage:
-	free(rs->stage);
-out_free_hold:
-	free(rs->hold);
-out_free_rs:
-	free(rs);
-	rs = NULL;
-	if (st == RA_ERR_NOMEM)
-		ra_diag_set(diag, "cannot allocate a resampler for %d channels", channels);
-done:
-	if (status)
-		*status = st;
-	return rs;
+	return RA_ERR_RESAMPLE;
 }
 
-/*
- * What libsamplerate can emit for IN_FRAMES new frames: ceil(in_frames *
- * ratio), what it still owes for input it held back, and frames held here.
- */
-size_t ra_resampler_max_output(const ra_resampler *rs, size_t in_frames)
+/* Room in C's output for FRAMES frames in all. */
+static ra_status reserve(channel *c, size_t frames)
 {
-	int64_t n = in_frames > (size_t)INT64_MAX ? INT64_MAX : (int64_t)in_frames;
-	uint64_t frames;
+	size_t cap = c->out_cap;
+	float *grown;
 
-	if (!rs)
-		return 0;
-	frames = (uint64_t)ra_scale(n, rs->out_rate, rs->in_rate, 2 * (uint64_t)rs->in_rate - 1);
-	frames += rs->lag_frames + RA_HOLD_FRAMES;
-	if (frames > SIZE_MAX)
-		return SIZE_MAX;
-	return (size_t)frames;
+	if (cap >= frames)
+		return RA_OK;
+	while (cap < frames)
+		cap = cap ? 2 * cap : 4 * RA_MIN_ROOM;
+	grown = realloc(c->out, cap * sizeof(*grown));
+	if (!grown)
+		return RA_ERR_NOMEM;
+	c->out = grown;
+	c->out_cap = cap;
+	return RA_OK;
 }
 
-/* Up to LIMIT held frames into OUT, oldest first; the rest stay held. */
-static size_t take_held(ra_resampler *rs, float *out, size_t limit)
+/* Room for at least RA_MIN_ROOM more frames after what C has made. */
+static ra_status make_room(ra_resampler *rs, channel *c)
 {
-	const size_t ch = (size_t)rs->channels;
-	size_t take = rs->hold_frames < limit ? rs->hold_frames : limit;
-
-	memcpy(out, rs->hold, take * ch * sizeof(*out));
-	memmove(rs->hold, rs->hold + take * ch, (rs->hold_frames - take) * ch * sizeof(*out));
-	rs->hold_frames -= take;
-	return take;
+	return reserve(c, rs->tail + c->made + RA_MIN_ROOM);
 }
 
-/* ROOM frames of CH channels as libsamplerate counts them: no more than
- * a long holds in samples. */
-static long src_frames(size_t room, size_t ch)
+/* Where C's next output frame goes, and how many fit there. */
+static float *room(ra_resampler *rs, channel *c, size_t *frames)
 {
-	return (long)(room < LONG_MAX / ch ? room : LONG_MAX / ch);
+	*frames = c->out_cap - rs->tail - c->made;
+	return c->out + rs->tail + c->made;
+}
+
+/* All FRAMES frames of IN (none: drain) through C's soxr. */
+static ra_status soxr_run(ra_resampler *rs, channel *c, const float *in, size_t frames)
+{
+	for (;;) {
+		size_t used = 0, made = 0, space;
+		ra_status st = make_room(rs, c);
+		float *out = room(rs, c, &space);
+
+		if (st != RA_OK)
+			return st;
+		if (soxr_process(c->soxr, in, frames, in ? &used : NULL, out, space, &made))
+			return RA_ERR_RESAMPLE;
+		c->made += made;
+		if (in) {
+			in += used;
+			frames -= used;
+			if (frames == 0)
+				return RA_OK;
+			if (used == 0 && made == 0 && space > RA_MIN_ROOM)
+				return RA_ERR_RESAMPLE;
+		} else if (made == 0) {
+			return RA_OK;
+		}
+	}
 }
 
 /*
  * Given one lone frame, libsamplerate 0.2.2's linear converter reads the
  * frame before it at data_in[-channels] (libsamplerate issues #208 and #234),
  * so it gets a copy with the previous frame in front: where that copy's lone
- * frame is. At the very start the previous frame is the frame itself, as the
- * converter's own priming does.
+ * frame is.
  */
-static const float *stage_lone_frame(ra_resampler *rs, const float *in)
+static const float *stage_lone_frame(channel *c, const float *in)
 {
-	const size_t ch = (size_t)rs->channels;
-
-	if (!rs->has_prev)
-		memcpy(rs->stage, in, ch * sizeof(*in));
-	memcpy(rs->stage + ch, in, ch * sizeof(*in));
-	return rs->stage + ch;
+	c->stage[1] = in[0];
+	return &c->stage[1];
 }
 
-/* All IN_FRAMES frames of IN through libsamplerate, its output into OUT
- * (room for OUT_CAPACITY frames) after the *N frames there, *N advanced.
- * libsamplerate stops early when output room runs out: loop until all
- * input is consumed, failing rather than spinning if it makes no
- * progress. */
-static ra_status convert_input(ra_resampler *rs, const float *in, size_t in_frames, float *out,
-			       size_t out_capacity, size_t *n)
+/* FRAMES frames of IN through C's libsamplerate (end of input with
+ * EOI), looping while it stops for want of room, failing rather than
+ * spinning if it makes no progress. */
+static ra_status src_run(ra_resampler *rs, channel *c, const float *in, size_t frames, int eoi)
 {
-	const size_t ch = (size_t)rs->channels;
-	size_t left = in_frames;
 	SRC_DATA data;
 
 	memset(&data, 0, sizeof(data));
 	data.src_ratio = rs->ratio;
-	while (left > 0) {
-		data.data_in = in;
-		data.input_frames = (long)(left < RA_CHUNK_FRAMES ? left : RA_CHUNK_FRAMES);
-		data.data_out = out + *n * ch;
-		data.output_frames = src_frames(out_capacity - *n, ch);
-		if (rs->stage && data.input_frames == 1)
-			data.data_in = stage_lone_frame(rs, in);
-		if (src_process(rs->src, &data) ||
-		    (data.input_frames_used == 0 && data.output_frames_gen == 0))
+	data.end_of_input = eoi;
+	for (;;) {
+		size_t space;
+		ra_status st = make_room(rs, c);
+
+		if (st != RA_OK)
+			return st;
+		data.data_in = frames ? in : ra_no_input;
+		data.input_frames = (long)(frames < RA_CHUNK_FRAMES ? frames : RA_CHUNK_FRAMES);
+		data.data_out = room(rs, c, &space);
+		data.output_frames = (long)(space < RA_CHUNK_FRAMES ? space : RA_CHUNK_FRAMES);
+		if (c->staged && data.input_frames == 1)
+			data.data_in = stage_lone_frame(c, in);
+		if (src_process(c->src, &data))
 			return RA_ERR_RESAMPLE;
-		if (rs->stage && data.input_frames_used > 0) {
-			memcpy(rs->stage, in + (size_t)(data.input_frames_used - 1) * ch,
-			       ch * sizeof(*in));
-			rs->has_prev = true;
+		if (data.input_frames_used > 0) {
+			c->stage[0] = in[data.input_frames_used - 1];
+			in += data.input_frames_used;
+			frames -= (size_t)data.input_frames_used;
 		}
-		in += (size_t)data.input_frames_used * ch;
-		left -= (size_t)data.input_frames_used;
-		*n += (size_t)data.output_frames_gen;
+		c->made += (size_t)data.output_frames_gen;
+		if (eoi ? data.output_frames_gen == 0 : frames == 0)
+			return RA_OK;
+		if (data.input_frames_used == 0 && data.output_frames_gen == 0 &&
+		    (size_t)data.output_frames == space)
+			return RA_ERR_RESAMPLE;
 	}
+}
+
+/*
+ * libsamplerate's linear converter starts from a "previous" frame equal to
+ * the first, which puts its output one input frame late. Shown the first
+ * frame with no room for output, it takes that frame as the previous one
+ * and consumes nothing; fed from the second frame on, its output frame k
+ * is then the line between the frames around k / out_rate: no lag.
+ */
+static ra_status src_linear_run(ra_resampler *rs, channel *c, const float *in, size_t frames)
+{
+	if (!c->staged) {
+		SRC_DATA data;
+
+		memset(&data, 0, sizeof(data));
+		data.src_ratio = rs->ratio;
+		data.data_in = in;
+		data.input_frames = 1;
+		data.data_out = c->stage;
+		if (src_process(c->src, &data) || data.input_frames_used != 0)
+			return RA_ERR_RESAMPLE;
+		c->stage[0] = in[0];
+		c->staged = true;
+		in++;
+		frames--;
+	}
+	return frames ? src_run(rs, c, in, frames, 0) : RA_OK;
+}
+
+/* Channel C's part of the run in flight: its input deinterleaved and
+ * converted, or the engine drained. After the last input frame, the
+ * linear converter is given a silent one, so that it falls towards the
+ * silence that follows rather than stopping short. */
+static ra_status channel_run(ra_resampler *rs, channel *c, int index)
+{
+	const size_t channels = (size_t)rs->cfg.channels;
+	const bool linear = rs->cfg.engine == RA_RESAMPLER_LIBSAMPLERATE &&
+			    rs->cfg.quality == RA_RESAMPLE_LINEAR;
+	ra_status st;
+
+	c->made = 0;
+	if (!rs->in) {
+		if (rs->cfg.engine == RA_RESAMPLER_SOXR)
+			return soxr_run(rs, c, NULL, 0);
+		st = linear && c->staged ? src_run(rs, c, ra_no_input, 1, 0) : RA_OK;
+		return st == RA_OK ? src_run(rs, c, NULL, 0, 1) : st;
+	}
+	for (size_t i = 0; i < rs->in_frames; i++)
+		c->in[i] = rs->in[i * channels + (size_t)index];
+	if (rs->cfg.engine == RA_RESAMPLER_SOXR)
+		return soxr_run(rs, c, c->in, rs->in_frames);
+	if (linear)
+		return src_linear_run(rs, c, c->in, rs->in_frames);
+	return src_run(rs, c, c->in, rs->in_frames, 0);
+}
+
+/* Task: the channels of one group. */
+static void group_run(void *arg, int worker)
+{
+	const struct group *g = arg;
+	ra_resampler *rs = g->rs;
+
+	(void)worker;
+	for (int i = g->first; i < rs->cfg.channels; i += rs->groups)
+		rs->ch[i].st = channel_run(rs, &rs->ch[i], i);
+}
+
+/* The run in flight on every channel, in parallel where there is a pool;
+ * every channel must have made the same number of frames. */
+static ra_status run_channels(ra_resampler *rs)
+{
+	ra_task calls[RA_WORKERS_TASKS_MAX];
+	size_t made = 0;
+
+	for (int g = 0; g < rs->groups; g++)
+		calls[g] = (ra_task){ group_run, &rs->group[g] };
+	if (rs->groups > 1)
+		ra_workers_run(rs->cfg.workers, calls, (size_t)rs->groups);
+	else
+		group_run(&rs->group[0], 0);
+	for (int i = 0; i < rs->cfg.channels; i++) {
+		if (rs->ch[i].st != RA_OK)
+			return rs->ch[i].st;
+		if (i > 0 && rs->ch[i].made != made)
+			return RA_ERR_RESAMPLE;
+		made = rs->ch[i].made;
+	}
+	rs->tail += made;
 	return RA_OK;
 }
 
-/* Of the *N frames at OUT, hold back whatever runs ahead of the running
- * target; *N becomes what may go out. More than RA_HOLD_FRAMES ahead
- * means libsamplerate changed: RA_ERR_RESAMPLE. */
-static ra_status hold_ahead(ra_resampler *rs, const float *out, size_t *n)
+static void channel_close(channel *c)
 {
-	const size_t ch = (size_t)rs->channels;
-	int64_t allowed = ra_target(rs) - rs->out_total;
-	size_t excess;
-
-	if ((int64_t)*n <= allowed)
-		return RA_OK;
-	excess = *n - (size_t)allowed;
-	if (excess > RA_HOLD_FRAMES)
-		return RA_ERR_RESAMPLE;
-	*n = (size_t)allowed;
-	memcpy(rs->hold, out + *n * ch, excess * ch * sizeof(*out));
-	rs->hold_frames = excess;
-	return RA_OK;
+	soxr_delete(c->soxr);
+	src_delete(c->src);
+	free(c->in);
+	free(c->out);
 }
 
-ra_status ra_resampler_process(ra_resampler *rs, const float *in, size_t in_frames, float *out,
-			       size_t out_capacity, size_t *out_frames)
+/* Groups: a task per channel (at most RA_WORKERS_TASKS_MAX) when a pool of
+ * more than one thread is there, else one. */
+static int group_count(const ra_resample_config *cfg)
 {
+	if (!cfg->workers || ra_workers_threads(cfg->workers) < 2)
+		return 1;
+	return cfg->channels < RA_WORKERS_TASKS_MAX ? cfg->channels : RA_WORKERS_TASKS_MAX;
+}
+
+ra_resampler *ra_resampler_create(const ra_resample_config *cfg, ra_status *status, ra_diag *diag)
+{
+	ra_resampler *rs = NULL;
 	ra_status st = RA_ERR_INVALID;
-	size_t n;
 
-	if (out_frames)
-		*out_frames = 0;
-	if (!out || !out_frames || !rs)
+	if (!cfg || (st = check_config(cfg, diag)) != RA_OK)
 		goto done;
-	/* No input after the end of input. */
-	if ((!in && in_frames > 0) || rs->flushing)
-		goto done;
-	if (out_capacity < ra_resampler_max_output(rs, in_frames))
-		goto done;
-	st = RA_ERR_RESAMPLE;
-	if (rs->failed)
-		goto done;
-
-	/* Held frames precede anything libsamplerate makes next (there is
-	 * room for all of them). */
-	n = take_held(rs, out, out_capacity);
-	st = convert_input(rs, in, in_frames, out, out_capacity, &n);
-	if (st != RA_OK)
-		goto out_fail;
-	rs->in_total += (int64_t)in_frames;
-	st = hold_ahead(rs, out, &n);
-	if (st != RA_OK)
-		goto out_fail;
-	rs->out_total += (int64_t)n;
-	*out_frames = n;
+	st = RA_ERR_NOMEM;
+	rs = calloc(1, sizeof(*rs));
+	if (!rs)
+		goto out_nomem;
+	rs->cfg = *cfg;
+	rs->ratio = (double)cfg->out_rate / cfg->in_rate;
+	rs->groups = group_count(cfg);
+	rs->group = calloc((size_t)rs->groups, sizeof(*rs->group));
+	rs->ch = calloc((size_t)cfg->channels, sizeof(*rs->ch));
+	if (!rs->group || !rs->ch)
+		goto out_free;
+	for (int g = 0; g < rs->groups; g++)
+		rs->group[g] = (struct group){ rs, g };
+	for (int i = 0; i < cfg->channels; i++) {
+		rs->ch[i].in = malloc(cfg->max_in_frames * sizeof(float));
+		if (!rs->ch[i].in)
+			goto out_free;
+		st = engine_open(rs, &rs->ch[i], diag);
+		if (st != RA_OK)
+			goto out_free;
+	}
+	st = RA_OK;
 	goto done;
 
-out_fail:
-	rs->failed = true;
+out_free:
+	ra_resampler_destroy(rs);
+	rs = NULL;
+out_nomem:
+	if (st == RA_ERR_NOMEM)
+		ra_diag_set(diag, "cannot allocate a resampler for %d channels", cfg->channels);
 done:
+	if (status)
+		*status = st;
+	return rs;
+}
+
+/* Output frames read() may still return: made, up to the running target. */
+static size_t readable(const ra_resampler *rs)
+{
+	int64_t owed =
+		ra_resample_length(rs->in_total, rs->cfg.in_rate, rs->cfg.out_rate) - rs->out_read;
+	size_t pending = rs->tail - rs->head;
+
+	return owed < (int64_t)pending ? (size_t)owed : pending;
+}
+
+/* The unread frames (those beyond the running target) to the front. */
+static void compact(ra_resampler *rs)
+{
+	for (int i = 0; i < rs->cfg.channels && rs->head > 0; i++)
+		memmove(rs->ch[i].out, rs->ch[i].out + rs->head,
+			(rs->tail - rs->head) * sizeof(float));
+	rs->tail -= rs->head;
+	rs->head = 0;
+}
+
+ra_status ra_resampler_process(ra_resampler *rs, const float *in, size_t in_frames)
+{
+	ra_status st;
+
+	if (!rs || (!in && in_frames > 0) || in_frames > rs->cfg.max_in_frames || rs->flushed ||
+	    readable(rs) > 0)
+		return RA_ERR_INVALID;
+	if (rs->failed)
+		return RA_ERR_RESAMPLE;
+	if (in_frames == 0)
+		return RA_OK;
+	compact(rs);
+	rs->in = in;
+	rs->in_frames = in_frames;
+	st = run_channels(rs);
+	rs->in = NULL;
+	if (st != RA_OK)
+		rs->failed = true;
+	else
+		rs->in_total += (int64_t)in_frames;
 	return st;
 }
 
-ra_status ra_resampler_flush(ra_resampler *rs, float *out, size_t out_capacity, size_t *out_frames)
+/* Silence after what the engines made, up to the final length. */
+static ra_status pad(ra_resampler *rs)
 {
-	size_t ch, n = 0;
-	uint64_t owed;
-	SRC_DATA data;
-	ra_status st = RA_ERR_INVALID;
+	int64_t owed = ra_resample_length(rs->in_total, rs->cfg.in_rate, rs->cfg.out_rate) -
+		       rs->out_read - (int64_t)(rs->tail - rs->head);
+	size_t n = owed > 0 ? (size_t)owed : 0;
 
-	if (out_frames)
-		*out_frames = 0;
-	if (!rs || !out || !out_frames || out_capacity == 0)
-		goto done;
-	st = RA_ERR_RESAMPLE;
+	for (int i = 0; i < rs->cfg.channels && n > 0; i++) {
+		ra_status st = reserve(&rs->ch[i], rs->tail + n);
+
+		if (st != RA_OK)
+			return st;
+		memset(rs->ch[i].out + rs->tail, 0, n * sizeof(float));
+	}
+	rs->tail += n;
+	return RA_OK;
+}
+
+ra_status ra_resampler_flush(ra_resampler *rs)
+{
+	ra_status st;
+
+	if (!rs)
+		return RA_ERR_INVALID;
 	if (rs->failed)
-		goto done;
-	rs->flushing = true;
-	st = RA_OK;
-
-	/* Everything past the target is trimmed, whether held or not yet made. */
-	ch = (size_t)rs->channels;
-	owed = (uint64_t)(ra_target(rs) - rs->out_total);
-	if (owed < out_capacity)
-		out_capacity = (size_t)owed;
-
-	n = take_held(rs, out, out_capacity);
-	if (rs->hold_frames > 0)
-		goto out_count;
-
-	memset(&data, 0, sizeof(data));
-	data.src_ratio = rs->ratio;
-	data.end_of_input = 1;
-	data.data_in = ra_no_input;
-	while (!rs->drained && n < out_capacity) {
-		data.data_out = out + n * ch;
-		data.output_frames = src_frames(out_capacity - n, ch);
-		if (src_process(rs->src, &data)) {
-			rs->failed = true;
-			st = RA_ERR_RESAMPLE;
-			goto done;
-		}
-		if (data.output_frames_gen == 0)
-			rs->drained = true;
-		n += (size_t)data.output_frames_gen;
-	}
-
-	/* libsamplerate's tail came up short of the target: pad with silence. */
-	if (rs->drained) {
-		memset(out + n * ch, 0, (out_capacity - n) * ch * sizeof(*out));
-		n = out_capacity;
-	}
-out_count:
-	rs->out_total += (int64_t)n;
-	*out_frames = n;
-done:
+		return RA_ERR_RESAMPLE;
+	if (rs->flushed)
+		return RA_OK;
+	rs->flushed = true;
+	compact(rs);
+	st = rs->in_total > 0 ? run_channels(rs) : RA_OK;
+	if (st == RA_OK)
+		st = pad(rs);
+	if (st != RA_OK)
+		rs->failed = true;
 	return st;
+}
+
+size_t ra_resampler_read(ra_resampler *rs, float *out, size_t max_frames)
+{
+	const size_t channels = rs ? (size_t)rs->cfg.channels : 0;
+	size_t n = rs && out && !rs->failed ? readable(rs) : 0;
+
+	if (n > max_frames)
+		n = max_frames;
+	for (size_t i = 0; i < channels; i++) {
+		const float *src = rs->ch[i].out + rs->head;
+
+		for (size_t k = 0; k < n; k++)
+			out[k * channels + i] = src[k];
+	}
+	if (rs) {
+		rs->head += n;
+		rs->out_read += (int64_t)n;
+	}
+	return n;
 }
 
 void ra_resampler_destroy(ra_resampler *rs)
 {
 	if (!rs)
 		return;
-	src_delete(rs->src);
-	free(rs->stage);
-	free(rs->hold);
+	for (int i = 0; rs->ch && i < rs->cfg.channels; i++)
+		channel_close(&rs->ch[i]);
+	free(rs->ch);
+	free(rs->group);
 	free(rs);
 }

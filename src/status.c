@@ -43,8 +43,6 @@ const char *ra_strerror(ra_status status)
 		return "non-finite samples";
 	case RA_ERR_REPLACED:
 		return "another file took the output's name";
-	case RA_ERR_CHANNELS:
-		return "too many channels for this resampling quality";
 	}
 	return "unknown error";
 }

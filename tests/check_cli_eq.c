@@ -375,9 +375,11 @@ START_TEST(test_normalize)
 }
 END_TEST
 
-/* --normalize with resampling: both passes go through the resampler. */
+/* --normalize with resampling: both passes go through the resampler, with
+ * either engine. */
 START_TEST(test_normalize_resampled)
 {
+	static const char *const engines[] = { "soxr", "libsamplerate" };
 	char *in = ra_test_scratch("in.wav"), *out = ra_test_scratch("out.wav");
 	float *x = ra_test_noise(48000, 23, 0.2f);
 	double *y, peak = 0.0;
@@ -385,9 +387,9 @@ START_TEST(test_normalize_resampled)
 	ra_run r;
 
 	ra_test_write_float(in, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 48000, 1, x, 48000);
-	r = ra_test_run(
-		(const char *const[]){ in, "--normalize=-3", "--rate", "44100", "-o", out, NULL },
-		NULL);
+	r = ra_test_run((const char *const[]){ in, "--normalize=-3", "--rate", "44100",
+					       "--resampler", engines[_i], "-o", out, NULL },
+			NULL);
 	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
 	ra_run_release(&r);
 	y = ra_test_read_double(out, &info);
@@ -481,7 +483,7 @@ static Suite *cli_eq_suite(void)
 	tcase_add_test(err, test_band_errors);
 	tcase_add_test(misc, test_dry_run);
 	tcase_add_test(misc, test_normalize);
-	tcase_add_test(misc, test_normalize_resampled);
+	tcase_add_loop_test(misc, test_normalize_resampled, 0, 2);
 	tcase_add_test(misc, test_presets_and_files);
 	return s;
 }

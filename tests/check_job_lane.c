@@ -1,8 +1,9 @@
-/* A job's sink stage (conversion, dither, writing) on the lane: the same
- * bytes as inline and as the reference pipeline, for every block size and
- * thread count, and its failures reported as inline ones are, with their
- * words and frame. The lane's counters show where the stage ran; nothing
- * here depends on how fast any thread runs. */
+/* A job's sink stage (conversion, dither, writing) on the lane, and its
+ * resampler's channels on the workers: the same bytes as inline and as the
+ * reference pipeline, for every block size and thread count, and the
+ * sink's failures reported as inline ones are, with their words and frame.
+ * The lane's counters show where the stage ran; nothing here depends on
+ * how fast any thread runs. */
 #include <check.h>
 #include <sndfile.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "rustyaudio/eq.h"
 #include "rustyaudio/job.h"
 #include "rustyaudio/lane.h"
+#include "rustyaudio/resample.h"
 #include "rustyaudio/workers.h"
 #include "testutil.h"
 
@@ -64,7 +66,9 @@ static ra_status run_job(ra_job_config *cfg, const char *out, ra_diag *message)
 	if (message)
 		*message = res.diag;
 	if (st == RA_OK)
-		ck_assert_int_eq(res.frames_written, FRAMES);
+		ck_assert_int_eq(
+			res.frames_written,
+			ra_resample_length(FRAMES, RATE, cfg->out_rate ? cfg->out_rate : RATE));
 	ra_job_result_release(&res);
 	return st;
 }
@@ -126,6 +130,51 @@ START_TEST(test_same_bytes_on_every_schedule)
 }
 END_TEST
 
+/* Resampled to 44.1 kHz by each engine (libsamplerate at medium quality,
+ * for time): the reference pipeline's bytes on 1, 2 and 3 threads, in
+ * blocks of 256, 1000 and 4096 frames, whose chunks of input to the
+ * resampler differ. */
+START_TEST(test_same_bytes_resampled)
+{
+	static const size_t blocks[] = { 256, 1000, 4096 };
+	static const ra_resample_engine engines[] = { RA_RESAMPLER_SOXR,
+						      RA_RESAMPLER_LIBSAMPLERATE };
+	char *ref = ra_test_path(dir, "ref.wav"), *out = ra_test_path(dir, "out.wav");
+	ra_lane *lane = ra_lane_create(1, RA_LANE_DEPTH_MAX, NULL, NULL);
+	ra_job_config cfg;
+
+	ck_assert_ptr_nonnull(lane);
+	for (size_t e = 0; e < 2; e++) {
+		ra_job_config_init(&cfg);
+		cfg.reference = 1;
+		cfg.out_rate = 44100;
+		cfg.resampler = engines[e];
+		cfg.quality = RA_RESAMPLE_MEDIUM;
+		ck_assert_int_eq(run_job(&cfg, ref, NULL), RA_OK);
+		for (int threads = 1; threads <= 3; threads++) {
+			ra_workers *w = ra_workers_create(threads, NULL, NULL);
+
+			ck_assert_ptr_nonnull(w);
+			for (size_t b = 0; b < sizeof(blocks) / sizeof(blocks[0]); b++) {
+				cfg.reference = 0;
+				cfg.workers = w;
+				cfg.lane = lane;
+				cfg.block_frames = blocks[b];
+				ck_assert_int_eq(run_job(&cfg, out, NULL), RA_OK);
+				ck_assert_msg(ra_test_same_bytes(ref, out),
+					      "%s, threads %d, block %zu differ",
+					      ra_resample_engine_name(engines[e]), threads,
+					      blocks[b]);
+			}
+			ra_workers_destroy(w);
+		}
+	}
+	ra_lane_destroy(lane);
+	free(ref);
+	free(out);
+}
+END_TEST
+
 /* A gain that overflows float stops the job in the sink stage: on the
  * lane as inline, the same status, the same words and frame, and no
  * output left behind. */
@@ -171,12 +220,14 @@ static long job_allocations(ra_job_config *cfg, const char *in, const char *out)
 	return n;
 }
 
-/* No allocation a block, with the sink stage on the lane or not: a job
- * over the whole input allocates exactly as often as one over a tenth of
- * it (and does allocate: the counter works). */
+/* No allocation a block, with the sink stage on the lane or not, and
+ * resampled by either engine: a job over the whole input allocates exactly
+ * as often as one over a tenth of it (and does allocate: the counter
+ * works). */
 START_TEST(test_no_allocation_a_block)
 {
-	static const ra_lane_use uses[] = { RA_LANE_NEVER, RA_LANE_ALWAYS };
+	static const ra_lane_use uses[] = { RA_LANE_NEVER, RA_LANE_ALWAYS, RA_LANE_NEVER,
+					    RA_LANE_ALWAYS };
 	char *out = ra_test_path(dir, "out.wav"), *tenth = ra_test_path(dir, "tenth.wav");
 	float *x = ra_test_noise(2 * (size_t)(FRAMES / 10), 7, 0.5f);
 	ra_workers *w = ra_workers_create(2, NULL, NULL);
@@ -193,11 +244,16 @@ START_TEST(test_no_allocation_a_block)
 		cfg.workers = w;
 		cfg.lane = lane;
 		cfg.lane_use = uses[u];
+		if (u >= 2) {
+			cfg.out_rate = 44100;
+			cfg.resampler = u == 2 ? RA_RESAMPLER_SOXR : RA_RESAMPLER_LIBSAMPLERATE;
+			cfg.quality = RA_RESAMPLE_FAST;
+		}
 		short_job = job_allocations(&cfg, tenth, out);
 		long_job = job_allocations(&cfg, in_path, out);
 		ck_assert_msg(long_job == short_job && short_job > 0,
-			      "lane use %d: %ld allocations for %d frames, %ld for %d",
-			      (int)uses[u], short_job, FRAMES / 10, long_job, FRAMES);
+			      "case %zu: %ld allocations for %d frames, %ld for %d", u, short_job,
+			      FRAMES / 10, long_job, FRAMES);
 	}
 	ra_lane_destroy(lane);
 	ra_workers_destroy(w);
@@ -215,6 +271,7 @@ static Suite *job_lane_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_same_bytes_on_every_schedule);
+	tcase_add_test(tc, test_same_bytes_resampled);
 	tcase_add_test(tc, test_sink_failure_on_the_lane);
 #ifdef RA_TEST_ALLOC_COUNTED
 	tcase_add_test(tc, test_no_allocation_a_block);

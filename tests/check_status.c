@@ -156,12 +156,12 @@ END_TEST
 
 START_TEST(test_strerror_distinct)
 {
-	for (int a = RA_OK; a <= RA_ERR_CHANNELS; a++) {
+	for (int a = RA_OK; a <= RA_ERR_REPLACED; a++) {
 		ck_assert_str_ne(ra_strerror((ra_status)a), "unknown error");
 		for (int b = RA_OK; b < a; b++)
 			ck_assert_str_ne(ra_strerror((ra_status)a), ra_strerror((ra_status)b));
 	}
-	ck_assert_str_eq(ra_strerror((ra_status)(RA_ERR_CHANNELS + 1)), "unknown error");
+	ck_assert_str_eq(ra_strerror((ra_status)(RA_ERR_REPLACED + 1)), "unknown error");
 }
 END_TEST
 

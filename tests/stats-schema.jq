@@ -57,12 +57,13 @@ def file:
 
 def settings:
   members(["threads", "block_frames", "pipeline", "kernel", "eq_bands", "gain_db",
-           "output_rate", "resample_quality", "dither", "normalize_dbfs", "analyze",
+           "output_rate", "resampler", "resample_quality", "dither", "normalize_dbfs", "analyze",
            "spectrum"])
   and (.threads | count) and (.block_frames | count) and (.eq_bands | count)
   and (.pipeline == "optimized" or .pipeline == "reference") and (.kernel | type == "string")
   and (.gain_db | number) and (.output_rate == null or (.output_rate | count))
-  and (.resample_quality | IN("best", "medium", "fast", "linear"))
+  and (.resampler | IN("soxr", "libsamplerate"))
+  and (.resample_quality | IN("best", "high", "medium", "fast", "linear"))
   and (.dither | IN("auto", "tpdf", "none"))
   and (.normalize_dbfs | number_or_null) and (.analyze | type == "boolean")
   and (.spectrum == null

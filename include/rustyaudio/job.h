@@ -120,7 +120,8 @@ typedef enum ra_lane_use { RA_LANE_AUTO, RA_LANE_ALWAYS, RA_LANE_NEVER } ra_lane
 typedef struct ra_job_config {
 	size_t block_frames; /* frames a block, 1..RA_MAX_BLOCK_FRAMES */
 	double gain_db;
-	int out_rate; /* Hz; 0 keeps the input's */
+	int out_rate;		      /* Hz; 0 keeps the input's */
+	ra_resample_engine resampler; /* default RA_RESAMPLER_SOXR */
 	ra_resample_quality quality;
 	int format_major;   /* SF_FORMAT_* major type, 0 to choose */
 	int format_subtype; /* SF_FORMAT_* subtype, 0 to choose */

@@ -1,7 +1,14 @@
-/* Streaming sample-rate conversion of interleaved float frames with
- * libsamplerate. The converter counts what goes in and, when flushed, pads or
- * trims its tail so that the output holds exactly round(in_frames * ratio)
- * frames, where ratio = out_rate / in_rate. */
+/* Streaming sample-rate conversion of interleaved float frames, on libsoxr
+ * (the default) or libsamplerate. Each channel has an engine of its own, so
+ * channels convert in parallel on a worker pool, and every channel's output
+ * is the same whatever the threads, the channel count and the size of the
+ * pieces the stream comes in. The converter counts what goes in and, once
+ * flushed, pads or trims its tail so that the output holds exactly
+ * round(in_frames * ratio) frames, where ratio = out_rate / in_rate.
+ *
+ * Conventions: frames, not samples; rates in Hz; output frame k is the
+ * input signal at time k / out_rate (no lag), the input taken as silent
+ * before its first frame and after its last. */
 #ifndef RUSTYAUDIO_RESAMPLE_H
 #define RUSTYAUDIO_RESAMPLE_H
 
@@ -9,54 +16,82 @@
 #include <stdint.h>
 
 #include "rustyaudio/status.h"
+#include "rustyaudio/workers.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+typedef enum ra_resample_engine {
+	RA_RESAMPLER_SOXR,	   /* libsoxr */
+	RA_RESAMPLER_LIBSAMPLERATE /* libsamplerate */
+} ra_resample_engine;
+
+/* One vocabulary for both engines; each name's preset per engine:
+ *
+ *   name     libsoxr                              libsamplerate
+ *   best     SOXR_VHQ (28-bit, double)            SRC_SINC_BEST_QUALITY
+ *   high     SOXR_HQ (20-bit, float)              SRC_SINC_BEST_QUALITY
+ *   medium   SOXR_MQ (16-bit, medium roll-off)    SRC_SINC_MEDIUM_QUALITY
+ *   fast     SOXR_LQ (16-bit, larger roll-off)    SRC_SINC_FASTEST
+ *   linear   SOXR_QQ (cubic interpolation)        SRC_LINEAR
+ *
+ * Every preset has linear phase. */
 typedef enum ra_resample_quality {
-	RA_RESAMPLE_BEST,   /* SRC_SINC_BEST_QUALITY */
-	RA_RESAMPLE_MEDIUM, /* SRC_SINC_MEDIUM_QUALITY */
-	RA_RESAMPLE_FAST,   /* SRC_SINC_FASTEST */
-	RA_RESAMPLE_LINEAR  /* SRC_LINEAR */
+	RA_RESAMPLE_BEST,
+	RA_RESAMPLE_HIGH,
+	RA_RESAMPLE_MEDIUM,
+	RA_RESAMPLE_FAST,
+	RA_RESAMPLE_LINEAR
 } ra_resample_quality;
 
-/* Parse "best", "medium", "fast" or "linear". RA_ERR_INVALID otherwise. */
+/* Parse "soxr" or "libsamplerate". RA_ERR_INVALID otherwise. */
+ra_status ra_resample_engine_parse(const char *name, ra_resample_engine *engine);
+
+/* The name ra_resample_engine_parse() takes for ENGINE; "?" if none. */
+const char *ra_resample_engine_name(ra_resample_engine engine);
+
+/* Parse "best", "high", "medium", "fast" or "linear". RA_ERR_INVALID
+ * otherwise. */
 ra_status ra_resample_quality_parse(const char *name, ra_resample_quality *quality);
 
 /* The name ra_resample_quality_parse() takes for QUALITY; "?" if none. */
 const char *ra_resample_quality_name(ra_resample_quality quality);
 
-/* libsamplerate's sinc converters (every quality but linear) take at most
- * this many channels. */
-#define RA_RESAMPLE_SINC_MAX_CHANNELS 128
+typedef struct ra_resample_config {
+	int channels; /* 1..RA_MAX_CHANNELS */
+	int in_rate;  /* Hz, > 0 */
+	int out_rate; /* Hz, > 0; out_rate / in_rate within 1/256..256 */
+	ra_resample_engine engine;
+	ra_resample_quality quality;
+	size_t max_in_frames; /* the most one ra_resampler_process() takes, >= 1 */
+	/* Shared pool the channels convert on, a task per group of
+	 * channels; NULL converts them on the caller's thread. A batch the
+	 * pool has in flight is waited for first. */
+	ra_workers *workers;
+} ra_resample_config;
 
 typedef struct ra_resampler ra_resampler;
 
-/* A converter from IN_RATE to OUT_RATE Hz (both > 0, ratio within
- * libsamplerate's 1/256..256) for CHANNELS interleaved channels
- * (1..RA_MAX_CHANNELS). NULL on failure, with STATUS and DIAG:
- * RA_ERR_INVALID for arguments out of range, RA_ERR_CHANNELS for more than
- * RA_RESAMPLE_SINC_MAX_CHANNELS at a sinc quality, RA_ERR_NOMEM, or
- * RA_ERR_RESAMPLE when libsamplerate refuses. */
-ra_resampler *ra_resampler_create(int channels, int in_rate, int out_rate,
-				  ra_resample_quality quality, ra_status *status, ra_diag *diag);
+/* A converter as CFG says. NULL on failure, with STATUS and DIAG:
+ * RA_ERR_INVALID for a configuration out of range, RA_ERR_NOMEM, or
+ * RA_ERR_RESAMPLE when an engine refuses. */
+ra_resampler *ra_resampler_create(const ra_resample_config *cfg, ra_status *status, ra_diag *diag);
 
-/* Largest number of frames one call to ra_resampler_process() or
- * ra_resampler_flush() can produce for IN_FRAMES frames of input
- * (use IN_FRAMES = 0 for flush): size the output buffer with it. */
-size_t ra_resampler_max_output(const ra_resampler *rs, size_t in_frames);
+/* Convert IN_FRAMES (at most max_in_frames) frames of IN. Their output is
+ * taken with ra_resampler_read(), all of it before the next call
+ * (RA_ERR_INVALID otherwise, and after ra_resampler_flush()). RA_ERR_NOMEM
+ * or RA_ERR_RESAMPLE break the stream: every later call fails. */
+ra_status ra_resampler_process(ra_resampler *rs, const float *in, size_t in_frames);
 
-/* Convert all IN_FRAMES frames of IN into OUT, which has room for
- * OUT_CAPACITY frames (at least ra_resampler_max_output(rs, in_frames));
- * *OUT_FRAMES is set to the frames written. */
-ra_status ra_resampler_process(ra_resampler *rs, const float *in, size_t in_frames, float *out,
-			       size_t out_capacity, size_t *out_frames);
+/* End of input: the rest of the output is made ready for
+ * ra_resampler_read(). After it, the output read in all is exactly
+ * round(total input * ratio) frames. Further calls do nothing. */
+ra_status ra_resampler_flush(ra_resampler *rs);
 
-/* End of input: write the remaining output frames into OUT (room for
- * OUT_CAPACITY frames; call again while *OUT_FRAMES > 0). After the last call
- * the total output is exactly round(total input * ratio) frames. */
-ra_status ra_resampler_flush(ra_resampler *rs, float *out, size_t out_capacity, size_t *out_frames);
+/* Up to MAX_FRAMES frames of output, interleaved, into OUT; the number
+ * written, 0 once everything made so far has been read. */
+size_t ra_resampler_read(ra_resampler *rs, float *out, size_t max_frames);
 
 /* The output frame count that corresponds to IN_FRAMES input frames:
  * round(IN_FRAMES * out_rate / in_rate), computed exactly in integers. */

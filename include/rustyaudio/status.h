@@ -27,11 +27,10 @@ typedef enum ra_status {
 	RA_ERR_UNSUPPORTED, /* the requested output format or subtype cannot be written */
 	RA_ERR_EXISTS,	    /* the output exists and overwriting was not allowed */
 	RA_ERR_SAME_FILE,   /* the output is the input */
-	RA_ERR_RESAMPLE,    /* libsamplerate refused */
+	RA_ERR_RESAMPLE,    /* the resampling engine refused */
 	RA_ERR_CANCELLED,   /* the caller asked to stop */
 	RA_ERR_NONFINITE,   /* the audio holds NaN or infinite samples */
-	RA_ERR_REPLACED,    /* another file took the output's name while it was written */
-	RA_ERR_CHANNELS	    /* more channels than the chosen resampling quality takes */
+	RA_ERR_REPLACED	    /* another file took the output's name while it was written */
 } ra_status;
 
 /* A static, lowercase description of STATUS; never NULL. */

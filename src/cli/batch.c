@@ -254,8 +254,6 @@ static void report_failure(const char *name, ra_status st, const ra_diag *diag)
 
 	if (st == RA_ERR_EXISTS)
 		advice = " (use --force to replace it)";
-	else if (st == RA_ERR_CHANNELS)
-		advice = "; use --resample-quality linear";
 	fprintf(stderr, "rusty-audio: %s: %s%s\n", name, diag->text, advice);
 }
 
@@ -740,8 +738,9 @@ static int gather_inputs(const cli_options *opt, path_list *inputs)
 	return 0;
 }
 
-/* The run's threads: a pool for the EQ (only if it will be used) and a
- * lane for the sink stage (when there is more than one CPU to use). */
+/* The run's threads: a pool for the EQ and the resampler (only if one of
+ * them will be used) and a lane for the sink stage (when there is more
+ * than one CPU to use). */
 typedef struct run_threads {
 	ra_workers *workers;
 	ra_lane *lane;
@@ -752,7 +751,7 @@ static int start_threads(const cli_options *opt, run_threads *t)
 {
 	ra_status st = RA_OK;
 
-	if (opt->eq.count > 0 && !opt->job.reference) {
+	if ((opt->eq.count > 0 || opt->job.out_rate > 0) && !opt->job.reference) {
 		t->workers = ra_workers_create(opt->threads, &st, NULL);
 		if (!t->workers) {
 			fprintf(stderr, "rusty-audio: cannot start worker threads: %s\n",

@@ -56,6 +56,7 @@ typedef enum arg_kind {
 	ARG_CHOICE, /* one of CHOICES: its index, into the int at FIELD */
 	/* A name the library parses, into the field of its type: */
 	ARG_SUBTYPE, /* int, an SF_FORMAT_* subtype */
+	ARG_ENGINE,  /* ra_resample_engine */
 	ARG_QUALITY, /* ra_resample_quality */
 	ARG_WINDOW,  /* ra_window */
 	ARG_SCALE,   /* ra_spectrum_scale */
@@ -276,9 +277,11 @@ static const option_spec options[] = {
 	  .expect = "decibels from -200 to 200", .help = "gain in decibels" },
 	{ "rate", 0, "HZ", ARG_RATE, FIELD(opt.job.out_rate), .expect = rate_expect,
 	  .help = "resample to HZ (48000, 44.1k)" },
+	{ "resampler", 0, "NAME", ARG_ENGINE, FIELD(opt.job.resampler),
+	  .expect = "soxr or libsamplerate", .help = "soxr (default) or libsamplerate" },
 	{ "resample-quality", 0, "Q", ARG_QUALITY, FIELD(opt.job.quality),
-	  .expect = "best, medium, fast or linear",
-	  .help = "best, medium, fast or linear (default best)" },
+	  .expect = "best, high, medium, fast or linear",
+	  .help = "best, high, medium, fast or linear (default best)" },
 	{ "dither", 0, "MODE", ARG_DITHER, FIELD(opt.job.dither), .expect = "tpdf or none",
 	  .help = "tpdf or none (default: tpdf when reducing precision)" },
 	{ "eq", 0, "TYPE:FREQ[:GAIN[:Q]]", ARG_BANDS, 0, .add = ra_eq_add,
@@ -299,7 +302,7 @@ static const option_spec options[] = {
 	{ "dry-run", 0, NULL, ARG_FLAG, FIELD(opt.dry_run),
 	  .help = "print each file's EQ chain and its peak gain; write nothing" },
 	{ "threads", 0, "N", ARG_INT, FIELD(opt.threads), .lo = 1, .hi = RA_WORKERS_MAX,
-	  .help = "worker threads for the EQ (default: online CPUs)" },
+	  .help = "worker threads for the EQ and resampling\n(default: online CPUs)" },
 	{ "pipeline", 0, "NAME", ARG_CHOICE, FIELD(opt.job.reference), .choices = pipelines,
 	  .help = "optimized (default) or reference (plain, for comparison)" },
 	{ "spectrum", 0, "PATH", ARG_TEXT, FIELD(opt.spectrum_path),
@@ -516,6 +519,8 @@ static int store_value(parse_state *ps, const option_spec *o, const char *arg)
 		return GO_ON;
 	case ARG_SUBTYPE:
 		return ra_subtype_parse(arg, field) == RA_OK ? GO_ON : INVALID;
+	case ARG_ENGINE:
+		return ra_resample_engine_parse(arg, field) == RA_OK ? GO_ON : INVALID;
 	case ARG_QUALITY:
 		return ra_resample_quality_parse(arg, field) == RA_OK ? GO_ON : INVALID;
 	case ARG_WINDOW:

@@ -182,6 +182,7 @@ static void json_settings(perf_run *pr)
 		ra_json_uint(j, "output_rate", (uint64_t)opt->job.out_rate);
 	else
 		ra_json_string(j, "output_rate", NULL);
+	ra_json_string(j, "resampler", ra_resample_engine_name(opt->job.resampler));
 	ra_json_string(j, "resample_quality", ra_resample_quality_name(opt->job.quality));
 	ra_json_string(j, "dither", ra_dither_mode_name(opt->job.dither));
 	ra_json_number(j, "normalize_dbfs", opt->job.normalize ? opt->job.normalize_dbfs : NAN);
