@@ -254,6 +254,9 @@ static ra_status account_nonfinite(chain *ch, size_t bad, size_t first)
 	res->nonfinite += bad;
 	if (!ch->plan->nonfinite_fails)
 		return RA_OK;
+	/* The rest is read into the chunk the resampler may be converting. */
+	if (ch->rs)
+		ra_resampler_wait(ch->rs);
 	if (ch->cfg->nonfinite == RA_NONFINITE_PASS)
 		return refuse_nonfinite(ch, ", which cannot pass through a rate change");
 	return refuse_nonfinite(ch, "");
@@ -728,40 +731,51 @@ static ra_status emit_resampled(chain *ch, int *abandon)
 	}
 }
 
-/* The same with a rate change: blocks read into a chunk of the
- * resampler's size, which converts it (its channels in parallel) before
- * its output goes on. */
+/* A chunk is full, or the input ended: the resampler's run before (whose
+ * output has gone on) is waited for, this one started (on the workers,
+ * where it converts while this thread reads the next chunk), and the
+ * output of the run before goes on into the processor. */
+static ra_status resample_chunk_read(chain *ch, const float *chunk, size_t frames, int *abandon)
+{
+	ra_status st = ra_resampler_wait(ch->rs);
+
+	if (st == RA_OK)
+		st = ra_resampler_submit(ch->rs, chunk, frames);
+	lap(ch, RA_STAGE_RESAMPLE);
+	return st == RA_OK ? emit_resampled(ch, abandon) : st;
+}
+
+/* The same with a rate change: blocks read into one half of a double
+ * chunk of the resampler's size while it converts the other. */
 static ra_status pump_resampled(chain *ch, const sink *to, int *abandon)
 {
 	const size_t channels = (size_t)ch->plan->channels, block = ch->plan->block_frames;
 	ra_job_result *res = ch->res;
-	size_t fill = 0;
+	size_t fill = 0, half = 0;
 
 	lap(ch, RA_STAGE_OPEN);
 	for (;;) {
-		float *at = ch->decoded + fill * channels;
+		float *chunk = ch->decoded + half * ch->chunk * channels;
 		size_t got = 0;
 		ra_status st;
 
 		*abandon = cancelled(ch);
 		if (*abandon)
 			return RA_ERR_CANCELLED;
-		st = read_float(ch, at, &got);
+		st = read_float(ch, chunk + fill * channels, &got);
 		if (st == RA_OK)
-			st = screen_float(ch, at, got);
+			st = screen_float(ch, chunk + fill * channels, got);
 		lap(ch, RA_STAGE_READ);
 		if (st != RA_OK)
 			return st;
 		res->frames_read += (int64_t)got;
 		fill += got;
 		if (fill > 0 && (got == 0 || res->decode_stopped || fill + block > ch->chunk)) {
-			st = ra_resampler_process(ch->rs, ch->decoded, fill);
-			lap(ch, RA_STAGE_RESAMPLE);
-			fill = 0;
-			if (st == RA_OK)
-				st = emit_resampled(ch, abandon);
+			st = resample_chunk_read(ch, chunk, fill, abandon);
 			if (st != RA_OK)
 				return st;
+			half = !half;
+			fill = 0;
 		}
 		if (got == 0 || res->decode_stopped)
 			return RA_OK;
@@ -769,14 +783,19 @@ static ra_status pump_resampled(chain *ch, const sink *to, int *abandon)
 	}
 }
 
-/* The input has ended: what the resampler still holds into the processor;
- * *ABANDON as for pump_blocks(). */
+/* The input has ended: the last run's output, and then what the
+ * resampler still holds, into the processor; *ABANDON as for
+ * pump_blocks(). */
 static ra_status drain_resampler(chain *ch, int *abandon)
 {
 	ra_status st;
 
 	restart_clock(ch);
-	st = ra_resampler_flush(ch->rs);
+	st = ra_resampler_wait(ch->rs);
+	if (st == RA_OK)
+		st = emit_resampled(ch, abandon);
+	if (st == RA_OK)
+		st = ra_resampler_flush(ch->rs);
 	lap(ch, RA_STAGE_RESAMPLE);
 	return st == RA_OK ? emit_resampled(ch, abandon) : st;
 }
@@ -903,8 +922,9 @@ static ra_status pump_copy(chain *ch, ra_writer *wr)
 
 /* The float route's scratch, made on its first pass, when the capacity is
  * known: integer reads of a block, the sink stage's integer output of up
- * to cap frames, and a block as decoded (for the resampler, and for
- * refuse_nonfinite()). */
+ * to cap frames, and a block as decoded (for refuse_nonfinite()), or with
+ * a rate change two chunks (one read while the resampler converts the
+ * other). */
 static ra_status float_buffers(chain *ch)
 {
 	const size_t block = ch->plan->block_frames, channels = (size_t)ch->plan->channels;
@@ -921,7 +941,7 @@ static ra_status float_buffers(chain *ch)
 		if (!ch->out_ints)
 			return RA_ERR_NOMEM;
 	}
-	ch->decoded = malloc(ch->chunk * channels * sizeof(*ch->decoded));
+	ch->decoded = malloc((ch->rs ? 2 : 1) * ch->chunk * channels * sizeof(*ch->decoded));
 	return ch->decoded ? RA_OK : RA_ERR_NOMEM;
 }
 

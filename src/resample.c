@@ -18,14 +18,30 @@
  * a frame or so may run ahead of it. Frames beyond the running target stay
  * unread, never dropped. flush() drains the engines, then trims their tail,
  * or pads it with silence, to exactly the target.
+ *
+ * Runs and buffers. A run (a call's input, or the drain) converts into one
+ * of two output buffers a channel while the caller reads the other, which
+ * holds the run before. Each run's output starts RA_HOLD_FRAMES into its
+ * buffer; when it is waited for, the frames the run before left unread
+ * (ahead of the target then) move into that room, in front of it.
  */
 
 /* Input frames handed to libsamplerate per call, which keeps its long and
  * int counters far from overflow. */
 #define RA_CHUNK_FRAMES ((size_t)1 << 20)
 
+/* Input and output frames handed to soxr per call: its own buffers grow
+ * to what one call brings and asks for, so small pieces keep them small,
+ * and at their largest from the first run on (no allocation later, when a
+ * run or the drain happens to need a little more). */
+#define RA_SOXR_PIECE ((size_t)8192)
+
 /* Room an engine is given at least, in frames, before its output grows. */
 #define RA_MIN_ROOM 64
+
+/* Frames that may run ahead of the running target: one for libsamplerate's
+ * linear converter, none for the others. More means an engine changed. */
+#define RA_HOLD_FRAMES 16
 
 static const char *const ra_engines[] = {
 	[RA_RESAMPLER_SOXR] = "soxr",
@@ -53,15 +69,16 @@ static const struct {
 /* Valid input for libsamplerate calls that pass no input (it rejects NULL). */
 static const float ra_no_input[1];
 
-/* One channel: its engine, its input deinterleaved, and the output made
- * and not yet read, frames [rs->head, rs->tail) of OUT. */
+/* One channel: its engine, its input deinterleaved, and its two output
+ * buffers: the one read, frames [rs->head, rs->tail) of OUT[rs->cur], and
+ * the one the run in flight writes, after RA_HOLD_FRAMES. */
 typedef struct channel {
 	soxr_t soxr;
 	SRC_STATE *src;
-	float *in;	/* max_in_frames frames */
-	float *out;	/* OUT_CAP frames */
-	size_t out_cap; /* grows while the engine's delay fills; then stays */
-	size_t made;	/* frames the last run added after rs->tail */
+	float *in;	   /* max_in_frames frames */
+	float *out[2];	   /* OUT_CAP frames each */
+	size_t out_cap[2]; /* grow while the engine's delay fills; then stay */
+	size_t made;	   /* frames the run in flight has made */
 	/* libsamplerate's linear converter only: the previous frame, then a
 	 * lone new frame (stage_lone_frame()); STAGED once a frame went in. */
 	float stage[2];
@@ -72,12 +89,14 @@ typedef struct channel {
 struct ra_resampler {
 	ra_resample_config cfg;
 	double ratio;	  /* out_rate / in_rate */
-	int64_t in_total; /* frames consumed */
+	int64_t in_total; /* frames converted by runs waited for */
 	int64_t out_read; /* frames returned by read() */
-	size_t head;	  /* the next frame to read in every channel's output */
-	size_t tail;	  /* the end of what every channel has made */
+	int cur;	  /* the output buffer read; the run in flight writes the other */
+	size_t head;	  /* the next frame to read in every channel's OUT[cur] */
+	size_t tail;	  /* the end of what every channel has made there */
 	const float *in;  /* the run in flight: its input, or NULL to drain */
 	size_t in_frames;
+	bool running; /* a run was submitted and not yet waited for */
 	bool flushed;
 	bool failed;
 	int groups; /* tasks a run: channel c goes in group c % groups */
@@ -204,38 +223,42 @@ static ra_status engine_open(ra_resampler *rs, channel *c, ra_diag *diag)
 	return RA_ERR_RESAMPLE;
 }
 
-/* Room in C's output for FRAMES frames in all. */
-static ra_status reserve(channel *c, size_t frames)
+/* Room in C's output buffer B for FRAMES frames in all. */
+static ra_status reserve(channel *c, int b, size_t frames)
 {
-	size_t cap = c->out_cap;
+	size_t cap = c->out_cap[b];
 	float *grown;
 
 	if (cap >= frames)
 		return RA_OK;
 	while (cap < frames)
 		cap = cap ? 2 * cap : 4 * RA_MIN_ROOM;
-	grown = realloc(c->out, cap * sizeof(*grown));
+	grown = realloc(c->out[b], cap * sizeof(*grown));
 	if (!grown)
 		return RA_ERR_NOMEM;
-	c->out = grown;
-	c->out_cap = cap;
+	c->out[b] = grown;
+	c->out_cap[b] = cap;
 	return RA_OK;
 }
 
-/* Room for at least RA_MIN_ROOM more frames after what C has made. */
+/* Room for at least RA_MIN_ROOM more frames after what C's run has made. */
 static ra_status make_room(ra_resampler *rs, channel *c)
 {
-	return reserve(c, rs->tail + c->made + RA_MIN_ROOM);
+	return reserve(c, !rs->cur, RA_HOLD_FRAMES + c->made + RA_MIN_ROOM);
 }
 
-/* Where C's next output frame goes, and how many fit there. */
+/* Where C's run puts its next frame, and how many fit there. */
 static float *room(ra_resampler *rs, channel *c, size_t *frames)
 {
-	*frames = c->out_cap - rs->tail - c->made;
-	return c->out + rs->tail + c->made;
+	const int b = !rs->cur;
+
+	*frames = c->out_cap[b] - RA_HOLD_FRAMES - c->made;
+	return c->out[b] + RA_HOLD_FRAMES + c->made;
 }
 
-/* All FRAMES frames of IN (none: drain) through C's soxr. */
+/* All FRAMES frames of IN (IN NULL: drain) through C's soxr, a piece at
+ * a time, and all the output it can make of them: called again, with no
+ * new input, while the room given was filled. */
 static ra_status soxr_run(ra_resampler *rs, channel *c, const float *in, size_t frames)
 {
 	for (;;) {
@@ -245,19 +268,22 @@ static ra_status soxr_run(ra_resampler *rs, channel *c, const float *in, size_t 
 
 		if (st != RA_OK)
 			return st;
-		if (soxr_process(c->soxr, in, frames, in ? &used : NULL, out, space, &made))
+		space = space < RA_SOXR_PIECE ? space : RA_SOXR_PIECE;
+		if (soxr_process(c->soxr, in, frames < RA_SOXR_PIECE ? frames : RA_SOXR_PIECE,
+				 in ? &used : NULL, out, space, &made))
 			return RA_ERR_RESAMPLE;
 		c->made += made;
-		if (in) {
-			in += used;
-			frames -= used;
-			if (frames == 0)
+		if (!in) {
+			if (made == 0)
 				return RA_OK;
-			if (used == 0 && made == 0 && space > RA_MIN_ROOM)
-				return RA_ERR_RESAMPLE;
-		} else if (made == 0) {
-			return RA_OK;
+			continue;
 		}
+		in += used;
+		frames -= used;
+		if (frames == 0 && made < space)
+			return RA_OK;
+		if (used == 0 && made == 0)
+			return RA_ERR_RESAMPLE;
 	}
 }
 
@@ -274,8 +300,9 @@ static const float *stage_lone_frame(channel *c, const float *in)
 }
 
 /* FRAMES frames of IN through C's libsamplerate (end of input with
- * EOI), looping while it stops for want of room, failing rather than
- * spinning if it makes no progress. */
+ * EOI), and all the output it can make of them: looping while it stops
+ * for want of room, failing rather than spinning if it makes no
+ * progress. */
 static ra_status src_run(ra_resampler *rs, channel *c, const float *in, size_t frames, int eoi)
 {
 	SRC_DATA data;
@@ -303,10 +330,10 @@ static ra_status src_run(ra_resampler *rs, channel *c, const float *in, size_t f
 			frames -= (size_t)data.input_frames_used;
 		}
 		c->made += (size_t)data.output_frames_gen;
-		if (eoi ? data.output_frames_gen == 0 : frames == 0)
+		if (eoi ? data.output_frames_gen == 0
+			: frames == 0 && data.output_frames_gen < data.output_frames)
 			return RA_OK;
-		if (data.input_frames_used == 0 && data.output_frames_gen == 0 &&
-		    (size_t)data.output_frames == space)
+		if (!eoi && data.input_frames_used == 0 && data.output_frames_gen == 0)
 			return RA_ERR_RESAMPLE;
 	}
 }
@@ -376,27 +403,63 @@ static void group_run(void *arg, int worker)
 		rs->ch[i].st = channel_run(rs, &rs->ch[i], i);
 }
 
-/* The run in flight on every channel, in parallel where there is a pool;
- * every channel must have made the same number of frames. */
-static ra_status run_channels(ra_resampler *rs)
+/* Start the run set in RS on every channel: as tasks on the pool when
+ * there is one, else here and now. */
+static void start_run(ra_resampler *rs)
 {
 	ra_task calls[RA_WORKERS_TASKS_MAX];
-	size_t made = 0;
 
 	for (int g = 0; g < rs->groups; g++)
 		calls[g] = (ra_task){ group_run, &rs->group[g] };
-	if (rs->groups > 1)
-		ra_workers_run(rs->cfg.workers, calls, (size_t)rs->groups);
+	rs->running = true;
+	if (rs->cfg.workers && ra_workers_threads(rs->cfg.workers) > 1)
+		ra_workers_submit(rs->cfg.workers, calls, (size_t)rs->groups);
 	else
-		group_run(&rs->group[0], 0);
+		for (int g = 0; g < rs->groups; g++)
+			group_run(&rs->group[g], 0);
+}
+
+/* The frames left unread in OUT[cur] to the room in front of the run's
+ * output; RA_ERR_RESAMPLE if they do not fit. */
+static ra_status carry_unread(ra_resampler *rs)
+{
+	const size_t left = rs->tail - rs->head;
+
+	if (left > RA_HOLD_FRAMES)
+		return RA_ERR_RESAMPLE;
+	for (int i = 0; i < rs->cfg.channels && left > 0; i++)
+		memcpy(rs->ch[i].out[!rs->cur] + RA_HOLD_FRAMES - left,
+		       rs->ch[i].out[rs->cur] + rs->head, left * sizeof(float));
+	rs->head = RA_HOLD_FRAMES - left;
+	return RA_OK;
+}
+
+/* Wait for the run in flight; its output, behind what the run before left
+ * unread, becomes the buffer read. Every channel must have made the same
+ * number of frames. */
+static ra_status finish_run(ra_resampler *rs)
+{
+	size_t made;
+	ra_status st;
+
+	if (rs->cfg.workers && ra_workers_threads(rs->cfg.workers) > 1)
+		ra_workers_wait(rs->cfg.workers);
+	rs->running = false;
+	made = rs->ch[0].made;
 	for (int i = 0; i < rs->cfg.channels; i++) {
 		if (rs->ch[i].st != RA_OK)
 			return rs->ch[i].st;
-		if (i > 0 && rs->ch[i].made != made)
+		if (rs->ch[i].made != made)
 			return RA_ERR_RESAMPLE;
-		made = rs->ch[i].made;
 	}
-	rs->tail += made;
+	st = carry_unread(rs);
+	if (st != RA_OK)
+		return st;
+	rs->cur = !rs->cur;
+	rs->tail = RA_HOLD_FRAMES + made;
+	if (rs->in)
+		rs->in_total += (int64_t)rs->in_frames;
+	rs->in = NULL;
 	return RA_OK;
 }
 
@@ -405,16 +468,29 @@ static void channel_close(channel *c)
 	soxr_delete(c->soxr);
 	src_delete(c->src);
 	free(c->in);
-	free(c->out);
+	free(c->out[0]);
+	free(c->out[1]);
 }
 
 /* Groups: a task per channel (at most RA_WORKERS_TASKS_MAX) when a pool of
- * more than one thread is there, else one. */
+ * more than one thread is there, else one. Even one channel goes to the
+ * pool, to convert while the caller reads and writes. */
 static int group_count(const ra_resample_config *cfg)
 {
 	if (!cfg->workers || ra_workers_threads(cfg->workers) < 2)
 		return 1;
 	return cfg->channels < RA_WORKERS_TASKS_MAX ? cfg->channels : RA_WORKERS_TASKS_MAX;
+}
+
+/* Output room a channel's buffers start with: a run of the most input
+ * and then some for the engine's bursts, so that in steady state an
+ * engine never waits for room (soxr would grow its own buffers then). */
+static size_t first_room(const ra_resample_config *cfg)
+{
+	const size_t most = (size_t)ra_resample_length((int64_t)cfg->max_in_frames, cfg->in_rate,
+						       cfg->out_rate);
+
+	return RA_HOLD_FRAMES + most + most / 8 + 4096;
 }
 
 ra_resampler *ra_resampler_create(const ra_resample_config *cfg, ra_status *status, ra_diag *diag)
@@ -439,7 +515,8 @@ ra_resampler *ra_resampler_create(const ra_resample_config *cfg, ra_status *stat
 		rs->group[g] = (struct group){ rs, g };
 	for (int i = 0; i < cfg->channels; i++) {
 		rs->ch[i].in = malloc(cfg->max_in_frames * sizeof(float));
-		if (!rs->ch[i].in)
+		if (!rs->ch[i].in || reserve(&rs->ch[i], 0, first_room(cfg)) != RA_OK ||
+		    reserve(&rs->ch[i], 1, first_room(cfg)) != RA_OK)
 			goto out_free;
 		st = engine_open(rs, &rs->ch[i], diag);
 		if (st != RA_OK)
@@ -470,37 +547,43 @@ static size_t readable(const ra_resampler *rs)
 	return owed < (int64_t)pending ? (size_t)owed : pending;
 }
 
-/* The unread frames (those beyond the running target) to the front. */
-static void compact(ra_resampler *rs)
+ra_status ra_resampler_submit(ra_resampler *rs, const float *in, size_t in_frames)
 {
-	for (int i = 0; i < rs->cfg.channels && rs->head > 0; i++)
-		memmove(rs->ch[i].out, rs->ch[i].out + rs->head,
-			(rs->tail - rs->head) * sizeof(float));
-	rs->tail -= rs->head;
-	rs->head = 0;
+	if (!rs || (!in && in_frames > 0) || in_frames > rs->cfg.max_in_frames || rs->flushed ||
+	    rs->running)
+		return RA_ERR_INVALID;
+	if (rs->failed)
+		return RA_ERR_RESAMPLE;
+	rs->in = in_frames > 0 ? in : NULL;
+	rs->in_frames = in_frames;
+	if (in_frames > 0)
+		start_run(rs);
+	return RA_OK;
+}
+
+ra_status ra_resampler_wait(ra_resampler *rs)
+{
+	ra_status st;
+
+	if (!rs || (rs->running && readable(rs) > 0))
+		return RA_ERR_INVALID;
+	if (rs->failed)
+		return RA_ERR_RESAMPLE;
+	if (!rs->running)
+		return RA_OK;
+	st = finish_run(rs);
+	if (st != RA_OK)
+		rs->failed = true;
+	return st;
 }
 
 ra_status ra_resampler_process(ra_resampler *rs, const float *in, size_t in_frames)
 {
-	ra_status st;
+	ra_status st = rs && readable(rs) > 0 ? RA_ERR_INVALID : RA_OK;
 
-	if (!rs || (!in && in_frames > 0) || in_frames > rs->cfg.max_in_frames || rs->flushed ||
-	    readable(rs) > 0)
-		return RA_ERR_INVALID;
-	if (rs->failed)
-		return RA_ERR_RESAMPLE;
-	if (in_frames == 0)
-		return RA_OK;
-	compact(rs);
-	rs->in = in;
-	rs->in_frames = in_frames;
-	st = run_channels(rs);
-	rs->in = NULL;
-	if (st != RA_OK)
-		rs->failed = true;
-	else
-		rs->in_total += (int64_t)in_frames;
-	return st;
+	if (st == RA_OK)
+		st = ra_resampler_submit(rs, in, in_frames);
+	return st == RA_OK ? ra_resampler_wait(rs) : st;
 }
 
 /* Silence after what the engines made, up to the final length. */
@@ -511,11 +594,11 @@ static ra_status pad(ra_resampler *rs)
 	size_t n = owed > 0 ? (size_t)owed : 0;
 
 	for (int i = 0; i < rs->cfg.channels && n > 0; i++) {
-		ra_status st = reserve(&rs->ch[i], rs->tail + n);
+		ra_status st = reserve(&rs->ch[i], rs->cur, rs->tail + n);
 
 		if (st != RA_OK)
 			return st;
-		memset(rs->ch[i].out + rs->tail, 0, n * sizeof(float));
+		memset(rs->ch[i].out[rs->cur] + rs->tail, 0, n * sizeof(float));
 	}
 	rs->tail += n;
 	return RA_OK;
@@ -525,15 +608,19 @@ ra_status ra_resampler_flush(ra_resampler *rs)
 {
 	ra_status st;
 
-	if (!rs)
+	if (!rs || rs->running || (!rs->flushed && readable(rs) > 0))
 		return RA_ERR_INVALID;
 	if (rs->failed)
 		return RA_ERR_RESAMPLE;
 	if (rs->flushed)
 		return RA_OK;
 	rs->flushed = true;
-	compact(rs);
-	st = rs->in_total > 0 ? run_channels(rs) : RA_OK;
+	st = RA_OK;
+	if (rs->in_total > 0) {
+		rs->in = NULL;
+		start_run(rs);
+		st = finish_run(rs);
+	}
 	if (st == RA_OK)
 		st = pad(rs);
 	if (st != RA_OK)
@@ -549,7 +636,7 @@ size_t ra_resampler_read(ra_resampler *rs, float *out, size_t max_frames)
 	if (n > max_frames)
 		n = max_frames;
 	for (size_t i = 0; i < channels; i++) {
-		const float *src = rs->ch[i].out + rs->head;
+		const float *src = rs->ch[i].out[rs->cur] + rs->head;
 
 		for (size_t k = 0; k < n; k++)
 			out[k * channels + i] = src[k];
@@ -565,6 +652,8 @@ void ra_resampler_destroy(ra_resampler *rs)
 {
 	if (!rs)
 		return;
+	if (rs->running)
+		finish_run(rs);
 	for (int i = 0; rs->ch && i < rs->cfg.channels; i++)
 		channel_close(&rs->ch[i]);
 	free(rs->ch);

@@ -272,7 +272,7 @@ static void finish(ra_workers *w)
 
 /* Beyond the documented limit, tasks go in slices of RA_WORKERS_TASKS_MAX, each but the
  * last run to completion before this returns, rather than being dropped. A
- * batch still in flight (a missing ra_workers_wait) is waited for. */
+ * batch still in flight is waited for (publish()). */
 void ra_workers_submit(ra_workers *w, const ra_task *tasks, size_t count)
 {
 	atomic_fetch_add_explicit(&w->batches, 1, memory_order_relaxed);

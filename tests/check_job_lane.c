@@ -220,14 +220,12 @@ static long job_allocations(ra_job_config *cfg, const char *in, const char *out)
 	return n;
 }
 
-/* No allocation a block, with the sink stage on the lane or not, and
- * resampled by either engine: a job over the whole input allocates exactly
- * as often as one over a tenth of it (and does allocate: the counter
- * works). */
+/* No allocation a block, with the sink stage on the lane or not: a job
+ * over the whole input allocates exactly as often as one over a tenth of
+ * it (and does allocate: the counter works). */
 START_TEST(test_no_allocation_a_block)
 {
-	static const ra_lane_use uses[] = { RA_LANE_NEVER, RA_LANE_ALWAYS, RA_LANE_NEVER,
-					    RA_LANE_ALWAYS };
+	static const ra_lane_use uses[] = { RA_LANE_NEVER, RA_LANE_ALWAYS };
 	char *out = ra_test_path(dir, "out.wav"), *tenth = ra_test_path(dir, "tenth.wav");
 	float *x = ra_test_noise(2 * (size_t)(FRAMES / 10), 7, 0.5f);
 	ra_workers *w = ra_workers_create(2, NULL, NULL);
@@ -244,21 +242,74 @@ START_TEST(test_no_allocation_a_block)
 		cfg.workers = w;
 		cfg.lane = lane;
 		cfg.lane_use = uses[u];
-		if (u >= 2) {
-			cfg.out_rate = 44100;
-			cfg.resampler = u == 2 ? RA_RESAMPLER_SOXR : RA_RESAMPLER_LIBSAMPLERATE;
-			cfg.quality = RA_RESAMPLE_FAST;
-		}
 		short_job = job_allocations(&cfg, tenth, out);
 		long_job = job_allocations(&cfg, in_path, out);
 		ck_assert_msg(long_job == short_job && short_job > 0,
-			      "case %zu: %ld allocations for %d frames, %ld for %d", u, short_job,
-			      FRAMES / 10, long_job, FRAMES);
+			      "lane use %d: %ld allocations for %d frames, %ld for %d",
+			      (int)uses[u], short_job, FRAMES / 10, long_job, FRAMES);
 	}
 	ra_lane_destroy(lane);
 	ra_workers_destroy(w);
 	free(x);
 	free(tenth);
+	free(out);
+}
+END_TEST
+
+/* Allocations seen while a job streams, from its first progress report
+ * past frame 400,000 of the input to its last one before frame 1,600,000:
+ * well after the engines' first runs and before the end's drain. */
+struct window {
+	unsigned long seen;
+	int counting;
+};
+
+static void count_window(void *ctx, int64_t done, int64_t total)
+{
+	struct window *w = ctx;
+
+	(void)total;
+	if (w->counting)
+		w->seen += ra_test_alloc_stop();
+	w->counting = done >= 400000 && done < 1600000;
+	if (w->counting)
+		ra_test_alloc_start(0);
+}
+
+/* Resampled by either engine, with the sink stage on the lane or not:
+ * nothing is allocated while the blocks stream through. */
+START_TEST(test_no_allocation_resampling)
+{
+	static const ra_resample_engine engines[] = { RA_RESAMPLER_SOXR,
+						      RA_RESAMPLER_LIBSAMPLERATE };
+	static const ra_lane_use uses[] = { RA_LANE_NEVER, RA_LANE_ALWAYS };
+	char *out = ra_test_path(dir, "out.wav");
+	ra_workers *w = ra_workers_create(2, NULL, NULL);
+	ra_lane *lane = ra_lane_create(1, RA_LANE_DEPTH_MAX, NULL, NULL);
+
+	ck_assert(w && lane);
+	for (size_t c = 0; c < 4; c++) {
+		struct window win = { 0, 0 };
+		ra_job_config cfg;
+		ra_job_result res = { 0 };
+
+		ra_job_config_init(&cfg);
+		cfg.workers = w;
+		cfg.lane = lane;
+		cfg.lane_use = uses[c % 2];
+		cfg.out_rate = 44100;
+		cfg.resampler = engines[c / 2];
+		cfg.quality = RA_RESAMPLE_FAST;
+		cfg.progress = count_window;
+		cfg.progress_ctx = &win;
+		ck_assert_int_eq(job(&cfg, in_path, out, &res), RA_OK);
+		ra_job_result_release(&res);
+		ck_assert(!win.counting);
+		ck_assert_msg(win.seen == 0, "%s, lane use %d: %lu allocations while streaming",
+			      ra_resample_engine_name(cfg.resampler), (int)cfg.lane_use, win.seen);
+	}
+	ra_lane_destroy(lane);
+	ra_workers_destroy(w);
 	free(out);
 }
 END_TEST
@@ -275,6 +326,7 @@ static Suite *job_lane_suite(void)
 	tcase_add_test(tc, test_sink_failure_on_the_lane);
 #ifdef RA_TEST_ALLOC_COUNTED
 	tcase_add_test(tc, test_no_allocation_a_block);
+	tcase_add_test(tc, test_no_allocation_resampling);
 #endif
 	return s;
 }

@@ -78,26 +78,39 @@ typedef struct ra_resampler ra_resampler;
  * RA_ERR_RESAMPLE when an engine refuses. */
 ra_resampler *ra_resampler_create(const ra_resample_config *cfg, ra_status *status, ra_diag *diag);
 
-/* Convert IN_FRAMES (at most max_in_frames) frames of IN. Their output is
- * taken with ra_resampler_read(), all of it before the next call
- * (RA_ERR_INVALID otherwise, and after ra_resampler_flush()). RA_ERR_NOMEM
- * or RA_ERR_RESAMPLE break the stream: every later call fails. */
+/* Start converting IN_FRAMES (at most max_in_frames) frames of IN, which
+ * must stay as they are until ra_resampler_wait(). With a pool the
+ * channels convert there and this returns at once, so that the caller can
+ * read (ra_resampler_read()) what the conversion before made, and fill its
+ * next input, in the meantime. RA_ERR_INVALID while a conversion is in
+ * flight, or after ra_resampler_flush(). */
+ra_status ra_resampler_submit(ra_resampler *rs, const float *in, size_t in_frames);
+
+/* Wait for the conversion in flight (none: nothing to do); its output
+ * becomes readable. Everything readable before must have been read
+ * (RA_ERR_INVALID otherwise). RA_ERR_NOMEM or RA_ERR_RESAMPLE break the
+ * stream: every later call fails. */
+ra_status ra_resampler_wait(ra_resampler *rs);
+
+/* Submit and wait: convert IN_FRAMES frames of IN, whose output is then
+ * readable; what was readable before must have been read. */
 ra_status ra_resampler_process(ra_resampler *rs, const float *in, size_t in_frames);
 
-/* End of input: the rest of the output is made ready for
- * ra_resampler_read(). After it, the output read in all is exactly
- * round(total input * ratio) frames. Further calls do nothing. */
+/* End of input, with no conversion in flight and nothing left to read:
+ * the rest of the output is made readable. After it, the output read in
+ * all is exactly round(total input * ratio) frames. Further calls do
+ * nothing. */
 ra_status ra_resampler_flush(ra_resampler *rs);
 
 /* Up to MAX_FRAMES frames of output, interleaved, into OUT; the number
- * written, 0 once everything made so far has been read. */
+ * written, 0 once everything readable has been read. */
 size_t ra_resampler_read(ra_resampler *rs, float *out, size_t max_frames);
 
 /* The output frame count that corresponds to IN_FRAMES input frames:
  * round(IN_FRAMES * out_rate / in_rate), computed exactly in integers. */
 int64_t ra_resample_length(int64_t in_frames, int in_rate, int out_rate);
 
-/* Free RS. NULL is a no-op. */
+/* Free RS, after the conversion in flight if any. NULL is a no-op. */
 void ra_resampler_destroy(ra_resampler *rs);
 
 #ifdef __cplusplus

@@ -43,8 +43,11 @@ int ra_workers_threads(const ra_workers *w);
 int ra_workers_thread_count(int threads);
 
 /* Start COUNT tasks (the array is copied; at most RA_WORKERS_TASKS_MAX) and
- * return at once; with one thread they run now, before returning. Only one
- * batch may be in flight: call ra_workers_wait() before the next submit. */
+ * return at once; with one thread they run now, before returning. One
+ * batch is in flight at a time: a submit while one is waits for it to
+ * complete first, so that two users of the pool on one thread (the
+ * processor and the resampler) can each submit theirs; ra_workers_wait()
+ * then waits for the newest. */
 void ra_workers_submit(ra_workers *w, const ra_task *tasks, size_t count);
 
 /* Wait until every task of the batch in flight has finished. */
