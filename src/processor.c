@@ -114,8 +114,8 @@ struct ra_processor {
 	slot *filling;
 	slot **in_flight;
 	int in_flight_count;
-	int step_started;  /* a step ran or runs: its slots move on at finish */
-	int batch_pending; /* that step is on the workers */
+	int step_started; /* a step ran or runs: its slots move on at finish */
+	uint64_t batch;	  /* that step's ticket while it is on the workers, else 0 */
 
 	/* Finished blocks waiting to be handed back, in order. */
 	float **done;
@@ -540,8 +540,7 @@ static void run_tasks(ra_processor *p, size_t count)
 			run_task(&p->args[i], 0);
 		return;
 	}
-	ra_workers_submit(p->workers, p->tasks, count);
-	p->batch_pending = 1;
+	p->batch = ra_workers_submit(p->workers, p->tasks, count);
 }
 
 /* Up to PARTS tasks of KIND over [0, COUNT) of slot S, from task N on. */
@@ -706,9 +705,9 @@ static ra_status finish_step(ra_processor *p)
 		p->rows_ready(p->rows_ctx);
 	feed_here(p, &p->tap_in);
 	feed_here(p, &p->tap_out);
-	if (p->batch_pending) {
-		ra_workers_wait(p->workers);
-		p->batch_pending = 0;
+	if (p->batch) {
+		ra_workers_wait_for(p->workers, p->batch);
+		p->batch = 0;
 	}
 	for (size_t i = 0; i < p->task_count; i++) {
 		const task_arg *t = &p->args[i];
@@ -805,7 +804,7 @@ static ra_status step(ra_processor *p, int admit_filling)
 
 	next = start_step(p, admit_filling);
 	st = st != RA_OK ? st : next;
-	while (!p->batch_pending && p->in_flight_count > 0) {
+	while (!p->batch && p->in_flight_count > 0) {
 		next = finish_step(p);
 		st = st != RA_OK ? st : next;
 		if (p->in_flight_count > 0)
@@ -915,8 +914,8 @@ void ra_processor_destroy(ra_processor *p)
 {
 	if (!p)
 		return;
-	if (p->batch_pending)
-		ra_workers_wait(p->workers);
+	if (p->batch)
+		ra_workers_wait_for(p->workers, p->batch);
 	for (int i = 0; p->cascades && i < p->channels * p->groups; i++)
 		ra_cascade_destroy(p->cascades[i]);
 	free(p->cascades);

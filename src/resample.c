@@ -96,7 +96,8 @@ struct ra_resampler {
 	size_t tail;	  /* the end of what every channel has made there */
 	const float *in;  /* the run in flight: its input, or NULL to drain */
 	size_t in_frames;
-	bool running; /* a run was submitted and not yet waited for */
+	bool running;	/* a run was submitted and not yet waited for */
+	uint64_t batch; /* its ticket, while its tasks are on the pool */
 	bool flushed;
 	bool failed;
 	int groups; /* tasks a run: channel c goes in group c % groups */
@@ -413,7 +414,7 @@ static void start_run(ra_resampler *rs)
 		calls[g] = (ra_task){ group_run, &rs->group[g] };
 	rs->running = true;
 	if (rs->cfg.workers && ra_workers_threads(rs->cfg.workers) > 1)
-		ra_workers_submit(rs->cfg.workers, calls, (size_t)rs->groups);
+		rs->batch = ra_workers_submit(rs->cfg.workers, calls, (size_t)rs->groups);
 	else
 		for (int g = 0; g < rs->groups; g++)
 			group_run(&rs->group[g], 0);
@@ -442,8 +443,9 @@ static ra_status finish_run(ra_resampler *rs)
 	size_t made;
 	ra_status st;
 
-	if (rs->cfg.workers && ra_workers_threads(rs->cfg.workers) > 1)
-		ra_workers_wait(rs->cfg.workers);
+	if (rs->batch)
+		ra_workers_wait_for(rs->cfg.workers, rs->batch);
+	rs->batch = 0;
 	rs->running = false;
 	made = rs->ch[0].made;
 	for (int i = 0; i < rs->cfg.channels; i++) {

@@ -22,29 +22,32 @@ struct ra_worker {
 	int index;
 };
 
-/* A batch is published under LOCK by bumping GENERATION; a worker joins it
- * under LOCK (ACTIVE++), claims task indices from NEXT without the lock until
- * they run out, and leaves under LOCK, adding what it ran to COMPLETED.
- *
- * A worker only joins the newest generation and only after it changed, so it
- * cannot run a batch twice; a worker that slept through a batch just finds
- * it finished. The next batch is published only when the previous one is
- * complete and no worker is still inside it (ACTIVE = 0), so a late worker
- * never claims an index of the next batch against the previous count.
+/* One batch: its tasks, claimed by index from NEXT without the lock; the
+ * rest under the pool's LOCK. Batch T (its ticket, from 1) lives in slot
+ * (T - 1) % RA_WORKERS_BATCHES until it is retired. */
+struct batch {
+	alignas(CACHE_LINE) atomic_size_t next;
+	size_t count;	  /* tasks */
+	size_t completed; /* of them finished */
+	int active;	  /* workers inside it */
+	ra_task tasks[RA_WORKERS_TASKS_MAX];
+};
+
+/* Batches are submitted in order and queue in a ring; a worker joins the
+ * oldest one with tasks left to claim, so tasks start in submission order,
+ * and the tasks of two batches may run at once. A batch is retired, its
+ * slot free for reuse, once it and every older one are complete and no
+ * worker is inside any of them (a late worker that found nothing left
+ * must not claim an index of the slot's next batch).
  *
  * The caller never runs tasks of a multi-thread pool: between submit and
  * wait it is free to read and write files. */
 struct ra_workers {
-	/* Claimed by every worker for every task: a line of its own. */
-	alignas(CACHE_LINE) atomic_size_t next;
-
 	alignas(CACHE_LINE) pthread_mutex_t lock;
-	pthread_cond_t wake; /* workers: a new generation, or stop */
-	pthread_cond_t done; /* the caller: batch complete, or ACTIVE fell to 0 */
-	uint64_t generation; /* batches published; 0 before the first */
-	size_t count;	     /* tasks in the newest batch */
-	size_t completed;    /* of them finished */
-	int active;	     /* workers inside the newest batch */
+	pthread_cond_t wake; /* workers: a new batch, or stop */
+	pthread_cond_t done; /* callers: a batch complete, or one retired */
+	uint64_t issued;     /* tickets handed out */
+	uint64_t retired;    /* tickets up to this one are retired */
 	bool stop;
 
 	int threads;
@@ -52,67 +55,95 @@ struct ra_workers {
 	atomic_uint_least64_t batches;
 	atomic_uint_least64_t tasks_run;
 	atomic_uint_least64_t wait_ns;
-	ra_task tasks[RA_WORKERS_TASKS_MAX];
+	struct batch ring[RA_WORKERS_BATCHES];
 	struct ra_worker worker[RA_WORKERS_MAX];
 };
 
-/* Claim and run tasks of the batch of COUNT tasks until none is left; the
- * number run. Busy time is read once around the run of tasks, not around
- * each task: a clock read costs 25-55 ns (kvm-clock), which would be felt with
- * fine-grained tasks, and between tasks there is only the claim. */
-static size_t run_tasks(ra_workers *w, struct ra_worker *self, size_t count)
+static struct batch *slot_of(ra_workers *w, uint64_t ticket)
+{
+	return &w->ring[(ticket - 1) % RA_WORKERS_BATCHES];
+}
+
+/* Claim and run tasks of B until none is left; the number run. Busy time
+ * is read once around the run of tasks, not around each task: a clock
+ * read costs 25-55 ns (kvm-clock), which would be felt with fine-grained
+ * tasks, and between tasks there is only the claim. */
+static size_t run_tasks(struct batch *b, struct ra_worker *self)
 {
 	size_t ran = 0, i;
 	uint64_t start;
 
-	i = atomic_fetch_add_explicit(&w->next, 1, memory_order_relaxed);
-	if (i >= count)
+	i = atomic_fetch_add_explicit(&b->next, 1, memory_order_relaxed);
+	if (i >= b->count)
 		return 0;
 	start = ra_now_ns();
 	do {
-		w->tasks[i].fn(w->tasks[i].arg, self->index);
+		b->tasks[i].fn(b->tasks[i].arg, self->index);
 		ran++;
-		i = atomic_fetch_add_explicit(&w->next, 1, memory_order_relaxed);
-	} while (i < count);
+		i = atomic_fetch_add_explicit(&b->next, 1, memory_order_relaxed);
+	} while (i < b->count);
 	atomic_fetch_add_explicit(&self->busy_ns, ra_now_ns() - start, memory_order_relaxed);
 	return ran;
+}
+
+/* Under LOCK: the oldest batch with tasks left to claim, or NULL. */
+static struct batch *open_batch(ra_workers *w)
+{
+	for (uint64_t t = w->retired + 1; t <= w->issued; t++) {
+		struct batch *b = slot_of(w, t);
+
+		if (atomic_load_explicit(&b->next, memory_order_relaxed) < b->count)
+			return b;
+	}
+	return NULL;
+}
+
+/* Under LOCK: retire what can be, oldest first; true if any was. */
+static bool retire(ra_workers *w)
+{
+	uint64_t before = w->retired;
+
+	while (w->retired < w->issued) {
+		struct batch *b = slot_of(w, w->retired + 1);
+
+		if (b->completed < b->count || b->active)
+			break;
+		w->retired++;
+	}
+	return w->retired != before;
 }
 
 static void *worker_main(void *arg)
 {
 	struct ra_worker *self = arg;
 	ra_workers *w = self->w;
-	/* The generation at creation, not at the first lock: a batch published
-	 * before this thread first ran is still one it may have to run. */
-	uint64_t seen = 0;
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
-		size_t count, ran;
+		struct batch *b;
+		size_t ran;
 
-		while (w->generation == seen && !w->stop)
-			pthread_cond_wait(&w->wake, &w->lock);
 		/* A pending batch comes before stop: destroy finishes queued work. */
-		if (w->generation == seen)
+		while (!(b = open_batch(w)) && !w->stop)
+			pthread_cond_wait(&w->wake, &w->lock);
+		if (!b)
 			break;
-		seen = w->generation;
-		count = w->count;
-		w->active++;
+		b->active++;
 		pthread_mutex_unlock(&w->lock);
 
-		ran = run_tasks(w, self, count);
+		ran = run_tasks(b, self);
 
 		pthread_mutex_lock(&w->lock);
-		w->completed += ran;
-		w->active--;
-		if ((ran && w->completed == count) || !w->active)
+		b->completed += ran;
+		b->active--;
+		if ((ran && b->completed == b->count) | retire(w))
 			pthread_cond_broadcast(&w->done);
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
 }
 
-/* Tell the threads to stop once the batch in flight is done, and join them. */
+/* Tell the threads to stop once the batches in flight are done, and join them. */
 static void stop_threads(ra_workers *w)
 {
 	pthread_mutex_lock(&w->lock);
@@ -204,7 +235,8 @@ ra_workers *ra_workers_create(int threads, ra_status *status, ra_diag *diag)
 	}
 	memset(w, 0, sizeof(*w));
 	w->threads = threads;
-	atomic_init(&w->next, 0);
+	for (int i = 0; i < RA_WORKERS_BATCHES; i++)
+		atomic_init(&w->ring[i].next, 0);
 	atomic_init(&w->batches, 0);
 	atomic_init(&w->tasks_run, 0);
 	atomic_init(&w->wait_ns, 0);
@@ -234,18 +266,23 @@ int ra_workers_threads(const ra_workers *w)
 	return w->threads;
 }
 
-/* Publish COUNT (1..RA_WORKERS_TASKS_MAX) tasks as the next generation. Waits first for
- * the previous batch to complete and for its last worker to leave it. */
-static void publish(ra_workers *w, const ra_task *tasks, size_t count)
+/* Queue COUNT (1..RA_WORKERS_TASKS_MAX) tasks as the next batch, once its
+ * slot is free; its ticket. */
+static uint64_t publish(ra_workers *w, const ra_task *tasks, size_t count)
 {
+	struct batch *b;
+	uint64_t ticket;
+
 	pthread_mutex_lock(&w->lock);
-	while (w->completed < w->count || w->active)
+	while (w->issued - w->retired >= RA_WORKERS_BATCHES)
 		pthread_cond_wait(&w->done, &w->lock);
-	memcpy(w->tasks, tasks, count * sizeof(*tasks));
-	w->count = count;
-	w->completed = 0;
-	atomic_store_explicit(&w->next, 0, memory_order_relaxed);
-	w->generation++;
+	ticket = w->issued + 1;
+	b = slot_of(w, ticket);
+	memcpy(b->tasks, tasks, count * sizeof(*tasks));
+	b->count = count;
+	b->completed = 0;
+	atomic_store_explicit(&b->next, 0, memory_order_relaxed);
+	w->issued = ticket;
 	pthread_mutex_unlock(&w->lock);
 
 	/* Wake no more workers than there are tasks. */
@@ -255,26 +292,41 @@ static void publish(ra_workers *w, const ra_task *tasks, size_t count)
 		for (size_t i = 0; i < count; i++)
 			pthread_cond_signal(&w->wake);
 	}
+	return ticket;
 }
 
-/* Sleep until the batch in flight is complete. No spinning first, here or
- * in idle workers: on the 2-core target a bounded spin (3-30 us) shortened
- * empty round trips but gave no steady gain with real work between
- * batches, and a spinning thread takes a core a worker or the caller's I/O
- * needs. */
-static void finish(ra_workers *w)
+/* Under LOCK: whether batch TICKET is complete. */
+static bool complete(ra_workers *w, uint64_t ticket)
 {
+	const struct batch *b = slot_of(w, ticket);
+
+	return ticket <= w->retired || b->completed == b->count;
+}
+
+/* Sleep until every batch up to LAST (all of them: w->issued) it names is
+ * complete: LAST alone, or with EVERY, each up to it. No spinning first,
+ * here or in idle workers: on the 2-core target a bounded spin (3-30 us)
+ * shortened empty round trips but gave no steady gain with real work
+ * between batches, and a spinning thread takes a core a worker or the
+ * caller's I/O needs. */
+static void finish(ra_workers *w, uint64_t last, bool every)
+{
+	uint64_t start = ra_now_ns();
+
 	pthread_mutex_lock(&w->lock);
-	while (w->completed < w->count)
-		pthread_cond_wait(&w->done, &w->lock);
+	for (uint64_t t = every ? w->retired + 1 : last; t <= last; t++)
+		while (!complete(w, t))
+			pthread_cond_wait(&w->done, &w->lock);
 	pthread_mutex_unlock(&w->lock);
+	atomic_fetch_add_explicit(&w->wait_ns, ra_now_ns() - start, memory_order_relaxed);
 }
 
 /* Beyond the documented limit, tasks go in slices of RA_WORKERS_TASKS_MAX, each but the
- * last run to completion before this returns, rather than being dropped. A
- * batch still in flight is waited for (publish()). */
-void ra_workers_submit(ra_workers *w, const ra_task *tasks, size_t count)
+ * last run to completion before this returns, rather than being dropped. */
+uint64_t ra_workers_submit(ra_workers *w, const ra_task *tasks, size_t count)
 {
+	uint64_t ticket;
+
 	atomic_fetch_add_explicit(&w->batches, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&w->tasks_run, count, memory_order_relaxed);
 
@@ -286,33 +338,41 @@ void ra_workers_submit(ra_workers *w, const ra_task *tasks, size_t count)
 		if (count)
 			atomic_fetch_add_explicit(&w->worker[0].busy_ns, ra_now_ns() - start,
 						  memory_order_relaxed);
-		return;
+		return ++w->issued;
 	}
 
 	for (; count > RA_WORKERS_TASKS_MAX;
-	     tasks += RA_WORKERS_TASKS_MAX, count -= RA_WORKERS_TASKS_MAX) {
-		publish(w, tasks, RA_WORKERS_TASKS_MAX);
-		finish(w);
-	}
+	     tasks += RA_WORKERS_TASKS_MAX, count -= RA_WORKERS_TASKS_MAX)
+		finish(w, publish(w, tasks, RA_WORKERS_TASKS_MAX), false);
 	if (count)
-		publish(w, tasks, count);
+		return publish(w, tasks, count);
+	pthread_mutex_lock(&w->lock);
+	ticket = w->issued;
+	pthread_mutex_unlock(&w->lock);
+	return ticket;
+}
+
+void ra_workers_wait_for(ra_workers *w, uint64_t ticket)
+{
+	if (w->threads > 1 && ticket > 0)
+		finish(w, ticket, false);
 }
 
 void ra_workers_wait(ra_workers *w)
 {
-	uint64_t start;
+	uint64_t last;
 
 	if (w->threads == 1)
 		return;
-	start = ra_now_ns();
-	finish(w);
-	atomic_fetch_add_explicit(&w->wait_ns, ra_now_ns() - start, memory_order_relaxed);
+	pthread_mutex_lock(&w->lock);
+	last = w->issued;
+	pthread_mutex_unlock(&w->lock);
+	finish(w, last, true);
 }
 
 void ra_workers_run(ra_workers *w, const ra_task *tasks, size_t count)
 {
-	ra_workers_submit(w, tasks, count);
-	ra_workers_wait(w);
+	ra_workers_wait_for(w, ra_workers_submit(w, tasks, count));
 }
 
 void ra_workers_get_stats(const ra_workers *w, ra_workers_stats *stats)
@@ -327,9 +387,9 @@ void ra_workers_get_stats(const ra_workers *w, ra_workers_stats *stats)
 			atomic_load_explicit(&w->worker[i].busy_ns, memory_order_relaxed);
 }
 
-/* Threads leave only once they have seen the newest generation, and a
- * worker that sees it runs tasks until none is left, so joining them is
- * waiting for the batch in flight. */
+/* Threads leave only once no batch has tasks left to claim, and a worker
+ * inside a batch runs tasks until none is left, so joining them is
+ * waiting for the batches in flight. */
 void ra_workers_destroy(ra_workers *w)
 {
 	if (!w)

@@ -532,7 +532,7 @@ START_TEST(test_oversized_batch_runs_every_task)
 }
 END_TEST
 
-/* A second submit without a wait waits for the first batch; nothing lost. */
+/* A second submit without a wait queues behind the first; nothing lost. */
 START_TEST(test_submit_without_wait)
 {
 	ra_workers *w = create_ok(2);
@@ -547,6 +547,73 @@ START_TEST(test_submit_without_wait)
 	ck_assert_int_eq(load(&ctx->finished), 12);
 	for (int i = 0; i < 8; i++)
 		ck_assert_int_eq(load(&ctx->runs[i]), i < 4 ? 2 : 1);
+	ra_workers_destroy(w);
+	free(ctx);
+}
+END_TEST
+
+/* Two flags for tasks of different batches to meet on. */
+typedef struct meet {
+	atomic_bool given, released;
+} meet;
+
+/* Waits until a task of a later batch has given the flag, then until the
+ * caller releases it. */
+static void waiting_task(void *p, int worker)
+{
+	meet *m = p;
+
+	(void)worker;
+	while (!atomic_load(&m->given) || !atomic_load(&m->released))
+		sched_yield();
+}
+
+static void giving_task(void *p, int worker)
+{
+	(void)worker;
+	atomic_store(&((meet *)p)->given, true);
+}
+
+/* The tasks of a later batch run while an earlier batch's task still
+ * does, and waiting for that batch does not wait for the earlier one: the
+ * first batch's task cannot end before the second batch's has run, nor
+ * before the caller, back from waiting for the second, releases it (one
+ * batch at a time would hang here, and the test's timeout would fail it). */
+START_TEST(test_batches_overlap)
+{
+	ra_workers *w = create_ok(2);
+	meet m;
+	uint64_t first, second;
+
+	atomic_init(&m.given, false);
+	atomic_init(&m.released, false);
+	first = ra_workers_submit(w, &(ra_task){ waiting_task, &m }, 1);
+	second = ra_workers_submit(w, &(ra_task){ giving_task, &m }, 1);
+	ck_assert_uint_gt(second, first);
+	ra_workers_wait_for(w, second);
+	ck_assert(atomic_load(&m.given));
+	atomic_store(&m.released, true);
+	ra_workers_wait_for(w, first);
+	ra_workers_destroy(w);
+}
+END_TEST
+
+/* More batches than the ring holds: a submit waits for a slot, and every
+ * task of every batch runs once. */
+START_TEST(test_more_batches_than_slots)
+{
+	ra_workers *w = create_ok(3);
+	ra_task tasks[16];
+	task_arg args[16];
+	batch_ctx *ctx = make_batch(3, count_task, tasks, args, 16);
+	uint64_t tickets[4 * RA_WORKERS_BATCHES];
+
+	for (int b = 0; b < 4 * RA_WORKERS_BATCHES; b++)
+		tickets[b] = ra_workers_submit(w, tasks, 16);
+	ra_workers_wait_for(w, tickets[4 * RA_WORKERS_BATCHES - 1]);
+	ra_workers_wait(w);
+	ck_assert_int_eq(load(&ctx->finished), 16 * 4 * RA_WORKERS_BATCHES);
+	assert_ran(ctx, 16, 4 * RA_WORKERS_BATCHES);
 	ra_workers_destroy(w);
 	free(ctx);
 }
@@ -629,6 +696,8 @@ static Suite *workers_suite(void)
 	tcase_add_test(tc, test_empty_batch);
 	tcase_add_test(tc, test_oversized_batch_runs_every_task);
 	tcase_add_test(tc, test_submit_without_wait);
+	tcase_add_test(tc, test_batches_overlap);
+	tcase_add_test(tc, test_more_batches_than_slots);
 	tcase_add_test(tc, test_status_optional);
 	suite_add_tcase(s, tc);
 

@@ -42,18 +42,25 @@ int ra_workers_threads(const ra_workers *w);
  * or for 0 the online CPUs (at most RA_WORKERS_MAX). */
 int ra_workers_thread_count(int threads);
 
-/* Start COUNT tasks (the array is copied; at most RA_WORKERS_TASKS_MAX) and
- * return at once; with one thread they run now, before returning. One
- * batch is in flight at a time: a submit while one is waits for it to
- * complete first, so that two users of the pool on one thread (the
- * processor and the resampler) can each submit theirs; ra_workers_wait()
- * then waits for the newest. */
-void ra_workers_submit(ra_workers *w, const ra_task *tasks, size_t count);
+/* Batches that can be in flight at once; one more submit waits for the
+ * oldest to finish. */
+#define RA_WORKERS_BATCHES 4
 
-/* Wait until every task of the batch in flight has finished. */
+/* Start COUNT tasks (the array is copied; at most RA_WORKERS_TASKS_MAX) and
+ * return at once with the batch's ticket; with one thread they run now,
+ * before returning. Batches queue: workers start their tasks in
+ * submission order, and the tasks of one batch may run while those of an
+ * earlier one still do, so that two users of the pool on one thread (the
+ * processor and the resampler) each keep theirs in flight. */
+uint64_t ra_workers_submit(ra_workers *w, const ra_task *tasks, size_t count);
+
+/* Wait until every task of batch TICKET has finished (0: none). */
+void ra_workers_wait_for(ra_workers *w, uint64_t ticket);
+
+/* Wait until every batch submitted so far has finished. */
 void ra_workers_wait(ra_workers *w);
 
-/* submit + wait. */
+/* Submit and wait for that batch. */
 void ra_workers_run(ra_workers *w, const ra_task *tasks, size_t count);
 
 typedef struct ra_workers_stats {
