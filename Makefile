@@ -51,7 +51,9 @@ TEST_SUPPORT_OBJ := $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
 # Every bench/*.c but the harness is a program; `make bench` runs the groups
 # in this order with $(BENCH_ARGS) (--quick, --repeats N, --seconds S,
 # --save NAME, --compare NAME). bench_biquad is run by hand; io_floor by
-# bench_jobs and scripts/bench-peers.sh.
+# bench_jobs and scripts/bench-peers.sh; resample_quality by hand and by
+# scripts/bench-peers.sh (it measures filters as well as time, and takes
+# files and rates of its own, so it is not a harness group).
 BENCH_SUPPORT := bench/harness.c
 BENCH_SRC := $(filter-out $(BENCH_SUPPORT),$(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
