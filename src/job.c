@@ -735,7 +735,7 @@ static ra_status emit_resampled(chain *ch, int *abandon)
  * output has gone on) is waited for, this one started (on the workers,
  * where it converts while this thread reads the next chunk), and the
  * output of the run before goes on into the processor. */
-static ra_status resample_chunk_read(chain *ch, const float *chunk, size_t frames, int *abandon)
+static ra_status convert_chunk(chain *ch, const float *chunk, size_t frames, int *abandon)
 {
 	ra_status st = ra_resampler_wait(ch->rs);
 
@@ -771,7 +771,7 @@ static ra_status pump_resampled(chain *ch, const sink *to, int *abandon)
 		res->frames_read += (int64_t)got;
 		fill += got;
 		if (fill > 0 && (got == 0 || res->decode_stopped || fill + block > ch->chunk)) {
-			st = resample_chunk_read(ch, chunk, fill, abandon);
+			st = convert_chunk(ch, chunk, fill, abandon);
 			if (st != RA_OK)
 				return st;
 			half = !half;

@@ -404,20 +404,21 @@ static void group_run(void *arg, int worker)
 		rs->ch[i].st = channel_run(rs, &rs->ch[i], i);
 }
 
-/* Start the run set in RS on every channel: as tasks on the pool when
- * there is one, else here and now. */
+/* Start the run set in RS on every channel: as a batch on the pool when
+ * there is one (a pool of one thread runs it before returning), else
+ * here and now. */
 static void start_run(ra_resampler *rs)
 {
 	ra_task calls[RA_WORKERS_TASKS_MAX];
 
+	rs->running = true;
+	if (!rs->cfg.workers) {
+		group_run(&rs->group[0], 0);
+		return;
+	}
 	for (int g = 0; g < rs->groups; g++)
 		calls[g] = (ra_task){ group_run, &rs->group[g] };
-	rs->running = true;
-	if (rs->cfg.workers && ra_workers_threads(rs->cfg.workers) > 1)
-		rs->batch = ra_workers_submit(rs->cfg.workers, calls, (size_t)rs->groups);
-	else
-		for (int g = 0; g < rs->groups; g++)
-			group_run(&rs->group[g], 0);
+	rs->batch = ra_workers_submit(rs->cfg.workers, calls, (size_t)rs->groups);
 }
 
 /* The frames left unread in OUT[cur] to the room in front of the run's
@@ -443,7 +444,7 @@ static ra_status finish_run(ra_resampler *rs)
 	size_t made;
 	ra_status st;
 
-	if (rs->batch)
+	if (rs->cfg.workers)
 		ra_workers_wait_for(rs->cfg.workers, rs->batch);
 	rs->batch = 0;
 	rs->running = false;

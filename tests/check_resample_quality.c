@@ -174,12 +174,10 @@ END_TEST
 static Suite *resample_quality_suite(void)
 {
 	Suite *s = suite_create("resample_quality");
-	TCase *tc = tcase_create("response");
+	TCase *tc = ra_test_tcase(s, "response", 120);
 
-	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_alias_rejection);
 	tcase_add_loop_test(tc, test_passband_and_images, 0, 2);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -64,10 +64,10 @@ typedef struct ra_resample_config {
 	int out_rate; /* Hz, > 0; out_rate / in_rate within 1/256..256 */
 	ra_resample_engine engine;
 	ra_resample_quality quality;
-	size_t max_in_frames; /* the most one ra_resampler_process() takes, >= 1 */
+	size_t max_in_frames; /* the most one ra_resampler_submit() takes, >= 1 */
 	/* Shared pool the channels convert on, a task per group of
-	 * channels; NULL converts them on the caller's thread. A batch the
-	 * pool has in flight is waited for first. */
+	 * channels, a batch a call; NULL converts them on the caller's
+	 * thread. */
 	ra_workers *workers;
 } ra_resample_config;
 

@@ -738,8 +738,8 @@ static int gather_inputs(const cli_options *opt, path_list *inputs)
 	return 0;
 }
 
-/* The run's threads: a pool for the EQ and the resampler (only if one of
- * them will be used) and a lane for the sink stage (when there is more
+/* The run's threads: a pool for the EQ and the resampler (only if either
+ * may be used: a rate is asked for, or bands) and a lane for the sink stage (when there is more
  * than one CPU to use). */
 typedef struct run_threads {
 	ra_workers *workers;
