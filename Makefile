@@ -11,6 +11,8 @@ VERSION := $(VERSION_MAJOR).$(call version_part,MINOR).$(call version_part,PATCH
 CC ?= cc
 PKGS := sndfile fftw3 soxr samplerate
 CHECK_PKG := check
+# The command line's own: XXH3 content hashes for --manifest.
+CLI_PKGS := libxxhash
 
 # WERROR=1 (as CI builds) turns warnings into errors; a user's build only warns.
 WARN := -Wall -Wextra -Wshadow
@@ -30,6 +32,7 @@ endif
 # after install-deps has had its chance.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+CLI_LIBS = $(shell pkg-config --libs $(CLI_PKGS))
 CHECK_CFLAGS = $(shell pkg-config --cflags $(CHECK_PKG))
 CHECK_LIBS = $(shell pkg-config --libs $(CHECK_PKG))
 
@@ -83,8 +86,9 @@ all: $(PROGRAM) $(LIBRARY) $(SHARED)
 
 # Before the first compile: every library there, or the remedy in one line.
 have-deps:
-	@{ command -v pkg-config && pkg-config --exists $(PKGS) $(CHECK_PKG); } >/dev/null 2>&1 || \
-	{ echo "rusty-audio: build dependencies missing ($(PKGS) $(CHECK_PKG) through" \
+	@{ command -v pkg-config && pkg-config --exists $(PKGS) $(CLI_PKGS) $(CHECK_PKG); } \
+		>/dev/null 2>&1 || \
+	{ echo "rusty-audio: build dependencies missing ($(PKGS) $(CLI_PKGS) $(CHECK_PKG) through" \
 		"pkg-config): run 'make deps' to install them" >&2; exit 1; }
 
 $(BUILD)/%.o: %.c | have-deps
@@ -110,10 +114,10 @@ $(SHARED): $(LIB_OBJ)
 	$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,$(SONAME) -o $@ $^ $(LIBS)
 
 $(PROGRAM): $(CLI_OBJ) $(LIBRARY)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBRARY) $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBRARY) $(LIBS) $(CLI_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT_OBJ) $(LIBRARY) | $(PROGRAM)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIBRARY) $(LIBS) $(CHECK_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIBRARY) $(LIBS) $(CLI_LIBS) $(CHECK_LIBS)
 
 $(BUILD)/tests/%.o: ALL_CFLAGS += $(CHECK_CFLAGS) -DRA_TEST_PROGRAM='"$(abspath $(PROGRAM))"' \
 	-DRA_FAULT_LIB='"$(abspath $(FAULT_LIB))"' \
@@ -121,7 +125,7 @@ $(BUILD)/tests/%.o: ALL_CFLAGS += $(CHECK_CFLAGS) -DRA_TEST_PROGRAM='"$(abspath 
 	-DRA_CORPUS_DIR='"$(abspath ../shared/corpus)"' -DRA_TESTS_DIR='"$(abspath tests)"'
 
 $(BUILD)/tests/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o \
-		$(BUILD)/src/cli/options.o $(LIBRARY)
+		$(BUILD)/src/cli/options.o $(BUILD)/src/cli/shard.o $(LIBRARY)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/fuzz/%.o: ALL_CFLAGS += -Isrc/cli
@@ -175,7 +179,8 @@ FUZZ_CC := clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
 	-Iinclude -Isrc/cli -DRA_VERSION='"$(VERSION)"' -MMD -MP $(PKG_CFLAGS)
-FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/%.o) $(FUZZ_DIR)/src/cli/options.o
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/%.o) $(FUZZ_DIR)/src/cli/options.o \
+	$(FUZZ_DIR)/src/cli/shard.o
 FUZZ_BIN := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_OPTS = -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 -close_fd_mask=3
 FUZZ_SEED_FORMATS := wav:pcm16 wav:pcm24 wav:pcm32 wav:float wav:double wav:pcmu8 wav:ulaw \

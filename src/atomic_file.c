@@ -1,8 +1,10 @@
 /* Outputs that appear atomically: a temporary file beside the target,
  * synced and renamed into place only when complete, every name relative to
  * the folder's descriptor. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,14 @@ static int open_dir(ra_atomic_file *f, const char *path)
 	return f->dir_fd < 0 ? -1 : 0;
 }
 
+/* The start of the temporary names for the file NAME. */
+static char *temp_prefix(const char *name)
+{
+	char *prefix;
+
+	return asprintf(&prefix, ".%.200s.rusty-audio-", name) < 0 ? NULL : prefix;
+}
+
 /* A new file in F's folder, named after the target, created exclusively
  * (mode 0666 less the umask, as any new file). The name is cut so that the
  * additions still fit in a file name. */
@@ -46,14 +56,17 @@ static int create_temp(ra_atomic_file *f)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	for (unsigned attempt = 0; attempt < 100; attempt++) {
 		unsigned tag = (unsigned)ts.tv_nsec ^ (attempt * 2654435761u);
+		char *prefix = temp_prefix(f->name);
 		int fd;
 
-		if (asprintf(&f->tmp_name, ".%.200s.rusty-audio-%ld-%08x.part", f->name,
-			     (long)getpid(), tag) < 0) {
+		if (!prefix ||
+		    asprintf(&f->tmp_name, "%s%ld-%08x.part", prefix, (long)getpid(), tag) < 0) {
+			free(prefix);
 			f->tmp_name = NULL;
 			errno = ENOMEM;
 			return -1;
 		}
+		free(prefix);
 		fd = openat(f->dir_fd, f->tmp_name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 		if (fd >= 0 || errno != EEXIST)
 			return fd;
@@ -347,4 +360,40 @@ ra_status ra_atomic_write(const char *path, int force, ra_atomic_write_fn write,
 	if (!f)
 		return st;
 	return ra_atomic_commit_stream(&af, f, write(ctx, f) != 0, held, diag);
+}
+
+/* Whether the entry NAME is a temporary file under PREFIX of a process
+ * that no longer runs. */
+static int is_stale(const char *name, const char *prefix)
+{
+	size_t len = strlen(name), plen = strlen(prefix);
+	char *end;
+	long pid;
+
+	if (len <= plen + 5 || strncmp(name, prefix, plen) || strcmp(name + len - 5, ".part"))
+		return 0;
+	errno = 0;
+	pid = strtol(name + plen, &end, 10);
+	if (errno || end == name + plen || *end != '-' || pid <= 0 || pid == (long)getpid())
+		return 0;
+	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+int ra_atomic_remove_stale(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	char *prefix = temp_prefix(slash ? slash + 1 : path);
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *e;
+	int removed = 0;
+
+	while (d && prefix && (e = readdir(d)))
+		if (is_stale(e->d_name, prefix) && unlinkat(dirfd(d), e->d_name, 0) == 0)
+			removed++;
+	if (d)
+		closedir(d);
+	free(prefix);
+	free(dir);
+	return removed;
 }

@@ -904,7 +904,33 @@ ra_status ra_writer_write_double(ra_writer *wr, const double *buf, size_t frames
 			    sf_writef_double(wr->sf, buf, (sf_count_t)frames), diag);
 }
 
+/* F finished, through FINISHED, then published. */
+static ra_status finish_and_publish(ra_atomic_file *f, ra_finished_fn finished, void *ctx,
+				    ra_diag *diag)
+{
+	ra_status st = ra_atomic_finish(f, diag);
+	int fd;
+
+	if (st != RA_OK || !finished)
+		return st == RA_OK ? ra_atomic_publish(f, diag) : st;
+	fd = f->sink ? -1 : openat(f->dir_fd, f->tmp_name, O_RDONLY | O_CLOEXEC);
+	if (!f->sink && fd < 0) {
+		ra_diag_set(diag, "cannot read back %s: %s", f->path, strerror(errno));
+		return RA_ERR_WRITE;
+	}
+	if (finished(ctx, fd, diag) != 0)
+		st = RA_ERR_WRITE;
+	if (fd >= 0)
+		close(fd);
+	return st == RA_OK ? ra_atomic_publish(f, diag) : st;
+}
+
 ra_status ra_writer_commit(ra_writer *wr, ra_diag *diag)
+{
+	return ra_writer_commit_with(wr, NULL, NULL, diag);
+}
+
+ra_status ra_writer_commit_with(ra_writer *wr, ra_finished_fn finished, void *ctx, ra_diag *diag)
 {
 	ra_status st = RA_ERR_WRITE;
 	int err;
@@ -930,7 +956,7 @@ ra_status ra_writer_commit(ra_writer *wr, ra_diag *diag)
 		goto out;
 	}
 	wr->io.fd = -1;
-	st = ra_atomic_commit(&wr->file, diag);
+	st = finish_and_publish(&wr->file, finished, ctx, diag);
 out:
 	ra_writer_abort(wr);
 	return st;

@@ -1578,7 +1578,8 @@ static ra_status execute(chain *ch, const char *out_path)
 	if (st == RA_OK && ch->cfg->spectrum)
 		st = write_reports(ch, gain, out_path);
 	if (st == RA_OK) {
-		st = ra_writer_commit(to.wr, &res->diag);
+		st = ra_writer_commit_with(to.wr, ch->cfg->finished, ch->cfg->finished_ctx,
+					   &res->diag);
 		to.wr = NULL;
 	}
 	ra_writer_abort(to.wr);

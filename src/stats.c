@@ -142,8 +142,16 @@ void ra_json_init(ra_json *j, FILE *f)
 	j->f = f;
 }
 
+void ra_json_init_line(ra_json *j, FILE *f)
+{
+	ra_json_init(j, f);
+	j->line = 1;
+}
+
 static void indent(ra_json *j)
 {
+	if (j->line)
+		return;
 	fputc('\n', j->f);
 	for (int i = 0; i < j->depth; i++)
 		fputs("  ", j->f);
@@ -178,6 +186,16 @@ static int utf8_length(const unsigned char *p)
 		if (p[i] < 0x80 || p[i] > 0xbf)
 			return 0;
 	return n;
+}
+
+int ra_json_exact(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int n;
+
+	while (*p && (n = utf8_length(p)) > 0)
+		p += n;
+	return *p == '\0';
 }
 
 /* S as a JSON string: escapes as JSON needs them, and U+FFFD for each byte
@@ -223,7 +241,7 @@ static void member(ra_json *j, const char *key)
 	}
 	if (key) {
 		put_string(j->f, key);
-		fputs(": ", j->f);
+		fputs(j->line ? ":" : ": ", j->f);
 	}
 }
 

@@ -507,6 +507,64 @@ START_TEST(test_writer_abort)
 }
 END_TEST
 
+/* What ra_writer_commit_with()'s callback sees: the finished bytes, read
+ * back from its descriptor, while nothing is at the output's name yet. */
+typedef struct finished_seen {
+	const char *path;
+	int calls, absent;
+	size_t bytes;
+	int refuse;
+} finished_seen;
+
+static int on_finished(void *ctx, int fd, ra_diag *diag)
+{
+	finished_seen *seen = ctx;
+	char buf[4096];
+	ssize_t n;
+
+	seen->calls++;
+	seen->absent = access(seen->path, F_OK) != 0;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		seen->bytes += (size_t)n;
+	if (seen->refuse)
+		ra_diag_set(diag, "refused by the callback");
+	return seen->refuse;
+}
+
+START_TEST(test_writer_commit_with)
+{
+	char *dir = ra_test_mkdtemp();
+	char *path = ra_test_path(dir, "out.wav");
+	int32_t ints[2 * 100] = { 0 };
+	ra_diag diag = { "" };
+	struct stat sb;
+
+	for (int refuse = 0; refuse < 2; refuse++) {
+		finished_seen seen = { .path = path, .refuse = refuse };
+		ra_writer *wr = writer_ok(path, WAV16, 2, RA_WRITE_FORCE);
+		ra_status st;
+
+		ck_assert_int_eq(ra_writer_write_int(wr, ints, 100, &diag), RA_OK);
+		st = ra_writer_commit_with(wr, on_finished, &seen, &diag);
+		ck_assert_int_eq(seen.calls, 1);
+		ck_assert(seen.absent || refuse); /* the second round's path holds the first's */
+		if (refuse) {
+			ck_assert_int_eq(st, RA_ERR_WRITE);
+			ck_assert_str_eq(diag.text, "refused by the callback");
+			/* Only the first round's file: no temporary file left. */
+			ck_assert_int_eq(ra_test_dir_entries(dir), 1);
+		} else {
+			ck_assert_int_eq(st, RA_OK);
+			ck_assert_int_eq(stat(path, &sb), 0);
+			ck_assert_uint_eq(seen.bytes, (size_t)sb.st_size);
+			ck_assert_uint_eq(seen.bytes, 44 + 100 * 2 * 2);
+		}
+	}
+	free(path);
+	ra_test_rmtree(dir);
+}
+END_TEST
+
 /* What ends a reader or writer takes NULL, as the header says. */
 START_TEST(test_null_ends)
 {
@@ -1516,6 +1574,7 @@ static Suite *audio_file_suite(void)
 	tcase_add_test(tc, test_same_file);
 	tcase_add_test(tc, test_writer_atomic);
 	tcase_add_test(tc, test_writer_abort);
+	tcase_add_test(tc, test_writer_commit_with);
 	tcase_add_test(tc, test_null_ends);
 	tcase_add_test(tc, test_writer_force_replaces);
 	tcase_add_test(tc, test_writer_mode_follows_umask);

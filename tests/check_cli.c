@@ -595,8 +595,10 @@ START_TEST(test_progress_on_terminal)
 	seen = run_on_tty((const char *const[]){ RA_TEST_PROGRAM, a, b, "-o", outdir, NULL },
 			  &status);
 	ck_assert_int_eq(status, 0);
-	ck_assert_msg(strstr(seen, "\rrusty-audio: [1/2] ") && strstr(seen, "[2/2] "), "%s", seen);
-	ck_assert_ptr_nonnull(strstr(seen, "%"));
+	ck_assert_msg(strstr(seen, "\rrusty-audio: 1/2 files, 0 failed, ") &&
+			      strstr(seen, "\rrusty-audio: 2/2 files, 0 failed, 0.00 h of audio, "),
+		      "%s", seen);
+	ck_assert_ptr_nonnull(strstr(seen, "x real time, "));
 	ck_assert_ptr_nonnull(strstr(seen, "2 processed, 0 failed"));
 	free(seen);
 	/* -q: nothing at all on the terminal. */
@@ -605,6 +607,14 @@ START_TEST(test_progress_on_terminal)
 		&status);
 	ck_assert_int_eq(status, 0);
 	ck_assert_str_eq(seen, "");
+	free(seen);
+	/* One file: its own percentage as it goes. */
+	seen = run_on_tty((const char *const[]){ RA_TEST_PROGRAM, "-f", a, "-o", outdir, NULL },
+			  &status);
+	ck_assert_int_eq(status, 0);
+	ck_assert_msg(strstr(seen, "\rrusty-audio: ") && strstr(seen, "a.wav: ") &&
+			      strstr(seen, "%"),
+		      "%s", seen);
 	free(seen);
 	free(x);
 	free(a);

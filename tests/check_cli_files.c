@@ -71,82 +71,6 @@ static mode_t file_type(const char *path)
 	return sb.st_mode & S_IFMT;
 }
 
-/* ---- the binary in the background ---- */
-
-/* Start the binary with ARGV: standard output to STDOUT_PATH, standard
- * error to DIR/stderr.txt, files limited to FSIZE bytes when not 0, no core
- * dumps. */
-static pid_t spawn(const char *const *argv, const char *stdout_path, rlim_t fsize)
-{
-	char *err_path = ra_test_scratch("stderr.txt");
-	size_t argc = 0;
-	pid_t pid;
-
-	while (argv[argc])
-		argc++;
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		const char **args = calloc(argc + 2, sizeof(*args));
-		int fd_out = open(stdout_path, O_WRONLY | O_CLOEXEC);
-		int fd_err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-		struct rlimit no_core = { 0, 0 }, size = { fsize, fsize };
-
-		if (!args || fd_out < 0 || fd_err < 0 || dup2(fd_out, 1) < 0 || dup2(fd_err, 2) < 0)
-			_exit(127);
-		args[0] = RA_TEST_PROGRAM;
-		memcpy(args + 1, argv, argc * sizeof(*args));
-		setrlimit(RLIMIT_CORE, &no_core);
-		if (fsize)
-			setrlimit(RLIMIT_FSIZE, &size);
-		alarm(120);
-		execv(RA_TEST_PROGRAM, (char *const *)args);
-		_exit(127);
-	}
-	free(err_path);
-	return pid;
-}
-
-/* Wait for PID: its exit status, or 128 + the signal that ended it; what
- * it wrote on stderr in *ERR (caller frees). */
-static int finish(pid_t pid, char **err)
-{
-	char *err_path = ra_test_scratch("stderr.txt");
-	int wstatus;
-
-	ck_assert_int_eq(waitpid(pid, &wstatus, 0), pid);
-	*err = ra_test_slurp(err_path, NULL);
-	unlink(err_path);
-	free(err_path);
-	return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-}
-
-/* Block until a file whose name contains PART appears in the folder that
- * inotify descriptor FD watches; its name in NAME. */
-static void wait_for_file(int fd, const char *part, char *name, size_t size)
-{
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-
-	for (;;) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		ssize_t len;
-
-		/* A safety net for a child that died early, not a timing. */
-		ck_assert_msg(poll(&p, 1, 60000) == 1, "no file named *%s* appeared", part);
-		len = read(fd, buf, sizeof(buf));
-		ck_assert_int_gt(len, 0);
-		for (char *at = buf; at < buf + len;) {
-			const struct inotify_event *ev = (const struct inotify_event *)at;
-
-			if (ev->len && strstr(ev->name, part)) {
-				snprintf(name, size, "%s", ev->name);
-				return;
-			}
-			at += sizeof(*ev) + ev->len;
-		}
-	}
-}
-
 /* An hour of resampled noise into OUT/long.wav (with a spectrum, the
  * stats document and FFTW wisdom): a run still going whenever its
  * temporary audio file has appeared. Returns its pid, the temporary
@@ -164,8 +88,8 @@ static pid_t start_long_run(const char *wisdom, char *tmp_name, size_t size)
 
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_ge(inotify_add_watch(fd, out, IN_CREATE), 0);
-	pid = spawn(argv, "/dev/null", 0);
-	wait_for_file(fd, "long.wav", tmp_name, size);
+	pid = ra_test_spawn(argv, "/dev/null", 0);
+	ra_test_wait_for_file(fd, "long.wav", tmp_name, size);
 	close(fd);
 	free(long_wav);
 	free(csv);
@@ -472,7 +396,7 @@ START_TEST(test_signals_leave_nothing)
 		int status;
 
 		ck_assert_int_eq(kill(pid, sigs[i]), 0);
-		status = finish(pid, &err);
+		status = ra_test_finish(pid, &err);
 		ck_assert_msg(status == 128 + sigs[i], "%s: exit %d: %s", strsignal(sigs[i]),
 			      status, err);
 		ck_assert_msg(ra_test_dir_entries(out) == 0, "%s left files", strsignal(sigs[i]));
@@ -491,7 +415,7 @@ START_TEST(test_temporary_file_names)
 	pid_t pid = start_long_run(wis, tmp, sizeof(tmp));
 
 	ck_assert_int_eq(kill(pid, SIGKILL), 0);
-	ck_assert_int_eq(finish(pid, &err), 128 + SIGKILL);
+	ck_assert_int_eq(ra_test_finish(pid, &err), 128 + SIGKILL);
 	snprintf(pid_text, sizeof(pid_text), "-%ld-", (long)pid);
 	ck_assert_int_eq(fnmatch(RA_ATOMIC_TEMP_GLOB, tmp, FNM_PERIOD), 0);
 	ck_assert_int_eq(strncmp(tmp, ".long.wav.rusty-audio-", 22), 0);
@@ -508,7 +432,7 @@ START_TEST(test_file_size_limit)
 	char *o = ra_test_path(out, "big.wav"), *csv = ra_test_path(out, "big.csv"), *err;
 	const char *argv[] = { "--generate", "white", "--duration", "10", "--spectrum", csv,
 			       "-o",	     o,	      NULL };
-	int status = finish(spawn(argv, "/dev/null", 65536), &err);
+	int status = ra_test_finish(ra_test_spawn(argv, "/dev/null", 65536), &err);
 
 	ck_assert_msg(status == 1, "exit %d: %s", status, err);
 	ck_assert_int_eq(ra_test_count(err, "\n"), 1);
@@ -595,7 +519,7 @@ START_TEST(test_stdout_write_errors)
 
 	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
 		char *err;
-		int status = finish(spawn(runs[i], "/dev/full", 0), &err);
+		int status = ra_test_finish(ra_test_spawn(runs[i], "/dev/full", 0), &err);
 
 		ck_assert_msg(status == 1, "%s: exit %d: %s", runs[i][0], status, err);
 		ck_assert_int_eq(ra_test_count(err, "\n"), 1);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -405,4 +406,78 @@ int ra_test_main(Suite *s)
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* Start the binary with ARGV: standard output to STDOUT_PATH, standard
+ * error to DIR/stderr.txt, files limited to FSIZE bytes when not 0, no core
+ * dumps. */
+pid_t ra_test_spawn(const char *const *argv, const char *stdout_path, rlim_t fsize)
+{
+	char *err_path = ra_test_scratch("stderr.txt");
+	size_t argc = 0;
+	pid_t pid;
+
+	while (argv[argc])
+		argc++;
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		const char **args = calloc(argc + 2, sizeof(*args));
+		int fd_out = open(stdout_path, O_WRONLY | O_CLOEXEC);
+		int fd_err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		struct rlimit no_core = { 0, 0 }, size = { fsize, fsize };
+
+		if (!args || fd_out < 0 || fd_err < 0 || dup2(fd_out, 1) < 0 || dup2(fd_err, 2) < 0)
+			_exit(127);
+		args[0] = RA_TEST_PROGRAM;
+		memcpy(args + 1, argv, argc * sizeof(*args));
+		setrlimit(RLIMIT_CORE, &no_core);
+		if (fsize)
+			setrlimit(RLIMIT_FSIZE, &size);
+		alarm(120);
+		execv(RA_TEST_PROGRAM, (char *const *)args);
+		_exit(127);
+	}
+	free(err_path);
+	return pid;
+}
+
+/* Wait for PID: its exit status, or 128 + the signal that ended it; what
+ * it wrote on stderr in *ERR (caller frees). */
+int ra_test_finish(pid_t pid, char **err)
+{
+	char *err_path = ra_test_scratch("stderr.txt");
+	int wstatus;
+
+	ck_assert_int_eq(waitpid(pid, &wstatus, 0), pid);
+	*err = ra_test_slurp(err_path, NULL);
+	unlink(err_path);
+	free(err_path);
+	return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+}
+
+/* Block until a file whose name contains PART appears in the folder that
+ * inotify descriptor FD watches; its name in NAME. */
+void ra_test_wait_for_file(int fd, const char *part, char *name, size_t size)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		ssize_t len;
+
+		/* A safety net for a child that died early, not a timing. */
+		ck_assert_msg(poll(&p, 1, 60000) == 1, "no file named *%s* appeared", part);
+		len = read(fd, buf, sizeof(buf));
+		ck_assert_int_gt(len, 0);
+		for (char *at = buf; at < buf + len;) {
+			const struct inotify_event *ev = (const struct inotify_event *)at;
+
+			if (ev->len && strstr(ev->name, part)) {
+				snprintf(name, size, "%s", ev->name);
+				return;
+			}
+			at += sizeof(*ev) + ev->len;
+		}
+	}
 }

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
 
 #include <check.h>
 #include <sndfile.h>
@@ -50,6 +52,19 @@ int ra_test_jq(const char *json_path, const char *filter);
  * a failure the test expects. */
 int ra_test_jq_false(const char *json_path, const char *filter);
 void ra_run_release(ra_run *run);
+
+/* Start the binary with ARGV in the background: standard output to
+ * STDOUT_PATH, standard error to stderr.txt in the scratch folder, files
+ * limited to FSIZE bytes when not 0, no core dumps. */
+pid_t ra_test_spawn(const char *const *argv, const char *stdout_path, rlim_t fsize);
+
+/* Wait for PID: its exit status, or 128 + the signal that ended it; what
+ * it wrote on stderr in *ERR (caller frees). */
+int ra_test_finish(pid_t pid, char **err);
+
+/* Block until a file whose name contains PART appears in the folder that
+ * the inotify descriptor FD watches (IN_CREATE); its name into NAME. */
+void ra_test_wait_for_file(int fd, const char *part, char *name, size_t size);
 
 /* Run the binary with ARGV; fails the test unless it exits 0. */
 void ra_test_run_ok(const char *const *argv);

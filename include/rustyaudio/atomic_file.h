@@ -75,6 +75,11 @@ ra_status ra_atomic_publish(ra_atomic_file *f, ra_diag *diag);
  * (nothing is closed), after a failed open, and twice. */
 void ra_atomic_abort(ra_atomic_file *f);
 
+/* Remove the temporary files that runs killed before they could clean up
+ * left for PATH: those named for it whose process, by the PID in the name,
+ * no longer runs on this host. Returns how many were removed. */
+int ra_atomic_remove_stale(const char *path);
+
 /* A whole file through a stream: WRITE(CTX, F) writes PATH's contents to F
  * (returning non-zero on failure), then the file is committed; on any
  * failure nothing appears at PATH. RA_ERR_WRITE, or ra_atomic_open()'s

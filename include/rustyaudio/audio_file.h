@@ -119,6 +119,16 @@ ra_status ra_writer_write_double(ra_writer *wr, const double *buf, size_t frames
  * NULL is RA_ERR_INVALID, with DIAG, and does nothing. */
 ra_status ra_writer_commit(ra_writer *wr, ra_diag *diag);
 
+/* Called when an output is complete and synced but not yet under its name,
+ * with a descriptor that reads it from the start (-1 for the null device,
+ * which has nothing to read back). Non-zero keeps the file from appearing:
+ * the commit fails with RA_ERR_WRITE and what the callback put in DIAG. */
+typedef int (*ra_finished_fn)(void *ctx, int fd, ra_diag *diag);
+
+/* ra_writer_commit() calling FINISHED (when not NULL) between finishing the
+ * file and moving it into place. */
+ra_status ra_writer_commit_with(ra_writer *wr, ra_finished_fn finished, void *ctx, ra_diag *diag);
+
 /* Discard everything written and free WR. NULL is a no-op. */
 void ra_writer_abort(ra_writer *wr);
 

@@ -156,6 +156,10 @@ typedef struct ra_job_config {
 	 * length (-1 when unknown). May be NULL. */
 	void (*progress)(void *ctx, int64_t done, int64_t total);
 	void *progress_ctx;
+	/* Called with the finished output before it takes its name (see
+	 * ra_finished_fn), after the reports are written. May be NULL. */
+	ra_finished_fn finished;
+	void *finished_ctx;
 } ra_job_config;
 
 /* Defaults: 1024-frame blocks, no gain, same rate, best resampling, format

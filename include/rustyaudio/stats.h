@@ -86,9 +86,15 @@ typedef struct ra_json {
 	FILE *f;
 	int depth;
 	int members[RA_JSON_MAX_DEPTH]; /* written so far at each level */
+	int line;			/* the document on one line, no spaces (JSON Lines) */
 } ra_json;
 
 void ra_json_init(ra_json *j, FILE *f);
+/* The same for a document on one line, ended by its newline. */
+void ra_json_init_line(ra_json *j, FILE *f);
+/* True when the string S is written byte for byte (it is well-formed
+ * UTF-8); otherwise each stray byte becomes U+FFFD. */
+int ra_json_exact(const char *s);
 void ra_json_begin_object(ra_json *j, const char *key);
 void ra_json_end_object(ra_json *j);
 void ra_json_begin_array(ra_json *j, const char *key);

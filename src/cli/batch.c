@@ -18,7 +18,9 @@
 #include "rustyaudio/workers.h"
 
 #include "batch.h"
+#include "ledger.h"
 #include "perf.h"
+#include "runner.h"
 
 typedef struct path_list {
 	char **items;
@@ -26,9 +28,9 @@ typedef struct path_list {
 } path_list;
 
 typedef struct progress {
-	size_t index, count;
+	size_t count;
 	const char *name;
-	double last; /* seconds, monotonic */
+	double start, last; /* seconds, monotonic */
 	int shown;
 } progress;
 
@@ -59,9 +61,10 @@ static void list_release(path_list *l)
 	free(l->items);
 }
 
-/* Append the paths in LIST_PATH ("-": stdin), one a line, blank lines
- * skipped. Returns 0, or -1 after a message. */
-static int read_list(const char *list_path, path_list *l)
+/* Append the paths in LIST_PATH ("-": stdin): one a line, blank lines
+ * skipped, or with NUL each ended by a NUL byte. Returns 0, or -1 after a
+ * message. */
+static int read_list(const char *list_path, int nul, path_list *l)
 {
 	FILE *f = strcmp(list_path, "-") ? fopen(list_path, "r") : stdin;
 	char *line = NULL;
@@ -73,8 +76,9 @@ static int read_list(const char *list_path, path_list *l)
 		fprintf(stderr, "rusty-audio: %s: cannot open: %s\n", list_path, strerror(errno));
 		return -1;
 	}
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+	while ((n = getdelim(&line, &cap, nul ? '\0' : '\n', f)) >= 0) {
+		while (n > 0 &&
+		       (nul ? line[n - 1] == '\0' : line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
 		if (n > 0)
 			list_add(l, line);
@@ -173,11 +177,10 @@ static void show_progress(void *ctx, int64_t done, int64_t total)
 	p->last = t;
 	p->shown = 1;
 	if (total > 0)
-		fprintf(stderr, "\rrusty-audio: [%zu/%zu] %s: %d%%\033[K", p->index + 1, p->count,
-			p->name, (int)(100.0 * (double)done / (double)total));
+		fprintf(stderr, "\rrusty-audio: %s: %d%%\033[K", p->name,
+			(int)(100.0 * (double)done / (double)total));
 	else
-		fprintf(stderr, "\rrusty-audio: [%zu/%zu] %s: %lld frames\033[K", p->index + 1,
-			p->count, p->name, (long long)done);
+		fprintf(stderr, "\rrusty-audio: %s: %lld frames\033[K", p->name, (long long)done);
 }
 
 static void clear_progress(progress *p)
@@ -535,7 +538,7 @@ static int place_of(const char *path, const char *role, size_t index, out_place 
 
 /* Every path the run writes, with what writes it in ROLES: each file's
  * audio output (the first AUDIO entries), then their reports, the stats
- * document and the wisdom file. */
+ * document, the wisdom file and the manifest. */
 static void list_outputs(const cli_options *opt, const path_list *inputs, char **outputs,
 			 path_list *all, path_list *roles, size_t *audio)
 {
@@ -566,6 +569,10 @@ static void list_outputs(const cli_options *opt, const path_list *inputs, char *
 	if (opt->wisdom_path) {
 		list_add(all, opt->wisdom_path);
 		list_add(roles, "--fftw-wisdom");
+	}
+	if (opt->manifest) {
+		list_add(all, opt->manifest);
+		list_add(roles, "--manifest");
 	}
 }
 
@@ -680,88 +687,221 @@ static int save_wisdom(const char *path, int loaded)
 	return st == RA_OK ? 0 : -1;
 }
 
-/* Each input through its job, to OUTPUTS. */
-static int run_files(const cli_options *opt, const ra_job_config *base, const path_list *inputs,
-		     char **outputs, perf_run *pr)
+/* A file's outcome, kept from its runner until it is reported. */
+typedef struct file_slot {
+	ra_status st;
+	int skipped;
+	ra_job_result res;
+	ledger_file lf;
+} file_slot;
+
+/* The run's threads: for each runner (file at once), a pool for the EQ
+ * and the resampler (only if either may be used: a rate is asked for, or
+ * bands) and a lane for the sink stage (when it has more than one CPU). */
+typedef struct run_threads {
+	int runners;
+	ra_workers *workers[RA_WORKERS_MAX];
+	ra_lane *lane[RA_WORKERS_MAX];
+} run_threads;
+
+/* A batch of files in flight. */
+typedef struct file_run {
+	const cli_options *opt;
+	const path_list *inputs;
+	char **outputs;
+	unsigned char *clash;
+	ra_job_config cfg[RA_WORKERS_MAX]; /* a runner's */
+	perf_run *pr;
+	ledger *led;
+	file_slot *slots;
+	size_t window;
+	progress prog;
+	int noted_fallback;
+	double audio_s; /* done so far, for the batch progress line */
+} file_run;
+
+/* Input I on RUNNER: skipped, or run; its outcome into its slot. */
+static void work_file(void *ctx, size_t i, int runner)
 {
-	ra_job_config cfg = *base;
-	unsigned char *clash = calloc(inputs->count, 1);
-	size_t processed = 0, failed = 0;
-	int noted_fallback = 0;
-	progress prog = { .count = inputs->count };
+	file_run *b = ctx;
+	file_slot *slot = &b->slots[i % b->window];
+	ra_job_config cfg = b->cfg[runner];
+	ledger_action action;
 
-	if (!clash)
-		die_nomem();
-	find_clashes(outputs, inputs->count, clash);
-	if (!opt->quiet && isatty(STDERR_FILENO)) {
-		cfg.progress = show_progress;
-		cfg.progress_ctx = &prog;
-	}
-	for (size_t i = 0; i < inputs->count && !*cfg.cancel; i++) {
-		const char *in = inputs->items[i];
-		ra_job_result res;
-		ra_status st;
-
-		prog.index = i;
-		prog.name = in;
-		st = run_job(opt, &cfg, in, outputs[i], clash[i], pr, &res);
-		clear_progress(&prog);
-		if (st == RA_OK) {
-			processed++;
-			report_warnings(in, &res, &noted_fallback);
-			continue;
-		}
-		report_failure(in, st, &res.diag);
-		if (st == RA_ERR_CANCELLED)
-			break;
-		failed++;
-	}
-	free(clash);
-	if (!*cfg.cancel && inputs->count > 1 && !opt->quiet)
-		fprintf(stderr, "rusty-audio: %zu processed, %zu failed\n", processed, failed);
-	return failed || *cfg.cancel ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
+	memset(&slot->res, 0, sizeof(slot->res));
+	slot->lf = (ledger_file){
+		.l = b->led, .in = b->inputs->items[i], .out = b->outputs[i], .res = &slot->res
+	};
+	slot->st = RA_OK;
+	action = ledger_begin(&slot->lf);
+	slot->skipped = action == LEDGER_SKIP;
+	if (slot->skipped)
+		return;
+	cfg.force |= action == LEDGER_REPLACE;
+	cfg.finished = ledger_finished;
+	cfg.finished_ctx = &slot->lf;
+	slot->st = run_job(b->opt, &cfg, slot->lf.in, slot->lf.out, b->clash[i], b->pr, &slot->res);
+	ledger_end(&slot->lf, slot->st);
 }
 
-/* The inputs: the arguments, then the --files-from list. -1 after a
- * message when the list cannot be read, or there are none (and no
- * --generate). */
+/* Files done of the batch, with the audio they held, its rate against
+ * real time and the time left, on one line. */
+static void show_batch_progress(file_run *b, size_t done)
+{
+	progress *p = &b->prog;
+	double elapsed = (double)ra_now_ns() * 1e-9 - p->start;
+	size_t failed = ledger_count(b->led, MANIFEST_FAILED);
+
+	if (done == 0)
+		return;
+	fprintf(stderr,
+		"\rrusty-audio: %zu/%zu files, %zu failed, %.2f h of audio, %.1fx real time, "
+		"%.0f s left\033[K",
+		done, p->count, failed, b->audio_s / 3600.0,
+		elapsed > 0 ? b->audio_s / elapsed : 0.0,
+		elapsed / (double)done * (double)(p->count - done));
+	p->shown = 1;
+}
+
+/* Input I's outcome, in input order: its messages, its manifest line, the
+ * progress line. */
+static void file_done(void *ctx, size_t i)
+{
+	file_run *b = ctx;
+	file_slot *slot = &b->slots[i % b->window];
+	const char *in = b->inputs->items[i];
+
+	clear_progress(&b->prog);
+	if (slot->st == RA_OK && !slot->skipped)
+		report_warnings(in, &slot->res, &b->noted_fallback);
+	else if (slot->st != RA_OK && !(slot->st == RA_ERR_CANCELLED && b->opt->quiet))
+		report_failure(in, slot->st, &slot->res.diag);
+	if (slot->res.in_rate > 0)
+		b->audio_s += (double)slot->res.frames_read / slot->res.in_rate;
+	ra_job_result_release(&slot->res);
+	if (!b->cfg[0].progress && !b->opt->quiet && b->prog.count > 1 && isatty(STDERR_FILENO))
+		show_batch_progress(b, i + 1);
+}
+
+/* The batch's last line: files processed, skipped (when a run can skip)
+ * and failed. */
+static void print_summary_line(const cli_options *opt, ledger *led)
+{
+	char skipped[48] = "";
+
+	if (opt->resume || opt->skip_existing)
+		snprintf(skipped, sizeof(skipped), ", %zu skipped",
+			 ledger_count(led, MANIFEST_SKIPPED));
+	fprintf(stderr, "rusty-audio: %zu processed%s, %zu failed\n",
+		ledger_count(led, MANIFEST_DONE), skipped, ledger_count(led, MANIFEST_FAILED));
+}
+
+/* Each input through its job, to OUTPUTS, -j at once. */
+static int run_files(const cli_options *opt, const ra_job_config *base, const run_threads *t,
+		     const path_list *inputs, char **outputs, perf_run *pr)
+{
+	file_run b = { .opt = opt, .inputs = inputs, .outputs = outputs, .pr = pr };
+	runner_calls calls = { work_file, file_done, &b };
+	int status = EXIT_SOME_FAILED;
+	long handed;
+
+	b.window = t->runners > 1 ? (size_t)t->runners * RUNNER_AHEAD : 1;
+	b.clash = calloc(inputs->count, 1);
+	b.slots = calloc(b.window, sizeof(*b.slots));
+	if (!b.clash || !b.slots)
+		die_nomem();
+	if (!(b.led = ledger_open(opt)))
+		goto out;
+	find_clashes(outputs, inputs->count, b.clash);
+	b.prog = (progress){ .count = inputs->count, .start = (double)ra_now_ns() * 1e-9 };
+	for (int r = 0; r < t->runners; r++) {
+		b.cfg[r] = *base;
+		b.cfg[r].workers = t->workers[r];
+		b.cfg[r].lane = t->lane[r];
+	}
+	/* One file: its own progress line, as it goes. */
+	if (!opt->quiet && inputs->count == 1 && isatty(STDERR_FILENO)) {
+		b.cfg[0].progress = show_progress;
+		b.cfg[0].progress_ctx = &b.prog;
+		b.prog.name = inputs->items[0];
+	}
+	handed = runner_run(inputs->count, t->runners, &calls, base->cancel);
+	clear_progress(&b.prog);
+	if (handed < 0) {
+		fputs("rusty-audio: cannot start the threads for -j\n", stderr);
+		goto out;
+	}
+	if (!*base->cancel && inputs->count > 1 && !opt->quiet)
+		print_summary_line(opt, b.led);
+	status = ledger_status(b.led);
+out:
+	ledger_close(b.led);
+	free(b.slots);
+	free(b.clash);
+	return status;
+}
+
+/* The inputs: the arguments, then the --files-from list, those of the
+ * shard. -1 after a message when the list cannot be read, or there are
+ * none (and no --generate). */
 static int gather_inputs(const cli_options *opt, path_list *inputs)
 {
+	const char *list = opt->files_from ? opt->files_from : opt->files_from0;
+	size_t kept = 0;
+
 	for (int i = 0; i < opt->input_count; i++)
 		list_add(inputs, opt->inputs[i]);
-	if (opt->files_from && read_list(opt->files_from, inputs) != 0)
+	if (list && read_list(list, opt->files_from0 != NULL, inputs) != 0)
 		return -1;
 	if (inputs->count == 0 && !opt->generate) {
 		fprintf(stderr, "rusty-audio: no input files\n");
 		return -1;
 	}
+	if (opt->shard.count == 0)
+		return 0;
+	for (size_t i = 0; i < inputs->count; i++) {
+		if (shard_keeps(&opt->shard, inputs->items[i]))
+			inputs->items[kept++] = inputs->items[i];
+		else
+			free(inputs->items[i]);
+	}
+	if (!opt->quiet)
+		fprintf(stderr, "rusty-audio: shard %llu/%llu (from %s): %zu of %zu inputs\n",
+			(unsigned long long)opt->shard.index, (unsigned long long)opt->shard.count,
+			opt->shard.source, kept, inputs->count);
+	inputs->count = kept;
 	return 0;
 }
 
-/* The run's threads: a pool for the EQ and the resampler (only if either
- * may be used: a rate is asked for, or bands) and a lane for the sink stage (when there is more
- * than one CPU to use). */
-typedef struct run_threads {
-	ra_workers *workers;
-	ra_lane *lane;
-} run_threads;
+/* --list: the inputs the run would take, one a line (NUL-ended for a
+ * --files-from0 list). */
+static int print_inputs(const cli_options *opt, const path_list *inputs)
+{
+	for (size_t i = 0; i < inputs->count; i++) {
+		fputs(inputs->items[i], stdout);
+		putchar(opt->files_from0 ? '\0' : '\n');
+	}
+	return EXIT_ALL_DONE;
+}
 
-/* Start T's threads; -1 after a message when one cannot start. */
+/* Start T's threads, a set for each of the -j runners sharing the
+ * --threads; -1 after a message when one cannot start. */
 static int start_threads(const cli_options *opt, run_threads *t)
 {
+	int total = ra_workers_thread_count(opt->threads);
+	int each = total / opt->jobs > 1 ? total / opt->jobs : 1;
 	ra_status st = RA_OK;
 
-	if ((opt->eq.count > 0 || opt->job.out_rate > 0) && !opt->job.reference) {
-		t->workers = ra_workers_create(opt->threads, &st, NULL);
-		if (!t->workers) {
+	t->runners = opt->jobs;
+	for (int r = 0; r < t->runners; r++) {
+		if ((opt->eq.count > 0 || opt->job.out_rate > 0) && !opt->job.reference &&
+		    !(t->workers[r] = ra_workers_create(each, &st, NULL))) {
 			fprintf(stderr, "rusty-audio: cannot start worker threads: %s\n",
 				ra_strerror(st));
 			return -1;
 		}
-	}
-	if (!opt->job.reference && ra_workers_thread_count(opt->threads) > 1) {
-		t->lane = ra_lane_create(1, RA_LANE_DEPTH_MAX, &st, NULL);
-		if (!t->lane) {
+		if (!opt->job.reference && each > 1 &&
+		    !(t->lane[r] = ra_lane_create(1, RA_LANE_DEPTH_MAX, &st, NULL))) {
 			fprintf(stderr, "rusty-audio: cannot start the output thread: %s\n",
 				ra_strerror(st));
 			return -1;
@@ -780,15 +920,15 @@ static int run_jobs(const cli_options *opt, const volatile sig_atomic_t *cancel,
 
 	cfg.cancel = cancel;
 	cfg.eq = &opt->eq;
-	cfg.workers = t->workers;
-	cfg.lane = t->lane;
+	cfg.workers = t->workers[0];
+	cfg.lane = t->lane[0];
 	if (opt->job.analyze) {
 		cfg.spectrum = &req;
 		return run_analyze(opt, &cfg, inputs, pr);
 	}
 	if (opt->generate)
 		return run_generate(opt, &cfg, pr);
-	return run_files(opt, &cfg, inputs, outputs, pr);
+	return run_files(opt, &cfg, t, inputs, outputs, pr);
 }
 
 static void free_outputs(char **outputs, size_t count)
@@ -810,6 +950,10 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 		return EXIT_USAGE;
 	if (gather_inputs(opt, &inputs) != 0)
 		goto out;
+	if (opt->list) {
+		status = print_inputs(opt, &inputs);
+		goto out;
+	}
 	if (opt->dry_run) {
 		status = run_dry(opt, &inputs);
 		goto out;
@@ -821,7 +965,7 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 	status = EXIT_SOME_FAILED;
 	if (start_threads(opt, &threads) != 0)
 		goto out;
-	pr = perf_start(opt, threads.workers, &failed);
+	pr = perf_start(opt, threads.workers[0], &failed);
 	if (failed)
 		goto out;
 	status = run_jobs(opt, cancel, &threads, &inputs, outputs, pr);
@@ -833,7 +977,9 @@ out:
 		status = EXIT_SOME_FAILED;
 	free_outputs(outputs, inputs.count);
 	list_release(&inputs);
-	ra_workers_destroy(threads.workers);
-	ra_lane_destroy(threads.lane);
+	for (int r = 0; r < threads.runners; r++) {
+		ra_workers_destroy(threads.workers[r]);
+		ra_lane_destroy(threads.lane[r]);
+	}
 	return status;
 }

@@ -16,6 +16,7 @@
 #include "rustyaudio/resample.h"
 #include "rustyaudio/spectrum.h"
 
+#include "hash.h"
 #include "options.h"
 
 /* What a handler says besides an exit status (>= 0): go on with the next
@@ -86,6 +87,9 @@ typedef struct option_spec {
 	/* ARG_CALL: GO_ON, INVALID, or the exit status after a message. */
 	int (*apply)(parse_state *ps, const char *arg);
 	int needs_generate; /* only applies with --generate */
+	/* Whether the option changes what is written, for the settings hash:
+	 * SETTINGS_HASHED (the default) takes its name and value. */
+	enum { SETTINGS_HASHED, SETTINGS_NONE, SETTINGS_BANDS } settings;
 } option_spec;
 
 #define FIELD(member) offsetof(parse_state, member)
@@ -245,6 +249,11 @@ static int set_seed(parse_state *ps, const char *arg)
 	return *arg && !*end && errno == 0 && *arg != '-' ? GO_ON : INVALID;
 }
 
+static int set_shard(parse_state *ps, const char *arg)
+{
+	return shard_parse(arg, &ps->opt.shard) == 0 ? GO_ON : EXIT_USAGE;
+}
+
 /* ---- the table, in --help's order ---- */
 
 static const char *const nonfinite_modes[] = { [RA_NONFINITE_ERROR] = "error",
@@ -260,15 +269,34 @@ static const char rate_expect[] = "a whole number of Hz, e.g. 48000 or 44.1k";
 
 static const option_spec options[] = {
 	{ "output", 'o', "PATH", ARG_TEXT, FIELD(opt.output),
-	  .help = "output file, or folder for several inputs" },
-	{ "force", 'f', NULL, ARG_FLAG, FIELD(opt.job.force), .help = "replace existing outputs" },
-	{ "quiet", 'q', NULL, ARG_FLAG, FIELD(opt.quiet),
-	  .help = "no progress line and no summary" },
+	  .help = "output file, or folder for several inputs", .settings = SETTINGS_NONE },
+	{ "force", 'f', NULL, ARG_FLAG, FIELD(opt.job.force), .help = "replace existing outputs",
+	  .settings = SETTINGS_NONE },
+	{ "quiet", 'q', NULL, ARG_FLAG, FIELD(opt.quiet), .help = "no progress line and no summary",
+	  .settings = SETTINGS_NONE },
 	{ "files-from", 0, "LIST", ARG_TEXT, FIELD(opt.files_from),
-	  .help = "read input paths from LIST, one a line ('-': stdin)" },
+	  .help = "read input paths from LIST, one a line ('-': stdin)",
+	  .settings = SETTINGS_NONE },
+	{ "files-from0", 0, "LIST", ARG_TEXT, FIELD(opt.files_from0), .settings = SETTINGS_NONE,
+	  .help = "the same, NUL-separated (any byte but NUL in a name)" },
+	{ "jobs", 'j', "N", ARG_INT, FIELD(opt.jobs), .lo = 1, .hi = RA_WORKERS_MAX,
+	  .settings = SETTINGS_NONE, .help = "files at once, sharing the --threads (default 1)" },
+	{ "shard", 0, "K/N", ARG_CALL, 0, .apply = set_shard, .settings = SETTINGS_NONE,
+	  .help = "only the inputs of shard K of N (FNV-1a of the path);\n"
+		  "env or env/N: from a Slurm, Kubernetes or AWS Batch array" },
+	{ "list", 0, NULL, ARG_FLAG, FIELD(opt.list), .settings = SETTINGS_NONE,
+	  .help = "print the inputs the run would take, run nothing" },
+	{ "manifest", 0, "PATH", ARG_TEXT, FIELD(opt.manifest), .settings = SETTINGS_NONE,
+	  .help = "append a JSON line a file to PATH as each ends" },
+	{ "resume", 0, "MANIFEST", ARG_TEXT, FIELD(opt.resume), .settings = SETTINGS_NONE,
+	  .help = "skip the inputs MANIFEST has done with these settings" },
+	{ "skip-existing", 0, NULL, ARG_FLAG, FIELD(opt.skip_existing), .settings = SETTINGS_NONE,
+	  .help = "skip the inputs whose output exists" },
+	{ "verify", 0, NULL, ARG_FLAG, FIELD(opt.verify), .settings = SETTINGS_NONE,
+	  .help = "--resume: also check each output's content hash" },
 	{ "block-size", 0, "N", ARG_SIZE, FIELD(opt.job.block_frames), .lo = 1,
-	  .hi = RA_MAX_BLOCK_FRAMES, .expect = "frames",
-	  .help = "frames per block (default 1024)" },
+	  .hi = RA_MAX_BLOCK_FRAMES, .expect = "frames", .help = "frames per block (default 1024)",
+	  .settings = SETTINGS_NONE },
 	{ "format", 0, "NAME", ARG_CALL, 0, .apply = set_format, .help_names = ra_format_parse_name,
 	  .help = "output format:" },
 	{ "subtype", 0, "NAME", ARG_SUBTYPE, FIELD(opt.job.format_subtype),
@@ -286,13 +314,16 @@ static const option_spec options[] = {
 	  .help = "tpdf or none (default: tpdf when reducing precision)" },
 	{ "eq", 0, "TYPE:FREQ[:GAIN[:Q]]", ARG_BANDS, 0, .add = ra_eq_add,
 	  .help = "add an EQ band (peak, lowshelf, highshelf, lowpass,\n"
-		  "highpass, bandpass, notch, allpass); Q or bw=OCT or s=SLOPE" },
+		  "highpass, bandpass, notch, allpass); Q or bw=OCT or s=SLOPE",
+	  .settings = SETTINGS_BANDS },
 	{ "geq", 0, "GAINS", ARG_BANDS, 0, .add = ra_eq_add_graphic,
-	  .help = "graphic EQ: 10 octave or 31 third-octave gains, or 1k=+3,..." },
+	  .help = "graphic EQ: 10 octave or 31 third-octave gains, or 1k=+3,...",
+	  .settings = SETTINGS_BANDS },
 	{ "eq-file", 0, "FILE", ARG_BANDS, 0, .add = ra_eq_add_file,
-	  .help = "add the bands in FILE, one a line" },
+	  .help = "add the bands in FILE, one a line", .settings = SETTINGS_BANDS },
 	{ "preset", 0, "NAME", ARG_CALL, 0, .apply = add_preset,
-	  .help = "add a built-in preset ('--preset list' names them)" },
+	  .help = "add a built-in preset ('--preset list' names them)",
+	  .settings = SETTINGS_BANDS },
 	{ "nonfinite", 0, "MODE", ARG_CHOICE, FIELD(nonfinite), .choices = nonfinite_modes,
 	  .help = "NaN or infinite input samples: error (default), zero,\n"
 		  "or pass (the filters see 0, the output keeps them)" },
@@ -300,11 +331,14 @@ static const option_spec options[] = {
 	  .apply = set_normalize,
 	  .help = "two passes: scale the processed peak to DBFS (default -1)" },
 	{ "dry-run", 0, NULL, ARG_FLAG, FIELD(opt.dry_run),
-	  .help = "print each file's EQ chain and its peak gain; write nothing" },
+	  .help = "print each file's EQ chain and its peak gain; write nothing",
+	  .settings = SETTINGS_NONE },
 	{ "threads", 0, "N", ARG_INT, FIELD(opt.threads), .lo = 1, .hi = RA_WORKERS_MAX,
-	  .help = "worker threads for the EQ and resampling\n(default: online CPUs)" },
+	  .help = "worker threads for the EQ and resampling\n(default: online CPUs)",
+	  .settings = SETTINGS_NONE },
 	{ "pipeline", 0, "NAME", ARG_CHOICE, FIELD(opt.job.reference), .choices = pipelines,
-	  .help = "optimized (default) or reference (plain, for comparison)" },
+	  .help = "optimized (default) or reference (plain, for comparison)",
+	  .settings = SETTINGS_NONE },
 	{ "spectrum", 0, "PATH", ARG_TEXT, FIELD(opt.spectrum_path),
 	  .help = "Welch spectrum as CSV (a folder for several inputs)" },
 	{ "plot", 0, "PATH", ARG_TEXT, FIELD(opt.plot_path),
@@ -332,13 +366,16 @@ static const option_spec options[] = {
 	{ "spectrogram-bins", 0, "N", ARG_SIZE, FIELD(opt.spectrum.spectrogram_bins), .lo = 1,
 	  .hi = 1 << 23, .help = "wide: average into N bands a channel" },
 	{ "fftw-wisdom", 0, "PATH", ARG_TEXT, FIELD(opt.wisdom_path),
-	  .help = "load FFTW wisdom from PATH, save it back (implies measure)" },
+	  .help = "load FFTW wisdom from PATH, save it back (implies measure)",
+	  .settings = SETTINGS_NONE },
 	{ "analyze", 0, NULL, ARG_FLAG, FIELD(opt.job.analyze),
 	  .help = "print each file's levels and spectrum summary; no audio" },
 	{ "enable-performance-stats", 0, NULL, ARG_FLAG, FIELD(opt.perf_stats),
-	  .help = "time every stage; a table a file and a total on stderr" },
+	  .help = "time every stage; a table a file and a total on stderr",
+	  .settings = SETTINGS_NONE },
 	{ "stats-json", 0, "PATH", ARG_TEXT, FIELD(opt.stats_json),
-	  .help = "the same numbers (and --analyze's) as one JSON document" },
+	  .help = "the same numbers (and --analyze's) as one JSON document",
+	  .settings = SETTINGS_NONE },
 	{ "generate", 0, "SIGNAL", ARG_TEXT, FIELD(generate),
 	  .help = "sine:FREQ, sweep:F0:F1, white, pink, impulse, silence" },
 	{ "duration", 0, "SECONDS", ARG_REAL, FIELD(duration), .lo = 0.0, .hi = 86400.0 * 7,
@@ -353,8 +390,10 @@ static const option_spec options[] = {
 	  .help = "generated peak level (default -3)" },
 	{ "seed", 0, "N", ARG_CALL, 0, .expect = "a non-negative integer", .apply = set_seed,
 	  .help = "seed for noise and dither (default 1)" },
-	{ "help", 'h', NULL, ARG_CALL, 0, .apply = print_usage, .help = "show this help" },
-	{ "version", 'V', NULL, ARG_CALL, 0, .apply = print_version, .help = "show the version" },
+	{ "help", 'h', NULL, ARG_CALL, 0, .apply = print_usage, .help = "show this help",
+	  .settings = SETTINGS_NONE },
+	{ "version", 'V', NULL, ARG_CALL, 0, .apply = print_version, .help = "show the version",
+	  .settings = SETTINGS_NONE },
 };
 
 enum { OPTION_COUNT = sizeof(options) / sizeof(options[0]) };
@@ -370,7 +409,8 @@ static const char usage_head[] =
 
 static const char usage_tail[] =
 	"\n"
-	"Exit status: 0 all files done, 1 some file failed, 2 usage error.\n";
+	"Exit status: 0 all files done, 1 some input bad for good, 2 usage error,\n"
+	"75 some file failed for a reason that may pass (retry, with --resume).\n";
 
 /* NAMES(0), NAMES(1)... comma-separated after column COL, wrapped under
  * the descriptions. */
@@ -555,6 +595,28 @@ static int take_option(parse_state *ps, const option_spec *o, const char *arg)
 	return status == INVALID ? invalid(o, arg) : status;
 }
 
+/* H fed with O's name and value ARG (NULL for none), each with its NUL. */
+static uint64_t hash_option(uint64_t h, const option_spec *o, const char *arg)
+{
+	h = cli_fnv1a(h, o->name, strlen(o->name) + 1);
+	return cli_fnv1a(h, arg ? arg : "", arg ? strlen(arg) + 1 : 1);
+}
+
+/* H fed with each band of EQ as the numbers it is made of, so that an
+ * --eq-file hashes what it holds. */
+static uint64_t hash_bands(uint64_t h, const ra_eq *eq)
+{
+	for (int i = 0; i < eq->count; i++) {
+		const ra_biquad_spec *b = &eq->bands[i].spec;
+		char text[128];
+		int n = snprintf(text, sizeof(text), "%d %a %a %d %a;", (int)b->type, b->freq,
+				 b->gain_db, (int)b->width_kind, b->width);
+
+		h = cli_fnv1a(h, text, (size_t)n);
+	}
+	return h;
+}
+
 /* The choices kept aside, into the fields they decide. */
 static void settle_choices(parse_state *ps)
 {
@@ -581,7 +643,7 @@ static int take_generate(parse_state *ps)
 	ra_diag diag = { { 0 } };
 	double top;
 
-	if (opt->input_count > 0 || opt->files_from)
+	if (opt->input_count > 0 || opt->files_from || opt->files_from0)
 		return usage_error("--generate takes no input files");
 	if (ra_generate_parse(ps->generate, gen, &diag) != RA_OK)
 		return usage_error("%s", diag.text);
@@ -599,6 +661,40 @@ static int take_generate(parse_state *ps)
 	return GO_ON;
 }
 
+/* The batch options that only apply to files written from inputs. */
+static int check_batch(const cli_options *opt)
+{
+	const char *mode = opt->generate      ? "--generate"
+			   : opt->job.analyze ? "--analyze"
+			   : opt->dry_run     ? "--dry-run"
+					      : NULL;
+	const char *batch_only = opt->manifest	      ? "--manifest"
+				 : opt->resume	      ? "--resume"
+				 : opt->skip_existing ? "--skip-existing"
+						      : NULL;
+
+	if (opt->files_from && opt->files_from0)
+		return usage_error("--files-from and --files-from0 both name the list; give one");
+	if (opt->generate && (opt->shard.count || opt->list))
+		return usage_error("--generate takes no inputs to %s",
+				   opt->list ? "list" : "shard");
+	if (mode && batch_only)
+		return usage_error("%s writes no files for %s to keep track of", mode, batch_only);
+	if (opt->jobs > 1 && mode)
+		return usage_error(
+			"-j runs several inputs into files at once; %s runs one at a time", mode);
+	if (opt->jobs > 1 && (opt->perf_stats || opt->stats_json))
+		return usage_error("--enable-performance-stats and --stats-json time one file at a "
+				   "time; use -j 1 with them");
+	if (opt->verify && !opt->resume)
+		return usage_error(
+			"--verify checks the outputs of --resume; give --resume MANIFEST");
+	if (opt->skip_existing && opt->resume)
+		return usage_error("--skip-existing is for runs without a manifest; --resume "
+				   "already skips what is done");
+	return GO_ON;
+}
+
 /* What the options ask for together: a source (--generate or inputs), and
  * no pair that cannot be. */
 static int check_run(parse_state *ps)
@@ -610,15 +706,17 @@ static int check_run(parse_state *ps)
 		status = take_generate(ps);
 	else if (ps->generate_only)
 		status = usage_error("--%s only applies with --generate", ps->generate_only->name);
-	else if (opt->input_count == 0 && !opt->files_from)
+	else if (opt->input_count == 0 && !opt->files_from && !opt->files_from0)
 		status = usage_error("no input files");
+	if (status == GO_ON)
+		status = check_batch(opt);
 	if (status != GO_ON)
 		return status;
 	if (opt->spectrum.spectrogram_long && opt->spectrum.spectrogram_bins)
 		return usage_error("--spectrogram-bins only applies to --spectrogram-format wide");
 	if (opt->dry_run && (opt->perf_stats || opt->stats_json))
 		return usage_error("--dry-run runs nothing to measure; drop the stats options");
-	if (!opt->output && !opt->dry_run && !opt->job.analyze)
+	if (!opt->output && !opt->dry_run && !opt->job.analyze && !opt->list)
 		return usage_error("no output given; use -o PATH");
 	return GO_ON;
 }
@@ -638,14 +736,21 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 
 	ra_job_config_init(&ps.opt.job);
 	ra_spectrum_request_init(&ps.opt.spectrum);
+	ps.opt.jobs = 1;
+	ps.opt.settings = cli_fnv1a(CLI_FNV1A_BASIS, RA_VERSION, sizeof(RA_VERSION));
 	getopt_tables(longopts, shortopts);
 	opterr = 0;
 	while (status == GO_ON && (c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		const option_spec *o = option_of(c);
 
 		status = o ? take_option(&ps, o, optarg) : refused(c, argv);
+		if (status == GO_ON && o->settings == SETTINGS_HASHED)
+			ps.opt.settings = hash_option(ps.opt.settings, o, optarg);
 	}
 	if (status == GO_ON) {
+		ps.opt.settings = hash_bands(ps.opt.settings, &ps.opt.eq);
+		if (!ps.opt.manifest)
+			ps.opt.manifest = ps.opt.resume;
 		ps.opt.inputs = argv + optind;
 		ps.opt.input_count = argc - optind;
 		settle_choices(&ps);
