@@ -341,6 +341,58 @@ START_TEST(test_jobs_same_bytes_and_order)
 }
 END_TEST
 
+/* --relative-to: the tree below the base, folders made as needed; inputs
+ * outside it, or two meeting at one output, refused before anything
+ * runs. */
+START_TEST(test_relative_to_tree)
+{
+	char *deep, *top, *other, *a_dir = ra_test_path(in_dir, "a"),
+				  *ab_dir = ra_test_path(in_dir, "a/b");
+	char *want_deep = ra_test_path(out_dir, "a/b/deep.flac"),
+	     *want_top = ra_test_path(out_dir, "top.flac");
+	const char *argv[] = { "-q", "--relative-to", in_dir, "--format", "flac",
+			       "-o", out_dir,	      NULL,   NULL,	  NULL,
+			       NULL };
+	ra_run r;
+
+	ck_assert_int_eq(mkdir(a_dir, 0777), 0);
+	ck_assert_int_eq(mkdir(ab_dir, 0777), 0);
+	deep = make_input("a/b/deep.wav", 400, 1, 1);
+	top = make_input("top.wav", 400, 2, 2);
+	other = make_input("a/b/deep.aiff", 400, 1, 3);
+	argv[7] = deep;
+	argv[8] = top;
+	ra_test_run_ok(argv);
+	ck_assert_int_eq(access(want_deep, F_OK), 0);
+	ck_assert_int_eq(access(want_top, F_OK), 0);
+	ck_assert_int_eq(ra_test_dir_entries(out_dir), 2); /* a/ and top.flac */
+	/* deep.wav and deep.aiff both make a/b/deep.flac: nothing runs. */
+	unlink(want_deep);
+	unlink(want_top);
+	argv[7] = top;
+	argv[8] = deep;
+	argv[9] = other;
+	r = run_status(argv, 2);
+	ck_assert_msg(strstr(r.err, "deep.aiff: would write ") && ra_test_count(r.err, "\n") == 1,
+		      "%s", r.err);
+	ra_run_release(&r);
+	ck_assert_int_ne(access(want_top, F_OK), 0);
+	/* Not below the base. */
+	argv[2] = ab_dir;
+	argv[9] = NULL;
+	r = run_status(argv, 2);
+	ck_assert_msg(strstr(r.err, "top.wav: not below --relative-to "), "%s", r.err);
+	ra_run_release(&r);
+	free(deep);
+	free(top);
+	free(other);
+	free(a_dir);
+	free(ab_dir);
+	free(want_deep);
+	free(want_top);
+}
+END_TEST
+
 /* ---- the manifest ---- */
 
 START_TEST(test_manifest_records_what_was_written)
@@ -729,6 +781,7 @@ int main(void)
 	tcase_add_test(tc, test_shard_refused);
 	tcase_add_test(tc, test_files_from0);
 	tcase_add_test(tc, test_jobs_same_bytes_and_order);
+	tcase_add_test(tc, test_relative_to_tree);
 	tcase_add_test(tc, test_manifest_records_what_was_written);
 	tcase_add_test(tc, test_manifest_torn_line);
 	tcase_add_test(tc, test_resume_skips_only_what_is_done);

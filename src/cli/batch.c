@@ -18,14 +18,10 @@
 #include "rustyaudio/workers.h"
 
 #include "batch.h"
+#include "paths.h"
 #include "ledger.h"
 #include "perf.h"
 #include "runner.h"
-
-typedef struct path_list {
-	char **items;
-	size_t count, cap;
-} path_list;
 
 typedef struct progress {
 	size_t count;
@@ -33,139 +29,6 @@ typedef struct progress {
 	double start, last; /* seconds, monotonic */
 	int shown;
 } progress;
-
-static void die_nomem(void)
-{
-	fputs("rusty-audio: out of memory\n", stderr);
-	exit(EXIT_SOME_FAILED);
-}
-
-static void list_add(path_list *l, const char *path)
-{
-	if (l->count == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 64;
-		l->items = realloc(l->items, l->cap * sizeof(*l->items));
-		if (!l->items)
-			die_nomem();
-	}
-	l->items[l->count] = strdup(path);
-	if (!l->items[l->count])
-		die_nomem();
-	l->count++;
-}
-
-static void list_release(path_list *l)
-{
-	for (size_t i = 0; i < l->count; i++)
-		free(l->items[i]);
-	free(l->items);
-}
-
-/* Append the paths in LIST_PATH ("-": stdin): one a line, blank lines
- * skipped, or with NUL each ended by a NUL byte. Returns 0, or -1 after a
- * message. */
-static int read_list(const char *list_path, int nul, path_list *l)
-{
-	FILE *f = strcmp(list_path, "-") ? fopen(list_path, "r") : stdin;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int ret = 0;
-
-	if (!f) {
-		fprintf(stderr, "rusty-audio: %s: cannot open: %s\n", list_path, strerror(errno));
-		return -1;
-	}
-	while ((n = getdelim(&line, &cap, nul ? '\0' : '\n', f)) >= 0) {
-		while (n > 0 &&
-		       (nul ? line[n - 1] == '\0' : line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		if (n > 0)
-			list_add(l, line);
-	}
-	if (ferror(f)) {
-		fprintf(stderr, "rusty-audio: %s: read error: %s\n", list_path, strerror(errno));
-		ret = -1;
-	}
-	free(line);
-	if (f != stdin)
-		fclose(f);
-	return ret;
-}
-
-/* PATH's file name and, in *STEM_LEN, its length without the extension. */
-static const char *file_stem(const char *path, int *stem_len)
-{
-	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	const char *dot = strrchr(base, '.');
-
-	*stem_len = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
-	return base;
-}
-
-static int is_dir(const char *path)
-{
-	struct stat sb;
-
-	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
-}
-
-/* DIR/base(INPUT), with the extension of the requested format if any. */
-static char *output_in_dir(const cli_options *opt, const char *input)
-{
-	int stem_len;
-	const char *base = file_stem(input, &stem_len);
-	int base_len = (int)strlen(base);
-	size_t dir_len = strlen(opt->output);
-	const char *ext = NULL;
-	char *out;
-
-	while (dir_len > 1 && opt->output[dir_len - 1] == '/')
-		dir_len--;
-	if (opt->job.format_major) {
-		base_len = stem_len;
-		if (opt->job.format_subtype == SF_FORMAT_OPUS)
-			ext = "opus";
-		else if (opt->job.format_major == SF_FORMAT_WAVEX ||
-			 opt->job.format_major == SF_FORMAT_RF64)
-			ext = "wav";
-		else
-			ext = ra_format_name(opt->job.format_major);
-	}
-	if (asprintf(&out, "%.*s/%.*s%s%s", (int)dir_len, opt->output, base_len, base,
-		     ext ? "." : "", ext ? ext : "") < 0)
-		die_nomem();
-	return out;
-}
-
-/* qsort order for pointers into the outputs array: by name, then by
- * position, so that the earliest input comes first among equal names. */
-static int compare_outputs(const void *a, const void *b)
-{
-	char **const *pa = a, **const *pb = b;
-	int c = strcmp(**pa, **pb);
-
-	return c ? c : (*pa < *pb ? -1 : *pa > *pb);
-}
-
-/* Mark in CLASH every output that an earlier input already produces. */
-static void find_clashes(char **outputs, size_t count, unsigned char *clash)
-{
-	char ***sorted;
-
-	if (count < 2)
-		return;
-	sorted = malloc(count * sizeof(*sorted));
-	if (!sorted)
-		die_nomem();
-	for (size_t i = 0; i < count; i++)
-		sorted[i] = &outputs[i];
-	qsort(sorted, count, sizeof(*sorted), compare_outputs);
-	for (size_t i = 1; i < count; i++)
-		if (!strcmp(*sorted[i], *sorted[i - 1]))
-			clash[sorted[i] - outputs] = 1;
-	free(sorted);
-}
 
 static void show_progress(void *ctx, int64_t done, int64_t total)
 {
@@ -260,40 +123,12 @@ static void report_failure(const char *name, ra_status st, const ra_diag *diag)
 	fprintf(stderr, "rusty-audio: %s: %s%s\n", name, diag->text, advice);
 }
 
-/* Where a report for NAME goes: GIVEN itself, or GIVEN/BASE.SUFFIX when
- * GIVEN is a folder (BASE: NAME's file name without its extension). */
-static char *report_path(const char *given, const char *name, const char *suffix)
-{
-	int len;
-	const char *base = file_stem(name, &len);
-	char *out;
-
-	if (!is_dir(given))
-		out = strdup(given);
-	else if (asprintf(&out, "%s/%.*s.%s", given, len, base, suffix) < 0)
-		out = NULL;
-	if (!out)
-		die_nomem();
-	return out;
-}
-
-/* NAME's --spectrum, --plot and --spectrogram paths, NULL for those not
- * asked for (freed by the caller). */
-static void report_paths(const cli_options *opt, const char *name, char *paths[3])
-{
-	static const char *const suffix[3] = { "spectrum.csv", "spectrum.svg", "spectrogram.csv" };
-	const char *given[3] = { opt->spectrum_path, opt->plot_path, opt->spectrogram_path };
-
-	for (int k = 0; k < 3; k++)
-		paths[k] = given[k] ? report_path(given[k], name, suffix[k]) : NULL;
-}
-
 /* Point CFG's spectrum request, REQ, at NAME's report PATHS (freed by the
  * caller). */
 static void set_reports(const cli_options *opt, ra_job_config *cfg, ra_spectrum_request *req,
 			const char *name, char *paths[3])
 {
-	report_paths(opt, name, paths);
+	paths_reports(opt, name, paths);
 	*req = opt->spectrum;
 	req->csv_path = paths[0];
 	req->svg_path = paths[1];
@@ -443,221 +278,6 @@ static int run_generate(const cli_options *opt, const ra_job_config *cfg, perf_r
 	return EXIT_ALL_DONE;
 }
 
-/* The output of each input; NULL after a message when -o cannot serve. */
-static char **resolve_outputs(const cli_options *opt, const path_list *inputs)
-{
-	int dir_mode = is_dir(opt->output);
-	char **outputs;
-
-	if (!dir_mode && inputs->count > 1) {
-		fprintf(stderr,
-			"rusty-audio: %s: not a folder; with several inputs -o names the "
-			"folder for their outputs\n",
-			opt->output);
-		return NULL;
-	}
-	if (inputs->count > 1 && ((opt->spectrum_path && !is_dir(opt->spectrum_path)) ||
-				  (opt->plot_path && !is_dir(opt->plot_path)) ||
-				  (opt->spectrogram_path && !is_dir(opt->spectrogram_path)))) {
-		fprintf(stderr, "rusty-audio: with several inputs --spectrum, --plot and "
-				"--spectrogram name folders for their reports\n");
-		return NULL;
-	}
-	outputs = calloc(inputs->count, sizeof(*outputs));
-	if (!outputs)
-		die_nomem();
-	for (size_t i = 0; i < inputs->count; i++) {
-		outputs[i] = dir_mode ? output_in_dir(opt, inputs->items[i]) : strdup(opt->output);
-		if (!outputs[i])
-			die_nomem();
-	}
-	return outputs;
-}
-
-/* An input's identity, to find the outputs that would write over it. */
-typedef struct input_id {
-	dev_t dev;
-	ino_t ino;
-	const char *path;
-} input_id;
-
-/* Files in order of device, then inode. */
-static int compare_files(dev_t dev_a, ino_t ino_a, dev_t dev_b, ino_t ino_b)
-{
-	if (dev_a != dev_b)
-		return dev_a < dev_b ? -1 : 1;
-	return ino_a < ino_b ? -1 : ino_a > ino_b;
-}
-
-static int compare_ids(const void *a, const void *b)
-{
-	const input_id *x = a, *y = b;
-
-	return compare_files(x->dev, x->ino, y->dev, y->ino);
-}
-
-/* Where an output lands: its folder's identity and its name there, so that
- * two spellings of one target meet, whether it exists yet or not. */
-typedef struct out_place {
-	dev_t dev;
-	ino_t ino;
-	const char *name;
-	const char *path; /* as given */
-	const char *role; /* what writes it, for messages */
-	size_t index;	  /* in the run's list of outputs */
-} out_place;
-
-static int compare_places(const void *a, const void *b)
-{
-	const out_place *x = a, *y = b;
-	int c = compare_files(x->dev, x->ino, y->dev, y->ino);
-
-	return c ? c : strcmp(x->name, y->name);
-}
-
-/* PATH's place in *P; 0, or -1 when its folder does not exist (the output
- * then fails on its own) or it is the null device (a sink, never a file). */
-static int place_of(const char *path, const char *role, size_t index, out_place *p)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-	struct stat sb;
-	int ret = -1;
-
-	if (!dir)
-		die_nomem();
-	if ((stat(path, &sb) != 0 || !ra_atomic_is_sink(&sb)) && stat(dir, &sb) == 0) {
-		*p =
-			(out_place){ sb.st_dev, sb.st_ino, slash ? slash + 1 : path,
-				     path,	role,	   index };
-		ret = 0;
-	}
-	free(dir);
-	return ret;
-}
-
-/* Every path the run writes, with what writes it in ROLES: each file's
- * audio output (the first AUDIO entries), then their reports, the stats
- * document, the wisdom file and the manifest. */
-static void list_outputs(const cli_options *opt, const path_list *inputs, char **outputs,
-			 path_list *all, path_list *roles, size_t *audio)
-{
-	static const char *const report_role[3] = { "--spectrum", "--plot", "--spectrogram" };
-	size_t count = opt->job.analyze ? 0 : opt->generate ? 1 : inputs->count;
-
-	for (size_t i = 0; i < count; i++) {
-		list_add(all, opt->generate ? opt->output : outputs[i]);
-		list_add(roles, "-o");
-	}
-	*audio = count;
-	for (size_t i = 0; i < count; i++) {
-		char *paths[3];
-
-		report_paths(opt, opt->generate ? opt->output : inputs->items[i], paths);
-		for (int k = 0; k < 3; k++) {
-			if (paths[k]) {
-				list_add(all, paths[k]);
-				list_add(roles, report_role[k]);
-			}
-			free(paths[k]);
-		}
-	}
-	if (opt->stats_json) {
-		list_add(all, opt->stats_json);
-		list_add(roles, "--stats-json");
-	}
-	if (opt->wisdom_path) {
-		list_add(all, opt->wisdom_path);
-		list_add(roles, "--fftw-wisdom");
-	}
-	if (opt->manifest) {
-		list_add(all, opt->manifest);
-		list_add(roles, "--manifest");
-	}
-}
-
-/* -1 after a message when two outputs of ALL land in one place, unless both
- * are audio outputs (the first AUDIO): the later of those fails on its own. */
-static int find_twice(const path_list *all, const path_list *roles, size_t audio)
-{
-	out_place *places = calloc(all->count + 1, sizeof(*places));
-	size_t n = 0;
-	int ret = 0;
-
-	if (!places)
-		die_nomem();
-	for (size_t i = 0; i < all->count; i++)
-		n += place_of(all->items[i], roles->items[i], i, &places[n]) == 0;
-	qsort(places, n, sizeof(*places), compare_places);
-	for (size_t i = 1; i < n && !ret; i++) {
-		const out_place *a = &places[i - 1], *b = &places[i];
-
-		if (compare_places(a, b) == 0 && (a->index >= audio || b->index >= audio)) {
-			fprintf(stderr, "rusty-audio: %s: written by both %s and %s\n", b->path,
-				a->role, b->role);
-			ret = -1;
-		}
-	}
-	free(places);
-	return ret;
-}
-
-/* -1 after a message when an output in ALL is one of the INPUTS, under
- * whatever name. */
-static int find_overwrite(const path_list *all, const path_list *inputs)
-{
-	input_id *ids = calloc(inputs->count + 1, sizeof(*ids));
-	size_t n = 0;
-	int ret = 0;
-
-	if (!ids)
-		die_nomem();
-	for (size_t i = 0; i < inputs->count; i++) {
-		struct stat sb;
-
-		if (stat(inputs->items[i], &sb) == 0)
-			ids[n++] = (input_id){ sb.st_dev, sb.st_ino, inputs->items[i] };
-	}
-	qsort(ids, n, sizeof(*ids), compare_ids);
-	for (size_t i = 0; i < all->count && !ret; i++) {
-		const char *out = all->items[i];
-		const input_id *hit = NULL;
-		struct stat sb;
-
-		if (stat(out, &sb) == 0 && !ra_atomic_is_sink(&sb)) {
-			input_id key = { sb.st_dev, sb.st_ino, NULL };
-
-			hit = bsearch(&key, ids, n, sizeof(*ids), compare_ids);
-		}
-		if (hit && !strcmp(out, hit->path))
-			fprintf(stderr, "rusty-audio: %s: output would overwrite the input\n", out);
-		else if (hit)
-			fprintf(stderr, "rusty-audio: %s: would overwrite the input %s\n", out,
-				hit->path);
-		ret = hit ? -1 : 0;
-	}
-	free(ids);
-	return ret;
-}
-
-/* Before anything is written: -1 after a message when an output of the run
- * (the --fftw-wisdom file included) is one of its inputs, or lands where
- * another output does. */
-static int check_outputs(const cli_options *opt, const path_list *inputs, char **outputs)
-{
-	path_list all = { 0 }, roles = { 0 };
-	size_t audio;
-	int ret;
-
-	list_outputs(opt, inputs, outputs, &all, &roles, &audio);
-	ret = find_overwrite(&all, inputs);
-	if (ret == 0)
-		ret = find_twice(&all, &roles, audio);
-	list_release(&roles);
-	list_release(&all);
-	return ret;
-}
-
 /* Load the FFTW wisdom at PATH at the start of a run; *LOADED: there was
  * some. -1 after a message. */
 static int load_wisdom(const char *path, int *loaded)
@@ -737,6 +357,13 @@ static void work_file(void *ctx, size_t i, int runner)
 	slot->skipped = action == LEDGER_SKIP;
 	if (slot->skipped)
 		return;
+	if (b->opt->relative_to && paths_make_folders(b->opt, slot->lf.out) != 0) {
+		ra_diag_set(&slot->res.diag, "%s: cannot make its folder: %s", slot->lf.out,
+			    strerror(errno));
+		slot->st = RA_ERR_OPEN;
+		ledger_end(&slot->lf, slot->st);
+		return;
+	}
 	cfg.force |= action == LEDGER_REPLACE;
 	cfg.finished = ledger_finished;
 	cfg.finished_ctx = &slot->lf;
@@ -809,10 +436,10 @@ static int run_files(const cli_options *opt, const ra_job_config *base, const ru
 	b.clash = calloc(inputs->count, 1);
 	b.slots = calloc(b.window, sizeof(*b.slots));
 	if (!b.clash || !b.slots)
-		die_nomem();
+		cli_die_nomem();
 	if (!(b.led = ledger_open(opt)))
 		goto out;
-	find_clashes(outputs, inputs->count, b.clash);
+	paths_find_clashes(outputs, inputs->count, b.clash);
 	b.prog = (progress){ .count = inputs->count, .start = (double)ra_now_ns() * 1e-9 };
 	for (int r = 0; r < t->runners; r++) {
 		b.cfg[r] = *base;
@@ -839,38 +466,6 @@ out:
 	free(b.slots);
 	free(b.clash);
 	return status;
-}
-
-/* The inputs: the arguments, then the --files-from list, those of the
- * shard. -1 after a message when the list cannot be read, or there are
- * none (and no --generate). */
-static int gather_inputs(const cli_options *opt, path_list *inputs)
-{
-	const char *list = opt->files_from ? opt->files_from : opt->files_from0;
-	size_t kept = 0;
-
-	for (int i = 0; i < opt->input_count; i++)
-		list_add(inputs, opt->inputs[i]);
-	if (list && read_list(list, opt->files_from0 != NULL, inputs) != 0)
-		return -1;
-	if (inputs->count == 0 && !opt->generate) {
-		fprintf(stderr, "rusty-audio: no input files\n");
-		return -1;
-	}
-	if (opt->shard.count == 0)
-		return 0;
-	for (size_t i = 0; i < inputs->count; i++) {
-		if (shard_keeps(&opt->shard, inputs->items[i]))
-			inputs->items[kept++] = inputs->items[i];
-		else
-			free(inputs->items[i]);
-	}
-	if (!opt->quiet)
-		fprintf(stderr, "rusty-audio: shard %llu/%llu (from %s): %zu of %zu inputs\n",
-			(unsigned long long)opt->shard.index, (unsigned long long)opt->shard.count,
-			opt->shard.source, kept, inputs->count);
-	inputs->count = kept;
-	return 0;
 }
 
 /* --list: the inputs the run would take, one a line (NUL-ended for a
@@ -931,13 +526,6 @@ static int run_jobs(const cli_options *opt, const volatile sig_atomic_t *cancel,
 	return run_files(opt, &cfg, t, inputs, outputs, pr);
 }
 
-static void free_outputs(char **outputs, size_t count)
-{
-	for (size_t i = 0; outputs && i < count; i++)
-		free(outputs[i]);
-	free(outputs);
-}
-
 int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 {
 	path_list inputs = { 0 };
@@ -948,7 +536,7 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 
 	if (opt->wisdom_path && load_wisdom(opt->wisdom_path, &wisdom_loaded) != 0)
 		return EXIT_USAGE;
-	if (gather_inputs(opt, &inputs) != 0)
+	if (paths_gather_inputs(opt, &inputs) != 0)
 		goto out;
 	if (opt->list) {
 		status = print_inputs(opt, &inputs);
@@ -958,9 +546,9 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 		status = run_dry(opt, &inputs);
 		goto out;
 	}
-	if (!opt->job.analyze && !opt->generate && !(outputs = resolve_outputs(opt, &inputs)))
+	if (!opt->job.analyze && !opt->generate && !(outputs = paths_resolve_outputs(opt, &inputs)))
 		goto out;
-	if (check_outputs(opt, &inputs, outputs) != 0)
+	if (paths_check_outputs(opt, &inputs, outputs) != 0)
 		goto out;
 	status = EXIT_SOME_FAILED;
 	if (start_threads(opt, &threads) != 0)
@@ -975,8 +563,8 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 out:
 	if (pr && perf_finish(pr, *cancel != 0 || status == EXIT_USAGE) != 0)
 		status = EXIT_SOME_FAILED;
-	free_outputs(outputs, inputs.count);
-	list_release(&inputs);
+	paths_free_outputs(outputs, inputs.count);
+	path_list_release(&inputs);
 	for (int r = 0; r < threads.runners; r++) {
 		ra_workers_destroy(threads.workers[r]);
 		ra_lane_destroy(threads.lane[r]);

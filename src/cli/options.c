@@ -279,6 +279,8 @@ static const option_spec options[] = {
 	  .settings = SETTINGS_NONE },
 	{ "files-from0", 0, "LIST", ARG_TEXT, FIELD(opt.files_from0), .settings = SETTINGS_NONE,
 	  .help = "the same, NUL-separated (any byte but NUL in a name)" },
+	{ "relative-to", 0, "BASE", ARG_TEXT, FIELD(opt.relative_to), .settings = SETTINGS_NONE,
+	  .help = "with -o DIR: each output at its input's path below BASE" },
 	{ "jobs", 'j', "N", ARG_INT, FIELD(opt.jobs), .lo = 1, .hi = RA_WORKERS_MAX,
 	  .settings = SETTINGS_NONE, .help = "files at once, sharing the --threads (default 1)" },
 	{ "shard", 0, "K/N", ARG_CALL, 0, .apply = set_shard, .settings = SETTINGS_NONE,

@@ -15,6 +15,7 @@ typedef struct cli_options {
 	const char *output;	 /* -o */
 	const char *files_from;	 /* --files-from, "-" for stdin */
 	const char *files_from0; /* --files-from0: the same, NUL-separated */
+	const char *relative_to; /* --relative-to: outputs keep the tree below it */
 	char **inputs;		 /* from argv, not owned */
 	int input_count;
 	int quiet;
