@@ -78,7 +78,7 @@ FUZZ_REPLAY := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/replay_%)
 # LD_PRELOADed by tests to make one write, fsync, rename or close fail.
 FAULT_LIB := $(BUILD)/tests/libfaultinject.so
 
-.PHONY: all check check-run deps have-deps demo bench install uninstall clean lint fuzz fuzz-run
+.PHONY: all check check-run check-cluster deps have-deps demo bench install uninstall clean lint fuzz fuzz-run
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -152,6 +152,15 @@ deps:
 # that pkg-config sees the newly installed packages.
 check: deps
 	@$(MAKE) --no-print-directory check-run
+
+# The cluster scripts against real engines: a single-node Slurm and an sshd
+# for GNU parallel, started and stopped by the tests (root; installs
+# slurm-wlm, munge, openssh-server, parallel and rsync).
+check-cluster: deps
+	@sh scripts/install-deps.sh --cluster
+	@$(MAKE) --no-print-directory $(PROGRAM)
+	sh tests/cluster/slurm.sh $(BUILD)
+	sh tests/cluster/parallel.sh $(BUILD)
 
 # The test's make, not named $(MAKE) in the recipe, which make -n would run.
 INSTALL_TEST_MAKE = $(MAKE)

@@ -3,12 +3,15 @@
 # Idempotent: does nothing when every package is already installed.
 # --lint: only what `make lint` needs (clang-format, cppcheck).
 # --fuzz: only what `make fuzz` adds (clang and its libFuzzer runtime).
+# --cluster: only what `make check-cluster` adds (Slurm, munge, an sshd,
+# GNU parallel and rsync).
 set -eu
 
 PACKAGES="build-essential pkg-config libsndfile1-dev libfftw3-dev libsoxr-dev libsamplerate0-dev libxxhash-dev check jq"
 case "${1:-}" in
 --lint) PACKAGES="clang-format cppcheck" ;;
 --fuzz) PACKAGES="clang libclang-rt-14-dev" ;;
+--cluster) PACKAGES="slurm-wlm munge openssh-server openssh-client parallel rsync" ;;
 esac
 
 missing=""
