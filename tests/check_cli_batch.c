@@ -695,11 +695,7 @@ START_TEST(test_exit_statuses)
 	/* A full disk: retry. */
 	argv[5] = paths[1];
 	argv[6] = NULL;
-	setenv("LD_PRELOAD", RA_FAULT_LIB, 1);
-	setenv("RA_FAULT", "write:ENOSPC", 1);
-	r = ra_test_run(argv, NULL);
-	unsetenv("RA_FAULT");
-	unsetenv("LD_PRELOAD");
+	r = ra_test_run_fault(argv, "write:ENOSPC");
 	ck_assert_msg(r.status == 75, "exit %d: %s", r.status, r.err);
 	ra_run_release(&r);
 	ck_assert(manifest_says(manifest,

@@ -54,22 +54,8 @@ static ra_run run_with_fault(const char *fault)
 		"-q",	      in,  "-o",     out, "--gain",	   "-1",  "--eq", "peak:1k:3",
 		"--spectrum", csv, "--plot", svg, "--spectrogram", sgram, NULL
 	};
-	const char *asan = getenv("ASAN_OPTIONS");
-	char *asan_options;
-	ra_run r;
 
-	/* The library is loaded before the sanitizer runtime, which works all
-	 * the same when told not to mind. */
-	ck_assert_int_ge(asprintf(&asan_options, "%s:verify_asan_link_order=0", asan ? asan : ""),
-			 0);
-	setenv("ASAN_OPTIONS", asan_options, 1);
-	free(asan_options);
-	setenv("LD_PRELOAD", RA_FAULT_LIB, 1);
-	setenv("RA_FAULT", fault, 1);
-	r = ra_test_run(argv, NULL);
-	unsetenv("RA_FAULT");
-	unsetenv("LD_PRELOAD");
-	return r;
+	return ra_test_run_fault(argv, fault);
 }
 
 typedef struct fault_case {

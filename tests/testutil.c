@@ -222,6 +222,31 @@ int ra_test_jq_false(const char *json_path, const char *filter)
 	return jq_status(json_path, filter, 1) == 1;
 }
 
+ra_run ra_test_run_fault(const char *const *argv, const char *fault)
+{
+	char *asan = getenv("ASAN_OPTIONS") ? strdup(getenv("ASAN_OPTIONS")) : NULL;
+	char *asan_options;
+	ra_run r;
+
+	/* The library is loaded before the sanitizer runtime, which works all
+	 * the same when told not to mind. */
+	ck_assert_int_ge(asprintf(&asan_options, "%s:verify_asan_link_order=0", asan ? asan : ""),
+			 0);
+	setenv("ASAN_OPTIONS", asan_options, 1);
+	free(asan_options);
+	setenv("LD_PRELOAD", RA_FAULT_LIB, 1);
+	setenv("RA_FAULT", fault, 1);
+	r = ra_test_run(argv, NULL);
+	unsetenv("RA_FAULT");
+	unsetenv("LD_PRELOAD");
+	if (asan)
+		setenv("ASAN_OPTIONS", asan, 1);
+	else
+		unsetenv("ASAN_OPTIONS");
+	free(asan);
+	return r;
+}
+
 void ra_run_release(ra_run *run)
 {
 	free(run->out);

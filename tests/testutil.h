@@ -66,6 +66,10 @@ int ra_test_finish(pid_t pid, char **err);
  * the inotify descriptor FD watches (IN_CREATE); its name into NAME. */
 void ra_test_wait_for_file(int fd, const char *part, char *name, size_t size);
 
+/* ra_test_run() with tests/faultinject.c preloaded and RA_FAULT=FAULT
+ * (see there), under any sanitizer. */
+ra_run ra_test_run_fault(const char *const *argv, const char *fault);
+
 /* Run the binary with ARGV; fails the test unless it exits 0. */
 void ra_test_run_ok(const char *const *argv);
 
