@@ -33,6 +33,10 @@
 #   batch                 the 10-band job on 50 files: rusty-audio in one
 #                         process, sox and ffmpeg one process a file
 #   batch of 1 s files    the 10-band job on 1000 files, rusty-audio alone
+#   files at once         the 10-band job on the 1000 files into 16-bit FLAC:
+#                         rusty-audio -j 2 and -j 1 in one process, -j 2 with
+#                         --manifest; GNU parallel -j 2 running sox and ffmpeg
+#                         one process a file (a table of its own)
 #   resample              stereo 44.1 -> 48 kHz, mono and stereo 48 -> 16 kHz,
 #                         stereo 96 -> 44.1 kHz, 16-bit in and out, each tool's
 #                         default dither (a table of its own: seven converters)
@@ -74,6 +78,7 @@ quality=$here/build/bench/resample_quality
 
 missing=
 command -v sox >/dev/null 2>&1 || missing="$missing sox"
+command -v parallel >/dev/null 2>&1 || missing="$missing parallel"
 command -v ffmpeg >/dev/null 2>&1 || missing="$missing ffmpeg"
 if [ -n "$missing" ]; then
 	echo "bench-peers: installing$missing" >&2
@@ -328,6 +333,41 @@ tb_ff=$(median_seconds $batch_files $batch_frames ff_batch)
 ra_threads $small_files 48000 $ra_eq "$dir"/small/*.wav -o "$out"
 ts_ra=$r2 ts_ra1=$r1
 
+# Files at once: the 1 s files through the 10-band EQ into 16-bit FLAC.
+# rusty-audio with -j (--threads 2 shared between the files), the peers
+# under GNU parallel -j 2, one process a file.
+par_sox() {
+	# shellcheck disable=SC2086
+	parallel -j 2 sox {} -b 16 "$out/{/.}.flac" $sox_eq ::: "$dir"/small/*.wav
+}
+par_ff() {
+	parallel -j 2 ffmpeg -nostdin -y -v error -threads 1 -filter_threads 1 -i {} -af \
+		"aformat=sample_fmts=fltp,$ff_eq,aresample=osf=s16:dither_method=triangular" \
+		"$out/{/.}.flac" ::: "$dir"/small/*.wav
+}
+# shellcheck disable=SC2086
+tj2=$(median_seconds $small_files 48000 "$prog" -q -f -j 2 --threads 2 $ra_eq "$dir"/small/*.wav \
+	--format flac --subtype pcm16 -o "$out")
+# shellcheck disable=SC2086
+tj1=$(median_seconds $small_files 48000 "$prog" -q -f -j 1 --threads 2 $ra_eq "$dir"/small/*.wav \
+	--format flac --subtype pcm16 -o "$out")
+# The manifest in $out, so that every run starts a new one: one file more.
+# shellcheck disable=SC2086
+tjm=$(median_seconds $((small_files + 1)) 48000 "$prog" -q -f -j 2 --threads 2 $ra_eq \
+	"$dir"/small/*.wav --format flac --subtype pcm16 -o "$out" --manifest "$out/m.jsonl")
+tj_sox=$(median_seconds $small_files 48000 par_sox)
+tj_ff=$(median_seconds $small_files 48000 par_ff)
+{
+	echo "files at once: $small_files x 1 s stereo float, 10-band EQ -> 16-bit FLAC (seconds, median)"
+	printf '  %-34s %7s %9s\n' "" "seconds" "files/s"
+	for r in "rusty-audio -j 2:$tj2" "rusty-audio -j 1:$tj1" "rusty-audio -j 2 --manifest:$tjm" \
+		"parallel -j 2 sox:$tj_sox" "parallel -j 2 ffmpeg:$tj_ff"; do
+		printf '  %-34s %7s %9s\n' "${r%%:*}" "${r##*:}" \
+			"$(awk -v t="${r##*:}" -v n=$small_files 'BEGIN { printf "%.0f", n / t }')"
+	done
+	echo "  -j 2 against -j 1: $(ratio "$tj1" "$tj2") x; against parallel + sox: $(ratio "$tj_sox" "$tj2") x, + ffmpeg: $(ratio "$tj_ff" "$tj2") x; the manifest costs $(awk -v a="$tjm" -v b="$tj2" 'BEGIN { printf "%+.1f", 100 * (a - b) / b }') %"
+} >"$dir/jobs.txt"
+
 # Resampling, 16-bit in and out, each converter as its users run it:
 # rusty-audio's default (libsoxr, best) with two threads and one, and
 # --resampler libsamplerate (its best sinc); sox -r (rate -h, its default)
@@ -454,6 +494,8 @@ notes: thr 2, thr 1: rusty-audio --threads 2 and 1; t1/t2 above 1 means the
   astats compute levels only.
   batch: rusty-audio one process, -o DIR; sox and ffmpeg one process a file.
 EOF
+echo
+cat "$dir/jobs.txt"
 echo
 cat "$dir/resample.txt"
 cat <<'EOF'

@@ -563,6 +563,30 @@ START_TEST(test_resume_skips_only_what_is_done)
 }
 END_TEST
 
+/* Names JSON cannot hold as text (bytes that are not UTF-8), and ones it
+ * escapes (quotes, backslashes, control bytes, a newline), resume all the
+ * same: the manifest keys them by their exact bytes. */
+START_TEST(test_resume_odd_names)
+{
+	static const char *const names[] = { "bad \xff\xfe utf-8.wav", "quote \" back \\ .wav",
+					     "tab\tnew\nline.wav", "caf\xc3\xa9 \xe2\x82\xac.wav" };
+	enum { N = sizeof(names) / sizeof(names[0]) };
+	char *paths[N], *manifest = ra_test_scratch("m.jsonl");
+	const char *argv[N + 6] = { "-o", out_dir, "--resume", manifest };
+
+	for (int i = 0; i < N; i++) {
+		paths[i] = make_input(names[i], 300, 1, (unsigned)i + 7);
+		argv[4 + i] = paths[i];
+	}
+	assert_summary(argv, 0, "4 processed, 0 skipped, 0 failed");
+	assert_summary(argv, 0, "0 processed, 4 skipped, 0 failed");
+	ck_assert(manifest_says(manifest, "[.[0:4][] | has(\"input_hex\")] == [true, false, false, "
+					  "false]"));
+	free_paths(paths, N);
+	free(manifest);
+}
+END_TEST
+
 /* The temporary files of a killed run are removed when their output is
  * redone; a live process's are left alone. */
 START_TEST(test_resume_removes_stale_temps)
@@ -781,6 +805,7 @@ int main(void)
 	tcase_add_test(tc, test_manifest_records_what_was_written);
 	tcase_add_test(tc, test_manifest_torn_line);
 	tcase_add_test(tc, test_resume_skips_only_what_is_done);
+	tcase_add_test(tc, test_resume_odd_names);
 	tcase_add_test(tc, test_resume_removes_stale_temps);
 	tcase_add_test(tc, test_skip_existing);
 	tcase_add_test(tc, test_kill_then_resume);

@@ -1,16 +1,14 @@
-/* The batch: resolve inputs and output names, run one job a file, report
- * failures and warnings in one line each, show progress, sum up. */
+/* The batch: one job a file, several at once with -j, each skipped or
+ * recorded through the ledger; failures and warnings in one line each, in
+ * input order; progress; the summary. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <sndfile.h>
 
-#include "rustyaudio/atomic_file.h"
 #include "rustyaudio/audio_file.h"
 #include "rustyaudio/eq.h"
 #include "rustyaudio/lane.h"
@@ -18,8 +16,8 @@
 #include "rustyaudio/workers.h"
 
 #include "batch.h"
-#include "paths.h"
 #include "ledger.h"
+#include "paths.h"
 #include "perf.h"
 #include "runner.h"
 

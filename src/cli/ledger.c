@@ -1,5 +1,4 @@
 /* The batch's ledger: resume decisions, manifest records, exit classes. */
-#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>

@@ -175,82 +175,87 @@ static char *from_hex(const char *hex)
 	return out;
 }
 
-/* The members of LINE resuming needs into *E; 0, or -1 when the line is
- * not such an object. */
-static int parse_line(const char *line, manifest_entry *e)
+/* The members of a line that resuming reads, as text (NULL: absent or
+ * not a string), in the order of FIELD_NAMES. */
+enum { F_INPUT, F_INPUT_HEX, F_OUTPUT, F_OUTPUT_HEX, F_STATUS, F_SETTINGS, F_HASH, F_COUNT };
+static const char *const field_names[F_COUNT] = { "input",  "input_hex", "output",     "output_hex",
+						  "status", "settings",	 "output_hash" };
+
+typedef struct line_fields {
+	char *text[F_COUNT];
+	long long output_size; /* -1: absent or null */
+} line_fields;
+
+/* One member at C, its key already read: into F when it is one of the
+ * fields, else passed over. */
+static void take_member(cursor *c, const char *key, line_fields *f)
+{
+	skip_space(c);
+	for (int k = 0; k < F_COUNT; k++)
+		if (!strcmp(key, field_names[k]) && *c->p == '"') {
+			free(f->text[k]);
+			f->text[k] = take_string(c);
+			return;
+		}
+	if (!strcmp(key, "output_size") && sscanf(c->p, "%lld", &f->output_size) != 1)
+		f->output_size = -1;
+	skip_value(c);
+}
+
+/* LINE's fields into F; 0, or -1 when it is not a whole JSON object. */
+static int parse_object(const char *line, line_fields *f)
 {
 	cursor c = { line, 0 };
-	char *status = NULL, *settings = NULL, *hash = NULL, *input_hex = NULL, *output_hex = NULL;
-	long long size = -1;
-	int ok = 0;
 
-	*e = (manifest_entry){ .output_size = -1 };
 	if (!take(&c, '{'))
 		return -1;
 	while (!c.bad && !take(&c, '}')) {
 		char *key = take_string(&c);
-		char **into = NULL;
 
-		if (c.bad || !take(&c, ':')) {
-			free(key);
+		if (!c.bad && take(&c, ':'))
+			take_member(&c, key, f);
+		else
 			c.bad = 1;
-			break;
-		}
-		skip_space(&c);
-		if (!strcmp(key, "input"))
-			into = &e->input;
-		else if (!strcmp(key, "output"))
-			into = &e->output;
-		else if (!strcmp(key, "input_hex"))
-			into = &input_hex;
-		else if (!strcmp(key, "output_hex"))
-			into = &output_hex;
-		else if (!strcmp(key, "status"))
-			into = &status;
-		else if (!strcmp(key, "settings"))
-			into = &settings;
-		else if (!strcmp(key, "output_hash"))
-			into = &hash;
-		if (into && *c.p == '"') {
-			free(*into);
-			*into = take_string(&c);
-		} else {
-			if (!strcmp(key, "output_size") && sscanf(c.p, "%lld", &size) != 1)
-				size = -1;
-			skip_value(&c);
-		}
 		free(key);
 		if (!c.bad && !take(&c, ',') && (skip_space(&c), *c.p != '}'))
 			c.bad = 1;
 	}
 	skip_space(&c);
-	if (!c.bad && !*c.p && e->input && status && settings) {
-		ok = 1;
-		if (input_hex) {
-			free(e->input);
-			e->input = from_hex(input_hex);
-		}
-		if (output_hex) {
-			free(e->output);
-			e->output = from_hex(output_hex);
-		}
-		if (!strcmp(status, "done"))
-			e->status = MANIFEST_DONE;
-		else if (!strcmp(status, "skipped"))
-			e->status = MANIFEST_SKIPPED;
-		else
-			e->status = MANIFEST_FAILED;
-		e->settings = strtoull(settings, NULL, 16);
-		e->output_size = size;
-		if (hash && strlen(hash) == MANIFEST_HASH_LEN)
-			memcpy(e->output_hash, hash, MANIFEST_HASH_LEN + 1);
+	return c.bad || *c.p ? -1 : 0;
+}
+
+/* A path from its text, or from its bytes in hex when given. */
+static char *path_of(line_fields *f, int text, int hex)
+{
+	char *path = f->text[hex] ? from_hex(f->text[hex]) : f->text[text];
+
+	if (!f->text[hex])
+		f->text[text] = NULL; /* now the entry's */
+	return path;
+}
+
+/* The members of LINE resuming needs into *E; 0, or -1 when the line is
+ * not such an object. */
+static int parse_line(const char *line, manifest_entry *e)
+{
+	line_fields f = { .output_size = -1 };
+	int ok = parse_object(line, &f) == 0 && f.text[F_INPUT] && f.text[F_STATUS] &&
+		 f.text[F_SETTINGS];
+
+	*e = (manifest_entry){ .output_size = f.output_size };
+	if (ok) {
+		e->input = path_of(&f, F_INPUT, F_INPUT_HEX);
+		e->output = path_of(&f, F_OUTPUT, F_OUTPUT_HEX);
+		e->status = !strcmp(f.text[F_STATUS], "done")	   ? MANIFEST_DONE
+			    : !strcmp(f.text[F_STATUS], "skipped") ? MANIFEST_SKIPPED
+								   : MANIFEST_FAILED;
+		e->settings = strtoull(f.text[F_SETTINGS], NULL, 16);
+		if (f.text[F_HASH] && strlen(f.text[F_HASH]) == MANIFEST_HASH_LEN)
+			memcpy(e->output_hash, f.text[F_HASH], MANIFEST_HASH_LEN + 1);
 		ok = e->input != NULL;
 	}
-	free(status);
-	free(settings);
-	free(hash);
-	free(input_hex);
-	free(output_hex);
+	for (int k = 0; k < F_COUNT; k++)
+		free(f.text[k]);
 	if (!ok) {
 		free(e->input);
 		free(e->output);
