@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 #include "rustyaudio/audio_file.h"
 #include "rustyaudio/eq.h"
 #include "rustyaudio/lane.h"
