@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,6 +283,25 @@ static int shape_ok(int format, int channels, int rate)
 	return 1;
 }
 
+/* libsndfile keeps the reason an open failed in one global, for
+ * sf_strerror(NULL): files opened on several threads at once (-j) would
+ * read each other's reasons, or none. Opens go one at a time; a failed
+ * one's reason is copied into WHY (SIZE bytes) before the next. */
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static SNDFILE *open_virtual(SF_VIRTUAL_IO *calls, int mode, SF_INFO *info, void *user, char *why,
+			     size_t size)
+{
+	SNDFILE *sf;
+
+	pthread_mutex_lock(&open_lock);
+	sf = sf_open_virtual(calls, mode, info, user);
+	if (!sf && why)
+		snprintf(why, size, "%s", sf_strerror(NULL));
+	pthread_mutex_unlock(&open_lock);
+	return sf;
+}
+
 /* Whether libsndfile can write FORMAT with IN's shape. sf_format_check()
  * accepts some pairs that only the reader implements (MPEG in WAV), so
  * open an encoder on a null sink to be sure. */
@@ -296,7 +316,7 @@ static int format_ok(int format, const ra_audio_info *in)
 
 	if (!sf_format_check(&probe) || !shape_ok(format, in->channels, in->sample_rate))
 		return 0;
-	sf = sf_open_virtual(&io, SFM_WRITE, &probe, &sink);
+	sf = open_virtual(&io, SFM_WRITE, &probe, &sink, NULL, 0);
 	if (!sf)
 		return 0;
 	sf_close(sf);
@@ -622,6 +642,7 @@ ra_reader *ra_reader_open(const char *path, ra_status *status, ra_diag *diag)
 	SF_INFO info = { 0 };
 	ra_reader *rd = NULL;
 	ra_status st = RA_ERR_OPEN;
+	char why[200];
 	struct stat sb;
 	int fd;
 
@@ -645,10 +666,10 @@ ra_reader *ra_reader_open(const char *path, ra_status *status, ra_diag *diag)
 		ra_diag_set(diag, "out of memory");
 		goto out_free;
 	}
-	rd->sf = sf_open_virtual(&file_io_calls, SFM_READ, &info, &rd->io);
+	rd->sf = open_virtual(&file_io_calls, SFM_READ, &info, &rd->io, why, sizeof(why));
 	if (!rd->sf) {
 		st = RA_ERR_FORMAT;
-		diag_sndfile(diag, "not a readable audio file", sf_strerror(NULL));
+		diag_sndfile(diag, "not a readable audio file", why);
 		goto out_free;
 	}
 	st = RA_ERR_LIMITS;
@@ -752,6 +773,7 @@ ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags
 			   .channels = info->channels,
 			   .format = info->format };
 	ra_status st = RA_ERR_NOMEM;
+	char why[200];
 	ra_writer *wr;
 	int auto_rf64 = 0;
 
@@ -776,10 +798,10 @@ ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags
 		sfinfo.format = SF_FORMAT_RF64 | (info->format & SF_FORMAT_SUBMASK);
 		auto_rf64 = 1;
 	}
-	wr->sf = sf_open_virtual(&file_io_calls, SFM_WRITE, &sfinfo, &wr->io);
+	wr->sf = open_virtual(&file_io_calls, SFM_WRITE, &sfinfo, &wr->io, why, sizeof(why));
 	if (!wr->sf) {
 		st = RA_ERR_UNSUPPORTED;
-		diag_sndfile(diag, "cannot write this format", sf_strerror(NULL));
+		diag_sndfile(diag, "cannot write this format", why);
 		goto out_free;
 	}
 	if (auto_rf64)

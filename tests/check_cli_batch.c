@@ -323,6 +323,10 @@ START_TEST(test_jobs_same_bytes_and_order)
 			free(b);
 		}
 	}
+	/* Each bad input's own reason: libsndfile keeps the reason of a failed
+	 * open in one global, which opens on several threads would share. */
+	ck_assert_int_eq(
+		ra_test_count(errs[0], "not a readable audio file: format not recognised\n"), 3);
 	for (int j = 1; j < 3; j++)
 		ck_assert_str_eq(errs[j], errs[0]);
 	for (int j = 0; j < 3; j++) {
@@ -426,9 +430,9 @@ START_TEST(test_manifest_records_what_was_written)
 		ck_assert_int_eq(stat(out, &sb), 0);
 		snprintf(
 			filter, sizeof(filter),
-			".[%d] | .input == \"%s\" and .output == \"%s\" and .output_hash == \"%s\" "
-			"and .output_size == %lld and .frames_in == %zu",
-			i, paths[i], out, hex, (long long)sb.st_size, 800 + 97 * (size_t)(i % 7));
+			"map(select(.input == \"%s\")) | length == 1 and (.[0] | .output == \"%s\" "
+			"and .output_hash == \"%s\" and .output_size == %lld and .frames_in == %zu)",
+			paths[i], out, hex, (long long)sb.st_size, 800 + 97 * (size_t)(i % 7));
 		ck_assert_msg(manifest_says(manifest, filter), "entry %d", i);
 		free(out);
 	}
@@ -580,8 +584,7 @@ START_TEST(test_resume_odd_names)
 	}
 	assert_summary(argv, 0, "4 processed, 0 skipped, 0 failed");
 	assert_summary(argv, 0, "0 processed, 4 skipped, 0 failed");
-	ck_assert(manifest_says(manifest, "[.[0:4][] | has(\"input_hex\")] == [true, false, false, "
-					  "false]"));
+	ck_assert(manifest_says(manifest, "map(select(has(\"input_hex\"))) | length == 2"));
 	free_paths(paths, N);
 	free(manifest);
 }
@@ -714,8 +717,10 @@ START_TEST(test_exit_statuses)
 	argv[6] = bad;
 	r = run_status(argv, 1);
 	ra_run_release(&r);
-	ck_assert(manifest_says(manifest, ".[-1] | .status == \"failed\" and .error_class == "
-					  "\"bad-input\" and (.message | length > 0)"));
+	ck_assert(manifest_says(manifest,
+				"map(select(.status == \"failed\")) | length == 1 and "
+				"(.[0] | .error_class == \"bad-input\" and "
+				"(.input | endswith(\"bad.wav\")) and (.message | length > 0))"));
 	/* A full disk: retry. */
 	argv[5] = paths[1];
 	argv[6] = NULL;

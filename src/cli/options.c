@@ -282,7 +282,9 @@ static const option_spec options[] = {
 	{ "relative-to", 0, "BASE", ARG_TEXT, FIELD(opt.relative_to), .settings = SETTINGS_NONE,
 	  .help = "with -o DIR: each output at its input's path below BASE" },
 	{ "jobs", 'j', "N", ARG_INT, FIELD(opt.jobs), .lo = 1, .hi = RA_WORKERS_MAX,
-	  .settings = SETTINGS_NONE, .help = "files at once, sharing the --threads (default 1)" },
+	  .settings = SETTINGS_NONE,
+	  .help = "files at once, sharing the --threads (default: a\n"
+		  "thread each, as many as there are inputs)" },
 	{ "shard", 0, "K/N", ARG_CALL, 0, .apply = set_shard, .settings = SETTINGS_NONE,
 	  .help = "only the inputs of shard K of N (FNV-1a of the path);\n"
 		  "env or env/N: from a Slurm, Kubernetes or AWS Batch array" },
@@ -738,7 +740,6 @@ int cli_parse(int argc, char **argv, cli_options *opt)
 
 	ra_job_config_init(&ps.opt.job);
 	ra_spectrum_request_init(&ps.opt.spectrum);
-	ps.opt.jobs = 1;
 	ps.opt.settings = cli_fnv1a(CLI_FNV1A_BASIS, RA_VERSION, sizeof(RA_VERSION));
 	getopt_tables(longopts, shortopts);
 	opterr = 0;

@@ -23,7 +23,7 @@ typedef struct cli_options {
 	ra_generate_config gen;
 	ra_eq eq;    /* --eq, --geq, --eq-file, --preset, in order */
 	int threads; /* --threads; 0: online CPUs */
-	int jobs;    /* --jobs: files at once */
+	int jobs;    /* --jobs: files at once; 0: chosen by the batch */
 	cli_shard shard;
 	int list;		   /* --list: print the selected inputs, run nothing */
 	const char *manifest;	   /* --manifest, or --resume's when not given */
