@@ -590,6 +590,89 @@ START_TEST(test_resume_odd_names)
 }
 END_TEST
 
+/* An input changed since its line (re-recorded in place) is done again. */
+START_TEST(test_resume_sees_changed_inputs)
+{
+	char *paths[2], *manifest = ra_test_scratch("m.jsonl");
+	const char *argv[] = { "-o", out_dir, "--resume", manifest, NULL, NULL, NULL };
+
+	make_inputs(paths, 2);
+	argv[4] = paths[0];
+	argv[5] = paths[1];
+	assert_summary(argv, 0, "2 processed, 0 skipped, 0 failed");
+	free(make_input("f 001.wav", 1234, 2, 77)); /* the same name, new audio */
+	assert_summary(argv, 0, "1 processed, 1 skipped, 0 failed");
+	free_paths(paths, 2);
+	free(manifest);
+}
+END_TEST
+
+/* A manifest that cannot be written keeps the outputs from appearing
+ * (exit 75): each would have no line, and a retry would find it in the
+ * way. The retry then does them all. */
+START_TEST(test_manifest_write_failure)
+{
+	char *paths[3], *manifest = ra_test_scratch("m.jsonl"), *err;
+	const char *argv[] = { "-q",	 "-j", "2",  "-o", out_dir, "--resume",
+			       manifest, NULL, NULL, NULL, NULL };
+	FILE *f = fopen(manifest, "w");
+	int status;
+
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 300000; i++)
+		fputc('\n', f); /* past the file size limit below; the outputs are not */
+	fclose(f);
+	make_inputs(paths, 3);
+	for (int i = 0; i < 3; i++)
+		argv[7 + i] = paths[i];
+	status = ra_test_finish(ra_test_spawn(argv, "/dev/null", 250000), &err);
+	ck_assert_msg(status == 75, "exit %d: %s", status, err);
+	ck_assert_msg(strstr(err, "the manifest cannot be written"), "%s", err);
+	free(err);
+	ck_assert_int_eq(ra_test_dir_entries(out_dir), 0);
+	argv[0] = "--threads=2";
+	assert_summary(argv, 0, "3 processed, 0 skipped, 0 failed");
+	free_paths(paths, 3);
+	free(manifest);
+}
+END_TEST
+
+/* What --resume and --files-from are given must be what they say: a
+ * manifest that is not a regular file is refused at once (a FIFO's open
+ * would wait forever, a device may never end), and so is a line list
+ * holding a NUL byte (a --files-from0 list given to --files-from). */
+START_TEST(test_lists_refused)
+{
+	char *fifo = ra_test_scratch("fifo.jsonl"), *list = ra_test_scratch("list0"), *paths[2];
+	const char *resume_fifo[] = { "-o", out_dir, "--resume", fifo, NULL, NULL };
+	const char *resume_dev[] = { "-o", out_dir, "--resume", "/dev/zero", NULL, NULL };
+	const char *nul_list[] = { "--list", "--files-from", list, NULL };
+	FILE *f = fopen(list, "wb");
+	ra_run r;
+
+	make_inputs(paths, 2);
+	resume_fifo[4] = resume_dev[4] = paths[0];
+	ck_assert_int_eq(mkfifo(fifo, 0666), 0);
+	r = run_status(resume_fifo, 2);
+	ck_assert_msg(strstr(r.err, "not a regular file"), "%s", r.err);
+	ra_run_release(&r);
+	r = run_status(resume_dev, 2);
+	ck_assert_msg(strstr(r.err, "not a regular file"), "%s", r.err);
+	ra_run_release(&r);
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "%s%c%s%c", paths[0], 0, paths[1], 0);
+	fclose(f);
+	r = run_status(nul_list, 2);
+	ck_assert_msg(strstr(r.err, "--files-from0") && ra_test_count(r.err, "\n") == 1, "%s",
+		      r.err);
+	ck_assert_str_eq(r.out, "");
+	ra_run_release(&r);
+	free_paths(paths, 2);
+	free(fifo);
+	free(list);
+}
+END_TEST
+
 /* The temporary files of a killed run are removed when their output is
  * redone; a live process's are left alone. */
 START_TEST(test_resume_removes_stale_temps)
@@ -782,6 +865,7 @@ START_TEST(test_usage_errors)
 		{ "--skip-existing", "--resume", "m.jsonl", "-o", "x", "a.wav", NULL },
 		{ "-j", "0", "-o", "x", "a.wav", NULL },
 		{ "--manifest", "a.wav", "-o", "x", "a.wav", NULL },
+		{ "--files-from", "a.wav", "--manifest", "a.wav", "-o", "x", NULL },
 	};
 
 	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
@@ -811,6 +895,9 @@ int main(void)
 	tcase_add_test(tc, test_manifest_torn_line);
 	tcase_add_test(tc, test_resume_skips_only_what_is_done);
 	tcase_add_test(tc, test_resume_odd_names);
+	tcase_add_test(tc, test_resume_sees_changed_inputs);
+	tcase_add_test(tc, test_manifest_write_failure);
+	tcase_add_test(tc, test_lists_refused);
 	tcase_add_test(tc, test_resume_removes_stale_temps);
 	tcase_add_test(tc, test_skip_existing);
 	tcase_add_test(tc, test_kill_then_resume);

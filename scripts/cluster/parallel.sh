@@ -7,8 +7,9 @@
 #
 #   scripts/cluster/parallel.sh -S SSHLOGINS -o OUTDIR [-x EXT] LIST [OPTION]...
 #
-#   -S SSHLOGINS  as parallel's --sshlogin: "4/user@host1,host2", ":" for
-#                 this machine
+#   -S SSHLOGINS  as parallel's --sshlogin: "4/user@host1,host2" (hosts
+#                 reached by ssh; for this machine alone, run rusty-audio
+#                 -j itself)
 #   -o OUTDIR     where the outputs come back, made if missing
 #   -x EXT        the outputs' extension, which also chooses their format
 #                 (default: the input's own)

@@ -398,7 +398,7 @@ static void file_done(void *ctx, size_t i)
 	clear_progress(&b->prog);
 	if (slot->st == RA_OK && !slot->skipped)
 		report_warnings(in, &slot->res, &b->noted_fallback);
-	else if (slot->st != RA_OK && !(slot->st == RA_ERR_CANCELLED && b->opt->quiet))
+	else if (slot->st != RA_OK)
 		report_failure(in, slot->st, &slot->res.diag);
 	if (slot->res.in_rate > 0)
 		b->audio_s += (double)slot->res.frames_read / slot->res.in_rate;
@@ -434,8 +434,10 @@ static int run_files(const cli_options *opt, const ra_job_config *base, const ru
 	b.slots = calloc(b.window, sizeof(*b.slots));
 	if (!b.clash || !b.slots)
 		cli_die_nomem();
-	if (!(b.led = ledger_open(opt)))
+	if (!(b.led = ledger_open(opt))) {
+		status = EXIT_USAGE; /* nothing has run */
 		goto out;
+	}
 	paths_find_clashes(outputs, inputs->count, b.clash);
 	b.prog = (progress){ .count = inputs->count, .start = (double)ra_now_ns() * 1e-9 };
 	for (int r = 0; r < t->runners; r++) {

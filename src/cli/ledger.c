@@ -77,16 +77,22 @@ static void note_output(const char *out, int fd, manifest_record *rec)
 		close(own);
 }
 
-/* Whether --resume's entry E says OUT is done with these settings, and it
- * still is (same size, and with --verify the same bytes). */
-static int still_done(const ledger *l, const manifest_entry *e, const char *out)
+/* Whether --resume's entry E says OUT is done from the input IN as it is
+ * now (same size and time) with these settings, and it still is (same
+ * size, and with --verify the same bytes). */
+static int still_done(const ledger *l, const manifest_entry *e, const char *in, const char *out)
 {
 	struct stat sb;
 	manifest_record now;
 
 	if (!e || (e->status != MANIFEST_DONE && e->status != MANIFEST_SKIPPED) ||
-	    e->settings != l->opt->settings || !e->output || strcmp(e->output, out) ||
-	    stat(out, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size != e->output_size)
+	    e->settings != l->opt->settings || !e->output || strcmp(e->output, out))
+		return 0;
+	note_input(in, &now);
+	if (now.input_size < 0 || now.input_size != e->input_size ||
+	    now.input_mtime_ns != e->input_mtime_ns)
+		return 0;
+	if (stat(out, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size != e->output_size)
 		return 0;
 	if (!l->opt->verify)
 		return 1;
@@ -131,7 +137,7 @@ ledger_action ledger_begin(ledger_file *f)
 	if (l->opt->skip_existing)
 		skip = lstat(f->out, &sb) == 0;
 	else
-		skip = l->done && still_done(l, e, f->out);
+		skip = l->done && still_done(l, e, f->in, f->out);
 	if (!skip) {
 		if (l->done || l->opt->skip_existing)
 			ra_atomic_remove_stale(f->out);
@@ -192,9 +198,17 @@ static void end_record(ledger_file *f, ra_status st, int fd)
 
 int ledger_finished(void *ctx, int fd, ra_diag *diag)
 {
-	(void)diag;
-	end_record(ctx, RA_OK, fd);
-	return 0;
+	ledger_file *f = ctx;
+	int failed;
+
+	end_record(f, RA_OK, fd);
+	pthread_mutex_lock(&f->l->lock);
+	failed = f->l->write_failed;
+	pthread_mutex_unlock(&f->l->lock);
+	/* An output without its line would be a stranger to --resume. */
+	if (failed)
+		ra_diag_set(diag, "%s: not written: the manifest cannot be written", f->out);
+	return failed ? -1 : 0;
 }
 
 void ledger_end(ledger_file *f, ra_status st)

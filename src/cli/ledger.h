@@ -39,7 +39,8 @@ ledger_action ledger_begin(ledger_file *f);
 
 /* A ra_finished_fn (CTX a ledger_file): the done line, with the content
  * hash of the bytes, written before the output takes its name, so that a
- * run killed at any point has a line for every output it finished. */
+ * run killed at any point has a line for every output it finished. When
+ * the manifest cannot be written, the output does not appear either. */
 int ledger_finished(void *ctx, int fd, ra_diag *diag);
 
 /* After the job ended with ST: the line of an input that did not end

@@ -44,6 +44,7 @@ typedef struct manifest_entry {
 	char *input, *output;
 	manifest_status status;
 	uint64_t settings;
+	int64_t input_size, input_mtime_ns; /* -1: not recorded */
 	int64_t output_size;
 	char output_hash[MANIFEST_HASH_LEN + 1];
 } manifest_entry;

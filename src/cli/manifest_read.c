@@ -2,9 +2,12 @@
  * line is a JSON object; only the members resuming needs are kept, nested
  * values are passed over, and a line that does not parse is dropped. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "hash.h"
 #include "manifest.h"
@@ -181,9 +184,13 @@ enum { F_INPUT, F_INPUT_HEX, F_OUTPUT, F_OUTPUT_HEX, F_STATUS, F_SETTINGS, F_HAS
 static const char *const field_names[F_COUNT] = { "input",  "input_hex", "output",     "output_hex",
 						  "status", "settings",	 "output_hash" };
 
+/* The members that are counts, in the order of COUNT_NAMES. */
+enum { N_INPUT_SIZE, N_INPUT_MTIME, N_OUTPUT_SIZE, N_COUNT };
+static const char *const count_names[N_COUNT] = { "input_size", "input_mtime_ns", "output_size" };
+
 typedef struct line_fields {
 	char *text[F_COUNT];
-	long long output_size; /* -1: absent or null */
+	long long count[N_COUNT]; /* -1: absent or null */
 } line_fields;
 
 /* One member at C, its key already read: into F when it is one of the
@@ -197,8 +204,9 @@ static void take_member(cursor *c, const char *key, line_fields *f)
 			f->text[k] = take_string(c);
 			return;
 		}
-	if (!strcmp(key, "output_size") && sscanf(c->p, "%lld", &f->output_size) != 1)
-		f->output_size = -1;
+	for (int k = 0; k < N_COUNT; k++)
+		if (!strcmp(key, count_names[k]) && sscanf(c->p, "%lld", &f->count[k]) != 1)
+			f->count[k] = -1;
 	skip_value(c);
 }
 
@@ -238,11 +246,13 @@ static char *path_of(line_fields *f, int text, int hex)
  * not such an object. */
 static int parse_line(const char *line, manifest_entry *e)
 {
-	line_fields f = { .output_size = -1 };
+	line_fields f = { .count = { -1, -1, -1 } };
 	int ok = parse_object(line, &f) == 0 && f.text[F_INPUT] && f.text[F_STATUS] &&
 		 f.text[F_SETTINGS];
 
-	*e = (manifest_entry){ .output_size = f.output_size };
+	*e = (manifest_entry){ .input_size = f.count[N_INPUT_SIZE],
+			       .input_mtime_ns = f.count[N_INPUT_MTIME],
+			       .output_size = f.count[N_OUTPUT_SIZE] };
 	if (ok) {
 		e->input = path_of(&f, F_INPUT, F_INPUT_HEX);
 		e->output = path_of(&f, F_OUTPUT, F_OUTPUT_HEX);
@@ -307,17 +317,42 @@ static int index_put(manifest_index *ix, manifest_entry *e)
 	return 0;
 }
 
+/* PATH opened to read when it is a regular file: never a FIFO (whose open
+ * would wait for a writer) or a device (which may never end). NULL with
+ * errno, or with *OTHER set for another kind of file. */
+static FILE *open_regular(const char *path, int *other)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	struct stat sb;
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		*other = 1;
+		close(fd);
+		return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 manifest_index *manifest_read(const char *path)
 {
 	manifest_index *ix = calloc(1, sizeof(*ix));
-	FILE *f = ix ? fopen(path, "re") : NULL;
+	int other = 0;
+	FILE *f = ix ? open_regular(path, &other) : NULL;
 	char *line = NULL;
 	size_t cap = 0;
 	int err = 0;
 
-	if (!ix || (!f && errno != ENOENT)) {
+	if (!ix || (!f && (other || errno != ENOENT))) {
 		fprintf(stderr, "rusty-audio: %s: cannot read the manifest: %s\n", path,
-			strerror(ix ? errno : ENOMEM));
+			!ix	? strerror(ENOMEM)
+			: other ? "not a regular file"
+				: strerror(errno));
 		free(ix);
 		return NULL;
 	}

@@ -58,13 +58,21 @@ static int read_list(const char *list_path, int nul, path_list *l)
 		return -1;
 	}
 	while ((n = getdelim(&line, &cap, nul ? '\0' : '\n', f)) >= 0) {
+		if (!nul && strlen(line) < (size_t)n) {
+			fprintf(stderr,
+				"rusty-audio: %s: a line holds a NUL byte; a list of NUL-ended "
+				"paths is read with --files-from0\n",
+				list_path);
+			ret = -1;
+			break;
+		}
 		while (n > 0 &&
 		       (nul ? line[n - 1] == '\0' : line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
 		if (n > 0)
 			path_list_add(l, line);
 	}
-	if (ferror(f)) {
+	if (ret == 0 && ferror(f)) {
 		fprintf(stderr, "rusty-audio: %s: read error: %s\n", list_path, strerror(errno));
 		ret = -1;
 	}
@@ -474,14 +482,21 @@ static int find_overwrite(const path_list *all, const path_list *inputs)
  * another output does. */
 int paths_check_outputs(const cli_options *opt, const path_list *inputs, char **outputs)
 {
-	path_list all = { 0 }, roles = { 0 };
+	path_list all = { 0 }, roles = { 0 }, read = { 0 };
+	const char *list = opt->files_from ? opt->files_from : opt->files_from0;
 	size_t audio;
 	int ret;
 
+	/* What the run reads: the inputs, and the list that named them. */
+	for (size_t i = 0; i < inputs->count; i++)
+		path_list_add(&read, inputs->items[i]);
+	if (list && strcmp(list, "-"))
+		path_list_add(&read, list);
 	list_outputs(opt, inputs, outputs, &all, &roles, &audio);
-	ret = find_overwrite(&all, inputs);
+	ret = find_overwrite(&all, &read);
 	if (ret == 0)
 		ret = find_twice(&all, &roles, audio);
+	path_list_release(&read);
 	path_list_release(&roles);
 	path_list_release(&all);
 	return ret;

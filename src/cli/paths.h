@@ -40,7 +40,7 @@ void paths_reports(const cli_options *opt, const char *name, char *paths[3]);
 
 /* Before anything is written: -1 after a message when an output of the
  * run (the --fftw-wisdom file and the manifest included) is one of its
- * inputs, or lands where another output does. */
+ * inputs or its input list, or lands where another output does. */
 int paths_check_outputs(const cli_options *opt, const path_list *inputs, char **outputs);
 
 #endif

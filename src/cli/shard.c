@@ -66,9 +66,9 @@ static int from_slurm(cli_shard *s)
 		s->count = (hi - lo) / step + 1;
 		if (!has_count || count == s->count)
 			return 1;
-	} else if (!has_lo && has_count) {
+	} else if (!has_lo && (!has_count || count > 0)) {
 		s->index = id;
-		s->count = count;
+		s->count = has_count ? count : 0; /* then --shard env/N gives it */
 		return 1;
 	}
 	fputs("rusty-audio: --shard env: the Slurm array is not a plain range "
