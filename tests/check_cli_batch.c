@@ -590,6 +590,36 @@ START_TEST(test_resume_odd_names)
 }
 END_TEST
 
+/* A file of the user's in an output's place is never replaced by
+ * --resume: the manifest's failed line about it does not make it ours. */
+START_TEST(test_resume_keeps_users_files)
+{
+	char *paths[1], *manifest = ra_test_scratch("m.jsonl"),
+			*theirs = ra_test_path(out_dir, "f 000.wav");
+	const char *argv[] = { "-q", "-o", out_dir, "--resume", manifest, NULL, NULL };
+	FILE *f = fopen(theirs, "w");
+	char *text;
+	ra_run r;
+
+	ck_assert_ptr_nonnull(f);
+	fputs("the user's notes\n", f);
+	fclose(f);
+	make_inputs(paths, 1);
+	argv[5] = paths[0];
+	for (int run = 0; run < 2; run++) {
+		r = run_status(argv, 1);
+		ck_assert_msg(strstr(r.err, "exists"), "%s", r.err);
+		ra_run_release(&r);
+	}
+	text = ra_test_slurp(theirs, NULL);
+	ck_assert_str_eq(text, "the user's notes\n");
+	free(text);
+	free(theirs);
+	free_paths(paths, 1);
+	free(manifest);
+}
+END_TEST
+
 /* An input changed since its line (re-recorded in place) is done again. */
 START_TEST(test_resume_sees_changed_inputs)
 {
@@ -896,6 +926,7 @@ int main(void)
 	tcase_add_test(tc, test_resume_skips_only_what_is_done);
 	tcase_add_test(tc, test_resume_odd_names);
 	tcase_add_test(tc, test_resume_sees_changed_inputs);
+	tcase_add_test(tc, test_resume_keeps_users_files);
 	tcase_add_test(tc, test_manifest_write_failure);
 	tcase_add_test(tc, test_lists_refused);
 	tcase_add_test(tc, test_resume_removes_stale_temps);

@@ -141,7 +141,12 @@ ledger_action ledger_begin(ledger_file *f)
 	if (!skip) {
 		if (l->done || l->opt->skip_existing)
 			ra_atomic_remove_stale(f->out);
-		return e && e->output && !strcmp(e->output, f->out) ? LEDGER_REPLACE : LEDGER_RUN;
+		/* Only an output a done line vouches for is this tool's: a
+		 * failed line may be about a file that was in the way. */
+		return e && (e->status == MANIFEST_DONE || e->status == MANIFEST_SKIPPED) &&
+				       e->output && !strcmp(e->output, f->out)
+			       ? LEDGER_REPLACE
+			       : LEDGER_RUN;
 	}
 	start_record(f);
 	f->rec.status = MANIFEST_SKIPPED;
