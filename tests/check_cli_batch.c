@@ -50,13 +50,28 @@ static char *make_input(const char *name, size_t frames, int channels, unsigned 
 	return path;
 }
 
+/* "f NNN.wav": input I of make_inputs(), and its output's name. */
+static void file_name(int i, char name[32])
+{
+	snprintf(name, 32, "f %03d.wav", i);
+}
+
+/* Input I's output in the output folder, under its own name. */
+static char *output_of(int i)
+{
+	char name[32];
+
+	file_name(i, name);
+	return ra_test_path(out_dir, name);
+}
+
 /* COUNT inputs "f NNN.wav" of a few lengths and channel counts. */
 static void make_inputs(char **paths, int count)
 {
 	for (int i = 0; i < count; i++) {
 		char name[32];
 
-		snprintf(name, sizeof(name), "f %03d.wav", i);
+		file_name(i, name);
 		paths[i] = make_input(name, 800 + 97 * (size_t)(i % 7), 1 + i % 3, (unsigned)i + 1);
 	}
 }
@@ -421,11 +436,9 @@ START_TEST(test_manifest_records_what_was_written)
 					  "(.libraries.sndfile | startswith(\"libsndfile\")))"));
 	ck_assert(manifest_says(manifest, "[.[].settings] | unique | length == 1"));
 	for (int i = 0; i < FILES; i++) {
-		char hex[33], name[32], *out;
+		char hex[33], *out = output_of(i);
 		struct stat sb;
 
-		snprintf(name, sizeof(name), "f %03d.wav", i);
-		out = ra_test_path(out_dir, name);
 		hash_of(out, hex);
 		ck_assert_int_eq(stat(out, &sb), 0);
 		snprintf(
@@ -520,10 +533,7 @@ START_TEST(test_resume_skips_only_what_is_done)
 
 	make_inputs(paths, FILES);
 	for (int i = 0; i < FILES; i++) {
-		char name[32];
-
-		snprintf(name, sizeof(name), "f %03d.wav", i);
-		outs[i] = ra_test_path(out_dir, name);
+		outs[i] = output_of(i);
 		argv[argc++] = paths[i];
 	}
 	assert_summary(argv, 0, "6 processed, 0 skipped, 0 failed");
@@ -770,10 +780,7 @@ START_TEST(test_kill_then_resume)
 
 	make_inputs(paths, MAX_FILES);
 	for (int i = 0; i < MAX_FILES; i++) {
-		char name[32];
-
-		snprintf(name, sizeof(name), "f %03d.wav", i);
-		outs[i] = ra_test_path(out_dir, name);
+		outs[i] = output_of(i);
 		argv[argc++] = paths[i];
 	}
 	ck_assert_int_eq(unlink(paths[FIFO_AT]), 0);

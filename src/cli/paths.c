@@ -99,7 +99,7 @@ static int is_dir(const char *path)
 	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
-/* PATH without its leading "./" and doubled slashes' first halves. */
+/* PATH past any leading "./" (with the slashes that follow each). */
 static const char *skip_dot_slash(const char *path)
 {
 	while (path[0] == '.' && path[1] == '/')

@@ -10,11 +10,8 @@
 #                                      parallel and rsync)
 set -eu
 
-build=$(cd "${1:?usage: parallel.sh BUILD}" && pwd)
-here=$(cd "$(dirname "$0")/../.." && pwd)
-ra=$build/rusty-audio
-work=$(mktemp -d /tmp/ra-parallel.XXXXXX)
-chmod 755 "$work"
+. "$(dirname "$0")/common.sh"
+setup parallel "${1:-}"
 user=rusty-audio-test
 port=12222
 sshd_pid=
@@ -60,13 +57,7 @@ StrictModes yes
 AllowUsers $user
 CONF
 /usr/sbin/sshd -f "$work/sshd_config" -E "$work/sshd.log"
-i=0
-while [ ! -s "$work/sshd.pid" ]; do
-	i=$((i + 1))
-	[ $i -le 150 ] || fail "sshd did not start"
-	sleep 0.2
-done
-sshd_pid=$(cat "$work/sshd.pid")
+sshd_pid=$(wait_file "$work/sshd.pid")
 PARALLEL_SSH="ssh -i $work/id -p $port -o BatchMode=yes -o StrictHostKeyChecking=no \
 -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
 export PARALLEL_SSH

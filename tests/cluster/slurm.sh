@@ -10,11 +10,8 @@
 #   tests/cluster/slurm.sh BUILD   (as root, with slurm-wlm and munge)
 set -eu
 
-build=$(cd "${1:?usage: slurm.sh BUILD}" && pwd)
-here=$(cd "$(dirname "$0")/../.." && pwd)
-ra=$build/rusty-audio
-work=$(mktemp -d /tmp/ra-slurm.XXXXXX)
-chmod 755 "$work"
+. "$(dirname "$0")/common.sh"
+setup slurm "${1:-}"
 munge_pid= ctld_pid= slurmd_pid=
 
 fail() {
@@ -38,17 +35,6 @@ stop() {
 	rm -rf "$work"
 }
 trap stop EXIT
-
-# Waits until FILE exists (a daemon's pid file), at most 30 s; prints it.
-wait_file() {
-	i=0
-	while [ ! -s "$1" ]; do
-		i=$((i + 1))
-		[ $i -le 150 ] || fail "no $1"
-		sleep 0.2
-	done
-	cat "$1"
-}
 
 # ---- munge ----
 mkdir -p "$work/munge"
