@@ -7,7 +7,7 @@
 # GNU parallel and rsync).
 set -eu
 
-PACKAGES="build-essential pkg-config libsndfile1-dev libfftw3-dev libsoxr-dev libsamplerate0-dev libxxhash-dev check jq"
+PACKAGES="build-essential pkg-config libsndfile1-dev libfftw3-dev libsoxr-dev libsamplerate0-dev libflac-dev nettle-dev libxxhash-dev check jq"
 case "${1:-}" in
 --lint) PACKAGES="clang-format cppcheck" ;;
 --fuzz) PACKAGES="clang libclang-rt-14-dev" ;;

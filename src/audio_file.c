@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #include "rustyaudio/atomic_file.h"
 #include "rustyaudio/audio_file.h"
+#include "rustyaudio/flac.h"
 
 /* Names for --format and output extensions. A non-zero subtype is the one
  * the name implies (an .opus file holds Opus). */
@@ -104,11 +106,13 @@ struct ra_reader {
 };
 
 struct ra_writer {
-	SNDFILE *sf;
+	SNDFILE *sf; /* or, for FLAC: */
+	ra_flac *flac;
 	file_io io;
 	ra_atomic_file file; /* io.fd is file.fd */
 	int64_t frames;	     /* written so far */
 	int major;	     /* SF_FORMAT_* major type */
+	int format, channels;
 };
 
 int ra_format_pcm_bits(int format)
@@ -766,6 +770,31 @@ void ra_reader_destroy(ra_reader *rd)
 	free(rd);
 }
 
+/* The bits of a FLAC subtype, 0 for one FLAC does not have. */
+static int flac_bits(int format)
+{
+	switch (format & SF_FORMAT_SUBMASK) {
+	case SF_FORMAT_PCM_S8:
+	case SF_FORMAT_PCM_16:
+	case SF_FORMAT_PCM_24:
+		return ra_format_pcm_bits(format);
+	default:
+		return 0;
+	}
+}
+
+/* The FLAC encoder's bytes into the writer's file. */
+static int flac_put(void *ctx, uint64_t offset, const void *buf, size_t len, ra_diag *diag)
+{
+	ra_writer *wr = ctx;
+
+	io_seek((sf_count_t)offset, SEEK_SET, &wr->io);
+	if (io_write(buf, (sf_count_t)len, &wr->io) == (sf_count_t)len && !wr->io.error)
+		return 0;
+	ra_diag_set(diag, "write error: %s", strerror(wr->io.error ? wr->io.error : EIO));
+	return -1;
+}
+
 ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags, ra_status *status,
 			  ra_diag *diag)
 {
@@ -790,6 +819,16 @@ ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags
 	if (io_init(&wr->io, wr->file.fd) != 0) {
 		ra_diag_set(diag, "out of memory");
 		goto out_free;
+	}
+	if ((info->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_FLAC) {
+		wr->flac = ra_flac_create(info->sample_rate, info->channels,
+					  flac_bits(info->format), flac_put, wr, &st, diag);
+		if (!wr->flac)
+			goto out_free;
+		wr->major = SF_FORMAT_FLAC;
+		wr->format = info->format;
+		wr->channels = info->channels;
+		goto out;
 	}
 	/* Unknown length: write RF64 and let libsndfile turn it back into a
 	 * plain RIFF WAVE at close if it stayed under 4 GiB. */
@@ -837,8 +876,55 @@ static uint64_t scale_position(uint64_t t, double ratio, uint64_t max)
 	return v < (double)max ? (uint64_t)v : max;
 }
 
+/* The Vorbis comment that holds string S in FLAC, as libsndfile names it;
+ * NULL for none. */
+static const char *flac_tag_name(int s)
+{
+	static const struct {
+		int type;
+		const char *name;
+	} names[] = {
+		{ SF_STR_TITLE, "title" },
+		{ SF_STR_COPYRIGHT, "copyright" },
+		{ SF_STR_SOFTWARE, "software" },
+		{ SF_STR_ARTIST, "artist" },
+		{ SF_STR_COMMENT, "comment" },
+		{ SF_STR_DATE, "date" },
+		{ SF_STR_ALBUM, "album" },
+		{ SF_STR_LICENSE, "license" },
+		{ SF_STR_TRACKNUMBER, "tracknumber" },
+		{ SF_STR_GENRE, "genre" },
+	};
+
+	for (size_t i = 0; i < COUNT(names); i++)
+		if (names[i].type == s)
+			return names[i].name;
+	return NULL;
+}
+
+/* FLAC keeps the strings alone. */
+static void flac_copy_strings(ra_writer *wr, const ra_reader *src)
+{
+	for (int s = SF_STR_FIRST; s <= SF_STR_LAST; s++) {
+		const char *name = flac_tag_name(s), *value = src->strings[s - SF_STR_FIRST];
+
+		if (name && value)
+			ra_flac_tag(wr->flac, name, value);
+	}
+}
+
+void ra_writer_set_workers(ra_writer *wr, ra_workers *w)
+{
+	if (wr->flac)
+		ra_flac_set_workers(wr->flac, w);
+}
+
 void ra_writer_copy_metadata(ra_writer *wr, const ra_reader *src, double ratio)
 {
+	if (wr->flac) {
+		flac_copy_strings(wr, src);
+		return;
+	}
 	for (int s = SF_STR_FIRST; s <= SF_STR_LAST; s++)
 		if (src->strings[s - SF_STR_FIRST])
 			sf_set_string(wr->sf, s, src->strings[s - SF_STR_FIRST]);
@@ -894,6 +980,13 @@ void ra_writer_copy_metadata(ra_writer *wr, const ra_reader *src, double ratio)
 	}
 }
 
+static ra_status flac_result(ra_writer *wr, size_t frames, ra_status st)
+{
+	if (st == RA_OK)
+		wr->frames += (int64_t)frames;
+	return st;
+}
+
 static ra_status write_result(ra_writer *wr, sf_count_t want, sf_count_t done, ra_diag *diag)
 {
 	wr->frames += done > 0 ? done : 0;
@@ -908,20 +1001,54 @@ static ra_status write_result(ra_writer *wr, sf_count_t want, sf_count_t done, r
 	return RA_OK;
 }
 
+/* Float (or with DOUBLES, double) samples of BUF to FLAC: scaled by
+ * 2^(bits-1) and held at the rails, as libsndfile's clipping writers do for
+ * integer PCM. */
+static ra_status flac_write_real(ra_writer *wr, const void *buf, int doubles, size_t frames,
+				 ra_diag *diag)
+{
+	const float *f = buf;
+	const double *d = buf;
+	const int bits = flac_bits(wr->format);
+	const size_t channels = (size_t)wr->channels;
+	const double scale = ldexp(1.0, bits - 1), top = scale - 1.0;
+	int32_t ints[4096];
+	ra_status st = RA_OK;
+
+	for (size_t at = 0, n; st == RA_OK && at < frames; at += n) {
+		n = frames - at < COUNT(ints) / channels ? frames - at : COUNT(ints) / channels;
+		for (size_t i = 0; i < n * channels; i++) {
+			size_t k = at * channels + i;
+			double v = (doubles ? d[k] : (double)f[k]) * scale;
+
+			v = v >= top ? top : v <= -scale ? -scale : v;
+			ints[i] = (int32_t)lrint(v) * (1 << (32 - bits));
+		}
+		st = ra_flac_write(wr->flac, ints, n, diag);
+	}
+	return st;
+}
+
 ra_status ra_writer_write_int(ra_writer *wr, const int32_t *buf, size_t frames, ra_diag *diag)
 {
+	if (wr->flac)
+		return flac_result(wr, frames, ra_flac_write(wr->flac, buf, frames, diag));
 	return write_result(wr, (sf_count_t)frames, sf_writef_int(wr->sf, buf, (sf_count_t)frames),
 			    diag);
 }
 
 ra_status ra_writer_write_float(ra_writer *wr, const float *buf, size_t frames, ra_diag *diag)
 {
+	if (wr->flac)
+		return flac_result(wr, frames, flac_write_real(wr, buf, 0, frames, diag));
 	return write_result(wr, (sf_count_t)frames,
 			    sf_writef_float(wr->sf, buf, (sf_count_t)frames), diag);
 }
 
 ra_status ra_writer_write_double(ra_writer *wr, const double *buf, size_t frames, ra_diag *diag)
 {
+	if (wr->flac)
+		return flac_result(wr, frames, flac_write_real(wr, buf, 1, frames, diag));
 	return write_result(wr, (sf_count_t)frames,
 			    sf_writef_double(wr->sf, buf, (sf_count_t)frames), diag);
 }
@@ -947,6 +1074,34 @@ static ra_status finish_and_publish(ra_atomic_file *f, ra_finished_fn finished, 
 	return st == RA_OK ? ra_atomic_publish(f, diag) : st;
 }
 
+/* The last of the audio out of the encoder (libsndfile's or FLAC's) and
+ * into the file. */
+static ra_status writer_close(ra_writer *wr, ra_diag *diag)
+{
+	int err = 0;
+
+	if (wr->flac) {
+		ra_status st = ra_flac_finish(wr->flac, diag);
+
+		if (st != RA_OK)
+			return st;
+	} else {
+		err = sf_close(wr->sf);
+		wr->sf = NULL;
+	}
+	if (err == 0)
+		io_flush(&wr->io);
+	if (wr->io.error) {
+		ra_diag_set(diag, "write error: %s", strerror(wr->io.error));
+		return RA_ERR_WRITE;
+	}
+	if (err != 0) {
+		diag_sndfile(diag, "write error", sf_error_number(err));
+		return RA_ERR_WRITE;
+	}
+	return RA_OK;
+}
+
 ra_status ra_writer_commit(ra_writer *wr, ra_diag *diag)
 {
 	return ra_writer_commit_with(wr, NULL, NULL, diag);
@@ -954,32 +1109,17 @@ ra_status ra_writer_commit(ra_writer *wr, ra_diag *diag)
 
 ra_status ra_writer_commit_with(ra_writer *wr, ra_finished_fn finished, void *ctx, ra_diag *diag)
 {
-	ra_status st = RA_ERR_WRITE;
-	int err;
+	ra_status st;
 
 	if (!wr) {
 		ra_diag_set(diag, "no writer to commit");
 		return RA_ERR_INVALID;
 	}
-	/* libsndfile's FLAC encoder writes its header with the first block:
-	 * an empty output still needs one to be a valid file. */
-	if (wr->frames == 0 && wr->major == SF_FORMAT_FLAC)
-		sf_command(wr->sf, SFC_UPDATE_HEADER_NOW, NULL, 0);
-	err = sf_close(wr->sf);
-	wr->sf = NULL;
-	if (err == 0)
-		io_flush(&wr->io);
-	if (wr->io.error) {
-		ra_diag_set(diag, "write error: %s", strerror(wr->io.error));
-		goto out;
+	st = writer_close(wr, diag);
+	if (st == RA_OK) {
+		wr->io.fd = -1;
+		st = finish_and_publish(&wr->file, finished, ctx, diag);
 	}
-	if (err != 0) {
-		diag_sndfile(diag, "write error", sf_error_number(err));
-		goto out;
-	}
-	wr->io.fd = -1;
-	st = finish_and_publish(&wr->file, finished, ctx, diag);
-out:
 	ra_writer_abort(wr);
 	return st;
 }
@@ -990,6 +1130,7 @@ void ra_writer_abort(ra_writer *wr)
 		return;
 	if (wr->sf)
 		sf_close(wr->sf);
+	ra_flac_destroy(wr->flac);
 	free(wr->io.buf);
 	ra_atomic_abort(&wr->file);
 	free(wr);

@@ -1581,6 +1581,7 @@ static ra_status execute(chain *ch, const char *out_path)
 			       &res->diag);
 	if (!to.wr)
 		return st;
+	ra_writer_set_workers(to.wr, ch->cfg->reference ? NULL : ch->cfg->workers);
 	if (ch->src->reader)
 		ra_writer_copy_metadata(to.wr, ch->src->reader, (double)p->out_rate / p->in_rate);
 	st = p->route == RA_JOB_ROUTE_FLOAT ? pump_float(ch, &to) : pump_copy(ch, to.wr);

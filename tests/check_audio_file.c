@@ -729,23 +729,30 @@ START_TEST(test_float_write_clips)
 {
 	static const float in[] = { 1.5f, -1.5f, 1.0f, -1.0f, 0.5f, -0.25f };
 	static const int want[] = { 32767, -32768, 32767, -32768, 16384, -8192 };
+	static const struct {
+		const char *name;
+		int format;
+	} outs[] = { { "out.wav", WAV16 }, { "out.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_16 } };
 	enum { N = sizeof(in) / sizeof(in[0]) };
 	char *dir = ra_test_mkdtemp();
-	char *path = ra_test_path(dir, "out.wav");
-	ra_diag diag = { "" };
-	ra_writer *wr = writer_ok(path, WAV16, 1, 0);
-	SF_INFO info;
-	int *back;
 
-	ck_assert_int_eq(ra_writer_write_float(wr, in, N, &diag), RA_OK);
-	commit_ok(wr);
-	back = ra_test_read_int(path, &info);
-	ck_assert_ptr_nonnull(back);
-	for (int i = 0; i < N; i++)
-		ck_assert_msg(back[i] >> 16 == want[i], "%g -> %d, want %d", (double)in[i],
-			      back[i] >> 16, want[i]);
-	free(back);
-	free(path);
+	for (size_t k = 0; k < sizeof(outs) / sizeof(outs[0]); k++) {
+		char *path = ra_test_path(dir, outs[k].name);
+		ra_diag diag = { "" };
+		ra_writer *wr = writer_ok(path, outs[k].format, 1, 0);
+		SF_INFO info;
+		int *back;
+
+		ck_assert_int_eq(ra_writer_write_float(wr, in, N, &diag), RA_OK);
+		commit_ok(wr);
+		back = ra_test_read_int(path, &info);
+		ck_assert_ptr_nonnull(back);
+		for (int i = 0; i < N; i++)
+			ck_assert_msg(back[i] >> 16 == want[i], "%s: %g -> %d, want %d",
+				      outs[k].name, (double)in[i], back[i] >> 16, want[i]);
+		free(back);
+		free(path);
+	}
 	ra_test_rmtree(dir);
 }
 END_TEST

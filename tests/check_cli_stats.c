@@ -265,7 +265,7 @@ START_TEST(test_batch)
 	ck_assert(ra_test_jq(json, ".files[1].error | test(\"cannot open\")"));
 	ck_assert(ra_test_jq(json, ".batch | .files == 3 and .failed == 1 and "
 				   ".audio_seconds == 3"));
-	ck_assert(ra_test_jq(json, ".settings.eq_bands == 0 and .files[0].workers.threads == 0"));
+	ck_assert(ra_test_jq(json, ".settings.eq_bands == 0 and .files[0].workers.tasks == 0"));
 	ra_run_release(&r);
 	free(a);
 	free(b);

@@ -130,6 +130,48 @@ START_TEST(test_same_bytes_on_every_schedule)
 }
 END_TEST
 
+/* To FLAC, whose segments the sink stage hands to the same workers as the
+ * EQ (from the output thread with ALWAYS): the reference pipeline's bytes
+ * on 1, 2 and 3 threads. */
+START_TEST(test_same_bytes_to_flac)
+{
+	static const ra_lane_use uses[] = { RA_LANE_NEVER, RA_LANE_ALWAYS };
+	char *ref = ra_test_path(dir, "ref.flac"), *out = ra_test_path(dir, "out.flac");
+	ra_lane *lane = ra_lane_create(1, RA_LANE_DEPTH_MAX, NULL, NULL);
+	ra_job_config cfg;
+
+	ck_assert_ptr_nonnull(lane);
+	ra_job_config_init(&cfg);
+	cfg.reference = 1;
+	ck_assert_int_eq(run_job(&cfg, ref, NULL), RA_OK);
+	for (int threads = 1; threads <= 3; threads++) {
+		ra_workers *w = ra_workers_create(threads, NULL, NULL);
+
+		ck_assert_ptr_nonnull(w);
+		for (size_t u = 0; u < sizeof(uses) / sizeof(uses[0]); u++) {
+			ra_workers_stats before, after;
+
+			ra_workers_get_stats(w, &before);
+			ra_job_config_init(&cfg);
+			cfg.workers = w;
+			cfg.lane = lane;
+			cfg.lane_use = uses[u];
+			cfg.block_frames = 1000;
+			ck_assert_int_eq(run_job(&cfg, out, NULL), RA_OK);
+			ck_assert_msg(ra_test_same_bytes(ref, out),
+				      "threads %d, lane use %d differ", threads, (int)uses[u]);
+			ra_workers_get_stats(w, &after);
+			/* Seven segments of 262,144 frames, each a task. */
+			ck_assert_uint_ge(after.tasks - before.tasks, 7);
+		}
+		ra_workers_destroy(w);
+	}
+	ra_lane_destroy(lane);
+	free(ref);
+	free(out);
+}
+END_TEST
+
 /* Resampled to 44.1 kHz by each engine (libsamplerate at medium quality,
  * for time): the reference pipeline's bytes on 1, 2 and 3 threads, in
  * blocks of 256, 1000 and 4096 frames, whose chunks of input to the
@@ -326,6 +368,7 @@ static Suite *job_lane_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_same_bytes_on_every_schedule);
+	tcase_add_test(tc, test_same_bytes_to_flac);
 	tcase_add_test(tc, test_same_bytes_resampled);
 	tcase_add_test(tc, test_sink_failure_on_the_lane);
 #ifdef RA_TEST_ALLOC_COUNTED

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "rustyaudio/status.h"
+#include "rustyaudio/workers.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -102,6 +103,11 @@ enum {
  * RA_WRITE_FORCE. NULL on failure, with STATUS and DIAG. */
 ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags, ra_status *status,
 			  ra_diag *diag);
+
+/* Encode on W's threads where the format can be split: FLAC, whose
+ * segments encode at once (see flac.h); the bytes are the same with any W
+ * or none. Call before writing audio. */
+void ra_writer_set_workers(ra_writer *wr, ra_workers *w);
 
 /* Carry SRC's metadata to the output: string tags, the broadcast (bext)
  * chunk, cue points and instrument loops, where the output format has room

@@ -9,6 +9,7 @@
 #include "rustyaudio/biquad.h"
 #include "rustyaudio/convert.h"
 #include "rustyaudio/eq.h"
+#include "rustyaudio/flac.h"
 #include "rustyaudio/generate.h"
 #include "rustyaudio/job.h"
 #include "rustyaudio/lane.h"

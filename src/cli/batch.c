@@ -505,8 +505,7 @@ static int start_threads(const cli_options *opt, size_t count, run_threads *t)
 	each = total / runners > 1 ? total / runners : 1;
 	t->runners = runners;
 	for (int r = 0; r < t->runners; r++) {
-		if ((opt->eq.count > 0 || opt->job.out_rate > 0) && !opt->job.reference &&
-		    !(t->workers[r] = ra_workers_create(each, &st, NULL))) {
+		if (!opt->job.reference && !(t->workers[r] = ra_workers_create(each, &st, NULL))) {
 			fprintf(stderr, "rusty-audio: cannot start worker threads: %s\n",
 				ra_strerror(st));
 			return -1;
