@@ -164,28 +164,25 @@ static int ra_parse_named(const char *s, size_t len, ra_biquad_spec *spec, int *
 	return 0;
 }
 
-/* A positional field after FREQ: the first is the gain, the second Q. */
+/* A positional field after FREQ: the first is the gain, the second Q. Both
+ * are optional, and an empty one is one not given ("lowpass:3k::0.7"). */
 static int ra_parse_positional(const char *s, size_t len, ra_biquad_spec *spec, int *npos,
 			       int *nwidth, ra_diag *why)
 {
 	switch ((*npos)++) {
 	case 0:
-		if (len == 0) {
-			ra_diag_set(why, "empty gain");
-			return -1;
-		}
+		if (len == 0)
+			return 0;
 		if (ra_number_parse(s, len, &spec->gain_db) != RA_OK) {
 			ra_diag_set(why, "gain '%.*s' is not a number", ra_quote_len(len), s);
 			return -1;
 		}
 		return 0;
 	case 1:
+		if (len == 0)
+			return 0;
 		if ((*nwidth)++) {
 			ra_diag_set(why, "more than one width (q=, bw=, s= or a positional Q)");
-			return -1;
-		}
-		if (len == 0) {
-			ra_diag_set(why, "empty Q");
 			return -1;
 		}
 		if (ra_parse_positive(s, len, &spec->width)) {

@@ -14,13 +14,13 @@
 #define SEGMENTS_MAX 9		   /* segments held at once */
 #define HEADER_BYTES 42		   /* "fLaC" and the STREAMINFO block */
 #define MD5_CHUNK 4096		   /* samples turned into bytes at a time */
+#define CRC16_POLY 0x8005	   /* x^16 + x^15 + x^2 + 1 */
+#define FRAME_SIZE_UNSET 0xFFFFFFu /* libFLAC's minimum before any frame */
+
 /* Exported by libFLAC but declared only in the private header its own flac
  * tool includes (share/private.h) for --no-md5-sum. The stream's MD5 is
  * taken here, in order; segments must not each spend time on their own. */
 extern FLAC__bool FLAC__stream_encoder_set_do_md5(FLAC__StreamEncoder *encoder, FLAC__bool value);
-
-#define CRC16_POLY 0x8005	   /* x^16 + x^15 + x^2 + 1 */
-#define FRAME_SIZE_UNSET 0xFFFFFFu /* libFLAC's minimum before any frame */
 
 struct segment {
 	ra_flac *f;

@@ -278,6 +278,30 @@ START_TEST(test_usage_messages)
 		{ { "--threads=abc", "in.wav" },
 		  "rusty-audio: invalid --threads 'abc': expected 1 to 64 (see rusty-audio "
 		  "--help)\n" },
+		/* One number grammar: decimal, no hex, inf or nan. */
+		{ { "--gain", "0x10", "in.wav" },
+		  "rusty-audio: invalid --gain '0x10': expected decibels from -200 to 200 (see "
+		  "rusty-audio --help)\n" },
+		{ { "--gain", "inf", "in.wav" },
+		  "rusty-audio: invalid --gain 'inf': expected decibels from -200 to 200 (see "
+		  "rusty-audio --help)\n" },
+		/* Refused before any work. */
+		{ { "in.wav", "-o", "" },
+		  "rusty-audio: --output '': an empty PATH names nothing (see rusty-audio "
+		  "--help)\n" },
+		/* Options that would do nothing, and the one they need. */
+		{ { "--window", "hann", "in.wav" },
+		  "rusty-audio: --window only applies with --spectrum, --plot, --spectrogram or "
+		  "--analyze (see rusty-audio --help)\n" },
+		{ { "--spectrum-of", "both", "in.wav" },
+		  "rusty-audio: --spectrum-of only applies with --spectrum or --plot (see "
+		  "rusty-audio --help)\n" },
+		{ { "--spectrogram-bins", "8", "in.wav" },
+		  "rusty-audio: --spectrogram-bins only applies with --spectrogram (see "
+		  "rusty-audio --help)\n" },
+		{ { "--analyze", "--spectrum", "x.csv", "in.wav" },
+		  "rusty-audio: --analyze prints its summary and writes no report; drop "
+		  "--spectrum (see rusty-audio --help)\n" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -307,6 +331,10 @@ START_TEST(test_usage_errors)
 		(const char *const[]){ "--rate=0", in, "-o", out, NULL },
 		(const char *const[]){ "--gain", "abc", in, "-o", out, NULL },
 		(const char *const[]){ "--gain", "1e999", in, "-o", out, NULL },
+		(const char *const[]){ "--gain", "0x10", in, "-o", out, NULL },
+		(const char *const[]){ "--gain", "nan", in, "-o", out, NULL },
+		(const char *const[]){ "--fft-size", "4096", in, "-o", out, NULL },
+		(const char *const[]){ "--spectrum-of", "both", in, "-o", out, NULL },
 		(const char *const[]){ "--format", "xyz", in, "-o", out, NULL },
 		(const char *const[]){ "--subtype", "pcm7", in, "-o", out, NULL },
 		(const char *const[]){ "--dither", "maybe", in, "-o", out, NULL },

@@ -112,6 +112,11 @@ START_TEST(test_add_parses_fields)
 		{ "bandpass:440:0:bw=0.5", RA_BIQUAD_BANDPASS, 440, 0, RA_WIDTH_OCTAVES, 0.5 },
 		{ "lowshelf:1K:-1.5e1:s=2", RA_BIQUAD_LOWSHELF, 1000, -15, RA_WIDTH_SLOPE, 2 },
 		{ "peak:125.5:2:Q=3", RA_BIQUAD_PEAK, 125.5, 2, RA_WIDTH_Q, 3 },
+		/* An empty optional field is one not given. */
+		{ "lowpass:3k::0.7", RA_BIQUAD_LOWPASS, 3000, 0, RA_WIDTH_Q, 0.7 },
+		{ "peak:1k:3:", RA_BIQUAD_PEAK, 1000, 3, RA_WIDTH_Q, 0.7071 },
+		{ "notch:50::q=30", RA_BIQUAD_NOTCH, 50, 0, RA_WIDTH_Q, 30 },
+		{ "highpass:80::", RA_BIQUAD_HIGHPASS, 80, 0, RA_WIDTH_Q, 0.7071 },
 	};
 	const int n = (int)(sizeof(good) / sizeof(good[0]));
 	ra_eq eq = { .count = 0 };
@@ -529,8 +534,6 @@ START_TEST(test_add_rejects)
 		"peak:0x10",
 		"peak: 1k",
 		"peak:1k ",
-		"peak:1k:3:",
-		"peak:1k::2",
 		"peak:1k:3:q=",
 		"peak:1k:3:q=0",
 		"peak:1k:3:x=1",

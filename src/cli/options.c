@@ -31,13 +31,25 @@ enum { LONG_ONLY = 256 };
  * width. */
 enum { HELP_COLUMN = 29, HELP_WIDTH = 80 };
 
+/* What an option only applies with: --generate, a spectrum (a report or
+ * --analyze), a spectrum report, or --spectrogram. */
+typedef enum option_needs {
+	NEEDS_NOTHING,
+	NEEDS_GENERATE,
+	NEEDS_SPECTRUM,
+	NEEDS_REPORT,
+	NEEDS_SPECTROGRAM,
+	NEEDS_KINDS
+} option_needs;
+
 /* The run as the options describe it so far, and what is settled only once
  * all are read: --generate's settings, and the choices that are not an int
  * of cli_options (-1 while not given). */
 typedef struct parse_state {
 	cli_options opt;
-	const char *generate;			 /* --generate SIGNAL */
-	const struct option_spec *generate_only; /* the last option that needs it */
+	const char *generate; /* --generate SIGNAL */
+	/* For each kind of need, the last option given that has it. */
+	const struct option_spec *needing[NEEDS_KINDS];
 	double duration, level_db;
 	int sample_rate, channels;
 	int nonfinite;	 /* --nonfinite: a ra_nonfinite_mode */
@@ -86,7 +98,7 @@ typedef struct option_spec {
 	ra_status (*add)(ra_eq *eq, const char *text, ra_diag *diag); /* ARG_BANDS */
 	/* ARG_CALL: GO_ON, INVALID, or the exit status after a message. */
 	int (*apply)(parse_state *ps, const char *arg);
-	int needs_generate; /* only applies with --generate */
+	option_needs needs;
 	/* Whether the option changes what is written, for the settings hash:
 	 * SETTINGS_HASHED (the default) takes its name and value. */
 	enum { SETTINGS_HASHED, SETTINGS_NONE, SETTINGS_BANDS } settings;
@@ -108,15 +120,14 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 
 /* ---- values ---- */
 
-/* A finite decimal number in [LO, HI] filling all of TEXT, into *VALUE. */
+/* A number in [LO, HI] filling all of TEXT, into *VALUE: the one grammar
+ * of every option and band field (ra_number_parse(): decimal, an optional
+ * exponent; no hex, nan or inf). */
 static int parse_real(const char *text, double lo, double hi, double *value)
 {
-	char *end;
 	double v;
 
-	errno = 0;
-	v = strtod(text, &end);
-	if (!*text || *end || errno != 0 || !isfinite(v) || v < lo || v > hi)
+	if (ra_number_parse(text, strlen(text), &v) != RA_OK || v < lo || v > hi)
 		return 0;
 	*value = v;
 	return 1;
@@ -348,27 +359,31 @@ static const option_spec options[] = {
 	{ "plot", 0, "PATH", ARG_TEXT, FIELD(opt.plot_path),
 	  .help = "the spectrum as an SVG plot (a folder for several inputs)" },
 	{ "spectrum-of", 0, "WHAT", ARG_CHOICE, FIELD(spectrum_of), .choices = spectrum_sides,
-	  .help = "output (default), input or both" },
+	  .help = "output (default), input or both", .needs = NEEDS_REPORT },
 	{ "fft-size", 0, "N", ARG_SIZE, FIELD(opt.spectrum.fft_size), .lo = 2, .hi = 1 << 24,
-	  .help = "segment length (default 2048)" },
+	  .help = "segment length (default 2048)", .needs = NEEDS_SPECTRUM },
 	{ "window", 0, "NAME", ARG_WINDOW, FIELD(opt.spectrum.window),
-	  .help = "hann (default), hamming, blackman, blackman-harris,\nflattop or rect" },
+	  .help = "hann (default), hamming, blackman, blackman-harris,\nflattop or rect",
+	  .needs = NEEDS_SPECTRUM },
 	/* The top is the largest double below 1: F < 1. */
 	{ "overlap", 0, "F", ARG_REAL, FIELD(opt.spectrum.overlap), .lo = 0.0,
 	  .hi = 0x1.fffffffffffffp-1, .expect = "0 <= F < 1",
-	  .help = "segment overlap, 0 <= F < 1 (default 0.5)" },
+	  .help = "segment overlap, 0 <= F < 1 (default 0.5)", .needs = NEEDS_SPECTRUM },
 	{ "spectrum-scale", 0, "S", ARG_SCALE, FIELD(opt.spectrum.scale), .expect = "psd or dbfs",
-	  .help = "psd (default, dB re 1/Hz) or dbfs (full-scale sine 0 dB)" },
+	  .help = "psd (default, dB re 1/Hz) or dbfs (full-scale sine 0 dB)",
+	  .needs = NEEDS_SPECTRUM },
 	{ "channels-mode", 0, "M", ARG_CHOICE, FIELD(opt.spectrum.mix), .choices = channel_modes,
-	  .help = "each (default) or mix" },
+	  .help = "each (default) or mix", .needs = NEEDS_SPECTRUM },
 	{ "fft-plan", 0, "P", ARG_CHOICE, FIELD(fft_plan), .choices = fft_plans,
-	  .help = "estimate (default) or measure" },
+	  .help = "estimate (default) or measure", .needs = NEEDS_SPECTRUM },
 	{ "spectrogram", 0, "PATH", ARG_TEXT, FIELD(opt.spectrogram_path),
 	  .help = "the output's spectrogram as CSV, a row a segment" },
 	{ "spectrogram-format", 0, "F", ARG_CHOICE, FIELD(opt.spectrum.spectrogram_long),
-	  .choices = spectrogram_layouts, .help = "wide (default: a column a bin) or long" },
+	  .choices = spectrogram_layouts, .help = "wide (default: a column a bin) or long",
+	  .needs = NEEDS_SPECTROGRAM },
 	{ "spectrogram-bins", 0, "N", ARG_SIZE, FIELD(opt.spectrum.spectrogram_bins), .lo = 1,
-	  .hi = 1 << 23, .help = "wide: average into N bands a channel" },
+	  .hi = 1 << 23, .help = "wide: average into N bands a channel",
+	  .needs = NEEDS_SPECTROGRAM },
 	{ "fftw-wisdom", 0, "PATH", ARG_TEXT, FIELD(opt.wisdom_path),
 	  .help = "load FFTW wisdom from PATH, save it back (implies measure)",
 	  .settings = SETTINGS_NONE },
@@ -383,14 +398,14 @@ static const option_spec options[] = {
 	{ "generate", 0, "SIGNAL", ARG_TEXT, FIELD(generate),
 	  .help = "sine:FREQ, sweep:F0:F1, white, pink, impulse, silence" },
 	{ "duration", 0, "SECONDS", ARG_REAL, FIELD(duration), .lo = 0.0, .hi = 86400.0 * 7,
-	  .expect = "seconds from 0 to 604800", .needs_generate = 1,
+	  .expect = "seconds from 0 to 604800", .needs = NEEDS_GENERATE,
 	  .help = "generated length (default 1)" },
 	{ "sample-rate", 0, "HZ", ARG_RATE, FIELD(sample_rate), .expect = rate_expect,
-	  .needs_generate = 1, .help = "generated rate (default 48000)" },
+	  .needs = NEEDS_GENERATE, .help = "generated rate (default 48000)" },
 	{ "channels", 0, "N", ARG_INT, FIELD(channels), .lo = 1, .hi = RA_MAX_CHANNELS,
-	  .needs_generate = 1, .help = "generated channels (default 1)" },
+	  .needs = NEEDS_GENERATE, .help = "generated channels (default 1)" },
 	{ "level", 0, "DBFS", ARG_REAL, FIELD(level_db), .lo = -INFINITY, .hi = 0.0,
-	  .expect = "dBFS at or below 0", .needs_generate = 1,
+	  .expect = "dBFS at or below 0", .needs = NEEDS_GENERATE,
 	  .help = "generated peak level (default -3)" },
 	{ "seed", 0, "N", ARG_CALL, 0, .expect = "a non-negative integer", .apply = set_seed,
 	  .help = "seed for noise and dither (default 1)" },
@@ -540,7 +555,9 @@ static int store_value(parse_state *ps, const option_spec *o, const char *arg)
 	case ARG_FLAG:
 		*(int *)field = 1;
 		return GO_ON;
-	case ARG_TEXT:
+	case ARG_TEXT: /* a path or a name: empty names nothing */
+		if (!*arg)
+			return usage_error("--%s '': an empty %s names nothing", o->name, o->value);
 		*(const char **)field = arg;
 		return GO_ON;
 	case ARG_SIZE:
@@ -593,8 +610,7 @@ static int take_option(parse_state *ps, const option_spec *o, const char *arg)
 {
 	int status;
 
-	if (o->needs_generate)
-		ps->generate_only = o;
+	ps->needing[o->needs] = o;
 	status = store_value(ps, o, arg);
 	return status == INVALID ? invalid(o, arg) : status;
 }
@@ -699,6 +715,31 @@ static int check_batch(const cli_options *opt)
 	return GO_ON;
 }
 
+/* The spectrum's settings with something that takes a spectrum, each
+ * named when it would do nothing; --analyze writes no report. */
+static int check_reports(const parse_state *ps)
+{
+	const cli_options *opt = &ps->opt;
+	const int report = opt->spectrum_path || opt->plot_path;
+	const option_spec *o;
+
+	if (opt->job.analyze && (report || opt->spectrogram_path))
+		return usage_error("--analyze prints its summary and writes no report; drop --%s",
+				   opt->spectrum_path ? "spectrum"
+				   : opt->plot_path   ? "plot"
+						      : "spectrogram");
+	if ((o = ps->needing[NEEDS_SPECTROGRAM]) && !opt->spectrogram_path)
+		return usage_error("--%s only applies with --spectrogram", o->name);
+	if ((o = ps->needing[NEEDS_REPORT]) && !report)
+		return usage_error("--%s only applies with --spectrum or --plot", o->name);
+	if ((o = ps->needing[NEEDS_SPECTRUM]) && !report && !opt->spectrogram_path &&
+	    !opt->job.analyze)
+		return usage_error(
+			"--%s only applies with --spectrum, --plot, --spectrogram or --analyze",
+			o->name);
+	return GO_ON;
+}
+
 /* What the options ask for together: a source (--generate or inputs), and
  * no pair that cannot be. */
 static int check_run(parse_state *ps)
@@ -708,12 +749,15 @@ static int check_run(parse_state *ps)
 
 	if (ps->generate)
 		status = take_generate(ps);
-	else if (ps->generate_only)
-		status = usage_error("--%s only applies with --generate", ps->generate_only->name);
+	else if (ps->needing[NEEDS_GENERATE])
+		status = usage_error("--%s only applies with --generate",
+				     ps->needing[NEEDS_GENERATE]->name);
 	else if (opt->input_count == 0 && !opt->files_from && !opt->files_from0)
 		status = usage_error("no input files");
 	if (status == GO_ON)
 		status = check_batch(opt);
+	if (status == GO_ON)
+		status = check_reports(ps);
 	if (status != GO_ON)
 		return status;
 	if (opt->spectrum.spectrogram_long && opt->spectrum.spectrogram_bins)
