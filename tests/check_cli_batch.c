@@ -886,6 +886,58 @@ START_TEST(test_sigterm_records_interrupted)
 }
 END_TEST
 
+/* Block until PID waits in read() on its standard input (the first
+ * number of /proc/PID/syscall is the call, 0 for read on x86-64 Linux,
+ * the second its descriptor). */
+static void wait_reading_stdin(pid_t pid)
+{
+	char path[64], text[256];
+
+	snprintf(path, sizeof(path), "/proc/%ld/syscall", (long)pid);
+	/* A safety net for a child that never reads, not a timing. */
+	for (int tries = 0; tries < 60000; tries++) {
+		FILE *f = fopen(path, "r");
+		int got = f && fgets(text, sizeof(text), f) != NULL;
+
+		if (f)
+			fclose(f);
+		if (got && !strncmp(text, "0 0x0 ", 6))
+			return;
+		usleep(1000);
+	}
+	ck_abort_msg("rusty-audio never read its standard input: %s", text);
+}
+
+/* A --files-from - list whose writer stays open: SIGINT and SIGTERM stop
+ * the read, say so, and the program dies of the signal, its list unread. */
+START_TEST(test_signal_stops_a_blocked_list)
+{
+	static const int sigs[] = { SIGTERM, SIGINT };
+	const char *argv[] = { "--files-from", "-", "-o", out_dir, NULL };
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		int fds[2], saved = dup(0);
+		char *err;
+		pid_t pid;
+
+		ck_assert_int_eq(pipe(fds), 0);
+		ck_assert_int_eq(dup2(fds[0], 0), 0);
+		pid = ra_test_spawn(argv, "/dev/null", 0);
+		ck_assert_int_eq(dup2(saved, 0), 0);
+		close(saved);
+		close(fds[0]);
+		ck_assert_int_eq(write(fds[1], "a.wav\n", 6), 6);
+		wait_reading_stdin(pid);
+		kill(pid, sigs[i]);
+		ck_assert_int_eq(ra_test_finish(pid, &err), 128 + sigs[i]);
+		close(fds[1]);
+		ck_assert_str_eq(err, "rusty-audio: standard input: interrupted\n");
+		free(err);
+		ck_assert_int_eq(ra_test_dir_entries(out_dir), 0);
+	}
+}
+END_TEST
+
 START_TEST(test_usage_errors)
 {
 	char *a = make_input("a.wav", 100, 1, 1);
@@ -941,6 +993,7 @@ int main(void)
 	tcase_add_test(tc, test_kill_then_resume);
 	tcase_add_test(tc, test_exit_statuses);
 	tcase_add_test(tc, test_sigterm_records_interrupted);
+	tcase_add_test(tc, test_signal_stops_a_blocked_list);
 	tcase_add_test(tc, test_usage_errors);
 	return ra_test_main(s);
 }

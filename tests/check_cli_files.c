@@ -427,6 +427,38 @@ END_TEST
 
 /* Past the file size limit (ulimit -f) the write fails: one line, exit 1,
  * nothing left; not a silent death by SIGXFSZ. */
+/* Names up to the file system's limit work, and its temporary name fits;
+ * one past it is refused before any work, and a message naming long
+ * paths still ends with its reason. */
+START_TEST(test_long_names)
+{
+	char *in = make_input("in.wav"), name[300], *longest, *too_long, *deep;
+	int n;
+
+	memset(name, 'a', 255);
+	memcpy(name + 251, ".wav", 5);
+	longest = ra_test_path(out, name);
+	ra_test_run_ok((const char *const[]){ in, "-o", longest, NULL });
+	ck_assert_uint_eq(file_type(longest), S_IFREG);
+	memset(name, 'b', 256);
+	memcpy(name + 252, ".wav", 5);
+	too_long = ra_test_path(out, name);
+	assert_refused((const char *const[]){ in, "-o", too_long, NULL }, 2,
+		       "bbbb.wav: File name too long\n");
+	ck_assert_int_eq(ra_test_dir_entries(out), 1);
+	memset(name, 'c', 250);
+	name[250] = '\0';
+	n = asprintf(&deep, "%s/%s/%s/x.wav", out, name, name);
+	ck_assert_int_gt(n, 500);
+	assert_refused((const char *const[]){ in, "-o", deep, NULL }, 1,
+		       "/x.wav: cannot create: No such file or directory\n");
+	free(deep);
+	free(too_long);
+	free(longest);
+	free(in);
+}
+END_TEST
+
 START_TEST(test_file_size_limit)
 {
 	char *o = ra_test_path(out, "big.wav"), *csv = ra_test_path(out, "big.csv"), *err;
@@ -563,6 +595,7 @@ int main(void)
 	tcase_add_test(tc, test_wisdom_is_an_output);
 	tcase_add_test(tc, test_signals_leave_nothing);
 	tcase_add_test(tc, test_temporary_file_names);
+	tcase_add_test(tc, test_long_names);
 	tcase_add_test(tc, test_file_size_limit);
 	tcase_add_test(tc, test_format_limits);
 	tcase_add_test(tc, test_stdout_write_errors);

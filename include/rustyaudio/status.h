@@ -42,8 +42,11 @@ const char *ra_strerror(ra_status status);
  * Constructors (ra_<noun>_create, ra_<noun>_open) return the new object,
  * or NULL on failure with the reason in their last two parameters,
  * ra_status *status and ra_diag *diag; either may be NULL. */
+/* Room for two paths of PATH_MAX and the reason: a message is never cut. */
+#define RA_DIAG_MAX (2 * 4096 + 256)
+
 typedef struct ra_diag {
-	char text[256];
+	char text[RA_DIAG_MAX];
 } ra_diag;
 
 /* Format into DIAG (which may be NULL: then nothing happens). */

@@ -30,7 +30,11 @@ static void catch_signals(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESTART;
+	/* No SA_RESTART: a read blocked on a pipe or a terminal (a --files-from
+	 * list whose writer stays open) returns EINTR and the run stops, where
+	 * it would otherwise wait on through the signal. Files on disk are not
+	 * interrupted; the stop flag is polled between blocks. */
+	sa.sa_flags = 0;
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
 		sigaction(stop_signals[i], &sa, NULL);

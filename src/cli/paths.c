@@ -2,6 +2,7 @@
  * shards), each one's output and reports, and the checks made before
  * anything is written: no output is an input, no two outputs meet. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +74,12 @@ static int read_list(const char *list_path, int nul, path_list *l)
 			path_list_add(l, line);
 	}
 	if (ret == 0 && ferror(f)) {
-		fprintf(stderr, "rusty-audio: %s: read error: %s\n", list_path, strerror(errno));
+		if (errno == EINTR) /* a stop signal */
+			fprintf(stderr, "rusty-audio: %s: interrupted\n",
+				f == stdin ? "standard input" : list_path);
+		else
+			fprintf(stderr, "rusty-audio: %s: read error: %s\n", list_path,
+				strerror(errno));
 		ret = -1;
 	}
 	free(line);
@@ -477,6 +483,23 @@ static int find_overwrite(const path_list *all, const path_list *inputs)
 	return ret;
 }
 
+/* -1 after a message when a path in ALL is longer than a path, or its last
+ * part longer than a file name, may be: found now rather than when the
+ * file has been processed and cannot take its name. */
+static int find_too_long(const path_list *all)
+{
+	for (size_t i = 0; i < all->count; i++) {
+		const char *path = all->items[i], *slash = strrchr(path, '/');
+		const char *name = slash ? slash + 1 : path;
+
+		if (strlen(path) >= PATH_MAX || strlen(name) > NAME_MAX) {
+			fprintf(stderr, "rusty-audio: %s: %s\n", path, strerror(ENAMETOOLONG));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Before anything is written: -1 after a message when an output of the run
  * (the --fftw-wisdom file included) is one of its inputs, or lands where
  * another output does. */
@@ -493,7 +516,9 @@ int paths_check_outputs(const cli_options *opt, const path_list *inputs, char **
 	if (list && strcmp(list, "-"))
 		path_list_add(&read, list);
 	list_outputs(opt, inputs, outputs, &all, &roles, &audio);
-	ret = find_overwrite(&all, &read);
+	ret = find_too_long(&all);
+	if (ret == 0)
+		ret = find_overwrite(&all, &read);
 	if (ret == 0)
 		ret = find_twice(&all, &roles, audio);
 	path_list_release(&read);
