@@ -812,6 +812,8 @@ ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags
 		goto out;
 	}
 	wr->io.fd = -1;
+	wr->format = info->format;
+	wr->channels = info->channels;
 	st = ra_atomic_open(&wr->file, path, flags & RA_WRITE_FORCE, diag);
 	if (st != RA_OK)
 		goto out_free;
@@ -826,8 +828,6 @@ ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags
 		if (!wr->flac)
 			goto out_free;
 		wr->major = SF_FORMAT_FLAC;
-		wr->format = info->format;
-		wr->channels = info->channels;
 		goto out;
 	}
 	/* Unknown length: write RF64 and let libsndfile turn it back into a
@@ -837,6 +837,10 @@ ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags
 		sfinfo.format = SF_FORMAT_RF64 | (info->format & SF_FORMAT_SUBMASK);
 		auto_rf64 = 1;
 	}
+	/* The length, when known, as sndfile-convert passes it: headers that are
+	 * not patched at close (W64 with MS-ADPCM's fact chunk) then hold it. */
+	if (info->frames >= 0)
+		sfinfo.frames = info->frames;
 	wr->sf = open_virtual(&file_io_calls, SFM_WRITE, &sfinfo, &wr->io, why, sizeof(why));
 	if (!wr->sf) {
 		st = RA_ERR_UNSUPPORTED;
@@ -1074,6 +1078,32 @@ static ra_status finish_and_publish(ra_atomic_file *f, ra_finished_fn finished, 
 	return st == RA_OK ? ra_atomic_publish(f, diag) : st;
 }
 
+/* libsndfile 1.2 puts one block's frames (2041 for stereo) in the fact
+ * chunk of IMA ADPCM in WAV and W64, where the file's length belongs:
+ * readers that trust the chunk (ffprobe with W64) took 4000 frames for
+ * 2041. The length written goes there, once the file is closed. */
+static void fix_fact_chunk(ra_writer *wr)
+{
+	const int w64 = wr->major == SF_FORMAT_W64, at = w64 ? 24 : 8, width = w64 ? 8 : 4;
+	unsigned char head[1024], count[8];
+	sf_count_t n;
+
+	if ((wr->major != SF_FORMAT_WAV && !w64) ||
+	    (wr->format & SF_FORMAT_SUBMASK) != SF_FORMAT_IMA_ADPCM)
+		return;
+	io_seek(0, SEEK_SET, &wr->io);
+	n = io_read(head, sizeof(head), &wr->io);
+	for (sf_count_t i = 12; i + at + width <= n; i++) {
+		if (memcmp(head + i, "fact", 4) != 0)
+			continue;
+		for (int k = 0; k < width; k++)
+			count[k] = (unsigned char)((uint64_t)wr->frames >> (8 * k));
+		io_seek(i + at, SEEK_SET, &wr->io);
+		io_write(count, width, &wr->io);
+		return;
+	}
+}
+
 /* The last of the audio out of the encoder (libsndfile's or FLAC's) and
  * into the file. */
 static ra_status writer_close(ra_writer *wr, ra_diag *diag)
@@ -1088,6 +1118,8 @@ static ra_status writer_close(ra_writer *wr, ra_diag *diag)
 	} else {
 		err = sf_close(wr->sf);
 		wr->sf = NULL;
+		if (err == 0)
+			fix_fact_chunk(wr);
 	}
 	if (err == 0)
 		io_flush(&wr->io);
