@@ -125,7 +125,7 @@ $(BUILD)/tests/%.o: ALL_CFLAGS += $(CHECK_CFLAGS) -DRA_TEST_PROGRAM='"$(abspath 
 	-DRA_CORPUS_DIR='"$(abspath ../shared/corpus)"' -DRA_TESTS_DIR='"$(abspath tests)"'
 
 $(BUILD)/tests/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o \
-		$(BUILD)/src/cli/options.o $(BUILD)/src/cli/shard.o $(LIBRARY)
+		$(BUILD)/src/cli/options.o $(BUILD)/src/cli/say.o $(BUILD)/src/cli/shard.o $(LIBRARY)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/fuzz/%.o: ALL_CFLAGS += -Isrc/cli
@@ -189,7 +189,7 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-om
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
 	-Iinclude -Isrc/cli -DRA_VERSION='"$(VERSION)"' -MMD -MP $(PKG_CFLAGS)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/%.o) $(FUZZ_DIR)/src/cli/options.o \
-	$(FUZZ_DIR)/src/cli/shard.o
+	$(FUZZ_DIR)/src/cli/say.o $(FUZZ_DIR)/src/cli/shard.o
 FUZZ_BIN := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_OPTS = -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 -close_fd_mask=3
 FUZZ_SEED_FORMATS := wav:pcm16 wav:pcm24 wav:pcm32 wav:float wav:double wav:pcmu8 wav:ulaw \

@@ -22,14 +22,30 @@ static void print_value(FILE *f, double v)
 		fprintf(f, ",%.6g", v);
 }
 
+/* PATH quoted for one line of text (ra_quote()) into F. */
+static void put_quoted(FILE *f, const char *path)
+{
+	size_t size = RA_QUOTE_SIZE(strlen(path));
+	char *q = malloc(size);
+
+	if (!q) {
+		fputs("?", f); /* the write fails later for want of memory anyway */
+		return;
+	}
+	ra_quote(path, 0, q, size);
+	fputs(q, f);
+	free(q);
+}
+
 static int write_csv(const void *ctx, FILE *f)
 {
 	const ra_report *r = ctx;
 	const ra_report_side *side = r->out ? r->out : r->in;
 	int both = r->in && r->out, ch = side->channels;
 
-	fprintf(f, "# rusty-audio spectrum\n# input: %s\n# sample_rate_hz: %.17g\n", r->input_path,
-		r->sample_rate);
+	fputs("# rusty-audio spectrum\n# input: ", f);
+	put_quoted(f, r->input_path);
+	fprintf(f, "\n# sample_rate_hz: %.17g\n", r->sample_rate);
 	fprintf(f, "# channels: %d%s\n", ch, r->mix ? " (mix)" : "");
 	fprintf(f, "# fft_size: %zu\n# window: %s\n# overlap: %.17g\n", r->fft_size,
 		ra_window_name(r->window), r->overlap);
@@ -103,10 +119,40 @@ ra_status ra_report_write_csv(const ra_report *r, const char *path, int force, r
 #define PLOT_Y0 50
 #define PLOT_Y1 (SVG_H - 60)
 
-/* Text for XML: & < > " escaped. */
+/* The length of the valid UTF-8 sequence at P (1 to 4), or 0. */
+static size_t utf8_length(const unsigned char *p)
+{
+	size_t n = p[0] < 0x80	 ? 1
+		   : p[0] < 0xC2 ? 0
+		   : p[0] < 0xE0 ? 2
+		   : p[0] < 0xF0 ? 3
+		   : p[0] < 0xF5 ? 4
+				 : 0;
+	/* The second byte's range (no overlong forms, surrogates or > U+10FFFF). */
+	unsigned lo = p[0] == 0xE0 ? 0xA0 : p[0] == 0xF0 ? 0x90 : 0x80;
+	unsigned hi = p[0] == 0xED ? 0x9F : p[0] == 0xF4 ? 0x8F : 0xBF;
+
+	for (size_t i = 1; i < n; i++)
+		if (p[i] < (i == 1 ? lo : 0x80) || p[i] > (i == 1 ? hi : 0xBF))
+			return 0;
+	return n;
+}
+
+/* Text for XML: & < > " escaped, and what is not UTF-8 (a file name's
+ * bytes in another encoding) replaced by U+FFFD, so the file stays
+ * well-formed. Control bytes come quoted by ra_quote() first. */
 static void put_escaped(FILE *f, const char *s)
 {
-	for (; *s; s++) {
+	for (size_t n; *s; s += n ? n : 1) {
+		n = utf8_length((const unsigned char *)s);
+		if (n == 0) {
+			fputs("\xEF\xBF\xBD", f);
+			continue;
+		}
+		if (n > 1) {
+			fwrite(s, 1, n, f);
+			continue;
+		}
 		switch (*s) {
 		case '&':
 			fputs("&amp;", f);
@@ -219,6 +265,7 @@ static int write_svg(const void *ctx, FILE *f)
 	static const char *const side_names[2] = { "input", "output" };
 	const char *name =
 		strrchr(r->input_path, '/') ? strrchr(r->input_path, '/') + 1 : r->input_path;
+	char *quoted;
 	axes a;
 	int line = 0;
 
@@ -229,7 +276,11 @@ static int write_svg(const void *ctx, FILE *f)
 		"viewBox=\"0 0 %d %d\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
 		SVG_W, SVG_H, SVG_W, SVG_H);
 	fputs("<text x=\"70\" y=\"24\" font-family=\"sans-serif\" font-size=\"15\">", f);
-	put_escaped(f, name);
+	quoted = malloc(RA_QUOTE_SIZE(strlen(name)));
+	if (quoted)
+		ra_quote(name, 0, quoted, RA_QUOTE_SIZE(strlen(name)));
+	put_escaped(f, quoted ? quoted : "?");
+	free(quoted);
 	fprintf(f, ": %s, fft %zu, %s, overlap %g, %g Hz</text>\n",
 		ra_spectrum_scale_name(r->scale), r->fft_size, ra_window_name(r->window),
 		r->overlap, r->sample_rate);

@@ -58,6 +58,52 @@ void ra_diag_set(ra_diag *diag, const char *fmt, ...)
 	va_end(ap);
 }
 
+static int needs_escape(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+/* C at *N of OUT (SIZE bytes) if it fits; *N counts it either way. */
+static void put_char(char *out, size_t size, size_t *n, int c)
+{
+	if (*n + 1 < size)
+		out[*n] = (char)c;
+	(*n)++;
+}
+
+size_t ra_quote(const char *s, int bare, char *out, size_t size)
+{
+	static const char named[] = "\a\b\t\n\v\f\r", letters[] = "abtnvfr";
+	const unsigned char *p = (const unsigned char *)s;
+	int quote = 0;
+	size_t n = 0;
+
+	for (const unsigned char *q = p; *q && !quote && !bare; q++)
+		quote = needs_escape(*q) || *q == '"' || *q == '\\';
+	if (quote)
+		put_char(out, size, &n, '"');
+	for (; *p; p++) {
+		const char *at = memchr(named, *p, sizeof(named) - 1);
+
+		if (needs_escape(*p) || (quote && (*p == '"' || *p == '\\')))
+			put_char(out, size, &n, '\\');
+		if (needs_escape(*p) && at) {
+			put_char(out, size, &n, letters[at - named]);
+		} else if (needs_escape(*p)) {
+			put_char(out, size, &n, '0' + (*p >> 6));
+			put_char(out, size, &n, '0' + ((*p >> 3) & 7));
+			put_char(out, size, &n, '0' + (*p & 7));
+		} else {
+			put_char(out, size, &n, *p);
+		}
+	}
+	if (quote)
+		put_char(out, size, &n, '"');
+	if (size > 0)
+		out[n < size ? n : size - 1] = '\0';
+	return n;
+}
+
 uint64_t ra_now_ns(void)
 {
 	struct timespec ts;

@@ -459,6 +459,30 @@ START_TEST(test_long_names)
 }
 END_TEST
 
+/* A newline and a byte that is not UTF-8 in a name: every message is one
+ * line, the name quoted as Git quotes it. */
+START_TEST(test_odd_names_one_line)
+{
+	char *in = make_input("in.wav"), *odd = ra_test_scratch("a\nb\xe9.wav");
+	char *o = ra_test_path(out, "o.wav"), *missing = ra_test_scratch("x\ny.wav");
+	ra_run r;
+
+	ck_assert_int_eq(rename(in, odd), 0);
+	r = ra_test_run((const char *const[]){ odd, "--gain", "100", "-o", o, NULL }, NULL);
+	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+	ck_assert_int_eq(ra_test_count(r.err, "\n"), 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "rusty-audio: warning: \""));
+	ck_assert_ptr_nonnull(strstr(r.err, "a\\nb\xe9.wav\": "));
+	ra_run_release(&r);
+	assert_refused((const char *const[]){ missing, "-o", o, "-f", NULL }, 1,
+		       "x\\ny.wav\": cannot open: No such file or directory\n");
+	free(missing);
+	free(o);
+	free(odd);
+	free(in);
+}
+END_TEST
+
 START_TEST(test_file_size_limit)
 {
 	char *o = ra_test_path(out, "big.wav"), *csv = ra_test_path(out, "big.csv"), *err;
@@ -596,6 +620,7 @@ int main(void)
 	tcase_add_test(tc, test_signals_leave_nothing);
 	tcase_add_test(tc, test_temporary_file_names);
 	tcase_add_test(tc, test_long_names);
+	tcase_add_test(tc, test_odd_names_one_line);
 	tcase_add_test(tc, test_file_size_limit);
 	tcase_add_test(tc, test_format_limits);
 	tcase_add_test(tc, test_stdout_write_errors);

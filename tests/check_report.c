@@ -272,6 +272,32 @@ START_TEST(test_svg_lines)
 }
 END_TEST
 
+/* A name with a newline and a byte that is not UTF-8: the CSV's header
+ * stays one line, the SVG's title valid UTF-8 with the name quoted. */
+START_TEST(test_odd_names)
+{
+	fixture fx;
+	char *csv, *svg, *text;
+
+	fixture_init(&fx, 0, 1);
+	fx.rep.input_path = "/d/a\nb\xe9<.wav";
+	csv = ra_test_path(fx.dir, "s.csv");
+	svg = ra_test_path(fx.dir, "p.svg");
+	ck_assert_int_eq(ra_report_write_csv(&fx.rep, csv, 0, NULL, NULL), RA_OK);
+	ck_assert_int_eq(ra_report_write_svg(&fx.rep, svg, 0, NULL, NULL), RA_OK);
+	text = ra_test_slurp(csv, NULL);
+	ck_assert_ptr_nonnull(strstr(text, "# input: \"/d/a\\nb\xe9<.wav\"\n# sample_rate_hz"));
+	free(text);
+	text = ra_test_slurp(svg, NULL);
+	ck_assert_ptr_nonnull(strstr(text, ">&quot;a\\nb\xef\xbf\xbd&lt;.wav&quot;: dbfs"));
+	ck_assert_ptr_null(strstr(text, "\xe9<"));
+	free(text);
+	free(csv);
+	free(svg);
+	fixture_release(&fx);
+}
+END_TEST
+
 /* Neither side: an empty plot, still a whole document. */
 START_TEST(test_svg_without_sides)
 {
@@ -379,6 +405,7 @@ int main(void)
 	tcase_add_test(tc, test_held_until_published);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("svg");
+	tcase_add_test(tc, test_odd_names);
 	tcase_add_test(tc, test_svg_lines);
 	tcase_add_test(tc, test_svg_without_sides);
 	suite_add_tcase(s, tc);

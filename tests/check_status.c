@@ -165,6 +165,38 @@ START_TEST(test_strerror_distinct)
 }
 END_TEST
 
+/* Names as Git quotes them: untouched unless they need it, then quoted
+ * with C escapes; BARE escapes control bytes alone; the length is
+ * snprintf's even when the buffer is short. */
+START_TEST(test_quote)
+{
+	static const struct {
+		const char *in, *quoted, *bare;
+	} cases[] = {
+		{ "plain name.wav", "plain name.wav", "plain name.wav" },
+		{ "caf\xc3\xa9 \xe9.wav", "caf\xc3\xa9 \xe9.wav", "caf\xc3\xa9 \xe9.wav" },
+		{ "a\nb.wav", "\"a\\nb.wav\"", "a\\nb.wav" },
+		{ "say \"hi\"\\x", "\"say \\\"hi\\\"\\\\x\"", "say \"hi\"\\x" },
+		{ "\t\r\x01\x1f\x7f", "\"\\t\\r\\001\\037\\177\"", "\\t\\r\\001\\037\\177" },
+		{ "", "", "" },
+	};
+	char out[64];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_uint_eq(ra_quote(cases[i].in, 0, out, sizeof(out)),
+				  strlen(cases[i].quoted));
+		ck_assert_str_eq(out, cases[i].quoted);
+		ck_assert_uint_eq(ra_quote(cases[i].in, 1, out, sizeof(out)),
+				  strlen(cases[i].bare));
+		ck_assert_str_eq(out, cases[i].bare);
+		ck_assert_uint_le(strlen(out), RA_QUOTE_SIZE(strlen(cases[i].in)) - 1);
+	}
+	ck_assert_uint_eq(ra_quote("a\nbcdef", 0, out, 4), 10);
+	ck_assert_str_eq(out, "\"a\\");
+	ck_assert_uint_eq(ra_quote("\x01\x01", 0, NULL, 0), 10);
+}
+END_TEST
+
 static Suite *status_suite(void)
 {
 	Suite *s = suite_create("status");
@@ -174,6 +206,7 @@ static Suite *status_suite(void)
 	tcase_add_test(tc, test_parse_reads_len_only);
 	tcase_add_test(tc, test_name_lookup);
 	tcase_add_test(tc, test_clock_monotonic);
+	tcase_add_test(tc, test_quote);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_hz_parse_rejects);

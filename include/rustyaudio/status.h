@@ -49,6 +49,16 @@ typedef struct ra_diag {
 	char text[RA_DIAG_MAX];
 } ra_diag;
 
+/* S for a line of text, as Git quotes a path: unchanged unless it holds a
+ * control byte (below 0x20, or 0x7f), '"' or '\\'; then in double quotes,
+ * with \a \b \t \n \v \f \r \" \\ and \ooo (octal) for the other control
+ * bytes. With BARE, only the control bytes are escaped and nothing is
+ * quoted (for a message that may hold such a path). Into OUT, SIZE bytes,
+ * NUL-terminated when SIZE > 0; the length of the whole text, as snprintf
+ * returns it. RA_QUOTE_SIZE(strlen(S)) bytes always suffice. */
+size_t ra_quote(const char *s, int bare, char *out, size_t size);
+#define RA_QUOTE_SIZE(len) (4 * (size_t)(len) + 3)
+
 /* Format into DIAG (which may be NULL: then nothing happens). */
 void ra_diag_set(ra_diag *diag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -19,6 +19,7 @@
 #include "paths.h"
 #include "perf.h"
 #include "runner.h"
+#include "say.h"
 
 typedef struct progress {
 	size_t count;
@@ -31,16 +32,19 @@ static void show_progress(void *ctx, int64_t done, int64_t total)
 {
 	progress *p = ctx;
 	double t = (double)ra_now_ns() * 1e-9;
+	char *name;
 
 	if (p->shown && t - p->last < 0.1)
 		return;
 	p->last = t;
 	p->shown = 1;
+	name = cli_quote(p->name);
 	if (total > 0)
-		fprintf(stderr, "\rrusty-audio: %s: %d%%\033[K", p->name,
+		fprintf(stderr, "\rrusty-audio: %s: %d%%\033[K", name,
 			(int)(100.0 * (double)done / (double)total));
 	else
-		fprintf(stderr, "\rrusty-audio: %s: %lld frames\033[K", p->name, (long long)done);
+		fprintf(stderr, "\rrusty-audio: %s: %lld frames\033[K", name, (long long)done);
+	free(name);
 }
 
 static void clear_progress(progress *p)
@@ -54,7 +58,7 @@ static void clear_progress(progress *p)
 static void warn_nonfinite(const char *name, const ra_job_result *res)
 {
 	if (res->nonfinite > 0)
-		fprintf(stderr, "rusty-audio: warning: %s: %llu non-finite samples %s\n", name,
+		cli_say("warning", name, "%llu non-finite samples %s",
 			(unsigned long long)res->nonfinite,
 			res->nonfinite_mode == RA_NONFINITE_ZERO ? "replaced by zero"
 								 : "passed through");
@@ -76,9 +80,8 @@ static void warn_clipped(const char *name, const ra_job_result *res)
 			break;
 		used += (size_t)n;
 	}
-	fprintf(stderr, "rusty-audio: warning: %s: %llu samples clipped%s%s\n", name,
-		(unsigned long long)res->clipped, detail,
-		used ? (res->channels > RA_JOB_CLIP_CHANNELS ? ", ...)" : ")") : "");
+	cli_say("warning", name, "%llu samples clipped%s%s", (unsigned long long)res->clipped,
+		detail, used ? (res->channels > RA_JOB_CLIP_CHANNELS ? ", ...)" : ")") : "");
 }
 
 /* One line for each thing the user should know about a finished file. */
@@ -87,22 +90,17 @@ static void report_warnings(const char *name, const ra_job_result *res, int *not
 	warn_clipped(name, res);
 	warn_nonfinite(name, res);
 	if (res->decode_stopped)
-		fprintf(stderr,
-			"rusty-audio: warning: %s: decoding stopped after %lld frames: %s\n", name,
+		cli_say("warning", name, "decoding stopped after %lld frames: %s",
 			(long long)res->frames_read, res->diag.text);
 	else if (res->frames_claimed > res->frames_read)
-		fprintf(stderr,
-			"rusty-audio: warning: %s: input ends early: read %lld of %lld frames\n",
-			name, (long long)res->frames_read, (long long)res->frames_claimed);
+		cli_say("warning", name, "input ends early: read %lld of %lld frames",
+			(long long)res->frames_read, (long long)res->frames_claimed);
 	else if (res->frames_read == 0)
-		fprintf(stderr,
-			"rusty-audio: warning: %s: no audio frames; wrote an empty output\n", name);
+		cli_say("warning", name, "no audio frames; wrote an empty output");
 	if (res->normalize_gain_db == 0.0 && isinf(res->peak_dbfs))
-		fprintf(stderr,
-			"rusty-audio: warning: %s: silent; --normalize left the level alone\n",
-			name);
+		cli_say("warning", name, "silent; --normalize left the level alone");
 	if (res->fell_back && !*noted_fallback) {
-		fprintf(stderr, "rusty-audio: note: %s: %s cannot hold %s; writing %s\n", name,
+		cli_say("note", name, "%s cannot hold %s; writing %s",
 			ra_format_name(res->out_format), ra_subtype_name(res->in_format),
 			ra_subtype_name(res->out_format));
 		*noted_fallback = 1;
@@ -117,7 +115,7 @@ static void report_failure(const char *name, ra_status st, const ra_diag *diag)
 
 	if (st == RA_ERR_EXISTS)
 		advice = " (use --force to replace it)";
-	fprintf(stderr, "rusty-audio: %s: %s%s\n", name, diag->text, advice);
+	cli_say(NULL, name, "%s%s", diag->text, advice);
 }
 
 /* Point CFG's spectrum request, REQ, at NAME's report PATHS (freed by the
@@ -169,12 +167,15 @@ static int print_chain(const cli_options *opt, const char *name, int in_rate, in
 	ra_biquad_coeffs c[RA_EQ_MAX_BANDS];
 	double gain_db, at_hz;
 	ra_diag diag = { { 0 } };
+	char *quoted;
 
 	if (ra_eq_design(&opt->eq, rate, c, &diag) != RA_OK) {
-		fprintf(stderr, "rusty-audio: %s: %s\n", name, diag.text);
+		cli_say(NULL, name, "%s", diag.text);
 		return -1;
 	}
-	printf("%s: %d Hz", name, in_rate);
+	quoted = cli_quote(name);
+	printf("%s: %d Hz", quoted, in_rate);
+	free(quoted);
 	if (rate != in_rate)
 		printf(" -> %d Hz", rate);
 	printf(", %d channel%s, %d band%s\n", channels, channels == 1 ? "" : "s", opt->eq.count,
@@ -201,7 +202,7 @@ static int run_dry(const cli_options *opt, const path_list *inputs)
 		ra_reader *rd = ra_reader_open(inputs->items[i], NULL, &diag);
 
 		if (!rd) {
-			fprintf(stderr, "rusty-audio: %s: %s\n", inputs->items[i], diag.text);
+			cli_say(NULL, inputs->items[i], "%s", diag.text);
 			failed++;
 			continue;
 		}
@@ -215,8 +216,11 @@ static int run_dry(const cli_options *opt, const path_list *inputs)
 
 static void print_summary(const char *name, const ra_job_result *res, double seconds)
 {
-	printf("%s: %d channel%s, %.3f s\n", name, res->channels, res->channels == 1 ? "" : "s",
+	char *quoted = cli_quote(name);
+
+	printf("%s: %d channel%s, %.3f s\n", quoted, res->channels, res->channels == 1 ? "" : "s",
 	       seconds);
+	free(quoted);
 	printf("  %3s %10s %9s %11s %9s %9s %10s %12s\n", "ch", "peak_dbfs", "rms_dbfs",
 	       "dc_offset", "crest_db", "clipped", "peak_hz", "centroid_hz");
 	for (int c = 0; c < res->channels; c++) {
@@ -283,7 +287,7 @@ static int load_wisdom(const char *path, int *loaded)
 
 	if (ra_spectrum_wisdom_load(path, loaded, &diag) == RA_OK)
 		return 0;
-	fprintf(stderr, "rusty-audio: %s\n", diag.text);
+	cli_say(NULL, NULL, "%s", diag.text);
 	return -1;
 }
 
@@ -295,12 +299,9 @@ static int save_wisdom(const char *path, int loaded)
 	ra_status st = ra_spectrum_wisdom_save(path, loaded, &diag);
 
 	if (st == RA_ERR_EXISTS || st == RA_ERR_REPLACED)
-		fprintf(stderr,
-			"rusty-audio: %s: appeared during the run; not replacing it with FFTW "
-			"wisdom\n",
-			path);
+		cli_say(NULL, path, "appeared during the run; not replacing it with FFTW wisdom");
 	else if (st != RA_OK)
-		fprintf(stderr, "rusty-audio: %s\n", diag.text);
+		cli_say(NULL, NULL, "%s", diag.text);
 	return st == RA_OK ? 0 : -1;
 }
 
@@ -416,8 +417,8 @@ static void print_summary_line(const cli_options *opt, ledger *led)
 	if (opt->resume || opt->skip_existing)
 		snprintf(skipped, sizeof(skipped), ", %zu skipped",
 			 ledger_count(led, MANIFEST_SKIPPED));
-	fprintf(stderr, "rusty-audio: %zu processed%s, %zu failed\n",
-		ledger_count(led, MANIFEST_DONE), skipped, ledger_count(led, MANIFEST_FAILED));
+	cli_say(NULL, NULL, "%zu processed%s, %zu failed", ledger_count(led, MANIFEST_DONE),
+		skipped, ledger_count(led, MANIFEST_FAILED));
 }
 
 /* Each input through its job, to OUTPUTS, -j at once. */
@@ -506,14 +507,12 @@ static int start_threads(const cli_options *opt, size_t count, run_threads *t)
 	t->runners = runners;
 	for (int r = 0; r < t->runners; r++) {
 		if (!opt->job.reference && !(t->workers[r] = ra_workers_create(each, &st, NULL))) {
-			fprintf(stderr, "rusty-audio: cannot start worker threads: %s\n",
-				ra_strerror(st));
+			cli_say(NULL, NULL, "cannot start worker threads: %s", ra_strerror(st));
 			return -1;
 		}
 		if (!opt->job.reference && each > 1 &&
 		    !(t->lane[r] = ra_lane_create(1, RA_LANE_DEPTH_MAX, &st, NULL))) {
-			fprintf(stderr, "rusty-audio: cannot start the output thread: %s\n",
-				ra_strerror(st));
+			cli_say(NULL, NULL, "cannot start the output thread: %s", ra_strerror(st));
 			return -1;
 		}
 	}

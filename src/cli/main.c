@@ -10,6 +10,7 @@
 
 #include "batch.h"
 #include "options.h"
+#include "say.h"
 
 /* Set by the signal handler, polled by the job between blocks. */
 static volatile sig_atomic_t stop_signal;
@@ -68,7 +69,7 @@ static int check_stdout(int status)
 	if (!ferror(stdout))
 		return status;
 	if (err)
-		fprintf(stderr, "rusty-audio: standard output: write error: %s\n", strerror(err));
+		cli_say(NULL, NULL, "standard output: write error: %s", strerror(err));
 	else
 		fputs("rusty-audio: standard output: write error\n", stderr);
 	return status == EXIT_ALL_DONE ? EXIT_SOME_FAILED : status;

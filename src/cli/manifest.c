@@ -17,6 +17,7 @@
 #include "rustyaudio/stats.h"
 
 #include "manifest.h"
+#include "say.h"
 
 struct manifest {
 	int fd;
@@ -37,19 +38,19 @@ manifest *manifest_open(const char *path)
 	struct stat sb;
 
 	if (!m) {
-		fprintf(stderr, "rusty-audio: %s: out of memory\n", path);
+		cli_say(NULL, path, "out of memory");
 		return NULL;
 	}
 	m->path = path;
 	m->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
 	if (m->fd < 0 || fstat(m->fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		fprintf(stderr, "rusty-audio: %s: cannot open the manifest: %s\n", path,
+		cli_say(NULL, path, "cannot open the manifest: %s",
 			m->fd < 0 ? strerror(errno) : "not a regular file");
 		manifest_close(m);
 		return NULL;
 	}
 	if (!ends_in_newline(m->fd, sb.st_size) && write(m->fd, "\n", 1) != 1) {
-		fprintf(stderr, "rusty-audio: %s: write error: %s\n", path, strerror(errno));
+		cli_say(NULL, path, "write error: %s", strerror(errno));
 		manifest_close(m);
 		return NULL;
 	}
@@ -165,19 +166,19 @@ int manifest_append(manifest *m, const manifest_record *r)
 	int bad;
 
 	if (!f) {
-		fprintf(stderr, "rusty-audio: %s: out of memory\n", m->path);
+		cli_say(NULL, m->path, "out of memory");
 		return -1;
 	}
 	put_record(f, r);
 	bad = ferror(f);
 	if (fclose(f) != 0 || bad) {
 		free(line);
-		fprintf(stderr, "rusty-audio: %s: out of memory\n", m->path);
+		cli_say(NULL, m->path, "out of memory");
 		return -1;
 	}
 	/* One write: lines of processes sharing the file never interleave. */
 	if (write_all(m->fd, line, len) != 0 || fsync(m->fd) != 0) {
-		fprintf(stderr, "rusty-audio: %s: write error: %s\n", m->path, strerror(errno));
+		cli_say(NULL, m->path, "write error: %s", strerror(errno));
 		free(line);
 		return -1;
 	}

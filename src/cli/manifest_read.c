@@ -11,6 +11,7 @@
 
 #include "hash.h"
 #include "manifest.h"
+#include "say.h"
 
 struct manifest_index {
 	manifest_entry *slots; /* open addressing; input NULL: empty */
@@ -349,7 +350,7 @@ manifest_index *manifest_read(const char *path)
 	int err = 0;
 
 	if (!ix || (!f && (other || errno != ENOENT))) {
-		fprintf(stderr, "rusty-audio: %s: cannot read the manifest: %s\n", path,
+		cli_say(NULL, path, "cannot read the manifest: %s",
 			!ix	? strerror(ENOMEM)
 			: other ? "not a regular file"
 				: strerror(errno));
@@ -370,8 +371,7 @@ manifest_index *manifest_read(const char *path)
 	if (f)
 		fclose(f);
 	if (err) {
-		fprintf(stderr, "rusty-audio: %s: cannot read the manifest: %s\n", path,
-			strerror(err));
+		cli_say(NULL, path, "cannot read the manifest: %s", strerror(err));
 		manifest_index_free(ix);
 		return NULL;
 	}

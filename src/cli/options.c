@@ -17,6 +17,7 @@
 #include "rustyaudio/spectrum.h"
 
 #include "hash.h"
+#include "say.h"
 #include "options.h"
 
 /* What a handler says besides an exit status (>= 0): go on with the next
@@ -109,12 +110,14 @@ typedef struct option_spec {
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
+	char *text = NULL;
 
 	va_start(ap, fmt);
-	fputs("rusty-audio: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputs(" (see rusty-audio --help)\n", stderr);
+	if (vasprintf(&text, fmt, ap) < 0)
+		cli_die_nomem();
 	va_end(ap);
+	cli_say(NULL, NULL, "%s (see rusty-audio --help)", text);
+	free(text);
 	return EXIT_USAGE;
 }
 

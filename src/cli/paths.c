@@ -15,12 +15,7 @@
 #include "rustyaudio/audio_file.h"
 
 #include "paths.h"
-
-void cli_die_nomem(void)
-{
-	fputs("rusty-audio: out of memory\n", stderr);
-	exit(EXIT_SOME_FAILED);
-}
+#include "say.h"
 
 void path_list_add(path_list *l, const char *path)
 {
@@ -55,15 +50,13 @@ static int read_list(const char *list_path, int nul, path_list *l)
 	int ret = 0;
 
 	if (!f) {
-		fprintf(stderr, "rusty-audio: %s: cannot open: %s\n", list_path, strerror(errno));
+		cli_say(NULL, list_path, "cannot open: %s", strerror(errno));
 		return -1;
 	}
 	while ((n = getdelim(&line, &cap, nul ? '\0' : '\n', f)) >= 0) {
 		if (!nul && strlen(line) < (size_t)n) {
-			fprintf(stderr,
-				"rusty-audio: %s: a line holds a NUL byte; a list of NUL-ended "
-				"paths is read with --files-from0\n",
-				list_path);
+			cli_say(NULL, list_path,
+				"a line holds a NUL byte; a list of NUL-ended paths is read with --files-from0");
 			ret = -1;
 			break;
 		}
@@ -75,11 +68,9 @@ static int read_list(const char *list_path, int nul, path_list *l)
 	}
 	if (ret == 0 && ferror(f)) {
 		if (errno == EINTR) /* a stop signal */
-			fprintf(stderr, "rusty-audio: %s: interrupted\n",
-				f == stdin ? "standard input" : list_path);
+			cli_say(NULL, f == stdin ? "standard input" : list_path, "interrupted");
 		else
-			fprintf(stderr, "rusty-audio: %s: read error: %s\n", list_path,
-				strerror(errno));
+			cli_say(NULL, list_path, "read error: %s", strerror(errno));
 		ret = -1;
 	}
 	free(line);
@@ -182,17 +173,16 @@ static int check_tree(const cli_options *opt, const path_list *inputs, char **ou
 		cli_die_nomem();
 	for (size_t i = 0; i < inputs->count && !ret; i++)
 		if (!below_base(opt->relative_to, inputs->items[i])) {
-			fprintf(stderr, "rusty-audio: %s: not below --relative-to %s\n",
-				inputs->items[i], opt->relative_to);
+			cli_say(NULL, inputs->items[i], "not below --relative-to %s",
+				opt->relative_to);
 			ret = -1;
 		}
 	if (ret == 0)
 		paths_find_clashes(outputs, inputs->count, clash);
 	for (size_t i = 0; i < inputs->count && !ret; i++)
 		if (clash[i]) {
-			fprintf(stderr,
-				"rusty-audio: %s: would write %s, as an earlier input does\n",
-				inputs->items[i], outputs[i]);
+			cli_say(NULL, inputs->items[i], "would write %s, as an earlier input does",
+				outputs[i]);
 			ret = -1;
 		}
 	free(clash);
@@ -282,24 +272,20 @@ char **paths_resolve_outputs(const cli_options *opt, const path_list *inputs)
 	char **outputs;
 
 	if (!dir_mode && opt->relative_to) {
-		fprintf(stderr,
-			"rusty-audio: %s: not a folder; with --relative-to -o names the "
-			"folder for the tree of outputs\n",
-			opt->output);
+		cli_say(NULL, opt->output,
+			"not a folder; with --relative-to -o names the folder for the tree of outputs");
 		return NULL;
 	}
 	if (!dir_mode && inputs->count > 1) {
-		fprintf(stderr,
-			"rusty-audio: %s: not a folder; with several inputs -o names the "
-			"folder for their outputs\n",
-			opt->output);
+		cli_say(NULL, opt->output,
+			"not a folder; with several inputs -o names the folder for their outputs");
 		return NULL;
 	}
 	if (inputs->count > 1 && ((opt->spectrum_path && !is_dir(opt->spectrum_path)) ||
 				  (opt->plot_path && !is_dir(opt->plot_path)) ||
 				  (opt->spectrogram_path && !is_dir(opt->spectrogram_path)))) {
-		fprintf(stderr, "rusty-audio: with several inputs --spectrum, --plot and "
-				"--spectrogram name folders for their reports\n");
+		cli_say(NULL, NULL,
+			"with several inputs --spectrum, --plot and --spectrogram name folders for their reports");
 		return NULL;
 	}
 	outputs = calloc(inputs->count, sizeof(*outputs));
@@ -436,8 +422,7 @@ static int find_twice(const path_list *all, const path_list *roles, size_t audio
 		const out_place *a = &places[i - 1], *b = &places[i];
 
 		if (compare_places(a, b) == 0 && (a->index >= audio || b->index >= audio)) {
-			fprintf(stderr, "rusty-audio: %s: written by both %s and %s\n", b->path,
-				a->role, b->role);
+			cli_say(NULL, b->path, "written by both %s and %s", a->role, b->role);
 			ret = -1;
 		}
 	}
@@ -473,10 +458,9 @@ static int find_overwrite(const path_list *all, const path_list *inputs)
 			hit = bsearch(&key, ids, n, sizeof(*ids), compare_ids);
 		}
 		if (hit && !strcmp(out, hit->path))
-			fprintf(stderr, "rusty-audio: %s: output would overwrite the input\n", out);
+			cli_say(NULL, out, "output would overwrite the input");
 		else if (hit)
-			fprintf(stderr, "rusty-audio: %s: would overwrite the input %s\n", out,
-				hit->path);
+			cli_say(NULL, out, "would overwrite the input %s", hit->path);
 		ret = hit ? -1 : 0;
 	}
 	free(ids);
@@ -493,7 +477,7 @@ static int find_too_long(const path_list *all)
 		const char *name = slash ? slash + 1 : path;
 
 		if (strlen(path) >= PATH_MAX || strlen(name) > NAME_MAX) {
-			fprintf(stderr, "rusty-audio: %s: %s\n", path, strerror(ENAMETOOLONG));
+			cli_say(NULL, path, "%s", strerror(ENAMETOOLONG));
 			return -1;
 		}
 	}
@@ -540,7 +524,7 @@ int paths_gather_inputs(const cli_options *opt, path_list *inputs)
 	if (list && read_list(list, opt->files_from0 != NULL, inputs) != 0)
 		return -1;
 	if (inputs->count == 0 && !opt->generate) {
-		fprintf(stderr, "rusty-audio: no input files\n");
+		cli_say(NULL, NULL, "no input files");
 		return -1;
 	}
 	if (opt->shard.count == 0)
@@ -552,7 +536,7 @@ int paths_gather_inputs(const cli_options *opt, path_list *inputs)
 			free(inputs->items[i]);
 	}
 	if (!opt->quiet)
-		fprintf(stderr, "rusty-audio: shard %llu/%llu (from %s): %zu of %zu inputs\n",
+		cli_say(NULL, NULL, "shard %llu/%llu (from %s): %zu of %zu inputs",
 			(unsigned long long)opt->shard.index, (unsigned long long)opt->shard.count,
 			opt->shard.source, kept, inputs->count);
 	inputs->count = kept;

@@ -12,9 +12,6 @@ typedef struct path_list {
 	size_t count, cap;
 } path_list;
 
-/* Out of memory: one line, and exit. */
-void cli_die_nomem(void);
-
 void path_list_add(path_list *l, const char *path);
 void path_list_release(path_list *l);
 

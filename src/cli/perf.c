@@ -10,6 +10,7 @@
 #include "rustyaudio/stats.h"
 
 #include "perf.h"
+#include "say.h"
 
 /* What a span of the run (a file, or the whole batch) measured. */
 typedef struct span {
@@ -136,8 +137,10 @@ static void print_threads(const span *s)
 static void print_table(const char *title, const span *s)
 {
 	double wall = seconds(s->wall_ns);
+	char *quoted = cli_quote(title);
 
-	fprintf(stderr, "rusty-audio: stats: %s\n", title);
+	fprintf(stderr, "rusty-audio: stats: %s\n", quoted);
+	free(quoted);
 	fprintf(stderr,
 		"  %.3f s of audio in %.3f s wall, %.3f s CPU: %.0fx realtime, "
 		"%.1f Msamples/s; peak RSS %.1f MiB\n",
@@ -342,7 +345,7 @@ perf_run *perf_start(const cli_options *opt, ra_workers *workers, int *failed)
 		pr->json_file = ra_atomic_open_stream(&pr->af, opt->stats_json, opt->job.force,
 						      NULL, &diag);
 		if (!pr->json_file) {
-			fprintf(stderr, "rusty-audio: %s\n", diag.text);
+			cli_say(NULL, NULL, "%s", diag.text);
 			free(pr);
 			*failed = 1;
 			return NULL;
@@ -436,7 +439,7 @@ int perf_finish(perf_run *pr, int discard)
 			ra_atomic_abort(&pr->af);
 		} else if (ra_atomic_commit_stream(&pr->af, pr->json_file, 0, NULL, &diag) !=
 			   RA_OK) {
-			fprintf(stderr, "rusty-audio: %s\n", diag.text);
+			cli_say(NULL, NULL, "%s", diag.text);
 			ret = -1;
 		}
 	}

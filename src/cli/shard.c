@@ -7,6 +7,7 @@
 
 #include "hash.h"
 #include "shard.h"
+#include "say.h"
 
 int shard_keeps(const cli_shard *shard, const char *path)
 {
@@ -26,7 +27,7 @@ static int parse_count(const char *text, size_t len, uint64_t *v)
 
 static int refuse(const char *what, const char *text)
 {
-	fprintf(stderr, "rusty-audio: --shard: %s '%s' (see rusty-audio --help)\n", what, text);
+	cli_say(NULL, NULL, "--shard: %s '%s' (see rusty-audio --help)", what, text);
 	return -1;
 }
 
@@ -40,7 +41,7 @@ static int env_number(const char *name, uint64_t *v)
 		return 0;
 	if (parse_count(text, strlen(text), v))
 		return 1;
-	fprintf(stderr, "rusty-audio: --shard env: %s is '%s', not a whole number\n", name, text);
+	cli_say(NULL, NULL, "--shard env: %s is '%s', not a whole number", name, text);
 	return -1;
 }
 
@@ -113,21 +114,19 @@ static int from_env(uint64_t given, cli_shard *s)
 		return -1;
 	}
 	if (given && s->count && given != s->count) {
-		fprintf(stderr, "rusty-audio: --shard env/%llu: the array has %llu tasks (%s)\n",
+		cli_say(NULL, NULL, "--shard env/%llu: the array has %llu tasks (%s)",
 			(unsigned long long)given, (unsigned long long)s->count, s->source);
 		return -1;
 	}
 	if (given)
 		s->count = given;
 	if (s->count == 0) {
-		fprintf(stderr,
-			"rusty-audio: --shard env: %s gives no task count; use --shard env/N\n",
+		cli_say(NULL, NULL, "--shard env: %s gives no task count; use --shard env/N",
 			s->source);
 		return -1;
 	}
 	if (s->index >= s->count) {
-		fprintf(stderr,
-			"rusty-audio: --shard env: task %llu of %llu is out of range (%s)\n",
+		cli_say(NULL, NULL, "--shard env: task %llu of %llu is out of range (%s)",
 			(unsigned long long)s->index, (unsigned long long)s->count, s->source);
 		return -1;
 	}
