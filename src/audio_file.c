@@ -280,9 +280,16 @@ static int shape_ok(int format, int channels, int rate)
 	 * encoder fails on any other. */
 	if (major == SF_FORMAT_FLAC && rate > 65535 && rate % 10 != 0)
 		return 0;
+	/* 12-bit DWVW opens, then every write fails ("unimplemented format"). */
+	if (sub == SF_FORMAT_DWVW_12)
+		return 0;
 	/* 8-bit VOC blocks store the rate as a time constant: most rates come
 	 * back changed. */
 	if (major == SF_FORMAT_VOC && sub == SF_FORMAT_PCM_U8)
+		return 0;
+	/* Mono u-law and A-law VOC read back one frame longer than written. */
+	if (major == SF_FORMAT_VOC && channels == 1 &&
+	    (sub == SF_FORMAT_ULAW || sub == SF_FORMAT_ALAW))
 		return 0;
 	return 1;
 }
@@ -1078,18 +1085,19 @@ static ra_status finish_and_publish(ra_atomic_file *f, ra_finished_fn finished, 
 	return st == RA_OK ? ra_atomic_publish(f, diag) : st;
 }
 
-/* libsndfile 1.2 puts one block's frames (2041 for stereo) in the fact
- * chunk of IMA ADPCM in WAV and W64, where the file's length belongs:
+/* The length written, into the fact chunk of a WAV or W64 once libsndfile
+ * has closed it. libsndfile 1.2 puts one block's frames (2041 for stereo)
+ * there for IMA ADPCM, and in W64 keeps the length it was told at the start
+ * for MS ADPCM and GSM 6.10, which an input that ends early makes wrong:
  * readers that trust the chunk (ffprobe with W64) took 4000 frames for
- * 2041. The length written goes there, once the file is closed. */
+ * 2041, or 16000 for 4096. */
 static void fix_fact_chunk(ra_writer *wr)
 {
 	const int w64 = wr->major == SF_FORMAT_W64, at = w64 ? 24 : 8, width = w64 ? 8 : 4;
 	unsigned char head[1024], count[8];
 	sf_count_t n;
 
-	if ((wr->major != SF_FORMAT_WAV && !w64) ||
-	    (wr->format & SF_FORMAT_SUBMASK) != SF_FORMAT_IMA_ADPCM)
+	if (wr->major != SF_FORMAT_WAV && !w64)
 		return;
 	io_seek(0, SEEK_SET, &wr->io);
 	n = io_read(head, sizeof(head), &wr->io);

@@ -464,8 +464,10 @@ ra_status ra_flac_finish(ra_flac *f, ra_diag *diag)
 		return f->failed;
 	if (!f->segments && make_segments(f, diag) != RA_OK)
 		return f->failed;
-	/* An empty stream still has its header, from an empty first segment. */
-	if (f->seg[f->at].frames > 0 || f->next_index == 0)
+	/* The segment filling, if any (a full one went when it filled: its slot
+	 * may still wait to be put); an empty stream still has its header, from
+	 * an empty first segment. */
+	if ((!f->seg[f->at].pending && f->seg[f->at].frames > 0) || f->next_index == 0)
 		submit(f);
 	if (put_until(f, f->next_index, diag) != RA_OK)
 		return f->failed;

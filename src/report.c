@@ -135,6 +135,9 @@ static size_t utf8_length(const unsigned char *p)
 	for (size_t i = 1; i < n; i++)
 		if (p[i] < (i == 1 ? lo : 0x80) || p[i] > (i == 1 ? hi : 0xBF))
 			return 0;
+	/* U+FFFE and U+FFFF are not characters XML allows. */
+	if (n == 3 && p[0] == 0xEF && p[1] == 0xBF && p[2] >= 0xBE)
+		return 0;
 	return n;
 }
 

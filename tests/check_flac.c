@@ -198,6 +198,23 @@ START_TEST(test_long_frame_numbers)
 }
 END_TEST
 
+/* Lengths of whole segments (64 stereo blocks): the last one went to the
+ * workers as it filled, and finishing must not send it again, whether its
+ * slot was put already or not. */
+START_TEST(test_whole_segments)
+{
+	const int threads[] = { 0, 1, 2 };
+	const size_t chunks[] = { 262144 };
+	const size_t counts[] = { 1, 2, 6 };
+
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		const shape s = { 48000, 2, 16, counts[i] * 262144 };
+
+		check_same_as_libsndfile(&s, threads, 3, chunks, 1);
+	}
+}
+END_TEST
+
 START_TEST(test_empty_stream)
 {
 	const shape s = { 44100, 2, 16, 0 };
@@ -286,6 +303,7 @@ static Suite *flac_suite(void)
 
 	tc = tcase_create("edges");
 	tcase_add_test(tc, test_empty_stream);
+	tcase_add_test(tc, test_whole_segments);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");

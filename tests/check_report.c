@@ -280,16 +280,19 @@ START_TEST(test_odd_names)
 	char *csv, *svg, *text;
 
 	fixture_init(&fx, 0, 1);
-	fx.rep.input_path = "/d/a\nb\xe9<.wav";
+	fx.rep.input_path = "/d/a\nb\xe9<\xef\xbf\xbf.wav";
 	csv = ra_test_path(fx.dir, "s.csv");
 	svg = ra_test_path(fx.dir, "p.svg");
 	ck_assert_int_eq(ra_report_write_csv(&fx.rep, csv, 0, NULL, NULL), RA_OK);
 	ck_assert_int_eq(ra_report_write_svg(&fx.rep, svg, 0, NULL, NULL), RA_OK);
 	text = ra_test_slurp(csv, NULL);
-	ck_assert_ptr_nonnull(strstr(text, "# input: \"/d/a\\nb\xe9<.wav\"\n# sample_rate_hz"));
+	ck_assert_ptr_nonnull(
+		strstr(text, "# input: \"/d/a\\nb\xe9<\xef\xbf\xbf.wav\"\n# sample_rate_hz"));
 	free(text);
 	text = ra_test_slurp(svg, NULL);
-	ck_assert_ptr_nonnull(strstr(text, ">&quot;a\\nb\xef\xbf\xbd&lt;.wav&quot;: dbfs"));
+	ck_assert_ptr_nonnull(strstr(
+		text,
+		">&quot;a\\nb\xef\xbf\xbd&lt;\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd.wav&quot;: dbfs"));
 	ck_assert_ptr_null(strstr(text, "\xe9<"));
 	free(text);
 	free(csv);
