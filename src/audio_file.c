@@ -659,7 +659,11 @@ ra_reader *ra_reader_open(const char *path, ra_status *status, ra_diag *diag)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		ra_diag_set(diag, "cannot open: %s", strerror(errno));
+		/* EINTR: a stop signal while a FIFO waited for its writer. */
+		if (errno == EINTR)
+			ra_diag_set(diag, "interrupted");
+		else
+			ra_diag_set(diag, "cannot open: %s", strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &sb) != 0 || S_ISDIR(sb.st_mode)) {

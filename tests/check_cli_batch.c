@@ -886,26 +886,26 @@ START_TEST(test_sigterm_records_interrupted)
 }
 END_TEST
 
-/* Block until PID waits in read() on its standard input (the first
- * number of /proc/PID/syscall is the call, 0 for read on x86-64 Linux,
- * the second its descriptor). */
-static void wait_reading_stdin(pid_t pid)
+/* Block until PID waits in the system call whose line of
+ * /proc/PID/syscall starts with CALL (its number on x86-64 Linux, then its
+ * first argument): "0 0x0 " for read() on standard input. */
+static void wait_in_call(pid_t pid, const char *call)
 {
-	char path[64], text[256];
+	char path[64], text[256] = "";
 
 	snprintf(path, sizeof(path), "/proc/%ld/syscall", (long)pid);
-	/* A safety net for a child that never reads, not a timing. */
+	/* A safety net for a child that never gets there, not a timing. */
 	for (int tries = 0; tries < 60000; tries++) {
 		FILE *f = fopen(path, "r");
 		int got = f && fgets(text, sizeof(text), f) != NULL;
 
 		if (f)
 			fclose(f);
-		if (got && !strncmp(text, "0 0x0 ", 6))
+		if (got && !strncmp(text, call, strlen(call)))
 			return;
 		usleep(1000);
 	}
-	ck_abort_msg("rusty-audio never read its standard input: %s", text);
+	ck_abort_msg("rusty-audio never blocked in '%s': %s", call, text);
 }
 
 /* A --files-from - list whose writer stays open: SIGINT and SIGTERM stop
@@ -927,7 +927,7 @@ START_TEST(test_signal_stops_a_blocked_list)
 		close(saved);
 		close(fds[0]);
 		ck_assert_int_eq(write(fds[1], "a.wav\n", 6), 6);
-		wait_reading_stdin(pid);
+		wait_in_call(pid, "0 0x0 ");
 		kill(pid, sigs[i]);
 		ck_assert_int_eq(ra_test_finish(pid, &err), 128 + sigs[i]);
 		close(fds[1]);
@@ -935,6 +935,27 @@ START_TEST(test_signal_stops_a_blocked_list)
 		free(err);
 		ck_assert_int_eq(ra_test_dir_entries(out_dir), 0);
 	}
+}
+END_TEST
+
+/* An input FIFO that no writer opens: a stop signal ends the wait in
+ * open(), the program dies of it, and nothing is written. */
+START_TEST(test_signal_stops_a_fifo_open)
+{
+	char *fifo = ra_test_scratch("in.fifo"), *err;
+	const char *argv[] = { fifo, "-o", out_dir, NULL };
+	pid_t pid;
+
+	ck_assert_int_eq(mkfifo(fifo, 0666), 0);
+	pid = ra_test_spawn(argv, "/dev/null", 0);
+	wait_in_call(pid, "257 "); /* openat */
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(ra_test_finish(pid, &err), 128 + SIGTERM);
+	ck_assert_ptr_nonnull(strstr(err, "in.fifo: interrupted\n"));
+	free(err);
+	ck_assert_int_eq(ra_test_dir_entries(out_dir), 0);
+	unlink(fifo);
+	free(fifo);
 }
 END_TEST
 
@@ -994,6 +1015,7 @@ int main(void)
 	tcase_add_test(tc, test_exit_statuses);
 	tcase_add_test(tc, test_sigterm_records_interrupted);
 	tcase_add_test(tc, test_signal_stops_a_blocked_list);
+	tcase_add_test(tc, test_signal_stops_a_fifo_open);
 	tcase_add_test(tc, test_usage_errors);
 	return ra_test_main(s);
 }
