@@ -313,6 +313,20 @@ static SNDFILE *open_virtual(SF_VIRTUAL_IO *calls, int mode, SF_INFO *info, void
 	return sf;
 }
 
+/* A stream (a pipe, a FIFO, standard input) through libsndfile's own reads,
+ * which never seek back: FD stays the caller's. As open_virtual(). */
+static SNDFILE *open_stream(int fd, SF_INFO *info, char *why, size_t size)
+{
+	SNDFILE *sf;
+
+	pthread_mutex_lock(&open_lock);
+	sf = sf_open_fd(fd, SFM_READ, info, SF_FALSE);
+	if (!sf)
+		snprintf(why, size, "%s", sf_strerror(NULL));
+	pthread_mutex_unlock(&open_lock);
+	return sf;
+}
+
 /* Whether libsndfile can write FORMAT with IN's shape. sf_format_check()
  * accepts some pairs that only the reader implements (MPEG in WAV), so
  * open an encoder on a null sink to be sure. */
@@ -655,9 +669,11 @@ ra_reader *ra_reader_open(const char *path, ra_status *status, ra_diag *diag)
 	ra_status st = RA_ERR_OPEN;
 	char why[200];
 	struct stat sb;
-	int fd;
+	int fd, stream;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* "-" is standard input. */
+	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC)
+			       : fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0) {
 		/* EINTR: a stop signal while a FIFO waited for its writer. */
 		if (errno == EINTR)
@@ -677,14 +693,24 @@ ra_reader *ra_reader_open(const char *path, ra_status *status, ra_diag *diag)
 		ra_diag_set(diag, "out of memory");
 		goto out_close_fd;
 	}
-	if (io_init(&rd->io, fd) != 0) {
+	/* What cannot seek is read as a stream, front to back. */
+	stream = !S_ISREG(sb.st_mode) && lseek(fd, 0, SEEK_CUR) < 0;
+	if (stream) {
+		rd->io.fd = fd;
+		rd->sf = open_stream(fd, &info, why, sizeof(why));
+	} else if (io_init(&rd->io, fd) != 0) {
 		ra_diag_set(diag, "out of memory");
 		goto out_free;
+	} else {
+		rd->sf = open_virtual(&file_io_calls, SFM_READ, &info, &rd->io, why, sizeof(why));
 	}
-	rd->sf = open_virtual(&file_io_calls, SFM_READ, &info, &rd->io, why, sizeof(why));
 	if (!rd->sf) {
 		st = RA_ERR_FORMAT;
-		diag_sndfile(diag, "not a readable audio file", why);
+		diag_sndfile(diag,
+			     stream ? "not an audio stream libsndfile reads from a pipe (FLAC "
+				      "and formats that seek cannot be)"
+				    : "not a readable audio file",
+			     why);
 		goto out_free;
 	}
 	st = RA_ERR_LIMITS;
@@ -698,7 +724,10 @@ ra_reader *ra_reader_open(const char *path, ra_status *status, ra_diag *diag)
 			    RA_MAX_SAMPLE_RATE);
 		goto out_free;
 	}
-	rd->info.frames = info.frames >= 0 && info.frames != SF_COUNT_MAX ? info.frames : -1;
+	/* A stream's header was written before its length was known (ffmpeg
+	 * says 1073741823 frames): it has none. */
+	rd->info.frames =
+		info.frames >= 0 && info.frames != SF_COUNT_MAX && !stream ? info.frames : -1;
 	rd->info.sample_rate = info.samplerate;
 	rd->info.channels = info.channels;
 	rd->info.format = info.format;

@@ -299,6 +299,15 @@ START_TEST(test_usage_messages)
 		{ { "--spectrogram-bins", "8", "in.wav" },
 		  "rusty-audio: --spectrogram-bins only applies with --spectrogram (see "
 		  "rusty-audio --help)\n" },
+		/* Standard input is read once, and has no name of its own. */
+		{ { "-", "--normalize", "-o", "x.wav" },
+		  "rusty-audio: -: --normalize reads its input twice, and a pipe can be read "
+		  "once: save it to a file first\n" },
+		{ { "-", "-", "-o", "." },
+		  "rusty-audio: standard input can be read once; '-' names it twice\n" },
+		{ { "-", "-o", ".", NULL },
+		  "rusty-audio: -: standard input has no name to give its output; give -o "
+		  "FILE\n" },
 		{ { "--analyze", "--spectrum", "x.csv", "in.wav" },
 		  "rusty-audio: --analyze prints its summary and writes no report; drop "
 		  "--spectrum (see rusty-audio --help)\n" },

@@ -560,6 +560,8 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 		status = run_dry(opt, &inputs);
 		goto out;
 	}
+	if (paths_check_streams(opt, &inputs) != 0)
+		goto out;
 	if (!opt->job.analyze && !opt->generate && !(outputs = paths_resolve_outputs(opt, &inputs)))
 		goto out;
 	if (paths_check_outputs(opt, &inputs, outputs) != 0)

@@ -484,6 +484,48 @@ static int find_too_long(const path_list *all)
 	return 0;
 }
 
+/* Whether PATH is read as a stream (standard input, a pipe, a FIFO, a
+ * terminal): once, front to back. */
+static int is_stream(const char *path)
+{
+	struct stat sb;
+
+	if (!strcmp(path, "-"))
+		return 1;
+	return stat(path, &sb) == 0 &&
+	       (S_ISFIFO(sb.st_mode) || S_ISCHR(sb.st_mode) || S_ISSOCK(sb.st_mode));
+}
+
+int paths_check_streams(const cli_options *opt, const path_list *inputs)
+{
+	const char *list = opt->files_from ? opt->files_from : opt->files_from0;
+	size_t dashes = 0;
+
+	for (size_t i = 0; i < inputs->count; i++)
+		dashes += !strcmp(inputs->items[i], "-");
+	if (dashes > 1 || (dashes && list && !strcmp(list, "-"))) {
+		cli_say(NULL, NULL, "standard input can be read once; '-' names it twice");
+		return -1;
+	}
+	for (size_t i = 0; i < inputs->count; i++) {
+		const char *in = inputs->items[i];
+
+		if (!strcmp(in, "-") && !opt->job.analyze && opt->output && is_dir(opt->output)) {
+			cli_say(NULL, in,
+				"standard input has no name to give its output; give "
+				"-o FILE");
+			return -1;
+		}
+		if (opt->job.normalize && is_stream(in)) {
+			cli_say(NULL, in,
+				"--normalize reads its input twice, and a pipe can be "
+				"read once: save it to a file first");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Before anything is written: -1 after a message when an output of the run
  * (the --fftw-wisdom file included) is one of its inputs, or lands where
  * another output does. */

@@ -40,4 +40,10 @@ void paths_reports(const cli_options *opt, const char *name, char *paths[3]);
  * inputs or its input list, or lands where another output does. */
 int paths_check_outputs(const cli_options *opt, const path_list *inputs, char **outputs);
 
+/* Before anything is read: -1 after a message when standard input ("-")
+ * is named twice (or is also the --files-from list), would need a name for
+ * its output (-o DIR), or an input that can be read only once (a pipe, a
+ * FIFO) is asked for two passes (--normalize). */
+int paths_check_streams(const cli_options *opt, const path_list *inputs);
+
 #endif
