@@ -78,7 +78,7 @@ FUZZ_REPLAY := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/replay_%)
 # LD_PRELOADed by tests to make one write, fsync, rename or close fail.
 FAULT_LIB := $(BUILD)/tests/libfaultinject.so
 
-.PHONY: all check check-run check-cluster deps have-deps demo bench install uninstall clean lint fuzz fuzz-run
+.PHONY: all check check-run check-cluster check-peers deps have-deps demo bench install uninstall clean lint fuzz fuzz-run
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -161,6 +161,11 @@ check-cluster: deps
 	@$(MAKE) --no-print-directory $(PROGRAM)
 	sh tests/cluster/slurm.sh $(BUILD)
 	sh tests/cluster/parallel.sh $(BUILD)
+
+check-peers: deps
+	@sh scripts/install-deps.sh --peers
+	@$(MAKE) --no-print-directory $(PROGRAM)
+	sh tests/peers/pipes.sh $(BUILD)
 
 # The test's make, not named $(MAKE) in the recipe, which make -n would run.
 INSTALL_TEST_MAKE = $(MAKE)

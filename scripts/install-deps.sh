@@ -5,6 +5,7 @@
 # --fuzz: only what `make fuzz` adds (clang and its libFuzzer runtime).
 # --cluster: only what `make check-cluster` adds (Slurm, munge, an sshd,
 # GNU parallel and rsync).
+# --peers: only what `make check-peers` and the peer scripts add (SoX, ffmpeg).
 set -eu
 
 PACKAGES="build-essential pkg-config libsndfile1-dev libfftw3-dev libsoxr-dev libsamplerate0-dev libflac-dev nettle-dev libxxhash-dev check jq"
@@ -12,6 +13,7 @@ case "${1:-}" in
 --lint) PACKAGES="clang-format cppcheck" ;;
 --fuzz) PACKAGES="clang libclang-rt-14-dev" ;;
 --cluster) PACKAGES="slurm-wlm munge openssh-server openssh-client parallel rsync" ;;
+--peers) PACKAGES="sox ffmpeg" ;;
 esac
 
 missing=""

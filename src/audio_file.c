@@ -18,6 +18,7 @@
 #include "rustyaudio/atomic_file.h"
 #include "rustyaudio/audio_file.h"
 #include "rustyaudio/flac.h"
+#include "file_io.h"
 
 /* Names for --format and output extensions. A non-zero subtype is the one
  * the name implies (an .opus file holds Opus). */
@@ -45,6 +46,7 @@ static const struct {
 	{ "mp3",   SF_FORMAT_MPEG,  SF_FORMAT_MPEG_LAYER_III },
 	{ "voc",   SF_FORMAT_VOC,   0 },
 	{ "nist",  SF_FORMAT_NIST,  0 },
+	{ "raw",   SF_FORMAT_RAW,   0 },
 };
 
 static const struct {
@@ -78,25 +80,11 @@ static const struct {
 /* Room kept for a bext chunk's coding history. */
 #define BEXT_HISTORY_MAX 16384
 
-/* Buffered file I/O for libsndfile, which otherwise makes one system call
- * per block read or written (costly on small blocks). One buffer serves
- * either as read-ahead or as pending writes. */
-typedef struct file_io {
-	int fd;
-	sf_count_t pos;	   /* where libsndfile thinks it is */
-	sf_count_t length; /* file length, counting pending writes */
-	sf_count_t start;  /* file offset of buf[0] */
-	size_t fill;	   /* bytes valid (reading) or pending (writing) */
-	int dirty;	   /* buf holds writes not yet in the file */
-	int error;	   /* errno of the first failure */
-	unsigned char *buf;
-} file_io;
-
-#define FILE_IO_BUFFER (1 << 20)
-
 struct ra_reader {
 	SNDFILE *sf;
-	file_io io;
+	ra_io io;
+	ra_io_relay *relay; /* a stream's, which io.fd reads; or NULL */
+	int stream_fd;	    /* what the relay reads */
 	ra_audio_info info;
 	char *strings[SF_STR_LAST - SF_STR_FIRST + 1];
 	SF_BROADCAST_INFO *bext; /* with BEXT_HISTORY_MAX bytes of history, or NULL */
@@ -108,9 +96,10 @@ struct ra_reader {
 struct ra_writer {
 	SNDFILE *sf; /* or, for FLAC: */
 	ra_flac *flac;
-	file_io io;
+	ra_io io;
 	ra_atomic_file file; /* io.fd is file.fd */
 	int64_t frames;	     /* written so far */
+	int64_t promised;    /* to standard output: frames its header says, -1 unknown */
 	int major;	     /* SF_FORMAT_* major type */
 	int format, channels;
 };
@@ -283,6 +272,11 @@ static int shape_ok(int format, int channels, int rate)
 	/* 12-bit DWVW opens, then every write fails ("unimplemented format"). */
 	if (sub == SF_FORMAT_DWVW_12)
 		return 0;
+	/* DWVW is packed in bits and padded at the end: raw, with no header to
+	 * say the length, reads back frames that were never written. */
+	if (major == SF_FORMAT_RAW &&
+	    (sub == SF_FORMAT_DWVW_16 || sub == SF_FORMAT_DWVW_24 || sub == SF_FORMAT_DWVW_N))
+		return 0;
 	/* 8-bit VOC blocks store the rate as a time constant: most rates come
 	 * back changed. */
 	if (major == SF_FORMAT_VOC && sub == SF_FORMAT_PCM_U8)
@@ -400,13 +394,36 @@ static const char *extension(const char *path)
 	return dot + 1;
 }
 
-static int bytes_per_sample(int sub)
+/* Bytes a sample takes in SUB, 0 when it is coded in blocks. */
+static int sample_bytes(int sub)
 {
-	int bits = ra_format_pcm_bits(sub);
+	switch (sub & SF_FORMAT_SUBMASK) {
+	case SF_FORMAT_FLOAT:
+		return 4;
+	case SF_FORMAT_DOUBLE:
+		return 8;
+	case SF_FORMAT_ULAW:
+	case SF_FORMAT_ALAW:
+		return 1;
+	}
+	return ra_format_pcm_bits(sub) / 8;
+}
 
-	if (bits)
-		return bits / 8;
-	return sub == SF_FORMAT_DOUBLE ? 8 : 4;
+int ra_format_streams(int format)
+{
+	switch (format & SF_FORMAT_TYPEMASK) {
+	case SF_FORMAT_WAV:
+	case SF_FORMAT_WAVEX:
+	case SF_FORMAT_AU:
+		/* Their lengths go in before the header does. */
+		return sample_bytes(format) != 0;
+	case SF_FORMAT_RAW:
+	case SF_FORMAT_FLAC:
+	case SF_FORMAT_OGG:
+	case SF_FORMAT_MPEG:
+		return 1;
+	}
+	return 0;
 }
 
 ra_status ra_format_choose(const ra_audio_info *in, const char *path, int major, int subtype,
@@ -455,10 +472,19 @@ ra_status ra_format_choose(const ra_audio_info *in, const char *path, int major,
 			    in->sample_rate);
 		return RA_ERR_UNSUPPORTED;
 	}
-	if ((major == SF_FORMAT_WAV || major == SF_FORMAT_WAVEX) && in->frames >= 0) {
-		double bytes = (double)in->frames * in->channels * bytes_per_sample(sub);
+	if (!strcmp(path, "-") && !ra_format_streams(major | sub)) {
+		ra_diag_set(diag,
+			    "cannot write %s %s to standard output, front to back (wav, au and "
+			    "raw of fixed-size samples, flac, ogg, opus and mp3 can be)",
+			    ra_format_name(major), ra_subtype_name(sub));
+		return RA_ERR_UNSUPPORTED;
+	}
+	if ((major == SF_FORMAT_WAV || major == SF_FORMAT_WAVEX) && in->frames >= 0 &&
+	    strcmp(path, "-")) {
+		int bytes = sample_bytes(sub);
+		double size = (double)in->frames * in->channels * (bytes ? bytes : 4);
 
-		if (bytes > 4294967295.0 - 65536.0)
+		if (size > 4294967295.0 - 65536.0)
 			major = SF_FORMAT_RF64;
 	}
 	*out_format = major | sub;
@@ -472,140 +498,6 @@ int ra_path_same_file(const char *a, const char *b)
 	if (stat(a, &sa) != 0 || stat(b, &sb) != 0)
 		return 0;
 	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
-/* Write out pending bytes. */
-static int io_flush(file_io *io)
-{
-	size_t done = 0;
-
-	while (io->dirty && done < io->fill) {
-		ssize_t n =
-			pwrite(io->fd, io->buf + done, io->fill - done, io->start + (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			io->error = n < 0 ? errno : EIO;
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	io->dirty = 0;
-	io->fill = 0;
-	return 0;
-}
-
-static sf_count_t io_length(void *user)
-{
-	return ((file_io *)user)->length;
-}
-
-static sf_count_t io_seek(sf_count_t offset, int whence, void *user)
-{
-	file_io *io = user;
-
-	if (whence == SEEK_CUR)
-		offset += io->pos;
-	else if (whence == SEEK_END)
-		offset += io->length;
-	if (offset < 0)
-		return -1;
-	io->pos = offset;
-	return offset;
-}
-
-static sf_count_t io_read(void *ptr, sf_count_t count, void *user)
-{
-	file_io *io = user;
-	unsigned char *out = ptr;
-	sf_count_t got = 0;
-
-	if (io->dirty && io_flush(io) != 0)
-		return 0;
-	while (got < count) {
-		ssize_t n;
-
-		if (io->pos >= io->start && io->pos < io->start + (sf_count_t)io->fill) {
-			size_t at = (size_t)(io->pos - io->start);
-			size_t take = io->fill - at;
-
-			if ((sf_count_t)take > count - got)
-				take = (size_t)(count - got);
-			memcpy(out + got, io->buf + at, take);
-			got += (sf_count_t)take;
-			io->pos += (sf_count_t)take;
-			continue;
-		}
-		io->start = io->pos;
-		io->fill = 0;
-		do
-			n = pread(io->fd, io->buf, FILE_IO_BUFFER, io->pos);
-		while (n < 0 && errno == EINTR);
-		if (n <= 0) {
-			if (n < 0)
-				io->error = errno;
-			break;
-		}
-		io->fill = (size_t)n;
-	}
-	return got;
-}
-
-static sf_count_t io_write(const void *ptr, sf_count_t count, void *user)
-{
-	file_io *io = user;
-	const unsigned char *in = ptr;
-	sf_count_t put = 0;
-
-	/* A read-ahead buffer is dropped; pending writes continue only if
-	 * this write follows them. */
-	if (!io->dirty || io->pos != io->start + (sf_count_t)io->fill) {
-		if (io_flush(io) != 0)
-			return 0;
-		io->start = io->pos;
-		io->fill = 0;
-	}
-	while (put < count) {
-		size_t take = FILE_IO_BUFFER - io->fill;
-
-		if ((sf_count_t)take > count - put)
-			take = (size_t)(count - put);
-		memcpy(io->buf + io->fill, in + put, take);
-		io->fill += take;
-		io->dirty = 1;
-		put += (sf_count_t)take;
-		io->pos += (sf_count_t)take;
-		if (io->fill == FILE_IO_BUFFER) {
-			if (io_flush(io) != 0)
-				return put;
-			io->start = io->pos;
-		}
-	}
-	if (io->pos > io->length)
-		io->length = io->pos;
-	return put;
-}
-
-static sf_count_t io_tell(void *user)
-{
-	return ((file_io *)user)->pos;
-}
-
-static SF_VIRTUAL_IO file_io_calls = { io_length, io_seek, io_read, io_write, io_tell };
-
-static int io_init(file_io *io, int fd)
-{
-	struct stat sb;
-
-	memset(io, 0, sizeof(*io));
-	io->fd = fd;
-	io->buf = malloc(FILE_IO_BUFFER);
-	if (!io->buf)
-		return -1;
-	if (fstat(fd, &sb) == 0)
-		io->length = sb.st_size;
-	return 0;
 }
 
 /* libsndfile's messages, in this tool's voice: lowercase, no final stop. */
@@ -662,7 +554,43 @@ static void load_metadata(ra_reader *rd)
 	}
 }
 
-ra_reader *ra_reader_open(const char *path, ra_status *status, ra_diag *diag)
+/* Copy all of FD to a new temporary file, or return -1 with DIAG. */
+static int copy_to_temp(int fd, ra_diag *diag)
+{
+	const char *dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char buf[1 << 16];
+	int tmp = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	ssize_t n;
+
+	if (tmp < 0) {
+		ra_diag_set(diag, "cannot spool to %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t put = 0, w; put < n; put += w) {
+			w = write(tmp, buf + put, (size_t)(n - put));
+			if (w <= 0) {
+				ra_diag_set(diag, "cannot spool to %s: %s", dir,
+					    strerror(w < 0 ? errno : EIO));
+				close(tmp);
+				return -1;
+			}
+		}
+	}
+	if (n < 0) {
+		/* EINTR: a stop signal while the writer kept the pipe empty. */
+		if (errno == EINTR)
+			ra_diag_set(diag, "interrupted");
+		else
+			ra_diag_set(diag, "read error: %s", strerror(errno));
+		close(tmp);
+		return -1;
+	}
+	return tmp;
+}
+
+ra_reader *ra_reader_open(const char *path, int flags, const volatile sig_atomic_t *cancel,
+			  ra_status *status, ra_diag *diag)
 {
 	SF_INFO info = { 0 };
 	ra_reader *rd = NULL;
@@ -687,28 +615,48 @@ ra_reader *ra_reader_open(const char *path, ra_status *status, ra_diag *diag)
 			    S_ISDIR(sb.st_mode) ? "Is a directory" : strerror(errno));
 		goto out_close_fd;
 	}
+	/* What cannot seek is read as a stream, front to back, or spooled. */
+	stream = !S_ISREG(sb.st_mode) && lseek(fd, 0, SEEK_CUR) < 0;
+	if (stream && (flags & RA_READ_SPOOL)) {
+		int copy = copy_to_temp(fd, diag);
+
+		close(fd);
+		st = RA_ERR_READ;
+		if (copy < 0)
+			goto out;
+		fd = copy;
+		stream = 0;
+	}
 	st = RA_ERR_NOMEM;
 	rd = calloc(1, sizeof(*rd));
 	if (!rd) {
 		ra_diag_set(diag, "out of memory");
 		goto out_close_fd;
 	}
-	/* What cannot seek is read as a stream, front to back. */
-	stream = !S_ISREG(sb.st_mode) && lseek(fd, 0, SEEK_CUR) < 0;
 	if (stream) {
-		rd->io.fd = fd;
-		rd->sf = open_stream(fd, &info, why, sizeof(why));
-	} else if (io_init(&rd->io, fd) != 0) {
+		rd->relay = ra_io_relay_start(fd, cancel, &rd->io.fd);
+		if (!rd->relay) {
+			ra_diag_set(diag, "cannot start reading a stream: %s", strerror(errno));
+			goto out_close_fd;
+		}
+		rd->stream_fd = fd;
+		rd->sf = open_stream(rd->io.fd, &info, why, sizeof(why));
+		if (!rd->sf && ra_io_relay_error(rd->relay) == EINTR) {
+			ra_diag_set(diag, "interrupted");
+			goto out_free;
+		}
+	} else if (ra_io_init(&rd->io, fd) != 0) {
 		ra_diag_set(diag, "out of memory");
 		goto out_free;
 	} else {
-		rd->sf = open_virtual(&file_io_calls, SFM_READ, &info, &rd->io, why, sizeof(why));
+		rd->sf = open_virtual(&ra_io_calls, SFM_READ, &info, &rd->io, why, sizeof(why));
 	}
 	if (!rd->sf) {
 		st = RA_ERR_FORMAT;
 		diag_sndfile(diag,
 			     stream ? "not an audio stream libsndfile reads from a pipe (FLAC "
-				      "and formats that seek cannot be)"
+				      "and formats that seek cannot be; --spool reads it "
+				      "through a temporary file)"
 				    : "not a readable audio file",
 			     why);
 		goto out_free;
@@ -756,6 +704,16 @@ static ra_status read_result(ra_reader *rd, sf_count_t want, sf_count_t got, siz
 			     ra_diag *diag)
 {
 	*out = got > 0 ? (size_t)got : 0;
+	/* A stream cut short by a stop, or by a failed read of its source. */
+	if (got < want && rd->relay && ra_io_relay_error(rd->relay)) {
+		int err = ra_io_relay_error(rd->relay);
+
+		if (err == EINTR)
+			ra_diag_set(diag, "interrupted");
+		else
+			ra_diag_set(diag, "read error: %s", strerror(err));
+		return RA_ERR_READ;
+	}
 	if (got < want && sf_error(rd->sf) != SF_ERR_NO_ERROR) {
 		diag_sndfile(diag, "read error", sf_strerror(rd->sf));
 		return RA_ERR_READ;
@@ -800,8 +758,11 @@ void ra_reader_destroy(ra_reader *rd)
 		return;
 	if (rd->sf)
 		sf_close(rd->sf);
+	ra_io_relay_stop(rd->relay);
 	close(rd->io.fd);
-	free(rd->io.buf);
+	if (rd->relay)
+		close(rd->stream_fd);
+	ra_io_release(&rd->io);
 	for (size_t i = 0; i < COUNT(rd->strings); i++)
 		free(rd->strings[i]);
 	free(rd->bext);
@@ -823,16 +784,119 @@ static int flac_bits(int format)
 	}
 }
 
+/* IO's failure, in DIAG. */
+static ra_status io_failure(const ra_io *io, ra_diag *diag)
+{
+	/* A stop signal while a pipe's reader kept it full. */
+	if (io->error == EINTR)
+		ra_diag_set(diag, "interrupted");
+	else
+		ra_diag_set(diag, "write error: %s", strerror(io->error ? io->error : EIO));
+	return RA_ERR_WRITE;
+}
+
+/* Whether MAJOR's header holds the length. */
+static int says_length(int major)
+{
+	return major == SF_FORMAT_WAV || major == SF_FORMAT_WAVEX || major == SF_FORMAT_AU;
+}
+
 /* The FLAC encoder's bytes into the writer's file. */
 static int flac_put(void *ctx, uint64_t offset, const void *buf, size_t len, ra_diag *diag)
 {
 	ra_writer *wr = ctx;
 
-	io_seek((sf_count_t)offset, SEEK_SET, &wr->io);
-	if (io_write(buf, (sf_count_t)len, &wr->io) == (sf_count_t)len && !wr->io.error)
+	ra_io_seek((sf_count_t)offset, SEEK_SET, &wr->io);
+	if (ra_io_write(buf, (sf_count_t)len, &wr->io) == (sf_count_t)len && !wr->io.error)
 		return 0;
-	ra_diag_set(diag, "write error: %s", strerror(wr->io.error ? wr->io.error : EIO));
+	io_failure(&wr->io, diag);
 	return -1;
+}
+
+static uint32_t get_le32(const unsigned char *p)
+{
+	return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_le32(unsigned char *p, uint64_t v)
+{
+	for (int k = 0; k < 4; k++)
+		p[k] = (unsigned char)(v >> (8 * k));
+}
+
+/* The RIFF, data and fact lengths of the WAV header in BUF (SIZE bytes)
+ * for FRAMES frames of DATA bytes (UINT64_MAX: unknown, said as the
+ * largest length there is, the way ffmpeg streams WAV). */
+static void set_wav_lengths(unsigned char *buf, size_t size, int64_t frames, uint64_t data)
+{
+	for (size_t at = 12; at + 8 <= size;) {
+		uint32_t len = get_le32(buf + at + 4);
+
+		if (!memcmp(buf + at, "fact", 4) && at + 12 <= size && frames >= 0)
+			put_le32(buf + at + 8, frames < UINT32_MAX ? (uint64_t)frames : UINT32_MAX);
+		if (!memcmp(buf + at, "data", 4)) {
+			uint64_t riff = data < UINT32_MAX ? at + data + (data & 1) : UINT32_MAX;
+
+			put_le32(buf + at + 4, data < UINT32_MAX ? data : UINT32_MAX);
+			put_le32(buf + 4, riff < UINT32_MAX ? riff : UINT32_MAX);
+			return;
+		}
+		at += 8 + (size_t)len + (len & 1);
+	}
+}
+
+/* Standard output's header, before it goes: the lengths libsndfile would
+ * put in at the end, when it can no longer seek back to them. */
+static void stream_header(void *ctx, unsigned char *buf, size_t size)
+{
+	const ra_writer *wr = ctx;
+	uint64_t data = UINT64_MAX;
+
+	if (wr->promised >= 0)
+		data = (uint64_t)wr->promised * (uint64_t)wr->channels *
+		       (uint64_t)sample_bytes(wr->format);
+	if (wr->major == SF_FORMAT_WAV || wr->major == SF_FORMAT_WAVEX) {
+		set_wav_lengths(buf, size, wr->promised, data);
+	} else if (wr->major == SF_FORMAT_AU && size >= 12) {
+		/* Big-endian; all ones is AU's own "unknown". */
+		for (int k = 0; k < 4; k++)
+			buf[8 + k] = (unsigned char)((data < UINT32_MAX ? data : UINT32_MAX) >>
+						     (24 - 8 * k));
+	}
+}
+
+/* Standard output, as a stream whatever it is, but never a terminal. */
+static ra_status open_stdout(ra_writer *wr, const ra_audio_info *info, ra_diag *diag)
+{
+	if (isatty(STDOUT_FILENO)) {
+		ra_diag_set(diag, "standard output is a terminal: redirect it, or give -o FILE");
+		return RA_ERR_OPEN;
+	}
+	if (!ra_format_streams(info->format)) {
+		ra_diag_set(diag, "cannot write %s %s to standard output",
+			    ra_format_name(info->format), ra_subtype_name(info->format));
+		return RA_ERR_UNSUPPORTED;
+	}
+	wr->promised = info->frames;
+	if (ra_io_init_stream(&wr->io, STDOUT_FILENO, stream_header, wr) != 0) {
+		ra_diag_set(diag, "out of memory");
+		return RA_ERR_NOMEM;
+	}
+	return RA_OK;
+}
+
+/* PATH's temporary file, buffered. */
+static ra_status open_file(ra_writer *wr, const char *path, int flags, ra_diag *diag)
+{
+	ra_status st = ra_atomic_open(&wr->file, path, flags & RA_WRITE_FORCE, diag);
+
+	if (st != RA_OK)
+		return st;
+	if (ra_io_init(&wr->io, wr->file.fd) != 0) {
+		ra_diag_set(diag, "out of memory");
+		return RA_ERR_NOMEM;
+	}
+	return RA_OK;
 }
 
 ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags, ra_status *status,
@@ -853,27 +917,22 @@ ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags
 	}
 	wr->io.fd = -1;
 	wr->format = info->format;
+	wr->major = info->format & SF_FORMAT_TYPEMASK;
 	wr->channels = info->channels;
-	st = ra_atomic_open(&wr->file, path, flags & RA_WRITE_FORCE, diag);
+	st = strcmp(path, "-") ? open_file(wr, path, flags, diag) : open_stdout(wr, info, diag);
 	if (st != RA_OK)
 		goto out_free;
-	st = RA_ERR_NOMEM;
-	if (io_init(&wr->io, wr->file.fd) != 0) {
-		ra_diag_set(diag, "out of memory");
-		goto out_free;
-	}
 	if ((info->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_FLAC) {
 		wr->flac = ra_flac_create(info->sample_rate, info->channels,
 					  flac_bits(info->format), flac_put, wr, &st, diag);
 		if (!wr->flac)
 			goto out_free;
-		wr->major = SF_FORMAT_FLAC;
 		goto out;
 	}
 	/* Unknown length: write RF64 and let libsndfile turn it back into a
 	 * plain RIFF WAVE at close if it stayed under 4 GiB. */
-	if (info->frames < 0 && ((info->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_WAV ||
-				 (info->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_WAVEX)) {
+	if (info->frames < 0 && !wr->io.stream &&
+	    (wr->major == SF_FORMAT_WAV || wr->major == SF_FORMAT_WAVEX)) {
 		sfinfo.format = SF_FORMAT_RF64 | (info->format & SF_FORMAT_SUBMASK);
 		auto_rf64 = 1;
 	}
@@ -881,7 +940,7 @@ ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags
 	 * not patched at close (W64 with MS-ADPCM's fact chunk) then hold it. */
 	if (info->frames >= 0)
 		sfinfo.frames = info->frames;
-	wr->sf = open_virtual(&file_io_calls, SFM_WRITE, &sfinfo, &wr->io, why, sizeof(why));
+	wr->sf = open_virtual(&ra_io_calls, SFM_WRITE, &sfinfo, &wr->io, why, sizeof(why));
 	if (!wr->sf) {
 		st = RA_ERR_UNSUPPORTED;
 		diag_sndfile(diag, "cannot write this format", why);
@@ -906,6 +965,11 @@ out:
 	if (status)
 		*status = st;
 	return wr;
+}
+
+void ra_writer_set_cancel(ra_writer *wr, const volatile sig_atomic_t *cancel)
+{
+	wr->io.cancel = cancel;
 }
 
 /* A position in frames at the output's rate: rounded, exact when the rate
@@ -1034,10 +1098,8 @@ static ra_status flac_result(ra_writer *wr, size_t frames, ra_status st)
 static ra_status write_result(ra_writer *wr, sf_count_t want, sf_count_t done, ra_diag *diag)
 {
 	wr->frames += done > 0 ? done : 0;
-	if (wr->io.error) {
-		ra_diag_set(diag, "write error: %s", strerror(wr->io.error));
-		return RA_ERR_WRITE;
-	}
+	if (wr->io.error)
+		return io_failure(&wr->io, diag);
 	if (done != want) {
 		diag_sndfile(diag, "write error", sf_strerror(wr->sf));
 		return RA_ERR_WRITE;
@@ -1132,15 +1194,15 @@ static void fix_fact_chunk(ra_writer *wr)
 
 	if (wr->major != SF_FORMAT_WAV && !w64)
 		return;
-	io_seek(0, SEEK_SET, &wr->io);
-	n = io_read(head, sizeof(head), &wr->io);
+	ra_io_seek(0, SEEK_SET, &wr->io);
+	n = ra_io_read(head, sizeof(head), &wr->io);
 	for (sf_count_t i = 12; i + at + width <= n; i++) {
 		if (memcmp(head + i, "fact", 4) != 0)
 			continue;
 		for (int k = 0; k < width; k++)
 			count[k] = (unsigned char)((uint64_t)wr->frames >> (8 * k));
-		io_seek(i + at, SEEK_SET, &wr->io);
-		io_write(count, width, &wr->io);
+		ra_io_seek(i + at, SEEK_SET, &wr->io);
+		ra_io_write(count, width, &wr->io);
 		return;
 	}
 }
@@ -1151,6 +1213,10 @@ static ra_status writer_close(ra_writer *wr, ra_diag *diag)
 {
 	int err = 0;
 
+	/* Standard output's header goes with its first MiB: while that is
+	 * still here, the header gets the length written. */
+	if (wr->io.stream && wr->io.start == 0)
+		wr->promised = wr->frames;
 	if (wr->flac) {
 		ra_status st = ra_flac_finish(wr->flac, diag);
 
@@ -1163,16 +1229,31 @@ static ra_status writer_close(ra_writer *wr, ra_diag *diag)
 			fix_fact_chunk(wr);
 	}
 	if (err == 0)
-		io_flush(&wr->io);
-	if (wr->io.error) {
-		ra_diag_set(diag, "write error: %s", strerror(wr->io.error));
-		return RA_ERR_WRITE;
-	}
+		ra_io_flush(&wr->io);
+	if (wr->io.error)
+		return io_failure(&wr->io, diag);
 	if (err != 0) {
 		diag_sndfile(diag, "write error", sf_error_number(err));
 		return RA_ERR_WRITE;
 	}
+	if (wr->io.stream && says_length(wr->major) && wr->promised >= 0 &&
+	    wr->promised != wr->frames) {
+		ra_diag_set(diag, "its header went out saying %lld frames, and %lld came",
+			    (long long)wr->promised, (long long)wr->frames);
+		return RA_ERR_WRITE;
+	}
 	return RA_OK;
+}
+
+/* Standard output, synced where it is a file; FINISHED gets no descriptor
+ * (it has nothing to read back). */
+static ra_status finish_stream(int fd, ra_finished_fn finished, void *ctx, ra_diag *diag)
+{
+	if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS) {
+		ra_diag_set(diag, "write error: %s", strerror(errno));
+		return RA_ERR_WRITE;
+	}
+	return finished && finished(ctx, -1, diag) != 0 ? RA_ERR_WRITE : RA_OK;
 }
 
 ra_status ra_writer_commit(ra_writer *wr, ra_diag *diag)
@@ -1189,7 +1270,9 @@ ra_status ra_writer_commit_with(ra_writer *wr, ra_finished_fn finished, void *ct
 		return RA_ERR_INVALID;
 	}
 	st = writer_close(wr, diag);
-	if (st == RA_OK) {
+	if (st == RA_OK && wr->io.stream) {
+		st = finish_stream(wr->io.fd, finished, ctx, diag);
+	} else if (st == RA_OK) {
 		wr->io.fd = -1;
 		st = finish_and_publish(&wr->file, finished, ctx, diag);
 	}
@@ -1204,7 +1287,7 @@ void ra_writer_abort(ra_writer *wr)
 	if (wr->sf)
 		sf_close(wr->sf);
 	ra_flac_destroy(wr->flac);
-	free(wr->io.buf);
+	ra_io_release(&wr->io);
 	ra_atomic_abort(&wr->file);
 	free(wr);
 }

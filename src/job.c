@@ -174,10 +174,21 @@ static int integer_bits(int format)
 	return bits;
 }
 
+static int cancelled(chain *ch)
+{
+	if (ch->cfg->cancel && *ch->cfg->cancel) {
+		ra_diag_set(&ch->res->diag, "interrupted");
+		return 1;
+	}
+	return 0;
+}
+
 /* Damage after good audio: keep what decoded, as libsndfile reads it, and
- * let the caller warn. */
+ * let the caller warn. A stream a stop cut short is no damage. */
 static ra_status tolerate_damage(chain *ch, ra_status st, size_t got)
 {
+	if (st != RA_OK && cancelled(ch))
+		return RA_ERR_CANCELLED;
 	if (st == RA_ERR_READ && ch->res->frames_read + (int64_t)got > 0) {
 		ch->res->decode_stopped = 1;
 		return RA_OK;
@@ -202,15 +213,6 @@ static ra_status read_float(chain *ch, float *dst, size_t *got)
 	st = ra_reader_read_int(ch->src->reader, ch->ints, frames, got, diag);
 	ra_samples_from_int(ch->ints, dst, *got * (size_t)ch->plan->channels);
 	return tolerate_damage(ch, st, *got);
-}
-
-static int cancelled(chain *ch)
-{
-	if (ch->cfg->cancel && *ch->cfg->cancel) {
-		ra_diag_set(&ch->res->diag, "interrupted");
-		return 1;
-	}
-	return 0;
 }
 
 /* The input has non-finite samples that may not go on: read the rest
@@ -1593,6 +1595,7 @@ static ra_status execute(chain *ch, const char *out_path)
 	if (!to.wr)
 		return st;
 	ra_writer_set_workers(to.wr, ch->cfg->reference ? NULL : ch->cfg->workers);
+	ra_writer_set_cancel(to.wr, ch->cfg->cancel);
 	if (ch->src->reader)
 		ra_writer_copy_metadata(to.wr, ch->src->reader, (double)p->out_rate / p->in_rate);
 	st = p->route == RA_JOB_ROUTE_FLOAT ? pump_float(ch, &to) : pump_copy(ch, to.wr);
@@ -1724,7 +1727,8 @@ ra_status ra_job_run(const ra_job_config *cfg, const char *in_path, const char *
 	}
 	src.name = in_path;
 	job_clock_start(cfg, &src);
-	src.reader = ra_reader_open(in_path, &st, &res->diag);
+	src.reader = ra_reader_open(in_path, cfg->spool ? RA_READ_SPOOL : 0, cfg->cancel, &st,
+				    &res->diag);
 	if (!src.reader)
 		return st;
 	src.info = *ra_reader_info(src.reader);

@@ -74,7 +74,7 @@ static ra_reader *open_ok(const char *path)
 {
 	ra_status st = RA_ERR_NOMEM;
 	ra_diag diag = { "" };
-	ra_reader *rd = ra_reader_open(path, &st, &diag);
+	ra_reader *rd = ra_reader_open(path, 0, NULL, &st, &diag);
 
 	ck_assert_msg(rd != NULL, "cannot open %s: %s", path, diag.text);
 	ck_assert_int_eq(st, RA_OK);
@@ -1499,11 +1499,11 @@ START_TEST(test_reader_missing)
 	ra_status st = RA_OK;
 	ra_diag diag = { "" };
 
-	ck_assert_ptr_null(ra_reader_open("/nonexistent/rusty-audio/in.wav", &st, &diag));
+	ck_assert_ptr_null(ra_reader_open("/nonexistent/rusty-audio/in.wav", 0, NULL, &st, &diag));
 	ck_assert_int_eq(st, RA_ERR_OPEN);
 	ck_assert_msg(strstr(diag.text, "No such file") != NULL, "diag: %s", diag.text);
 	/* STATUS and DIAG are optional. */
-	ck_assert_ptr_null(ra_reader_open("/nonexistent/rusty-audio/in.wav", NULL, NULL));
+	ck_assert_ptr_null(ra_reader_open("/nonexistent/rusty-audio/in.wav", 0, NULL, NULL, NULL));
 }
 END_TEST
 
@@ -1513,7 +1513,7 @@ START_TEST(test_reader_directory)
 	ra_status st = RA_OK;
 	ra_diag diag = { "" };
 
-	ck_assert_ptr_null(ra_reader_open(dir, &st, &diag));
+	ck_assert_ptr_null(ra_reader_open(dir, 0, NULL, &st, &diag));
 	ck_assert_int_eq(st, RA_ERR_OPEN);
 	ck_assert_str_ne(diag.text, "");
 	ra_test_rmtree(dir);
@@ -1529,7 +1529,7 @@ START_TEST(test_reader_not_audio)
 
 	write_text(path, "These are notes about a recording, not a recording.\n"
 			 "Line two of the notes.\n");
-	ck_assert_ptr_null(ra_reader_open(path, &st, &diag));
+	ck_assert_ptr_null(ra_reader_open(path, 0, NULL, &st, &diag));
 	ck_assert_int_eq(st, RA_ERR_FORMAT);
 	ck_assert_str_ne(diag.text, "");
 	free(path);
@@ -1589,7 +1589,7 @@ START_TEST(test_reader_broken)
 			ra_test_write_float(path, WAV16, RATE, 1, (const float[16]){ 0 }, 16);
 			ck_assert_int_eq(truncate(path, (off_t)files[i].len), 0);
 		}
-		ck_assert_ptr_null(ra_reader_open(path, &st, &diag));
+		ck_assert_ptr_null(ra_reader_open(path, 0, NULL, &st, &diag));
 		ck_assert_msg(st == RA_ERR_FORMAT || st == RA_ERR_LIMITS, "%s: %s", files[i].name,
 			      ra_strerror(st));
 		ck_assert_msg(diag.text[0] != '\0', "%s: no diagnostic", files[i].name);

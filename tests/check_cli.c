@@ -302,7 +302,7 @@ START_TEST(test_usage_messages)
 		/* Standard input is read once, and has no name of its own. */
 		{ { "-", "--normalize", "-o", "x.wav" },
 		  "rusty-audio: -: --normalize reads its input twice, and a pipe can be read "
-		  "once: save it to a file first\n" },
+		  "once: give --spool, or save it to a file first\n" },
 		{ { "-", "-", "-o", "." },
 		  "rusty-audio: standard input can be read once; '-' names it twice\n" },
 		{ { "-", "-o", ".", NULL },

@@ -5,6 +5,7 @@
  * skips exactly what is done and still there, a killed batch resumes
  * without rewriting a finished output, and the exit status tells a
  * scheduler whether a retry can help. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -886,22 +887,47 @@ START_TEST(test_sigterm_records_interrupted)
 }
 END_TEST
 
-/* Block until PID waits in the system call whose line of
- * /proc/PID/syscall starts with CALL (its number on x86-64 Linux, then its
- * first argument): "0 0x0 " for read() on standard input. */
-static void wait_in_call(pid_t pid, const char *call)
+/* Whether a thread of PID waits in the system call whose line of
+ * /proc/PID/task/TID/syscall starts with CALL (its number on x86-64 Linux,
+ * then its first argument); TEXT gets the main thread's line. */
+static int in_call(pid_t pid, const char *call, char text[256])
 {
-	char path[64], text[256] = "";
+	char path[320];
+	DIR *tasks;
+	struct dirent *e;
+	int found = 0;
 
-	snprintf(path, sizeof(path), "/proc/%ld/syscall", (long)pid);
-	/* A safety net for a child that never gets there, not a timing. */
-	for (int tries = 0; tries < 60000; tries++) {
-		FILE *f = fopen(path, "r");
-		int got = f && fgets(text, sizeof(text), f) != NULL;
+	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+	tasks = opendir(path);
+	while (tasks && !found && (e = readdir(tasks))) {
+		char line[256] = "";
+		FILE *f;
 
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/task/%s/syscall", (long)pid, e->d_name);
+		f = fopen(path, "r");
+		if (f && fgets(line, sizeof(line), f))
+			found = !strncmp(line, call, strlen(call));
 		if (f)
 			fclose(f);
-		if (got && !strncmp(text, call, strlen(call)))
+		if (atol(e->d_name) == (long)pid)
+			snprintf(text, 256, "%s", line);
+	}
+	if (tasks)
+		closedir(tasks);
+	return found;
+}
+
+/* Block until a thread of PID waits in the system call CALL (see
+ * in_call()): "0 0x0 " for read() on standard input. */
+static void wait_in_call(pid_t pid, const char *call)
+{
+	char text[256] = "";
+
+	/* A safety net for a child that never gets there, not a timing. */
+	for (int tries = 0; tries < 60000; tries++) {
+		if (in_call(pid, call, text))
 			return;
 		usleep(1000);
 	}
@@ -956,6 +982,77 @@ START_TEST(test_signal_stops_a_fifo_open)
 	ck_assert_int_eq(ra_test_dir_entries(out_dir), 0);
 	unlink(fifo);
 	free(fifo);
+}
+END_TEST
+
+/* Standard output a pipe whose reader reads nothing: a stop signal ends
+ * the wait for it (on whichever thread writes), says so, and the program
+ * dies of it. */
+START_TEST(test_signal_stops_a_blocked_stdout)
+{
+	char *in = make_input("a.wav", 16000 * 40, 2, 3), *fifo = ra_test_scratch("out.fifo");
+	char *err;
+	pid_t pid;
+	int reader;
+
+	ck_assert_int_eq(mkfifo(fifo, 0666), 0);
+	pid = ra_test_spawn((const char *const[]){ in, "-o", "-", "--format", "wav", NULL }, fifo,
+			    0);
+	reader = open(fifo, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(reader, 0);
+	wait_in_call(pid, "7 "); /* poll */
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(ra_test_finish(pid, &err), 128 + SIGTERM);
+	ck_assert_int_eq(ra_test_count(err, "\n"), 1);
+	ck_assert_ptr_nonnull(strstr(err, "a.wav: interrupted\n"));
+	free(err);
+	close(reader);
+	unlink(fifo);
+	free(fifo);
+	free(in);
+}
+END_TEST
+
+/* An input pipe whose writer stops in the middle and stays open: a stop
+ * signal ends the wait for more, the program dies of it, nothing is
+ * written. */
+START_TEST(test_signal_stops_a_blocked_read)
+{
+	char *in = make_input("a.wav", 16000 * 10, 2, 3), *err;
+	const char *argv[] = { "-", "-o", out_dir, NULL };
+	int fds[2], saved = dup(0);
+	pid_t pid, feeder;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	feeder = fork();
+	ck_assert_int_ge(feeder, 0);
+	if (feeder == 0) {
+		size_t len;
+		char *bytes = ra_test_slurp(in, &len);
+
+		close(fds[0]);
+		if (write(fds[1], bytes, len / 2) != (ssize_t)(len / 2))
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(fds[1]);
+	ck_assert_int_eq(dup2(fds[0], 0), 0);
+	argv[2] = ra_test_path(out_dir, "a.flac");
+	pid = ra_test_spawn(argv, "/dev/null", 0);
+	ck_assert_int_eq(dup2(saved, 0), 0);
+	close(saved);
+	close(fds[0]);
+	wait_in_call(pid, "7 "); /* poll, for more input */
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(ra_test_finish(pid, &err), 128 + SIGTERM);
+	ck_assert_str_eq(err, "rusty-audio: -: interrupted\n");
+	free(err);
+	kill(feeder, SIGKILL);
+	ck_assert_int_eq(waitpid(feeder, NULL, 0), feeder);
+	ck_assert_int_eq(ra_test_dir_entries(out_dir), 0);
+	free((char *)argv[2]);
+	free(in);
 }
 END_TEST
 
@@ -1016,6 +1113,8 @@ int main(void)
 	tcase_add_test(tc, test_sigterm_records_interrupted);
 	tcase_add_test(tc, test_signal_stops_a_blocked_list);
 	tcase_add_test(tc, test_signal_stops_a_fifo_open);
+	tcase_add_test(tc, test_signal_stops_a_blocked_stdout);
+	tcase_add_test(tc, test_signal_stops_a_blocked_read);
 	tcase_add_test(tc, test_usage_errors);
 	return ra_test_main(s);
 }

@@ -550,6 +550,234 @@ START_TEST(test_pipe_input)
 }
 END_TEST
 
+/* ---- standard output ---- */
+
+/* Run ARGV with standard input from the file FEED (through a pipe from
+ * another process when PIPED, so of no known length) and standard output a
+ * FIFO, drained into SINK as it comes: a stream the program cannot seek
+ * back in. Its exit status, stderr in *ERR. */
+static int run_to_pipe(const char *const *argv, const char *feed, int piped, const char *sink,
+		       char **err)
+{
+	char *fifo = ra_test_scratch("out.fifo"), buf[1 << 16];
+	int saved = fcntl(0, F_DUPFD_CLOEXEC, 0), in = open(feed, O_RDONLY | O_CLOEXEC), from, to;
+	pid_t pid, feeder = -1;
+	ssize_t n;
+
+	ck_assert_int_ge(in, 0);
+	unlink(fifo);
+	ck_assert_int_eq(mkfifo(fifo, 0666), 0);
+	if (piped) {
+		int fds[2];
+
+		ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
+		feeder = fork();
+		ck_assert_int_ge(feeder, 0);
+		if (feeder == 0) {
+			while ((n = read(in, buf, sizeof(buf))) > 0)
+				if (write(fds[1], buf, (size_t)n) != n)
+					_exit(1);
+			_exit(0);
+		}
+		close(fds[1]);
+		close(in);
+		in = fds[0];
+	}
+	ck_assert_int_eq(dup2(in, 0), 0);
+	pid = ra_test_spawn(argv, fifo, 0);
+	ck_assert_int_eq(dup2(saved, 0), 0);
+	close(saved);
+	close(in);
+	from = open(fifo, O_RDONLY | O_CLOEXEC);
+	to = open(sink, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	ck_assert_int_ge(from, 0);
+	ck_assert_int_ge(to, 0);
+	while ((n = read(from, buf, sizeof(buf))) > 0)
+		ck_assert_int_eq(write(to, buf, (size_t)n), n);
+	close(from);
+	close(to);
+	if (feeder > 0)
+		ck_assert_int_eq(waitpid(feeder, NULL, 0), feeder);
+	unlink(fifo);
+	free(fifo);
+	return ra_test_finish(pid, err);
+}
+
+/* The 32-bit little- or big-endian number at AT in PATH, or after the
+ * first TAG (when not NULL) past AT. */
+static uint32_t number_at(const char *path, size_t at, const char *tag, int big)
+{
+	size_t len;
+	unsigned char *d = (unsigned char *)ra_test_slurp(path, &len);
+	uint32_t v = 0;
+
+	if (tag) {
+		unsigned char *p = memmem(d + at, len - at, tag, strlen(tag));
+
+		ck_assert_ptr_nonnull(p);
+		at = (size_t)(p - d) + strlen(tag);
+	}
+	ck_assert_uint_ge(len, at + 4);
+	for (int k = 0; k < 4; k++)
+		v |= (uint32_t)d[at + (big ? 3 - k : k)] << (8 * k);
+	free(d);
+	return v;
+}
+
+/* Whether libsndfile reads the audio of REF from GOT, to its end (a
+ * header there may say more than it holds). */
+static int same_audio(const char *ref, const char *got)
+{
+	SF_INFO ia = { 0 }, ib = { 0 };
+	int *x = ra_test_read_int(ref, &ia), *y;
+	SNDFILE *sf = sf_open(got, SFM_READ, &ib);
+	sf_count_t n;
+	int same;
+
+	ck_assert_ptr_nonnull(sf);
+	y = calloc((size_t)(ia.frames + 1) * (size_t)ia.channels, sizeof(*y));
+	ck_assert_ptr_nonnull(y);
+	n = ib.channels == ia.channels ? sf_readf_int(sf, y, ia.frames + 1) : -1;
+	same = n == ia.frames && !memcmp(x, y, (size_t)(n * ia.channels) * sizeof(*x));
+	sf_close(sf);
+	free(x);
+	free(y);
+	return same;
+}
+
+/* 12 s of stereo 16-bit noise: its outputs pass the 1 MiB that goes
+ * before a stream's header can be patched. */
+static char *make_long_input(void)
+{
+	char *in = ra_test_scratch("long.wav");
+
+	ra_test_run_ok((const char *const[]){ "--generate", "pink", "--duration", "12",
+					      "--channels", "2", "--subtype", "pcm16", "-o", in,
+					      "-f", NULL });
+	return in;
+}
+
+/* -o - writes standard output front to back. From a file, WAV and AU get
+ * the length in their header and the bytes of the same output written to a
+ * file; from a pipe they say the largest length (all ones) and hold the
+ * same samples; FLAC, whose header goes before its figures are known,
+ * holds them too. A short stream's header still gets its length. */
+START_TEST(test_stdout_stream)
+{
+	static const char *const formats[][2] = { { "wav", "pcm16" },
+						  { "wav", "float" },
+						  { "au", "pcm16" },
+						  { "raw", "pcm16" },
+						  { "flac", "pcm16" } };
+	char *in = make_long_input(), *ref = ra_test_path(out, "ref"),
+	     *got = ra_test_path(out, "got"), *err;
+
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		const char *fmt = formats[i][0], *sub = formats[i][1];
+		const char *argv[] = { in,	    "--eq", "peak:1k:3", "--format", fmt,
+				       "--subtype", sub,    "-o",	 "-",	     NULL };
+
+		ra_test_run_ok((const char *const[]){ in, "--eq", "peak:1k:3", "--format", fmt,
+						      "--subtype", sub, "-o", ref, "-f", NULL });
+		ck_assert_int_eq(run_to_pipe(argv, in, 0, got, &err), 0);
+		ck_assert_msg(!strcmp(fmt, "flac") ? same_audio(ref, got)
+						   : ra_test_same_bytes(ref, got),
+			      "%s from a file: %s", fmt, err);
+		free(err);
+		argv[0] = "-";
+		ck_assert_int_eq(run_to_pipe(argv, in, 1, got, &err), 0);
+		ck_assert_msg(!strcmp(fmt, "raw") ? ra_test_same_bytes(ref, got)
+						  : same_audio(ref, got),
+			      "%s from a pipe: %s", fmt, err);
+		free(err);
+		if (!strcmp(fmt, "wav")) {
+			ck_assert_uint_eq(number_at(got, 4, NULL, 0), UINT32_MAX);
+			ck_assert_uint_eq(number_at(got, 12, "data", 0), UINT32_MAX);
+		} else if (!strcmp(fmt, "au")) {
+			ck_assert_uint_eq(number_at(got, 8, NULL, 1), UINT32_MAX);
+		}
+	}
+	free(in);
+	in = make_input("short.wav");
+	ra_test_run_ok((const char *const[]){ in, "-o", ref, "--format", "wav", "-f", NULL });
+	ck_assert_int_eq(
+		run_to_pipe((const char *const[]){ "-", "-o", "-", "--format", "wav", NULL }, in, 1,
+			    got, &err),
+		0);
+	ck_assert_msg(ra_test_same_bytes(ref, got), "a short stream: %s", err);
+	free(err);
+	free(got);
+	free(ref);
+	free(in);
+}
+END_TEST
+
+/* -o - with several inputs or a manifest, or on a terminal, is a usage
+ * error; a format that cannot stream is refused; none of them writes a
+ * file named "-". */
+START_TEST(test_stdout_refused)
+{
+	char *in = make_input("in.wav"), *err;
+	int pty = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	assert_refused((const char *const[]){ in, in, "-o", "-", NULL }, 2, "several inputs");
+	assert_refused((const char *const[]){ in, "--manifest", "m", "-o", "-", NULL }, 2,
+		       "--manifest keeps track of files");
+	assert_refused((const char *const[]){ in, "--format", "aiff", "-o", "-", NULL }, 1,
+		       "cannot write aiff pcm16 to standard output");
+	ck_assert_int_ge(pty, 0);
+	ck_assert_int_eq(grantpt(pty), 0);
+	ck_assert_int_eq(unlockpt(pty), 0);
+	ck_assert_int_eq(ra_test_finish(ra_test_spawn((const char *const[]){ in, "-o", "-", NULL },
+						      ptsname(pty), 0),
+					&err),
+			 2);
+	ck_assert_str_eq(err,
+			 "rusty-audio: -o -: standard output is a terminal; redirect it, or give "
+			 "-o FILE\n");
+	free(err);
+	close(pty);
+	ck_assert_int_eq(access("-", F_OK), -1);
+	free(in);
+}
+END_TEST
+
+/* --spool reads FLAC from a pipe, and lets --normalize read one twice,
+ * through a temporary file that leaves nothing behind; a spool that cannot
+ * be written fails in one line. */
+START_TEST(test_spool)
+{
+	char *in = make_input("in.wav"), *flac = ra_test_scratch("in.flac"),
+	     *ref = ra_test_path(out, "ref.wav"), *got = ra_test_path(out, "got.wav"),
+	     *tmp = ra_test_path(out, "tmp"), *err;
+
+	ck_assert_int_eq(mkdir(tmp, 0700), 0);
+	ck_assert_int_eq(setenv("TMPDIR", tmp, 1), 0);
+	ra_test_run_ok((const char *const[]){ in, "-o", flac, NULL });
+	ra_test_run_ok((const char *const[]){ flac, "--normalize", "-o", ref, NULL });
+	ck_assert_int_eq(
+		run_fed((const char *const[]){ "-", "--spool", "--normalize", "-o", got, NULL },
+			flac, NULL, &err),
+		0);
+	ck_assert_msg(ra_test_same_bytes(ref, got), "%s", err);
+	free(err);
+	ck_assert_int_eq(ra_test_dir_entries(tmp), 0);
+	ck_assert_int_eq(rmdir(tmp), 0);
+	ck_assert_int_eq(run_fed((const char *const[]){ "-", "--spool", "-f", "-o", got, NULL },
+				 flac, NULL, &err),
+			 1);
+	ck_assert_int_eq(ra_test_count(err, "\n"), 1);
+	ck_assert_msg(strstr(err, "cannot spool to") && strstr(err, strerror(ENOENT)), "%s", err);
+	free(err);
+	ck_assert_int_eq(unsetenv("TMPDIR"), 0);
+	free(tmp);
+	free(got);
+	free(ref);
+	free(flac);
+	free(in);
+}
+END_TEST
+
 START_TEST(test_file_size_limit)
 {
 	char *o = ra_test_path(out, "big.wav"), *csv = ra_test_path(out, "big.csv"), *err;
@@ -689,6 +917,9 @@ int main(void)
 	tcase_add_test(tc, test_long_names);
 	tcase_add_test(tc, test_odd_names_one_line);
 	tcase_add_test(tc, test_pipe_input);
+	tcase_add_test(tc, test_stdout_stream);
+	tcase_add_test(tc, test_stdout_refused);
+	tcase_add_test(tc, test_spool);
 	tcase_add_test(tc, test_file_size_limit);
 	tcase_add_test(tc, test_format_limits);
 	tcase_add_test(tc, test_stdout_write_errors);

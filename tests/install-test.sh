@@ -63,8 +63,10 @@ awk '/^## The library/ { lib = 1 } lib && /^```$/ { exit } lib && c { print } li
 $CC -std=c11 -Wall -Wextra -Werror $cflags -c -o "$tmp/readme.o" "$tmp/readme.c" ||
 	fail "README.md's example does not compile"
 
-nm -g --defined-only "$lib/librustyaudio.a" | awk 'NF == 3 { print "USE(" $3 ")" }' \
+# Every function the shared library exports (its internals are hidden).
+nm -D --defined-only "$lib/librustyaudio.so" | awk 'NF == 3 && $2 != "A" { print "USE(" $3 ")" }' \
 	>"$tmp/symbols.h"
+[ -s "$tmp/symbols.h" ] || fail "no symbols in librustyaudio.so"
 
 # build NAME COMPILER [FLAGS...] SOURCE: NAME-shared and NAME-static.
 build() {

@@ -8,6 +8,7 @@
 #ifndef RUSTYAUDIO_AUDIO_FILE_H
 #define RUSTYAUDIO_AUDIO_FILE_H
 
+#include <signal.h>
 #include <sndfile.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,13 +48,18 @@ ra_status ra_subtype_parse(const char *name, int *subtype);
 const char *ra_format_name(int format);
 const char *ra_subtype_name(int format);
 
-/* Decide the output format for IN written to PATH.
+/* True when FORMAT can be written front to back to a pipe (standard
+ * output): its header holds no length (raw, FLAC, Ogg, MP3), or one put in
+ * before it goes (WAV and AU of fixed-size samples). */
+int ra_format_streams(int format);
+/* Decide the output format for IN written to PATH ("-": standard output).
  * MAJOR and SUBTYPE, when non-zero, are what the user asked for; otherwise
  * the major type comes from PATH's extension, else from IN, and the subtype
  * is IN's when the output can hold it. If it cannot, a lossless subtype is
  * chosen (pcm16 for <= 16-bit codecs, float or pcm24 otherwise) and
  * *FELL_BACK is set. A WAV expected to pass 4 GiB (or of unknown length)
- * becomes RF64. RA_ERR_UNSUPPORTED with DIAG when the requested combination
+ * becomes RF64, except on standard output, which takes only formats that
+ * stream. RA_ERR_UNSUPPORTED with DIAG when the requested combination
  * cannot be written. */
 ra_status ra_format_choose(const ra_audio_info *in, const char *path, int major, int subtype,
 			   int *out_format, int *fell_back, ra_diag *diag);
@@ -64,10 +70,25 @@ int ra_path_same_file(const char *a, const char *b);
 
 typedef struct ra_reader ra_reader;
 
-/* Open PATH for reading. Checks that it is a file libsndfile can read with a
- * sane shape (1..RA_MAX_CHANNELS channels, 1..RA_MAX_SAMPLE_RATE Hz) and
- * loads its metadata. NULL on failure, with STATUS and DIAG. */
-ra_reader *ra_reader_open(const char *path, ra_status *status, ra_diag *diag);
+enum {
+	/* Copy a stream to a temporary file first, and read that: */
+	RA_READ_SPOOL = 1
+};
+/* Open PATH for reading ("-": standard input). Checks that it is a file
+ * libsndfile can read with a sane shape (1..RA_MAX_CHANNELS channels,
+ * 1..RA_MAX_SAMPLE_RATE Hz) and loads its metadata. NULL on failure, with
+ * STATUS and DIAG.
+ *
+ * What cannot seek (a pipe, a FIFO) is read as a stream, front to back:
+ * its length is unknown (-1), it cannot be rewound, and FLAC and other
+ * formats that seek cannot be read. With RA_READ_SPOOL in FLAGS a stream
+ * is first copied, a block at a time, to an unnamed temporary file in
+ * $TMPDIR (else /tmp), which is then read as any file and is gone when the
+ * reader closes; RA_ERR_READ when the copy fails (a full disk).
+ * A stream waits for its writer until *CANCEL (when CANCEL is not NULL)
+ * becomes non-zero: the open, or the read, then fails ("interrupted"). */
+ra_reader *ra_reader_open(const char *path, int flags, const volatile sig_atomic_t *cancel,
+			  ra_status *status, ra_diag *diag);
 
 const ra_audio_info *ra_reader_info(const ra_reader *rd);
 
@@ -100,7 +121,15 @@ enum {
  * 4 GiB (its RF64 writer keeps tags and bext but not cue points or loops).
  * Audio goes to a new temporary file beside PATH; nothing appears at PATH
  * before ra_writer_commit(). RA_ERR_EXISTS when PATH exists and FLAGS lacks
- * RA_WRITE_FORCE. NULL on failure, with STATUS and DIAG. */
+ * RA_WRITE_FORCE. NULL on failure, with STATUS and DIAG.
+ *
+ * PATH "-" is standard output, written front to back whatever it is (a
+ * pipe, a file, the null device) in a format that streams (see
+ * ra_format_streams()), and never to a terminal (RA_ERR_OPEN). A WAV or AU
+ * header there holds the length of INFO->frames, or the largest length it
+ * can say (as ffmpeg and SoX write one) when that is unknown; a FLAC header
+ * longer than the first MiB holds no length and no MD5 (as flac's own
+ * output to a pipe). */
 ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags, ra_status *status,
 			  ra_diag *diag);
 
@@ -109,6 +138,9 @@ ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags
  * or none. Call before writing audio. */
 void ra_writer_set_workers(ra_writer *wr, ra_workers *w);
 
+/* A write to a pipe (standard output) waits for its reader; once *CANCEL
+ * is non-zero, the wait ends and the write fails ("interrupted"). */
+void ra_writer_set_cancel(ra_writer *wr, const volatile sig_atomic_t *cancel);
 /* Carry SRC's metadata to the output: string tags, the broadcast (bext)
  * chunk, cue points and instrument loops, where the output format has room
  * for them. Positions are scaled by RATIO (output rate / input rate).

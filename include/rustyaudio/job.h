@@ -127,7 +127,8 @@ typedef struct ra_job_config {
 	int format_subtype; /* SF_FORMAT_* subtype, 0 to choose */
 	ra_dither_mode dither;
 	uint64_t dither_seed;
-	int force;		     /* replace existing outputs */
+	int force; /* replace existing outputs */
+	int spool; /* read a stream input through a temporary file (RA_READ_SPOOL) */
 	ra_nonfinite_mode nonfinite; /* default RA_NONFINITE_ERROR */
 	const ra_eq *eq; /* bands, designed at the output rate; NULL or empty for none */
 	const ra_spectrum_request *spectrum; /* NULL for none */

@@ -189,7 +189,8 @@ static int print_chain(const cli_options *opt, const char *name, int in_rate, in
 	return 0;
 }
 
-static int run_dry(const cli_options *opt, const path_list *inputs)
+static int run_dry(const cli_options *opt, const path_list *inputs,
+		   const volatile sig_atomic_t *cancel)
 {
 	size_t failed = 0;
 
@@ -199,7 +200,8 @@ static int run_dry(const cli_options *opt, const path_list *inputs)
 			       : EXIT_ALL_DONE;
 	for (size_t i = 0; i < inputs->count; i++) {
 		ra_diag diag = { { 0 } };
-		ra_reader *rd = ra_reader_open(inputs->items[i], NULL, &diag);
+		ra_reader *rd = ra_reader_open(inputs->items[i], opt->job.spool ? RA_READ_SPOOL : 0,
+					       cancel, NULL, &diag);
 
 		if (!rd) {
 			cli_say(NULL, inputs->items[i], "%s", diag.text);
@@ -557,7 +559,7 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 		goto out;
 	}
 	if (opt->dry_run) {
-		status = run_dry(opt, &inputs);
+		status = run_dry(opt, &inputs, cancel);
 		goto out;
 	}
 	if (paths_check_streams(opt, &inputs) != 0)

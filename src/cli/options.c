@@ -348,6 +348,8 @@ static const option_spec options[] = {
 	{ "normalize", 0, "[=DBFS]", ARG_CALL, 0, .expect = "dBFS from -200 to 0",
 	  .apply = set_normalize,
 	  .help = "two passes: scale the processed peak to DBFS (default -1)" },
+	{ "spool", 0, NULL, ARG_FLAG, FIELD(opt.job.spool), .settings = SETTINGS_NONE,
+	  .help = "read an input from a pipe through a temporary file: for FLAC and --normalize" },
 	{ "dry-run", 0, NULL, ARG_FLAG, FIELD(opt.dry_run),
 	  .help = "print each file's EQ chain and its peak gain; write nothing",
 	  .settings = SETTINGS_NONE },
@@ -703,6 +705,9 @@ static int check_batch(const cli_options *opt)
 				   opt->list ? "list" : "shard");
 	if (mode && batch_only)
 		return usage_error("%s writes no files for %s to keep track of", mode, batch_only);
+	if (opt->output && !strcmp(opt->output, "-") && batch_only)
+		return usage_error("-o - writes to standard output, and %s keeps track of files",
+				   batch_only);
 	if (opt->jobs > 1 && mode)
 		return usage_error(
 			"-j runs several inputs into files at once; %s runs one at a time", mode);

@@ -271,6 +271,14 @@ char **paths_resolve_outputs(const cli_options *opt, const path_list *inputs)
 	int dir_mode = is_dir(opt->output);
 	char **outputs;
 
+	if (!strcmp(opt->output, "-") && (inputs->count > 1 || isatty(STDOUT_FILENO))) {
+		cli_say(NULL, NULL,
+			inputs->count > 1
+				? "-o - writes one input to standard output; with several "
+				  "inputs -o names the folder for their outputs"
+				: "-o -: standard output is a terminal; redirect it, or give -o FILE");
+		return NULL;
+	}
 	if (!dir_mode && opt->relative_to) {
 		cli_say(NULL, opt->output,
 			"not a folder; with --relative-to -o names the folder for the tree of outputs");
@@ -516,10 +524,10 @@ int paths_check_streams(const cli_options *opt, const path_list *inputs)
 				"-o FILE");
 			return -1;
 		}
-		if (opt->job.normalize && is_stream(in)) {
+		if (opt->job.normalize && !opt->job.spool && is_stream(in)) {
 			cli_say(NULL, in,
 				"--normalize reads its input twice, and a pipe can be "
-				"read once: save it to a file first");
+				"read once: give --spool, or save it to a file first");
 			return -1;
 		}
 	}
