@@ -930,9 +930,11 @@ ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags
 		goto out;
 	}
 	/* Unknown length: write RF64 and let libsndfile turn it back into a
-	 * plain RIFF WAVE at close if it stayed under 4 GiB. */
+	 * plain RIFF WAVE at close if it stayed under 4 GiB. RF64 takes PCM
+	 * and float only: the codecs stay WAV, whose lengths are patched. */
 	if (info->frames < 0 && !wr->io.stream &&
-	    (wr->major == SF_FORMAT_WAV || wr->major == SF_FORMAT_WAVEX)) {
+	    (wr->major == SF_FORMAT_WAV || wr->major == SF_FORMAT_WAVEX) &&
+	    format_ok(SF_FORMAT_RF64 | (info->format & SF_FORMAT_SUBMASK), info)) {
 		sfinfo.format = SF_FORMAT_RF64 | (info->format & SF_FORMAT_SUBMASK);
 		auto_rf64 = 1;
 	}

@@ -789,12 +789,13 @@ static int nameable(int major)
 	return 0;
 }
 
-/* MAJOR | SUB with CHANNELS, told N + 5000 frames and given the N of X (as
- * when an input ends early) at PATH: the header and any fact chunk say N,
+/* MAJOR | SUB with CHANNELS, told N + 5000 frames (as when an input ends
+ * early), or with UNKNOWN nothing (a pipe's), and given the N of X at
+ * PATH: the header and any fact chunk say N,
  * or for the ADPCM codecs and GSM 6.10, written in whole blocks, the padded
  * length. 0 when libsndfile or the tool does not write the format. */
 static int check_length(const SF_FORMAT_INFO *major, const SF_FORMAT_INFO *sub, int channels,
-			const char *path, const int32_t *x, int n)
+			int unknown, const char *path, const int32_t *x, int n)
 {
 	const int format = major->format | sub->format;
 	const int blocks = sub->format == SF_FORMAT_IMA_ADPCM ||
@@ -804,7 +805,7 @@ static int check_length(const SF_FORMAT_INFO *major, const SF_FORMAT_INFO *sub, 
 	const long long pad = blocks ? 2048 : 1;
 	SF_INFO want = { .samplerate = 48000, .channels = channels, .format = format },
 		back = { 0 };
-	ra_audio_info info = make_info(format, 48000, channels, n + 5000);
+	ra_audio_info info = make_info(format, 48000, channels, unknown ? -1 : n + 5000);
 	ra_status st = RA_OK;
 	ra_diag diag = { "" };
 	ra_writer *wr;
@@ -868,7 +869,9 @@ START_TEST(test_every_format_says_its_length)
 
 			sf_command(NULL, SFC_GET_FORMAT_SUBTYPE, &sub, sizeof(sub));
 			for (int channels = 1; channels <= 2; channels++)
-				checked += check_length(&major, &sub, channels, path, x, N);
+				for (int unknown = 0; unknown <= 1; unknown++)
+					checked += check_length(&major, &sub, channels, unknown,
+								path, x, N);
 		}
 	}
 	ck_assert_int_gt(checked, 100);
