@@ -552,7 +552,7 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 
 	if (opt->wisdom_path && load_wisdom(opt->wisdom_path, &wisdom_loaded) != 0)
 		return EXIT_USAGE;
-	if (paths_gather_inputs(opt, &inputs) != 0)
+	if (paths_gather_inputs(opt, cancel, &inputs) != 0)
 		goto out;
 	if (opt->list) {
 		status = print_inputs(opt, &inputs);

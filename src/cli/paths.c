@@ -39,9 +39,10 @@ void path_list_release(path_list *l)
 }
 
 /* Append the paths in LIST_PATH ("-": stdin): one a line, blank lines
- * skipped, or with NUL each ended by a NUL byte. Returns 0, or -1 after a
- * message. */
-static int read_list(const char *list_path, int nul, path_list *l)
+ * skipped, or with NUL each ended by a NUL byte, until *CANCEL. Returns 0,
+ * or -1 after a message. */
+static int read_list(const char *list_path, int nul, const volatile sig_atomic_t *cancel,
+		     path_list *l)
 {
 	FILE *f = strcmp(list_path, "-") ? fopen(list_path, "r") : stdin;
 	char *line = NULL;
@@ -54,6 +55,11 @@ static int read_list(const char *list_path, int nul, path_list *l)
 		return -1;
 	}
 	while ((n = getdelim(&line, &cap, nul ? '\0' : '\n', f)) >= 0) {
+		/* A writer that never stops (yes a.wav |) gives no EINTR. */
+		if (*cancel) {
+			errno = EINTR;
+			break;
+		}
 		if (!nul && strlen(line) < (size_t)n) {
 			cli_say(NULL, list_path,
 				"a line holds a NUL byte; a list of NUL-ended paths is read with --files-from0");
@@ -66,7 +72,7 @@ static int read_list(const char *list_path, int nul, path_list *l)
 		if (n > 0)
 			path_list_add(l, line);
 	}
-	if (ret == 0 && ferror(f)) {
+	if (ret == 0 && (ferror(f) || *cancel)) {
 		if (errno == EINTR) /* a stop signal */
 			cli_say(NULL, f == stdin ? "standard input" : list_path, "interrupted");
 		else
@@ -564,14 +570,15 @@ int paths_check_outputs(const cli_options *opt, const path_list *inputs, char **
 /* The inputs: the arguments, then the --files-from list, those of the
  * shard. -1 after a message when the list cannot be read, or there are
  * none (and no --generate). */
-int paths_gather_inputs(const cli_options *opt, path_list *inputs)
+int paths_gather_inputs(const cli_options *opt, const volatile sig_atomic_t *cancel,
+			path_list *inputs)
 {
 	const char *list = opt->files_from ? opt->files_from : opt->files_from0;
 	size_t kept = 0;
 
 	for (int i = 0; i < opt->input_count; i++)
 		path_list_add(inputs, opt->inputs[i]);
-	if (list && read_list(list, opt->files_from0 != NULL, inputs) != 0)
+	if (list && read_list(list, opt->files_from0 != NULL, cancel, inputs) != 0)
 		return -1;
 	if (inputs->count == 0 && !opt->generate) {
 		cli_say(NULL, NULL, "no input files");

@@ -3,6 +3,7 @@
 #ifndef RA_CLI_PATHS_H
 #define RA_CLI_PATHS_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "options.h"
@@ -18,7 +19,8 @@ void path_list_release(path_list *l);
 /* The inputs: the arguments, then the --files-from list, those of the
  * shard. -1 after a message when the list cannot be read, or there are
  * none (and no --generate). */
-int paths_gather_inputs(const cli_options *opt, path_list *inputs);
+int paths_gather_inputs(const cli_options *opt, const volatile sig_atomic_t *cancel,
+			path_list *inputs);
 
 /* The output of each input; NULL after a message when -o cannot serve. */
 char **paths_resolve_outputs(const cli_options *opt, const path_list *inputs);
