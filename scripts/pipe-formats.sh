@@ -68,7 +68,7 @@ cell() {
 	fi | decode "$reader" "$format" > got.f32 2> why.txt || true
 	got=$(wc -c < got.f32)
 	if [ "$want" -eq 0 ]; then
-		echo "not read (files neither)"
+		echo "cannot read this format at all"
 	elif [ "$got" -eq 0 ]; then
 		echo "fails: $(head -c 60 why.txt | tr '\n' ' ')"
 	elif lossy "$format" && [ "$got" -eq "$want" ]; then
@@ -80,7 +80,7 @@ cell() {
 	fi
 }
 
-echo "| format | written from | SoX $(sox --version | sed 's/.*v//') | ffmpeg $(ffmpeg -version | awk 'NR==1{print $3}') | libsndfile |"
+echo "| format | input read from | SoX $(sox --version | sed 's/.*v//') | ffmpeg $(ffmpeg -version | awk 'NR==1{print $3}') | libsndfile |"
 echo "|---|---|---|---|---|"
 for spec in "wav" "wav --subtype float" "wav --subtype ulaw" "au" "raw" "flac" "ogg" "opus" "mp3"; do
 	# shellcheck disable=SC2086

@@ -554,19 +554,20 @@ static void load_metadata(ra_reader *rd)
 	}
 }
 
-/* Copy all of FD to a new temporary file, or return -1 with DIAG. */
-static int copy_to_temp(int fd, ra_diag *diag)
+/* Copy all of FD to a new temporary file, or return -1 with DIAG; a stop
+ * (*CANCEL, or a signal while the writer keeps the pipe empty) ends it. */
+static int copy_to_temp(int fd, const volatile sig_atomic_t *cancel, ra_diag *diag)
 {
 	const char *dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	char buf[1 << 16];
 	int tmp = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	ssize_t n;
+	ssize_t n = 0;
 
 	if (tmp < 0) {
 		ra_diag_set(diag, "cannot spool to %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+	while (!(cancel && *cancel) && (n = read(fd, buf, sizeof(buf))) > 0) {
 		for (ssize_t put = 0, w; put < n; put += w) {
 			w = write(tmp, buf + put, (size_t)(n - put));
 			if (w <= 0) {
@@ -577,9 +578,8 @@ static int copy_to_temp(int fd, ra_diag *diag)
 			}
 		}
 	}
-	if (n < 0) {
-		/* EINTR: a stop signal while the writer kept the pipe empty. */
-		if (errno == EINTR)
+	if (n < 0 || (cancel && *cancel)) {
+		if (errno == EINTR || (cancel && *cancel))
 			ra_diag_set(diag, "interrupted");
 		else
 			ra_diag_set(diag, "read error: %s", strerror(errno));
@@ -618,7 +618,7 @@ ra_reader *ra_reader_open(const char *path, int flags, const volatile sig_atomic
 	/* What cannot seek is read as a stream, front to back, or spooled. */
 	stream = !S_ISREG(sb.st_mode) && lseek(fd, 0, SEEK_CUR) < 0;
 	if (stream && (flags & RA_READ_SPOOL)) {
-		int copy = copy_to_temp(fd, diag);
+		int copy = copy_to_temp(fd, cancel, diag);
 
 		close(fd);
 		st = RA_ERR_READ;
@@ -637,6 +637,8 @@ ra_reader *ra_reader_open(const char *path, int flags, const volatile sig_atomic
 		rd->relay = ra_io_relay_start(fd, cancel, &rd->io.fd);
 		if (!rd->relay) {
 			ra_diag_set(diag, "cannot start reading a stream: %s", strerror(errno));
+			free(rd);
+			rd = NULL;
 			goto out_close_fd;
 		}
 		rd->stream_fd = fd;
