@@ -720,7 +720,8 @@ START_TEST(test_stdout_refused)
 	char *in = make_input("in.wav"), *err;
 	int pty = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 
-	assert_refused((const char *const[]){ in, in, "-o", "-", NULL }, 2, "several inputs");
+	assert_refused((const char *const[]){ in, in, "-o", "-", NULL }, 2,
+		       "several inputs only as --format raw");
 	assert_refused((const char *const[]){ in, "--manifest", "m", "-o", "-", NULL }, 2,
 		       "--manifest keeps track of files");
 	assert_refused((const char *const[]){ in, "--format", "aiff", "-o", "-", NULL }, 1,
@@ -739,6 +740,52 @@ START_TEST(test_stdout_refused)
 	close(pty);
 	ck_assert_int_eq(access("-", F_OK), -1);
 	free(in);
+}
+END_TEST
+
+/* -o - --format raw takes several inputs, one after another (also with
+ * -j 2): the stream is their outputs end to end. Inputs of another shape,
+ * or a pipe among them, are usage errors. */
+START_TEST(test_stdout_concatenates)
+{
+	char *a = make_input("a.wav"), *b = ra_test_scratch("b.wav"), *m = make_long_input();
+	char *each = ra_test_path(out, "each.raw"), *all = ra_test_path(out, "all.raw"), *err;
+	char *parts[3] = { ra_test_path(out, "1.raw"), ra_test_path(out, "2.raw"),
+			   ra_test_path(out, "3.raw") };
+	const char *order[3] = { a, b, a };
+	FILE *f = fopen(each, "w");
+
+	ra_test_run_ok((const char *const[]){ "--generate", "sine:300", "--channels", "1",
+					      "--sample-rate", "8000", "--subtype", "pcm16", "-o",
+					      b, "-f", NULL });
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 3; i++) {
+		size_t len;
+		char *bytes;
+
+		ra_test_run_ok((const char *const[]){ order[i], "--gain", "-3", "--format", "raw",
+						      "-o", parts[i], NULL });
+		bytes = ra_test_slurp(parts[i], &len);
+		ck_assert_uint_eq(fwrite(bytes, 1, len, f), len);
+		free(bytes);
+		free(parts[i]);
+	}
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(run_to_pipe((const char *const[]){ a, b, a, "--gain", "-3", "--format",
+							    "raw", "-j", "2", "-o", "-", NULL },
+				     a, 0, all, &err),
+			 0);
+	ck_assert_msg(ra_test_same_bytes(each, all), "%s", err);
+	free(err);
+	assert_refused((const char *const[]){ a, m, "--format", "raw", "-o", "-", NULL }, 2,
+		       "one raw stream holds one shape");
+	assert_refused((const char *const[]){ a, "-", "--format", "raw", "-o", "-", NULL }, 2,
+		       "a pipe among the inputs");
+	free(all);
+	free(each);
+	free(m);
+	free(b);
+	free(a);
 }
 END_TEST
 
@@ -919,6 +966,7 @@ int main(void)
 	tcase_add_test(tc, test_pipe_input);
 	tcase_add_test(tc, test_stdout_stream);
 	tcase_add_test(tc, test_stdout_refused);
+	tcase_add_test(tc, test_stdout_concatenates);
 	tcase_add_test(tc, test_spool);
 	tcase_add_test(tc, test_file_size_limit);
 	tcase_add_test(tc, test_format_limits);

@@ -490,6 +490,9 @@ static int runner_count(const cli_options *opt, size_t count)
 {
 	int total = ra_workers_thread_count(opt->threads);
 
+	/* Standard output takes one file after another, in order. */
+	if (opt->output && !strcmp(opt->output, "-"))
+		return 1;
 	if (opt->jobs > 0)
 		return opt->jobs;
 	if (opt->job.analyze || opt->generate || opt->perf_stats || opt->stats_json || count < 2)

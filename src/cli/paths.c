@@ -237,8 +237,9 @@ void paths_find_clashes(char **outputs, size_t count, unsigned char *clash)
 	for (size_t i = 0; i < count; i++)
 		sorted[i] = &outputs[i];
 	qsort(sorted, count, sizeof(*sorted), compare_outputs);
+	/* Standard output takes each in turn. */
 	for (size_t i = 1; i < count; i++)
-		if (!strcmp(*sorted[i], *sorted[i - 1]))
+		if (!strcmp(*sorted[i], *sorted[i - 1]) && strcmp(*sorted[i], "-"))
 			clash[sorted[i] - outputs] = 1;
 	free(sorted);
 }
@@ -271,26 +272,100 @@ void paths_reports(const cli_options *opt, const char *name, char *paths[3])
 		paths[k] = given[k] ? report_path(given[k], name, suffix[k]) : NULL;
 }
 
+/* Whether PATH is read as a stream (standard input, a pipe, a FIFO, a
+ * terminal): once, front to back. */
+static int is_stream(const char *path)
+{
+	struct stat sb;
+
+	if (!strcmp(path, "-"))
+		return 1;
+	return stat(path, &sb) == 0 &&
+	       (S_ISFIFO(sb.st_mode) || S_ISCHR(sb.st_mode) || S_ISSOCK(sb.st_mode));
+}
+
+/* The format and shape IN's output would have on standard output; 0 when
+ * IN cannot be opened or written so (it then fails on its own). */
+static int stream_shape(const cli_options *opt, const char *in, ra_audio_info *shape)
+{
+	ra_diag diag = { "" };
+	ra_reader *rd = ra_reader_open(in, 0, NULL, NULL, &diag);
+	int fell_back;
+
+	if (!rd)
+		return 0;
+	*shape = *ra_reader_info(rd);
+	ra_reader_destroy(rd);
+	if (opt->job.out_rate)
+		shape->sample_rate = opt->job.out_rate;
+	return ra_format_choose(shape, "-", opt->job.format_major, opt->job.format_subtype,
+				&shape->format, &fell_back, &diag) == RA_OK;
+}
+
+/* -o - with several inputs: one raw stream (the only format that
+ * concatenates) of one shape, checked here from the files' headers, so
+ * pipes cannot be among them. -1 after a message. */
+static int check_concatenation(const cli_options *opt, const path_list *inputs)
+{
+	ra_audio_info first = { 0 }, shape;
+	const char *first_name = NULL;
+
+	if (opt->job.format_major != SF_FORMAT_RAW) {
+		cli_say(NULL, NULL,
+			"-o - takes several inputs only as --format raw, whose streams "
+			"concatenate; else -o names the folder for their outputs");
+		return -1;
+	}
+	for (size_t i = 0; i < inputs->count; i++) {
+		const char *in = inputs->items[i];
+
+		if (is_stream(in)) {
+			cli_say(NULL, in,
+				"a pipe among the inputs of one raw stream; its shape "
+				"cannot be checked before it is read");
+			return -1;
+		}
+		if (!stream_shape(opt, in, &shape))
+			continue;
+		if (!first_name) {
+			first = shape;
+			first_name = in;
+		} else if (shape.channels != first.channels ||
+			   shape.sample_rate != first.sample_rate || shape.format != first.format) {
+			cli_say(NULL, in,
+				"%d channel%s of %s at %d Hz, where the first input gives %d of "
+				"%s at %d Hz: one raw stream holds one shape",
+				shape.channels, shape.channels == 1 ? "" : "s",
+				ra_subtype_name(shape.format), shape.sample_rate, first.channels,
+				ra_subtype_name(first.format), first.sample_rate);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* The output of each input; NULL after a message when -o cannot serve. */
 char **paths_resolve_outputs(const cli_options *opt, const path_list *inputs)
 {
 	int dir_mode = is_dir(opt->output);
 	char **outputs;
 
-	if (!strcmp(opt->output, "-") && (inputs->count > 1 || isatty(STDOUT_FILENO))) {
-		cli_say(NULL, NULL,
-			inputs->count > 1
-				? "-o - writes one input to standard output; with several "
-				  "inputs -o names the folder for their outputs"
-				: "-o -: standard output is a terminal; redirect it, or give -o FILE");
-		return NULL;
+	if (!strcmp(opt->output, "-")) {
+		if (isatty(STDOUT_FILENO)) {
+			cli_say(NULL, NULL,
+				"-o -: standard output is a terminal; redirect it, or give -o FILE");
+			return NULL;
+		}
+		if (inputs->count > 1 && check_concatenation(opt, inputs) != 0)
+			return NULL;
+		dir_mode = 0;
 	}
 	if (!dir_mode && opt->relative_to) {
 		cli_say(NULL, opt->output,
 			"not a folder; with --relative-to -o names the folder for the tree of outputs");
 		return NULL;
 	}
-	if (!dir_mode && inputs->count > 1) {
+	if (!dir_mode && inputs->count > 1 && strcmp(opt->output, "-")) {
 		cli_say(NULL, opt->output,
 			"not a folder; with several inputs -o names the folder for their outputs");
 		return NULL;
@@ -496,18 +571,6 @@ static int find_too_long(const path_list *all)
 		}
 	}
 	return 0;
-}
-
-/* Whether PATH is read as a stream (standard input, a pipe, a FIFO, a
- * terminal): once, front to back. */
-static int is_stream(const char *path)
-{
-	struct stat sb;
-
-	if (!strcmp(path, "-"))
-		return 1;
-	return stat(path, &sb) == 0 &&
-	       (S_ISFIFO(sb.st_mode) || S_ISCHR(sb.st_mode) || S_ISSOCK(sb.st_mode));
 }
 
 int paths_check_streams(const cli_options *opt, const path_list *inputs)
