@@ -729,14 +729,18 @@ START_TEST(test_stdout_refused)
 	ck_assert_int_ge(pty, 0);
 	ck_assert_int_eq(grantpt(pty), 0);
 	ck_assert_int_eq(unlockpt(pty), 0);
-	ck_assert_int_eq(ra_test_finish(ra_test_spawn((const char *const[]){ in, "-o", "-", NULL },
-						      ptsname(pty), 0),
-					&err),
-			 2);
-	ck_assert_str_eq(err,
-			 "rusty-audio: -o -: standard output is a terminal; redirect it, or give "
-			 "-o FILE\n");
-	free(err);
+	for (int generate = 0; generate <= 1; generate++) {
+		const char *file[] = { in, "-o", "-", NULL };
+		const char *gen[] = { "--generate", "white", "-o", "-", NULL };
+
+		ck_assert_int_eq(
+			ra_test_finish(ra_test_spawn(generate ? gen : file, ptsname(pty), 0), &err),
+			2);
+		ck_assert_int_eq(ra_test_count(err, "\n"), 1);
+		ck_assert_ptr_nonnull(strstr(err, "rusty-audio: -o -: standard output is a "
+						  "terminal; redirect it, or give -o FILE"));
+		free(err);
+	}
 	close(pty);
 	ck_assert_int_eq(access("-", F_OK), -1);
 	free(in);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rustyaudio/audio_file.h"
 #include "rustyaudio/convert.h"
@@ -705,6 +706,10 @@ static int check_batch(const cli_options *opt)
 				   opt->list ? "list" : "shard");
 	if (mode && batch_only)
 		return usage_error("%s writes no files for %s to keep track of", mode, batch_only);
+	if (opt->output && !strcmp(opt->output, "-") && !opt->dry_run && !opt->job.analyze &&
+	    isatty(STDOUT_FILENO))
+		return usage_error("-o -: standard output is a terminal; redirect it, or give -o "
+				   "FILE");
 	if (opt->output && !strcmp(opt->output, "-") && batch_only)
 		return usage_error("-o - writes to standard output, and %s keeps track of files",
 				   batch_only);

@@ -351,11 +351,6 @@ char **paths_resolve_outputs(const cli_options *opt, const path_list *inputs)
 	char **outputs;
 
 	if (!strcmp(opt->output, "-")) {
-		if (isatty(STDOUT_FILENO)) {
-			cli_say(NULL, NULL,
-				"-o -: standard output is a terminal; redirect it, or give -o FILE");
-			return NULL;
-		}
 		if (inputs->count > 1 && check_concatenation(opt, inputs) != 0)
 			return NULL;
 		dir_mode = 0;
