@@ -567,7 +567,7 @@ static int copy_to_temp(int fd, const volatile sig_atomic_t *cancel, ra_diag *di
 		ra_diag_set(diag, "cannot spool to %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	while (!(cancel && *cancel) && (n = read(fd, buf, sizeof(buf))) > 0) {
+	while (!ra_stop_requested(cancel) && (n = read(fd, buf, sizeof(buf))) > 0) {
 		for (ssize_t put = 0, w; put < n; put += w) {
 			w = write(tmp, buf + put, (size_t)(n - put));
 			if (w <= 0) {
@@ -578,8 +578,8 @@ static int copy_to_temp(int fd, const volatile sig_atomic_t *cancel, ra_diag *di
 			}
 		}
 	}
-	if (n < 0 || (cancel && *cancel)) {
-		if (errno == EINTR || (cancel && *cancel))
+	if (n < 0 || ra_stop_requested(cancel)) {
+		if (errno == EINTR || ra_stop_requested(cancel))
 			ra_diag_set(diag, "interrupted");
 		else
 			ra_diag_set(diag, "read error: %s", strerror(errno));

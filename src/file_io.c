@@ -23,7 +23,7 @@ static int wait_ready(int fd, short events, const volatile sig_atomic_t *cancel,
 	for (;;) {
 		int n;
 
-		if ((cancel && *cancel) || (stop && atomic_load(stop)))
+		if (ra_stop_requested(cancel) || (stop && atomic_load(stop)))
 			return EINTR;
 		n = poll(&p, 1, 10);
 		if (n > 0)

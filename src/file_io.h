@@ -15,6 +15,8 @@
 #include <sndfile.h>
 #include <stddef.h>
 
+#include "rustyaudio/status.h"
+
 /* Internal: none of it is exported from the shared library. */
 #pragma GCC visibility push(hidden)
 

@@ -176,7 +176,7 @@ static int integer_bits(int format)
 
 static int cancelled(chain *ch)
 {
-	if (ch->cfg->cancel && *ch->cfg->cancel) {
+	if (ra_stop_requested(ch->cfg->cancel)) {
 		ra_diag_set(&ch->res->diag, "interrupted");
 		return 1;
 	}

@@ -4,6 +4,7 @@
 #ifndef RUSTYAUDIO_STATUS_H
 #define RUSTYAUDIO_STATUS_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,14 @@ typedef enum ra_status {
 
 /* A static, lowercase description of STATUS; never NULL. */
 const char *ra_strerror(ra_status status);
+
+/* Whether the stop flag *FLAG is set (NULL never is). Whatever thread asks,
+ * the read is atomic; a signal handler sets the flag with
+ * __atomic_store_n(). Jobs, readers and writers take such a flag. */
+static inline int ra_stop_requested(const volatile sig_atomic_t *flag)
+{
+	return flag && __atomic_load_n(flag, __ATOMIC_RELAXED) != 0;
+}
 
 /* Detail that goes with a status: filled by the function that failed,
  * e.g. "cannot open: No such file or directory". Always NUL-terminated.

@@ -240,7 +240,7 @@ static int run_analyze(const cli_options *opt, ra_job_config *cfg, const path_li
 {
 	size_t failed = 0, count = opt->generate ? 1 : inputs->count;
 
-	for (size_t i = 0; i < count && !(cfg->cancel && *cfg->cancel); i++) {
+	for (size_t i = 0; i < count && !ra_stop_requested(cfg->cancel); i++) {
 		const char *name = opt->generate ? "--generate" : inputs->items[i];
 		ra_job_result res;
 		ra_status st;
@@ -460,7 +460,7 @@ static int run_files(const cli_options *opt, const ra_job_config *base, const ru
 		fputs("rusty-audio: cannot start the threads for -j\n", stderr);
 		goto out;
 	}
-	if (!*base->cancel && inputs->count > 1 && !opt->quiet)
+	if (!ra_stop_requested(base->cancel) && inputs->count > 1 && !opt->quiet)
 		print_summary_line(opt, b.led);
 	status = ledger_status(b.led);
 out:
@@ -579,10 +579,11 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 		goto out;
 	status = run_jobs(opt, cancel, &threads, &inputs, outputs, pr);
 	/* A finished run (not an interrupted one) keeps what FFTW learned. */
-	if (opt->wisdom_path && !*cancel && save_wisdom(opt->wisdom_path, wisdom_loaded) != 0)
+	if (opt->wisdom_path && !ra_stop_requested(cancel) &&
+	    save_wisdom(opt->wisdom_path, wisdom_loaded) != 0)
 		status = EXIT_SOME_FAILED;
 out:
-	if (pr && perf_finish(pr, *cancel != 0 || status == EXIT_USAGE) != 0)
+	if (pr && perf_finish(pr, ra_stop_requested(cancel) || status == EXIT_USAGE) != 0)
 		status = EXIT_SOME_FAILED;
 	paths_free_outputs(outputs, inputs.count);
 	path_list_release(&inputs);

@@ -17,7 +17,7 @@ static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig)
 {
-	stop_signal = sig;
+	__atomic_store_n(&stop_signal, sig, __ATOMIC_RELAXED);
 }
 
 /* Signals whose default action ends the process: each stops the run
@@ -86,10 +86,12 @@ int main(int argc, char **argv)
 	catch_signals();
 	keep_freed_memory();
 	status = cli_batch_run(&opt, &stop_signal);
-	if (stop_signal) {
+	if (ra_stop_requested(&stop_signal)) {
+		int sig = __atomic_load_n(&stop_signal, __ATOMIC_RELAXED);
+
 		/* Outputs are cleaned up; now die of the signal as the caller expects. */
-		signal(stop_signal, SIG_DFL);
-		raise(stop_signal);
+		signal(sig, SIG_DFL);
+		raise(sig);
 	}
 	return check_stdout(status);
 }

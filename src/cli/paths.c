@@ -56,7 +56,7 @@ static int read_list(const char *list_path, int nul, const volatile sig_atomic_t
 	}
 	while ((n = getdelim(&line, &cap, nul ? '\0' : '\n', f)) >= 0) {
 		/* A writer that never stops (yes a.wav |) gives no EINTR. */
-		if (*cancel) {
+		if (ra_stop_requested(cancel)) {
 			errno = EINTR;
 			break;
 		}
@@ -72,7 +72,7 @@ static int read_list(const char *list_path, int nul, const volatile sig_atomic_t
 		if (n > 0)
 			path_list_add(l, line);
 	}
-	if (ret == 0 && (ferror(f) || *cancel)) {
+	if (ret == 0 && (ferror(f) || ra_stop_requested(cancel))) {
 		if (errno == EINTR) /* a stop signal */
 			cli_say(NULL, f == stdin ? "standard input" : list_path, "interrupted");
 		else

@@ -4,6 +4,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "rustyaudio/status.h"
+
 #include "runner.h"
 
 typedef struct runner {
@@ -30,9 +32,10 @@ static size_t claim(runner *r)
 	size_t i;
 
 	pthread_mutex_lock(&r->lock);
-	while (r->next < r->count && r->next >= r->handed + r->window && !*r->cancel)
+	while (r->next < r->count && r->next >= r->handed + r->window &&
+	       !ra_stop_requested(r->cancel))
 		pthread_cond_wait(&r->changed, &r->lock);
-	i = *r->cancel ? r->count : r->next;
+	i = ra_stop_requested(r->cancel) ? r->count : r->next;
 	if (i < r->count)
 		r->next++;
 	else
@@ -86,7 +89,7 @@ static long run_inline(size_t count, const runner_calls *calls, const volatile s
 {
 	size_t i;
 
-	for (i = 0; i < count && !*cancel; i++) {
+	for (i = 0; i < count && !ra_stop_requested(cancel); i++) {
 		calls->work(calls->ctx, i, 0);
 		calls->done(calls->ctx, i);
 	}
