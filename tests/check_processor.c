@@ -45,7 +45,7 @@ static int design(int which, ra_biquad_coeffs *c)
 }
 
 /* Seeded noise in [-0.5, 0.5). */
-static float *signal(size_t samples, unsigned seed)
+static float *make_signal(size_t samples, unsigned seed)
 {
 	float *x = malloc(samples * sizeof(*x));
 
@@ -119,7 +119,7 @@ START_TEST(test_optimized_equals_reference)
 	const int channels = chains[_i].channels;
 	ra_biquad_coeffs c[64];
 	int count = design(chains[_i].which, c);
-	float *x = signal(frames * (size_t)channels, 42);
+	float *x = make_signal(frames * (size_t)channels, 42);
 	float *ref = malloc(frames * (size_t)channels * sizeof(float));
 	float *out = malloc(frames * (size_t)channels * sizeof(float));
 	ra_processor_config cfg = {
@@ -173,7 +173,8 @@ static uint64_t pool_tasks(int channels, size_t frames, uint64_t stream_frames)
 				    .gain = 1.0f,
 				    .stream_frames = stream_frames };
 	size_t n = frames * (size_t)channels;
-	float *x = signal(n, 3), *ref = malloc(n * sizeof(float)), *out = malloc(n * sizeof(float));
+	float *x = make_signal(n, 3), *ref = malloc(n * sizeof(float)),
+	      *out = malloc(n * sizeof(float));
 	ra_workers *w = ra_workers_create(2, NULL, NULL);
 	ra_workers_stats st;
 
@@ -211,7 +212,7 @@ START_TEST(test_gain_only_and_reset)
 	const size_t frames = 5000;
 	ra_biquad_coeffs c[64];
 	int count = design(0, c);
-	float *x = signal(frames * 2, 7);
+	float *x = make_signal(frames * 2, 7);
 	float *a = malloc(frames * 2 * sizeof(float));
 	float *b = malloc(frames * 2 * sizeof(float));
 	ra_processor_config cfg = { .channels = 2, .max_frames = frames, .gain = 0.25f };
@@ -290,7 +291,7 @@ START_TEST(test_no_allocation_when_warm)
 				    .rows_ready = _i ? count_rows : NULL,
 				    .rows_ctx = &taken };
 	ra_processor *p;
-	float *x = signal(1024, 3);
+	float *x = make_signal(1024, 3);
 	const int blocks = _i ? 50 : 2000;
 	int failures = 0;
 	long during;
@@ -390,7 +391,7 @@ START_TEST(test_timing_counts_every_block)
 					    .reference = cases[k].reference,
 					    .tap_in = tap_in,
 					    .tap_out = tap_out };
-		float *x = signal(frames * (size_t)ch, 11);
+		float *x = make_signal(frames * (size_t)ch, 11);
 		float *plain = malloc(frames * (size_t)ch * sizeof(float));
 		float *timed = malloc(frames * (size_t)ch * sizeof(float));
 		uint64_t start, elapsed;
@@ -459,7 +460,7 @@ START_TEST(test_process_is_push_and_pull)
 				       .fft_size = 512,
 				       .window = RA_WINDOW_HANN,
 				       .overlap = 0.5 };
-		float *x = signal(samples, 5), *out[2];
+		float *x = make_signal(samples, 5), *out[2];
 		double *in_db[2], *out_db[2];
 		size_t bins = (size_t)ch * (wc.fft_size / 2 + 1);
 
@@ -703,7 +704,7 @@ START_TEST(test_tap_rows_out_with_their_blocks)
 		{ 4, 4096, 128, 0, 0 },
 	};
 	const size_t frames = 150000;
-	float *x = signal(frames * 2, 17);
+	float *x = make_signal(frames * 2, 17);
 	rows_run r = { .out = log_for(frames, 128) };
 
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
@@ -729,7 +730,7 @@ START_TEST(test_tap_rows_within_budget)
 		{ 1, 4096, 1, 1, 1 }, { 4, 4096, 1, 1, 1 }, { 2, 4096, 1, 0, 0 },
 	};
 	const size_t frames = 30000, rows = RA_WELCH_ROW_BUDGET / (8 * (2 * 129 + 1));
-	float *x = signal(frames * 2, 29);
+	float *x = make_signal(frames * 2, 29);
 	rows_run r = { .in = log_for(frames, 1), .out = log_for(frames, 1) };
 
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
