@@ -9,7 +9,7 @@ VERSION_MAJOR := $(call version_part,MAJOR)
 VERSION := $(VERSION_MAJOR).$(call version_part,MINOR).$(call version_part,PATCH)
 
 CC ?= cc
-PKGS := sndfile fftw3 soxr samplerate flac nettle
+PKGS := sndfile fftw3 soxr samplerate flac nettle libebur128
 CHECK_PKG := check
 # The command line's own: XXH3 content hashes for --manifest.
 CLI_PKGS := libxxhash

@@ -8,7 +8,7 @@
 # --peers: only what `make check-peers` and the peer scripts add (SoX, ffmpeg).
 set -eu
 
-PACKAGES="build-essential pkg-config libsndfile1-dev libfftw3-dev libsoxr-dev libsamplerate0-dev libflac-dev nettle-dev libxxhash-dev check jq"
+PACKAGES="build-essential pkg-config libsndfile1-dev libfftw3-dev libsoxr-dev libsamplerate0-dev libflac-dev nettle-dev libebur128-dev libxxhash-dev check jq"
 case "${1:-}" in
 --lint) PACKAGES="clang-format cppcheck" ;;
 --fuzz) PACKAGES="clang libclang-rt-14-dev" ;;

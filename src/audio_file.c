@@ -91,6 +91,7 @@ struct ra_reader {
 	SF_CUES *cues;		 /* or NULL */
 	size_t cues_size;
 	SF_INSTRUMENT *instrument; /* or NULL */
+	int *channel_map;	   /* SF_CHANNEL_MAP_* a channel, or NULL */
 };
 
 struct ra_writer {
@@ -552,6 +553,18 @@ static void load_metadata(ra_reader *rd)
 		free(rd->instrument);
 		rd->instrument = NULL;
 	}
+	rd->channel_map = calloc((size_t)rd->info.channels, sizeof(*rd->channel_map));
+	if (rd->channel_map &&
+	    sf_command(rd->sf, SFC_GET_CHANNEL_MAP_INFO, rd->channel_map,
+		       rd->info.channels * (int)sizeof(*rd->channel_map)) != SF_TRUE) {
+		free(rd->channel_map);
+		rd->channel_map = NULL;
+	}
+}
+
+const int *ra_reader_channel_map(const ra_reader *rd)
+{
+	return rd->channel_map;
 }
 
 /* Copy all of FD to a new temporary file, or return -1 with DIAG; a stop
@@ -770,6 +783,7 @@ void ra_reader_destroy(ra_reader *rd)
 	free(rd->bext);
 	free(rd->cues);
 	free(rd->instrument);
+	free(rd->channel_map);
 	free(rd);
 }
 

@@ -106,6 +106,7 @@ typedef struct chain {
 	 * squares and peak; samples at full scale; frames seen. */
 	double *sums;
 	uint64_t *clipped;
+	ra_loudness *loud; /* or NULL */
 	uint64_t analysed;
 	uint64_t out_nonfinite; /* measured samples that are NaN or infinite */
 	/* Non-finite input in pass mode: the values held back from blocks in
@@ -139,6 +140,7 @@ void ra_job_config_init(ra_job_config *cfg)
 	cfg->dither = RA_DITHER_MODE_AUTO;
 	cfg->dither_seed = 1;
 	cfg->normalize_dbfs = -1.0;
+	cfg->true_peak_dbtp = -1.0;
 }
 
 const char *ra_dither_mode_name(ra_dither_mode mode)
@@ -400,6 +402,8 @@ static void accumulate(chain *ch, const float *buf, size_t frames)
 
 	ch->analysed += frames;
 	ch->out_nonfinite += ra_nonfinite_count(buf, frames * (size_t)channels, NULL);
+	if (ch->loud)
+		ra_loudness_add(ch->loud, buf, frames);
 	for (int c = 0; c < channels; c++) {
 		double *acc = ch->sums + 3 * (size_t)c;
 
@@ -1130,8 +1134,10 @@ static void measure_stop(chain *ch)
 {
 	free(ch->sums);
 	free(ch->clipped);
+	ra_loudness_destroy(ch->loud);
 	ch->sums = NULL;
 	ch->clipped = NULL;
+	ch->loud = NULL;
 }
 
 /* Decibels of an amplitude; NaN stays NaN (pass mode), not -inf. */
@@ -1140,41 +1146,97 @@ static double db_of(double x)
 	return x > 0.0 || isnan(x) ? 20.0 * log10(x) : -INFINITY;
 }
 
-/* --normalize: the plan run into a measuring sink, for the processed
- * peak; returns the gain that puts it at the target. */
-static ra_status measure_gain(chain *ch, float *gain)
+/* The loudness meter of the measuring pass: the output's shape, the
+ * input's channel layout. */
+static ra_status loudness_start(chain *ch)
+{
+	ra_loudness_config lc = { ch->plan->channels, ch->plan->out_rate,
+				  ch->src->reader ? ra_reader_channel_map(ch->src->reader) : NULL,
+				  ch->cfg->reference ? NULL : ch->cfg->workers };
+	ra_status st;
+
+	ch->loud = ra_loudness_create(&lc, &st, &ch->res->diag);
+	return st;
+}
+
+/* The meter's figures into the result, each channel's true peak into
+ * CHANNEL_DBTP when not NULL. */
+static void loudness_finish(chain *ch, double *channel_dbtp)
+{
+	ra_loudness_finish(ch->loud, &ch->res->loudness, channel_dbtp);
+	ch->res->has_loudness = 1;
+}
+
+/* The plan run at GAIN into a measuring sink (for --normalize or
+ * --loudness, which WHAT names), then back to the input's first frame for
+ * the writing pass. */
+static ra_status measuring_pass(chain *ch, float gain, const char *what)
 {
 	const sink measure = { SINK_MEASURE, NULL, 0 };
 	ra_job_result *res = ch->res;
-	double peak = 0.0;
-	ra_status st;
+	ra_status st = chain_start(ch, &measure, gain);
 
-	st = measure_start(ch);
-	if (st == RA_OK)
-		st = chain_start(ch, &measure, *gain);
 	if (st == RA_OK)
 		st = pump_float(ch, &measure);
 	chain_stop(ch);
-	for (int c = 0; st == RA_OK && c < ch->plan->channels; c++)
-		peak = fmax(peak, ch->sums[3 * (size_t)c + 2]);
-	measure_stop(ch);
 	if (st == RA_OK && ch->out_nonfinite > 0) {
-		ra_diag_set(&res->diag, "cannot normalize: %llu samples are not finite",
+		ra_diag_set(&res->diag, "cannot %s: %llu samples are not finite", what,
 			    (unsigned long long)ch->out_nonfinite);
 		st = RA_ERR_NONFINITE;
 	}
 	if (st == RA_OK)
 		st = source_rewind(ch->src, &res->diag);
-	if (st != RA_OK)
-		return st;
 	res->frames_read = 0;
 	res->nonfinite = 0;
 	res->decode_stopped = 0;
+	return st;
+}
+
+/* --normalize: the processed peak; *GAIN scaled to put it at the target. */
+static ra_status measure_gain(chain *ch, float *gain)
+{
+	ra_job_result *res = ch->res;
+	double peak = 0.0;
+	ra_status st = measure_start(ch);
+
+	if (st == RA_OK)
+		st = measuring_pass(ch, *gain, "normalize");
+	for (int c = 0; st == RA_OK && c < ch->plan->channels; c++)
+		peak = fmax(peak, ch->sums[3 * (size_t)c + 2]);
+	measure_stop(ch);
+	if (st != RA_OK)
+		return st;
 	res->peak_dbfs = db_of(peak);
 	if (peak > 0.0) {
 		res->normalize_gain_db = ch->cfg->normalize_dbfs - res->peak_dbfs;
 		*gain = (float)((double)*gain * ra_gain_from_db(res->normalize_gain_db));
 	}
+	return RA_OK;
+}
+
+/* --loudness: the processed loudness and true peak; *GAIN scaled to put
+ * the loudness at the target, or as near as the true-peak ceiling lets
+ * it. Silence (nothing above the gates) keeps *GAIN. */
+static ra_status measure_loudness(chain *ch, float *gain)
+{
+	const ra_job_config *cfg = ch->cfg;
+	ra_job_result *res = ch->res;
+	ra_status st = measure_start(ch);
+	double db;
+
+	if (st == RA_OK)
+		st = loudness_start(ch);
+	if (st == RA_OK)
+		st = measuring_pass(ch, *gain, "measure loudness");
+	if (st == RA_OK)
+		loudness_finish(ch, NULL);
+	measure_stop(ch);
+	if (st != RA_OK)
+		return st;
+	db = ra_loudness_gain(res->loudness.integrated_lufs, res->loudness.true_peak_dbtp,
+			      cfg->loudness_lufs, cfg->true_peak_dbtp, &res->loudness_short_lu);
+	res->loudness_gain_db = db;
+	*gain = (float)((double)*gain * ra_gain_from_db(db));
 	return RA_OK;
 }
 
@@ -1364,13 +1426,17 @@ static ra_status analyze(chain *ch)
 	ra_welch_config wc = welch_config(ch->plan);
 	ra_job_result *res = ch->res;
 	size_t bins;
-	double *psd = NULL;
+	double *psd = NULL, *channel_dbtp = NULL;
 	int have_spectrum;
 	ra_status st = RA_ERR_NOMEM;
 
 	wc.mix = 0; /* the summary is per channel */
 	res->summary = calloc((size_t)ch->plan->channels, sizeof(*res->summary));
-	if (!res->summary || measure_start(ch) != RA_OK)
+	channel_dbtp = calloc((size_t)ch->plan->channels, sizeof(*channel_dbtp));
+	if (!res->summary || !channel_dbtp || measure_start(ch) != RA_OK)
+		goto out;
+	st = loudness_start(ch);
+	if (st != RA_OK)
 		goto out;
 	if (ch->plan->tap_out) {
 		ch->tap_out = ra_welch_create(&wc, &st, &res->diag);
@@ -1390,11 +1456,20 @@ static ra_status analyze(chain *ch)
 			goto out;
 	}
 	have_spectrum = psd && ra_welch_result(ch->tap_out, RA_SCALE_PSD, psd, NULL) == RA_OK;
-	for (int c = 0; c < ch->plan->channels; c++)
+	loudness_finish(ch, channel_dbtp);
+	for (int c = 0; c < ch->plan->channels; c++) {
 		summarize(ch, c, have_spectrum ? psd : NULL, bins, &res->summary[c]);
+		res->summary[c].true_peak_dbtp = channel_dbtp[c];
+	}
+	if (ch->cfg->keep_loudness) {
+		ra_loudness_shrink(ch->loud);
+		res->loudness_state = ch->loud;
+		ch->loud = NULL;
+	}
 	st = RA_OK;
 out:
 	free(psd);
+	free(channel_dbtp);
 	measure_stop(ch);
 	return st;
 }
@@ -1405,6 +1480,8 @@ void ra_job_result_release(ra_job_result *res)
 		return;
 	free(res->summary);
 	res->summary = NULL;
+	ra_loudness_destroy(res->loudness_state);
+	res->loudness_state = NULL;
 }
 
 /* ---------------------------------------------------------------- plan */
@@ -1450,7 +1527,7 @@ static ra_status plan_processing(ra_job_plan *p, const ra_job_config *cfg, const
 	p->gain = (float)ra_gain_from_db(cfg->gain_db);
 	p->band_count = band_count;
 	p->processing = cfg->gain_db != 0.0 || out_rate != in->sample_rate || band_count > 0 ||
-			cfg->normalize;
+			cfg->normalize || cfg->loudness;
 	p->route = RA_JOB_ROUTE_FLOAT;
 	p->nonfinite_fails = cfg->nonfinite == RA_NONFINITE_ERROR ||
 			     (cfg->nonfinite == RA_NONFINITE_PASS && out_rate != in->sample_rate);
@@ -1531,6 +1608,7 @@ ra_status ra_job_plan_init(ra_job_plan *plan, const ra_job_config *cfg, const ra
 		return RA_OK;
 	}
 	plan->normalize = cfg->normalize;
+	plan->loudness = cfg->loudness;
 	st = plan_output(plan, cfg, in, generated, out_path, diag);
 	if (st == RA_OK && cfg->spectrum)
 		st = plan_spectrum(plan, cfg->spectrum, diag);
@@ -1583,6 +1661,8 @@ static ra_status execute(chain *ch, const char *out_path)
 		st = taps_start(ch);
 	if (st == RA_OK && p->normalize)
 		st = measure_gain(ch, &gain);
+	if (st == RA_OK && p->loudness)
+		st = measure_loudness(ch, &gain);
 	if (st == RA_OK)
 		st = stream_start(ch, &to, gain);
 	if (st != RA_OK)

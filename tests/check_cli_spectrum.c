@@ -461,9 +461,9 @@ START_TEST(test_analyze)
 	r = ra_test_run((const char *const[]){ "--analyze", in, "--gain", "6.0206", NULL }, NULL);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "sine.wav: 2 channels, 2.000 s\n"));
-	row = strstr(r.out, "centroid_hz\n");
+	row = strstr(r.out, "true_peak_dbtp\n");
 	ck_assert_ptr_nonnull(row);
-	n = sscanf(row + strlen("centroid_hz\n"), "%d %lf %lf %lf %lf %llu %lf %lf", &ch, &peak,
+	n = sscanf(row + strlen("true_peak_dbtp\n"), "%d %lf %lf %lf %lf %llu %lf %lf", &ch, &peak,
 		   &rms, &dc, &crest, &clipped, &hz, &centroid);
 	ck_assert_int_eq(n, 8);
 	ck_assert_int_eq(ch, 1);

@@ -1,4 +1,4 @@
-# The --stats-json schema, version 2 (man/rusty-audio.1, STATS JSON), as a
+# The --stats-json schema, version 3 (man/rusty-audio.1, STATS JSON), as a
 # jq predicate: true when the document has exactly the documented members,
 # each of the documented type, and the batch totals agree with the files.
 
@@ -40,25 +40,32 @@ def span:
 
 def channel:
   members(["channel", "peak_dbfs", "rms_dbfs", "dc_offset", "crest_db", "clipped",
-           "peak_hz", "centroid_hz"])
+           "peak_hz", "centroid_hz", "true_peak_dbtp"])
   and (.channel | count) and (.clipped | count)
-  and all(.peak_dbfs, .rms_dbfs, .dc_offset, .crest_db, .peak_hz, .centroid_hz;
-          number_or_null);
+  and all(.peak_dbfs, .rms_dbfs, .dc_offset, .crest_db, .peak_hz, .centroid_hz,
+          .true_peak_dbtp; number_or_null);
+
+def loudness:
+  members(["integrated_lufs", "range_lu", "momentary_max_lufs", "shortterm_max_lufs",
+           "true_peak_dbtp", "gain_db", "short_lu"])
+  and all(.[]; number_or_null);
 
 def file:
   members(["input", "output", "status", "error", "channels", "sample_rate",
-           "output_sample_rate", "frames_read", "frames_written", "analysis"] + span_members)
+           "output_sample_rate", "frames_read", "frames_written", "analysis", "loudness"]
+          + span_members)
   and (.input | string_or_null) and (.output | string_or_null)
   and (.status == "ok" or .status == "failed")
   and (.error | string_or_null) and ((.status == "ok") == (.error == null))
   and all(.channels, .sample_rate, .output_sample_rate, .frames_read, .frames_written; count)
   and (.analysis == null or (.analysis | type == "array" and all(.[]; channel)))
+  and (.loudness == null or (.loudness | loudness))
   and span;
 
 def settings:
   members(["threads", "block_frames", "pipeline", "kernel", "eq_bands", "gain_db",
-           "output_rate", "resampler", "resample_quality", "dither", "normalize_dbfs", "analyze",
-           "spectrum"])
+           "output_rate", "resampler", "resample_quality", "dither", "normalize_dbfs",
+           "loudness_lufs", "true_peak_dbtp", "loudness_mode", "analyze", "spectrum"])
   and (.threads | count) and (.block_frames | count) and (.eq_bands | count)
   and (.pipeline == "optimized" or .pipeline == "reference") and (.kernel | type == "string")
   and (.gain_db | number) and (.output_rate == null or (.output_rate | count))
@@ -66,6 +73,8 @@ def settings:
   and (.resample_quality | IN("best", "high", "medium", "fast", "linear"))
   and (.dither | IN("auto", "tpdf", "none"))
   and (.normalize_dbfs | number_or_null) and (.analyze | type == "boolean")
+  and (.loudness_lufs | number_or_null) and (.true_peak_dbtp | number_or_null)
+  and (.loudness_mode == null or (.loudness_mode | IN("track", "album")))
   and (.spectrum == null
        or (.spectrum | members(["fft_size", "window", "overlap", "scale", "of",
                                 "channels_mode", "fft_plan"])
@@ -76,7 +85,7 @@ def settings:
 
 . as $root
 | members(["schema", "schema_version", "tool", "version", "settings", "files", "batch"])
-and .schema == "rusty-audio-stats" and .schema_version == 2 and .tool == "rusty-audio"
+and .schema == "rusty-audio-stats" and .schema_version == 3 and .tool == "rusty-audio"
 and (.version | type == "string")
 and (.settings | settings)
 and (.files | type == "array" and all(.[]; file))

@@ -91,6 +91,9 @@ ra_reader *ra_reader_open(const char *path, int flags, const volatile sig_atomic
 			  ra_status *status, ra_diag *diag);
 
 const ra_audio_info *ra_reader_info(const ra_reader *rd);
+/* The file's channel layout, SF_CHANNEL_MAP_* a channel (a WAVE_FORMAT_
+ * EXTENSIBLE mask, a CAF layout...), or NULL when it says none. */
+const int *ra_reader_channel_map(const ra_reader *rd);
 
 /* Read up to FRAMES interleaved frames into BUF as left-justified 32-bit
  * integers, float (+-1.0 full scale) or double; *GOT is set to the frames

@@ -31,6 +31,7 @@
 #include "rustyaudio/stats.h"
 #include "rustyaudio/status.h"
 #include "rustyaudio/lane.h"
+#include "rustyaudio/loudness.h"
 #include "rustyaudio/workers.h"
 
 #ifdef __cplusplus
@@ -148,6 +149,17 @@ typedef struct ra_job_config {
 	 * sample is not finite: no gain follows from such a peak. */
 	int normalize;
 	double normalize_dbfs;
+	/* Two passes: measure the processed stream's loudness (loudness.h),
+	 * then write it with one gain that puts its integrated loudness at
+	 * loudness_lufs, held down so that its true peak stays at or below
+	 * true_peak_dbtp. A stream with nothing above the gates (silence)
+	 * is written unchanged. Not with normalize. */
+	int loudness;
+	double loudness_lufs;
+	double true_peak_dbtp; /* default -1 */
+	/* --analyze: also hand the loudness measured back in
+	 * RES->loudness_state (an album's, see ra_loudness_integrated_of()). */
+	int keep_loudness;
 	/* Timing, or NULL (costs nothing then). Jobs that share one must run
 	 * one at a time. */
 	ra_job_perf *perf;
@@ -171,13 +183,14 @@ void ra_job_config_init(ra_job_config *cfg);
 
 /* A channel as --analyze sees it. */
 typedef struct ra_channel_summary {
-	double peak_dbfs;   /* largest |sample|, dB re full scale */
-	double rms_dbfs;    /* RMS, dB re full scale (a full-scale sine: -3.01) */
-	double dc_offset;   /* mean */
-	double crest_db;    /* peak over RMS */
-	uint64_t clipped;   /* samples at or beyond full scale */
-	double peak_hz;	    /* the strongest bin of the spectrum; NAN if too short */
-	double centroid_hz; /* power-weighted mean frequency; NAN if too short */
+	double peak_dbfs;      /* largest |sample|, dB re full scale */
+	double rms_dbfs;       /* RMS, dB re full scale (a full-scale sine: -3.01) */
+	double dc_offset;      /* mean */
+	double crest_db;       /* peak over RMS */
+	double true_peak_dbtp; /* libebur128's, oversampled */
+	uint64_t clipped;      /* samples at or beyond full scale */
+	double peak_hz;	       /* the strongest bin of the spectrum; NAN if too short */
+	double centroid_hz;    /* power-weighted mean frequency; NAN if too short */
 } ra_channel_summary;
 
 typedef struct ra_job_result {
@@ -199,6 +212,13 @@ typedef struct ra_job_result {
 	ra_nonfinite_mode nonfinite_mode; /* what was done with them (the config's mode) */
 	uint64_t clipped_ch[RA_JOB_CLIP_CHANNELS]; /* the first channels' share */
 	ra_channel_summary *summary; /* analyze: one a channel; ra_job_result_release() */
+	/* analyze and loudness: the processed stream's loudness (before the
+	 * loudness gain); has_loudness says the figures are there. */
+	int has_loudness;
+	ra_loudness_result loudness;
+	double loudness_gain_db;  /* loudness: the gain applied */
+	double loudness_short_lu; /* loudness: how far below the target the true-peak cap kept it */
+	ra_loudness *loudness_state; /* keep_loudness: ra_job_result_release() frees it */
 } ra_job_result;
 
 /* How a block travels from the input to the output. */
@@ -228,6 +248,7 @@ typedef struct ra_job_plan {
 	int band_count;
 	int processing; /* gain, EQ, rate change or normalize: samples change */
 	int normalize;	/* a measuring pass first, then the writing pass */
+	int loudness;	/* the same, measuring the loudness */
 	int analyze;	/* one measuring pass, no output */
 	ra_job_route route;
 	/* The output (nothing of it when analysing). */

@@ -99,6 +99,17 @@ static void report_warnings(const char *name, const ra_job_result *res, int *not
 		cli_say("warning", name, "no audio frames; wrote an empty output");
 	if (res->normalize_gain_db == 0.0 && isinf(res->peak_dbfs))
 		cli_say("warning", name, "silent; --normalize left the level alone");
+	if (res->has_loudness && isinf(res->loudness.integrated_lufs))
+		cli_say("warning", name,
+			"no loudness above the gates; --loudness left the level "
+			"alone");
+	else if (res->loudness_short_lu > 0.0)
+		cli_say("warning", name,
+			"its true peak (%.2f dBTP) held the gain to %+.2f dB: %.2f LUFS, %.2f LU "
+			"short of the target",
+			res->loudness.true_peak_dbtp, res->loudness_gain_db,
+			res->loudness.integrated_lufs + res->loudness_gain_db,
+			res->loudness_short_lu);
 	if (res->fell_back && !*noted_fallback) {
 		cli_say("note", name, "%s cannot hold %s; writing %s",
 			ra_format_name(res->out_format), ra_subtype_name(res->in_format),
@@ -223,15 +234,21 @@ static void print_summary(const char *name, const ra_job_result *res, double sec
 	printf("%s: %d channel%s, %.3f s\n", quoted, res->channels, res->channels == 1 ? "" : "s",
 	       seconds);
 	free(quoted);
-	printf("  %3s %10s %9s %11s %9s %9s %10s %12s\n", "ch", "peak_dbfs", "rms_dbfs",
-	       "dc_offset", "crest_db", "clipped", "peak_hz", "centroid_hz");
+	printf("  %3s %10s %9s %11s %9s %9s %10s %12s %14s\n", "ch", "peak_dbfs", "rms_dbfs",
+	       "dc_offset", "crest_db", "clipped", "peak_hz", "centroid_hz", "true_peak_dbtp");
 	for (int c = 0; c < res->channels; c++) {
 		const ra_channel_summary *s = &res->summary[c];
 
-		printf("  %3d %10.2f %9.2f %11.3g %9.2f %9llu %10.1f %12.1f\n", c + 1, s->peak_dbfs,
-		       s->rms_dbfs, s->dc_offset, s->crest_db, (unsigned long long)s->clipped,
-		       s->peak_hz, s->centroid_hz);
+		printf("  %3d %10.2f %9.2f %11.3g %9.2f %9llu %10.1f %12.1f %14.2f\n", c + 1,
+		       s->peak_dbfs, s->rms_dbfs, s->dc_offset, s->crest_db,
+		       (unsigned long long)s->clipped, s->peak_hz, s->centroid_hz,
+		       s->true_peak_dbtp);
 	}
+	printf("  integrated %.1f LUFS, range %.1f LU, momentary max %.1f LUFS, short-term max "
+	       "%.1f LUFS, true peak %.1f dBTP\n",
+	       res->loudness.integrated_lufs, res->loudness.range_lu,
+	       res->loudness.momentary_max_lufs, res->loudness.shortterm_max_lufs,
+	       res->loudness.true_peak_dbtp);
 }
 
 /* --analyze: a summary of each input (or the generated signal) on stdout. */

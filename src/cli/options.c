@@ -34,13 +34,15 @@ enum { LONG_ONLY = 256 };
 enum { HELP_COLUMN = 29, HELP_WIDTH = 80 };
 
 /* What an option only applies with: --generate, a spectrum (a report or
- * --analyze), a spectrum report, or --spectrogram. */
+ * --analyze), a spectrum report, --spectrogram, --loudness or --analyze. */
 typedef enum option_needs {
 	NEEDS_NOTHING,
 	NEEDS_GENERATE,
 	NEEDS_SPECTRUM,
 	NEEDS_REPORT,
 	NEEDS_SPECTROGRAM,
+	NEEDS_LOUDNESS,
+	NEEDS_ANALYZE,
 	NEEDS_KINDS
 } option_needs;
 
@@ -255,6 +257,13 @@ static int set_normalize(parse_state *ps, const char *arg)
 	return GO_ON;
 }
 
+/* --loudness LUFS: two passes, to that integrated loudness. */
+static int set_loudness(parse_state *ps, const char *arg)
+{
+	ps->opt.job.loudness = 1;
+	return parse_real(arg, -70.0, 0.0, &ps->opt.job.loudness_lufs) ? GO_ON : INVALID;
+}
+
 static int set_seed(parse_state *ps, const char *arg)
 {
 	char *end;
@@ -276,6 +285,7 @@ static const char *const nonfinite_modes[] = { [RA_NONFINITE_ERROR] = "error",
 					       [RA_NONFINITE_PASS] = "pass",
 					       NULL };
 static const char *const pipelines[] = { "optimized", "reference", NULL };
+static const char *const loudness_modes[] = { "track", "album", NULL };
 static const char *const spectrum_sides[] = { "output", "input", "both", NULL };
 static const char *const channel_modes[] = { "each", "mix", NULL };
 static const char *const fft_plans[] = { "estimate", "measure", NULL };
@@ -349,6 +359,16 @@ static const option_spec options[] = {
 	{ "normalize", 0, "[=DBFS]", ARG_CALL, 0, .expect = "dBFS from -200 to 0",
 	  .apply = set_normalize,
 	  .help = "two passes: scale the processed peak to DBFS (default -1)" },
+	{ "loudness", 0, "LUFS", ARG_CALL, 0, .expect = "LUFS from -70 to 0", .apply = set_loudness,
+	  .help = "two passes: one gain to this integrated loudness\n(EBU R128: -23; podcasts -16)" },
+	{ "true-peak", 0, "DBTP", ARG_REAL, FIELD(opt.job.true_peak_dbtp), .lo = -70, .hi = 0,
+	  .expect = "dBTP from -70 to 0", .needs = NEEDS_LOUDNESS,
+	  .help = "--loudness: the true peak's ceiling (default -1)" },
+	{ "loudness-mode", 0, "MODE", ARG_CHOICE, FIELD(opt.loudness_album),
+	  .choices = loudness_modes, .needs = NEEDS_LOUDNESS,
+	  .help = "track (default): a gain a file; album: one\nfor the batch, measured over all" },
+	{ "report-csv", 0, "PATH", ARG_TEXT, FIELD(opt.report_csv), .needs = NEEDS_ANALYZE,
+	  .settings = SETTINGS_NONE, .help = "--analyze: its figures as CSV, a row a file" },
 	{ "spool", 0, NULL, ARG_FLAG, FIELD(opt.job.spool), .settings = SETTINGS_NONE,
 	  .help = "read an input from a pipe through a temporary file: for FLAC and --normalize" },
 	{ "dry-run", 0, NULL, ARG_FLAG, FIELD(opt.dry_run),
@@ -750,6 +770,30 @@ static int check_reports(const parse_state *ps)
 		return usage_error(
 			"--%s only applies with --spectrum, --plot, --spectrogram or --analyze",
 			o->name);
+	if ((o = ps->needing[NEEDS_ANALYZE]) && !opt->job.analyze)
+		return usage_error("--%s only applies with --analyze", o->name);
+	return GO_ON;
+}
+
+/* --loudness with what it needs, and nothing that sets the level too. */
+static int check_loudness(const parse_state *ps)
+{
+	const cli_options *opt = &ps->opt;
+	const option_spec *o = ps->needing[NEEDS_LOUDNESS];
+
+	if (o && !opt->job.loudness)
+		return usage_error("--%s only applies with --loudness", o->name);
+	if (opt->job.loudness && opt->job.normalize)
+		return usage_error("--normalize and --loudness both set the level; give one");
+	if (opt->job.loudness && opt->job.analyze)
+		return usage_error("--analyze measures the loudness and writes nothing; drop "
+				   "--loudness");
+	if (opt->loudness_album && (opt->resume || opt->shard.count || opt->skip_existing))
+		return usage_error("--loudness-mode album measures the whole batch in one run; "
+				   "not with --%s",
+				   opt->resume	      ? "resume"
+				   : opt->shard.count ? "shard"
+						      : "skip-existing");
 	return GO_ON;
 }
 
@@ -771,6 +815,8 @@ static int check_run(parse_state *ps)
 		status = check_batch(opt);
 	if (status == GO_ON)
 		status = check_reports(ps);
+	if (status == GO_ON)
+		status = check_loudness(ps);
 	if (status != GO_ON)
 		return status;
 	if (opt->spectrum.spectrogram_long && opt->spectrum.spectrogram_bins)

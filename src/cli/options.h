@@ -39,6 +39,8 @@ typedef struct cli_options {
 	const char *wisdom_path; /* --fftw-wisdom: loaded at start, saved at the end */
 	int perf_stats;		 /* --enable-performance-stats: tables on stderr */
 	const char *stats_json;	 /* --stats-json: the run's stats as JSON */
+	const char *report_csv;	 /* --report-csv: --analyze's figures, a row a file */
+	int loudness_album;	 /* --loudness-mode album: one gain for the batch */
 	ra_spectrum_request spectrum;
 } cli_options;
 

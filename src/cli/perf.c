@@ -189,6 +189,12 @@ static void json_settings(perf_run *pr)
 	ra_json_string(j, "resample_quality", ra_resample_quality_name(opt->job.quality));
 	ra_json_string(j, "dither", ra_dither_mode_name(opt->job.dither));
 	ra_json_number(j, "normalize_dbfs", opt->job.normalize ? opt->job.normalize_dbfs : NAN);
+	ra_json_number(j, "loudness_lufs", opt->job.loudness ? opt->job.loudness_lufs : NAN);
+	ra_json_number(j, "true_peak_dbtp", opt->job.loudness ? opt->job.true_peak_dbtp : NAN);
+	ra_json_string(j, "loudness_mode",
+		       !opt->job.loudness    ? NULL
+		       : opt->loudness_album ? "album"
+					     : "track");
 	ra_json_bool(j, "analyze", opt->job.analyze);
 	if (!spectrum) {
 		ra_json_string(j, "spectrum", NULL);
@@ -293,9 +299,28 @@ static void json_analysis(ra_json *j, const ra_job_result *res)
 		ra_json_uint(j, "clipped", s->clipped);
 		ra_json_number(j, "peak_hz", s->peak_hz);
 		ra_json_number(j, "centroid_hz", s->centroid_hz);
+		ra_json_number(j, "true_peak_dbtp", s->true_peak_dbtp);
 		ra_json_end_object(j);
 	}
 	ra_json_end_array(j);
+}
+
+/* The processed stream's loudness, and the gain --loudness gave it. */
+static void json_loudness(ra_json *j, const ra_job_result *res)
+{
+	if (!res->has_loudness) {
+		ra_json_string(j, "loudness", NULL);
+		return;
+	}
+	ra_json_begin_object(j, "loudness");
+	ra_json_number(j, "integrated_lufs", res->loudness.integrated_lufs);
+	ra_json_number(j, "range_lu", res->loudness.range_lu);
+	ra_json_number(j, "momentary_max_lufs", res->loudness.momentary_max_lufs);
+	ra_json_number(j, "shortterm_max_lufs", res->loudness.shortterm_max_lufs);
+	ra_json_number(j, "true_peak_dbtp", res->loudness.true_peak_dbtp);
+	ra_json_number(j, "gain_db", res->summary ? NAN : res->loudness_gain_db);
+	ra_json_number(j, "short_lu", res->summary ? NAN : res->loudness_short_lu);
+	ra_json_end_object(j);
 }
 
 static void json_file(perf_run *pr, const char *input, const char *output, ra_status st,
@@ -317,6 +342,7 @@ static void json_file(perf_run *pr, const char *input, const char *output, ra_st
 	ra_json_uint(j, "frames_written", (uint64_t)res->frames_written);
 	json_span(j, &pr->file);
 	json_analysis(j, res);
+	json_loudness(j, res);
 	ra_json_end_object(j);
 }
 

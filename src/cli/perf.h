@@ -10,7 +10,7 @@
 
 #include "options.h"
 
-#define PERF_SCHEMA_VERSION 2
+#define PERF_SCHEMA_VERSION 3
 
 typedef struct perf_run perf_run;
 

@@ -1,0 +1,340 @@
+/* Loudness through libebur128: one state for the gated measures over all
+ * channels (BS.1770 sums the channels before gating), one a channel for
+ * the true peak, fed chunk by chunk, as tasks when there are workers. */
+#include <ebur128.h>
+#include <math.h>
+#include <sndfile.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rustyaudio/loudness.h"
+
+#define CHUNK_SAMPLES (1u << 18)       /* interleaved samples a chunk holds */
+#define MOMENTARY_BLOCKS 4	       /* 400 ms of 100 ms blocks */
+#define SHORTTERM_BLOCKS 30	       /* 3 s */
+#define PARTS_MAX (2 * RA_WORKERS_MAX) /* tasks for a chunk's true peaks, at most */
+
+/* Interleaved frames, then the tasks' ticket once handed to the workers. */
+struct chunk {
+	float *frames;
+	size_t n;
+	uint64_t ticket;
+};
+
+/* A task: the gated state (first < 0), or the true peaks of channels
+ * [first, last), each through SCRATCH. */
+struct part {
+	ra_loudness *l;
+	int first, last;
+	float *scratch;
+};
+
+struct ra_loudness {
+	int channels;
+	ra_workers *workers;
+	ebur128_state *gated; /* integrated, range, and 100 ms windows */
+	ebur128_state **peak; /* a channel each */
+	size_t chunk_frames;
+	struct chunk chunk[2];
+	int filling; /* the chunk the caller fills */
+	const struct chunk *running;
+	struct part part[PARTS_MAX + 1];
+	ra_task task[PARTS_MAX + 1];
+	int parts;
+	/* The momentary and short-term maxima from the energies of the last
+	 * 100 ms blocks, a ring: BLOCK frames a block, FED of the current. */
+	size_t block, fed;
+	double energy[SHORTTERM_BLOCKS];
+	uint64_t blocks;
+	double momentary_max, shortterm_max; /* mean energies */
+};
+
+/* BS.1770's energy of a loudness and back. */
+static double energy_of(double lufs)
+{
+	return isinf(lufs) ? 0.0 : pow(10.0, (lufs + 0.691) / 10.0);
+}
+
+static double lufs_of(double energy)
+{
+	return energy > 0.0 ? -0.691 + 10.0 * log10(energy) : -HUGE_VAL;
+}
+
+/* The mean energy of the last COUNT blocks. */
+static double mean_energy(const ra_loudness *l, int count)
+{
+	double sum = 0.0;
+
+	for (int k = 0; k < count; k++)
+		sum += l->energy[(l->blocks - 1 - (uint64_t)k) % SHORTTERM_BLOCKS];
+	return sum / count;
+}
+
+/* A 100 ms block is complete: its energy, and the windows it ends. */
+static void block_done(ra_loudness *l)
+{
+	double lufs;
+
+	ebur128_loudness_window(l->gated, 100, &lufs);
+	l->energy[l->blocks % SHORTTERM_BLOCKS] = energy_of(lufs);
+	l->blocks++;
+	if (l->blocks >= MOMENTARY_BLOCKS)
+		l->momentary_max = fmax(l->momentary_max, mean_energy(l, MOMENTARY_BLOCKS));
+	if (l->blocks >= SHORTTERM_BLOCKS)
+		l->shortterm_max = fmax(l->shortterm_max, mean_energy(l, SHORTTERM_BLOCKS));
+}
+
+/* The running chunk into the gated state, in pieces that end on 100 ms. */
+static void feed_gated(ra_loudness *l, const float *frames, size_t n)
+{
+	while (n > 0) {
+		size_t take = l->block - l->fed;
+
+		if (take > n)
+			take = n;
+		ebur128_add_frames_float(l->gated, frames, take);
+		frames += take * (size_t)l->channels;
+		n -= take;
+		l->fed += take;
+		if (l->fed == l->block) {
+			l->fed = 0;
+			block_done(l);
+		}
+	}
+}
+
+static void run_part(void *arg, int worker)
+{
+	struct part *p = arg;
+	ra_loudness *l = p->l;
+	const struct chunk *c = l->running;
+	const size_t ch = (size_t)l->channels;
+
+	(void)worker;
+	if (p->first < 0) {
+		feed_gated(l, c->frames, c->n);
+		return;
+	}
+	for (int k = p->first; k < p->last; k++) {
+		for (size_t i = 0; i < c->n; i++)
+			p->scratch[i] = c->frames[i * ch + (size_t)k];
+		ebur128_add_frames_float(l->peak[k], p->scratch, c->n);
+	}
+}
+
+/* The full chunk out to its tasks once the other chunk's are done (the
+ * states take their frames in order); the other one fills next. */
+static void dispatch(ra_loudness *l)
+{
+	struct chunk *c = &l->chunk[l->filling], *other = &l->chunk[!l->filling];
+
+	if (l->workers)
+		ra_workers_wait_for(l->workers, other->ticket);
+	other->n = 0;
+	l->running = c;
+	if (l->workers)
+		c->ticket = ra_workers_submit(l->workers, l->task, (size_t)l->parts);
+	else
+		for (int k = 0; k < l->parts; k++)
+			run_part(&l->part[k], 0);
+	l->filling = !l->filling;
+}
+
+/* The weight libebur128 gives channel C of MAP (COUNT channels). */
+static int ebur128_channel(const int *map, int count, int c)
+{
+	static const int five[] = { EBUR128_LEFT, EBUR128_RIGHT, EBUR128_CENTER,
+				    EBUR128_LEFT_SURROUND, EBUR128_RIGHT_SURROUND };
+	static const int six[] = { EBUR128_LEFT,   EBUR128_RIGHT,	  EBUR128_CENTER,
+				   EBUR128_UNUSED, EBUR128_LEFT_SURROUND, EBUR128_RIGHT_SURROUND };
+	int sides = 0;
+
+	if (!map)
+		return count == 5 ? five[c] : count == 6 ? six[c] : EBUR128_CENTER;
+	for (int k = 0; k < count; k++)
+		sides += map[k] == SF_CHANNEL_MAP_SIDE_LEFT || map[k] == SF_CHANNEL_MAP_SIDE_RIGHT;
+	switch (map[c]) {
+	case SF_CHANNEL_MAP_LFE:
+		return EBUR128_UNUSED;
+	case SF_CHANNEL_MAP_SIDE_LEFT:
+		return EBUR128_Mp090;
+	case SF_CHANNEL_MAP_SIDE_RIGHT:
+		return EBUR128_Mm090;
+	case SF_CHANNEL_MAP_REAR_LEFT:
+		return sides ? EBUR128_Mp135 : EBUR128_Mp110;
+	case SF_CHANNEL_MAP_REAR_RIGHT:
+		return sides ? EBUR128_Mm135 : EBUR128_Mm110;
+	}
+	return EBUR128_CENTER; /* 0 dB: the front, the tops, the rest */
+}
+
+/* The states, the channel weights and the tasks. */
+static ra_status make_states(ra_loudness *l, const ra_loudness_config *cfg)
+{
+	const int threads = cfg->workers ? ra_workers_threads(cfg->workers) : 1;
+	const int per = (cfg->channels + 2 * threads - 1) / (2 * threads);
+
+	l->gated = ebur128_init((unsigned)cfg->channels, (unsigned long)cfg->sample_rate,
+				EBUR128_MODE_I | EBUR128_MODE_LRA);
+	l->peak = calloc((size_t)cfg->channels, sizeof(*l->peak));
+	if (!l->gated || !l->peak)
+		return RA_ERR_NOMEM;
+	for (int c = 0; c < cfg->channels; c++) {
+		ebur128_set_channel(l->gated, (unsigned)c,
+				    ebur128_channel(cfg->channel_map, cfg->channels, c));
+		l->peak[c] =
+			ebur128_init(1, (unsigned long)cfg->sample_rate, EBUR128_MODE_TRUE_PEAK);
+		if (!l->peak[c])
+			return RA_ERR_NOMEM;
+	}
+	l->part[0] = (struct part){ l, -1, 0, NULL };
+	l->parts = 1;
+	for (int c = 0; c < cfg->channels; c += per) {
+		struct part *p = &l->part[l->parts++];
+
+		*p = (struct part){ l, c, c + per < cfg->channels ? c + per : cfg->channels,
+				    malloc(l->chunk_frames * sizeof(float)) };
+		if (!p->scratch)
+			return RA_ERR_NOMEM;
+	}
+	for (int k = 0; k < l->parts; k++)
+		l->task[k] = (ra_task){ run_part, &l->part[k] };
+	return RA_OK;
+}
+
+ra_loudness *ra_loudness_create(const ra_loudness_config *cfg, ra_status *status, ra_diag *diag)
+{
+	ra_loudness *l = NULL;
+	ra_status st = RA_ERR_INVALID;
+
+	if (cfg->channels < 1 || cfg->sample_rate < 10) {
+		ra_diag_set(diag, "loudness: %d channels at %d Hz cannot be measured",
+			    cfg->channels, cfg->sample_rate);
+		goto out;
+	}
+	st = RA_ERR_NOMEM;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		goto out;
+	l->channels = cfg->channels;
+	l->workers = cfg->workers && ra_workers_threads(cfg->workers) > 1 ? cfg->workers : NULL;
+	/* libebur128's 100 ms window, in whole frames. */
+	l->block = (size_t)cfg->sample_rate / 10;
+	l->chunk_frames = CHUNK_SAMPLES / (size_t)cfg->channels;
+	if (l->chunk_frames < l->block)
+		l->chunk_frames = l->block;
+	for (int k = 0; k < 2; k++) {
+		l->chunk[k].frames =
+			malloc(l->chunk_frames * (size_t)cfg->channels * sizeof(float));
+		if (!l->chunk[k].frames)
+			goto out;
+	}
+	st = make_states(l, cfg);
+out:
+	if (st != RA_OK) {
+		ra_loudness_destroy(l);
+		l = NULL;
+		if (st == RA_ERR_NOMEM)
+			ra_diag_set(diag, "out of memory");
+	}
+	if (status)
+		*status = st;
+	return l;
+}
+
+void ra_loudness_add(ra_loudness *l, const float *frames, size_t n)
+{
+	const size_t ch = (size_t)l->channels;
+
+	while (n > 0) {
+		struct chunk *c = &l->chunk[l->filling];
+		size_t take = l->chunk_frames - c->n;
+
+		if (take > n)
+			take = n;
+		memcpy(c->frames + c->n * ch, frames, take * ch * sizeof(float));
+		c->n += take;
+		frames += take * ch;
+		n -= take;
+		if (c->n == l->chunk_frames)
+			dispatch(l);
+	}
+}
+
+void ra_loudness_finish(ra_loudness *l, ra_loudness_result *result, double *channel_dbtp)
+{
+	double top = 0.0;
+
+	if (l->chunk[l->filling].n > 0)
+		dispatch(l);
+	if (l->workers)
+		ra_workers_wait_for(l->workers, l->chunk[!l->filling].ticket);
+	ebur128_loudness_global(l->gated, &result->integrated_lufs);
+	ebur128_loudness_range(l->gated, &result->range_lu);
+	result->momentary_max_lufs = lufs_of(l->momentary_max);
+	result->shortterm_max_lufs = lufs_of(l->shortterm_max);
+	for (int c = 0; c < l->channels; c++) {
+		double peak = 0.0;
+
+		ebur128_true_peak(l->peak[c], 0, &peak);
+		top = fmax(top, peak);
+		if (channel_dbtp)
+			channel_dbtp[c] = peak > 0.0 ? 20.0 * log10(peak) : -HUGE_VAL;
+	}
+	result->true_peak_dbtp = top > 0.0 ? 20.0 * log10(top) : -HUGE_VAL;
+}
+
+double ra_loudness_integrated_of(ra_loudness *const *streams, size_t count)
+{
+	ebur128_state **states = malloc((count ? count : 1) * sizeof(*states));
+	double lufs = -HUGE_VAL;
+
+	if (!states)
+		return NAN;
+	for (size_t i = 0; i < count; i++)
+		states[i] = streams[i]->gated;
+	if (count)
+		ebur128_loudness_global_multiple(states, count, &lufs);
+	free(states);
+	return lufs;
+}
+
+void ra_loudness_shrink(ra_loudness *l)
+{
+	for (int k = 0; k < 2; k++) {
+		free(l->chunk[k].frames);
+		l->chunk[k].frames = NULL;
+	}
+	for (int k = 1; k < l->parts; k++) {
+		free(l->part[k].scratch);
+		l->part[k].scratch = NULL;
+	}
+	for (int c = 0; l->peak && c < l->channels; c++)
+		if (l->peak[c]) /* ebur128_destroy() takes no NULL */
+			ebur128_destroy(&l->peak[c]);
+}
+
+void ra_loudness_destroy(ra_loudness *l)
+{
+	if (!l)
+		return;
+	if (l->workers)
+		ra_workers_wait_for(l->workers, l->chunk[!l->filling].ticket);
+	ra_loudness_shrink(l);
+	free(l->peak);
+	if (l->gated)
+		ebur128_destroy(&l->gated);
+	free(l);
+}
+
+double ra_loudness_gain(double lufs, double true_peak, double target, double ceiling,
+			double *short_lu)
+{
+	double db = isinf(lufs) ? 0.0 : target - lufs;
+	double over = true_peak + db - ceiling;
+
+	if (short_lu)
+		*short_lu = over > 0.0 && !isinf(lufs) ? over : 0.0;
+	return over > 0.0 && !isinf(lufs) ? db - over : db;
+}
