@@ -16,6 +16,7 @@
 
 #include "batch.h"
 #include "ledger.h"
+#include "measure.h"
 #include "paths.h"
 #include "perf.h"
 #include "runner.h"
@@ -204,6 +205,16 @@ static int run_dry(const cli_options *opt, const path_list *inputs,
 		   const volatile sig_atomic_t *cancel)
 {
 	size_t failed = 0;
+	ra_job_config cfg = opt->job;
+	album *al = opt->job.loudness && opt->loudness_album ? album_create() : NULL;
+	ra_status st = RA_OK;
+
+	cfg.cancel = cancel;
+	cfg.eq = &opt->eq;
+	if (opt->job.loudness && !(cfg.workers = ra_workers_create(opt->threads, &st, NULL))) {
+		cli_say(NULL, NULL, "cannot start worker threads: %s", ra_strerror(st));
+		return EXIT_SOME_FAILED;
+	}
 
 	if (opt->generate)
 		return print_chain(opt, "--generate", opt->gen.sample_rate, opt->gen.channels)
@@ -223,7 +234,13 @@ static int run_dry(const cli_options *opt, const path_list *inputs,
 				ra_reader_info(rd)->channels))
 			failed++;
 		ra_reader_destroy(rd);
+		if (opt->job.loudness && measure_dry_run(&cfg, inputs->items[i], al) != 0)
+			failed++;
 	}
+	if (al && !failed)
+		measure_dry_run_album(&cfg, al);
+	album_destroy(al);
+	ra_workers_destroy(cfg.workers);
 	return failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
 }
 
@@ -256,7 +273,10 @@ static int run_analyze(const cli_options *opt, ra_job_config *cfg, const path_li
 		       perf_run *pr)
 {
 	size_t failed = 0, count = opt->generate ? 1 : inputs->count;
+	report_csv *csv = NULL;
 
+	if (opt->report_csv && !(csv = report_csv_open(opt->report_csv, opt->job.force)))
+		return EXIT_USAGE;
 	for (size_t i = 0; i < count && !ra_stop_requested(cfg->cancel); i++) {
 		const char *name = opt->generate ? "--generate" : inputs->items[i];
 		ra_job_result res;
@@ -269,6 +289,8 @@ static int run_analyze(const cli_options *opt, ra_job_config *cfg, const path_li
 			st = ra_job_run(cfg, name, NULL, &res);
 		if (pr)
 			perf_file_end(pr, opt->generate ? NULL : name, NULL, st, &res);
+		if (csv && !ra_stop_requested(cfg->cancel))
+			report_csv_row(csv, name, st, &res);
 		if (st != RA_OK) {
 			report_failure(name, st, &res.diag);
 			failed++;
@@ -281,6 +303,8 @@ static int run_analyze(const cli_options *opt, ra_job_config *cfg, const path_li
 		}
 		ra_job_result_release(&res);
 	}
+	if (report_csv_close(csv, ra_stop_requested(cfg->cancel)) != 0)
+		return EXIT_TEMPFAIL;
 	return failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
 }
 
@@ -559,6 +583,14 @@ static int run_jobs(const cli_options *opt, const volatile sig_atomic_t *cancel,
 	}
 	if (opt->generate)
 		return run_generate(opt, &cfg, pr);
+	if (opt->job.loudness && opt->loudness_album) {
+		double gain_db;
+
+		if (measure_album(opt, &cfg, inputs, &gain_db) != 0)
+			return EXIT_SOME_FAILED;
+		cfg.gain_db += gain_db;
+		cfg.loudness = 0;
+	}
 	return run_files(opt, &cfg, t, inputs, outputs, pr);
 }
 

@@ -588,10 +588,11 @@ int paths_check_streams(const cli_options *opt, const path_list *inputs)
 				"-o FILE");
 			return -1;
 		}
-		if (opt->job.normalize && !opt->job.spool && is_stream(in)) {
+		if ((opt->job.normalize || opt->job.loudness) && !opt->job.spool && is_stream(in)) {
 			cli_say(NULL, in,
-				"--normalize reads its input twice, and a pipe can be "
-				"read once: give --spool, or save it to a file first");
+				"--%s reads its input twice, and a pipe can be read once: "
+				"give --spool, or save it to a file first",
+				opt->job.normalize ? "normalize" : "loudness");
 			return -1;
 		}
 	}

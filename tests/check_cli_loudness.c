@@ -1,0 +1,315 @@
+/* End-to-end tests of loudness: --loudness's outputs measured again here,
+ * independently, with libebur128 itself (within 0.1 LU of the target, the
+ * true peak within 0.1 dB of its ceiling), --loudness-mode album, --dry-run
+ * with --loudness, --report-csv, the channel layout of a WAVE_FORMAT_
+ * EXTENSIBLE file, the figures the same for any --threads and
+ * --block-size, and the usage errors. */
+#include <ebur128.h>
+#include <math.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "testutil.h"
+
+/* A file's integrated loudness and true peak (the channels' highest, dBTP),
+ * read by libsndfile and measured by libebur128 with its default channel
+ * weights. */
+static void measure(const char *path, double *lufs, double *dbtp)
+{
+	SF_INFO info = { 0 };
+	SNDFILE *sf = sf_open(path, SFM_READ, &info);
+	ebur128_state *st;
+	float buf[4096];
+	sf_count_t n;
+	double top = 0.0;
+
+	ck_assert_ptr_nonnull(sf);
+	st = ebur128_init((unsigned)info.channels, (unsigned long)info.samplerate,
+			  EBUR128_MODE_I | EBUR128_MODE_TRUE_PEAK);
+	ck_assert_ptr_nonnull(st);
+	while ((n = sf_readf_float(sf, buf, (sf_count_t)(4096 / info.channels))) > 0)
+		ebur128_add_frames_float(st, buf, (size_t)n);
+	ebur128_loudness_global(st, lufs);
+	for (int c = 0; c < info.channels; c++) {
+		double peak;
+
+		ebur128_true_peak(st, (unsigned)c, &peak);
+		top = fmax(top, peak);
+	}
+	*dbtp = top > 0.0 ? 20.0 * log10(top) : -HUGE_VAL;
+	ebur128_destroy(&st);
+	sf_close(sf);
+}
+
+/* NAME in the scratch folder: SECONDS of stereo SIGNAL at LEVEL dBFS. */
+static char *make_input(const char *name, const char *signal, const char *seconds,
+			const char *level)
+{
+	char *path = ra_test_scratch(name);
+
+	ra_test_run_ok((const char *const[]){ "--generate", signal, "--duration", seconds,
+					      "--channels", "2", "--level", level, "-o", path, "-f",
+					      NULL });
+	return path;
+}
+
+/* A run that fails with STATUS and one line holding NEEDLE. */
+static void refused(const char *const *argv, int status, const char *needle)
+{
+	ra_run r = ra_test_run(argv, NULL);
+
+	ck_assert_msg(r.status == status, "exit %d: %s", r.status, r.err);
+	ck_assert_int_eq(ra_test_count(r.err, "\n"), 1);
+	ck_assert_msg(strstr(r.err, needle), "no '%s' in %s", needle, r.err);
+	ra_run_release(&r);
+}
+
+/* To -16 LUFS: the output measures -16 within 0.1 LU with a true peak at
+ * or under -1 dBTP. Louder than the ceiling allows (-5 LUFS from pink
+ * noise with a high crest): the gain stops at the ceiling, the output's
+ * true peak within 0.1 dB of -1 dBTP, and a warning says how far short. */
+START_TEST(test_track)
+{
+	char *in = make_input("pink.wav", "pink", "12", "-20"), *out = ra_test_scratch("out.wav");
+	double lufs, dbtp;
+	ra_run r;
+
+	ra_test_run_ok((const char *const[]){ in, "--loudness", "-16", "--subtype", "float", "-o",
+					      out, "-f", NULL });
+	measure(out, &lufs, &dbtp);
+	ck_assert_double_eq_tol(lufs, -16.0, 0.1);
+	ck_assert_double_le(dbtp, -1.0 + 0.1);
+	r = ra_test_run((const char *const[]){ in, "--loudness", "-5", "--subtype", "float", "-o",
+					       out, "-f", NULL },
+			NULL);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(strstr(r.err, "LU short of the target"), "%s", r.err);
+	ra_run_release(&r);
+	measure(out, &lufs, &dbtp);
+	ck_assert_double_eq_tol(dbtp, -1.0, 0.1);
+	ck_assert_double_lt(lufs, -5.0 - 0.5);
+	ra_test_run_ok((const char *const[]){ in, "--loudness", "-5", "--true-peak", "-3",
+					      "--subtype", "float", "-o", out, "-f", NULL });
+	measure(out, &lufs, &dbtp);
+	ck_assert_double_eq_tol(dbtp, -3.0, 0.1);
+	free(out);
+	free(in);
+}
+END_TEST
+
+/* Two files as one album to -16 LUFS: one gain for both (their levels stay
+ * 6 dB apart), and the two outputs measure -16 LUFS as one programme. */
+START_TEST(test_album)
+{
+	char *a = make_input("a.wav", "sine:1000", "20", "-23");
+	char *b = make_input("b.wav", "sine:1000", "20", "-29");
+	char *dir = ra_test_path(ra_test_scratch_dir(), "album");
+	char *oa = ra_test_path(dir, "a.wav"), *ob = ra_test_path(dir, "b.wav");
+	double la, lb, tp;
+	ra_run r;
+
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	r = ra_test_run((const char *const[]){ a, b, "--loudness", "-16", "--loudness-mode",
+					       "album", "--subtype", "float", "-o", dir, NULL },
+			NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.err, "album of 2 files: -25.0"));
+	ra_run_release(&r);
+	measure(oa, &la, &tp);
+	measure(ob, &lb, &tp);
+	ck_assert_double_eq_tol(la - lb, 6.0, 0.01);
+	/* Equal lengths, both above the relative gate: the mean energy. */
+	ck_assert_double_eq_tol(-0.691 + 10.0 * log10((pow(10.0, (la + 0.691) / 10.0) +
+						       pow(10.0, (lb + 0.691) / 10.0)) /
+						      2.0),
+				-16.0, 0.1);
+	free(ob);
+	free(oa);
+	ra_test_rmtree(dir);
+	free(b);
+	free(a);
+}
+END_TEST
+
+/* --dry-run --loudness: each file's loudness and gain, the album's, and
+ * nothing written. */
+START_TEST(test_dry_run)
+{
+	char *a = make_input("a.wav", "sine:1000", "20", "-23");
+	char *b = make_input("b.wav", "sine:1000", "20", "-29");
+	int entries = ra_test_dir_entries(ra_test_scratch_dir());
+	ra_run r = ra_test_run((const char *const[]){ "--dry-run", a, b, "--loudness", "-16",
+						      "--loudness-mode", "album", NULL },
+			       NULL);
+
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "loudness -22.99 LUFS, true peak -23.00 dBTP: alone "
+					    "it would get +6.99 dB"));
+	ck_assert_ptr_nonnull(strstr(r.out, "loudness -28.99 LUFS"));
+	ck_assert_ptr_nonnull(strstr(r.out, "album of 2 files: -25.03 LUFS, true peak -23.00 "
+					    "dBTP: gain +9.03 dB for each"));
+	ra_run_release(&r);
+	ck_assert_int_eq(ra_test_dir_entries(ra_test_scratch_dir()), entries);
+	free(b);
+	free(a);
+}
+END_TEST
+
+/* --analyze --report-csv: a header and a row a file, a failed one with its
+ * reason, names quoted as CSV quotes them; the figures those --analyze
+ * prints. */
+START_TEST(test_report_csv)
+{
+	char *a = make_input("a, \"b\".wav", "sine:1000", "20", "-23");
+	char *csv = ra_test_scratch("report.csv"), *text, *row;
+	ra_run r = ra_test_run((const char *const[]){ a, "/nonexistent.wav", "--analyze",
+						      "--report-csv", csv, NULL },
+			       NULL);
+	char want[4096];
+
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.out, "integrated -23.0 LUFS"));
+	ra_run_release(&r);
+	text = ra_test_slurp(csv, NULL);
+	ck_assert_int_eq(ra_test_count(text, "\n"), 3);
+	ck_assert_ptr_nonnull(strstr(text, "path,duration_s,sample_rate,channels,integrated_lufs,"
+					   "range_lu,true_peak_dbtp,sample_peak_dbfs,rms_dbfs,"
+					   "clipped,status,error\n"));
+	snprintf(want, sizeof(want),
+		 "\"%.*s\"\"b\"\".wav\",20.000000,48000,2,-22.99,0.00,-23.00,"
+		 "-23.00,-26.01,0,ok,\n",
+		 (int)(strstr(a, "\"b\"") - a), a);
+	ck_assert_msg(strstr(text, want) != NULL, "no %s in %s", want, text);
+	row = strstr(text, "\"/nonexistent.wav\",,,,,,,,,,failed,\"cannot open: ");
+	ck_assert_ptr_nonnull(row);
+	free(text);
+	free(csv);
+	free(a);
+}
+END_TEST
+
+/* 5.1 as WAVE_FORMAT_EXTENSIBLE with its channel mask: the layout weighs
+ * the channels (LFE out, the surrounds +1.5 dB), so EBU Tech 3341's case 6
+ * with a loud LFE reads -23 LUFS. */
+START_TEST(test_layout)
+{
+	static const int map[6] = { SF_CHANNEL_MAP_LEFT,      SF_CHANNEL_MAP_RIGHT,
+				    SF_CHANNEL_MAP_CENTER,    SF_CHANNEL_MAP_LFE,
+				    SF_CHANNEL_MAP_REAR_LEFT, SF_CHANNEL_MAP_REAR_RIGHT };
+	static const double level[6] = { -28, -28, -24, -10, -30, -30 };
+	char *path = ra_test_scratch("five.wav");
+	SF_INFO info = { .samplerate = 48000,
+			 .channels = 6,
+			 .format = SF_FORMAT_WAVEX | SF_FORMAT_FLOAT };
+	SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
+	float frame[6];
+	ra_run r;
+
+	ck_assert_ptr_nonnull(sf);
+	ck_assert_int_eq(sf_command(sf, SFC_SET_CHANNEL_MAP_INFO, (void *)map, sizeof(map)),
+			 SF_TRUE);
+	for (int i = 0; i < 48000 * 20; i++) {
+		for (int c = 0; c < 6; c++)
+			frame[c] = (float)(pow(10.0, level[c] / 20.0) *
+					   sin(2.0 * M_PI * 1000.0 * i / 48000.0));
+		ck_assert_int_eq(sf_writef_float(sf, frame, 1), 1);
+	}
+	sf_close(sf);
+	r = ra_test_run((const char *const[]){ path, "--analyze", NULL }, NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_msg(strstr(r.out, "integrated -23.0 LUFS"), "%s", r.out);
+	ra_run_release(&r);
+	free(path);
+}
+END_TEST
+
+/* The loudness object of the stats document at PATH, as text. */
+static char *loudness_text(const char *path)
+{
+	char *doc = ra_test_slurp(path, NULL), *at = strstr(doc, "\"loudness\": {"), *copy;
+
+	ck_assert_ptr_nonnull(at);
+	copy = strndup(at, strcspn(at, "}"));
+	ck_assert_ptr_nonnull(copy);
+	free(doc);
+	return copy;
+}
+
+/* The same figures, to the last digit JSON keeps, with any --threads and
+ * --block-size. */
+START_TEST(test_same_any_way)
+{
+	char *in = make_input("pink.wav", "pink", "7.3", "-20");
+	char *json = ra_test_scratch("stats.json"), *ref = NULL, *got;
+	static const char *const ways[][2] = { { "1", "1024" }, { "2", "4096" }, { "3", "333" } };
+
+	for (size_t i = 0; i < sizeof(ways) / sizeof(ways[0]); i++) {
+		ra_test_run_ok((const char *const[]){ in, "--analyze", "--threads", ways[i][0],
+						      "--block-size", ways[i][1], "--stats-json",
+						      json, "-f", NULL });
+		got = loudness_text(json);
+		if (i == 0)
+			ref = got;
+		ck_assert_str_eq(got, ref);
+		ck_assert_ptr_nonnull(strstr(got, "\"integrated_lufs\": -"));
+		if (got != ref)
+			free(got);
+	}
+	free(ref);
+	free(json);
+	free(in);
+}
+END_TEST
+
+START_TEST(test_usage_errors)
+{
+	char *in = make_input("a.wav", "sine:1000", "1", "-23");
+
+	refused((const char *const[]){ in, "--true-peak", "-2", "-o", "x.wav", NULL }, 2,
+		"--true-peak only applies with --loudness");
+	refused((const char *const[]){ in, "--loudness-mode", "album", "-o", "x.wav", NULL }, 2,
+		"--loudness-mode only applies with --loudness");
+	refused((const char *const[]){ in, "--loudness", "-16", "--normalize", "-o", "x.wav",
+				       NULL },
+		2, "--normalize and --loudness both set the level");
+	refused((const char *const[]){ in, "--loudness", "-16", "--analyze", NULL }, 2,
+		"drop --loudness");
+	refused((const char *const[]){ in, "--loudness", "-16", "--loudness-mode", "album",
+				       "--resume", "m.jsonl", "-o", ".", NULL },
+		2, "not with --resume");
+	refused((const char *const[]){ in, "--report-csv", "r.csv", "-o", "x.wav", NULL }, 2,
+		"--report-csv only applies with --analyze");
+	refused((const char *const[]){ in, "--loudness", "-80", "-o", "x.wav", NULL }, 2,
+		"LUFS from -70 to 0");
+	refused((const char *const[]){ "-", "--loudness", "-16", "-o", "x.wav", NULL }, 2,
+		"--loudness reads its input twice");
+	ck_assert_int_eq(access("x.wav", F_OK), -1);
+	free(in);
+}
+END_TEST
+
+static Suite *cli_loudness_suite(void)
+{
+	Suite *s = suite_create("cli_loudness");
+	TCase *tc = ra_test_tcase(s, "loudness", 120);
+
+	tcase_add_test(tc, test_track);
+	tcase_add_test(tc, test_album);
+	tcase_add_test(tc, test_dry_run);
+	tcase_add_test(tc, test_report_csv);
+	tcase_add_test(tc, test_layout);
+	tcase_add_test(tc, test_same_any_way);
+	tcase_add_test(tc, test_usage_errors);
+	return s;
+}
+
+int main(void)
+{
+	return ra_test_main(cli_loudness_suite());
+}
