@@ -81,11 +81,11 @@ typedef struct quality {
 } quality;
 
 /* A mono signal in memory. */
-typedef struct signal {
+typedef struct sound {
 	float *x;
 	size_t frames;
 	int rate;
-} signal;
+} sound;
 
 /* The plan for one-second spectra at one rate. */
 typedef struct analyser {
@@ -128,9 +128,9 @@ static double tone_at(int hz, size_t k, int rate)
 }
 
 /* The probe for IN_RATE -> OUT_RATE (see the top of the file). */
-static signal probe_make(int in_rate, int out_rate)
+static sound probe_make(int in_rate, int out_rate)
 {
-	signal p = { NULL, probe_frames(in_rate), in_rate };
+	sound p = { NULL, probe_frames(in_rate), in_rate };
 	size_t seg = (size_t)in_rate / 4 * SEGMENT_QUARTERS, k, s;
 	int nyq = lower_nyquist(in_rate, out_rate), t;
 
@@ -174,7 +174,7 @@ static void analyser_release(analyser *a)
 
 /* The amplitude of every 1 Hz bin in the measured second of segment S of
  * Y (zero past its end), into a->amp. */
-static void analyser_run(analyser *a, const signal *y, int s)
+static void analyser_run(analyser *a, const sound *y, int s)
 {
 	size_t from = segment_start(s, y->rate) + (size_t)y->rate / 4 * WINDOW_QUARTER, k;
 	int f;
@@ -210,7 +210,7 @@ static double sweep_edge(const double *level, int nyq, double threshold)
 	return INFINITY;
 }
 
-static void measure_sweep(analyser *a, const signal *y, int in_rate, quality *q)
+static void measure_sweep(analyser *a, const sound *y, int in_rate, quality *q)
 {
 	int nyq = lower_nyquist(in_rate, y->rate), i;
 	double level[SWEEP_STEPS];
@@ -274,7 +274,7 @@ static int is_image_bin(int f, int in_rate, int out_rate)
  * of the period's frequency, the rest of the bins are exact zeros; the
  * floor is the median of those multiples that are neither a tone nor an
  * image. */
-static void measure_images(analyser *a, const signal *y, int in_rate, quality *q)
+static void measure_images(analyser *a, const sound *y, int in_rate, quality *q)
 {
 	int nyq = lower_nyquist(in_rate, y->rate), step = y->rate, t, f, n = 0;
 	double ref, *rest = bench_alloc(64, sizeof(double) * (size_t)(a->n / 2 + 1));
@@ -302,7 +302,7 @@ static void measure_images(analyser *a, const signal *y, int in_rate, quality *q
 }
 
 /* The sine against the analytic one, and its fundamental's gain and phase. */
-static void measure_sine(const signal *y, quality *q)
+static void measure_sine(const sound *y, quality *q)
 {
 	size_t from = (size_t)y->rate * SNR_FROM, to = (size_t)y->rate * SNR_TO, k;
 	double sig = 0, err = 0, s = 0, c = 0, phase;
@@ -323,7 +323,7 @@ static void measure_sine(const signal *y, quality *q)
 	q->lag = -phase / (2 * M_PI * SINE_HZ) * y->rate;
 }
 
-static void measure(const signal *y, int in_rate, quality *q)
+static void measure(const sound *y, int in_rate, quality *q)
 {
 	analyser a;
 
@@ -434,8 +434,8 @@ static void library_pair(int in_rate, int out_rate, double seconds, int repeats)
 {
 	static const ra_resample_engine engines[] = { RA_RESAMPLER_SOXR,
 						      RA_RESAMPLER_LIBSAMPLERATE };
-	signal p = probe_make(in_rate, out_rate);
-	signal y = { NULL, 0, out_rate };
+	sound p = probe_make(in_rate, out_rate);
+	sound y = { NULL, 0, out_rate };
 	size_t room = out_room(p.frames, in_rate, out_rate), e;
 	int q;
 
@@ -467,7 +467,7 @@ static int write_probe(int in_rate, int out_rate, const char *path)
 			 .channels = 1,
 			 .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT };
 	SNDFILE *f = sf_open(path, SFM_WRITE, &info);
-	signal p = probe_make(in_rate, out_rate);
+	sound p = probe_make(in_rate, out_rate);
 	int bad;
 
 	if (!f) {
@@ -482,7 +482,7 @@ static int write_probe(int in_rate, int out_rate, const char *path)
 }
 
 /* The first channel of PATH into Y; 0, or 1 with a message. */
-static int read_first_channel(const char *path, signal *y)
+static int read_first_channel(const char *path, sound *y)
 {
 	SF_INFO info = { 0 };
 	SNDFILE *f = sf_open(path, SFM_READ, &info);
@@ -512,7 +512,7 @@ static int analyse_files(int in_rate, int count, char **args)
 	for (i = 0; i < count; i++) {
 		const char *eq = strchr(args[i], '=');
 		char label[64];
-		signal y;
+		sound y;
 		quality q;
 
 		if (!eq || read_first_channel(eq + 1, &y))

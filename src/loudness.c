@@ -3,6 +3,7 @@
  * the true peak, fed chunk by chunk, as tasks when there are workers. */
 #include <ebur128.h>
 #include <math.h>
+#include <pthread.h>
 #include <sndfile.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,19 +16,29 @@
 #define SHORTTERM_BLOCKS 30	       /* 3 s */
 #define PARTS_MAX (2 * RA_WORKERS_MAX) /* tasks for a chunk's true peaks, at most */
 
-/* Interleaved frames, then the tasks' ticket once handed to the workers. */
+#define CHUNKS 3 /* in the ring: one filling, the others' peaks on the workers */
+
+/* Interleaved frames: the SEQ-th chunk of the stream, and the ticket of
+ * its true peaks' tasks. */
 struct chunk {
 	float *frames;
 	size_t n;
-	uint64_t ticket;
+	uint64_t seq, ticket;
 };
 
-/* A task: the gated state (first < 0), or the true peaks of channels
- * [first, last), each through SCRATCH. */
+/* The true peaks of channels [first, last), each through SCRATCH; DONE
+ * counts the chunks they have taken. */
 struct part {
 	ra_loudness *l;
 	int first, last;
 	float *scratch;
+	uint64_t done; /* under l->lock */
+};
+
+/* A task: part P on chunk C. */
+struct job {
+	struct part *p;
+	const struct chunk *c;
 };
 
 struct ra_loudness {
@@ -36,12 +47,16 @@ struct ra_loudness {
 	ebur128_state *gated; /* integrated, range, and 100 ms windows */
 	ebur128_state **peak; /* a channel each */
 	size_t chunk_frames;
-	struct chunk chunk[2];
+	struct chunk chunk[CHUNKS];
 	int filling; /* the chunk the caller fills */
-	const struct chunk *running;
-	struct part part[PARTS_MAX + 1];
-	ra_task task[PARTS_MAX + 1];
+	uint64_t seq;
+	struct part part[PARTS_MAX];
 	int parts;
+	struct job job[CHUNKS][PARTS_MAX];
+	ra_task task[CHUNKS][PARTS_MAX];
+	/* A part's chunks go in order: a task waits for the one before. */
+	pthread_mutex_t lock;
+	pthread_cond_t turn;
 	/* The momentary and short-term maxima from the energies of the last
 	 * 100 ms blocks, a ring: BLOCK frames a block, FED of the current. */
 	size_t block, fed;
@@ -85,7 +100,7 @@ static void block_done(ra_loudness *l)
 		l->shortterm_max = fmax(l->shortterm_max, mean_energy(l, SHORTTERM_BLOCKS));
 }
 
-/* The running chunk into the gated state, in pieces that end on 100 ms. */
+/* FRAMES into the gated state, in pieces that end on 100 ms. */
 static void feed_gated(ra_loudness *l, const float *frames, size_t n)
 {
 	while (n > 0) {
@@ -104,41 +119,58 @@ static void feed_gated(ra_loudness *l, const float *frames, size_t n)
 	}
 }
 
-static void run_part(void *arg, int worker)
+/* A job: its part's channels of its chunk into their true-peak states,
+ * after the part's earlier chunks (whose tasks started before this one, as
+ * the pool starts tasks in the order they came). */
+static void run_job(void *arg, int worker)
 {
-	struct part *p = arg;
+	struct job *j = arg;
+	struct part *p = j->p;
 	ra_loudness *l = p->l;
-	const struct chunk *c = l->running;
 	const size_t ch = (size_t)l->channels;
 
 	(void)worker;
-	if (p->first < 0) {
-		feed_gated(l, c->frames, c->n);
-		return;
-	}
+	pthread_mutex_lock(&l->lock);
+	while (p->done != j->c->seq)
+		pthread_cond_wait(&l->turn, &l->lock);
+	pthread_mutex_unlock(&l->lock);
 	for (int k = p->first; k < p->last; k++) {
-		for (size_t i = 0; i < c->n; i++)
-			p->scratch[i] = c->frames[i * ch + (size_t)k];
-		ebur128_add_frames_float(l->peak[k], p->scratch, c->n);
+		for (size_t i = 0; i < j->c->n; i++)
+			p->scratch[i] = j->c->frames[i * ch + (size_t)k];
+		ebur128_add_frames_float(l->peak[k], p->scratch, j->c->n);
 	}
+	pthread_mutex_lock(&l->lock);
+	p->done++;
+	pthread_cond_broadcast(&l->turn);
+	pthread_mutex_unlock(&l->lock);
 }
 
-/* The full chunk out to its tasks once the other chunk's are done (the
- * states take their frames in order); the other one fills next. */
+/* The full chunk's true peaks out to their tasks, its gated measure here
+ * meanwhile (it costs about half a channel's true peak); then the next
+ * chunk of the ring fills once its tasks are done. */
 static void dispatch(ra_loudness *l)
 {
-	struct chunk *c = &l->chunk[l->filling], *other = &l->chunk[!l->filling];
+	struct chunk *c = &l->chunk[l->filling];
+	const int next = (l->filling + 1) % CHUNKS;
 
+	c->seq = l->seq++;
 	if (l->workers)
-		ra_workers_wait_for(l->workers, other->ticket);
-	other->n = 0;
-	l->running = c;
-	if (l->workers)
-		c->ticket = ra_workers_submit(l->workers, l->task, (size_t)l->parts);
+		c->ticket = ra_workers_submit(l->workers, l->task[l->filling], (size_t)l->parts);
 	else
 		for (int k = 0; k < l->parts; k++)
-			run_part(&l->part[k], 0);
-	l->filling = !l->filling;
+			run_job(&l->job[l->filling][k], 0);
+	feed_gated(l, c->frames, c->n);
+	if (l->workers)
+		ra_workers_wait_for(l->workers, l->chunk[next].ticket);
+	l->chunk[next].n = 0;
+	l->filling = next;
+}
+
+/* Every task handed out is done. */
+static void wait_all(ra_loudness *l)
+{
+	for (int k = 0; l->workers && k < CHUNKS; k++)
+		ra_workers_wait_for(l->workers, l->chunk[k].ticket);
 }
 
 /* The weight libebur128 gives channel C of MAP (COUNT channels). */
@@ -188,18 +220,19 @@ static ra_status make_states(ra_loudness *l, const ra_loudness_config *cfg)
 		if (!l->peak[c])
 			return RA_ERR_NOMEM;
 	}
-	l->part[0] = (struct part){ l, -1, 0, NULL };
-	l->parts = 1;
 	for (int c = 0; c < cfg->channels; c += per) {
 		struct part *p = &l->part[l->parts++];
 
 		*p = (struct part){ l, c, c + per < cfg->channels ? c + per : cfg->channels,
-				    malloc(l->chunk_frames * sizeof(float)) };
+				    malloc(l->chunk_frames * sizeof(float)), 0 };
 		if (!p->scratch)
 			return RA_ERR_NOMEM;
 	}
-	for (int k = 0; k < l->parts; k++)
-		l->task[k] = (ra_task){ run_part, &l->part[k] };
+	for (int k = 0; k < CHUNKS; k++)
+		for (int i = 0; i < l->parts; i++) {
+			l->job[k][i] = (struct job){ &l->part[i], &l->chunk[k] };
+			l->task[k][i] = (ra_task){ run_job, &l->job[k][i] };
+		}
 	return RA_OK;
 }
 
@@ -224,7 +257,9 @@ ra_loudness *ra_loudness_create(const ra_loudness_config *cfg, ra_status *status
 	l->chunk_frames = CHUNK_SAMPLES / (size_t)cfg->channels;
 	if (l->chunk_frames < l->block)
 		l->chunk_frames = l->block;
-	for (int k = 0; k < 2; k++) {
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_cond_init(&l->turn, NULL);
+	for (int k = 0; k < CHUNKS; k++) {
 		l->chunk[k].frames =
 			malloc(l->chunk_frames * (size_t)cfg->channels * sizeof(float));
 		if (!l->chunk[k].frames)
@@ -268,8 +303,7 @@ void ra_loudness_finish(ra_loudness *l, ra_loudness_result *result, double *chan
 
 	if (l->chunk[l->filling].n > 0)
 		dispatch(l);
-	if (l->workers)
-		ra_workers_wait_for(l->workers, l->chunk[!l->filling].ticket);
+	wait_all(l);
 	ebur128_loudness_global(l->gated, &result->integrated_lufs);
 	ebur128_loudness_range(l->gated, &result->range_lu);
 	result->momentary_max_lufs = lufs_of(l->momentary_max);
@@ -302,11 +336,11 @@ double ra_loudness_integrated_of(ra_loudness *const *streams, size_t count)
 
 void ra_loudness_shrink(ra_loudness *l)
 {
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < CHUNKS; k++) {
 		free(l->chunk[k].frames);
 		l->chunk[k].frames = NULL;
 	}
-	for (int k = 1; k < l->parts; k++) {
+	for (int k = 0; k < l->parts; k++) {
 		free(l->part[k].scratch);
 		l->part[k].scratch = NULL;
 	}
@@ -319,9 +353,10 @@ void ra_loudness_destroy(ra_loudness *l)
 {
 	if (!l)
 		return;
-	if (l->workers)
-		ra_workers_wait_for(l->workers, l->chunk[!l->filling].ticket);
+	wait_all(l);
 	ra_loudness_shrink(l);
+	pthread_cond_destroy(&l->turn);
+	pthread_mutex_destroy(&l->lock);
 	free(l->peak);
 	if (l->gated)
 		ebur128_destroy(&l->gated);

@@ -370,9 +370,11 @@ static const option_spec options[] = {
 	{ "report-csv", 0, "PATH", ARG_TEXT, FIELD(opt.report_csv), .needs = NEEDS_ANALYZE,
 	  .settings = SETTINGS_NONE, .help = "--analyze: its figures as CSV, a row a file" },
 	{ "spool", 0, NULL, ARG_FLAG, FIELD(opt.job.spool), .settings = SETTINGS_NONE,
-	  .help = "read an input from a pipe through a temporary file: for FLAC and --normalize" },
+	  .help = "read a piped input through a temporary file:\nfor FLAC, --normalize and "
+		  "--loudness" },
 	{ "dry-run", 0, NULL, ARG_FLAG, FIELD(opt.dry_run),
-	  .help = "print each file's EQ chain and its peak gain; write nothing",
+	  .help = "print each file's EQ chain and its peak gain (with\n--loudness its "
+		  "loudness and gain); write nothing",
 	  .settings = SETTINGS_NONE },
 	{ "threads", 0, "N", ARG_INT, FIELD(opt.threads), .lo = 1, .hi = RA_WORKERS_MAX,
 	  .help = "worker threads for the EQ and resampling\n(default: online CPUs)",
