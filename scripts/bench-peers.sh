@@ -28,8 +28,11 @@
 #                         uses for thirds: 2^(1/6) / (2^(1/3) - 1)
 #   EQ + spectrum         the 10-band job plus a spectrum analysis of the input
 #                         and of the output in the same pass
-#   --analyze             levels and spectrum summary of the float file; sox
-#                         stats, ffmpeg astats
+#   --analyze             levels, spectrum summary and loudness of the float
+#                         file; sox stats, ffmpeg astats
+#   loudness              the 16-bit file measured (ffmpeg ebur128 with its true
+#                         peak), and made -16 LUFS (ffmpeg loudnorm's two-pass
+#                         linear mode: two runs)
 #   batch                 the 10-band job on 50 files: rusty-audio in one
 #                         process, sox and ffmpeg one process a file
 #   batch of 1 s files    the 10-band job on 1000 files, rusty-audio alone
@@ -80,6 +83,7 @@ missing=
 command -v sox >/dev/null 2>&1 || missing="$missing sox"
 command -v parallel >/dev/null 2>&1 || missing="$missing parallel"
 command -v ffmpeg >/dev/null 2>&1 || missing="$missing ffmpeg"
+command -v jq >/dev/null 2>&1 || missing="$missing jq"
 if [ -n "$missing" ]; then
 	echo "bench-peers: installing$missing" >&2
 	sudo=
@@ -323,6 +327,34 @@ an_ra1=$(median_seconds 1 0 ra_analyze 1)
 an_sox=$(median_seconds 1 0 sox_stats)
 an_ff=$(median_seconds 1 0 ff_astats)
 
+# Loudness of the 16-bit file: measured (integrated, range, true peak), and
+# made -16 LUFS file to file. ffmpeg's loudnorm in its two-pass linear mode,
+# as its documentation and ffmpeg-normalize run it: the first run measures
+# (JSON on stderr), the second applies one gain from those figures.
+ra_loud() {
+	"$prog" -q --threads "$1" --analyze "$in16" >"$out/report.txt"
+}
+ff_ebur128() {
+	ffmpeg -nostdin -hide_banner -v info -threads 1 -filter_threads 1 -i "$in16" \
+		-af ebur128=peak=true -f null - 2>"$out/report.txt"
+}
+ff_loudnorm() {
+	ln=I=-16:TP=-1:LRA=11
+	ffmpeg -nostdin -hide_banner -threads 1 -filter_threads 1 -i "$in16" \
+		-af "loudnorm=$ln:print_format=json" -f null - 2>"$dir/pass1.txt" || return
+	m=$(sed -n '/^{/,/^}/p' "$dir/pass1.txt")
+	v() { printf '%s' "$m" | jq -r ".$1"; }
+	ffmpeg -nostdin -y -v error -threads 1 -filter_threads 1 -i "$in16" -af \
+		"loudnorm=$ln:measured_I=$(v input_i):measured_TP=$(v input_tp):measured_LRA=$(v input_lra):measured_thresh=$(v input_thresh):offset=$(v target_offset):linear=true" \
+		-ar 48000 -c:a pcm_s16le "$out/out.wav"
+}
+ld_ra=$(median_seconds 1 0 ra_loud 2)
+ld_ra1=$(median_seconds 1 0 ra_loud 1)
+ld_ff=$(median_seconds 1 0 ff_ebur128)
+ra_threads 1 $frames "$in16" --loudness -16 -o "$out/out.wav"
+ln_ra=$r2 ln_ra1=$r1
+ln_ff=$(median_seconds 1 $frames ff_loudnorm)
+
 # shellcheck disable=SC2086
 ra_threads $batch_files $batch_frames $ra_eq "$dir"/batch/*.wav -o "$out"
 tb_ra=$r2 tb_ra1=$r1
@@ -468,6 +500,8 @@ row "10-band EQ, float" "$t_ra" "$t_ra1" "$t_sox" "$t_ff"
 row "31-band graphic EQ, float" "$t31_ra" "$t31_ra1" "$t31_sox" "$t31_ff"
 row "10-band EQ + spectrum in and out" "$tsp_ra" "$tsp_ra1" "$tsp_sox" "$tsp_ff"
 row "--analyze; sox stats, ffmpeg astats" "$an_ra" "$an_ra1" "$an_sox" "$an_ff"
+row "loudness: --analyze; ffmpeg ebur128" "$ld_ra" "$ld_ra1" - "$ld_ff"
+row "to -16 LUFS; ffmpeg loudnorm, 2 runs" "$ln_ra" "$ln_ra1" - "$ln_ff"
 row "batch: $batch_files x ${batch_seconds} s, 10-band EQ" "$tb_ra" "$tb_ra1" "$tb_sox" "$tb_ff"
 row "batch: $small_files x 1 s, 10-band EQ" "$ts_ra" "$ts_ra1" - -
 row "8 ch 96 kHz float, ${multi_minutes} min, 31-band" "$tm_ra" "$tm_ra1" - -
@@ -490,8 +524,12 @@ notes: thr 2, thr 1: rusty-audio --threads 2 and 1; t1/t2 above 1 means the
   each); ffmpeg: aspectralstats=win_size=2048:win_func=hann:overlap=0.5 before and
   after the bands, written by ametadata=mode=print (13 statistics a frame and
   channel, not a spectrum).
-  --analyze: rusty-audio's levels and spectrum summary; sox -n stats and ffmpeg
-  astats compute levels only.
+  --analyze: rusty-audio's levels, spectrum summary and loudness (libebur128,
+  true peak included); sox -n stats and ffmpeg astats compute levels only.
+  loudness: the 16-bit file; ffmpeg -af ebur128=peak=true -f null -. To -16 LUFS:
+  rusty-audio --loudness -16 (one process, two passes); ffmpeg loudnorm=I=-16:
+  TP=-1:LRA=11 twice, the second run linear=true with the first's figures, as
+  ffmpeg-normalize does it (ffmpeg-normalize itself is not in Debian).
   batch: rusty-audio one process, -o DIR; sox and ffmpeg one process a file.
 EOF
 echo
