@@ -267,6 +267,43 @@ START_TEST(test_same_any_way)
 }
 END_TEST
 
+/* --loudness over two files: the same bytes with -j 1 and -j 2 (the files
+ * then share the threads) and with --threads 1. */
+START_TEST(test_same_bytes_any_jobs)
+{
+	char *a = make_input("a.wav", "pink", "4", "-20"),
+	     *b = make_input("b.wav", "white", "3", "-30");
+	static const char *const ways[][4] = { { "-j", "1", "--threads", "2" },
+					       { "-j", "2", "--threads", "2" },
+					       { "-j", "1", "--threads", "1" } };
+	char *dirs[3];
+
+	for (int i = 0; i < 3; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "out%d", i);
+		dirs[i] = ra_test_path(ra_test_scratch_dir(), name);
+		ck_assert_int_eq(mkdir(dirs[i], 0755), 0);
+		ra_test_run_ok((const char *const[]){ a, b, "--loudness", "-16", ways[i][0],
+						      ways[i][1], ways[i][2], ways[i][3], "-o",
+						      dirs[i], NULL });
+	}
+	for (int i = 1; i < 3; i++)
+		for (int f = 0; f < 2; f++) {
+			char *x = ra_test_path(dirs[0], f ? "b.wav" : "a.wav");
+			char *y = ra_test_path(dirs[i], f ? "b.wav" : "a.wav");
+
+			ck_assert_msg(ra_test_same_bytes(x, y), "%s", y);
+			free(x);
+			free(y);
+		}
+	for (int i = 0; i < 3; i++)
+		ra_test_rmtree(dirs[i]);
+	free(b);
+	free(a);
+}
+END_TEST
+
 START_TEST(test_usage_errors)
 {
 	char *in = make_input("a.wav", "sine:1000", "1", "-23");
@@ -305,6 +342,7 @@ static Suite *cli_loudness_suite(void)
 	tcase_add_test(tc, test_report_csv);
 	tcase_add_test(tc, test_layout);
 	tcase_add_test(tc, test_same_any_way);
+	tcase_add_test(tc, test_same_bytes_any_jobs);
 	tcase_add_test(tc, test_usage_errors);
 	return s;
 }
