@@ -1435,8 +1435,8 @@ static ra_status analyze(chain *ch)
 	channel_dbtp = calloc((size_t)ch->plan->channels, sizeof(*channel_dbtp));
 	if (!res->summary || !channel_dbtp || measure_start(ch) != RA_OK)
 		goto out;
-	st = loudness_start(ch);
-	if (st != RA_OK)
+	/* Past the channels BS.1770 weighs, the summary has no loudness. */
+	if (ch->plan->channels <= RA_LOUDNESS_MAX_CHANNELS && (st = loudness_start(ch)) != RA_OK)
 		goto out;
 	if (ch->plan->tap_out) {
 		ch->tap_out = ra_welch_create(&wc, &st, &res->diag);
@@ -1456,10 +1456,11 @@ static ra_status analyze(chain *ch)
 			goto out;
 	}
 	have_spectrum = psd && ra_welch_result(ch->tap_out, RA_SCALE_PSD, psd, NULL) == RA_OK;
-	loudness_finish(ch, channel_dbtp);
+	if (ch->loud)
+		loudness_finish(ch, channel_dbtp);
 	for (int c = 0; c < ch->plan->channels; c++) {
 		summarize(ch, c, have_spectrum ? psd : NULL, bins, &res->summary[c]);
-		res->summary[c].true_peak_dbtp = channel_dbtp[c];
+		res->summary[c].true_peak_dbtp = ch->loud ? channel_dbtp[c] : NAN;
 	}
 	if (ch->cfg->keep_loudness) {
 		ra_loudness_shrink(ch->loud);

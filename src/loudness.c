@@ -246,6 +246,13 @@ ra_loudness *ra_loudness_create(const ra_loudness_config *cfg, ra_status *status
 			    cfg->channels, cfg->sample_rate);
 		goto out;
 	}
+	if (cfg->channels > RA_LOUDNESS_MAX_CHANNELS) {
+		ra_diag_set(diag,
+			    "loudness is measured for up to %d channels (BS.1770's 22.2), not %d",
+			    RA_LOUDNESS_MAX_CHANNELS, cfg->channels);
+		st = RA_ERR_LIMITS;
+		goto out;
+	}
 	st = RA_ERR_NOMEM;
 	l = calloc(1, sizeof(*l));
 	if (!l)

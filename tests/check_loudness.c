@@ -285,6 +285,12 @@ START_TEST(test_refused)
 	ck_assert_ptr_null(ra_loudness_create(&cfg, &st, &diag));
 	ck_assert_int_eq(st, RA_ERR_INVALID);
 	ck_assert_str_eq(diag.text, "loudness: 0 channels at 48000 Hz cannot be measured");
+	cfg.channels = RA_LOUDNESS_MAX_CHANNELS + 1;
+	ck_assert_ptr_null(ra_loudness_create(&cfg, &st, &diag));
+	ck_assert_int_eq(st, RA_ERR_LIMITS);
+	cfg.channels = RA_LOUDNESS_MAX_CHANNELS;
+	ra_loudness_destroy(ra_loudness_create(&cfg, &st, &diag));
+	ck_assert_int_eq(st, RA_OK);
 	ra_loudness_destroy(NULL);
 }
 END_TEST

@@ -27,6 +27,10 @@ extern "C" {
 
 typedef struct ra_loudness ra_loudness;
 
+/* BS.1770 weighs channels up to 22.2's 24; libebur128 keeps 3 s of each
+ * (1.1 MB at 48 kHz), so more are not measured. */
+#define RA_LOUDNESS_MAX_CHANNELS 24
+
 typedef struct ra_loudness_config {
 	int channels;
 	int sample_rate;	/* Hz */
@@ -45,7 +49,7 @@ typedef struct ra_loudness_result {
 } ra_loudness_result;
 
 /* NULL on failure, with STATUS and DIAG: RA_ERR_INVALID for a bad shape,
- * RA_ERR_NOMEM. */
+ * RA_ERR_LIMITS for more than RA_LOUDNESS_MAX_CHANNELS, RA_ERR_NOMEM. */
 ra_loudness *ra_loudness_create(const ra_loudness_config *cfg, ra_status *status, ra_diag *diag);
 
 /* Feed FRAMES interleaved frames. */

@@ -261,11 +261,15 @@ static void print_summary(const char *name, const ra_job_result *res, double sec
 		       (unsigned long long)s->clipped, s->peak_hz, s->centroid_hz,
 		       s->true_peak_dbtp);
 	}
-	printf("  integrated %.1f LUFS, range %.1f LU, momentary max %.1f LUFS, short-term max "
-	       "%.1f LUFS, true peak %.1f dBTP\n",
-	       res->loudness.integrated_lufs, res->loudness.range_lu,
-	       res->loudness.momentary_max_lufs, res->loudness.shortterm_max_lufs,
-	       res->loudness.true_peak_dbtp);
+	if (!res->has_loudness)
+		printf("  no loudness: it is measured for up to %d channels\n",
+		       RA_LOUDNESS_MAX_CHANNELS);
+	else
+		printf("  integrated %.1f LUFS, range %.1f LU, momentary max %.1f LUFS, short-term "
+		       "max %.1f LUFS, true peak %.1f dBTP\n",
+		       res->loudness.integrated_lufs, res->loudness.range_lu,
+		       res->loudness.momentary_max_lufs, res->loudness.shortterm_max_lufs,
+		       res->loudness.true_peak_dbtp);
 }
 
 /* --analyze: a summary of each input (or the generated signal) on stdout. */

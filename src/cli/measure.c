@@ -15,6 +15,7 @@ static ra_status measure_one(const ra_job_config *base, const char *in, int keep
 			     ra_job_result *res)
 {
 	ra_job_config cfg = *base;
+	ra_status st;
 
 	cfg.analyze = 1;
 	cfg.loudness = 0;
@@ -22,7 +23,13 @@ static ra_status measure_one(const ra_job_config *base, const char *in, int keep
 	cfg.spectrum = NULL;
 	cfg.progress = NULL;
 	cfg.perf = NULL;
-	return ra_job_run(&cfg, in, NULL, res);
+	st = ra_job_run(&cfg, in, NULL, res);
+	if (st == RA_OK && !res->has_loudness) {
+		ra_diag_set(&res->diag, "loudness is measured for up to %d channels, not %d",
+			    RA_LOUDNESS_MAX_CHANNELS, res->channels);
+		st = RA_ERR_LIMITS;
+	}
+	return st;
 }
 
 struct album {
