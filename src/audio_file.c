@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -567,20 +568,27 @@ const int *ra_reader_channel_map(const ra_reader *rd)
 	return rd->channel_map;
 }
 
-/* Copy all of FD to a new temporary file, or return -1 with DIAG; a stop
- * (*CANCEL, or a signal while the writer keeps the pipe empty) ends it. */
-static int copy_to_temp(int fd, const volatile sig_atomic_t *cancel, ra_diag *diag)
+/* Copy all of FD to a new temporary file, or return -1 with *ST and DIAG:
+ * RA_ERR_OPEN when there is no temporary file to be had in $TMPDIR,
+ * RA_ERR_WRITE when the copy fails (a full disk: that may pass),
+ * RA_ERR_READ when FD fails or a stop (*CANCEL) ends the wait for its
+ * writer. */
+static int copy_to_temp(int fd, const volatile sig_atomic_t *cancel, ra_status *st, ra_diag *diag)
 {
 	const char *dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	char buf[1 << 16];
-	int tmp = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	int tmp = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600), err;
 	ssize_t n = 0;
 
+	*st = RA_ERR_OPEN;
 	if (tmp < 0) {
 		ra_diag_set(diag, "cannot spool to %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	while (!ra_stop_requested(cancel) && (n = read(fd, buf, sizeof(buf))) > 0) {
+	*st = RA_ERR_WRITE;
+	/* A stop ends the wait for the writer on any thread, as the relay's. */
+	while ((err = ra_io_wait(fd, POLLIN, cancel)) == 0 &&
+	       (n = read(fd, buf, sizeof(buf))) > 0) {
 		for (ssize_t put = 0, w; put < n; put += w) {
 			w = write(tmp, buf + put, (size_t)(n - put));
 			if (w <= 0) {
@@ -591,11 +599,14 @@ static int copy_to_temp(int fd, const volatile sig_atomic_t *cancel, ra_diag *di
 			}
 		}
 	}
-	if (n < 0 || ra_stop_requested(cancel)) {
-		if (errno == EINTR || ra_stop_requested(cancel))
+	if (n < 0 && !err)
+		err = errno;
+	*st = RA_ERR_READ;
+	if (err) {
+		if (err == EINTR)
 			ra_diag_set(diag, "interrupted");
 		else
-			ra_diag_set(diag, "read error: %s", strerror(errno));
+			ra_diag_set(diag, "read error: %s", strerror(err));
 		close(tmp);
 		return -1;
 	}
@@ -631,10 +642,9 @@ ra_reader *ra_reader_open(const char *path, int flags, const volatile sig_atomic
 	/* What cannot seek is read as a stream, front to back, or spooled. */
 	stream = !S_ISREG(sb.st_mode) && lseek(fd, 0, SEEK_CUR) < 0;
 	if (stream && (flags & RA_READ_SPOOL)) {
-		int copy = copy_to_temp(fd, cancel, diag);
+		int copy = copy_to_temp(fd, cancel, &st, diag);
 
 		close(fd);
-		st = RA_ERR_READ;
 		if (copy < 0)
 			goto out;
 		fd = copy;
@@ -1256,9 +1266,10 @@ static ra_status writer_close(ra_writer *wr, ra_diag *diag)
 	}
 	if (wr->io.stream && says_length(wr->major) && wr->promised >= 0 &&
 	    wr->promised != wr->frames) {
+		/* The input's header said more than it held: its fault, for good. */
 		ra_diag_set(diag, "its header went out saying %lld frames, and %lld came",
 			    (long long)wr->promised, (long long)wr->frames);
-		return RA_ERR_WRITE;
+		return RA_ERR_READ;
 	}
 	return RA_OK;
 }

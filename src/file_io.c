@@ -33,6 +33,11 @@ static int wait_ready(int fd, short events, const volatile sig_atomic_t *cancel,
 	}
 }
 
+int ra_io_wait(int fd, short events, const volatile sig_atomic_t *cancel)
+{
+	return wait_ready(fd, events, cancel, NULL);
+}
+
 /* A stream's pending bytes out, in order: the first ones through the
  * header hook. A pipe takes them PIPE_BUF at a time, each when it has
  * room, so that no write blocks past a cancel. */

@@ -54,6 +54,9 @@ int ra_io_init_stream(ra_io *io, int fd, ra_io_header_fn header, void *ctx);
 /* Write out pending bytes: 0, or -1 with io->error set. A stream's error
  * is EINTR when *io->cancel stopped a wait for its reader. */
 int ra_io_flush(ra_io *io);
+/* Until FD is ready for EVENTS (POLLIN, POLLOUT), looking at *CANCEL (may
+ * be NULL) every 10 ms: 0, or an errno (EINTR once cancelled). */
+int ra_io_wait(int fd, short events, const volatile sig_atomic_t *cancel);
 /* Free the buffer (the descriptor stays open). */
 void ra_io_release(ra_io *io);
 

@@ -29,7 +29,7 @@ typedef struct source {
 /* Where the float chain's finished blocks go. */
 typedef enum sink_kind {
 	SINK_WRITE,  /* converted and written */
-	SINK_MEASURE /* only measured: --analyze, --normalize's first pass */
+	SINK_MEASURE /* only measured: --analyze, the first pass of --normalize and --loudness */
 } sink_kind;
 
 typedef struct sink {
@@ -402,8 +402,6 @@ static void accumulate(chain *ch, const float *buf, size_t frames)
 
 	ch->analysed += frames;
 	ch->out_nonfinite += ra_nonfinite_count(buf, frames * (size_t)channels, NULL);
-	if (ch->loud)
-		ra_loudness_add(ch->loud, buf, frames);
 	for (int c = 0; c < channels; c++) {
 		double *acc = ch->sums + 3 * (size_t)c;
 
@@ -469,6 +467,10 @@ static ra_status emit(chain *ch, float *buf, size_t frames)
 
 	if (ch->to->kind == SINK_WRITE && (st = check_overflow(ch, buf, frames)) != RA_OK)
 		return st;
+	/* The loudness meter, like the spectrum, sees 0 for the non-finite
+	 * input samples that --nonfinite pass puts back just below. */
+	if (ch->loud)
+		ra_loudness_add(ch->loud, buf, frames);
 	restore_held(ch, buf);
 	if (ch->to->kind == SINK_MEASURE) {
 		accumulate(ch, buf, frames);
@@ -1152,7 +1154,8 @@ static ra_status loudness_start(chain *ch)
 {
 	ra_loudness_config lc = { ch->plan->channels, ch->plan->out_rate,
 				  ch->src->reader ? ra_reader_channel_map(ch->src->reader) : NULL,
-				  ch->cfg->reference ? NULL : ch->cfg->workers };
+				  ch->cfg->reference ? NULL : ch->cfg->workers,
+				  ch->cfg->keep_loudness };
 	ra_status st;
 
 	ch->loud = ra_loudness_create(&lc, &st, &ch->res->diag);
@@ -1435,8 +1438,10 @@ static ra_status analyze(chain *ch)
 	channel_dbtp = calloc((size_t)ch->plan->channels, sizeof(*channel_dbtp));
 	if (!res->summary || !channel_dbtp || measure_start(ch) != RA_OK)
 		goto out;
-	/* Past the channels BS.1770 weighs, the summary has no loudness. */
-	if (ch->plan->channels <= RA_LOUDNESS_MAX_CHANNELS && (st = loudness_start(ch)) != RA_OK)
+	/* A shape that is not measured has no loudness in the summary, and
+	 * the reason in the diag. */
+	st = loudness_start(ch);
+	if (st != RA_OK && st != RA_ERR_LIMITS)
 		goto out;
 	if (ch->plan->tap_out) {
 		ch->tap_out = ra_welch_create(&wc, &st, &res->diag);
@@ -1671,6 +1676,10 @@ static ra_status execute(chain *ch, const char *out_path)
 	out.sample_rate = p->out_rate;
 	out.frames = p->out_frames;
 	out.format = p->out_format;
+	/* An MP3's length is libsndfile's estimate: not one for a header that
+	 * goes out before the end (standard output) to promise. */
+	if (!strcmp(out_path, "-") && (p->in_format & SF_FORMAT_TYPEMASK) == SF_FORMAT_MPEG)
+		out.frames = -1;
 	to.wr = ra_writer_open(out_path, &out, ch->cfg->force ? RA_WRITE_FORCE : 0, &st,
 			       &res->diag);
 	if (!to.wr)

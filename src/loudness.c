@@ -45,6 +45,7 @@ struct ra_loudness {
 	int channels;
 	ra_workers *workers;
 	ebur128_state *gated; /* integrated, range, and 100 ms windows */
+	ebur128_state *album; /* integrated alone, or NULL */
 	ebur128_state **peak; /* a channel each */
 	size_t chunk_frames;
 	struct chunk chunk[CHUNKS];
@@ -109,6 +110,8 @@ static void feed_gated(ra_loudness *l, const float *frames, size_t n)
 		if (take > n)
 			take = n;
 		ebur128_add_frames_float(l->gated, frames, take);
+		if (l->album)
+			ebur128_add_frames_float(l->album, frames, take);
 		frames += take * (size_t)l->channels;
 		n -= take;
 		l->fed += take;
@@ -210,11 +213,17 @@ static ra_status make_states(ra_loudness *l, const ra_loudness_config *cfg)
 	l->gated = ebur128_init((unsigned)cfg->channels, (unsigned long)cfg->sample_rate,
 				EBUR128_MODE_I | EBUR128_MODE_LRA);
 	l->peak = calloc((size_t)cfg->channels, sizeof(*l->peak));
-	if (!l->gated || !l->peak)
+	if (cfg->album)
+		l->album = ebur128_init((unsigned)cfg->channels, (unsigned long)cfg->sample_rate,
+					EBUR128_MODE_I);
+	if (!l->gated || !l->peak || (cfg->album && !l->album))
 		return RA_ERR_NOMEM;
 	for (int c = 0; c < cfg->channels; c++) {
-		ebur128_set_channel(l->gated, (unsigned)c,
-				    ebur128_channel(cfg->channel_map, cfg->channels, c));
+		int weight = ebur128_channel(cfg->channel_map, cfg->channels, c);
+
+		ebur128_set_channel(l->gated, (unsigned)c, weight);
+		if (l->album)
+			ebur128_set_channel(l->album, (unsigned)c, weight);
 		l->peak[c] =
 			ebur128_init(1, (unsigned long)cfg->sample_rate, EBUR128_MODE_TRUE_PEAK);
 		if (!l->peak[c])
@@ -241,15 +250,13 @@ ra_loudness *ra_loudness_create(const ra_loudness_config *cfg, ra_status *status
 	ra_loudness *l = NULL;
 	ra_status st = RA_ERR_INVALID;
 
-	if (cfg->channels < 1 || cfg->sample_rate < 10) {
-		ra_diag_set(diag, "loudness: %d channels at %d Hz cannot be measured",
-			    cfg->channels, cfg->sample_rate);
-		goto out;
-	}
-	if (cfg->channels > RA_LOUDNESS_MAX_CHANNELS) {
+	/* libebur128 takes 16 Hz to 2822400 Hz (64 x 44.1 kHz). */
+	if (cfg->channels < 1 || cfg->channels > RA_LOUDNESS_MAX_CHANNELS ||
+	    cfg->sample_rate < 16 || cfg->sample_rate > 2822400) {
 		ra_diag_set(diag,
-			    "loudness is measured for up to %d channels (BS.1770's 22.2), not %d",
-			    RA_LOUDNESS_MAX_CHANNELS, cfg->channels);
+			    "loudness is measured for 1 to %d channels (BS.1770's 22.2) at 16 to "
+			    "2822400 Hz, not %d at %d Hz",
+			    RA_LOUDNESS_MAX_CHANNELS, cfg->channels, cfg->sample_rate);
 		st = RA_ERR_LIMITS;
 		goto out;
 	}
@@ -334,7 +341,7 @@ double ra_loudness_integrated_of(ra_loudness *const *streams, size_t count)
 	if (!states)
 		return NAN;
 	for (size_t i = 0; i < count; i++)
-		states[i] = streams[i]->gated;
+		states[i] = streams[i]->album ? streams[i]->album : streams[i]->gated;
 	if (count)
 		ebur128_loudness_global_multiple(states, count, &lufs);
 	free(states);
@@ -354,6 +361,8 @@ void ra_loudness_shrink(ra_loudness *l)
 	for (int c = 0; l->peak && c < l->channels; c++)
 		if (l->peak[c]) /* ebur128_destroy() takes no NULL */
 			ebur128_destroy(&l->peak[c]);
+	if (l->album && l->gated)
+		ebur128_destroy(&l->gated); /* its 3 s of audio: the album's state stays */
 }
 
 void ra_loudness_destroy(ra_loudness *l)
@@ -367,6 +376,8 @@ void ra_loudness_destroy(ra_loudness *l)
 	free(l->peak);
 	if (l->gated)
 		ebur128_destroy(&l->gated);
+	if (l->album)
+		ebur128_destroy(&l->album);
 	free(l);
 }
 

@@ -748,8 +748,9 @@ START_TEST(test_stdout_refused)
 END_TEST
 
 /* -o - --format raw takes several inputs, one after another (also with
- * -j 2): the stream is their outputs end to end. Inputs of another shape,
- * or a pipe among them, are usage errors. */
+ * -j 2): the stream is their outputs end to end, up to an input that
+ * fails. Inputs of another shape, or a pipe among them, are usage
+ * errors. */
 START_TEST(test_stdout_concatenates)
 {
 	char *a = make_input("a.wav"), *b = ra_test_scratch("b.wav"), *m = make_long_input();
@@ -758,18 +759,21 @@ START_TEST(test_stdout_concatenates)
 			   ra_test_path(out, "3.raw") };
 	const char *order[3] = { a, b, a };
 	FILE *f = fopen(each, "w");
+	size_t len, first_len = 0;
+	char *first;
 
 	ra_test_run_ok((const char *const[]){ "--generate", "sine:300", "--channels", "1",
 					      "--sample-rate", "8000", "--subtype", "pcm16", "-o",
 					      b, "-f", NULL });
 	ck_assert_ptr_nonnull(f);
 	for (int i = 0; i < 3; i++) {
-		size_t len;
 		char *bytes;
 
 		ra_test_run_ok((const char *const[]){ order[i], "--gain", "-3", "--format", "raw",
 						      "-o", parts[i], NULL });
 		bytes = ra_test_slurp(parts[i], &len);
+		if (i == 0)
+			first_len = len;
 		ck_assert_uint_eq(fwrite(bytes, 1, len, f), len);
 		free(bytes);
 		free(parts[i]);
@@ -781,6 +785,17 @@ START_TEST(test_stdout_concatenates)
 			 0);
 	ck_assert_msg(ra_test_same_bytes(each, all), "%s", err);
 	free(err);
+	/* An input that fails ends the stream there: the first one alone. */
+	ck_assert_int_eq(
+		run_to_pipe((const char *const[]){ a, "/nonexistent.wav", b, "--gain", "-3",
+						   "--format", "raw", "-o", "-", NULL },
+			    a, 0, all, &err),
+		1);
+	ck_assert_ptr_nonnull(strstr(err, "not written: the stream stopped at an earlier input"));
+	free(err);
+	first = ra_test_slurp(all, &len);
+	ck_assert_uint_eq(len, first_len);
+	free(first);
 	assert_refused((const char *const[]){ a, m, "--format", "raw", "-o", "-", NULL }, 2,
 		       "one raw stream holds one shape");
 	assert_refused((const char *const[]){ a, "-", "--format", "raw", "-o", "-", NULL }, 2,

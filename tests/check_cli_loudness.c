@@ -310,6 +310,33 @@ START_TEST(test_same_bytes_any_jobs)
 }
 END_TEST
 
+/* A rate libebur128 does not take (12 Hz): --analyze prints its levels and
+ * says why it has no loudness; --loudness fails that file in one line. */
+START_TEST(test_rate_not_measured)
+{
+	char *in = ra_test_scratch("slow.wav"), *out = ra_test_scratch("slow-out.wav");
+	float x[120];
+	ra_run r;
+
+	for (int i = 0; i < 120; i++)
+		x[i] = (float)(0.5 * sin(i * 0.3));
+	ra_test_write_float(in, SF_FORMAT_WAV | SF_FORMAT_FLOAT, 12, 1, x, 120);
+	r = ra_test_run((const char *const[]){ in, "--analyze", NULL }, NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.out,
+				     "no loudness: loudness is measured for 1 to 24 "
+				     "channels (BS.1770's 22.2) at 16 to 2822400 Hz, not 1 at "
+				     "12 Hz\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "-6.02")); /* the peak, as before */
+	ra_run_release(&r);
+	refused((const char *const[]){ in, "--loudness", "-16", "-o", out, NULL }, 1,
+		"not 1 at 12 Hz");
+	ck_assert_int_eq(access(out, F_OK), -1);
+	free(out);
+	free(in);
+}
+END_TEST
+
 START_TEST(test_usage_errors)
 {
 	char *in = make_input("a.wav", "sine:1000", "1", "-23");
@@ -330,8 +357,17 @@ START_TEST(test_usage_errors)
 		"--report-csv only applies with --analyze");
 	refused((const char *const[]){ in, "--loudness", "-80", "-o", "x.wav", NULL }, 2,
 		"LUFS from -70 to 0");
+	refused((const char *const[]){ in, "--analyze", "--report-csv", "-", NULL }, 2,
+		"--report-csv -: standard output has --analyze's tables");
+	refused((const char *const[]){ in, "--analyze", "--report-csv", in, NULL }, 2,
+		"(use --force to replace it)");
 	refused((const char *const[]){ "-", "--loudness", "-16", "-o", "x.wav", NULL }, 2,
 		"--loudness reads its input twice");
+	refused((const char *const[]){ "-", "--loudness", "-16", "--dry-run", "--spool", NULL }, 2,
+		"--dry-run --loudness reads its input twice, and a pipe can be read once: save");
+	refused((const char *const[]){ "-", "--loudness", "-16", "--loudness-mode", "album",
+				       "--spool", "-o", "x.wav", NULL },
+		2, "--loudness-mode album reads its input twice");
 	ck_assert_int_eq(access("x.wav", F_OK), -1);
 	free(in);
 }
@@ -349,6 +385,7 @@ static Suite *cli_loudness_suite(void)
 	tcase_add_test(tc, test_layout);
 	tcase_add_test(tc, test_same_any_way);
 	tcase_add_test(tc, test_same_bytes_any_jobs);
+	tcase_add_test(tc, test_rate_not_measured);
 	tcase_add_test(tc, test_usage_errors);
 	return s;
 }

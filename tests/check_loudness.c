@@ -59,7 +59,7 @@ static ra_loudness_result measure(const signal_spec *spec, int threads, size_t p
 				  const int *map, double *tp)
 {
 	ra_workers *w = threads > 1 ? ra_workers_create(threads, NULL, NULL) : NULL;
-	ra_loudness_config cfg = { spec->channels, RATE, map, w };
+	ra_loudness_config cfg = { spec->channels, RATE, map, w, 0 };
 	ra_loudness_result r;
 	ra_diag diag = { "" };
 	ra_loudness *l = ra_loudness_create(&cfg, NULL, &diag);
@@ -257,7 +257,7 @@ START_TEST(test_album)
 	double want = -23.0 + 10.0 * log10((1.0 + pow(10.0, -0.6)) / 2.0);
 
 	for (int k = 0; k < 2; k++) {
-		ra_loudness_config cfg = { 2, RATE, NULL, NULL };
+		ra_loudness_config cfg = { 2, RATE, NULL, NULL, 1 };
 		ra_loudness_result r;
 		size_t frames;
 		float *x = synthesize(specs[k], &frames);
@@ -278,14 +278,21 @@ END_TEST
 
 START_TEST(test_refused)
 {
-	ra_loudness_config cfg = { 0, RATE, NULL, NULL };
+	ra_loudness_config cfg = { 0, RATE, NULL, NULL, 0 };
 	ra_status st = RA_OK;
 	ra_diag diag = { "" };
 
 	ck_assert_ptr_null(ra_loudness_create(&cfg, &st, &diag));
-	ck_assert_int_eq(st, RA_ERR_INVALID);
-	ck_assert_str_eq(diag.text, "loudness: 0 channels at 48000 Hz cannot be measured");
-	cfg.channels = RA_LOUDNESS_MAX_CHANNELS + 1;
+	ck_assert_int_eq(st, RA_ERR_LIMITS);
+	ck_assert_str_eq(diag.text, "loudness is measured for 1 to 24 channels (BS.1770's 22.2) "
+				    "at 16 to 2822400 Hz, not 0 at 48000 Hz");
+	cfg = (ra_loudness_config){ 2, 15, NULL, NULL, 0 };
+	ck_assert_ptr_null(ra_loudness_create(&cfg, &st, &diag));
+	ck_assert_int_eq(st, RA_ERR_LIMITS);
+	cfg = (ra_loudness_config){ 2, 2822401, NULL, NULL, 0 };
+	ck_assert_ptr_null(ra_loudness_create(&cfg, &st, &diag));
+	ck_assert_int_eq(st, RA_ERR_LIMITS);
+	cfg = (ra_loudness_config){ RA_LOUDNESS_MAX_CHANNELS + 1, RATE, NULL, NULL, 0 };
 	ck_assert_ptr_null(ra_loudness_create(&cfg, &st, &diag));
 	ck_assert_int_eq(st, RA_ERR_LIMITS);
 	cfg.channels = RA_LOUDNESS_MAX_CHANNELS;

@@ -130,9 +130,9 @@ enum {
  * pipe, a file, the null device) in a format that streams (see
  * ra_format_streams()), and never to a terminal (RA_ERR_OPEN). A WAV or AU
  * header there holds the length of INFO->frames, or the largest length it
- * can say (as ffmpeg and SoX write one) when that is unknown; a FLAC header
- * longer than the first MiB holds no length and no MD5 (as flac's own
- * output to a pipe). */
+ * can say (as ffmpeg and SoX write one) when that is unknown; a FLAC stream
+ * longer than its first MiB has a header with no length and no MD5 (as
+ * flac's own output to a pipe). */
 ra_writer *ra_writer_open(const char *path, const ra_audio_info *info, int flags, ra_status *status,
 			  ra_diag *diag);
 

@@ -5,8 +5,8 @@
  *
  * Frames are fed in any pieces; the results do not depend on how the
  * stream was cut, nor on the workers. With workers, each channel's true
- * peak (most of the cost) and the gated loudness run as tasks on a chunk of
- * frames while the caller fills the next one.
+ * peak (most of the cost) runs as a task on a chunk of frames while the
+ * caller measures the gated loudness and fills the next chunk.
  *
  * Channel weights follow the layout when one is given (libsndfile's
  * SF_CHANNEL_MAP_* codes): LFE is left out, surround channels (side, or
@@ -36,6 +36,10 @@ typedef struct ra_loudness_config {
 	int sample_rate;	/* Hz */
 	const int *channel_map; /* SF_CHANNEL_MAP_* a channel, or NULL */
 	ra_workers *workers;	/* NULL: everything on the caller */
+	/* Also keep a state of the integrated loudness alone, with 400 ms of
+	 * audio (not 3 s), for ra_loudness_integrated_of() after
+	 * ra_loudness_shrink(): an album's streams, kept by the hundred. */
+	int album;
 } ra_loudness_config;
 
 /* Levels are -HUGE_VAL (-inf) where there is nothing to measure: silence
@@ -48,8 +52,9 @@ typedef struct ra_loudness_result {
 	double true_peak_dbtp;	   /* the channels' highest */
 } ra_loudness_result;
 
-/* NULL on failure, with STATUS and DIAG: RA_ERR_INVALID for a bad shape,
- * RA_ERR_LIMITS for more than RA_LOUDNESS_MAX_CHANNELS, RA_ERR_NOMEM. */
+/* NULL on failure, with STATUS and DIAG: RA_ERR_LIMITS for a shape that is
+ * not measured (1 to RA_LOUDNESS_MAX_CHANNELS channels at 16 Hz to
+ * 2822400 Hz are), RA_ERR_NOMEM. */
 ra_loudness *ra_loudness_create(const ra_loudness_config *cfg, ra_status *status, ra_diag *diag);
 
 /* Feed FRAMES interleaved frames. */
@@ -65,7 +70,7 @@ void ra_loudness_finish(ra_loudness *l, ra_loudness_result *result, double *chan
 double ra_loudness_integrated_of(ra_loudness *const *streams, size_t count);
 
 /* Release everything but what ra_loudness_integrated_of() needs, after
- * ra_loudness_finish(), for a batch that keeps many. */
+ * ra_loudness_finish(), for a batch that keeps many (made with album). */
 void ra_loudness_shrink(ra_loudness *l);
 
 /* NULL is a no-op. */

@@ -206,21 +206,21 @@ static int run_dry(const cli_options *opt, const path_list *inputs,
 {
 	size_t failed = 0;
 	ra_job_config cfg = opt->job;
-	album *al = opt->job.loudness && opt->loudness_album ? album_create() : NULL;
+	album *al;
 	ra_status st = RA_OK;
 
+	if (opt->generate)
+		return print_chain(opt, "--generate", opt->gen.sample_rate, opt->gen.channels)
+			       ? EXIT_SOME_FAILED
+			       : EXIT_ALL_DONE;
 	cfg.cancel = cancel;
 	cfg.eq = &opt->eq;
 	if (opt->job.loudness && !(cfg.workers = ra_workers_create(opt->threads, &st, NULL))) {
 		cli_say(NULL, NULL, "cannot start worker threads: %s", ra_strerror(st));
 		return EXIT_SOME_FAILED;
 	}
-
-	if (opt->generate)
-		return print_chain(opt, "--generate", opt->gen.sample_rate, opt->gen.channels)
-			       ? EXIT_SOME_FAILED
-			       : EXIT_ALL_DONE;
-	for (size_t i = 0; i < inputs->count; i++) {
+	al = opt->job.loudness && opt->loudness_album ? album_create() : NULL;
+	for (size_t i = 0; i < inputs->count && !ra_stop_requested(cancel); i++) {
 		ra_diag diag = { { 0 } };
 		ra_reader *rd = ra_reader_open(inputs->items[i], opt->job.spool ? RA_READ_SPOOL : 0,
 					       cancel, NULL, &diag);
@@ -262,8 +262,7 @@ static void print_summary(const char *name, const ra_job_result *res, double sec
 		       s->true_peak_dbtp);
 	}
 	if (!res->has_loudness)
-		printf("  no loudness: it is measured for up to %d channels\n",
-		       RA_LOUDNESS_MAX_CHANNELS);
+		printf("  no loudness: %s\n", res->diag.text);
 	else
 		printf("  integrated %.1f LUFS, range %.1f LU, momentary max %.1f LUFS, short-term "
 		       "max %.1f LUFS, true peak %.1f dBTP\n",
@@ -382,7 +381,8 @@ typedef struct file_run {
 	size_t window;
 	progress prog;
 	int noted_fallback;
-	double audio_s; /* done so far, for the batch progress line */
+	double audio_s;	   /* done so far, for the batch progress line */
+	int stream_broken; /* -o -: an input failed, and the stream ends there */
 } file_run;
 
 /* Input I on RUNNER: skipped, or run; its outcome into its slot. */
@@ -402,6 +402,15 @@ static void work_file(void *ctx, size_t i, int runner)
 	slot->skipped = action == LEDGER_SKIP;
 	if (slot->skipped)
 		return;
+	/* Standard output's raw stream holds every input or stops at the first
+	 * that fails: the rest would join out of place. (-o - runs inline, so
+	 * the input before has been handed over.) */
+	if (b->stream_broken) {
+		ra_diag_set(&slot->res.diag, "not written: the stream stopped at an earlier input");
+		slot->st = RA_ERR_INVALID;
+		ledger_end(&slot->lf, slot->st);
+		return;
+	}
 	if (b->opt->relative_to && paths_make_folders(b->opt, slot->lf.out) != 0) {
 		ra_diag_set(&slot->res.diag, "%s: cannot make its folder: %s", slot->lf.out,
 			    strerror(errno));
@@ -448,6 +457,8 @@ static void file_done(void *ctx, size_t i)
 		report_warnings(in, &slot->res, &b->noted_fallback);
 	else if (slot->st != RA_OK)
 		report_failure(in, slot->st, &slot->res.diag);
+	if (slot->st != RA_OK && !strcmp(b->outputs[i], "-"))
+		b->stream_broken = 1;
 	if (slot->res.in_rate > 0)
 		b->audio_s += (double)slot->res.frames_read / slot->res.in_rate;
 	ra_job_result_release(&slot->res);
@@ -614,12 +625,12 @@ int cli_batch_run(const cli_options *opt, const volatile sig_atomic_t *cancel)
 		status = print_inputs(opt, &inputs);
 		goto out;
 	}
+	if (paths_check_streams(opt, &inputs) != 0)
+		goto out;
 	if (opt->dry_run) {
 		status = run_dry(opt, &inputs, cancel);
 		goto out;
 	}
-	if (paths_check_streams(opt, &inputs) != 0)
-		goto out;
 	if (!opt->job.analyze && !opt->generate && !(outputs = paths_resolve_outputs(opt, &inputs)))
 		goto out;
 	if (paths_check_outputs(opt, &inputs, outputs) != 0)

@@ -89,6 +89,8 @@ int main(int argc, char **argv)
 	if (ra_stop_requested(&stop_signal)) {
 		int sig = __atomic_load_n(&stop_signal, __ATOMIC_RELAXED);
 
+		/* What is printed goes out first (--analyze's tables so far). */
+		fflush(stdout);
 		/* Outputs are cleaned up; now die of the signal as the caller expects. */
 		signal(sig, SIG_DFL);
 		raise(sig);

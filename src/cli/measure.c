@@ -24,12 +24,7 @@ static ra_status measure_one(const ra_job_config *base, const char *in, int keep
 	cfg.progress = NULL;
 	cfg.perf = NULL;
 	st = ra_job_run(&cfg, in, NULL, res);
-	if (st == RA_OK && !res->has_loudness) {
-		ra_diag_set(&res->diag, "loudness is measured for up to %d channels, not %d",
-			    RA_LOUDNESS_MAX_CHANNELS, res->channels);
-		st = RA_ERR_LIMITS;
-	}
-	return st;
+	return st == RA_OK && !res->has_loudness ? RA_ERR_LIMITS : st; /* why: in the diag */
 }
 
 struct album {
@@ -177,12 +172,14 @@ report_csv *report_csv_open(const char *path, int force)
 {
 	report_csv *r = calloc(1, sizeof(*r));
 	ra_diag diag = { { 0 } };
+	ra_status st;
 
 	if (!r)
 		cli_die_nomem();
-	r->f = ra_atomic_open_stream(&r->file, path, force, NULL, &diag);
+	r->f = ra_atomic_open_stream(&r->file, path, force, &st, &diag);
 	if (!r->f) {
-		cli_say(NULL, NULL, "%s", diag.text);
+		cli_say(NULL, NULL, "%s%s", diag.text,
+			st == RA_ERR_EXISTS ? " (use --force to replace it)" : "");
 		free(r);
 		return NULL;
 	}
@@ -209,10 +206,15 @@ void report_csv_row(report_csv *r, const char *name, ra_status st, const ra_job_
 		power += pow(10.0, res->summary[c].rms_dbfs / 10.0) / res->channels;
 		clipped += res->summary[c].clipped;
 	}
-	fprintf(r->f, ",%.6f,%d,%d,%.2f,%.2f,%.2f,%.2f,%.2f,%llu,ok,\n",
-		(double)res->frames_read / res->in_rate, res->in_rate, res->channels,
-		res->loudness.integrated_lufs, res->loudness.range_lu, res->loudness.true_peak_dbtp,
-		peak, 10.0 * log10(power), (unsigned long long)clipped);
+	fprintf(r->f, ",%.6f,%d,%d,", (double)res->frames_read / res->in_rate, res->in_rate,
+		res->channels);
+	if (res->has_loudness)
+		fprintf(r->f, "%.2f,%.2f,%.2f,", res->loudness.integrated_lufs,
+			res->loudness.range_lu, res->loudness.true_peak_dbtp);
+	else
+		fputs(",,,", r->f); /* not measured: see --analyze's table */
+	fprintf(r->f, "%.2f,%.2f,%llu,ok,\n", peak, 10.0 * log10(power),
+		(unsigned long long)clipped);
 }
 
 int report_csv_close(report_csv *r, int discard)

@@ -774,6 +774,9 @@ static int check_reports(const parse_state *ps)
 			o->name);
 	if ((o = ps->needing[NEEDS_ANALYZE]) && !opt->job.analyze)
 		return usage_error("--%s only applies with --analyze", o->name);
+	if (opt->report_csv && !strcmp(opt->report_csv, "-"))
+		return usage_error("--report-csv -: standard output has --analyze's tables; give "
+				   "a file");
 	return GO_ON;
 }
 

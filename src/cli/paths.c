@@ -568,6 +568,21 @@ static int find_too_long(const path_list *all)
 	return 0;
 }
 
+/* What in OPT's run reads an input twice, or NULL; *SPOOL_HELPS says
+ * whether --spool would do (not when the input is opened twice). */
+static const char *read_twice(const cli_options *opt, int *spool_helps)
+{
+	*spool_helps = 0;
+	if (opt->dry_run)
+		return opt->job.loudness ? "--dry-run --loudness" : NULL;
+	if (opt->job.loudness && opt->loudness_album)
+		return "--loudness-mode album";
+	*spool_helps = 1;
+	if (opt->job.spool)
+		return NULL; /* the spool is read as often as it takes */
+	return opt->job.normalize ? "--normalize" : opt->job.loudness ? "--loudness" : NULL;
+}
+
 int paths_check_streams(const cli_options *opt, const path_list *inputs)
 {
 	const char *list = opt->files_from ? opt->files_from : opt->files_from0;
@@ -581,18 +596,21 @@ int paths_check_streams(const cli_options *opt, const path_list *inputs)
 	}
 	for (size_t i = 0; i < inputs->count; i++) {
 		const char *in = inputs->items[i];
+		int spool_helps;
+		const char *twice = read_twice(opt, &spool_helps);
 
-		if (!strcmp(in, "-") && !opt->job.analyze && opt->output && is_dir(opt->output)) {
+		if (!strcmp(in, "-") && !opt->job.analyze && !opt->dry_run && opt->output &&
+		    is_dir(opt->output)) {
 			cli_say(NULL, in,
 				"standard input has no name to give its output; give "
 				"-o FILE");
 			return -1;
 		}
-		if ((opt->job.normalize || opt->job.loudness) && !opt->job.spool && is_stream(in)) {
+		if (twice && is_stream(in)) {
 			cli_say(NULL, in,
-				"--%s reads its input twice, and a pipe can be read once: "
-				"give --spool, or save it to a file first",
-				opt->job.normalize ? "normalize" : "loudness");
+				"%s reads its input twice, and a pipe can be read once: %s", twice,
+				spool_helps ? "give --spool, or save it to a file first"
+					    : "save it to a file first");
 			return -1;
 		}
 	}
