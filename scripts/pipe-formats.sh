@@ -59,6 +59,10 @@ lossy() {
 cell() {
 	reader=$1 format=$2 source=$3
 	shift 3
+	if [ "$reader:$format" = libsndfile:raw ]; then
+		echo "- (raw needs its shape given, which rusty-audio's reader takes none of)"
+		return
+	fi
 	"$ra" in.wav -o "ref.$format" --format "$format" "$@" --force 2>/dev/null
 	want=$(decode "$reader" "$format" < "ref.$format" 2>/dev/null | wc -c) || want=0
 	if [ "$source" = file ]; then
