@@ -575,7 +575,7 @@ const int *ra_reader_channel_map(const ra_reader *rd)
  * writer. */
 static int copy_to_temp(int fd, const volatile sig_atomic_t *cancel, ra_status *st, ra_diag *diag)
 {
-	const char *dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	const char *env = getenv("TMPDIR"), *dir = env && *env ? env : "/tmp";
 	char buf[1 << 16];
 	int tmp = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600), err;
 	ssize_t n = 0;

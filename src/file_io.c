@@ -38,15 +38,13 @@ int ra_io_wait(int fd, short events, const volatile sig_atomic_t *cancel)
 	return wait_ready(fd, events, cancel, NULL);
 }
 
-/* A stream's pending bytes out, in order: the first ones through the
- * header hook. A pipe takes them PIPE_BUF at a time, each when it has
- * room, so that no write blocks past a cancel. */
-static int send_pending(ra_io *io)
+/* The pending bytes out: a file's at their place, a stream's in order
+ * (a pipe's PIPE_BUF at a time, each when it has room, so that no write
+ * blocks past a cancel). 0, or -1 with io->error. */
+static int write_pending(ra_io *io)
 {
 	size_t done = 0;
 
-	if (io->start == 0 && io->header)
-		io->header(io->header_ctx, io->buf, io->fill);
 	while (done < io->fill) {
 		size_t take = io->fill - done;
 		ssize_t n;
@@ -55,7 +53,8 @@ static int send_pending(ra_io *io)
 			return -1;
 		if (io->pipe && take > PIPE_BUF)
 			take = PIPE_BUF;
-		n = write(io->fd, io->buf + done, take);
+		n = io->stream ? write(io->fd, io->buf + done, take)
+			       : pwrite(io->fd, io->buf + done, take, io->start + (off_t)done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -64,6 +63,17 @@ static int send_pending(ra_io *io)
 		}
 		done += (size_t)n;
 	}
+	return 0;
+}
+
+/* A stream's pending bytes out, the first ones through the header hook;
+ * the buffer then holds what follows them. */
+static int send_pending(ra_io *io)
+{
+	if (io->start == 0 && io->header)
+		io->header(io->header_ctx, io->buf, io->fill);
+	if (write_pending(io) != 0)
+		return -1;
 	io->start += (sf_count_t)io->fill;
 	io->fill = 0;
 	io->dirty = 0;
@@ -72,22 +82,10 @@ static int send_pending(ra_io *io)
 
 int ra_io_flush(ra_io *io)
 {
-	size_t done = 0;
-
 	if (io->stream)
 		return io->error ? -1 : send_pending(io);
-	while (io->dirty && done < io->fill) {
-		ssize_t n =
-			pwrite(io->fd, io->buf + done, io->fill - done, io->start + (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			io->error = n < 0 ? errno : EIO;
-			return -1;
-		}
-		done += (size_t)n;
-	}
+	if (io->dirty && write_pending(io) != 0)
+		return -1;
 	io->dirty = 0;
 	io->fill = 0;
 	return 0;
