@@ -1467,7 +1467,7 @@ static ra_status analyze(chain *ch)
 		summarize(ch, c, have_spectrum ? psd : NULL, bins, &res->summary[c]);
 		res->summary[c].true_peak_dbtp = ch->loud ? channel_dbtp[c] : NAN;
 	}
-	if (ch->cfg->keep_loudness) {
+	if (ch->cfg->keep_loudness && ch->loud) {
 		ra_loudness_shrink(ch->loud);
 		res->loudness_state = ch->loud;
 		ch->loud = NULL;

@@ -331,6 +331,13 @@ START_TEST(test_rate_not_measured)
 	ra_run_release(&r);
 	refused((const char *const[]){ in, "--loudness", "-16", "-o", out, NULL }, 1,
 		"not 1 at 12 Hz");
+	/* An album keeps its files' meters: this file has none to keep. */
+	refused((const char *const[]){ "--dry-run", in, "--loudness", "-16", "--loudness-mode",
+				       "album", NULL },
+		1, "not 1 at 12 Hz");
+	refused((const char *const[]){ in, "--loudness", "-16", "--loudness-mode", "album", "-o",
+				       out, NULL },
+		1, "cannot measure it for the album");
 	ck_assert_int_eq(access(out, F_OK), -1);
 	free(out);
 	free(in);
