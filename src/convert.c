@@ -6,23 +6,28 @@
 
 #include "rustyaudio/convert.h"
 
+#include "cpu.h"
+
 #ifdef __FAST_MATH__
 #error "convert.c rounds by IEEE arithmetic (1.5 * 2^52): build it without -ffast-math"
 #endif
 
-/* Dither streams: sample n of the output draws from stream n % STREAMS, so
- * that the draws of neighbouring samples do not wait on each other. */
-#define STREAMS 4
-/* Samples converted at a time: the dither for them, then the conversion. */
+/* Samples converted at a time before their check for clipping. */
 #define CHUNK 256
+
+/* Quantise N samples of IN to BITS-bit integers in OUT; with DITHER, with
+ * the draws of the stream positions FIRST on under KEY (dither_tpdf()). */
+typedef void (*quantise_fn)(const float *restrict in, int32_t *restrict out, size_t n, int bits,
+			    int dither, uint32_t first, uint32_t key);
 
 struct ra_converter {
 	int channels;
 	int bits; /* 0: float output, clip only */
 	ra_dither dither;
-	uint64_t rng[STREAMS]; /* xorshift64* states, never 0 */
-	uint64_t drawn;	       /* samples dithered so far */
-	uint64_t *clipped;     /* one counter a channel */
+	uint64_t seed;
+	uint64_t drawn;	   /* samples converted so far: the next one's stream position */
+	uint64_t *clipped; /* one counter a channel */
+	quantise_fn quantise;
 };
 
 static const char *const dither_names[] = {
@@ -107,6 +112,121 @@ double ra_gain_from_db(double db)
 	return pow(10.0, db / 20.0);
 }
 
+/* ---- dither ----
+ *
+ * The dither is a function of the position in the stream: output sample N
+ * (counted from the stream's first, across calls) draws from one 32-bit
+ * hash of N and the seed. So any split of the stream into calls draws the
+ * same dither, and no draw waits for the one before it: the loops
+ * vectorize. The hash is a Weyl step over N's low 32 bits, keyed by the
+ * seed and N's high half, through MurmurHash3's 32-bit finaliser (each
+ * input bit flips each output bit with a probability close to 1/2). Its
+ * two 16-bit halves are the two uniforms whose difference is the TPDF:
+ * steps of 2^-16 LSB, plenty at 24 bits and below. */
+
+/* The key of stream positions HI * 2^32 to HI * 2^32 + 2^32 - 1 under
+ * SEED: splitmix64's output function. */
+static uint32_t dither_key(uint64_t seed, uint64_t hi)
+{
+	uint64_t z = seed + (hi + 1) * 0x9e3779b97f4a7c15ULL;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	z ^= z >> 31;
+	return (uint32_t)(z ^ (z >> 32));
+}
+
+/* The TPDF draw of the stream position whose low 32 bits are N under KEY,
+ * in units of 2^-16 LSB: within (-2^16, 2^16). */
+static inline int32_t dither_tpdf(uint32_t n, uint32_t key)
+{
+	uint32_t h = n * 0x9e3779b9u + key;
+
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return (int32_t)(h >> 16) - (int32_t)(h & 0xffffu);
+}
+
+/* X scaled by SCALE plus dither D, rounded to the nearest integer, ties to
+ * even, as rint() rounds: adding and subtracting 1.5 * 2^52 does it for
+ * |y| < 2^51 without a library call, and keeps larger values large. Not
+ * clipped yet; NaN stays NaN. */
+static inline double dither_round(float x, double d, double scale)
+{
+	double y = (double)x * scale + d;
+
+	return (y + 0x1.8p52) - 0x1.8p52;
+}
+
+/* The dither, in LSB, of the sample X at the stream position whose low 32
+ * bits are N: none without DITHER, and none on exact zeros, so that
+ * digital silence stays silent, as SoX keeps it. A mask, not a branch, so
+ * that the loops vectorize. */
+static inline double dither_of(float x, int dither, uint32_t n, uint32_t key)
+{
+	const int32_t t = dither ? dither_tpdf(n, key) : 0;
+
+	return (double)(t & -(int32_t)(x != 0.0f)) * 0x1p-16;
+}
+
+/* The loop of every quantise_fn build: no branch, so that it vectorizes;
+ * DITHER is a constant where it is inlined. */
+static inline __attribute__((always_inline)) void quantise_loop(const float *restrict in,
+								int32_t *restrict out, size_t n,
+								int bits, int dither,
+								uint32_t first, uint32_t key)
+{
+	const double scale = ldexp(1.0, bits - 1), hi = scale - 1.0, lo = -scale;
+	const int shift = 32 - bits;
+
+	for (size_t i = 0; i < n; i++) {
+		double q = dither_round(in[i], dither_of(in[i], dither, first + (uint32_t)i, key),
+					scale);
+
+		q = q > hi ? hi : q;
+		q = q < lo ? lo : q;
+		q = q == q ? q : 0.0; /* NaN */
+		out[i] = (int32_t)((uint32_t)(int32_t)q << shift);
+	}
+}
+
+/* Builds of the loop for each instruction set; every one performs the
+ * same exact or correctly rounded operations, so all give the same bits. */
+#define QUANTISE_BUILD(name, attr)                                                                 \
+	attr static void name(const float *restrict in, int32_t *restrict out, size_t n, int bits, \
+			      int dither, uint32_t first, uint32_t key)                            \
+	{                                                                                          \
+		if (dither)                                                                        \
+			quantise_loop(in, out, n, bits, 1, first, key);                            \
+		else                                                                               \
+			quantise_loop(in, out, n, bits, 0, first, key);                            \
+	}
+
+QUANTISE_BUILD(quantise_generic, )
+#ifdef RA_HAVE_X86
+QUANTISE_BUILD(quantise_avx2, __attribute__((target("avx2"))))
+QUANTISE_BUILD(quantise_avx512, __attribute__((target("avx512f"))))
+#endif
+
+/* The fastest build this CPU runs. */
+static quantise_fn quantise_choose(void)
+{
+#ifdef RA_HAVE_X86
+	switch (ra_cpu_isa()) {
+	case RA_ISA_AVX512:
+		return quantise_avx512;
+	case RA_ISA_AVX2:
+		return quantise_avx2;
+	case RA_ISA_SCALAR:
+		break;
+	}
+#endif
+	return quantise_generic;
+}
+
 ra_converter *ra_converter_create(int channels, int bits, ra_dither dither, uint64_t seed,
 				  ra_status *status, ra_diag *diag)
 {
@@ -131,14 +251,8 @@ ra_converter *ra_converter_create(int channels, int bits, ra_dither dither, uint
 	cv->channels = channels;
 	cv->bits = bits;
 	cv->dither = dither;
-	/* splitmix64 of the seed: well-mixed, non-zero starts. */
-	for (int k = 0; k < STREAMS; k++) {
-		uint64_t z = seed + (uint64_t)(k + 1) * 0x9e3779b97f4a7c15ULL;
-
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-		cv->rng[k] = (z ^ (z >> 31)) | 1;
-	}
+	cv->seed = seed;
+	cv->quantise = quantise_choose();
 	st = RA_OK;
 	goto out;
 
@@ -153,81 +267,6 @@ out:
 	return cv;
 }
 
-/* 64 random bits from xorshift64*. */
-static inline uint64_t next_random(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*state = x;
-	return x * 0x2545f4914f6cdd1dULL;
-}
-
-/* TPDF dither in (-1, 1) LSB for IN into *D from the stream STATE: the
- * difference of two uniforms in [0, 1), the two halves of one draw (32
- * bits each are plenty at 24 bits and below); none on exact zeros, so
- * that digital silence stays silent, as SoX keeps it. */
-static inline void draw_one(uint64_t *state, float in, double *d)
-{
-	uint64_t r = next_random(state);
-	double t = ((double)(uint32_t)(r >> 32) - (double)(uint32_t)r) * 0x1p-32;
-
-	*d = in != 0.0f ? t : 0.0;
-}
-
-/* The dither for the N samples IN into D; every sample takes a draw, from
- * stream (samples drawn before it) % STREAMS. The states stay in locals
- * and the streams take turns in a fixed order, so that the draws of
- * neighbouring samples run side by side. */
-static void draw_tpdf(ra_converter *cv, const float *in, double *d, size_t n)
-{
-	const size_t phase = (size_t)(cv->drawn % STREAMS);
-	uint64_t s[STREAMS];
-	size_t i = 0;
-
-	memcpy(s, cv->rng, sizeof(s));
-	for (; i < n && (phase + i) % STREAMS; i++)
-		draw_one(&s[(phase + i) % STREAMS], in[i], &d[i]);
-	for (; i + STREAMS <= n; i += STREAMS)
-		for (size_t k = 0; k < STREAMS; k++)
-			draw_one(&s[k], in[i + k], &d[i + k]);
-	for (; i < n; i++)
-		draw_one(&s[(phase + i) % STREAMS], in[i], &d[i]);
-	memcpy(cv->rng, s, sizeof(s));
-	cv->drawn += n;
-}
-
-/* X scaled by SCALE plus dither D, rounded to the nearest integer, ties to
- * even, as rint() rounds: adding and subtracting 1.5 * 2^52 does it for
- * |y| < 2^51 without a library call, and keeps larger values large. Not
- * clipped yet; NaN stays NaN. */
-static inline double dither_round(float x, double d, double scale)
-{
-	double y = (double)x * scale + d;
-
-	return (y + 0x1.8p52) - 0x1.8p52;
-}
-
-/* N samples with dither D to BITS-bit integers; no branch, so that the
- * loop vectorizes. */
-static void quantise(const float *restrict in, const double *restrict d, int32_t *restrict out,
-		     size_t n, int bits)
-{
-	const double scale = ldexp(1.0, bits - 1), hi = scale - 1.0, lo = -scale;
-	const int shift = 32 - bits;
-
-	for (size_t i = 0; i < n; i++) {
-		double q = dither_round(in[i], d[i], scale);
-
-		q = q > hi ? hi : q;
-		q = q < lo ? lo : q;
-		q = q == q ? q : 0.0; /* NaN */
-		out[i] = (int32_t)((uint32_t)(int32_t)q << shift);
-	}
-}
-
 /* Whether any of the N integers is at either end of the range: the only
  * ones that may have been clipped. */
 static int any_at_rails(const int32_t *out, size_t n, int bits)
@@ -240,32 +279,38 @@ static int any_at_rails(const int32_t *out, size_t n, int bits)
 	return found;
 }
 
+/* Count the samples of the N at IN, the call's samples from AT on, that
+ * went beyond the range: the quantise loop's sums again, one at a time. */
+static void count_clips(ra_converter *cv, const float *in, size_t n, size_t at, int dither,
+			uint32_t first, uint32_t key)
+{
+	const double scale = ldexp(1.0, cv->bits - 1);
+
+	for (size_t i = 0; i < n; i++) {
+		double q = dither_round(in[i], dither_of(in[i], dither, first + (uint32_t)i, key),
+					scale);
+
+		if (q > scale - 1.0 || q < -scale)
+			cv->clipped[(at + i) % (size_t)cv->channels]++;
+	}
+}
+
 void ra_converter_to_int(ra_converter *cv, const float *in, int32_t *out, size_t frames)
 {
-	static const double no_dither[CHUNK];
-	const double scale = ldexp(1.0, cv->bits - 1);
 	const int dither = cv->dither == RA_DITHER_TPDF && cv->bits <= 24;
-	const size_t channels = (size_t)cv->channels, total = frames * channels;
-	double d[CHUNK];
+	const size_t total = frames * (size_t)cv->channels;
 
-	for (size_t at = 0; at < total; at += CHUNK) {
-		size_t n = total - at < CHUNK ? total - at : CHUNK;
-		const double *dn = no_dither;
+	for (size_t at = 0, n; at < total; at += n) {
+		const uint64_t pos = cv->drawn;
+		const uint32_t first = (uint32_t)pos, key = dither_key(cv->seed, pos >> 32);
 
-		if (dither) {
-			draw_tpdf(cv, in + at, d, n);
-			dn = d;
-		}
-		quantise(in + at, dn, out + at, n, cv->bits);
-		if (!any_at_rails(out + at, n, cv->bits))
-			continue;
-		/* Rare: count the samples that went beyond the range. */
-		for (size_t i = 0; i < n; i++) {
-			double q = dither_round(in[at + i], dn[i], scale);
-
-			if (q > scale - 1.0 || q < -scale)
-				cv->clipped[(at + i) % channels]++;
-		}
+		n = total - at < CHUNK ? total - at : CHUNK;
+		if (n > (1ULL << 32) - first)
+			n = (size_t)((1ULL << 32) - first); /* a chunk keeps one key */
+		cv->quantise(in + at, out + at, n, cv->bits, dither, first, key);
+		cv->drawn += n;
+		if (any_at_rails(out + at, n, cv->bits))
+			count_clips(cv, in + at, n, at, dither, first, key);
 	}
 }
 

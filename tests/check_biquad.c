@@ -14,8 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #if defined(__x86_64__) && __has_include(<sys/platform/x86.h>)
 #include <sys/platform/x86.h>
@@ -893,33 +891,16 @@ END_TEST
 /* Only where glibc's view of the CPU can be narrowed: elsewhere the one
  * kernel a process can reach is its own, which the cascade case tests. */
 #ifdef CPU_FEATURE_ACTIVE
-/* Run test case TCASE again in a child whose glibc hides CPU features
- * (GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX512F,...), so that every kernel this
- * CPU has meets the same exactness tests and gives the same bytes as this
- * process's kernel. */
+/* Test case TCASE again with KERNEL, the one glibc's view of the CPU
+ * narrowed by HWCAPS gives: the same exactness tests, and the same bytes as
+ * this process's kernel. */
 static void run_with_kernel(const char *hwcaps, const char *kernel, const char *tcase)
 {
 	char golden[32];
-	int status = -1;
-	pid_t pid;
 
 	snprintf(golden, sizeof(golden), "%016" PRIx64, golden_hash(0));
-	fflush(NULL);
-	pid = fork();
-	ck_assert_int_ne(pid, -1);
-	if (pid == 0) {
-		setenv("GLIBC_TUNABLES", hwcaps, 1);
-		setenv("CK_RUN_SUITE", "biquad", 1);
-		setenv("CK_RUN_CASE", tcase, 1);
-		setenv("RA_CHECK_KERNEL", kernel, 1);
-		setenv("RA_CHECK_GOLDEN", golden, 1);
-		execl("/proc/self/exe", "check_biquad", (char *)NULL);
-		_exit(127);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		      "kernel %s (%s): the cascade tests failed, status %d", kernel, hwcaps,
-		      status);
+	setenv("RA_CHECK_GOLDEN", golden, 1);
+	ra_test_rerun_hwcaps("biquad", tcase, hwcaps, kernel);
 }
 
 START_TEST(test_cascade_every_kernel)

@@ -1,5 +1,6 @@
 /* Unit tests for sample conversion: exact integer <-> float mapping, rounding,
- * clipping and its per-channel counts, TPDF dither statistics, gain and dB. */
+ * clipping and its per-channel counts, TPDF dither statistics and its
+ * sequence on every build of the loop, gain and dB. */
 #include <check.h>
 #include <float.h>
 #include <math.h>
@@ -7,6 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__x86_64__) && __has_include(<sys/platform/x86.h>)
+#include <sys/platform/x86.h>
+#endif
+
+#include "rustyaudio/biquad.h"
 #include "rustyaudio/convert.h"
 #include "testutil.h"
 
@@ -866,6 +872,226 @@ START_TEST(test_nonfinite_count)
 }
 END_TEST
 
+/* ---- the dither sequence, on every build of the kernel ---- */
+
+/* The dither src/convert.c documents, written out again: stream position N
+ * (below 2^32 here) takes h = fmix32(N * 0x9e3779b9 + key), the key folded
+ * from splitmix64's output for SEED + 0x9e3779b97f4a7c15; the TPDF is
+ * ((h >> 16) - (h & 0xffff)) / 2^16 LSB. */
+static double ref_dither(uint64_t seed, uint32_t n)
+{
+	uint64_t z = seed + 0x9e3779b97f4a7c15ULL;
+	uint32_t key, h;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	z ^= z >> 31;
+	key = (uint32_t)(z ^ (z >> 32));
+	h = n * 0x9e3779b9u + key;
+	h = (h ^ (h >> 16)) * 0x85ebca6bu;
+	h = (h ^ (h >> 13)) * 0xc2b2ae35u;
+	h ^= h >> 16;
+	return ((double)(h >> 16) - (double)(h & 0xffffu)) / 65536.0;
+}
+
+/* Sample N of a stream of CHANNELS as the header describes it: scaled,
+ * dithered (not above 24 bits, not exact zeros), rint(), clipped (counted
+ * in CLIPPED), NaN to 0, left-justified. */
+static int32_t ref_convert(float x, uint32_t n, int bits, int dither, uint64_t seed,
+			   uint64_t *clipped)
+{
+	const double scale = ldexp(1.0, bits - 1);
+	double q = (double)x * scale;
+
+	if (dither && bits <= 24 && x != 0.0f)
+		q += ref_dither(seed, n);
+	q = rint(q);
+	if (q > scale - 1.0 || q < -scale) {
+		(*clipped)++;
+		q = q > 0 ? scale - 1.0 : -scale;
+	}
+	if (isnan(q))
+		q = 0.0;
+	return (int32_t)((uint32_t)(int64_t)q << (32 - bits));
+}
+
+/* Every width, channel count and dither, in pieces of uneven sizes: the
+ * bytes and clip counts of the reference, whatever build of the loop this
+ * CPU (or GLIBC_TUNABLES) chose. */
+START_TEST(test_dither_matches_reference)
+{
+	enum { FRAMES = 3001 };
+	static const int bits[] = { 8, 12, 16, 20, 24, 32 };
+	static const size_t pieces[] = { 1, 300, 7, 1024, 33 };
+	float *in = malloc(FRAMES * 3 * sizeof(*in));
+	int32_t *out = malloc(FRAMES * 3 * sizeof(*out));
+	uint64_t seed = 41;
+
+	ck_assert_ptr_nonnull(in);
+	ck_assert_ptr_nonnull(out);
+	for (int i = 0; i < FRAMES * 3; i++)
+		in[i] = i % 17 == 0   ? 0.0f
+			: i % 29 == 0 ? NAN
+			: i % 13 == 0 ? (float)(rng_signed(&seed) * 1e-6)
+				      : (float)(rng_signed(&seed) * 1.1);
+	for (size_t b = 0; b < sizeof(bits) / sizeof(bits[0]); b++)
+		for (int ch = 1; ch <= 3; ch++)
+			for (int d = 0; d <= 1; d++) {
+				ra_converter *cv = create_ok(
+					ch, bits[b], d ? RA_DITHER_TPDF : RA_DITHER_NONE, 1000 + b);
+				uint64_t want_clips[3] = { 0 };
+				size_t done = 0, k = 0;
+
+				while (done < FRAMES) {
+					size_t n = pieces[k++ % 5];
+
+					n = n < FRAMES - done ? n : FRAMES - done;
+					ra_converter_to_int(cv, in + done * (size_t)ch,
+							    out + done * (size_t)ch, n);
+					done += n;
+				}
+				for (uint32_t i = 0; i < FRAMES * (uint32_t)ch; i++) {
+					int32_t want = ref_convert(in[i], i, bits[b], d, 1000 + b,
+								   &want_clips[i % (uint32_t)ch]);
+
+					ck_assert_msg(
+						out[i] == want,
+						"%d bits, %d ch, dither %d, sample %u: %d, not %d",
+						bits[b], ch, d, i, out[i], want);
+				}
+				for (int c = 0; c < ch; c++)
+					ck_assert_uint_eq(ra_converter_clipped(cv, c),
+							  want_clips[c]);
+				ra_converter_destroy(cv);
+			}
+	free(in);
+	free(out);
+}
+END_TEST
+
+/* The probability that an input F LSB above an integer comes out K LSB
+ * above it with TPDF dither in (-1, 1): that F + d rounds to K, from the
+ * triangle's distribution function. */
+static double triangle_cdf(double t)
+{
+	return t <= -1.0  ? 0.0
+	       : t <= 0.0 ? (1.0 + t) * (1.0 + t) / 2
+	       : t < 1.0  ? 1.0 - (1.0 - t) * (1.0 - t) / 2
+			  : 1.0;
+}
+
+/* The dither's distribution is the triangle: for inputs at sixteen points
+ * between two integers, the share of each output value is the analytic
+ * probability (within five standard deviations). */
+START_TEST(test_dither_triangular)
+{
+	enum { N = 65536 };
+	float *in = malloc(N * sizeof(*in));
+
+	ck_assert_ptr_nonnull(in);
+	for (int s = 0; s < 16; s++) {
+		const double f = s / 16.0 + 1.0 / 64;
+		int32_t *out;
+		int count[4] = { 0 };
+
+		for (int i = 0; i < N; i++)
+			in[i] = (float)((1000.0 + f) / 32768.0);
+		out = convert_mono(in, N, 16, RA_DITHER_TPDF, 77 + s);
+		for (int i = 0; i < N; i++) {
+			int k = (out[i] >> 16) - 1000;
+
+			ck_assert_int_ge(k, -1);
+			ck_assert_int_le(k, 2);
+			count[k + 1]++;
+		}
+		for (int k = -1; k <= 2; k++) {
+			double p = triangle_cdf(k + 0.5 - f) - triangle_cdf(k - 0.5 - f);
+			double sd = sqrt(N * p * (1 - p));
+
+			ck_assert_msg(fabs(count[k + 1] - N * p) <= 5 * sd + 1,
+				      "input +%g LSB: %d outputs at %+d, expected %.0f", f,
+				      count[k + 1], k, N * p);
+		}
+		free(out);
+	}
+	free(in);
+}
+END_TEST
+
+/* Normalised correlation of the errors E and F of N samples at LAG. */
+static double correlation(const double *e, const double *f, size_t n, size_t lag)
+{
+	double num = 0.0, ee = 0.0, ff = 0.0;
+
+	for (size_t i = 0; i + lag < n; i++) {
+		num += e[i + lag] * f[i];
+		ee += e[i + lag] * e[i + lag];
+		ff += f[i] * f[i];
+	}
+	return num / sqrt(ee * ff);
+}
+
+/* The error is white: no correlation within a channel at lags 1 to 64,
+ * nor between two channels at lags 0 to 4 either way (the standard
+ * deviation of each estimate is 1/sqrt(N), 0.0022). */
+START_TEST(test_dither_white)
+{
+	enum { FRAMES = 200000 };
+	float *in = malloc(FRAMES * 2 * sizeof(*in));
+	int32_t *out = malloc(FRAMES * 2 * sizeof(*out));
+	double *e[2] = { malloc(FRAMES * sizeof(double)), malloc(FRAMES * sizeof(double)) };
+	ra_converter *cv = create_ok(2, 16, RA_DITHER_TPDF, 5);
+	uint64_t seed = 3;
+
+	ck_assert_ptr_nonnull(in);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_ptr_nonnull(e[0]);
+	ck_assert_ptr_nonnull(e[1]);
+	for (int i = 0; i < FRAMES * 2; i++)
+		in[i] = (float)(rng_signed(&seed) * 0.5);
+	ra_converter_to_int(cv, in, out, FRAMES);
+	for (int i = 0; i < FRAMES; i++)
+		for (int c = 0; c < 2; c++)
+			e[c][i] = (double)(out[2 * i + c] >> 16) - (double)in[2 * i + c] * 32768.0;
+	for (size_t lag = 1; lag <= 64; lag++)
+		for (int c = 0; c < 2; c++)
+			ck_assert_msg(fabs(correlation(e[c], e[c], FRAMES, lag)) < 0.012,
+				      "channel %d, lag %zu: %g", c, lag,
+				      correlation(e[c], e[c], FRAMES, lag));
+	for (size_t lag = 0; lag <= 4; lag++) {
+		ck_assert_double_lt(fabs(correlation(e[0], e[1], FRAMES, lag)), 0.012);
+		ck_assert_double_lt(fabs(correlation(e[1], e[0], FRAMES, lag)), 0.012);
+	}
+	ra_converter_destroy(cv);
+	free(in);
+	free(out);
+	free(e[0]);
+	free(e[1]);
+}
+END_TEST
+
+/* In a child of test_dither_every_build: the build asked for is the one
+ * chosen (the converter's choice is the cascade's, ra_cpu_isa()). */
+START_TEST(test_dither_build_asked)
+{
+	const char *want = getenv("RA_CHECK_KERNEL");
+
+	if (want)
+		ck_assert_str_eq(ra_cascade_kernel(), want);
+}
+END_TEST
+
+#ifdef CPU_FEATURE_ACTIVE
+/* The dither case again on the other builds this CPU runs. */
+START_TEST(test_dither_every_build)
+{
+	if (CPU_FEATURE_ACTIVE(AVX512F) && CPU_FEATURE_ACTIVE(AVX2) && CPU_FEATURE_ACTIVE(FMA))
+		ra_test_rerun_hwcaps("convert", "dither", "glibc.cpu.hwcaps=-AVX512F", "avx2-fma");
+	ra_test_rerun_hwcaps("convert", "dither", "glibc.cpu.hwcaps=-AVX512F,-AVX2", "scalar");
+}
+END_TEST
+#endif
+
 static Suite *convert_suite(void)
 {
 	Suite *s = suite_create("convert");
@@ -905,6 +1131,21 @@ static Suite *convert_suite(void)
 	tcase_add_test(tc, test_seed_zero_dithers);
 	tcase_add_test(tc, test_destroy_null);
 	suite_add_tcase(s, tc);
+
+	tc = tcase_create("dither");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_dither_build_asked);
+	tcase_add_test(tc, test_dither_matches_reference);
+	tcase_add_test(tc, test_dither_triangular);
+	tcase_add_test(tc, test_dither_white);
+	suite_add_tcase(s, tc);
+
+#ifdef CPU_FEATURE_ACTIVE
+	tc = tcase_create("builds");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_dither_every_build);
+	suite_add_tcase(s, tc);
+#endif
 
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_dither_parse_rejects);

@@ -433,6 +433,29 @@ int ra_test_main(Suite *s)
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
+void ra_test_rerun_hwcaps(const char *suite, const char *tcase, const char *hwcaps,
+			  const char *kernel)
+{
+	int status = -1;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		setenv("GLIBC_TUNABLES", hwcaps, 1);
+		setenv("CK_RUN_SUITE", suite, 1);
+		setenv("CK_RUN_CASE", tcase, 1);
+		setenv("RA_CHECK_KERNEL", kernel, 1);
+		execl("/proc/self/exe", suite, (char *)NULL);
+		_exit(127);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "kernel %s (%s): test case %s failed, status %d", kernel, hwcaps, tcase,
+		      status);
+}
+
 /* Start the binary with ARGV: standard output to STDOUT_PATH, standard
  * error to DIR/stderr.txt, files limited to FSIZE bytes when not 0, no core
  * dumps. */

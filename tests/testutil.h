@@ -145,4 +145,13 @@ unsigned long ra_test_alloc_stop(void);
 /* Run every test of S (then freed) and return main()'s exit status. */
 int ra_test_main(Suite *s);
 
+/* Run test case TCASE of SUITE again in a child of this test program whose
+ * glibc hides the CPU features HWCAPS (GLIBC_TUNABLES, e.g.
+ * "glibc.cpu.hwcaps=-AVX512F,-AVX2"), so that one machine reaches every
+ * build of a kernel it has, with RA_CHECK_KERNEL=KERNEL, the build the child
+ * should choose; the rest of the environment as it is. The test fails
+ * unless every test of the case passes in the child. */
+void ra_test_rerun_hwcaps(const char *suite, const char *tcase, const char *hwcaps,
+			  const char *kernel);
+
 #endif

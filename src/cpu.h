@@ -1,0 +1,55 @@
+/* The instruction sets this CPU offers the kernels that have several
+ * builds (the biquad cascade, the sample converter). Internal to the
+ * library. */
+#ifndef RUSTYAUDIO_CPU_H
+#define RUSTYAUDIO_CPU_H
+
+#if defined(__x86_64__)
+#define RA_HAVE_X86 1
+#include <immintrin.h>
+#if __has_include(<sys/platform/x86.h>)
+#include <sys/platform/x86.h>
+#endif
+#endif
+
+enum ra_isa { RA_ISA_SCALAR, RA_ISA_AVX2, RA_ISA_AVX512 };
+
+#ifdef RA_HAVE_X86
+/* glibc's view of the CPU, where there is one, honours
+ * GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX512F,-AVX2,-FMA: an administrator can
+ * turn a kernel off, and the tests reach every kernel on one machine. */
+static inline int ra_cpu_has_fma(void)
+{
+#ifdef CPU_FEATURE_ACTIVE
+	return CPU_FEATURE_ACTIVE(FMA);
+#else
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("fma");
+#endif
+}
+
+/* AVX2 counts only with FMA, which every CPU that has it has too. */
+static inline enum ra_isa ra_cpu_isa(void)
+{
+#ifdef CPU_FEATURE_ACTIVE
+	if (CPU_FEATURE_ACTIVE(AVX512F))
+		return RA_ISA_AVX512;
+	if (CPU_FEATURE_ACTIVE(AVX2) && CPU_FEATURE_ACTIVE(FMA))
+		return RA_ISA_AVX2;
+#else
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx512f"))
+		return RA_ISA_AVX512;
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+		return RA_ISA_AVX2;
+#endif
+	return RA_ISA_SCALAR;
+}
+#else
+static inline enum ra_isa ra_cpu_isa(void)
+{
+	return RA_ISA_SCALAR;
+}
+#endif
+
+#endif
