@@ -150,6 +150,38 @@ static void put_channel(const double *in, size_t frames, int channels, int c, fl
 		out[n * (size_t)channels + (size_t)c] = (float)in[n];
 }
 
+/* Channels C and C + 1 of IN, as take_channel() takes each, to X and Y: a
+ * stereo block's in one pass that vectorizes. */
+static void take_pair(const float *in, size_t frames, int channels, int c, float gain, double *x,
+		      double *y)
+{
+	if (channels != 2) {
+		take_channel(in, frames, channels, c, gain, x);
+		take_channel(in, frames, channels, c + 1, gain, y);
+		return;
+	}
+	for (size_t n = 0; n < frames; n++) {
+		x[n] = (double)(in[2 * n] * gain);
+		y[n] = (double)(in[2 * n + 1] * gain);
+	}
+}
+
+/* X and Y back into channels C and C + 1 of OUT, as put_channel() puts
+ * each. */
+static void put_pair(const double *x, const double *y, size_t frames, int channels, int c,
+		     float *out)
+{
+	if (channels != 2) {
+		put_channel(x, frames, channels, c, out);
+		put_channel(y, frames, channels, c + 1, out);
+		return;
+	}
+	for (size_t n = 0; n < frames; n++) {
+		out[2 * n] = (float)x[n];
+		out[2 * n + 1] = (float)y[n];
+	}
+}
+
 /* Every channel of IN, times GAIN, to double planar OUT. */
 static void deinterleave(const float *in, size_t frames, int channels, float gain, double *out,
 			 size_t stride)
@@ -442,15 +474,15 @@ static void cascade_block(ra_processor *p, float *block, size_t frames, int firs
 	for (int u = first; u < last; u++) {
 		int c = 2 * u;
 
-		take_channel(block, frames, ch, c, p->gain, x);
 		if (c + 1 < ch) {
-			take_channel(block, frames, ch, c + 1, p->gain, y);
+			take_pair(block, frames, ch, c, p->gain, x, y);
 			ra_cascade_process2(p->cascades[c], x, p->cascades[c + 1], y, frames);
-			put_channel(y, frames, ch, c + 1, block);
+			put_pair(x, y, frames, ch, c, block);
 		} else {
+			take_channel(block, frames, ch, c, p->gain, x);
 			ra_cascade_process(p->cascades[c], x, frames);
+			put_channel(x, frames, ch, c, block);
 		}
-		put_channel(x, frames, ch, c, block);
 	}
 }
 
