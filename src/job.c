@@ -1164,10 +1164,17 @@ static ra_status loudness_start(chain *ch)
 
 /* The meter's figures into the result, each channel's true peak into
  * CHANNEL_DBTP when not NULL. */
-static void loudness_finish(chain *ch, double *channel_dbtp)
+static ra_status loudness_finish(chain *ch, double *channel_dbtp)
 {
-	ra_loudness_finish(ch->loud, &ch->res->loudness, channel_dbtp);
+	ra_status st = ra_loudness_finish(ch->loud, &ch->res->loudness, channel_dbtp);
+
+	if (st != RA_OK) {
+		ra_diag_set(&ch->res->diag, "cannot measure the true peak: %s",
+			    st == RA_ERR_NOMEM ? "out of memory" : "the oversampling failed");
+		return st;
+	}
 	ch->res->has_loudness = 1;
+	return RA_OK;
 }
 
 /* The plan run at GAIN into a measuring sink (for --normalize or
@@ -1232,7 +1239,7 @@ static ra_status measure_loudness(chain *ch, float *gain)
 	if (st == RA_OK)
 		st = measuring_pass(ch, *gain, "measure loudness");
 	if (st == RA_OK)
-		loudness_finish(ch, NULL);
+		st = loudness_finish(ch, NULL);
 	measure_stop(ch);
 	if (st != RA_OK)
 		return st;
@@ -1461,8 +1468,8 @@ static ra_status analyze(chain *ch)
 			goto out;
 	}
 	have_spectrum = psd && ra_welch_result(ch->tap_out, RA_SCALE_PSD, psd, NULL) == RA_OK;
-	if (ch->loud)
-		loudness_finish(ch, channel_dbtp);
+	if (ch->loud && (st = loudness_finish(ch, channel_dbtp)) != RA_OK)
+		goto out;
 	for (int c = 0; c < ch->plan->channels; c++) {
 		summarize(ch, c, have_spectrum ? psd : NULL, bins, &res->summary[c]);
 		res->summary[c].true_peak_dbtp = ch->loud ? channel_dbtp[c] : NAN;

@@ -70,7 +70,7 @@ static ra_loudness_result measure(const signal_spec *spec, int threads, size_t p
 	for (size_t at = 0; at < frames; at += piece)
 		ra_loudness_add(l, x + at * (size_t)spec->channels,
 				frames - at < piece ? frames - at : piece);
-	ra_loudness_finish(l, &r, tp);
+	ck_assert_int_eq(ra_loudness_finish(l, &r, tp), RA_OK);
 	ra_loudness_destroy(l);
 	ra_workers_destroy(w);
 	free(x);
@@ -265,7 +265,7 @@ START_TEST(test_album)
 		l[k] = ra_loudness_create(&cfg, NULL, NULL);
 		ck_assert_ptr_nonnull(l[k]);
 		ra_loudness_add(l[k], x, frames);
-		ra_loudness_finish(l[k], &r, NULL);
+		ck_assert_int_eq(ra_loudness_finish(l[k], &r, NULL), RA_OK);
 		ra_loudness_shrink(l[k]);
 		free(x);
 	}

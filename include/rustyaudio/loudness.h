@@ -1,7 +1,8 @@
 /* Loudness by ITU-R BS.1770-4 and EBU R128, measured by libebur128:
  * integrated loudness, loudness range (EBU Tech 3342), the highest
  * momentary (400 ms) and short-term (3 s) loudness, and the true peak of
- * each channel (libebur128's oversampling).
+ * each channel (oversampled by libsoxr: 4 times under 96 kHz, 2 times
+ * under 192 kHz).
  *
  * Frames are fed in any pieces; the results do not depend on how the
  * stream was cut, nor on the workers. With workers, each channel's true
@@ -62,8 +63,10 @@ void ra_loudness_add(ra_loudness *l, const float *frames, size_t n);
 
 /* The whole stream's figures, after the last frames: RESULT, and when
  * CHANNEL_DBTP is not NULL each channel's true peak there. Feeding more
- * after this is not allowed. */
-void ra_loudness_finish(ra_loudness *l, ra_loudness_result *result, double *channel_dbtp);
+ * after this is not allowed. RA_OK, or the failure of the true peaks'
+ * oversampling (RA_ERR_NOMEM, RA_ERR_RESAMPLE), which leaves them
+ * incomplete. */
+ra_status ra_loudness_finish(ra_loudness *l, ra_loudness_result *result, double *channel_dbtp);
 
 /* The integrated loudness of several finished streams measured as one
  * (BS.1770's gating over all their blocks: an album), LUFS. */
