@@ -26,7 +26,13 @@ typedef struct signal_spec {
 	double hz, phase;
 	const part *parts;
 	size_t count;
+	int rate; /* Hz; 0: RATE */
 } signal_spec;
+
+static int rate_of(const signal_spec *spec)
+{
+	return spec->rate ? spec->rate : RATE;
+}
 
 /* The signal of SPEC, interleaved; *FRAMES gets its length. */
 static float *synthesize(const signal_spec *spec, size_t *frames)
@@ -35,14 +41,15 @@ static float *synthesize(const signal_spec *spec, size_t *frames)
 	float *x;
 
 	for (size_t p = 0; p < spec->count; p++)
-		n += (size_t)llround(spec->parts[p].seconds * RATE);
+		n += (size_t)llround(spec->parts[p].seconds * rate_of(spec));
 	x = malloc(n * (size_t)spec->channels * sizeof(*x));
 	ck_assert_ptr_nonnull(x);
 	for (size_t p = 0; p < spec->count; p++) {
-		size_t len = (size_t)llround(spec->parts[p].seconds * RATE);
+		size_t len = (size_t)llround(spec->parts[p].seconds * rate_of(spec));
 
 		for (size_t i = 0; i < len; i++, at++) {
-			double s = sin(2.0 * M_PI * spec->hz * (double)at / RATE + spec->phase);
+			double s = sin(2.0 * M_PI * spec->hz * (double)at / rate_of(spec) +
+				       spec->phase);
 
 			for (int c = 0; c < spec->channels; c++)
 				x[at * (size_t)spec->channels + (size_t)c] =
@@ -59,7 +66,7 @@ static ra_loudness_result measure(const signal_spec *spec, int threads, size_t p
 				  const int *map, double *tp)
 {
 	ra_workers *w = threads > 1 ? ra_workers_create(threads, NULL, NULL) : NULL;
-	ra_loudness_config cfg = { spec->channels, RATE, map, w, 0 };
+	ra_loudness_config cfg = { spec->channels, rate_of(spec), map, w, 0 };
 	ra_loudness_result r;
 	ra_diag diag = { "" };
 	ra_loudness *l = ra_loudness_create(&cfg, NULL, &diag);
@@ -83,7 +90,7 @@ static ra_loudness_result measure(const signal_spec *spec, int threads, size_t p
 	}
 #define SPEC(ch, parts)                                                                            \
 	{                                                                                          \
-		ch, 1000.0, 0.0, parts, sizeof(parts) / sizeof(parts[0])                           \
+		ch, 1000.0, 0.0, parts, sizeof(parts) / sizeof(parts[0]), 0                        \
 	}
 
 /* Tech 3341, table 1, cases 1 to 5 and the 5-channel case 6. */
@@ -169,7 +176,7 @@ END_TEST
 /* True peak: a 997 Hz sine at -6 dBFS reads -6 dBTP within 0.2 dB; a sine
  * at Fs/4 with a 45 degree phase, whose samples all fall 3 dB below its
  * crests, reads its crest within Tech 3341's true-peak tolerance (+0.2 dB,
- * -0.4 dB), which libebur128's oversampling meets. */
+ * -0.4 dB). */
 START_TEST(test_true_peak)
 {
 	static const part p6[] = { { 5, STEREO(-6) } };
@@ -187,6 +194,29 @@ START_TEST(test_true_peak)
 	ck_assert_msg(r.true_peak_dbtp <= -6.0 + 0.2 && r.true_peak_dbtp >= -6.0 - 0.4, "%.3f dBTP",
 		      r.true_peak_dbtp);
 	ck_assert_double_eq(tp[0], tp[1]);
+}
+END_TEST
+
+/* The oversampling by rate: 2 times at 96 kHz, where the Fs/4 sine with a
+ * 45 degree phase reads its crest (within Tech 3341's tolerance), and none
+ * at 192 kHz, where it reads its samples' peak, 3.01 dB under. */
+START_TEST(test_true_peak_rates)
+{
+	static const part p6[] = { { 2, STEREO(-6) } };
+	signal_spec s = SPEC(2, p6);
+	double tp[2];
+	ra_loudness_result r;
+
+	s.phase = M_PI / 4.0;
+	s.rate = 96000;
+	s.hz = s.rate / 4.0;
+	r = measure(&s, 1, 4096, NULL, tp);
+	ck_assert_msg(r.true_peak_dbtp <= -6.0 + 0.2 && r.true_peak_dbtp >= -6.0 - 0.4, "%.3f dBTP",
+		      r.true_peak_dbtp);
+	s.rate = 192000;
+	s.hz = s.rate / 4.0;
+	r = measure(&s, 1, 4096, NULL, tp);
+	ck_assert_double_eq_tol(r.true_peak_dbtp, -6.0 + 20.0 * log10(sqrt(0.5)), 0.001);
 }
 END_TEST
 
@@ -312,6 +342,7 @@ static Suite *loudness_suite(void)
 	tcase_add_test(tc, test_momentary_shortterm);
 	tcase_add_test(tc, test_tech3342_range);
 	tcase_add_test(tc, test_true_peak);
+	tcase_add_test(tc, test_true_peak_rates);
 	tcase_add_test(tc, test_same_any_way);
 	tcase_add_test(tc, test_channel_weights);
 	tcase_add_test(tc, test_album);
