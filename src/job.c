@@ -1447,7 +1447,7 @@ static ra_status analyze(chain *ch)
 		goto out;
 	/* A shape that is not measured has no loudness in the summary, and
 	 * the reason in the diag. */
-	st = loudness_start(ch);
+	st = ch->cfg->no_loudness ? RA_OK : loudness_start(ch);
 	if (st != RA_OK && st != RA_ERR_LIMITS)
 		goto out;
 	if (ch->plan->tap_out) {

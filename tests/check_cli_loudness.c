@@ -358,6 +358,58 @@ START_TEST(test_rate_not_measured)
 }
 END_TEST
 
+/* Line LINE of TEXT (from 0) up to its last field and the blanks before it,
+ * in BUF of SIZE. */
+static void line_but_last(const char *text, int line, char *buf, size_t size)
+{
+	const char *end, *last;
+
+	for (int i = 0; i < line && text; i++)
+		if ((text = strchr(text, '\n')))
+			text++;
+	ck_assert_ptr_nonnull(text);
+	end = strchr(text, '\n');
+	ck_assert_ptr_nonnull(end);
+	for (last = end; last > text && last[-1] != ' '; last--)
+		;
+	while (last > text && last[-1] == ' ')
+		last--;
+	ck_assert_uint_lt((size_t)(last - text), size);
+	memcpy(buf, text, (size_t)(last - text));
+	buf[last - text] = '\0';
+}
+
+/* --analyze --no-loudness: the same table but for the true peaks (nan),
+ * no loudness line, empty loudness fields in the CSV. */
+START_TEST(test_no_loudness)
+{
+	char *in = make_input("a.wav", "pink", "5", "-20"), *csv = ra_test_scratch("r.csv");
+	ra_run with = ra_test_run((const char *const[]){ in, "--analyze", NULL }, NULL);
+	ra_run without = ra_test_run((const char *const[]){ in, "--analyze", "--no-loudness",
+							    "--report-csv", csv, NULL },
+				     NULL);
+	char a[256], b[256], *text;
+
+	ck_assert_msg(with.status == 0 && without.status == 0, "%s%s", with.err, without.err);
+	ck_assert_ptr_nonnull(strstr(with.out, "  integrated "));
+	ck_assert_ptr_null(strstr(without.out, "loudness"));
+	ck_assert_int_eq(ra_test_count(without.out, "\n"), 4);
+	ck_assert_int_eq(ra_test_count(without.out, " nan\n"), 2);
+	for (int line = 0; line < 4; line++) {
+		line_but_last(with.out, line, a, sizeof(a));
+		line_but_last(without.out, line, b, sizeof(b));
+		ck_assert_str_eq(a, b);
+	}
+	text = ra_test_slurp(csv, NULL);
+	ck_assert_msg(strstr(text, "a.wav\",5.000000,48000,2,,,,-"), "%s", text);
+	free(text);
+	ra_run_release(&with);
+	ra_run_release(&without);
+	free(csv);
+	free(in);
+}
+END_TEST
+
 START_TEST(test_usage_errors)
 {
 	char *in = make_input("a.wav", "sine:1000", "1", "-23");
@@ -376,6 +428,8 @@ START_TEST(test_usage_errors)
 		2, "not with --resume");
 	refused((const char *const[]){ in, "--report-csv", "r.csv", "-o", "x.wav", NULL }, 2,
 		"--report-csv only applies with --analyze");
+	refused((const char *const[]){ in, "--no-loudness", "-o", "x.wav", NULL }, 2,
+		"--no-loudness only applies with --analyze");
 	refused((const char *const[]){ in, "--loudness", "-80", "-o", "x.wav", NULL }, 2,
 		"LUFS from -70 to 0");
 	refused((const char *const[]){ in, "--analyze", "--report-csv", "-", NULL }, 2,
@@ -403,6 +457,7 @@ static Suite *cli_loudness_suite(void)
 	tcase_add_test(tc, test_album);
 	tcase_add_test(tc, test_dry_run);
 	tcase_add_test(tc, test_report_csv);
+	tcase_add_test(tc, test_no_loudness);
 	tcase_add_test(tc, test_layout);
 	tcase_add_test(tc, test_same_any_way);
 	tcase_add_test(tc, test_same_bytes_any_jobs);

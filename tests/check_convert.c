@@ -875,19 +875,19 @@ END_TEST
 /* ---- the dither sequence, on every build of the kernel ---- */
 
 /* The dither src/convert.c documents, written out again: stream position N
- * (below 2^32 here) takes h = fmix32(N * 0x9e3779b9 + key), the key folded
- * from splitmix64's output for SEED + 0x9e3779b97f4a7c15; the TPDF is
- * ((h >> 16) - (h & 0xffff)) / 2^16 LSB. */
-static double ref_dither(uint64_t seed, uint32_t n)
+ * takes h = fmix32(low 32 bits of N * 0x9e3779b9 + key), the key folded
+ * from splitmix64's output for SEED + (N / 2^32 + 1) * 0x9e3779b97f4a7c15;
+ * the TPDF is ((h >> 16) - (h & 0xffff)) / 2^16 LSB. */
+static double ref_dither(uint64_t seed, uint64_t n)
 {
-	uint64_t z = seed + 0x9e3779b97f4a7c15ULL;
+	uint64_t z = seed + ((n >> 32) + 1) * 0x9e3779b97f4a7c15ULL;
 	uint32_t key, h;
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	z ^= z >> 31;
 	key = (uint32_t)(z ^ (z >> 32));
-	h = n * 0x9e3779b9u + key;
+	h = (uint32_t)n * 0x9e3779b9u + key;
 	h = (h ^ (h >> 16)) * 0x85ebca6bu;
 	h = (h ^ (h >> 13)) * 0xc2b2ae35u;
 	h ^= h >> 16;
@@ -897,7 +897,7 @@ static double ref_dither(uint64_t seed, uint32_t n)
 /* Sample N of a stream of CHANNELS as the header describes it: scaled,
  * dithered (not above 24 bits, not exact zeros), rint(), clipped (counted
  * in CLIPPED), NaN to 0, left-justified. */
-static int32_t ref_convert(float x, uint32_t n, int bits, int dither, uint64_t seed,
+static int32_t ref_convert(float x, uint64_t n, int bits, int dither, uint64_t seed,
 			   uint64_t *clipped)
 {
 	const double scale = ldexp(1.0, bits - 1);
@@ -968,6 +968,37 @@ START_TEST(test_dither_matches_reference)
 	free(out);
 }
 END_TEST
+
+#ifndef RA_TEST_TSAN
+/* Past 2^32 samples (12 hours of stereo at 48 kHz) the key changes: the
+ * samples on either side of that position are the reference's. */
+START_TEST(test_dither_past_2_32)
+{
+	enum { PIECE = 1 << 20, AROUND = 300 };
+	const uint64_t before = (1ULL << 32) - AROUND / 3;
+	float *in = const_signal(0.3f / 32768.0f, PIECE);
+	int32_t *out = malloc(PIECE * sizeof(*out));
+	ra_converter *cv = create_ok(1, 16, RA_DITHER_TPDF, 12);
+	uint64_t done = 0, clipped = 0;
+
+	ck_assert_ptr_nonnull(out);
+	while (done < before) {
+		size_t n = before - done < PIECE ? (size_t)(before - done) : PIECE;
+
+		ra_converter_to_int(cv, in, out, n);
+		done += n;
+	}
+	ra_converter_to_int(cv, in, out, AROUND);
+	for (int i = 0; i < AROUND; i++)
+		ck_assert_msg(out[i] ==
+				      ref_convert(in[i], before + (uint64_t)i, 16, 1, 12, &clipped),
+			      "stream position %llu", (unsigned long long)(before + (uint64_t)i));
+	ra_converter_destroy(cv);
+	free(in);
+	free(out);
+}
+END_TEST
+#endif
 
 /* The probability that an input F LSB above an integer comes out K LSB
  * above it with TPDF dither in (-1, 1): that F + d rounds to K, from the
@@ -1139,6 +1170,13 @@ static Suite *convert_suite(void)
 	tcase_add_test(tc, test_dither_triangular);
 	tcase_add_test(tc, test_dither_white);
 	suite_add_tcase(s, tc);
+
+#ifndef RA_TEST_TSAN /* no threads in it, and 40 s under ThreadSanitizer */
+	tc = tcase_create("long");
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_dither_past_2_32);
+	suite_add_tcase(s, tc);
+#endif
 
 #ifdef CPU_FEATURE_ACTIVE
 	tc = tcase_create("builds");

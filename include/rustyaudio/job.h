@@ -144,6 +144,7 @@ typedef struct ra_job_config {
 	 * of what would be written; frequencies from a spectrum with the
 	 * spectrum request's settings (defaults: 2048, hann, 0.5). */
 	int analyze;
+	int no_loudness; /* analyze: without the loudness and true peak */
 	/* Two passes: measure the processed peak, then write with the gain that
 	 * puts it at normalize_dbfs. Fails (RA_ERR_LIMITS) when a processed
 	 * sample is not finite: no gain follows from such a peak. */

@@ -244,7 +244,9 @@ static int run_dry(const cli_options *opt, const path_list *inputs,
 	return failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
 }
 
-static void print_summary(const char *name, const ra_job_result *res, double seconds)
+/* --analyze's table for NAME; its loudness line unless NO_LOUDNESS. */
+static void print_summary(const char *name, const ra_job_result *res, double seconds,
+			  int no_loudness)
 {
 	char *quoted = cli_quote(name);
 
@@ -261,9 +263,9 @@ static void print_summary(const char *name, const ra_job_result *res, double sec
 		       (unsigned long long)s->clipped, s->peak_hz, s->centroid_hz,
 		       s->true_peak_dbtp);
 	}
-	if (!res->has_loudness)
+	if (!res->has_loudness && !no_loudness)
 		printf("  no loudness: %s\n", res->diag.text);
-	else
+	else if (res->has_loudness)
 		printf("  integrated %.1f LUFS, range %.1f LU, momentary max %.1f LUFS, short-term "
 		       "max %.1f LUFS, true peak %.1f dBTP\n",
 		       res->loudness.integrated_lufs, res->loudness.range_lu,
@@ -302,7 +304,8 @@ static int run_analyze(const cli_options *opt, ra_job_config *cfg, const path_li
 			print_summary(name, &res,
 				      (double)res.frames_read / (opt->generate
 									 ? opt->gen.sample_rate
-									 : (double)res.in_rate));
+									 : (double)res.in_rate),
+				      opt->job.no_loudness);
 		}
 		ra_job_result_release(&res);
 	}

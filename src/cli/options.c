@@ -417,6 +417,8 @@ static const option_spec options[] = {
 	  .settings = SETTINGS_NONE },
 	{ "analyze", 0, NULL, ARG_FLAG, FIELD(opt.job.analyze),
 	  .help = "print each file's levels and spectrum summary; no audio" },
+	{ "no-loudness", 0, NULL, ARG_FLAG, FIELD(opt.job.no_loudness), .needs = NEEDS_ANALYZE,
+	  .help = "--analyze: leave out loudness and true peak (most of its time)" },
 	{ "enable-performance-stats", 0, NULL, ARG_FLAG, FIELD(opt.perf_stats),
 	  .help = "time every stage; a table a file and a total on stderr",
 	  .settings = SETTINGS_NONE },
