@@ -29,7 +29,8 @@
 #   EQ + spectrum         the 10-band job plus a spectrum analysis of the input
 #                         and of the output in the same pass
 #   --analyze             levels, spectrum summary and loudness of the float
-#                         file; sox stats, ffmpeg astats
+#                         file, and with --no-loudness levels and spectrum
+#                         summary alone; sox stats, ffmpeg astats
 #   loudness              the 16-bit file measured (ffmpeg ebur128 with its true
 #                         peak), and made -16 LUFS (ffmpeg loudnorm's two-pass
 #                         linear mode: two runs)
@@ -247,6 +248,9 @@ ff16() {
 ra_analyze() {
 	"$prog" -q --threads "$1" --analyze "$in" >"$out/report.txt"
 }
+ra_levels() {
+	"$prog" -q --threads "$1" --analyze --no-loudness "$in" >"$out/report.txt"
+}
 sox_stats() {
 	sox "$in" -n stats 2>"$out/report.txt"
 }
@@ -324,6 +328,8 @@ tsp_ff=$(median_seconds 3 $frames ff_spectrum)
 
 an_ra=$(median_seconds 1 0 ra_analyze 2)
 an_ra1=$(median_seconds 1 0 ra_analyze 1)
+lv_ra=$(median_seconds 1 0 ra_levels 2)
+lv_ra1=$(median_seconds 1 0 ra_levels 1)
 an_sox=$(median_seconds 1 0 sox_stats)
 an_ff=$(median_seconds 1 0 ff_astats)
 
@@ -500,6 +506,7 @@ row "10-band EQ, float" "$t_ra" "$t_ra1" "$t_sox" "$t_ff"
 row "31-band graphic EQ, float" "$t31_ra" "$t31_ra1" "$t31_sox" "$t31_ff"
 row "10-band EQ + spectrum in and out" "$tsp_ra" "$tsp_ra1" "$tsp_sox" "$tsp_ff"
 row "--analyze; sox stats, ffmpeg astats" "$an_ra" "$an_ra1" "$an_sox" "$an_ff"
+row "--analyze --no-loudness; the same" "$lv_ra" "$lv_ra1" "$an_sox" "$an_ff"
 row "loudness: --analyze; ffmpeg ebur128" "$ld_ra" "$ld_ra1" - "$ld_ff"
 row "to -16 LUFS; ffmpeg loudnorm, 2 runs" "$ln_ra" "$ln_ra1" - "$ln_ff"
 row "batch: $batch_files x ${batch_seconds} s, 10-band EQ" "$tb_ra" "$tb_ra1" "$tb_sox" "$tb_ff"
@@ -525,7 +532,8 @@ notes: thr 2, thr 1: rusty-audio --threads 2 and 1; t1/t2 above 1 means the
   after the bands, written by ametadata=mode=print (13 statistics a frame and
   channel, not a spectrum).
   --analyze: rusty-audio's levels, spectrum summary and loudness (libebur128,
-  true peak included); sox -n stats and ffmpeg astats compute levels only.
+  and the true peak oversampled by libsoxr); with --no-loudness levels and
+  spectrum summary only; sox -n stats and ffmpeg astats compute levels only.
   loudness: the 16-bit file; ffmpeg -af ebur128=peak=true -f null -. To -16 LUFS:
   rusty-audio --loudness -16 (one process, two passes); ffmpeg loudnorm=I=-16:
   TP=-1:LRA=11 twice, the second run linear=true with the first's figures, as
