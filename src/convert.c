@@ -211,20 +211,38 @@ QUANTISE_BUILD(quantise_avx2, __attribute__((target("avx2"))))
 QUANTISE_BUILD(quantise_avx512, __attribute__((target("avx512f"))))
 #endif
 
-/* The fastest build this CPU runs. */
-static quantise_fn quantise_choose(void)
+/* The fastest build this CPU runs, and its name in *NAME when NAME is not
+ * NULL. */
+static quantise_fn quantise_choose(const char **name)
 {
+	quantise_fn fn = quantise_generic;
+	const char *n = "scalar";
+
 #ifdef RA_HAVE_X86
 	switch (ra_cpu_isa()) {
 	case RA_ISA_AVX512:
-		return quantise_avx512;
+		fn = quantise_avx512;
+		n = "avx512f";
+		break;
 	case RA_ISA_AVX2:
-		return quantise_avx2;
+		fn = quantise_avx2;
+		n = "avx2";
+		break;
 	case RA_ISA_SCALAR:
 		break;
 	}
 #endif
-	return quantise_generic;
+	if (name)
+		*name = n;
+	return fn;
+}
+
+const char *ra_converter_kernel(void)
+{
+	const char *name;
+
+	(void)quantise_choose(&name);
+	return name;
 }
 
 ra_converter *ra_converter_create(int channels, int bits, ra_dither dither, uint64_t seed,
@@ -252,7 +270,7 @@ ra_converter *ra_converter_create(int channels, int bits, ra_dither dither, uint
 	cv->bits = bits;
 	cv->dither = dither;
 	cv->seed = seed;
-	cv->quantise = quantise_choose();
+	cv->quantise = quantise_choose(NULL);
 	st = RA_OK;
 	goto out;
 

@@ -253,23 +253,27 @@ static int ebur128_channel(const int *map, int count, int c)
 	return EBUR128_CENTER; /* 0 dB: the front, the tops, the rest */
 }
 
-/* A channel's oversampler: libsoxr's 20-bit preset, FACTOR times RATE.
- * BS.1770 asks for at least 4 times at 48 kHz; as libebur128, 4 times under
- * 96 kHz, 2 times under 192 kHz, none above. NULL when out of memory. */
-static ra_resampler *oversampler(int rate, int factor)
+/* Channel C's oversampler into L: libsoxr's 20-bit preset, L->factor
+ * times RATE. BS.1770 asks for at least 4 times at 48 kHz; as libebur128,
+ * 4 times under 96 kHz, 2 times under 192 kHz, none above. */
+static ra_status oversampler(ra_loudness *l, int c, int rate, ra_diag *diag)
 {
 	const ra_resample_config rc = {
-		1, rate, rate * factor, RA_RESAMPLER_SOXR, RA_RESAMPLE_HIGH, PIECE, NULL
+		1, rate, rate * l->factor, RA_RESAMPLER_SOXR, RA_RESAMPLE_HIGH, PIECE, NULL
 	};
+	ra_status st;
 
-	return ra_resampler_create(&rc, NULL, NULL);
+	l->oversampler[c] = ra_resampler_create(&rc, &st, diag);
+	return st;
 }
 
-/* The states, the channel weights and the tasks. */
-static ra_status make_states(ra_loudness *l, const ra_loudness_config *cfg)
+/* The states, the channel weights and the tasks; a failure's reason in
+ * DIAG, but for running out of memory. */
+static ra_status make_states(ra_loudness *l, const ra_loudness_config *cfg, ra_diag *diag)
 {
 	const int threads = cfg->workers ? ra_workers_threads(cfg->workers) : 1;
 	const int per = (cfg->channels + 2 * threads - 1) / (2 * threads);
+	ra_status st;
 
 	l->gated = ebur128_init((unsigned)cfg->channels, (unsigned long)cfg->sample_rate,
 				EBUR128_MODE_I | EBUR128_MODE_LRA);
@@ -288,9 +292,8 @@ static ra_status make_states(ra_loudness *l, const ra_loudness_config *cfg)
 		ebur128_set_channel(l->gated, (unsigned)c, weight);
 		if (l->album)
 			ebur128_set_channel(l->album, (unsigned)c, weight);
-		if (l->oversampler &&
-		    !(l->oversampler[c] = oversampler(cfg->sample_rate, l->factor)))
-			return RA_ERR_NOMEM;
+		if (l->oversampler && (st = oversampler(l, c, cfg->sample_rate, diag)) != RA_OK)
+			return st;
 	}
 	for (int c = 0; c < cfg->channels; c += per) {
 		struct part *p = &l->part[l->parts++];
@@ -299,10 +302,12 @@ static ra_status make_states(ra_loudness *l, const ra_loudness_config *cfg)
 				    c,
 				    c + per < cfg->channels ? c + per : cfg->channels,
 				    malloc(l->chunk_frames * sizeof(float)),
-				    malloc(PIECE * (size_t)l->factor * sizeof(float)),
+				    l->factor > 1
+					    ? malloc(PIECE * (size_t)l->factor * sizeof(float))
+					    : NULL,
 				    0,
 				    RA_OK };
-		if (!p->scratch || !p->over)
+		if (!p->scratch || (l->factor > 1 && !p->over))
 			return RA_ERR_NOMEM;
 	}
 	for (int k = 0; k < CHUNKS; k++)
@@ -348,7 +353,7 @@ ra_loudness *ra_loudness_create(const ra_loudness_config *cfg, ra_status *status
 		if (!l->chunk[k].frames)
 			goto out;
 	}
-	st = make_states(l, cfg);
+	st = make_states(l, cfg, diag);
 out:
 	if (st != RA_OK) {
 		ra_loudness_destroy(l);

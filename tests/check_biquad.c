@@ -901,6 +901,7 @@ static void run_with_kernel(const char *hwcaps, const char *kernel, const char *
 	snprintf(golden, sizeof(golden), "%016" PRIx64, golden_hash(0));
 	setenv("RA_CHECK_GOLDEN", golden, 1);
 	ra_test_rerun_hwcaps("biquad", tcase, hwcaps, kernel);
+	unsetenv("RA_CHECK_GOLDEN");
 }
 
 START_TEST(test_cascade_every_kernel)

@@ -392,7 +392,8 @@ START_TEST(test_no_loudness)
 
 	ck_assert_msg(with.status == 0 && without.status == 0, "%s%s", with.err, without.err);
 	ck_assert_ptr_nonnull(strstr(with.out, "  integrated "));
-	ck_assert_ptr_null(strstr(without.out, "loudness"));
+	ck_assert_ptr_null(strstr(without.out, "  integrated "));
+	ck_assert_ptr_null(strstr(without.out, "  no loudness: "));
 	ck_assert_int_eq(ra_test_count(without.out, "\n"), 4);
 	ck_assert_int_eq(ra_test_count(without.out, " nan\n"), 2);
 	for (int line = 0; line < 4; line++) {

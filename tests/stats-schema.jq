@@ -65,7 +65,8 @@ def file:
 def settings:
   members(["threads", "block_frames", "pipeline", "kernel", "eq_bands", "gain_db",
            "output_rate", "resampler", "resample_quality", "dither", "normalize_dbfs",
-           "loudness_lufs", "true_peak_dbtp", "loudness_mode", "analyze", "spectrum"])
+           "loudness_lufs", "true_peak_dbtp", "loudness_mode", "analyze", "no_loudness",
+           "spectrum"])
   and (.threads | count) and (.block_frames | count) and (.eq_bands | count)
   and (.pipeline == "optimized" or .pipeline == "reference") and (.kernel | type == "string")
   and (.gain_db | number) and (.output_rate == null or (.output_rate | count))
@@ -73,6 +74,7 @@ def settings:
   and (.resample_quality | IN("best", "high", "medium", "fast", "linear"))
   and (.dither | IN("auto", "tpdf", "none"))
   and (.normalize_dbfs | number_or_null) and (.analyze | type == "boolean")
+  and (.no_loudness | type == "boolean")
   and (.loudness_lufs | number_or_null) and (.true_peak_dbtp | number_or_null)
   and (.loudness_mode == null or (.loudness_mode | IN("track", "album")))
   and (.spectrum == null
@@ -85,7 +87,7 @@ def settings:
 
 . as $root
 | members(["schema", "schema_version", "tool", "version", "settings", "files", "batch"])
-and .schema == "rusty-audio-stats" and .schema_version == 3 and .tool == "rusty-audio"
+and .schema == "rusty-audio-stats" and .schema_version == 4 and .tool == "rusty-audio"
 and (.version | type == "string")
 and (.settings | settings)
 and (.files | type == "array" and all(.[]; file))

@@ -443,7 +443,14 @@ void ra_test_rerun_hwcaps(const char *suite, const char *tcase, const char *hwca
 	pid = fork();
 	ck_assert_int_ne(pid, -1);
 	if (pid == 0) {
-		setenv("GLIBC_TUNABLES", hwcaps, 1);
+		const char *had = getenv("GLIBC_TUNABLES");
+		char *tunables = malloc((had ? strlen(had) + 1 : 0) + strlen(hwcaps) + 1);
+
+		if (!tunables)
+			_exit(127);
+		/* The caller's tunables stay; a later hwcaps wins. */
+		sprintf(tunables, "%s%s%s", had ? had : "", had ? ":" : "", hwcaps);
+		setenv("GLIBC_TUNABLES", tunables, 1);
 		setenv("CK_RUN_SUITE", suite, 1);
 		setenv("CK_RUN_CASE", tcase, 1);
 		setenv("RA_CHECK_KERNEL", kernel, 1);

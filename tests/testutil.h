@@ -149,7 +149,8 @@ int ra_test_main(Suite *s);
  * glibc hides the CPU features HWCAPS (GLIBC_TUNABLES, e.g.
  * "glibc.cpu.hwcaps=-AVX512F,-AVX2"), so that one machine reaches every
  * build of a kernel it has, with RA_CHECK_KERNEL=KERNEL, the build the child
- * should choose; the rest of the environment as it is. The test fails
+ * should choose; the rest of the environment as it is (HWCAPS added to the
+ * tunables already set). The test fails
  * unless every test of the case passes in the child. */
 void ra_test_rerun_hwcaps(const char *suite, const char *tcase, const char *hwcaps,
 			  const char *kernel);

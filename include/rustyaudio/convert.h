@@ -71,6 +71,10 @@ uint64_t ra_converter_clipped_total(const ra_converter *cv);
 /* Free CV. NULL is a no-op. */
 void ra_converter_destroy(ra_converter *cv);
 
+/* The build of the quantising loop converters use in this process, the
+ * fastest this CPU runs: "avx512f", "avx2" or "scalar". */
+const char *ra_converter_kernel(void);
+
 #ifdef __cplusplus
 }
 #endif

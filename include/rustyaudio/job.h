@@ -188,7 +188,7 @@ typedef struct ra_channel_summary {
 	double rms_dbfs;       /* RMS, dB re full scale (a full-scale sine: -3.01) */
 	double dc_offset;      /* mean */
 	double crest_db;       /* peak over RMS */
-	double true_peak_dbtp; /* libebur128's, oversampled */
+	double true_peak_dbtp; /* oversampled by libsoxr (loudness.h) */
 	uint64_t clipped;      /* samples at or beyond full scale */
 	double peak_hz;	       /* the strongest bin of the spectrum; NAN if too short */
 	double centroid_hz;    /* power-weighted mean frequency; NAN if too short */

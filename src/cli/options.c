@@ -793,8 +793,12 @@ static int check_loudness(const parse_state *ps)
 	if (opt->job.loudness && opt->job.normalize)
 		return usage_error("--normalize and --loudness both set the level; give one");
 	if (opt->job.loudness && opt->job.analyze)
-		return usage_error("--analyze measures the loudness and writes nothing; drop "
-				   "--loudness");
+		return usage_error(
+			opt->job.no_loudness
+				? "--analyze writes nothing to set the loudness of; drop "
+				  "--loudness"
+				: "--analyze measures the loudness and writes nothing; drop "
+				  "--loudness");
 	if (opt->loudness_album && (opt->resume || opt->shard.count || opt->skip_existing))
 		return usage_error("--loudness-mode album measures the whole batch in one run; "
 				   "not with --%s",

@@ -196,6 +196,7 @@ static void json_settings(perf_run *pr)
 		       : opt->loudness_album ? "album"
 					     : "track");
 	ra_json_bool(j, "analyze", opt->job.analyze);
+	ra_json_bool(j, "no_loudness", opt->job.no_loudness);
 	if (!spectrum) {
 		ra_json_string(j, "spectrum", NULL);
 	} else {
