@@ -97,11 +97,12 @@ $(BUILD)/%.o: %.c | have-deps
 
 # Loops that gain from -O3's vectorizer: the analyser's windowing,
 # deinterleaving and power loops (20 % less CPU), the conversion to
-# integers and the processor's moves of channels in and out of the EQ.
+# integers, the processor's moves of channels in and out of the EQ and the
+# level pass's accumulators.
 # They are elementwise, so the results do not change.
 # VECTOR_OPT= builds them with $(OPT) alone.
 VECTOR_OPT ?= -O3
-$(BUILD)/src/spectrum.o $(BUILD)/src/convert.o $(BUILD)/src/processor.o: ALL_CFLAGS += $(VECTOR_OPT)
+$(BUILD)/src/spectrum.o $(BUILD)/src/convert.o $(BUILD)/src/processor.o $(BUILD)/src/level.o: ALL_CFLAGS += $(VECTOR_OPT)
 
 # The library's objects serve both libraries, so position-independent; calls
 # within the library are not interposable, so they inline as before.

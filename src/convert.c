@@ -215,25 +215,17 @@ QUANTISE_BUILD(quantise_avx512, __attribute__((target("avx512f"))))
  * NULL. */
 static quantise_fn quantise_choose(const char **name)
 {
+	const enum ra_isa isa = ra_cpu_isa();
 	quantise_fn fn = quantise_generic;
-	const char *n = "scalar";
 
 #ifdef RA_HAVE_X86
-	switch (ra_cpu_isa()) {
-	case RA_ISA_AVX512:
+	if (isa == RA_ISA_AVX512)
 		fn = quantise_avx512;
-		n = "avx512f";
-		break;
-	case RA_ISA_AVX2:
+	else if (isa == RA_ISA_AVX2)
 		fn = quantise_avx2;
-		n = "avx2";
-		break;
-	case RA_ISA_SCALAR:
-		break;
-	}
 #endif
 	if (name)
-		*name = n;
+		*name = ra_isa_name(isa);
 	return fn;
 }
 

@@ -1,6 +1,6 @@
 /* The instruction sets this CPU offers the kernels that have several
- * builds (the biquad cascade, the sample converter). Internal to the
- * library. */
+ * builds (the biquad cascade, the sample converter, the level pass).
+ * Internal to the library. */
 #ifndef RUSTYAUDIO_CPU_H
 #define RUSTYAUDIO_CPU_H
 
@@ -13,6 +13,12 @@
 #endif
 
 enum ra_isa { RA_ISA_SCALAR, RA_ISA_AVX2, RA_ISA_AVX512 };
+
+/* The name a kernel built for ISA goes by: "avx512f", "avx2", "scalar". */
+static inline const char *ra_isa_name(enum ra_isa isa)
+{
+	return isa == RA_ISA_AVX512 ? "avx512f" : isa == RA_ISA_AVX2 ? "avx2" : "scalar";
+}
 
 #ifdef RA_HAVE_X86
 /* glibc's view of the CPU, where there is one, honours

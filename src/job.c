@@ -13,6 +13,7 @@
 #include "rustyaudio/audio_file.h"
 #include "rustyaudio/job.h"
 #include "rustyaudio/lane.h"
+#include "rustyaudio/level.h"
 #include "rustyaudio/processor.h"
 #include "rustyaudio/report.h"
 
@@ -102,13 +103,8 @@ typedef struct chain {
 	 * only once the audio is, so that a failed job leaves neither. */
 	ra_atomic_file reports[3];
 	int reports_ready;
-	/* Measuring passes (--analyze, --normalize), per channel: sum, sum of
-	 * squares and peak; samples at full scale; frames seen. */
-	double *sums;
-	uint64_t *clipped;
+	ra_levels *levels; /* measuring passes (--analyze, --normalize) */
 	ra_loudness *loud; /* or NULL */
-	uint64_t analysed;
-	uint64_t out_nonfinite; /* measured samples that are NaN or infinite */
 	/* Non-finite input in pass mode: the values held back from blocks in
 	 * flight, oldest at held_head, and blocks pushed and emitted so far. */
 	held *held;
@@ -394,29 +390,6 @@ static void restart_clock(chain *ch)
 		ch->mark = ra_now_ns();
 }
 
-/* A measuring pass: per channel sum, sum of squares, peak and clipped
- * samples. */
-static void accumulate(chain *ch, const float *buf, size_t frames)
-{
-	const int channels = ch->plan->channels;
-
-	ch->analysed += frames;
-	ch->out_nonfinite += ra_nonfinite_count(buf, frames * (size_t)channels, NULL);
-	for (int c = 0; c < channels; c++) {
-		double *acc = ch->sums + 3 * (size_t)c;
-
-		for (size_t n = 0; n < frames; n++) {
-			double x = buf[n * (size_t)channels + (size_t)c], a = fabs(x);
-
-			acc[0] += x;
-			acc[1] += x * x;
-			if (a > acc[2])
-				acc[2] = a;
-			ch->clipped[c] += a >= 1.0;
-		}
-	}
-}
-
 /* Finite input can still overflow on the way (a huge gain): such a block
  * is not written, the job fails rather than write infinities or NaN. */
 static ra_status check_overflow(chain *ch, const float *buf, size_t frames)
@@ -473,7 +446,7 @@ static ra_status emit(chain *ch, float *buf, size_t frames)
 		ra_loudness_add(ch->loud, buf, frames);
 	restore_held(ch, buf);
 	if (ch->to->kind == SINK_MEASURE) {
-		accumulate(ch, buf, frames);
+		ra_levels_add(ch->levels, buf, frames);
 		sink_lap(ch, RA_STAGE_LEVEL);
 		return RA_OK;
 	}
@@ -1125,20 +1098,17 @@ static ra_status source_rewind(source *src, ra_diag *diag)
 
 static ra_status measure_start(chain *ch)
 {
-	ch->sums = calloc(3 * (size_t)ch->plan->channels, sizeof(*ch->sums));
-	ch->clipped = calloc((size_t)ch->plan->channels, sizeof(*ch->clipped));
-	ch->analysed = 0;
-	ch->out_nonfinite = 0;
-	return ch->sums && ch->clipped ? RA_OK : RA_ERR_NOMEM;
+	ra_status st;
+
+	ch->levels = ra_levels_create(ch->plan->channels, &st, NULL);
+	return st;
 }
 
 static void measure_stop(chain *ch)
 {
-	free(ch->sums);
-	free(ch->clipped);
+	ra_levels_destroy(ch->levels);
 	ra_loudness_destroy(ch->loud);
-	ch->sums = NULL;
-	ch->clipped = NULL;
+	ch->levels = NULL;
 	ch->loud = NULL;
 }
 
@@ -1189,9 +1159,9 @@ static ra_status measuring_pass(chain *ch, float gain, const char *what)
 	if (st == RA_OK)
 		st = pump_float(ch, &measure);
 	chain_stop(ch);
-	if (st == RA_OK && ch->out_nonfinite > 0) {
+	if (st == RA_OK && ra_levels_nonfinite(ch->levels) > 0) {
 		ra_diag_set(&res->diag, "cannot %s: %llu samples are not finite", what,
-			    (unsigned long long)ch->out_nonfinite);
+			    (unsigned long long)ra_levels_nonfinite(ch->levels));
 		st = RA_ERR_NONFINITE;
 	}
 	if (st == RA_OK)
@@ -1211,8 +1181,12 @@ static ra_status measure_gain(chain *ch, float *gain)
 
 	if (st == RA_OK)
 		st = measuring_pass(ch, *gain, "normalize");
-	for (int c = 0; st == RA_OK && c < ch->plan->channels; c++)
-		peak = fmax(peak, ch->sums[3 * (size_t)c + 2]);
+	for (int c = 0; st == RA_OK && c < ch->plan->channels; c++) {
+		ra_level lv;
+
+		ra_levels_get(ch->levels, c, &lv);
+		peak = fmax(peak, lv.peak);
+	}
 	measure_stop(ch);
 	if (st != RA_OK)
 		return st;
@@ -1250,10 +1224,13 @@ static ra_status measure_loudness(chain *ch, float *gain)
 	return RA_OK;
 }
 
-/* The analysers' settings, from the plan's spectrum request. */
-static ra_welch_config welch_config(const ra_job_plan *p)
+/* The analysers' settings, from the plan's spectrum request; a part a
+ * thread, each fed as a task by the processor. */
+static ra_welch_config welch_config(const chain *ch)
 {
+	const ra_job_plan *p = ch->plan;
 	const ra_spectrum_request *req = &p->spectrum;
+	ra_workers *workers = ch->cfg->reference ? NULL : ch->cfg->workers;
 
 	return (ra_welch_config){ .channels = p->channels,
 				  .sample_rate = p->out_rate,
@@ -1261,14 +1238,15 @@ static ra_welch_config welch_config(const ra_job_plan *p)
 				  .window = req->window,
 				  .overlap = req->overlap,
 				  .mix = req->mix,
-				  .measure = req->measure };
+				  .measure = req->measure,
+				  .parts = workers ? ra_workers_threads(workers) : 1 };
 }
 
 /* The analysers the plan asks for, and the spectrogram they feed. */
 static ra_status taps_start(chain *ch)
 {
 	const ra_spectrum_request *req = &ch->plan->spectrum;
-	ra_welch_config wc = welch_config(ch->plan);
+	ra_welch_config wc = welch_config(ch);
 	ra_status st = RA_OK;
 
 	if (ch->plan->tap_in)
@@ -1403,15 +1381,18 @@ static ra_status publish_reports(chain *ch, ra_status st)
 static void summarize(const chain *ch, int c, const double *psd, size_t bins,
 		      ra_channel_summary *sum)
 {
-	const size_t frames = ch->analysed > 0 ? (size_t)ch->analysed : 1;
-	const double *acc = ch->sums + 3 * (size_t)c;
-	double rms = sqrt(acc[1] / (double)frames), power = 0.0, moment = 0.0, best = 0.0;
+	const uint64_t analysed = ra_levels_frames(ch->levels);
+	const double frames = analysed > 0 ? (double)analysed : 1.0;
+	double rms, power = 0.0, moment = 0.0, best = 0.0;
+	ra_level lv;
 
-	sum->peak_dbfs = db_of(acc[2]);
+	ra_levels_get(ch->levels, c, &lv);
+	rms = sqrt(lv.sum_squares / frames);
+	sum->peak_dbfs = db_of(lv.peak);
 	sum->rms_dbfs = db_of(rms);
-	sum->dc_offset = acc[0] / (double)frames;
+	sum->dc_offset = lv.sum / frames;
 	sum->crest_db = sum->peak_dbfs - sum->rms_dbfs;
-	sum->clipped = ch->clipped[c];
+	sum->clipped = lv.clipped;
 	sum->peak_hz = sum->centroid_hz = NAN;
 	for (size_t k = 1; psd && k < bins; k++) {
 		double p = pow(10.0, psd[(size_t)c * bins + k] / 10.0);
@@ -1433,7 +1414,7 @@ static void summarize(const chain *ch, int c, const double *psd, size_t bins,
 static ra_status analyze(chain *ch)
 {
 	const sink measure = { SINK_MEASURE, NULL, 1 };
-	ra_welch_config wc = welch_config(ch->plan);
+	ra_welch_config wc = welch_config(ch);
 	ra_job_result *res = ch->res;
 	size_t bins;
 	double *psd = NULL, *channel_dbtp = NULL;

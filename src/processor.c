@@ -59,18 +59,20 @@ typedef struct phase {
 	int group;
 } phase;
 
-/* A spectrum tap: fed whole blocks by a task, or here, on the caller's
- * thread, BATCH frames at a time, each batch's rows handed over before
- * the next is made (feed_here()). */
+/* A spectrum tap: fed whole blocks by a task for each of its parts (a
+ * run of channels), or here, on the caller's thread, BATCH frames at a
+ * time, each batch's rows handed over before the next is made
+ * (feed_here()). */
 typedef struct tap {
 	ra_welch *w;   /* NULL: no tap */
-	size_t batch;  /* 0: fed by a task */
+	int parts;     /* tasks a slot: ra_welch_parts() */
+	size_t batch;  /* 0: fed by tasks */
 	slot *pending; /* its slot in the step in flight, when fed here */
 } tap;
 
 /* One task on slot S: band group GROUP on channel pairs [first, last)
- * (channels 2 * first ...), the conversion of blocks [first, last), or a
- * whole-block kernel (first 0, last 1). */
+ * (channels 2 * first ...), the conversion of blocks [first, last), a
+ * tap's part FIRST, or a whole-block kernel (first 0, last 1). */
 typedef struct task_arg {
 	ra_processor *p;
 	slot *s;
@@ -222,7 +224,9 @@ static void copy_config(ra_processor *p, const ra_processor_config *cfg)
 	if (cfg->band_count)
 		memcpy(p->bands, cfg->bands, (size_t)cfg->band_count * sizeof(*p->bands));
 	p->tap_in.w = cfg->tap_in;
+	p->tap_in.parts = ra_welch_parts(cfg->tap_in);
 	p->tap_out.w = cfg->tap_out;
+	p->tap_out.parts = ra_welch_parts(cfg->tap_out);
 	p->rows_ready = cfg->rows_ready;
 	p->rows_ctx = cfg->rows_ctx;
 	p->eq_time = cfg->eq_time;
@@ -247,18 +251,22 @@ static void split_bands(ra_processor *p, int groups)
 }
 
 /* The phases every slot goes through, in order. With one band group:
- * [input tap], the kernel on each block, [output tap]. With several (a
+ * [input tap], the kernel on each block (none for a gain of 1 alone when
+ * a tap is there to do the work), [output tap]. With several (a
  * wavefront: each group works on another slot at once): conversion to the
  * work buffer (with the input tap beside it: both only read the blocks),
  * each group in turn, conversion back, [output tap]. */
 static void build_phases(ra_processor *p)
 {
+	const int unity_with_taps =
+		p->kernel == KERNEL_GAIN && p->gain == 1.0f && (p->tap_in.w || p->tap_out.w);
 	int n = 0;
 
 	if (p->groups == 1) {
 		if (p->tap_in.w)
 			p->phases[n++] = (phase){ TASK_TAP_IN, 0 };
-		p->phases[n++] = (phase){ TASK_FUSED, 0 };
+		if (!unity_with_taps)
+			p->phases[n++] = (phase){ TASK_FUSED, 0 };
 	} else {
 		p->phases[n++] = (phase){ TASK_DEINTERLEAVE, 0 };
 		for (int g = 0; g < p->groups; g++)
@@ -300,13 +308,14 @@ static int too_short(const ra_processor_config *cfg)
 }
 
 /* The kernel, the threads, the band groups and the blocks a step carries.
- * The reference and the gain alone have nothing worth overlapping: they
- * run inline, a block a step. The cascades take enough band groups that
- * channels x groups keeps every thread busy; with one thread, no
- * wavefront and no batching. */
+ * The reference runs inline, a block a step; so does the gain alone,
+ * unless a tap's parts can share the threads (the spectra, not the gain,
+ * are the work then). The cascades take enough band groups that channels
+ * x groups keeps every thread busy; with one thread, no wavefront and no
+ * batching. */
 static void plan_schedule(ra_processor *p, const ra_processor_config *cfg)
 {
-	int groups = 1;
+	int groups = 1, split = p->tap_in.parts > 1 || p->tap_out.parts > 1, pooled;
 
 	if (cfg->reference)
 		p->kernel = KERNEL_REFERENCE;
@@ -314,7 +323,8 @@ static void plan_schedule(ra_processor *p, const ra_processor_config *cfg)
 		p->kernel = KERNEL_GAIN;
 	else
 		p->kernel = KERNEL_CASCADE;
-	p->workers = p->kernel == KERNEL_CASCADE && !too_short(cfg) ? cfg->workers : NULL;
+	pooled = p->kernel == KERNEL_CASCADE || (p->kernel == KERNEL_GAIN && split);
+	p->workers = pooled && !too_short(cfg) ? cfg->workers : NULL;
 	p->threads = p->workers ? ra_workers_threads(p->workers) : 1;
 	p->step_blocks = 1;
 	if (p->threads > 1) {
@@ -544,7 +554,8 @@ static void run_task(void *arg, int worker)
 	case TASK_TAP_IN:
 	case TASK_TAP_OUT:
 		for (size_t b = 0; b < s->count; b++)
-			ra_welch_feed(tap_for(p, t->kind)->w, s->blocks[b], s->frames[b]);
+			ra_welch_feed_part(tap_for(p, t->kind)->w, t->first, s->blocks[b],
+					   s->frames[b]);
 		break;
 	case TASK_FILTER:
 		filter_work(p, t);
@@ -597,14 +608,14 @@ static size_t add_tasks(ra_processor *p, size_t n, slot *s, task_kind kind, int 
 	return n;
 }
 
-/* Slot S's tap of KIND: a task from task N on, or fed here when the step
- * is collected. */
+/* Slot S's tap of KIND: a task a part from task N on, or fed here when
+ * the step is collected. */
 static size_t add_tap(ra_processor *p, size_t n, slot *s, task_kind kind)
 {
 	tap *t = tap_for(p, kind);
 
 	if (!t->batch)
-		return add_tasks(p, n, s, kind, 0, 1, 1);
+		return add_tasks(p, n, s, kind, 0, t->parts, t->parts);
 	t->pending = s;
 	return n;
 }
@@ -817,9 +828,10 @@ static ra_status start_step(ra_processor *p, int admit_filling)
 			return st;
 	}
 	/* A slot per phase: the conversions and the groups take up to PARTS
-	 * tasks each, a tap one, so a step stays within RA_WORKERS_TASKS_MAX. */
-	if (parts > RA_WORKERS_TASKS_MAX / (MAX_GROUPS + 2))
-		parts = RA_WORKERS_TASKS_MAX / (MAX_GROUPS + 2);
+	 * tasks each, a tap one a part, so a step stays within
+	 * RA_WORKERS_TASKS_MAX. */
+	if (parts > (RA_WORKERS_TASKS_MAX - 2 * RA_WELCH_MAX_PARTS) / (MAX_GROUPS + 2))
+		parts = (RA_WORKERS_TASKS_MAX - 2 * RA_WELCH_MAX_PARTS) / (MAX_GROUPS + 2);
 	for (int i = 0; i < p->in_flight_count; i++)
 		n = add_phase(p, n, p->in_flight[i], parts);
 	run_tasks(p, n);

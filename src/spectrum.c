@@ -14,6 +14,7 @@
 
 #include <fftw3.h>
 
+#include "cpu.h"
 #include "rustyaudio/atomic_file.h"
 #include "rustyaudio/spectrum.h"
 
@@ -202,6 +203,21 @@ static void ra_rows_release(ra_rows *r)
  * in bins 90 to 100 dB below a segment's peak, beyond the 0.01 dB against
  * the exact definition that check_spectrum holds this file to.
  */
+/* A part of the analysed channels, [first, last), fed by one thread at a
+ * time beside the other parts: its own place in the stream (every part is
+ * fed the same frames, so the parts agree on it between feeds) and its own
+ * transform buffers. */
+typedef struct welch_part {
+	int first, last;
+	size_t pos;	   /* next ring slot written: the oldest frame once full */
+	size_t due;	   /* frames still to come before the next segment ends */
+	uint64_t segments; /* completed */
+	double *in;	   /* n windowed points, fftw_malloc'd */
+	fftw_complex *out; /* bins, fftw_malloc'd */
+} welch_part;
+
+typedef void feed_fn(ra_welch *w, welch_part *p, const float *frames, size_t n);
+
 struct ra_welch {
 	int in_channels; /* interleaved channels fed */
 	int channels;	 /* analysed: 1 when mixing */
@@ -215,10 +231,9 @@ struct ra_welch {
 	double sum_w2; /* sum of w[i]^2 */
 
 	double *ring; /* channels * n: channel c at ring + c * n */
-	size_t pos;   /* next ring slot written: the oldest frame once full */
-	size_t due;   /* frames still to come before the next segment ends */
 	double *acc;  /* channels * bins sums of |X_k|^2 */
-	uint64_t segments;
+	welch_part part[RA_WELCH_MAX_PARTS];
+	int parts;
 
 	/* Rows, when kept: FRESH belongs to the feeding thread (the rows
 	 * completed since the last publish), READY to the owner (published
@@ -229,10 +244,11 @@ struct ra_welch {
 	size_t taken;
 	int rows_lost; /* a row found no room: the rows are incomplete */
 
-	double *in;	   /* n windowed points, fftw_malloc'd */
-	fftw_complex *out; /* bins, fftw_malloc'd */
-	fftw_plan plan;
+	fftw_plan plan; /* made on part 0's buffers, run on every part's */
+	feed_fn *feed;	/* the build of feed_loop() this CPU runs */
 };
+
+static feed_fn *feed_choose(const char **name);
 
 /* Checks the configuration; the reason, lowercase, goes to DIAG. */
 static int ra_welch_config_ok(const ra_welch_config *cfg, size_t *step, ra_diag *diag)
@@ -281,15 +297,28 @@ static int ra_welch_config_ok(const ra_welch_config *cfg, size_t *step, ra_diag 
 	return 1;
 }
 
-/* What an analyser's buffers take: per analysed channel a ring of n and
- * sums and a row of bins doubles; the window and transform input (n
- * doubles each) and output (bins complex). */
-static uint64_t ra_welch_bytes(const ra_welch_config *cfg)
+/* What an analyser's buffers take with PARTS parts: per analysed channel
+ * a ring of n and sums and a row of bins doubles; the window (n doubles);
+ * per part the transform's input (n doubles) and output (bins complex). */
+static uint64_t ra_welch_bytes(const ra_welch_config *cfg, int parts)
 {
 	uint64_t n = cfg->fft_size, bins = n / 2 + 1,
 		 channels = cfg->mix ? 1 : (uint64_t)cfg->channels;
 
-	return (channels * (n + 2 * bins) + 2 * n + 2 * bins) * sizeof(double);
+	return (channels * (n + 2 * bins) + n + (uint64_t)parts * (n + 2 * bins)) * sizeof(double);
+}
+
+/* The parts CFG asks for, as far as there are channels to split and
+ * memory within the bound: else one. */
+static int ra_welch_part_count(const ra_welch_config *cfg)
+{
+	int parts = cfg->parts < RA_WELCH_MAX_PARTS ? cfg->parts : RA_WELCH_MAX_PARTS;
+
+	if (cfg->mix || parts > cfg->channels)
+		parts = cfg->mix ? 1 : cfg->channels;
+	if (parts < 1 || ra_welch_bytes(cfg, parts) > RA_WELCH_MAX_BYTES)
+		parts = 1;
+	return parts;
 }
 
 /* The configuration is valid and within the memory bound: RA_OK with the
@@ -298,12 +327,12 @@ static ra_status ra_welch_admit(const ra_welch_config *cfg, size_t *step, ra_dia
 {
 	if (!ra_welch_config_ok(cfg, step, diag))
 		return RA_ERR_INVALID;
-	if (ra_welch_bytes(cfg) > RA_WELCH_MAX_BYTES) {
+	if (ra_welch_bytes(cfg, 1) > RA_WELCH_MAX_BYTES) {
 		ra_diag_set(diag,
 			    "a %zu-point analyser of %d channels needs %.1f GiB, more than the "
 			    "%.0f GiB allowed",
 			    cfg->fft_size, cfg->mix ? 1 : cfg->channels,
-			    (double)ra_welch_bytes(cfg) / (1 << 30),
+			    (double)ra_welch_bytes(cfg, 1) / (1 << 30),
 			    (double)RA_WELCH_MAX_BYTES / (1 << 30));
 		return RA_ERR_LIMITS;
 	}
@@ -320,6 +349,12 @@ static void ra_welch_shape(ra_welch *w, const ra_welch_config *cfg, size_t step)
 	w->n = cfg->fft_size;
 	w->bins = cfg->fft_size / 2 + 1;
 	w->step = step;
+	w->feed = feed_choose(NULL);
+	w->parts = ra_welch_part_count(cfg);
+	for (int i = 0; i < w->parts; i++) {
+		w->part[i].first = w->channels * i / w->parts;
+		w->part[i].last = w->channels * (i + 1) / w->parts;
+	}
 }
 
 /* The window, the rings, the sums and the transform's buffers. The
@@ -329,9 +364,17 @@ static ra_status ra_welch_alloc(ra_welch *w)
 	w->window = malloc(w->n * sizeof(*w->window));
 	w->ring = calloc((size_t)w->channels * w->n, sizeof(*w->ring));
 	w->acc = calloc((size_t)w->channels * w->bins, sizeof(*w->acc));
-	w->in = fftw_malloc(w->n * sizeof(*w->in));
-	w->out = fftw_malloc(w->bins * sizeof(*w->out));
-	return w->window && w->ring && w->acc && w->in && w->out ? RA_OK : RA_ERR_NOMEM;
+	if (!w->window || !w->ring || !w->acc)
+		return RA_ERR_NOMEM;
+	for (int i = 0; i < w->parts; i++) {
+		welch_part *p = &w->part[i];
+
+		p->in = fftw_malloc(w->n * sizeof(*p->in));
+		p->out = fftw_malloc(w->bins * sizeof(*p->out));
+		if (!p->in || !p->out)
+			return RA_ERR_NOMEM;
+	}
+	return RA_OK;
 }
 
 /* The window and its sums, for the scalings. */
@@ -345,16 +388,33 @@ static void ra_welch_set_window(ra_welch *w, ra_window window)
 }
 
 /* The transform's plan, under the planner lock. Planning may scribble on
- * both arrays; nothing is in them yet. The planner fails only for want of
- * memory. */
+ * both arrays; nothing is in them yet. The other parts' buffers come from
+ * fftw_malloc() too, aligned as these, so the plan runs on them as well.
+ * The planner fails only for want of memory. */
 static ra_status ra_welch_plan(ra_welch *w, int measure)
 {
 	unsigned flags = (measure ? FFTW_MEASURE : FFTW_ESTIMATE) | FFTW_DESTROY_INPUT;
 
 	pthread_mutex_lock(&ra_fftw_planner);
-	w->plan = fftw_plan_dft_r2c_1d((int)w->n, w->in, w->out, flags);
+	w->plan = fftw_plan_dft_r2c_1d((int)w->n, w->part[0].in, w->part[0].out, flags);
 	pthread_mutex_unlock(&ra_fftw_planner);
 	return w->plan ? RA_OK : RA_ERR_NOMEM;
+}
+
+/* Back to the stream's start, the sums as they are (zero when new). The
+ * rings need no clearing: a segment is taken only once its every frame
+ * has been stored. */
+static void ra_welch_restart(ra_welch *w)
+{
+	for (int i = 0; i < w->parts; i++) {
+		w->part[i].pos = 0;
+		w->part[i].due = w->n;
+		w->part[i].segments = 0;
+	}
+	w->fresh.count = 0;
+	w->ready.count = 0;
+	w->taken = 0;
+	w->rows_lost = 0;
 }
 
 ra_welch *ra_welch_create(const ra_welch_config *cfg, ra_status *status, ra_diag *diag)
@@ -377,7 +437,7 @@ ra_welch *ra_welch_create(const ra_welch_config *cfg, ra_status *status, ra_diag
 	}
 	if (st != RA_OK)
 		goto out_destroy;
-	ra_welch_reset(w);
+	ra_welch_restart(w);
 	goto done;
 
 out_destroy:
@@ -401,8 +461,10 @@ void ra_welch_destroy(ra_welch *w)
 		fftw_destroy_plan(w->plan);
 		pthread_mutex_unlock(&ra_fftw_planner);
 	}
-	fftw_free(w->out);
-	fftw_free(w->in);
+	for (int i = 0; i < RA_WELCH_MAX_PARTS; i++) { /* as made, whatever keep_rows left */
+		fftw_free(w->part[i].out);
+		fftw_free(w->part[i].in);
+	}
 	free(w->acc);
 	free(w->ring);
 	free(w->window);
@@ -415,15 +477,8 @@ void ra_welch_reset(ra_welch *w)
 {
 	if (!w)
 		return;
-	memset(w->ring, 0, (size_t)w->channels * w->n * sizeof(*w->ring));
 	memset(w->acc, 0, (size_t)w->channels * w->bins * sizeof(*w->acc));
-	w->pos = 0;
-	w->due = w->n;
-	w->segments = 0;
-	w->fresh.count = 0;
-	w->ready.count = 0;
-	w->taken = 0;
-	w->rows_lost = 0;
+	ra_welch_restart(w);
 }
 
 int ra_welch_channels(const ra_welch *w)
@@ -438,7 +493,12 @@ size_t ra_welch_bins(const ra_welch *w)
 
 uint64_t ra_welch_segments(const ra_welch *w)
 {
-	return w ? w->segments : 0;
+	return w ? w->part[0].segments : 0;
+}
+
+int ra_welch_parts(const ra_welch *w)
+{
+	return w ? w->parts : 0;
 }
 
 /*
@@ -465,15 +525,16 @@ static inline void ra_take(const float *restrict in, size_t stride, double *rest
 		out[i] = in[i * stride];
 }
 
-/* Copy FRAMES interleaved frames into the rings at POS (no wrap inside),
- * averaging the channels first when mixing. */
-static void ra_welch_store(ra_welch *w, const float *in, size_t frames)
+/* Copy FRAMES interleaved frames into part P's rings at its POS (no wrap
+ * inside), averaging the channels first when mixing. */
+static inline __attribute__((always_inline)) void ra_welch_store(ra_welch *w, const welch_part *p,
+								 const float *in, size_t frames)
 {
 	const size_t ch = (size_t)w->in_channels;
 	size_t i, c;
 
 	if (w->mix) {
-		double *ring = w->ring + w->pos;
+		double *ring = w->ring + p->pos;
 
 		for (i = 0; i < frames; i++) {
 			const float *f = in + i * ch;
@@ -485,8 +546,8 @@ static void ra_welch_store(ra_welch *w, const float *in, size_t frames)
 		}
 		return;
 	}
-	for (c = 0; c < ch; c++) {
-		double *ring = w->ring + c * w->n + w->pos;
+	for (c = (size_t)p->first; c < (size_t)p->last; c++) {
+		double *ring = w->ring + c * w->n + p->pos;
 
 		if (ch == 1)
 			ra_take(in, 1, ring, frames);
@@ -515,25 +576,26 @@ static double *ra_welch_new_row(ra_welch *w)
 	return w->fresh.db + w->fresh.count * len;
 }
 
-/* The rings hold one whole segment, oldest frame at POS: window it,
- * transform it and add each channel's |X_k|^2; with rows kept, the
- * segment's own |X_k|^2 in dB becomes a fresh row. */
-static void ra_welch_segment(ra_welch *w)
+/* Part P's rings hold one whole segment, oldest frame at its POS: window
+ * it, transform it and add each channel's |X_k|^2; with rows kept (one
+ * part, all channels), the segment's own |X_k|^2 in dB becomes a fresh
+ * row. */
+static inline __attribute__((always_inline)) void ra_welch_segment(ra_welch *w, welch_part *p)
 {
-	const size_t n = w->n, bins = w->bins, head = n - w->pos;
+	const size_t n = w->n, bins = w->bins, head = n - p->pos;
 	const double *restrict win = w->window;
-	double *restrict in = w->in;
-	fftw_complex *restrict out = w->out;
+	double *restrict in = p->in;
+	fftw_complex *restrict out = p->out;
 	double *row = ra_welch_new_row(w);
 	size_t i, k;
 	int c;
 
-	for (c = 0; c < w->channels; c++) {
+	for (c = p->first; c < p->last; c++) {
 		const double *restrict ring = w->ring + (size_t)c * n;
 		double *restrict acc = w->acc + (size_t)c * bins;
 
 		for (i = 0; i < head; i++)
-			in[i] = ring[w->pos + i] * win[i];
+			in[i] = ring[p->pos + i] * win[i];
 		for (; i < n; i++)
 			in[i] = ring[i - head] * win[i];
 		fftw_execute_dft_r2c(w->plan, in, out);
@@ -542,39 +604,93 @@ static void ra_welch_segment(ra_welch *w)
 		for (k = 0; row && k < bins; k++)
 			row[(size_t)c * bins + k] = out[k][0] * out[k][0] + out[k][1] * out[k][1];
 	}
-	w->segments++;
+	p->segments++;
 	if (row) {
 		/* Segment s covers frames s * step .. s * step + n - 1. */
-		double start = (double)(w->segments - 1) * (double)w->step;
+		double start = (double)(p->segments - 1) * (double)w->step;
 
 		ra_welch_to_db(w, w->row_scale, 1, row, row);
 		w->fresh.time[w->fresh.count++] = (start + (double)n / 2.0) / w->sample_rate;
 	}
 }
 
-void ra_welch_feed(ra_welch *w, const float *frames, size_t n)
+/* The feeding loop of every feed_fn build. */
+static inline __attribute__((always_inline)) void feed_loop(ra_welch *w, welch_part *p,
+							    const float *frames, size_t n)
 {
-	if (!w || !frames)
-		return;
 	while (n > 0) {
-		size_t run = w->n - w->pos;
+		size_t run = w->n - p->pos;
 
-		if (run > w->due)
-			run = w->due;
+		if (run > p->due)
+			run = p->due;
 		if (run > n)
 			run = n;
-		ra_welch_store(w, frames, run);
+		ra_welch_store(w, p, frames, run);
 		frames += run * (size_t)w->in_channels;
 		n -= run;
-		w->pos += run;
-		if (w->pos == w->n)
-			w->pos = 0;
-		w->due -= run;
-		if (w->due == 0) {
-			ra_welch_segment(w);
-			w->due = w->step;
+		p->pos += run;
+		if (p->pos == w->n)
+			p->pos = 0;
+		p->due -= run;
+		if (p->due == 0) {
+			ra_welch_segment(w, p);
+			p->due = w->step;
 		}
 	}
+}
+
+/* Builds of the loop for each instruction set, as the converter's: the
+ * same exact or correctly rounded operations in the same order, so every
+ * build gives the same bits. */
+#define FEED_BUILD(name, attr)                                                                     \
+	attr static void name(ra_welch *w, welch_part *p, const float *frames, size_t n)           \
+	{                                                                                          \
+		feed_loop(w, p, frames, n);                                                        \
+	}
+
+FEED_BUILD(feed_generic, )
+#ifdef RA_HAVE_X86
+FEED_BUILD(feed_avx2, __attribute__((target("avx2"))))
+FEED_BUILD(feed_avx512, __attribute__((target("avx512f"))))
+#endif
+
+/* The fastest build this CPU runs, and its name in *NAME when NAME is not
+ * NULL. */
+static feed_fn *feed_choose(const char **name)
+{
+	const enum ra_isa isa = ra_cpu_isa();
+	feed_fn *fn = feed_generic;
+
+#ifdef RA_HAVE_X86
+	if (isa == RA_ISA_AVX512)
+		fn = feed_avx512;
+	else if (isa == RA_ISA_AVX2)
+		fn = feed_avx2;
+#endif
+	if (name)
+		*name = ra_isa_name(isa);
+	return fn;
+}
+
+const char *ra_welch_kernel(void)
+{
+	const char *name;
+
+	(void)feed_choose(&name);
+	return name;
+}
+
+void ra_welch_feed_part(ra_welch *w, int part, const float *frames, size_t n)
+{
+	if (!w || !frames || part < 0 || part >= w->parts)
+		return;
+	w->feed(w, &w->part[part], frames, n);
+}
+
+void ra_welch_feed(ra_welch *w, const float *frames, size_t n)
+{
+	for (int i = 0; w && i < w->parts; i++)
+		ra_welch_feed_part(w, i, frames, n);
 }
 
 /* ---- results ---- */
@@ -627,11 +743,17 @@ ra_status ra_welch_result(const ra_welch *w, ra_spectrum_scale scale, double *ou
 		ra_diag_set(diag, "unknown spectrum scale %d", (int)scale);
 		return RA_ERR_INVALID;
 	}
-	if (w->segments == 0) {
+	for (int i = 1; i < w->parts; i++) {
+		if (w->part[i].segments != w->part[0].segments) {
+			ra_diag_set(diag, "the analyser's parts were fed unequally");
+			return RA_ERR_INVALID;
+		}
+	}
+	if (w->part[0].segments == 0) {
 		ra_diag_set(diag, "shorter than one fft segment (%zu frames)", w->n);
 		return RA_ERR_INVALID;
 	}
-	ra_welch_to_db(w, scale, w->segments, w->acc, out);
+	ra_welch_to_db(w, scale, w->part[0].segments, w->acc, out);
 	return RA_OK;
 }
 
@@ -643,6 +765,10 @@ ra_status ra_welch_keep_rows(ra_welch *w, ra_spectrum_scale scale)
 		return RA_ERR_INVALID;
 	if (!ra_rows_reserve(&w->fresh, 1, (size_t)w->channels * w->bins))
 		return RA_ERR_NOMEM;
+	/* A row holds every channel: one part makes it. The parts agree on
+	 * the stream's place, so part 0 takes over the others' channels. */
+	w->parts = 1;
+	w->part[0].last = w->channels;
 	w->keep_rows = 1;
 	w->row_scale = scale;
 	return RA_OK;

@@ -411,6 +411,36 @@ START_TEST(test_no_loudness)
 }
 END_TEST
 
+/* --analyze of a file long enough for the pool (40 s of stereo): its
+ * spectrum's channels are tasks there; the same table with --threads 1,
+ * 2 and 3 and any block size. */
+START_TEST(test_analyze_on_the_pool)
+{
+	static const char *const ways[][2] = { { "1", "1024" }, { "2", "4096" }, { "3", "333" } };
+	char *in = make_input("long.wav", "pink", "40", "-20"), *json = ra_test_scratch("s.json");
+	char *first = NULL;
+
+	for (size_t i = 0; i < sizeof(ways) / sizeof(ways[0]); i++) {
+		ra_run r = ra_test_run((const char *const[]){ in, "--analyze", "--no-loudness",
+							      "--threads", ways[i][0],
+							      "--block-size", ways[i][1],
+							      "--stats-json", json, "-f", NULL },
+				       NULL);
+
+		ck_assert_msg(r.status == 0, "%s", r.err);
+		ck_assert(ra_test_jq(json, i == 0 ? ".files[0].workers.tasks == 0"
+						  : ".files[0].workers.tasks > 0"));
+		if (i == 0)
+			first = strdup(r.out);
+		ck_assert_str_eq(r.out, first);
+		ra_run_release(&r);
+	}
+	free(first);
+	free(json);
+	free(in);
+}
+END_TEST
+
 START_TEST(test_usage_errors)
 {
 	char *in = make_input("a.wav", "sine:1000", "1", "-23");
@@ -459,6 +489,7 @@ static Suite *cli_loudness_suite(void)
 	tcase_add_test(tc, test_dry_run);
 	tcase_add_test(tc, test_report_csv);
 	tcase_add_test(tc, test_no_loudness);
+	tcase_add_test(tc, test_analyze_on_the_pool);
 	tcase_add_test(tc, test_layout);
 	tcase_add_test(tc, test_same_any_way);
 	tcase_add_test(tc, test_same_bytes_any_jobs);

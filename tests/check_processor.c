@@ -512,6 +512,87 @@ START_TEST(test_process_is_push_and_pull)
 }
 END_TEST
 
+/* Taps split into parts are fed a task a part on the pool, also with no
+ * bands to filter (the gain alone, 1 or not, and the output tap alone):
+ * the same spectra, to the bit, and the same output as one part inline,
+ * for 2 and 5 channels. */
+START_TEST(test_taps_in_parts_on_the_pool)
+{
+	static const struct {
+		int channels, which;
+		float gain;
+		int tap_in;
+	} cases[] = {
+		{ 2, -1, 1.0f, 0 }, { 2, -1, 0.5f, 1 }, { 5, -1, 1.0f, 1 }, { 2, 0, 1.0f, 1 }
+	};
+	const size_t frames = 200000, block = 1024;
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		const int ch = cases[k].channels;
+		const size_t samples = frames * (size_t)ch, bins = (size_t)ch * 257;
+		ra_biquad_coeffs c[64];
+		int count = cases[k].which >= 0 ? design(cases[k].which, c) : 0;
+		ra_workers *w = ra_workers_create(2, NULL, NULL);
+		float *x = make_signal(samples, 9), *out[2];
+		double *in_db[2] = { NULL, NULL }, *out_db[2];
+		uint64_t tasks[2];
+
+		ck_assert_ptr_nonnull(w);
+		for (int split = 0; split < 2; split++) {
+			ra_welch_config wc = { .channels = ch,
+					       .sample_rate = 48000.0,
+					       .fft_size = 512,
+					       .window = RA_WINDOW_HANN,
+					       .overlap = 0.5,
+					       .parts = split ? 2 : 1 };
+			ra_welch *tap_in =
+				cases[k].tap_in ? ra_welch_create(&wc, NULL, NULL) : NULL;
+			ra_welch *tap_out = ra_welch_create(&wc, NULL, NULL);
+			ra_processor_config cfg = { .channels = ch,
+						    .bands = c,
+						    .band_count = count,
+						    .gain = cases[k].gain,
+						    .workers = w,
+						    .tap_in = tap_in,
+						    .tap_out = tap_out };
+			ra_workers_stats st;
+
+			ck_assert_int_eq(ra_welch_parts(tap_out), split ? 2 : 1);
+			out[split] = malloc(samples * sizeof(float));
+			ck_assert_ptr_nonnull(out[split]);
+			ra_workers_get_stats(w, &st);
+			tasks[split] = st.tasks;
+			run_chain(cfg, x, frames, block, 1, out[split]);
+			ra_workers_get_stats(w, &st);
+			tasks[split] = st.tasks - tasks[split];
+			if (tap_in)
+				in_db[split] = tap_result(tap_in);
+			out_db[split] = tap_result(tap_out);
+			ra_welch_destroy(tap_in);
+			ra_welch_destroy(tap_out);
+		}
+		/* Without bands, one part runs inline; in parts, on the pool. */
+		ck_assert_msg((count == 0 && tasks[0] == 0) || (count > 0 && tasks[0] > 0),
+			      "case %zu: %llu tasks with one part", k,
+			      (unsigned long long)tasks[0]);
+		ck_assert_uint_gt(tasks[1], 0);
+		ck_assert_mem_eq(out[0], out[1], samples * sizeof(float));
+		ck_assert_mem_eq(out_db[0], out_db[1], bins * sizeof(double));
+		if (cases[k].tap_in)
+			ck_assert_mem_eq(in_db[0], in_db[1], bins * sizeof(double));
+		for (size_t i = 0; count == 0 && i < samples; i++)
+			ck_assert_float_eq(out[1][i], x[i] * cases[k].gain);
+		for (int i = 0; i < 2; i++) {
+			free(out[i]);
+			free(in_db[i]);
+			free(out_db[i]);
+		}
+		free(x);
+		ra_workers_destroy(w);
+	}
+}
+END_TEST
+
 /* Rows taken so far: times and values, VALUES doubles a row, room for
  * CAP rows; the most taken at once, all that were published then. */
 typedef struct row_log {
@@ -852,6 +933,7 @@ static Suite *processor_suite(void)
 	tcase_add_test(tc, test_destroy_with_blocks_inside);
 	tcase_add_test(tc, test_timing_counts_every_block);
 	tcase_add_test(tc, test_process_is_push_and_pull);
+	tcase_add_test(tc, test_taps_in_parts_on_the_pool);
 	tcase_add_test(tc, test_tap_rows_out_with_their_blocks);
 	tcase_add_test(tc, test_tap_rows_within_budget);
 	suite_add_tcase(s, tc);

@@ -888,6 +888,140 @@ START_TEST(test_limits_accepted)
 }
 END_TEST
 
+/* ---- parts ---- */
+
+/* Feed part PART of W the frames of X in runs of RUN frames. */
+static void feed_part_in_runs(ra_welch *w, int part, const float *x, size_t frames, int channels,
+			      size_t run)
+{
+	for (size_t t = 0; t < frames; t += run)
+		ra_welch_feed_part(w, part, x + t * (size_t)channels,
+				   frames - t < run ? frames - t : run);
+}
+
+/* The channels split into parts, each part fed on its own, last part
+ * first and in runs of its own, give ra_welch_feed()'s result to the bit;
+ * never more parts than channels, nor than RA_WELCH_MAX_PARTS. */
+START_TEST(test_parts_bit_identical)
+{
+	static const int cases[][2] = { { 2, 2 }, { 3, 2 }, { 3, 8 }, { 5, 3 }, { 12, 100 } };
+	const size_t n = 256, frames = 9001, bytes_per_channel = (n / 2 + 1) * sizeof(double);
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		const int channels = cases[k][0], asked = cases[k][1];
+		const int parts = asked < channels ? asked : channels;
+		ra_welch_config cfg = config(channels, n, RA_WINDOW_FLATTOP, 0.5);
+		float *x = test_signal(frames, channels, n, 7 + k);
+		ra_welch *whole = create_ok(&cfg), *split;
+
+		ra_welch_feed(whole, x, frames);
+		cfg.parts = asked;
+		split = create_ok(&cfg);
+		ck_assert_int_eq(ra_welch_parts(split),
+				 parts < RA_WELCH_MAX_PARTS ? parts : RA_WELCH_MAX_PARTS);
+		for (int p = ra_welch_parts(split) - 1; p >= 0; p--)
+			feed_part_in_runs(split, p, x, frames, channels, 1 + 997 * (size_t)p);
+		ra_welch_feed_part(split, ra_welch_parts(split), x, frames); /* no such part */
+		ra_welch_feed_part(split, -1, x, frames);
+		ck_assert_uint_eq(ra_welch_segments(split), ra_welch_segments(whole));
+		for (int sc = 0; sc < 2; sc++) {
+			double *want = result_ok(whole, sc ? RA_SCALE_DBFS : RA_SCALE_PSD),
+			       *got = result_ok(split, sc ? RA_SCALE_DBFS : RA_SCALE_PSD);
+
+			ck_assert_msg(!memcmp(got, want, (size_t)channels * bytes_per_channel),
+				      "%d channels in %d parts", channels, parts);
+			free(want);
+			free(got);
+		}
+		ra_welch_destroy(whole);
+		ra_welch_destroy(split);
+		free(x);
+	}
+}
+END_TEST
+
+/* A result needs every part fed alike; parts made past the memory bound
+ * are not made, and a mix is one part. */
+START_TEST(test_parts_fed_unequally_and_limits)
+{
+	const size_t n = 256, frames = 2000;
+	ra_welch_config cfg = config(2, n, RA_WINDOW_HANN, 0.5);
+	float *x = test_signal(frames, 2, n, 3);
+	double *db = malloc(2 * (n / 2 + 1) * sizeof(*db));
+	ra_diag diag = { "" };
+	ra_welch *w;
+
+	ck_assert_ptr_nonnull(db);
+	cfg.parts = 2;
+	w = create_ok(&cfg);
+	ra_welch_feed_part(w, 0, x, frames);
+	ra_welch_feed_part(w, 1, x, frames - n);
+	ck_assert_int_eq(ra_welch_result(w, RA_SCALE_PSD, db, &diag), RA_ERR_INVALID);
+	ck_assert_str_eq(diag.text, "the analyser's parts were fed unequally");
+	ra_welch_feed_part(w, 1, x + 2 * (frames - n), n);
+	ck_assert_int_eq(ra_welch_result(w, RA_SCALE_PSD, db, &diag), RA_OK);
+	ra_welch_destroy(w);
+	cfg.mix = 1;
+	w = create_ok(&cfg);
+	ck_assert_int_eq(ra_welch_parts(w), 1);
+	ra_welch_destroy(w);
+	ck_assert_int_eq(ra_welch_parts(NULL), 0);
+
+	/* 2^20 points: 61 channels and two parts' transforms fit in 1 GiB, 62
+	 * fit with one part's alone. */
+	cfg = config(61, (size_t)1 << 20, RA_WINDOW_RECT, 0.0);
+	cfg.parts = 2;
+	w = create_ok(&cfg);
+	ck_assert_int_eq(ra_welch_parts(w), 2);
+	ra_welch_destroy(w);
+	cfg.channels = 62;
+	w = create_ok(&cfg);
+	ck_assert_int_eq(ra_welch_parts(w), 1);
+	ra_welch_destroy(w);
+	free(db);
+	free(x);
+}
+END_TEST
+
+/* A digest of a spectrum the feeding loops made: 3 channels, one of
+ * them a part of its own. */
+static uint64_t welch_digest(void)
+{
+	const size_t n = 512, frames = 20000;
+	ra_welch_config cfg = config(3, n, RA_WINDOW_BLACKMAN_HARRIS, 0.75);
+	float *x = test_signal(frames, 3, n, 41);
+	ra_welch *w;
+	double *db;
+	uint64_t h;
+
+	cfg.parts = 2;
+	w = create_ok(&cfg);
+	ra_welch_feed(w, x, frames);
+	db = result_ok(w, RA_SCALE_PSD);
+	h = ra_test_digest(0, db, 3 * (n / 2 + 1) * sizeof(*db));
+	free(db);
+	free(x);
+	ra_welch_destroy(w);
+	return h;
+}
+
+/* The build the analysers use: in a child of test_every_build the one it
+ * asked for, with the parent's bits; else the fastest this CPU runs. */
+START_TEST(test_build_asked)
+{
+	ra_test_assert_build(ra_welch_kernel());
+	ra_test_assert_golden(welch_digest());
+}
+END_TEST
+
+/* The behaviour and edge cases again on the other builds this CPU runs. */
+START_TEST(test_every_build)
+{
+	ra_test_rerun_builds("spectrum", "behaviour", welch_digest());
+	ra_test_rerun_builds("spectrum", "edges", welch_digest());
+}
+END_TEST
+
 /* ---- rows ---- */
 
 /* The spectrum of segment S (frames S * STEP onwards) alone: what an
@@ -934,12 +1068,18 @@ START_TEST(test_rows_are_the_segments_in_order)
 	const size_t n = 300, step = 210, frames = 9000, nseg = (frames - n) / step + 1;
 	ra_welch_config cfg = config(2, n, RA_WINDOW_HANN, 0.3);
 	float *x = test_signal(frames, 2, n, 77);
-	ra_welch *w = create_ok(&cfg);
+	ra_welch *w;
 	size_t t = n, run = 1, next = 0, feeds = 0;
 	const double *db;
 	double time_s;
 
+	/* (_i 1) Made in two parts: rows are made by one, which takes every
+	 * channel over. */
+	cfg.parts = _i ? 2 : 1;
+	w = create_ok(&cfg);
+	ck_assert_int_eq(ra_welch_parts(w), _i ? 2 : 1);
 	ck_assert_int_eq(ra_welch_keep_rows(w, RA_SCALE_DBFS), RA_OK);
+	ck_assert_int_eq(ra_welch_parts(w), 1);
 	ra_welch_feed(w, x, n);
 	ck_assert_uint_eq(ra_welch_segments(w), 1);
 	ck_assert_int_eq(ra_welch_take_row(w, &time_s, &db), 0); /* not published yet */
@@ -1204,6 +1344,7 @@ static Suite *spectrum_suite(void)
 
 	tc = tcase_create("behaviour");
 	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_build_asked);
 	tcase_add_test(tc, test_windows_match_scipy);
 	tcase_add_test(tc, test_window_known_values);
 	tcase_add_test(tc, test_enbw);
@@ -1228,9 +1369,19 @@ static Suite *spectrum_suite(void)
 	tcase_add_test(tc, test_limits_accepted);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("parts");
+	tcase_add_test(tc, test_parts_bit_identical);
+	tcase_add_test(tc, test_parts_fed_unequally_and_limits);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("builds");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_every_build);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("rows");
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_rows_are_the_segments_in_order);
+	tcase_add_loop_test(tc, test_rows_are_the_segments_in_order, 0, 2);
 	tcase_add_test(tc, test_rows_kept_only_when_asked);
 	tcase_add_test(tc, test_rows_batch_within_budget);
 	suite_add_tcase(s, tc);

@@ -16,6 +16,9 @@
 #include <unistd.h>
 
 #include <check.h>
+#if defined(__x86_64__) && __has_include(<sys/platform/x86.h>)
+#include <sys/platform/x86.h>
+#endif
 
 #include "testutil.h"
 
@@ -461,6 +464,65 @@ void ra_test_rerun_hwcaps(const char *suite, const char *tcase, const char *hwca
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		      "kernel %s (%s): test case %s failed, status %d", kernel, hwcaps, tcase,
 		      status);
+}
+
+void ra_test_assert_build(const char *kernel)
+{
+	const char *want = getenv("RA_CHECK_KERNEL");
+
+	if (want) {
+		ck_assert_str_eq(kernel, want);
+		return;
+	}
+#ifdef CPU_FEATURE_ACTIVE
+	if (CPU_FEATURE_ACTIVE(AVX512F))
+		ck_assert_str_eq(kernel, "avx512f");
+	else if (CPU_FEATURE_ACTIVE(AVX2) && CPU_FEATURE_ACTIVE(FMA))
+		ck_assert_str_eq(kernel, "avx2");
+	else
+		ck_assert_str_eq(kernel, "scalar");
+#endif
+}
+
+void ra_test_rerun_builds(const char *suite, const char *tcase, uint64_t golden)
+{
+#ifdef CPU_FEATURE_ACTIVE
+	char text[32];
+
+	snprintf(text, sizeof(text), "%016llx", (unsigned long long)golden);
+	if (golden)
+		setenv("RA_CHECK_GOLDEN", text, 1);
+	if (CPU_FEATURE_ACTIVE(AVX512F) && CPU_FEATURE_ACTIVE(AVX2) && CPU_FEATURE_ACTIVE(FMA))
+		ra_test_rerun_hwcaps(suite, tcase, "glibc.cpu.hwcaps=-AVX512F", "avx2");
+	if (CPU_FEATURE_ACTIVE(AVX2) || CPU_FEATURE_ACTIVE(AVX512F))
+		ra_test_rerun_hwcaps(suite, tcase, "glibc.cpu.hwcaps=-AVX512F,-AVX2", "scalar");
+	unsetenv("RA_CHECK_GOLDEN");
+#else
+	(void)suite;
+	(void)tcase;
+	(void)golden;
+#endif
+}
+
+uint64_t ra_test_digest(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	if (h == 0)
+		h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+void ra_test_assert_golden(uint64_t digest)
+{
+	const char *want = getenv("RA_CHECK_GOLDEN");
+	char text[32];
+
+	snprintf(text, sizeof(text), "%016llx", (unsigned long long)digest);
+	if (want)
+		ck_assert_str_eq(text, want);
 }
 
 /* Start the binary with ARGV: standard output to STDOUT_PATH, standard

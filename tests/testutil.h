@@ -155,4 +155,22 @@ int ra_test_main(Suite *s);
 void ra_test_rerun_hwcaps(const char *suite, const char *tcase, const char *hwcaps,
 			  const char *kernel);
 
+/* KERNEL, the name of the build a kernel with builds for several
+ * instruction sets chose ("avx512f", "avx2", "scalar"), is the build
+ * asked for: in a child of ra_test_rerun_builds() the one it names, else
+ * the fastest this CPU runs as glibc sees it. */
+void ra_test_assert_build(const char *kernel);
+
+/* Test case TCASE of SUITE again on each other such build this CPU runs,
+ * a child each (ra_test_rerun_hwcaps()), with GOLDEN (unless 0), the
+ * digest of bytes this process's build gave, for the children's
+ * ra_test_assert_golden(); nothing where glibc cannot hide CPU features. */
+void ra_test_rerun_builds(const char *suite, const char *tcase, uint64_t golden);
+
+/* FNV-1a of the N bytes at P, on from H (0 to start). */
+uint64_t ra_test_digest(uint64_t h, const void *p, size_t n);
+
+/* In a child of ra_test_rerun_builds(), DIGEST is its parent's golden. */
+void ra_test_assert_golden(uint64_t digest);
+
 #endif

@@ -44,8 +44,11 @@ typedef struct ra_processor_config {
 	int band_count;		       /* 0..64 */
 	float gain;		       /* linear factor applied before the EQ */
 	ra_workers *workers;	       /* shared pool; NULL runs everything inline */
-	/* Spectrum analysers fed in stream order, by the workers: the input
-	 * as pushed, before gain; the output as finished. May be NULL. Their
+	/* Spectrum analysers fed in stream order, by the workers (a task for
+	 * each of an analyser's ra_welch_parts(), so that parts run at once;
+	 * an analyser of several parts takes a processor without bands to
+	 * the workers too): the input as pushed, before gain; the output as
+	 * finished. May be NULL. Their
 	 * rows (ra_welch_keep_rows()) are published on the caller's thread
 	 * after every step it collects, so each row can be taken by the time
 	 * the block that completed its segment comes out of push or pull;

@@ -13,6 +13,7 @@
 #include "rustyaudio/generate.h"
 #include "rustyaudio/job.h"
 #include "rustyaudio/lane.h"
+#include "rustyaudio/level.h"
 #include "rustyaudio/loudness.h"
 #include "rustyaudio/pool.h"
 #include "rustyaudio/processor.h"

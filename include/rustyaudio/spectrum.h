@@ -55,6 +55,9 @@ ra_status ra_spectrum_scale_parse(const char *name, ra_spectrum_scale *scale);
 /* The name ra_spectrum_scale_parse() takes for SCALE; "?" if none. */
 const char *ra_spectrum_scale_name(ra_spectrum_scale scale);
 
+/* The most parts an analyser's channels are split into. */
+#define RA_WELCH_MAX_PARTS 8
+
 typedef struct ra_welch_config {
 	int channels;	    /* interleaved channels fed */
 	double sample_rate; /* Hz */
@@ -63,6 +66,8 @@ typedef struct ra_welch_config {
 	double overlap; /* 0 <= overlap < 1 */
 	int mix;	/* average the channels into one before the analysis */
 	int measure;	/* plan with FFTW_MEASURE instead of FFTW_ESTIMATE */
+	int parts;	/* split the channels into up to this many parts, fed at
+			 * once by ra_welch_feed_part() (0 or 1: one part) */
 } ra_welch_config;
 
 typedef struct ra_welch ra_welch;
@@ -70,15 +75,36 @@ typedef struct ra_welch ra_welch;
 /* An analyser for one stream. Plans are made under a process-wide lock
  * (FFTW's planner is not thread-safe). NULL with STATUS and DIAG on bad
  * parameters (RA_ERR_INVALID) or failure. Its buffers take 16 bytes per
- * analysed channel and point (one spectrogram row included), and 24 a
- * point for the transform: more than 1 GiB in all is RA_ERR_LIMITS,
- * checked before anything is allocated. */
+ * analysed channel and point (one spectrogram row included), 8 a point
+ * for the window and 16 a point for each part's transform: more than
+ * 1 GiB in all with one part is RA_ERR_LIMITS, checked before anything is
+ * allocated; parts that would take it past 1 GiB are not made (the
+ * analyser has one part then, as when mixing, and never more parts than
+ * analysed channels). */
 ra_welch *ra_welch_create(const ra_welch_config *cfg, ra_status *status, ra_diag *diag);
 
 /* Feed FRAMES interleaved float frames; every segment they complete is
  * windowed, transformed and accumulated, and kept as a row if rows are
  * kept. No allocation, but for a row store that must grow (see below). */
 void ra_welch_feed(ra_welch *w, const float *frames, size_t n);
+
+/* The build of the feeding loops (windowing, power sums) this CPU runs:
+ * "avx512f", "avx2" or "scalar" (the x86-64 baseline); every build gives
+ * the same bits. */
+const char *ra_welch_kernel(void);
+
+/* The parts the analysed channels are split into (ra_welch_config's
+ * parts as far as made; 1 once rows are kept), nearly equal runs of
+ * channels in order. */
+int ra_welch_parts(const ra_welch *w);
+
+/* ra_welch_feed() of part PART's channels alone (0 <= PART <
+ * ra_welch_parts(); else nothing). Different parts may be fed at the same
+ * time from different threads, each by one thread at a time, and no
+ * other call on W meanwhile. The result is ra_welch_feed()'s, to the bit,
+ * once every part has been fed the same frames; ra_welch_result() refuses
+ * parts fed unequally. */
+void ra_welch_feed_part(ra_welch *w, int part, const float *frames, size_t n);
 
 /* Channels of the result (1 when mixing), bins (fft_size / 2 + 1),
  * segments averaged so far, the window's equivalent noise bandwidth in Hz
