@@ -66,7 +66,11 @@ static double run_plain(void *arg)
 static double run_welch(void *arg)
 {
 	spec_run *r = arg;
-	const ra_welch_config cfg = { CHANNELS, BENCH_RATE, r->n, RA_WINDOW_HANN, 0.5, 0, 0 };
+	const ra_welch_config cfg = { .channels = CHANNELS,
+				      .sample_rate = BENCH_RATE,
+				      .fft_size = r->n,
+				      .window = RA_WINDOW_HANN,
+				      .overlap = 0.5 };
 	double t0 = bench_now(), t;
 	ra_welch *w = ra_welch_create(&cfg, NULL, NULL);
 

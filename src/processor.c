@@ -16,8 +16,17 @@
 #include "rustyaudio/processor.h"
 
 /* A worker task should carry far more than a batch round trip (25-100 us
- * on the 2-core VM, measured): a step takes at least this many frames. */
+ * on the 2-core VM, measured): a step takes at least this many frames.
+ * With the taps alone (the gain at most besides), whose work a frame is a
+ * fraction of the EQ's, steps grow from there, doubling every GROW_STEPS
+ * steps up to TAPS_STEP_FRAMES: a long stream pays fewer round trips, a
+ * short one does not wait for big steps to fill and drain (measured on
+ * stereo float, --analyze --no-loudness: 10 minutes 0.140 s in steps of
+ * 65536 frames, 0.121 s in steps of 262144; 25 seconds 10.9 against
+ * 12.1 ms). */
 #define STEP_FRAMES 65536
+#define TAPS_STEP_FRAMES 262144
+#define GROW_STEPS 4
 #define MAX_STEP_BLOCKS 256
 #define MAX_GROUPS 8
 /* Conversion, each group, conversion back, the output tap. */
@@ -102,8 +111,10 @@ struct ra_processor {
 	int groups;
 	int group_first[MAX_GROUPS + 1];
 	ra_cascade **cascades; /* [channel * groups + group] */
-	size_t step_blocks;
-	size_t work_stride; /* doubles per channel in a work buffer */
+	size_t step_blocks;    /* the most a step carries */
+	size_t step_now;       /* what the next step carries */
+	int steps_at_size;     /* steps admitted since step_now last grew */
+	size_t work_stride;    /* doubles per channel in a work buffer */
 	phase phases[MAX_PHASES];
 	int phase_count;
 
@@ -293,6 +304,15 @@ static void bound_rows(ra_processor *p, tap *t)
 		p->step_blocks = blocks > 0 ? blocks : 1;
 }
 
+/* The steps start at STEP_FRAMES (within the most a step carries). */
+static void restart_steps(ra_processor *p)
+{
+	p->step_now = (STEP_FRAMES + p->max_frames - 1) / p->max_frames;
+	if (p->step_now > p->step_blocks)
+		p->step_now = p->step_blocks;
+	p->steps_at_size = 0;
+}
+
 /* A stream of one channel pair that fills fewer than SHORT_STEPS steps:
  * filling the pipeline and draining it, and a worker's wake-ups, cost it
  * more than overlapping its steps gains (measured: 50 files of 10 s,
@@ -331,12 +351,15 @@ static void plan_schedule(ra_processor *p, const ra_processor_config *cfg)
 		groups = (p->threads + p->channels - 1) / p->channels;
 		if (groups > MAX_GROUPS)
 			groups = MAX_GROUPS;
-		p->step_blocks = (STEP_FRAMES + p->max_frames - 1) / p->max_frames;
+		size_t frames = p->kernel == KERNEL_GAIN ? TAPS_STEP_FRAMES : STEP_FRAMES;
+
+		p->step_blocks = (frames + p->max_frames - 1) / p->max_frames;
 		if (p->step_blocks > MAX_STEP_BLOCKS)
 			p->step_blocks = MAX_STEP_BLOCKS;
 	}
 	bound_rows(p, &p->tap_in);
 	bound_rows(p, &p->tap_out);
+	restart_steps(p);
 	split_bands(p, groups);
 	build_phases(p);
 }
@@ -811,6 +834,10 @@ static ra_status admit(ra_processor *p)
 	s->phase = 0;
 	p->in_flight[p->in_flight_count++] = s;
 	p->filling = free_slot(p);
+	if (p->step_now < p->step_blocks && ++p->steps_at_size == GROW_STEPS) {
+		p->step_now = 2 * p->step_now < p->step_blocks ? 2 * p->step_now : p->step_blocks;
+		p->steps_at_size = 0;
+	}
 	return RA_OK;
 }
 
@@ -890,7 +917,7 @@ ra_status ra_processor_push(ra_processor *p, float *block, size_t frames, float 
 	p->filling->frames[p->filling->count] = frames;
 	p->filling->count++;
 	p->frames += frames;
-	if (p->filling->count == p->step_blocks)
+	if (p->filling->count == p->step_now)
 		st = step(p, 1);
 	pop_done(p, done, done_frames);
 	return st;
@@ -934,6 +961,7 @@ ra_status ra_processor_process(ra_processor *p, float *block, size_t frames)
 
 void ra_processor_reset(ra_processor *p)
 {
+	restart_steps(p);
 	if (p->ref_state)
 		memset(p->ref_state, 0,
 		       (size_t)p->channels * (size_t)(p->band_count + 1) * sizeof(*p->ref_state));

@@ -593,6 +593,52 @@ START_TEST(test_taps_in_parts_on_the_pool)
 }
 END_TEST
 
+/* Steps of the taps alone grow: 64 blocks of 1024 frames a step for four
+ * steps, 128 for four, then 256 (all the pool holds room for); the EQ's
+ * stay at 64. Counted in tasks, two a step (the tap's two parts). */
+START_TEST(test_taps_steps_grow)
+{
+	const size_t block = 1024, frames = 3000 * block;
+	ra_welch_config wc = { .channels = 2,
+			       .sample_rate = 48000.0,
+			       .fft_size = 256,
+			       .window = RA_WINDOW_HANN,
+			       .overlap = 0.5,
+			       .parts = 2 };
+	ra_welch *tap = ra_welch_create(&wc, NULL, NULL);
+	ra_workers *w = ra_workers_create(2, NULL, NULL);
+	float *x = make_signal(2 * frames, 4), *out = malloc(2 * frames * sizeof(float));
+	ra_processor_config cfg = {
+		.channels = 2, .max_frames = block, .gain = 1.0f, .workers = w, .tap_out = tap
+	};
+	ra_biquad_coeffs c[64];
+	ra_processor_stats ps;
+	ra_workers_stats ws;
+	ra_processor *p;
+
+	ck_assert(tap && w && out);
+	p = ra_processor_create(&cfg, NULL, NULL);
+	ra_processor_get_stats(p, &ps);
+	ck_assert_uint_eq(ps.step_blocks, 256);
+	ra_processor_destroy(p);
+	run_chain(cfg, x, frames, block, 1, out);
+	ra_workers_get_stats(w, &ws);
+	/* 4 x 64 + 4 x 128 = 768 blocks, then 2232 in 9 steps of up to 256. */
+	ck_assert_uint_eq(ws.tasks, 2 * (4 + 4 + 9));
+	ck_assert_uint_eq(ra_welch_segments(tap), 2 * frames / 256 - 1);
+	cfg.bands = c;
+	cfg.band_count = design(0, c);
+	p = ra_processor_create(&cfg, NULL, NULL);
+	ra_processor_get_stats(p, &ps);
+	ck_assert_uint_eq(ps.step_blocks, 64);
+	ra_processor_destroy(p);
+	ra_welch_destroy(tap);
+	ra_workers_destroy(w);
+	free(x);
+	free(out);
+}
+END_TEST
+
 /* Rows taken so far: times and values, VALUES doubles a row, room for
  * CAP rows; the most taken at once, all that were published then. */
 typedef struct row_log {
@@ -934,6 +980,7 @@ static Suite *processor_suite(void)
 	tcase_add_test(tc, test_timing_counts_every_block);
 	tcase_add_test(tc, test_process_is_push_and_pull);
 	tcase_add_test(tc, test_taps_in_parts_on_the_pool);
+	tcase_add_test(tc, test_taps_steps_grow);
 	tcase_add_test(tc, test_tap_rows_out_with_their_blocks);
 	tcase_add_test(tc, test_tap_rows_within_budget);
 	suite_add_tcase(s, tc);

@@ -129,7 +129,7 @@ void ra_processor_reset(ra_processor *p);
 typedef struct ra_processor_stats {
 	const char *kernel;   /* "avx512f", "avx2-fma", "scalar" or "reference" */
 	int band_groups;      /* bands split into this many groups (1: none) */
-	size_t step_blocks;   /* blocks a step carries */
+	size_t step_blocks;   /* the most blocks a step carries */
 	ra_pool_stats blocks; /* the float block pool */
 	ra_pool_stats work;   /* the double work buffer pool */
 	uint64_t frames;      /* frames processed */
