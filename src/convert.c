@@ -216,17 +216,10 @@ QUANTISE_BUILD(quantise_avx512, __attribute__((target("avx512f"))))
 static quantise_fn quantise_choose(const char **name)
 {
 	const enum ra_isa isa = ra_cpu_isa();
-	quantise_fn fn = quantise_generic;
 
-#ifdef RA_HAVE_X86
-	if (isa == RA_ISA_AVX512)
-		fn = quantise_avx512;
-	else if (isa == RA_ISA_AVX2)
-		fn = quantise_avx2;
-#endif
 	if (name)
 		*name = ra_isa_name(isa);
-	return fn;
+	return RA_CPU_PICK(isa, quantise_generic, quantise_avx2, quantise_avx512);
 }
 
 const char *ra_converter_kernel(void)

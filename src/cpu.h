@@ -58,4 +58,13 @@ static inline enum ra_isa ra_cpu_isa(void)
 }
 #endif
 
+/* Of a kernel's builds, the one for ISA; where there is no x86, only the
+ * baseline build exists (and the others are not named). */
+#ifdef RA_HAVE_X86
+#define RA_CPU_PICK(isa, generic, avx2, avx512)                                                    \
+	((isa) == RA_ISA_AVX512 ? (avx512) : (isa) == RA_ISA_AVX2 ? (avx2) : (generic))
+#else
+#define RA_CPU_PICK(isa, generic, avx2, avx512) (generic)
+#endif
+
 #endif

@@ -12,9 +12,10 @@
  * width is a multiple of the channels, so that accumulator a holds
  * channel a % channels and a row of width samples is one loop that
  * vectorizes. Where the channels divide ROW, width is ROW and the
- * accumulators stay in registers across a block's rows (a loop built for
- * each instruction set, as the converter's); otherwise width is LANES a
- * channel, accumulated in memory.
+ * accumulators stay in locals across a block's rows, in a loop built for
+ * each instruction set as the converter's (in registers where there are
+ * enough: AVX-512's 32); otherwise width is LANES a channel, accumulated
+ * in memory.
  */
 #define ROW 16
 #define LANES 4
@@ -100,17 +101,10 @@ ROWS_BUILD(rows_avx512, __attribute__((target("avx512f"))))
 static rows_fn *rows_choose(const char **name)
 {
 	const enum ra_isa isa = ra_cpu_isa();
-	rows_fn *fn = rows_generic;
 
-#ifdef RA_HAVE_X86
-	if (isa == RA_ISA_AVX512)
-		fn = rows_avx512;
-	else if (isa == RA_ISA_AVX2)
-		fn = rows_avx2;
-#endif
 	if (name)
 		*name = ra_isa_name(isa);
-	return fn;
+	return RA_CPU_PICK(isa, rows_generic, rows_avx2, rows_avx512);
 }
 
 const char *ra_levels_kernel(void)
@@ -157,9 +151,12 @@ out:
 
 void ra_levels_add(ra_levels *lv, const float *buf, size_t frames)
 {
-	const size_t n = frames * (size_t)lv->channels, w = lv->width;
-	size_t i = 0, rows;
+	size_t n, w, i = 0, rows;
 
+	if (!lv || !buf)
+		return;
+	n = frames * (size_t)lv->channels;
+	w = lv->width;
 	lv->frames += frames;
 	/* Up to a row's start, whole rows, what is left. */
 	for (; i < n && lv->phase != 0; i++) {

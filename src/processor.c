@@ -27,6 +27,10 @@
 #define STEP_FRAMES 65536
 #define TAPS_STEP_FRAMES 262144
 #define GROW_STEPS 4
+/* And a step holds no more than this many samples (2 MiB of floats: 65536
+ * frames of 8 channels, 262144 of stereo), so that the pool's blocks do
+ * not grow with the channels (1024 channels: 512 frames a step). */
+#define STEP_SAMPLES 524288
 #define MAX_STEP_BLOCKS 256
 #define MAX_GROUPS 8
 /* Conversion, each group, conversion back, the output tap. */
@@ -304,10 +308,20 @@ static void bound_rows(ra_processor *p, tap *t)
 		p->step_blocks = blocks > 0 ? blocks : 1;
 }
 
+/* Blocks a step of FRAMES frames takes: at least one, at most
+ * MAX_STEP_BLOCKS and STEP_SAMPLES samples' worth. */
+static size_t step_blocks_for(const ra_processor *p, size_t frames)
+{
+	const size_t most = STEP_SAMPLES / (size_t)p->channels;
+	size_t blocks = ((frames < most ? frames : most) + p->max_frames - 1) / p->max_frames;
+
+	return blocks < 1 ? 1 : blocks > MAX_STEP_BLOCKS ? MAX_STEP_BLOCKS : blocks;
+}
+
 /* The steps start at STEP_FRAMES (within the most a step carries). */
 static void restart_steps(ra_processor *p)
 {
-	p->step_now = (STEP_FRAMES + p->max_frames - 1) / p->max_frames;
+	p->step_now = step_blocks_for(p, STEP_FRAMES);
 	if (p->step_now > p->step_blocks)
 		p->step_now = p->step_blocks;
 	p->steps_at_size = 0;
@@ -351,11 +365,8 @@ static void plan_schedule(ra_processor *p, const ra_processor_config *cfg)
 		groups = (p->threads + p->channels - 1) / p->channels;
 		if (groups > MAX_GROUPS)
 			groups = MAX_GROUPS;
-		size_t frames = p->kernel == KERNEL_GAIN ? TAPS_STEP_FRAMES : STEP_FRAMES;
-
-		p->step_blocks = (frames + p->max_frames - 1) / p->max_frames;
-		if (p->step_blocks > MAX_STEP_BLOCKS)
-			p->step_blocks = MAX_STEP_BLOCKS;
+		p->step_blocks = step_blocks_for(p, p->kernel == KERNEL_GAIN ? TAPS_STEP_FRAMES
+									     : STEP_FRAMES);
 	}
 	bound_rows(p, &p->tap_in);
 	bound_rows(p, &p->tap_out);

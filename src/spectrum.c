@@ -195,18 +195,20 @@ static void ra_rows_release(ra_rows *r)
  * Segment s covers frames [s * step, s * step + N). Each analysed channel
  * keeps the last N frames in a ring (double, so that a mix is kept exactly
  * as computed); when a segment's last frame arrives the ring holds exactly
- * that segment, oldest frame at POS. Periodograms |X_k|^2 are summed
- * unscaled in double, segment by segment in time order, so the sums do not
- * depend on how the stream was cut into feeds.
+ * that segment, oldest frame at its part's POS. Periodograms |X_k|^2 are
+ * summed unscaled in double, segment by segment in time order, so the sums
+ * do not depend on how the stream was cut into feeds.
+ *
+ * The channels are split into parts, runs of channels [first, last), each
+ * fed by one thread at a time beside the others: a part has its own place
+ * in the stream (every part is fed the same frames, so the parts agree on
+ * it between feeds) and its own transform buffers, and touches only its
+ * channels' rings and sums.
  *
  * The transform is double precision: single precision errs by up to 0.04 dB
  * in bins 90 to 100 dB below a segment's peak, beyond the 0.01 dB against
  * the exact definition that check_spectrum holds this file to.
  */
-/* A part of the analysed channels, [first, last), fed by one thread at a
- * time beside the other parts: its own place in the stream (every part is
- * fed the same frames, so the parts agree on it between feeds) and its own
- * transform buffers. */
 typedef struct welch_part {
 	int first, last;
 	size_t pos;	   /* next ring slot written: the oldest frame once full */
@@ -309,16 +311,16 @@ static uint64_t ra_welch_bytes(const ra_welch_config *cfg, int parts)
 }
 
 /* The parts CFG asks for, as far as there are channels to split and
- * memory within the bound: else one. */
+ * memory within the bound (at least one). */
 static int ra_welch_part_count(const ra_welch_config *cfg)
 {
 	int parts = cfg->parts < RA_WELCH_MAX_PARTS ? cfg->parts : RA_WELCH_MAX_PARTS;
 
 	if (cfg->mix || parts > cfg->channels)
 		parts = cfg->mix ? 1 : cfg->channels;
-	if (parts < 1 || ra_welch_bytes(cfg, parts) > RA_WELCH_MAX_BYTES)
-		parts = 1;
-	return parts;
+	while (parts > 1 && ra_welch_bytes(cfg, parts) > RA_WELCH_MAX_BYTES)
+		parts--;
+	return parts < 1 ? 1 : parts;
 }
 
 /* The configuration is valid and within the memory bound: RA_OK with the
@@ -461,7 +463,7 @@ void ra_welch_destroy(ra_welch *w)
 		fftw_destroy_plan(w->plan);
 		pthread_mutex_unlock(&ra_fftw_planner);
 	}
-	for (int i = 0; i < RA_WELCH_MAX_PARTS; i++) { /* as made, whatever keep_rows left */
+	for (int i = 0; i < w->parts; i++) {
 		fftw_free(w->part[i].out);
 		fftw_free(w->part[i].in);
 	}
@@ -659,17 +661,10 @@ FEED_BUILD(feed_avx512, __attribute__((target("avx512f"))))
 static feed_fn *feed_choose(const char **name)
 {
 	const enum ra_isa isa = ra_cpu_isa();
-	feed_fn *fn = feed_generic;
 
-#ifdef RA_HAVE_X86
-	if (isa == RA_ISA_AVX512)
-		fn = feed_avx512;
-	else if (isa == RA_ISA_AVX2)
-		fn = feed_avx2;
-#endif
 	if (name)
 		*name = ra_isa_name(isa);
-	return fn;
+	return RA_CPU_PICK(isa, feed_generic, feed_avx2, feed_avx512);
 }
 
 const char *ra_welch_kernel(void)
@@ -766,7 +761,14 @@ ra_status ra_welch_keep_rows(ra_welch *w, ra_spectrum_scale scale)
 	if (!ra_rows_reserve(&w->fresh, 1, (size_t)w->channels * w->bins))
 		return RA_ERR_NOMEM;
 	/* A row holds every channel: one part makes it. The parts agree on
-	 * the stream's place, so part 0 takes over the others' channels. */
+	 * the stream's place, so part 0 takes over the others' channels, and
+	 * their transform buffers go. */
+	for (int i = 1; i < w->parts; i++) {
+		fftw_free(w->part[i].out);
+		fftw_free(w->part[i].in);
+		w->part[i].out = NULL;
+		w->part[i].in = NULL;
+	}
 	w->parts = 1;
 	w->part[0].last = w->channels;
 	w->keep_rows = 1;

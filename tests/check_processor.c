@@ -595,7 +595,8 @@ END_TEST
 
 /* Steps of the taps alone grow: 64 blocks of 1024 frames a step for four
  * steps, 128 for four, then 256 (all the pool holds room for); the EQ's
- * stay at 64. Counted in tasks, two a step (the tap's two parts). */
+ * stay at 64. Counted in tasks, two a step (the tap's two parts). Many
+ * channels take fewer frames a step. */
 START_TEST(test_taps_steps_grow)
 {
 	const size_t block = 1024, frames = 3000 * block;
@@ -631,6 +632,23 @@ START_TEST(test_taps_steps_grow)
 	p = ra_processor_create(&cfg, NULL, NULL);
 	ra_processor_get_stats(p, &ps);
 	ck_assert_uint_eq(ps.step_blocks, 64);
+	ra_processor_destroy(p);
+	/* At most 524288 samples a step: 16 channels of EQ take 32 blocks,
+	 * 64 channels of taps alone 8. */
+	cfg.channels = 16;
+	p = ra_processor_create(&cfg, NULL, NULL);
+	ra_processor_get_stats(p, &ps);
+	ck_assert_uint_eq(ps.step_blocks, 32);
+	ra_processor_destroy(p);
+	ra_welch_destroy(tap);
+	wc.channels = 64;
+	tap = ra_welch_create(&wc, NULL, NULL);
+	cfg = (ra_processor_config){
+		.channels = 64, .max_frames = block, .gain = 1.0f, .workers = w, .tap_out = tap
+	};
+	p = ra_processor_create(&cfg, NULL, NULL);
+	ra_processor_get_stats(p, &ps);
+	ck_assert_uint_eq(ps.step_blocks, 8);
 	ra_processor_destroy(p);
 	ra_welch_destroy(tap);
 	ra_workers_destroy(w);

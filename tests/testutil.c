@@ -466,7 +466,7 @@ void ra_test_rerun_hwcaps(const char *suite, const char *tcase, const char *hwca
 		      status);
 }
 
-void ra_test_assert_build(const char *kernel)
+void ra_test_assert_build(const char *kernel, const char *avx2)
 {
 	const char *want = getenv("RA_CHECK_KERNEL");
 
@@ -478,7 +478,7 @@ void ra_test_assert_build(const char *kernel)
 	if (CPU_FEATURE_ACTIVE(AVX512F))
 		ck_assert_str_eq(kernel, "avx512f");
 	else if (CPU_FEATURE_ACTIVE(AVX2) && CPU_FEATURE_ACTIVE(FMA))
-		ck_assert_str_eq(kernel, "avx2");
+		ck_assert_str_eq(kernel, avx2);
 	else
 		ck_assert_str_eq(kernel, "scalar");
 #endif

@@ -156,10 +156,11 @@ void ra_test_rerun_hwcaps(const char *suite, const char *tcase, const char *hwca
 			  const char *kernel);
 
 /* KERNEL, the name of the build a kernel with builds for several
- * instruction sets chose ("avx512f", "avx2", "scalar"), is the build
- * asked for: in a child of ra_test_rerun_builds() the one it names, else
- * the fastest this CPU runs as glibc sees it. */
-void ra_test_assert_build(const char *kernel);
+ * instruction sets chose ("avx512f", AVX2, "scalar"; the AVX2 build goes
+ * by AVX2, "avx2" or "avx2-fma"), is the build asked for: in a child of
+ * ra_test_rerun_hwcaps() the one it names, else the fastest this CPU runs
+ * as glibc sees it. */
+void ra_test_assert_build(const char *kernel, const char *avx2);
 
 /* Test case TCASE of SUITE again on each other such build this CPU runs,
  * a child each (ra_test_rerun_hwcaps()), with GOLDEN (unless 0), the

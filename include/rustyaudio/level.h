@@ -39,7 +39,8 @@ const char *ra_levels_kernel(void);
  * failure, with STATUS and DIAG: RA_ERR_INVALID, RA_ERR_NOMEM. */
 ra_levels *ra_levels_create(int channels, ra_status *status, ra_diag *diag);
 
-/* Add FRAMES interleaved frames of BUF. No allocation. */
+/* Add FRAMES interleaved frames of BUF (nothing for a NULL LV or BUF). No
+ * allocation. */
 void ra_levels_add(ra_levels *lv, const float *buf, size_t frames);
 
 /* Channel C's levels so far into *OUT (all zero for a C out of range). */

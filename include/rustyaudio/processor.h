@@ -14,8 +14,9 @@
  *    (a wavefront).
  *  - ra_processor_process(): one block in place, synchronously: a push of
  *    that block and pulls until it is out. Simple.
- * The reference pipeline and a chain without bands (the gain alone) run on
- * the same schedule, inline, a block at a time.
+ * The reference pipeline runs on the same schedule, inline, a block at a
+ * time; so does a chain without bands (the gain alone), unless a tap has
+ * several parts to feed at once on the pool (ra_welch_parts()).
  *
  * Every band of every channel runs exactly the same arithmetic whatever the
  * threads, grouping or block sizes, so the output is bit-identical for all

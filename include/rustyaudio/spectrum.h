@@ -147,8 +147,10 @@ ra_status ra_welch_result(const ra_welch *w, ra_spectrum_scale scale, double *ou
  * points. */
 #define RA_WELCH_ROW_BUDGET ((size_t)4 << 20)
 
-/* Keep a row for every segment from now on, on SCALE. RA_ERR_INVALID for
- * an unknown scale, RA_ERR_NOMEM when not even one row fits. */
+/* Keep a row for every segment from now on, on SCALE. The analyser has
+ * one part from then on (a row holds every channel): call it before any
+ * ra_welch_feed_part(). RA_ERR_INVALID for an unknown scale, RA_ERR_NOMEM
+ * when not even one row fits. */
 ra_status ra_welch_keep_rows(ra_welch *w, ra_spectrum_scale scale);
 
 /* The most frames a batch may hold: fed between two publishes, they
