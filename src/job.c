@@ -127,6 +127,12 @@ typedef struct chain {
 	ra_diag sink_diag;
 } chain;
 
+/* The pool the job's stages share: none for the reference pipeline. */
+static ra_workers *pool_of(const chain *ch)
+{
+	return ch->cfg->reference ? NULL : ch->cfg->workers;
+}
+
 void ra_job_config_init(ra_job_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -1003,7 +1009,7 @@ static ra_status resampler_start(chain *ch)
 		.engine = cfg->resampler,
 		.quality = cfg->quality,
 		.max_in_frames = resample_chunk(ch->plan),
-		.workers = cfg->reference ? NULL : cfg->workers,
+		.workers = pool_of(ch),
 	};
 	ra_status st;
 
@@ -1124,8 +1130,7 @@ static ra_status loudness_start(chain *ch)
 {
 	ra_loudness_config lc = { ch->plan->channels, ch->plan->out_rate,
 				  ch->src->reader ? ra_reader_channel_map(ch->src->reader) : NULL,
-				  ch->cfg->reference ? NULL : ch->cfg->workers,
-				  ch->cfg->keep_loudness };
+				  pool_of(ch), ch->cfg->keep_loudness };
 	ra_status st;
 
 	ch->loud = ra_loudness_create(&lc, &st, &ch->res->diag);
@@ -1230,7 +1235,7 @@ static ra_welch_config welch_config(const chain *ch)
 {
 	const ra_job_plan *p = ch->plan;
 	const ra_spectrum_request *req = &p->spectrum;
-	ra_workers *workers = ch->cfg->reference ? NULL : ch->cfg->workers;
+	ra_workers *workers = pool_of(ch);
 
 	return (ra_welch_config){ .channels = p->channels,
 				  .sample_rate = p->out_rate,
@@ -1672,7 +1677,7 @@ static ra_status execute(chain *ch, const char *out_path)
 			       &res->diag);
 	if (!to.wr)
 		return st;
-	ra_writer_set_workers(to.wr, ch->cfg->reference ? NULL : ch->cfg->workers);
+	ra_writer_set_workers(to.wr, pool_of(ch));
 	ra_writer_set_cancel(to.wr, ch->cfg->cancel);
 	if (ch->src->reader)
 		ra_writer_copy_metadata(to.wr, ch->src->reader, (double)p->out_rate / p->in_rate);

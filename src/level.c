@@ -128,9 +128,9 @@ ra_levels *ra_levels_create(int channels, ra_status *status, ra_diag *diag)
 	}
 	st = RA_ERR_NOMEM;
 	lv = calloc(1, sizeof(*lv));
-	all = lv ? calloc(KINDS * (ROW % channels == 0 ? ROW : (size_t)channels * LANES),
-			  sizeof(*all))
-		 : NULL;
+	if (lv)
+		lv->width = ROW % channels == 0 ? ROW : (size_t)channels * LANES;
+	all = lv ? calloc(KINDS * lv->width, sizeof(*all)) : NULL;
 	if (!all) {
 		free(lv);
 		lv = NULL;
@@ -138,7 +138,6 @@ ra_levels *ra_levels_create(int channels, ra_status *status, ra_diag *diag)
 		goto out;
 	}
 	lv->channels = channels;
-	lv->width = ROW % channels == 0 ? ROW : (size_t)channels * LANES;
 	lv->acc = (accumulators){ all, all + lv->width, all + 2 * lv->width, all + 3 * lv->width,
 				  all + 4 * lv->width };
 	lv->rows = lv->width == ROW ? rows_choose(NULL) : NULL;

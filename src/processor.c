@@ -78,8 +78,7 @@ typedef struct phase {
  * (feed_here()). */
 typedef struct tap {
 	ra_welch *w;   /* NULL: no tap */
-	int parts;     /* tasks a slot: ra_welch_parts() */
-	size_t batch;  /* 0: fed by tasks */
+	size_t batch;  /* 0: fed by tasks, one a part (ra_welch_parts()) */
 	slot *pending; /* its slot in the step in flight, when fed here */
 } tap;
 
@@ -239,9 +238,7 @@ static void copy_config(ra_processor *p, const ra_processor_config *cfg)
 	if (cfg->band_count)
 		memcpy(p->bands, cfg->bands, (size_t)cfg->band_count * sizeof(*p->bands));
 	p->tap_in.w = cfg->tap_in;
-	p->tap_in.parts = ra_welch_parts(cfg->tap_in);
 	p->tap_out.w = cfg->tap_out;
-	p->tap_out.parts = ra_welch_parts(cfg->tap_out);
 	p->rows_ready = cfg->rows_ready;
 	p->rows_ctx = cfg->rows_ctx;
 	p->eq_time = cfg->eq_time;
@@ -332,12 +329,11 @@ static void restart_steps(ra_processor *p)
  * more than overlapping its steps gains (measured: 50 files of 10 s,
  * 7 steps each, took 0.290 s on the pool against 0.243 s inline). */
 #define SHORT_STEPS 16
-static int too_short(const ra_processor_config *cfg)
+static int too_short(const ra_processor *p, const ra_processor_config *cfg)
 {
-	size_t blocks = (STEP_FRAMES + cfg->max_frames - 1) / cfg->max_frames;
-	uint64_t step = (blocks < MAX_STEP_BLOCKS ? blocks : MAX_STEP_BLOCKS) * cfg->max_frames;
+	const uint64_t step = step_blocks_for(p, STEP_FRAMES) * p->max_frames;
 
-	return cfg->channels <= 2 && cfg->stream_frames > 0 &&
+	return p->channels <= 2 && cfg->stream_frames > 0 &&
 	       cfg->stream_frames < SHORT_STEPS * step;
 }
 
@@ -349,7 +345,8 @@ static int too_short(const ra_processor_config *cfg)
  * batching. */
 static void plan_schedule(ra_processor *p, const ra_processor_config *cfg)
 {
-	int groups = 1, split = p->tap_in.parts > 1 || p->tap_out.parts > 1, pooled;
+	int groups = 1, pooled;
+	const int split = ra_welch_parts(p->tap_in.w) > 1 || ra_welch_parts(p->tap_out.w) > 1;
 
 	if (cfg->reference)
 		p->kernel = KERNEL_REFERENCE;
@@ -358,7 +355,7 @@ static void plan_schedule(ra_processor *p, const ra_processor_config *cfg)
 	else
 		p->kernel = KERNEL_CASCADE;
 	pooled = p->kernel == KERNEL_CASCADE || (p->kernel == KERNEL_GAIN && split);
-	p->workers = pooled && !too_short(cfg) ? cfg->workers : NULL;
+	p->workers = pooled && !too_short(p, cfg) ? cfg->workers : NULL;
 	p->threads = p->workers ? ra_workers_threads(p->workers) : 1;
 	p->step_blocks = 1;
 	if (p->threads > 1) {
@@ -646,9 +643,10 @@ static size_t add_tasks(ra_processor *p, size_t n, slot *s, task_kind kind, int 
 static size_t add_tap(ra_processor *p, size_t n, slot *s, task_kind kind)
 {
 	tap *t = tap_for(p, kind);
+	const int parts = ra_welch_parts(t->w);
 
 	if (!t->batch)
-		return add_tasks(p, n, s, kind, 0, t->parts, t->parts);
+		return add_tasks(p, n, s, kind, 0, parts, parts);
 	t->pending = s;
 	return n;
 }

@@ -1375,6 +1375,9 @@ static Suite *spectrum_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parts");
+	/* Three analysers of nearly 1 GiB: room for a slow or loaded machine
+	 * and for the sanitizers' allocators. */
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_parts_bit_identical);
 	tcase_add_test(tc, test_parts_fed_unequally_and_limits);
 	suite_add_tcase(s, tc);
