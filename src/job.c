@@ -1229,8 +1229,10 @@ static ra_status measure_loudness(chain *ch, float *gain)
 	return RA_OK;
 }
 
-/* The analysers' settings, from the plan's spectrum request; a part a
- * thread, each fed as a task by the processor. */
+/* The analysers' settings, from the plan's spectrum request; four parts a
+ * thread, each fed as a task by the processor, so that a worker that
+ * waits for a core (behind the job's own reading, say) holds back a
+ * quarter of a thread's share, not half the work. */
 static ra_welch_config welch_config(const chain *ch)
 {
 	const ra_job_plan *p = ch->plan;
@@ -1244,7 +1246,7 @@ static ra_welch_config welch_config(const chain *ch)
 				  .overlap = req->overlap,
 				  .mix = req->mix,
 				  .measure = req->measure,
-				  .parts = workers ? ra_workers_threads(workers) : 1 };
+				  .parts = workers ? 4 * ra_workers_threads(workers) : 1 };
 }
 
 /* The analysers the plan asks for, and the spectrogram they feed. */

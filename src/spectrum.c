@@ -21,6 +21,14 @@
 #define RA_WELCH_MAX_FFT ((size_t)1 << 24)
 /* The most an analyser may take: stereo at the largest fft size fits. */
 #define RA_WELCH_MAX_BYTES ((uint64_t)1 << 30)
+/* The periodograms are summed in PHASES sums a channel, by stream
+ * position: segment s into sum (s / GROUP) % PHASES, the sums added in
+ * order at the end. Parts can then share a channel's stream in time. Four
+ * sums up to RA_WELCH_PHASED_FFT points, one above (where a sum is large
+ * and a group of segments longer than any step). */
+#define RA_WELCH_PHASES 4
+#define RA_WELCH_GROUP 16
+#define RA_WELCH_PHASED_FFT ((size_t)1 << 16)
 
 /*
  * FFTW's planner keeps global state and is not thread-safe: every plan is
@@ -196,14 +204,17 @@ static void ra_rows_release(ra_rows *r)
  * keeps the last N frames in a ring (double, so that a mix is kept exactly
  * as computed); when a segment's last frame arrives the ring holds exactly
  * that segment, oldest frame at its part's POS. Periodograms |X_k|^2 are
- * summed unscaled in double, segment by segment in time order, so the sums
- * do not depend on how the stream was cut into feeds.
+ * summed unscaled in double, in time order into the segment's phase sum
+ * (see RA_WELCH_PHASES), so the sums do not depend on how the stream was
+ * cut into feeds, nor on the parts.
  *
- * The channels are split into parts, runs of channels [first, last), each
- * fed by one thread at a time beside the others: a part has its own place
- * in the stream (every part is fed the same frames, so the parts agree on
- * it between feeds) and its own transform buffers, and touches only its
- * channels' rings and sums.
+ * The channels are split into parts, runs of channels [first, last), and
+ * each run into SPLIT shares of the stream in time: share j computes the
+ * segments of the groups g with g % split == j into their phase sums, and
+ * passes over the frames no segment of its groups holds. Each part is fed
+ * by one thread at a time beside the others: it has its own place in the
+ * stream (every part is fed the same frames), its own rings and transform
+ * buffers, and touches only its channels' sums of its own phases.
  *
  * The transform is double precision: single precision errs by up to 0.04 dB
  * in bins 90 to 100 dB below a segment's peak, beyond the 0.01 dB against
@@ -211,9 +222,12 @@ static void ra_rows_release(ra_rows *r)
  */
 typedef struct welch_part {
 	int first, last;
+	int share;	   /* of the run's SPLIT shares in time */
+	uint64_t at;	   /* frames fed */
+	uint64_t skip;	   /* frames to pass over before the next is stored */
 	size_t pos;	   /* next ring slot written: the oldest frame once full */
-	size_t due;	   /* frames still to come before the next segment ends */
-	uint64_t segments; /* completed */
+	size_t due;	   /* frames still to store before the next segment ends */
+	uint64_t next;	   /* the stream's index of that segment */
 	double *in;	   /* n windowed points, fftw_malloc'd */
 	fftw_complex *out; /* bins, fftw_malloc'd */
 } welch_part;
@@ -232,10 +246,12 @@ struct ra_welch {
 	double sum_w;  /* sum of w[i] */
 	double sum_w2; /* sum of w[i]^2 */
 
-	double *ring; /* channels * n: channel c at ring + c * n */
-	double *acc;  /* channels * bins sums of |X_k|^2 */
+	double *ring; /* split * channels * n: see ring_of() */
+	double *acc;  /* channels * phases * bins sums of |X_k|^2: see acc_of() */
+	int phases;
 	welch_part part[RA_WELCH_MAX_PARTS];
 	int parts;
+	int split; /* shares of the stream in time of each run of channels */
 
 	/* Rows, when kept: FRESH belongs to the feeding thread (the rows
 	 * completed since the last publish), READY to the owner (published
@@ -299,28 +315,47 @@ static int ra_welch_config_ok(const ra_welch_config *cfg, size_t *step, ra_diag 
 	return 1;
 }
 
-/* What an analyser's buffers take with PARTS parts: per analysed channel
- * a ring of n and sums and a row of bins doubles; the window (n doubles);
- * per part the transform's input (n doubles) and output (bins complex). */
-static uint64_t ra_welch_bytes(const ra_welch_config *cfg, int parts)
+/* The phase sums a channel of an N-point analyser has. */
+static int ra_welch_phases(size_t n)
 {
-	uint64_t n = cfg->fft_size, bins = n / 2 + 1,
-		 channels = cfg->mix ? 1 : (uint64_t)cfg->channels;
-
-	return (channels * (n + 2 * bins) + n + (uint64_t)parts * (n + 2 * bins)) * sizeof(double);
+	return n <= RA_WELCH_PHASED_FFT ? RA_WELCH_PHASES : 1;
 }
 
-/* The parts CFG asks for, as far as there are channels to split and
- * memory within the bound (at least one). */
-static int ra_welch_part_count(const ra_welch_config *cfg)
+/* What an analyser's buffers take with RUNS runs of channels in SPLIT
+ * shares each: per analysed channel a ring of n doubles a share, its phase
+ * sums and a row of bins doubles; the window (n doubles); per part the
+ * transform's input (n doubles) and output (bins complex). */
+static uint64_t ra_welch_bytes(const ra_welch_config *cfg, int runs, int split)
 {
-	int parts = cfg->parts < RA_WELCH_MAX_PARTS ? cfg->parts : RA_WELCH_MAX_PARTS;
+	uint64_t n = cfg->fft_size, bins = n / 2 + 1,
+		 channels = cfg->mix ? 1 : (uint64_t)cfg->channels,
+		 sums = (uint64_t)ra_welch_phases(cfg->fft_size) + 1;
 
-	if (cfg->mix || parts > cfg->channels)
-		parts = cfg->mix ? 1 : cfg->channels;
-	while (parts > 1 && ra_welch_bytes(cfg, parts) > RA_WELCH_MAX_BYTES)
-		parts--;
-	return parts < 1 ? 1 : parts;
+	return (channels * ((uint64_t)split * n + sums * bins) + n +
+		(uint64_t)runs * (uint64_t)split * (n + 2 * bins)) *
+	       sizeof(double);
+}
+
+/* The parts CFG asks for (at least one): runs of channels as far as there
+ * are channels, then shares of their stream in time as far as there are
+ * phases; fewer shares, then fewer runs, while beyond the memory bound. */
+static void ra_welch_part_count(const ra_welch_config *cfg, int *runs, int *split)
+{
+	const int asked = cfg->parts < RA_WELCH_MAX_PARTS ? cfg->parts : RA_WELCH_MAX_PARTS;
+	const int channels = cfg->mix ? 1 : cfg->channels;
+
+	*runs = asked < channels ? asked : channels;
+	if (*runs < 1)
+		*runs = 1;
+	*split = 1;
+	while (2 * *split <= ra_welch_phases(cfg->fft_size) && *runs * 2 * *split <= asked)
+		*split *= 2;
+	while (*runs * *split > 1 && ra_welch_bytes(cfg, *runs, *split) > RA_WELCH_MAX_BYTES) {
+		if (*split > 1)
+			*split /= 2;
+		else
+			--*runs;
+	}
 }
 
 /* The configuration is valid and within the memory bound: RA_OK with the
@@ -329,12 +364,12 @@ static ra_status ra_welch_admit(const ra_welch_config *cfg, size_t *step, ra_dia
 {
 	if (!ra_welch_config_ok(cfg, step, diag))
 		return RA_ERR_INVALID;
-	if (ra_welch_bytes(cfg, 1) > RA_WELCH_MAX_BYTES) {
+	if (ra_welch_bytes(cfg, 1, 1) > RA_WELCH_MAX_BYTES) {
 		ra_diag_set(diag,
 			    "a %zu-point analyser of %d channels needs %.1f GiB, more than the "
 			    "%.0f GiB allowed",
 			    cfg->fft_size, cfg->mix ? 1 : cfg->channels,
-			    (double)ra_welch_bytes(cfg, 1) / (1 << 30),
+			    (double)ra_welch_bytes(cfg, 1, 1) / (1 << 30),
 			    (double)RA_WELCH_MAX_BYTES / (1 << 30));
 		return RA_ERR_LIMITS;
 	}
@@ -344,6 +379,8 @@ static ra_status ra_welch_admit(const ra_welch_config *cfg, size_t *step, ra_dia
 /* The stream's layout and the segments' size and step. */
 static void ra_welch_shape(ra_welch *w, const ra_welch_config *cfg, size_t step)
 {
+	int runs;
+
 	w->in_channels = cfg->channels;
 	w->channels = cfg->mix ? 1 : cfg->channels;
 	w->mix = !!cfg->mix;
@@ -351,11 +388,16 @@ static void ra_welch_shape(ra_welch *w, const ra_welch_config *cfg, size_t step)
 	w->n = cfg->fft_size;
 	w->bins = cfg->fft_size / 2 + 1;
 	w->step = step;
+	w->phases = ra_welch_phases(w->n);
 	w->feed = feed_choose(NULL);
-	w->parts = ra_welch_part_count(cfg);
+	ra_welch_part_count(cfg, &runs, &w->split);
+	w->parts = runs * w->split;
 	for (int i = 0; i < w->parts; i++) {
-		w->part[i].first = w->channels * i / w->parts;
-		w->part[i].last = w->channels * (i + 1) / w->parts;
+		const int run = i / w->split;
+
+		w->part[i].first = w->channels * run / runs;
+		w->part[i].last = w->channels * (run + 1) / runs;
+		w->part[i].share = i % w->split;
 	}
 }
 
@@ -364,8 +406,8 @@ static void ra_welch_shape(ra_welch *w, const ra_welch_config *cfg, size_t step)
 static ra_status ra_welch_alloc(ra_welch *w)
 {
 	w->window = malloc(w->n * sizeof(*w->window));
-	w->ring = calloc((size_t)w->channels * w->n, sizeof(*w->ring));
-	w->acc = calloc((size_t)w->channels * w->bins, sizeof(*w->acc));
+	w->ring = calloc((size_t)w->split * (size_t)w->channels * w->n, sizeof(*w->ring));
+	w->acc = calloc((size_t)w->channels * (size_t)w->phases * w->bins, sizeof(*w->acc));
 	if (!w->window || !w->ring || !w->acc)
 		return RA_ERR_NOMEM;
 	for (int i = 0; i < w->parts; i++) {
@@ -403,15 +445,28 @@ static ra_status ra_welch_plan(ra_welch *w, int measure)
 	return w->plan ? RA_OK : RA_ERR_NOMEM;
 }
 
+/* Part P's next segment is its NEXT: the frames to pass over before it
+ * and to store until it ends. */
+static void ra_welch_aim(const ra_welch *w, welch_part *p)
+{
+	const uint64_t start = p->next * w->step;
+
+	p->skip = start > p->at ? start - p->at : 0;
+	p->due = (size_t)(start + w->n - (start > p->at ? start : p->at));
+}
+
 /* Back to the stream's start, the sums as they are (zero when new). The
  * rings need no clearing: a segment is taken only once its every frame
  * has been stored. */
 static void ra_welch_restart(ra_welch *w)
 {
 	for (int i = 0; i < w->parts; i++) {
-		w->part[i].pos = 0;
-		w->part[i].due = w->n;
-		w->part[i].segments = 0;
+		welch_part *p = &w->part[i];
+
+		p->at = 0;
+		p->pos = 0;
+		p->next = (uint64_t)p->share * RA_WELCH_GROUP;
+		ra_welch_aim(w, p);
 	}
 	w->fresh.count = 0;
 	w->ready.count = 0;
@@ -479,7 +534,7 @@ void ra_welch_reset(ra_welch *w)
 {
 	if (!w)
 		return;
-	memset(w->acc, 0, (size_t)w->channels * w->bins * sizeof(*w->acc));
+	memset(w->acc, 0, (size_t)w->channels * (size_t)w->phases * w->bins * sizeof(*w->acc));
 	ra_welch_restart(w);
 }
 
@@ -493,9 +548,15 @@ size_t ra_welch_bins(const ra_welch *w)
 	return w ? w->bins : 0;
 }
 
+/* The segments AT frames complete. */
+static uint64_t ra_welch_segments_in(const ra_welch *w, uint64_t at)
+{
+	return at < w->n ? 0 : (at - w->n) / w->step + 1;
+}
+
 uint64_t ra_welch_segments(const ra_welch *w)
 {
-	return w ? w->part[0].segments : 0;
+	return w ? ra_welch_segments_in(w, w->part[0].at) : 0;
 }
 
 int ra_welch_parts(const ra_welch *w)
@@ -517,6 +578,20 @@ double ra_welch_enbw_hz(const ra_welch *w)
 
 /* ---- the kernel ---- */
 
+/* Channel C's ring of part P's share. */
+static inline double *ring_of(const ra_welch *w, const welch_part *p, int c)
+{
+	return w->ring + ((size_t)p->share * (size_t)w->channels + (size_t)c) * w->n;
+}
+
+/* Channel C's sum of the phase segment S goes into. */
+static inline double *acc_of(const ra_welch *w, int c, uint64_t s)
+{
+	const size_t phase = (size_t)(s / RA_WELCH_GROUP % (uint64_t)w->phases);
+
+	return w->acc + ((size_t)c * (size_t)w->phases + phase) * w->bins;
+}
+
 /* Channel samples STRIDE floats apart in IN to N doubles in OUT. Inlined
  * with the common strides as constants, so that the loop vectorizes. */
 static inline void ra_take(const float *restrict in, size_t stride, double *restrict out, size_t n)
@@ -536,7 +611,7 @@ static inline __attribute__((always_inline)) void ra_welch_store(ra_welch *w, co
 	size_t i, c;
 
 	if (w->mix) {
-		double *ring = w->ring + p->pos;
+		double *ring = ring_of(w, p, 0) + p->pos;
 
 		for (i = 0; i < frames; i++) {
 			const float *f = in + i * ch;
@@ -549,7 +624,7 @@ static inline __attribute__((always_inline)) void ra_welch_store(ra_welch *w, co
 		return;
 	}
 	for (c = (size_t)p->first; c < (size_t)p->last; c++) {
-		double *ring = w->ring + c * w->n + p->pos;
+		double *ring = ring_of(w, p, (int)c) + p->pos;
 
 		if (ch == 1)
 			ra_take(in, 1, ring, frames);
@@ -593,8 +668,8 @@ static inline __attribute__((always_inline)) void ra_welch_segment(ra_welch *w, 
 	int c;
 
 	for (c = p->first; c < p->last; c++) {
-		const double *restrict ring = w->ring + (size_t)c * n;
-		double *restrict acc = w->acc + (size_t)c * bins;
+		const double *restrict ring = ring_of(w, p, c);
+		double *restrict acc = acc_of(w, c, p->next);
 
 		for (i = 0; i < head; i++)
 			in[i] = ring[p->pos + i] * win[i];
@@ -606,37 +681,48 @@ static inline __attribute__((always_inline)) void ra_welch_segment(ra_welch *w, 
 		for (k = 0; row && k < bins; k++)
 			row[(size_t)c * bins + k] = out[k][0] * out[k][0] + out[k][1] * out[k][1];
 	}
-	p->segments++;
 	if (row) {
 		/* Segment s covers frames s * step .. s * step + n - 1. */
-		double start = (double)(p->segments - 1) * (double)w->step;
+		double start = (double)p->next * (double)w->step;
 
 		ra_welch_to_db(w, w->row_scale, 1, row, row);
 		w->fresh.time[w->fresh.count++] = (start + (double)n / 2.0) / w->sample_rate;
 	}
 }
 
-/* The feeding loop of every feed_fn build. */
+/* The feeding loop of every feed_fn build: frames passed over, stored,
+ * and the segments of part P's share of the stream as they end. */
 static inline __attribute__((always_inline)) void feed_loop(ra_welch *w, welch_part *p,
 							    const float *frames, size_t n)
 {
 	while (n > 0) {
-		size_t run = w->n - p->pos;
+		size_t run = p->skip < n ? (size_t)p->skip : n;
 
-		if (run > p->due)
-			run = p->due;
-		if (run > n)
-			run = n;
-		ra_welch_store(w, p, frames, run);
+		if (run == 0) {
+			run = w->n - p->pos;
+			if (run > p->due)
+				run = p->due;
+			if (run > n)
+				run = n;
+			ra_welch_store(w, p, frames, run);
+			p->pos += run;
+			if (p->pos == w->n)
+				p->pos = 0;
+			p->due -= run;
+		} else {
+			p->skip -= run;
+		}
 		frames += run * (size_t)w->in_channels;
 		n -= run;
-		p->pos += run;
-		if (p->pos == w->n)
-			p->pos = 0;
-		p->due -= run;
+		p->at += run;
 		if (p->due == 0) {
 			ra_welch_segment(w, p);
-			p->due = w->step;
+			/* The next segment of its group, or the first of the next
+			 * group of its share. */
+			p->next++;
+			if (p->next % RA_WELCH_GROUP == 0)
+				p->next += (uint64_t)(w->split - 1) * RA_WELCH_GROUP;
+			ra_welch_aim(w, p);
 		}
 	}
 }
@@ -739,16 +825,28 @@ ra_status ra_welch_result(const ra_welch *w, ra_spectrum_scale scale, double *ou
 		return RA_ERR_INVALID;
 	}
 	for (int i = 1; i < w->parts; i++) {
-		if (w->part[i].segments != w->part[0].segments) {
+		if (w->part[i].at != w->part[0].at) {
 			ra_diag_set(diag, "the analyser's parts were fed unequally");
 			return RA_ERR_INVALID;
 		}
 	}
-	if (w->part[0].segments == 0) {
+	if (ra_welch_segments(w) == 0) {
 		ra_diag_set(diag, "shorter than one fft segment (%zu frames)", w->n);
 		return RA_ERR_INVALID;
 	}
-	ra_welch_to_db(w, scale, w->part[0].segments, w->acc, out);
+	/* Each channel's phase sums, added in order. */
+	for (int c = 0; c < w->channels; c++) {
+		double *sum = out + (size_t)c * w->bins;
+
+		memcpy(sum, acc_of(w, c, 0), w->bins * sizeof(*sum));
+		for (int ph = 1; ph < w->phases; ph++) {
+			const double *a = acc_of(w, c, (uint64_t)ph * RA_WELCH_GROUP);
+
+			for (size_t k = 0; k < w->bins; k++)
+				sum[k] += a[k];
+		}
+	}
+	ra_welch_to_db(w, scale, ra_welch_segments(w), out, out);
 	return RA_OK;
 }
 
@@ -760,9 +858,9 @@ ra_status ra_welch_keep_rows(ra_welch *w, ra_spectrum_scale scale)
 		return RA_ERR_INVALID;
 	if (!ra_rows_reserve(&w->fresh, 1, (size_t)w->channels * w->bins))
 		return RA_ERR_NOMEM;
-	/* A row holds every channel: one part makes it. The parts agree on
-	 * the stream's place, so part 0 takes over the others' channels, and
-	 * their transform buffers go. */
+	/* A row holds every channel of a segment: one part makes every row.
+	 * Nothing has been fed, so part 0 takes over the others' channels and
+	 * shares from the start; their transform buffers and rings go. */
 	for (int i = 1; i < w->parts; i++) {
 		fftw_free(w->part[i].out);
 		fftw_free(w->part[i].in);
@@ -771,8 +869,15 @@ ra_status ra_welch_keep_rows(ra_welch *w, ra_spectrum_scale scale)
 	}
 	w->parts = 1;
 	w->part[0].last = w->channels;
+	if (w->split > 1) {
+		double *ring = realloc(w->ring, (size_t)w->channels * w->n * sizeof(*w->ring));
+
+		w->ring = ring ? ring : w->ring; /* shrinking: the old block stands if refused */
+		w->split = 1;
+	}
 	w->keep_rows = 1;
 	w->row_scale = scale;
+	ra_welch_restart(w);
 	return RA_OK;
 }
 

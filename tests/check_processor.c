@@ -514,19 +514,22 @@ START_TEST(test_process_is_push_and_pull)
 }
 END_TEST
 
-/* Taps split into parts are fed a task a part on the pool, also with no
- * bands to filter (the gain alone, 1 or not, and the output tap alone):
- * the same spectra, to the bit, and the same output as one part inline,
- * for 2 and 5 channels. */
+/* Taps split into parts (8 asked: runs of channels, and shares of the
+ * stream in time when there are fewer than 8 channels) are fed a task a
+ * part on the pool, also with no bands to filter (the gain alone, 1 or
+ * not, and the output tap alone): the same spectra, to the bit, and the
+ * same output as one part inline, for 1, 2 and 5 channels. */
 START_TEST(test_taps_in_parts_on_the_pool)
 {
 	static const struct {
 		int channels, which;
 		float gain;
-		int tap_in;
-	} cases[] = {
-		{ 2, -1, 1.0f, 0 }, { 2, -1, 0.5f, 1 }, { 5, -1, 1.0f, 1 }, { 2, 0, 1.0f, 1 }
-	};
+		int tap_in, parts;
+	} cases[] = { { 2, -1, 1.0f, 0, 8 },
+		      { 2, -1, 0.5f, 1, 8 },
+		      { 5, -1, 1.0f, 1, 5 },
+		      { 2, 0, 1.0f, 1, 8 },
+		      { 1, -1, 1.0f, 0, 4 } };
 	const size_t frames = 200000, block = 1024;
 
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
@@ -546,7 +549,7 @@ START_TEST(test_taps_in_parts_on_the_pool)
 					       .fft_size = 512,
 					       .window = RA_WINDOW_HANN,
 					       .overlap = 0.5,
-					       .parts = split ? 2 : 1 };
+					       .parts = split ? 8 : 1 };
 			ra_welch *tap_in =
 				cases[k].tap_in ? ra_welch_create(&wc, NULL, NULL) : NULL;
 			ra_welch *tap_out = ra_welch_create(&wc, NULL, NULL);
@@ -559,7 +562,7 @@ START_TEST(test_taps_in_parts_on_the_pool)
 						    .tap_out = tap_out };
 			ra_workers_stats st;
 
-			ck_assert_int_eq(ra_welch_parts(tap_out), split ? 2 : 1);
+			ck_assert_int_eq(ra_welch_parts(tap_out), split ? cases[k].parts : 1);
 			out[split] = malloc(samples * sizeof(float));
 			ck_assert_ptr_nonnull(out[split]);
 			ra_workers_get_stats(w, &st);

@@ -485,19 +485,22 @@ END_TEST
 /* Every checked bin of ra_welch_result within 0.01 dB of the direct-DFT
  * Welch where the level is within 100 dB of the maximum; most bins must
  * be in that range or the check proves little. */
-static void check_definition(size_t n, double overlap, ra_window window, int channels, int mix)
+static void check_definition_of(size_t n, double overlap, ra_window window, int channels, int mix,
+				size_t segments, int parts)
 {
 	ra_welch_config cfg = config(channels, n, window, overlap);
 	size_t step = n - (size_t)llround(overlap * (double)n);
-	size_t frames = n + 4 * step + step / 2, bins = n / 2 + 1, k, checked = 0, total;
+	size_t frames = n + (segments - 1) * step + step / 2, bins = n / 2 + 1, k, checked = 0,
+	       total;
 	float *x = test_signal(frames, channels, n, 1000 + n);
 	int outch = mix ? 1 : channels, sc, c;
 	ra_welch *w;
 
 	cfg.mix = mix;
+	cfg.parts = parts;
 	w = create_ok(&cfg);
 	ra_welch_feed(w, x, frames);
-	ck_assert_uint_eq(ra_welch_segments(w), 5);
+	ck_assert_uint_eq(ra_welch_segments(w), segments);
 	ck_assert_int_eq(ra_welch_channels(w), outch);
 	ck_assert_uint_eq(ra_welch_bins(w), bins);
 	total = 2 * (size_t)outch * bins;
@@ -508,7 +511,8 @@ static void check_definition(size_t n, double overlap, ra_window window, int cha
 
 		ck_assert_ptr_nonnull(want);
 		ck_assert_uint_eq(
-			ref_welch(x, frames, channels, mix, n, window, overlap, scale, want), 5);
+			ref_welch(x, frames, channels, mix, n, window, overlap, scale, want),
+			segments);
 		for (c = 0; c < outch; c++) {
 			double max = -INFINITY;
 
@@ -535,6 +539,12 @@ static void check_definition(size_t n, double overlap, ra_window window, int cha
 	ra_welch_destroy(w);
 }
 
+/* Five segments, all in the first phase sum. */
+static void check_definition(size_t n, double overlap, ra_window window, int channels, int mix)
+{
+	check_definition_of(n, overlap, window, channels, mix, 5, 1);
+}
+
 START_TEST(test_matches_definition)
 {
 	static const size_t sizes[] = { 256, 300, 255 };
@@ -559,6 +569,18 @@ START_TEST(test_matches_definition_windows)
 		check_definition(255, 0.3, windows[wi].window, 2, 0);
 		check_definition(256, 0.5, windows[wi].window, 3, 1);
 	}
+}
+END_TEST
+
+/* A long stream, 150 segments: every phase sum takes its groups of 16,
+ * whole and in shares of the stream, and the sum of the sums is still the
+ * definition's average. */
+START_TEST(test_matches_definition_long)
+{
+	check_definition_of(256, 0.5, RA_WINDOW_HANN, 2, 0, 150, 1);
+	check_definition_of(256, 0.5, RA_WINDOW_HANN, 2, 0, 150, 8);
+	check_definition_of(300, 0.3, RA_WINDOW_BLACKMAN, 1, 0, 150, 4);
+	check_definition_of(255, 0.5, RA_WINDOW_HANN, 3, 1, 150, 2);
 }
 END_TEST
 
@@ -899,26 +921,34 @@ static void feed_part_in_runs(ra_welch *w, int part, const float *x, size_t fram
 				   frames - t < run ? frames - t : run);
 }
 
-/* The channels split into parts, each part fed on its own, last part
- * first and in runs of its own, give ra_welch_feed()'s result to the bit;
- * never more parts than channels, nor than RA_WELCH_MAX_PARTS. */
+/* The channels split into parts, runs of channels and then shares of
+ * their stream in time, each part fed on its own, last part first and in
+ * runs of its own, give ra_welch_feed()'s result to the bit. Runs as far
+ * as there are channels, shares (1, 2 or 4) as far as asked, never more
+ * than RA_WELCH_MAX_PARTS; a mix is one run. 311 segments: every share
+ * takes many groups of 16, every phase sum many segments. */
 START_TEST(test_parts_bit_identical)
 {
-	static const int cases[][2] = { { 2, 2 }, { 3, 2 }, { 3, 8 }, { 5, 3 }, { 12, 100 } };
-	const size_t n = 256, frames = 9001, bytes_per_channel = (n / 2 + 1) * sizeof(double);
+	/* channels, parts asked, mix, parts made */
+	static const int cases[][4] = { { 2, 2, 0, 2 }, { 3, 2, 0, 2 },	   { 3, 8, 0, 6 },
+					{ 5, 3, 0, 3 }, { 12, 100, 0, 8 }, { 1, 4, 0, 4 },
+					{ 1, 3, 0, 2 }, { 2, 8, 0, 8 },	   { 1, 100, 0, 4 },
+					{ 3, 4, 1, 4 } };
+	const size_t n = 256, frames = 40001, bytes_per_channel = (n / 2 + 1) * sizeof(double);
 
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
-		const int channels = cases[k][0], asked = cases[k][1];
-		const int parts = asked < channels ? asked : channels;
+		const int channels = cases[k][0], asked = cases[k][1], parts = cases[k][3];
+		const int outch = cases[k][2] ? 1 : channels;
 		ra_welch_config cfg = config(channels, n, RA_WINDOW_FLATTOP, 0.5);
 		float *x = test_signal(frames, channels, n, 7 + k);
-		ra_welch *whole = create_ok(&cfg), *split;
+		ra_welch *whole, *split;
 
+		cfg.mix = cases[k][2];
+		whole = create_ok(&cfg);
 		ra_welch_feed(whole, x, frames);
 		cfg.parts = asked;
 		split = create_ok(&cfg);
-		ck_assert_int_eq(ra_welch_parts(split),
-				 parts < RA_WELCH_MAX_PARTS ? parts : RA_WELCH_MAX_PARTS);
+		ck_assert_int_eq(ra_welch_parts(split), parts);
 		for (int p = ra_welch_parts(split) - 1; p >= 0; p--)
 			feed_part_in_runs(split, p, x, frames, channels, 1 + 997 * (size_t)p);
 		ra_welch_feed_part(split, ra_welch_parts(split), x, frames); /* no such part */
@@ -928,7 +958,7 @@ START_TEST(test_parts_bit_identical)
 			double *want = result_ok(whole, sc ? RA_SCALE_DBFS : RA_SCALE_PSD),
 			       *got = result_ok(split, sc ? RA_SCALE_DBFS : RA_SCALE_PSD);
 
-			ck_assert_msg(!memcmp(got, want, (size_t)channels * bytes_per_channel),
+			ck_assert_msg(!memcmp(got, want, (size_t)outch * bytes_per_channel),
 				      "%d channels in %d parts", channels, parts);
 			free(want);
 			free(got);
@@ -940,8 +970,9 @@ START_TEST(test_parts_bit_identical)
 }
 END_TEST
 
-/* A result needs every part fed alike; parts made past the memory bound
- * are not made, and a mix is one part. */
+/* A result needs every part fed alike; parts past the memory bound are
+ * not made (fewer shares first, then fewer runs); at 2^20 points there
+ * are no shares in time. */
 START_TEST(test_parts_fed_unequally_and_limits)
 {
 	const size_t n = 256, frames = 2000;
@@ -961,10 +992,6 @@ START_TEST(test_parts_fed_unequally_and_limits)
 	ra_welch_feed_part(w, 1, x + 2 * (frames - n), n);
 	ck_assert_int_eq(ra_welch_result(w, RA_SCALE_PSD, db, &diag), RA_OK);
 	ra_welch_destroy(w);
-	cfg.mix = 1;
-	w = create_ok(&cfg);
-	ck_assert_int_eq(ra_welch_parts(w), 1);
-	ra_welch_destroy(w);
 	ck_assert_int_eq(ra_welch_parts(NULL), 0);
 
 	/* 2^20 points: 61 channels and two parts' transforms fit in 1 GiB, 62
@@ -983,13 +1010,17 @@ START_TEST(test_parts_fed_unequally_and_limits)
 	w = create_ok(&cfg);
 	ck_assert_int_eq(ra_welch_parts(w), 3);
 	ra_welch_destroy(w);
+	cfg.channels = 2; /* 8 asked: 2 runs, 1 share each */
+	w = create_ok(&cfg);
+	ck_assert_int_eq(ra_welch_parts(w), 2);
+	ra_welch_destroy(w);
 	free(db);
 	free(x);
 }
 END_TEST
 
-/* A digest of a spectrum the feeding loops made: 3 channels, one of
- * them a part of its own. */
+/* A digest of a spectrum the feeding loops made: 3 channels in 3 runs of
+ * 2 shares, 153 segments in every phase sum. */
 static uint64_t welch_digest(void)
 {
 	const size_t n = 512, frames = 20000;
@@ -999,7 +1030,7 @@ static uint64_t welch_digest(void)
 	double *db;
 	uint64_t h;
 
-	cfg.parts = 2;
+	cfg.parts = 6;
 	w = create_ok(&cfg);
 	ra_welch_feed(w, x, frames);
 	db = result_ok(w, RA_SCALE_PSD);
@@ -1360,6 +1391,7 @@ static Suite *spectrum_suite(void)
 	tcase_add_test(tc, test_scales_differ_by_enbw);
 	tcase_add_test(tc, test_matches_definition);
 	tcase_add_test(tc, test_matches_definition_windows);
+	tcase_add_test(tc, test_matches_definition_long);
 	tcase_add_test(tc, test_channels_independent);
 	tcase_add_test(tc, test_threads_plan_concurrently);
 	suite_add_tcase(s, tc);

@@ -66,7 +66,7 @@ typedef struct ra_welch_config {
 	double overlap; /* 0 <= overlap < 1 */
 	int mix;	/* average the channels into one before the analysis */
 	int measure;	/* plan with FFTW_MEASURE instead of FFTW_ESTIMATE */
-	int parts;	/* split the channels into up to this many parts, fed at
+	int parts;	/* split the work into up to this many parts, fed at
 			 * once by ra_welch_feed_part() (0 or 1: one part) */
 } ra_welch_config;
 
@@ -74,13 +74,14 @@ typedef struct ra_welch ra_welch;
 
 /* An analyser for one stream. Plans are made under a process-wide lock
  * (FFTW's planner is not thread-safe). NULL with STATUS and DIAG on bad
- * parameters (RA_ERR_INVALID) or failure. Its buffers take 16 bytes per
- * analysed channel and point (one spectrogram row included), 8 a point
- * for the window and 16 a point for each part's transform: more than
+ * parameters (RA_ERR_INVALID) or failure. Its buffers take, per analysed
+ * channel, 8 bytes a point for a ring (one for each share in time, see
+ * ra_welch_parts()) and 8 bytes a bin for each of its sums (four up to
+ * 65536 points, one above) and for one spectrogram row; 8 bytes a point
+ * for the window, and 16 a point for each part's transform. More than
  * 1 GiB in all with one part is RA_ERR_LIMITS, checked before anything is
- * allocated; parts that would take it past 1 GiB are not made (the
- * analyser has one part then, as when mixing, and never more parts than
- * analysed channels). */
+ * allocated; parts that would take it past 1 GiB are not made (fewer
+ * shares first, then fewer runs). */
 ra_welch *ra_welch_create(const ra_welch_config *cfg, ra_status *status, ra_diag *diag);
 
 /* Feed FRAMES interleaved float frames; every segment they complete is
@@ -93,12 +94,18 @@ void ra_welch_feed(ra_welch *w, const float *frames, size_t n);
  * the same bits. */
 const char *ra_welch_kernel(void);
 
-/* The parts the analysed channels are split into (ra_welch_config's
- * parts as far as made; 1 once rows are kept), nearly equal runs of
- * channels in order. */
+/* The parts the work is split into (ra_welch_config's parts as far as
+ * made; 1 once rows are kept): nearly equal runs of the analysed channels
+ * in order, as many as asked and as there are channels, and each run in
+ * 1, 2 or 4 shares of the stream in time, as far as the parts asked go.
+ * The periodograms are summed in four sums a channel by stream position
+ * (segment s into sum (s / 16) % 4, one sum above 65536 points), added in
+ * order for the result; share j of S computes the segments of the groups
+ * of 16 whose index is j modulo S. The sums, and so the result, are the
+ * same to the bit for any parts. */
 int ra_welch_parts(const ra_welch *w);
 
-/* ra_welch_feed() of part PART's channels alone (0 <= PART <
+/* ra_welch_feed() of part PART's channels and share alone (0 <= PART <
  * ra_welch_parts(); else nothing). Different parts may be fed at the same
  * time from different threads, each by one thread at a time, and no
  * other call on W meanwhile. The result is ra_welch_feed()'s, to the bit,
