@@ -1229,15 +1229,17 @@ static ra_status measure_loudness(chain *ch, float *gain)
 	return RA_OK;
 }
 
-/* The analysers' settings, from the plan's spectrum request; four parts a
- * thread, each fed as a task by the processor, so that a worker that
- * waits for a core (behind the job's own reading, say) holds back a
- * quarter of a thread's share, not half the work. */
+/* The analysers' settings, from the plan's spectrum request; with more
+ * than one thread, four parts a thread asked (at most RA_WELCH_MAX_PARTS
+ * are made), each fed as a task by the processor, so that a worker that
+ * waits for a core (behind the job's own reading, say) holds back a small
+ * task, not half the work. */
 static ra_welch_config welch_config(const chain *ch)
 {
 	const ra_job_plan *p = ch->plan;
 	const ra_spectrum_request *req = &p->spectrum;
 	ra_workers *workers = pool_of(ch);
+	const int threads = workers ? ra_workers_threads(workers) : 1;
 
 	return (ra_welch_config){ .channels = p->channels,
 				  .sample_rate = p->out_rate,
@@ -1246,7 +1248,7 @@ static ra_welch_config welch_config(const chain *ch)
 				  .overlap = req->overlap,
 				  .mix = req->mix,
 				  .measure = req->measure,
-				  .parts = workers ? 4 * ra_workers_threads(workers) : 1 };
+				  .parts = threads > 1 ? 4 * threads : 1 };
 }
 
 /* The analysers the plan asks for, and the spectrogram they feed. */

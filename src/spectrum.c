@@ -854,13 +854,17 @@ ra_status ra_welch_result(const ra_welch *w, ra_spectrum_scale scale, double *ou
 
 ra_status ra_welch_keep_rows(ra_welch *w, ra_spectrum_scale scale)
 {
-	if (!w || (unsigned)scale >= RA_NSCALES)
+	/* A share holds only its own groups' frames: shares fold into one
+	 * part only before anything is fed. */
+	if (!w || (unsigned)scale >= RA_NSCALES || (w->split > 1 && w->part[0].at > 0))
 		return RA_ERR_INVALID;
 	if (!ra_rows_reserve(&w->fresh, 1, (size_t)w->channels * w->bins))
 		return RA_ERR_NOMEM;
 	/* A row holds every channel of a segment: one part makes every row.
-	 * Nothing has been fed, so part 0 takes over the others' channels and
-	 * shares from the start; their transform buffers and rings go. */
+	 * The runs agree on the stream's place, so part 0 (run 0, share 0)
+	 * takes over the other runs' channels where they are, and the other
+	 * shares (nothing fed yet) from the start; their transform buffers
+	 * and rings go. */
 	for (int i = 1; i < w->parts; i++) {
 		fftw_free(w->part[i].out);
 		fftw_free(w->part[i].in);
@@ -877,7 +881,6 @@ ra_status ra_welch_keep_rows(ra_welch *w, ra_spectrum_scale scale)
 	}
 	w->keep_rows = 1;
 	w->row_scale = scale;
-	ra_welch_restart(w);
 	return RA_OK;
 }
 

@@ -1191,8 +1191,10 @@ START_TEST(test_rows_batch_within_budget)
 }
 END_TEST
 
-/* No rows unless asked for; reset drops the rows not yet taken, published
- * or not, and keeps keeping them; the scale is checked. */
+/* No rows unless asked for; asked midway, they go on from where the
+ * stream is (shares of the stream fold only before a feed); reset drops
+ * the rows not yet taken, published or not, and keeps keeping them; the
+ * scale is checked. */
 START_TEST(test_rows_kept_only_when_asked)
 {
 	const size_t n = 64;
@@ -1210,8 +1212,12 @@ START_TEST(test_rows_kept_only_when_asked)
 	ck_assert_int_eq(ra_welch_publish_rows(NULL), RA_OK);
 	ck_assert_int_eq(ra_welch_take_row(NULL, &time_s, &db), 0);
 	ck_assert_int_eq(ra_welch_keep_rows(w, RA_SCALE_PSD), RA_OK);
-	ra_welch_feed(w, x, 2 * n); /* 4 more segments, published */
+	ck_assert_uint_eq(ra_welch_segments(w), 7); /* it goes on from there */
+	ra_welch_feed(w, x, 2 * n);		    /* 4 more segments, published */
 	ck_assert_int_eq(ra_welch_publish_rows(w), RA_OK);
+	ck_assert_uint_eq(ra_welch_segments(w), 11);
+	ck_assert_int_eq(ra_welch_take_row(w, &time_s, &db), 1);
+	ck_assert_double_eq(time_s, (7.0 * (double)n / 2.0 + (double)n / 2.0) / FS);
 	ra_welch_feed(w, x, n); /* 2 more, fresh */
 	ra_welch_reset(w);
 	ck_assert_int_eq(ra_welch_publish_rows(w), RA_OK);
@@ -1221,6 +1227,18 @@ START_TEST(test_rows_kept_only_when_asked)
 	ck_assert_int_eq(ra_welch_take_row(w, &time_s, &db), 1);
 	ck_assert_double_eq(time_s, (double)n / 2.0 / FS);
 	ck_assert_int_eq(ra_welch_take_row(w, &time_s, &db), 0);
+	ra_welch_destroy(w);
+
+	/* Shares of the stream fold into one part before a feed, not after. */
+	cfg.parts = 4;
+	w = create_ok(&cfg);
+	ck_assert_int_eq(ra_welch_parts(w), 4);
+	ra_welch_feed(w, x, n);
+	ck_assert_int_eq(ra_welch_keep_rows(w, RA_SCALE_PSD), RA_ERR_INVALID);
+	ck_assert_int_eq(ra_welch_parts(w), 4);
+	ra_welch_reset(w);
+	ck_assert_int_eq(ra_welch_keep_rows(w, RA_SCALE_PSD), RA_OK);
+	ck_assert_int_eq(ra_welch_parts(w), 1);
 	free(x);
 	ra_welch_destroy(w);
 }

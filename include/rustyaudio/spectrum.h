@@ -55,7 +55,7 @@ ra_status ra_spectrum_scale_parse(const char *name, ra_spectrum_scale *scale);
 /* The name ra_spectrum_scale_parse() takes for SCALE; "?" if none. */
 const char *ra_spectrum_scale_name(ra_spectrum_scale scale);
 
-/* The most parts an analyser's channels are split into. */
+/* The most parts an analyser's work is split into (see ra_welch_parts()). */
 #define RA_WELCH_MAX_PARTS 8
 
 typedef struct ra_welch_config {
@@ -156,8 +156,9 @@ ra_status ra_welch_result(const ra_welch *w, ra_spectrum_scale scale, double *ou
 
 /* Keep a row for every segment from now on, on SCALE. The analyser has
  * one part from then on (a row holds every channel): call it before any
- * ra_welch_feed_part(). RA_ERR_INVALID for an unknown scale, RA_ERR_NOMEM
- * when not even one row fits. */
+ * ra_welch_feed_part(). An analyser in shares of the stream in time
+ * folds only before anything is fed: RA_ERR_INVALID after, as for an
+ * unknown scale; RA_ERR_NOMEM when not even one row fits. */
 ra_status ra_welch_keep_rows(ra_welch *w, ra_spectrum_scale scale);
 
 /* The most frames a batch may hold: fed between two publishes, they
