@@ -224,10 +224,8 @@ typedef struct welch_part {
 	int first, last;
 	int share;	   /* of the run's SPLIT shares in time */
 	uint64_t at;	   /* frames fed */
-	uint64_t skip;	   /* frames to pass over before the next is stored */
 	size_t pos;	   /* next ring slot written: the oldest frame once full */
-	size_t due;	   /* frames still to store before the next segment ends */
-	uint64_t next;	   /* the stream's index of that segment */
+	uint64_t next;	   /* the stream's index of its next segment */
 	double *in;	   /* n windowed points, fftw_malloc'd */
 	fftw_complex *out; /* bins, fftw_malloc'd */
 } welch_part;
@@ -247,7 +245,7 @@ struct ra_welch {
 	double sum_w2; /* sum of w[i]^2 */
 
 	double *ring; /* split * channels * n: see ring_of() */
-	double *acc;  /* channels * phases * bins sums of |X_k|^2: see acc_of() */
+	double *acc;  /* channels * phases * bins sums of |X_k|^2: see sum_of() */
 	int phases;
 	welch_part part[RA_WELCH_MAX_PARTS];
 	int parts;
@@ -445,16 +443,6 @@ static ra_status ra_welch_plan(ra_welch *w, int measure)
 	return w->plan ? RA_OK : RA_ERR_NOMEM;
 }
 
-/* Part P's next segment is its NEXT: the frames to pass over before it
- * and to store until it ends. */
-static void ra_welch_aim(const ra_welch *w, welch_part *p)
-{
-	const uint64_t start = p->next * w->step;
-
-	p->skip = start > p->at ? start - p->at : 0;
-	p->due = (size_t)(start + w->n - (start > p->at ? start : p->at));
-}
-
 /* Back to the stream's start, the sums as they are (zero when new). The
  * rings need no clearing: a segment is taken only once its every frame
  * has been stored. */
@@ -466,7 +454,6 @@ static void ra_welch_restart(ra_welch *w)
 		p->at = 0;
 		p->pos = 0;
 		p->next = (uint64_t)p->share * RA_WELCH_GROUP;
-		ra_welch_aim(w, p);
 	}
 	w->fresh.count = 0;
 	w->ready.count = 0;
@@ -548,15 +535,12 @@ size_t ra_welch_bins(const ra_welch *w)
 	return w ? w->bins : 0;
 }
 
-/* The segments AT frames complete. */
-static uint64_t ra_welch_segments_in(const ra_welch *w, uint64_t at)
-{
-	return at < w->n ? 0 : (at - w->n) / w->step + 1;
-}
-
+/* The segments the frames fed so far complete. */
 uint64_t ra_welch_segments(const ra_welch *w)
 {
-	return w ? ra_welch_segments_in(w, w->part[0].at) : 0;
+	if (!w || w->part[0].at < w->n)
+		return 0;
+	return (w->part[0].at - w->n) / w->step + 1;
 }
 
 int ra_welch_parts(const ra_welch *w)
@@ -584,12 +568,16 @@ static inline double *ring_of(const ra_welch *w, const welch_part *p, int c)
 	return w->ring + ((size_t)p->share * (size_t)w->channels + (size_t)c) * w->n;
 }
 
-/* Channel C's sum of the phase segment S goes into. */
-static inline double *acc_of(const ra_welch *w, int c, uint64_t s)
+/* Channel C's sum of phase PHASE. */
+static inline double *sum_of(const ra_welch *w, int c, int phase)
 {
-	const size_t phase = (size_t)(s / RA_WELCH_GROUP % (uint64_t)w->phases);
+	return w->acc + ((size_t)c * (size_t)w->phases + (size_t)phase) * w->bins;
+}
 
-	return w->acc + ((size_t)c * (size_t)w->phases + phase) * w->bins;
+/* The phase whose sum segment S goes into. */
+static inline int phase_of(const ra_welch *w, uint64_t s)
+{
+	return (int)(s / RA_WELCH_GROUP % (uint64_t)w->phases);
 }
 
 /* Channel samples STRIDE floats apart in IN to N doubles in OUT. Inlined
@@ -669,7 +657,7 @@ static inline __attribute__((always_inline)) void ra_welch_segment(ra_welch *w, 
 
 	for (c = p->first; c < p->last; c++) {
 		const double *restrict ring = ring_of(w, p, c);
-		double *restrict acc = acc_of(w, c, p->next);
+		double *restrict acc = sum_of(w, c, phase_of(w, p->next));
 
 		for (i = 0; i < head; i++)
 			in[i] = ring[p->pos + i] * win[i];
@@ -696,33 +684,34 @@ static inline __attribute__((always_inline)) void feed_loop(ra_welch *w, welch_p
 							    const float *frames, size_t n)
 {
 	while (n > 0) {
-		size_t run = p->skip < n ? (size_t)p->skip : n;
+		/* Frames before the next segment's start are passed over; from
+		 * there on they are stored until it ends. */
+		const uint64_t start = p->next * w->step, end = start + w->n;
+		size_t run;
 
-		if (run == 0) {
+		if (p->at < start) {
+			run = start - p->at < n ? (size_t)(start - p->at) : n;
+		} else {
 			run = w->n - p->pos;
-			if (run > p->due)
-				run = p->due;
+			if (run > end - p->at)
+				run = (size_t)(end - p->at);
 			if (run > n)
 				run = n;
 			ra_welch_store(w, p, frames, run);
 			p->pos += run;
 			if (p->pos == w->n)
 				p->pos = 0;
-			p->due -= run;
-		} else {
-			p->skip -= run;
 		}
 		frames += run * (size_t)w->in_channels;
 		n -= run;
 		p->at += run;
-		if (p->due == 0) {
+		if (p->at == end) {
 			ra_welch_segment(w, p);
 			/* The next segment of its group, or the first of the next
 			 * group of its share. */
 			p->next++;
 			if (p->next % RA_WELCH_GROUP == 0)
 				p->next += (uint64_t)(w->split - 1) * RA_WELCH_GROUP;
-			ra_welch_aim(w, p);
 		}
 	}
 }
@@ -838,9 +827,9 @@ ra_status ra_welch_result(const ra_welch *w, ra_spectrum_scale scale, double *ou
 	for (int c = 0; c < w->channels; c++) {
 		double *sum = out + (size_t)c * w->bins;
 
-		memcpy(sum, acc_of(w, c, 0), w->bins * sizeof(*sum));
+		memcpy(sum, sum_of(w, c, 0), w->bins * sizeof(*sum));
 		for (int ph = 1; ph < w->phases; ph++) {
-			const double *a = acc_of(w, c, (uint64_t)ph * RA_WELCH_GROUP);
+			const double *a = sum_of(w, c, ph);
 
 			for (size_t k = 0; k < w->bins; k++)
 				sum[k] += a[k];
