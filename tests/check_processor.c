@@ -207,6 +207,44 @@ START_TEST(test_short_stream_runs_inline)
 }
 END_TEST
 
+/* Channel runs of processors of CHANNELS channels on THREADS threads. */
+static int channel_runs(int channels, int threads)
+{
+	ra_biquad_coeffs c[64];
+	ra_workers *w = ra_workers_create(threads, NULL, NULL);
+	ra_processor_config cfg = { .channels = channels,
+				    .max_frames = 1024,
+				    .bands = c,
+				    .band_count = design(0, c),
+				    .gain = 1.0f,
+				    .workers = w };
+	ra_processor *p = ra_processor_create(&cfg, NULL, NULL);
+	ra_processor_stats ps;
+
+	ck_assert_ptr_nonnull(p);
+	ra_processor_get_stats(p, &ps);
+	ra_processor_destroy(p);
+	ra_workers_destroy(w);
+	return ps.channel_runs;
+}
+
+/* Several channel pairs on several threads are filtered in a run of pairs
+ * a thread, one task a run and step: 300000 frames of 8 channels fill 5
+ * steps of 64 blocks, 10 tasks on 2 threads. A stream said to fill fewer
+ * than 16 steps keeps a task a pair (4 a step). The output equals the
+ * reference either way. */
+START_TEST(test_channel_runs)
+{
+	ck_assert_int_eq(channel_runs(8, 2), 2);
+	ck_assert_int_eq(channel_runs(5, 3), 3);
+	ck_assert_int_eq(channel_runs(16, 16), 8);
+	ck_assert_int_eq(channel_runs(8, 1), 1);
+	ck_assert_int_eq(channel_runs(2, 2), 1);
+	ck_assert_uint_eq(pool_tasks(8, 300000, 0), 5 * 2);
+	ck_assert_uint_eq(pool_tasks(8, 300000, 300000), 5 * 4);
+}
+END_TEST
+
 START_TEST(test_gain_only_and_reset)
 {
 	const size_t frames = 5000;
@@ -265,22 +303,24 @@ static void count_rows(void *ctx)
 
 /* Steady state: pushing and pulling blocks allocates nothing: with the
  * output tap's rows taken between calls, and (_i 1) at a hop of 2, where a
- * block's rows outgrow the budget, handed over in batches within. */
+ * block's rows outgrow the budget, handed over in batches within; (_i 2)
+ * 8 channels, in channel runs. */
 START_TEST(test_no_allocation_when_warm)
 {
+	const int ch = _i == 2 ? 8 : 1;
 	ra_biquad_coeffs c[64];
 	int count = design(1, c);
 	ra_workers *w = ra_workers_create(2, NULL, NULL);
 	/* With spectrum taps on both sides: their FFTs count too. */
-	ra_welch_config wc = { .channels = 1,
+	ra_welch_config wc = { .channels = ch,
 			       .sample_rate = 48000.0,
 			       .fft_size = 2048,
 			       .window = RA_WINDOW_HANN,
-			       .overlap = _i ? 2046.0 / 2048.0 : 0.5 };
+			       .overlap = _i == 1 ? 2046.0 / 2048.0 : 0.5 };
 	ra_welch *tap_in = ra_welch_create(&wc, NULL, NULL);
 	ra_welch *tap_out = ra_welch_create(&wc, NULL, NULL);
 	row_count taken = { tap_out, 0 };
-	ra_processor_config cfg = { .channels = 1,
+	ra_processor_config cfg = { .channels = ch,
 				    .max_frames = 1024,
 				    .bands = c,
 				    .band_count = count,
@@ -288,11 +328,12 @@ START_TEST(test_no_allocation_when_warm)
 				    .workers = w,
 				    .tap_in = tap_in,
 				    .tap_out = tap_out,
-				    .rows_ready = _i ? count_rows : NULL,
+				    .rows_ready = _i == 1 ? count_rows : NULL,
 				    .rows_ctx = &taken };
+	ra_processor_stats ps;
 	ra_processor *p;
-	float *x = make_signal(1024, 3);
-	const int blocks = _i ? 50 : 2000;
+	float *x = make_signal(1024 * (size_t)ch, 3);
+	const int blocks = _i == 1 ? 50 : 2000;
 	int failures = 0;
 	long during;
 
@@ -301,6 +342,8 @@ START_TEST(test_no_allocation_when_warm)
 	ck_assert_int_eq(ra_welch_keep_rows(tap_out, RA_SCALE_PSD), RA_OK);
 	p = ra_processor_create(&cfg, NULL, NULL);
 	ck_assert_ptr_nonnull(p);
+	ra_processor_get_stats(p, &ps);
+	ck_assert_int_eq(ps.channel_runs, _i == 2 ? 2 : 1);
 	for (int round = 0; round < 2; round++) {
 		/* Round 0 warms up, twice as long: the steps grow to their most
 		 * (256 blocks after 768) and such a step's rows reach the output
@@ -311,7 +354,7 @@ START_TEST(test_no_allocation_when_warm)
 			float *blk = ra_processor_acquire(p), *done;
 			size_t done_frames;
 
-			memcpy(blk, x, 1024 * sizeof(float));
+			memcpy(blk, x, 1024 * (size_t)ch * sizeof(float));
 			failures += ra_processor_push(p, blk, 1024, &done, &done_frames) != RA_OK;
 			if (done)
 				ra_processor_release(p, done);
@@ -998,7 +1041,8 @@ static Suite *processor_suite(void)
 	tcase_add_loop_test(tc, test_optimized_equals_reference, 0, 3);
 	tcase_add_test(tc, test_gain_only_and_reset);
 	tcase_add_test(tc, test_short_stream_runs_inline);
-	tcase_add_loop_test(tc, test_no_allocation_when_warm, 0, 2);
+	tcase_add_test(tc, test_channel_runs);
+	tcase_add_loop_test(tc, test_no_allocation_when_warm, 0, 3);
 	tcase_add_test(tc, test_destroy_with_blocks_inside);
 	tcase_add_test(tc, test_timing_counts_every_block);
 	tcase_add_test(tc, test_process_is_push_and_pull);

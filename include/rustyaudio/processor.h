@@ -130,6 +130,7 @@ void ra_processor_reset(ra_processor *p);
 typedef struct ra_processor_stats {
 	const char *kernel;   /* "avx512f", "avx2-fma", "scalar" or "reference" */
 	int band_groups;      /* bands split into this many groups (1: none) */
+	int channel_runs;     /* channel pairs filtered in this many phases (1: one) */
 	size_t step_blocks;   /* the most blocks a step carries */
 	ra_pool_stats blocks; /* the float block pool */
 	ra_pool_stats work;   /* the double work buffer pool */
