@@ -47,26 +47,35 @@ typedef struct held {
 	float value;
 } held;
 
-/* Whether the sink stage pays its lane is measured, not guessed: after a
- * window of blocks to warm up, a pass times a window with the stage
- * inline, then (after a queue's worth of blocks to fill the lane) one
- * with it on the lane, PROBE_ROUNDS times, and keeps the lane only if its
- * best window's time a block was at least LANE_GAIN less than the best
- * inline one's (the best of each, as a window can lose a core to other
- * work for a while). Where the pool or the reader is the bottleneck, or
- * other work holds the cores, a third thread costs more than it overlaps;
- * where the encoder is, it pays. A window is at least PROBE_FRAMES frames
- * (and PROBE_MIN_BLOCKS blocks) and lasts PROBE_NS, so that a scheduler's
- * hiccup is small beside it, unless it reaches PROBE_STRETCH times that
- * many frames first. A file too short for the probe never takes the lane.
- * A resampled stream takes it without a probe: its blocks come in bursts
- * of a resampler's run while the run's tasks hold the cores, so windows
- * time the bursts, not the stage. Measured on 10-minute stereo 16-bit
- * files, 2 cores, 10 runs each, the lane against the probe's choice: 96 to
- * 44.1 kHz 0.50 s against 0.63 s (to FLAC 1.32 s against 1.41 s), 44.1 to
- * 48 kHz 0.43 s against 0.46 s, 48 to 16 kHz 0.19 s against 0.21 s. */
+/* Whether the sink stage pays its lane is measured, not guessed: after
+ * PROBE_WARM_WINDOWS windows of blocks to warm up, a pass times a window
+ * with the stage inline, then (after a queue's worth of blocks to fill the
+ * lane) one with it on the lane, PROBE_ROUNDS times, and keeps the lane
+ * only if its best window's time a block was at least LANE_GAIN less than
+ * the best inline one's (the best of each, as a window can lose a core to
+ * other work for a while). Where the pool or the reader is the
+ * bottleneck, or other work holds the cores, a third thread costs more
+ * than it overlaps; where the encoder is, it pays. A window is at least
+ * PROBE_FRAMES frames (and PROBE_MIN_BLOCKS blocks) and lasts PROBE_NS, so
+ * that a scheduler's hiccup is small beside it, unless it reaches
+ * PROBE_STRETCH times that many frames first. A file too short for the
+ * probe never takes the lane. A resampled stream takes it without a
+ * probe: its blocks come in bursts of a resampler's run while the run's
+ * tasks hold the cores, so windows time the bursts, not the stage.
+ * Measured on 10-minute stereo 16-bit files, 2 cores, 10 runs each, the
+ * lane against the probe's choice: 96 to 44.1 kHz 0.50 s against 0.63 s
+ * (to FLAC 1.32 s against 1.41 s), 44.1 to 48 kHz 0.43 s against 0.46 s,
+ * 48 to 16 kHz 0.19 s against 0.21 s. */
 #define PROBE_FRAMES 262144
 #define PROBE_MIN_BLOCKS 8
+/* The warm-up outlasts the processor's growing steps (786432 frames to
+ * their most; see processor.c). With one window, the first inline window
+ * timed the small steps' round trips: the probe took the lane for
+ * --analyze in 3 runs of 4, where the whole file takes 10 % longer on it
+ * than inline (perf stat, 4 rounds of 3 runs, 10 minutes of stereo). With
+ * four it keeps it inline in 4 of 4, and the 8-channel 31-band job (7 %
+ * faster on the lane) on the lane in 3 of 4. */
+#define PROBE_WARM_WINDOWS 4
 #define PROBE_NS 40000000
 #define PROBE_STRETCH 2
 #define PROBE_ROUNDS 2
@@ -79,6 +88,7 @@ struct probe {
 	size_t fill;		       /* blocks that fill the lane's queue */
 	size_t blocks;		       /* delivered in this phase */
 	uint64_t start_ns;	       /* of the window being timed */
+	uint64_t lane_items;	       /* the lane's items run when it began */
 	double best_inline, best_lane; /* ns a block */
 };
 
@@ -550,27 +560,42 @@ static ra_status probe_choose(chain *ch, double lane)
 	return st;
 }
 
+/* Items the lane has run so far. */
+static uint64_t lane_items_run(const chain *ch)
+{
+	ra_lane_stats s;
+
+	ra_lane_get_stats(ch->lane, &s);
+	return s.items;
+}
+
 /* One more block delivered while the probe runs: at the end of a phase,
  * the next (see struct probe). */
 static ra_status probe_step(chain *ch)
 {
 	struct probe *pr = &ch->probe;
 	const int timed = pr->phase == PROBE_INLINE || pr->phase == PROBE_LANE;
-	uint64_t now;
+	uint64_t now, ran;
 	double per_block;
 
-	if (++pr->blocks < (pr->phase == PROBE_FILL ? pr->fill : pr->window))
+	if (++pr->blocks < (pr->phase == PROBE_FILL   ? pr->fill
+			    : pr->phase == PROBE_WARM ? PROBE_WARM_WINDOWS * pr->window
+						      : pr->window))
 		return RA_OK;
 	now = ra_now_ns();
 	if (timed && now - pr->start_ns < PROBE_NS && pr->blocks < PROBE_STRETCH * pr->window)
 		return RA_OK;
-	per_block = (double)(now - pr->start_ns) / (double)pr->blocks;
+	/* A lane window's blocks are those the lane ran: blocks posted into
+	 * room left in its queue cost the window nothing. */
+	ran = pr->phase == PROBE_LANE ? lane_items_run(ch) - pr->lane_items : pr->blocks;
+	per_block = ran ? (double)(now - pr->start_ns) / (double)ran : INFINITY;
 	pr->blocks = 0;
 	switch (pr->phase) {
 	case PROBE_WARM:
 	case PROBE_FILL:
 		pr->phase++;
 		pr->start_ns = now;
+		pr->lane_items = lane_items_run(ch);
 		break;
 	case PROBE_INLINE:
 		if (per_block < pr->best_inline)
@@ -970,7 +995,8 @@ static size_t lane_depth(size_t block_frames)
 static ra_lane *pass_lane(const chain *ch, uint64_t stream_frames, size_t depth)
 {
 	const uint64_t probed =
-		((1 + 2 * PROBE_ROUNDS) * (uint64_t)probe_window(ch->cap) + PROBE_ROUNDS * depth) *
+		((PROBE_WARM_WINDOWS + 2 * PROBE_ROUNDS) * (uint64_t)probe_window(ch->cap) +
+		 PROBE_ROUNDS * depth) *
 		ch->cap;
 
 	if (!ch->run_lane || ch->cfg->lane_use == RA_LANE_NEVER)

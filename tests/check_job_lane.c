@@ -16,9 +16,9 @@
 #include "rustyaudio/workers.h"
 #include "testutil.h"
 
-/* Long enough for AUTO's probe to time both schedules (1572864 frames at
+/* Long enough for AUTO's probe to time both schedules (2359296 frames at
  * any block size here): it always runs some blocks on the lane. */
-#define FRAMES 1700000
+#define FRAMES 2400000
 #define RATE 48000
 
 static char *dir, *in_path;
