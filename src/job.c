@@ -569,6 +569,14 @@ static uint64_t lane_items_run(const chain *ch)
 	return s.items;
 }
 
+/* The blocks PR's phase lasts at least. */
+static size_t phase_blocks(const struct probe *pr)
+{
+	if (pr->phase == PROBE_WARM)
+		return PROBE_WARM_WINDOWS * pr->window;
+	return pr->phase == PROBE_FILL ? pr->fill : pr->window;
+}
+
 /* One more block delivered while the probe runs: at the end of a phase,
  * the next (see struct probe). */
 static ra_status probe_step(chain *ch)
@@ -578,9 +586,7 @@ static ra_status probe_step(chain *ch)
 	uint64_t now, ran;
 	double per_block;
 
-	if (++pr->blocks < (pr->phase == PROBE_FILL   ? pr->fill
-			    : pr->phase == PROBE_WARM ? PROBE_WARM_WINDOWS * pr->window
-						      : pr->window))
+	if (++pr->blocks < phase_blocks(pr))
 		return RA_OK;
 	now = ra_now_ns();
 	if (timed && now - pr->start_ns < PROBE_NS && pr->blocks < PROBE_STRETCH * pr->window)

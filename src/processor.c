@@ -694,9 +694,9 @@ static size_t add_tap(ra_processor *p, size_t n, slot *s, task_kind kind)
 }
 
 /* The tasks of slot S's next phase, from task N on, its work split into
- * up to PARTS tasks: blocks to convert, channel pairs to filter, or the
- * whole blocks for the reference and gain kernels; a run of channel pairs
- * is one task. */
+ * up to PARTS tasks: blocks to convert, channel pairs to filter (a run's
+ * pairs one task when the runs share the threads), or the whole blocks
+ * for the reference and gain kernels. */
 static size_t add_phase(ra_processor *p, size_t n, slot *s, int parts)
 {
 	const phase *ph = &p->phases[s->phase];
@@ -714,12 +714,10 @@ static size_t add_phase(ra_processor *p, size_t n, slot *s, int parts)
 		units = (int)s->count;
 		break;
 	case TASK_FUSED:
-		if (p->runs > 1)
-			return add_tasks(p, n, s, ph->kind, 0, p->run_first[ph->group],
-					 p->run_first[ph->group + 1], 1);
 		if (p->kernel != KERNEL_CASCADE)
-			units = 1;
-		break;
+			return add_tasks(p, n, s, ph->kind, 0, 0, 1, 1);
+		return add_tasks(p, n, s, ph->kind, ph->group, p->run_first[ph->group],
+				 p->run_first[ph->group + 1], p->runs > 1 ? 1 : parts);
 	case TASK_FILTER:
 		break;
 	}
