@@ -2,7 +2,9 @@
 # Race rusty-audio against SoX and ffmpeg on the same jobs, file to file, and
 # print wall-time medians and ratios: rusty-audio with --threads 2 and with
 # --threads 1 (the ratio says what the second thread gives), and the peers
-# where one does the job. Installs sox and ffmpeg when missing.
+# where one does the job. Installs sox and ffmpeg when missing. A job's
+# commands run in alternating rounds, each once a round, so that their ratios
+# hold while the machine's speed drifts.
 #
 #   scripts/bench-peers.sh [--quick] [--runs N] [--dir DIR]
 #
@@ -169,48 +171,87 @@ ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b <= 0) print "-"; else printf "%.2f", a / b }'
 }
 
-# median_seconds NOUT NFRAMES CMD...: run CMD $runs times, each time into an
-# empty $out, and print the median wall time. A run must exit 0 and leave
-# exactly NOUT non-empty files in $out, every WAV and FLAC among them NFRAMES
-# frames long; otherwise print what went wrong and exit, so that a failure is
-# never timed as a fast run.
-median_seconds() {
+# once NOUT NFRAMES CMD...: run CMD once into an empty $out and print its
+# wall time. It must exit 0 and leave exactly NOUT non-empty files in $out,
+# every WAV and FLAC among them NFRAMES frames long; otherwise print what went
+# wrong and exit, so that a failure is never timed as a fast run.
+once() {
 	nout=$1 nframes=$2
 	shift 2
-	i=0
-	: >"$dir/times"
-	while [ $i -lt "$runs" ]; do
-		rm -rf "$out"
-		mkdir "$out"
-		status=0
-		start=$(date +%s.%N)
-		"$@" >"$dir/log" 2>&1 || status=$?
-		end=$(date +%s.%N)
-		problem=
-		if [ $status -ne 0 ]; then
-			problem="exit status $status"
-		elif [ "$(find "$out" -type f -size +0 | wc -l)" -ne "$nout" ] ||
-			[ "$(find "$out" -type f | wc -l)" -ne "$nout" ]; then
-			problem="expected $nout non-empty files in $out, found: $(find "$out" -type f -printf '%f (%s bytes) ' | head -c 300)"
-		else
-			for w in "$out"/*.wav "$out"/*.flac; do
-				[ -e "$w" ] || continue
-				n=$(soxi -s "$w" 2>/dev/null) || n=unreadable
-				if [ "$n" != "$nframes" ]; then
-					problem="$w: $n frames, expected $nframes"
-					break
-				fi
-			done
-		fi
-		if [ -n "$problem" ]; then
-			echo "bench-peers: $*: $problem" >&2
-			tail -n 20 "$dir/log" >&2
-			exit 1
-		fi
-		awk -v a="$start" -v b="$end" 'BEGIN { printf "%.6f\n", b - a }' >>"$dir/times"
-		i=$((i + 1))
+	rm -rf "$out"
+	mkdir "$out"
+	status=0
+	start=$(date +%s.%N)
+	"$@" >"$dir/log" 2>&1 </dev/null || status=$?
+	end=$(date +%s.%N)
+	problem=
+	if [ $status -ne 0 ]; then
+		problem="exit status $status"
+	elif [ "$(find "$out" -type f -size +0 | wc -l)" -ne "$nout" ] ||
+		[ "$(find "$out" -type f | wc -l)" -ne "$nout" ]; then
+		problem="expected $nout non-empty files in $out, found: $(find "$out" -type f -printf '%f (%s bytes) ' | head -c 300)"
+	else
+		for w in "$out"/*.wav "$out"/*.flac; do
+			[ -e "$w" ] || continue
+			n=$(soxi -s "$w" 2>/dev/null) || n=unreadable
+			if [ "$n" != "$nframes" ]; then
+				problem="$w: $n frames, expected $nframes"
+				break
+			fi
+		done
+	fi
+	if [ -n "$problem" ]; then
+		echo "bench-peers: $*: $problem" >&2
+		tail -n 20 "$dir/log" >&2
+		exit 1
+	fi
+	awk -v a="$start" -v b="$end" 'BEGIN { printf "%.6f\n", b - a }'
+}
+
+# timed NAME NOUT NFRAMES CMD...: CMD (see once) joins the next race, its
+# times kept under NAME for median.
+timed() {
+	line="$1 $2 $3"
+	: >"$dir/times.$1"
+	shift 3
+	for a in "$@"; do
+		line="$line '$(printf '%s' "$a" | sed "s/'/'\\\\''/g")'"
 	done
-	sort -n "$dir/times" | awk '{ t[NR] = $1 } END { printf "%.3f", t[int((NR + 1) / 2)] }'
+	printf '%s\n' "$line" >>"$dir/queue"
+}
+
+# time_into NAME NOUT NFRAMES CMD...: once, its time added to NAME's.
+time_into() {
+	ti_name=$1
+	shift
+	once "$@" >>"$dir/times.$ti_name"
+}
+
+# race: the commands queued by timed in $runs rounds, each once a round in
+# turn, so that the machine's drift over a job (20-30 % within an hour on a
+# shared VM) falls on every command alike rather than on whichever ran
+# through a slow stretch.
+race() {
+	q_lines=$(wc -l <"$dir/queue")
+	q_round=0
+	while [ $q_round -lt "$runs" ]; do
+		q_k=1
+		while [ $q_k -le "$q_lines" ]; do
+			eval "time_into $(sed -n "${q_k}p" "$dir/queue")"
+			q_k=$((q_k + 1))
+		done
+		q_round=$((q_round + 1))
+	done
+	rm -f "$dir/queue"
+}
+
+# median NAME: the median of NAME's times in seconds, "-" where it has none.
+median() {
+	if [ -s "$dir/times.$1" ]; then
+		sort -n "$dir/times.$1" | awk '{ t[NR] = $1 } END { printf "%.3f", t[int((NR + 1) / 2)] }'
+	else
+		printf '%s' -
+	fi
 }
 
 # One process a file, as shell users batch sox and ffmpeg.
@@ -244,7 +285,7 @@ ff16() {
 	ffmpeg -nostdin -y -v error -threads 1 -filter_threads 1 -i "$1" \
 		-af "aformat=sample_fmts=fltp,$2,aresample=osf=s16:dither_method=triangular" "$3"
 }
-# The levels reports, kept in $out so that median_seconds checks they are there.
+# The levels reports, kept in $out so that once checks they are there.
 ra_analyze() {
 	"$prog" -q --threads "$1" --analyze "$in" >"$out/report.txt"
 }
@@ -258,80 +299,82 @@ ff_astats() {
 	ffmpeg -nostdin -hide_banner -v info -threads 1 -filter_threads 1 -i "$in" -af astats \
 		-f null - 2>"$out/report.txt"
 }
-# ra_threads NOUT NFRAMES ARGS...: median_seconds of rusty-audio ARGS with
-# --threads 2 into $r2 and with --threads 1 into $r1.
+# ra_threads VAR2 VAR1 NOUT NFRAMES ARGS...: rusty-audio ARGS with --threads 2
+# timed into VAR2 and with --threads 1 into VAR1.
 ra_threads() {
-	ra_nout=$1 ra_nframes=$2
-	shift 2
-	r2=$(median_seconds "$ra_nout" "$ra_nframes" "$prog" -q -f --threads 2 "$@")
-	r1=$(median_seconds "$ra_nout" "$ra_nframes" "$prog" -q -f --threads 1 "$@")
+	ra_v2=$1 ra_v1=$2 ra_nout=$3 ra_nframes=$4
+	shift 4
+	timed "$ra_v2" "$ra_nout" "$ra_nframes" "$prog" -q -f --threads 2 "$@"
+	timed "$ra_v1" "$ra_nout" "$ra_nframes" "$prog" -q -f --threads 1 "$@"
 }
 
-echo "bench-peers: $minutes min stereo 48 kHz pink noise, float and 16-bit WAV and FLAC on $(df -P "$dir" | awk 'NR == 2 { print $1 }'), median of $runs runs"
+echo "bench-peers: $minutes min stereo 48 kHz pink noise, float and 16-bit WAV and FLAC on $(df -P "$dir" | awk 'NR == 2 { print $1 }'), median of $runs rounds"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "versions: $("$prog" --version), $(sox --version 2>&1 | head -1 | sed 's/.*SoX/SoX/'), $(ffmpeg -version | head -1 | cut -d' ' -f1-3)"
 
-t_floor=$(median_seconds 1 $frames "$floor" "$in" "$out/out.wav")
-t16_floor=$(median_seconds 1 $frames "$floor" "$in16" "$out/out.wav")
-
-ra_threads 1 $frames "$in16" -o "$out/out.flac"
-flac_r2=$r2 flac_r1=$r1
-flac_sox=$(median_seconds 1 $frames sox "$in16" "$out/out.flac")
-flac_ff=$(median_seconds 1 $frames ffmpeg -nostdin -y -v error -threads 1 -i "$in16" -c:a flac \
-	"$out/out.flac")
-flac_ffmt=$(median_seconds 1 $frames ffmpeg -nostdin -y -v error -i "$in16" -c:a flac \
-	"$out/out.flac")
+# Each job a race: its commands in alternating rounds (see race), the I/O
+# floors beside the EQ jobs they bound.
+ra_threads flac_r2 flac_r1 1 $frames "$in16" -o "$out/out.flac"
+timed flac_sox 1 $frames sox "$in16" "$out/out.flac"
+timed flac_ff 1 $frames ffmpeg -nostdin -y -v error -threads 1 -i "$in16" -c:a flac \
+	"$out/out.flac"
+timed flac_ffmt 1 $frames ffmpeg -nostdin -y -v error -i "$in16" -c:a flac "$out/out.flac"
+race
 
 # shellcheck disable=SC2086
-ra_threads 1 $frames "$in16" $ra_eq -o "$out/out.flac"
-eqflac_r2=$r2 eqflac_r1=$r1
+ra_threads eqflac_r2 eqflac_r1 1 $frames "$in16" $ra_eq -o "$out/out.flac"
 # shellcheck disable=SC2086
-eqflac_sox=$(median_seconds 1 $frames sox "$in16" "$out/out.flac" $sox_eq)
-eqflac_ff=$(median_seconds 1 $frames ff16 "$in16" "$ff_eq" "$out/out.flac")
+timed eqflac_sox 1 $frames sox "$in16" "$out/out.flac" $sox_eq
+timed eqflac_ff 1 $frames ff16 "$in16" "$ff_eq" "$out/out.flac"
+race
 
 # shellcheck disable=SC2086
-ra_threads 1 $frames "$inflac" $ra_eq -o "$out/out.flac"
-flac2_r2=$r2 flac2_r1=$r1
+ra_threads flac2_r2 flac2_r1 1 $frames "$inflac" $ra_eq -o "$out/out.flac"
 # shellcheck disable=SC2086
-flac2_sox=$(median_seconds 1 $frames sox "$inflac" "$out/out.flac" $sox_eq)
-flac2_ff=$(median_seconds 1 $frames ff16 "$inflac" "$ff_eq" "$out/out.flac")
+timed flac2_sox 1 $frames sox "$inflac" "$out/out.flac" $sox_eq
+timed flac2_ff 1 $frames ff16 "$inflac" "$ff_eq" "$out/out.flac"
+race
 
 # shellcheck disable=SC2086
-ra_threads 1 $frames "$in" $ra_eq -o "$out/out.wav"
-t_ra=$r2 t_ra1=$r1
+ra_threads t_ra t_ra1 1 $frames "$in" $ra_eq -o "$out/out.wav"
 # shellcheck disable=SC2086
-t_sox=$(median_seconds 1 $frames sox "$in" "$out/out.wav" $sox_eq)
-t_ff=$(median_seconds 1 $frames ff_float "$in" "$ff_eq")
+timed t_sox 1 $frames sox "$in" "$out/out.wav" $sox_eq
+timed t_ff 1 $frames ff_float "$in" "$ff_eq"
+timed t_floor 1 $frames "$floor" "$in" "$out/out.wav"
+race
 
 # 16-bit in and out. rusty-audio and SoX both add TPDF dither by default when
 # they reduce to 16 bits; ffmpeg gets a float chain and triangular dither.
 # shellcheck disable=SC2086
-ra_threads 1 $frames "$in16" $ra_eq -o "$out/out.wav"
-t16_ra=$r2 t16_ra1=$r1
+ra_threads t16_ra t16_ra1 1 $frames "$in16" $ra_eq -o "$out/out.wav"
 # shellcheck disable=SC2086
-t16_sox=$(median_seconds 1 $frames sox "$in16" "$out/out.wav" $sox_eq)
-t16_ff=$(median_seconds 1 $frames ff16 "$in16" "$ff_eq" "$out/out.wav")
+timed t16_sox 1 $frames sox "$in16" "$out/out.wav" $sox_eq
+timed t16_ff 1 $frames ff16 "$in16" "$ff_eq" "$out/out.wav"
+timed t16_floor 1 $frames "$floor" "$in16" "$out/out.wav"
+race
 
-ra_threads 1 $frames "$in" --geq "$ra_geq" -o "$out/out.wav"
-t31_ra=$r2 t31_ra1=$r1
+ra_threads t31_ra t31_ra1 1 $frames "$in" --geq "$ra_geq" -o "$out/out.wav"
 # shellcheck disable=SC2086
-t31_sox=$(median_seconds 1 $frames sox "$in" "$out/out.wav" $sox_geq)
-t31_ff=$(median_seconds 1 $frames ff_float "$in" "$ff_geq")
+timed t31_sox 1 $frames sox "$in" "$out/out.wav" $sox_geq
+timed t31_ff 1 $frames ff_float "$in" "$ff_geq"
+race
 
 # shellcheck disable=SC2086
-ra_threads 2 $frames "$in" $ra_eq --spectrum "$out/s.csv" --spectrum-of both -o "$out/out.wav"
-tsp_ra=$r2 tsp_ra1=$r1
+ra_threads tsp_ra tsp_ra1 2 $frames "$in" $ra_eq --spectrum "$out/s.csv" --spectrum-of both \
+	-o "$out/out.wav"
 # shellcheck disable=SC2086
-tsp_sox=$(median_seconds 3 $frames sox "$in" "$out/out.wav" noiseprof "$out/in.prof" $sox_eq \
-	noiseprof "$out/out.prof")
-tsp_ff=$(median_seconds 3 $frames ff_spectrum)
+timed tsp_sox 3 $frames sox "$in" "$out/out.wav" noiseprof "$out/in.prof" $sox_eq \
+	noiseprof "$out/out.prof"
+timed tsp_ff 3 $frames ff_spectrum
+race
 
-an_ra=$(median_seconds 1 0 ra_analyze 2)
-an_ra1=$(median_seconds 1 0 ra_analyze 1)
-lv_ra=$(median_seconds 1 0 ra_levels 2)
-lv_ra1=$(median_seconds 1 0 ra_levels 1)
-an_sox=$(median_seconds 1 0 sox_stats)
-an_ff=$(median_seconds 1 0 ff_astats)
+timed an_ra 1 0 ra_analyze 2
+timed an_ra1 1 0 ra_analyze 1
+timed lv_ra 1 0 ra_levels 2
+timed lv_ra1 1 0 ra_levels 1
+timed an_sox 1 0 sox_stats
+timed an_ff 1 0 ff_astats
+race
 
 # Loudness of the 16-bit file: measured (integrated, range, true peak), and
 # made -16 LUFS file to file. ffmpeg's loudnorm in its two-pass linear mode,
@@ -354,22 +397,23 @@ ff_loudnorm() {
 		"loudnorm=$ln:measured_I=$(v input_i):measured_TP=$(v input_tp):measured_LRA=$(v input_lra):measured_thresh=$(v input_thresh):offset=$(v target_offset):linear=true" \
 		-ar 48000 -c:a pcm_s16le "$out/out.wav"
 }
-ld_ra=$(median_seconds 1 0 ra_loud 2)
-ld_ra1=$(median_seconds 1 0 ra_loud 1)
-ld_ff=$(median_seconds 1 0 ff_ebur128)
-ra_threads 1 $frames "$in16" --loudness -16 -o "$out/out.wav"
-ln_ra=$r2 ln_ra1=$r1
-ln_ff=$(median_seconds 1 $frames ff_loudnorm)
+timed ld_ra 1 0 ra_loud 2
+timed ld_ra1 1 0 ra_loud 1
+timed ld_ff 1 0 ff_ebur128
+race
+ra_threads ln_ra ln_ra1 1 $frames "$in16" --loudness -16 -o "$out/out.wav"
+timed ln_ff 1 $frames ff_loudnorm
+race
 
 # shellcheck disable=SC2086
-ra_threads $batch_files $batch_frames $ra_eq "$dir"/batch/*.wav -o "$out"
-tb_ra=$r2 tb_ra1=$r1
-tb_sox=$(median_seconds $batch_files $batch_frames sox_batch)
-tb_ff=$(median_seconds $batch_files $batch_frames ff_batch)
+ra_threads tb_ra tb_ra1 $batch_files $batch_frames $ra_eq "$dir"/batch/*.wav -o "$out"
+timed tb_sox $batch_files $batch_frames sox_batch
+timed tb_ff $batch_files $batch_frames ff_batch
+race
 
 # shellcheck disable=SC2086
-ra_threads $small_files 48000 $ra_eq "$dir"/small/*.wav -o "$out"
-ts_ra=$r2 ts_ra1=$r1
+ra_threads ts_ra ts_ra1 $small_files 48000 $ra_eq "$dir"/small/*.wav -o "$out"
+race
 
 # Files at once: the 1 s files through the 10-band EQ into 16-bit FLAC.
 # rusty-audio with -j (--threads 2 shared between the files), the peers
@@ -384,17 +428,19 @@ par_ff() {
 		"$out/{/.}.flac" ::: "$dir"/small/*.wav
 }
 # shellcheck disable=SC2086
-tj2=$(median_seconds $small_files 48000 "$prog" -q -f -j 2 --threads 2 $ra_eq "$dir"/small/*.wav \
-	--format flac --subtype pcm16 -o "$out")
+timed tj2 $small_files 48000 "$prog" -q -f -j 2 --threads 2 $ra_eq "$dir"/small/*.wav \
+	--format flac --subtype pcm16 -o "$out"
 # shellcheck disable=SC2086
-tj1=$(median_seconds $small_files 48000 "$prog" -q -f -j 1 --threads 2 $ra_eq "$dir"/small/*.wav \
-	--format flac --subtype pcm16 -o "$out")
+timed tj1 $small_files 48000 "$prog" -q -f -j 1 --threads 2 $ra_eq "$dir"/small/*.wav \
+	--format flac --subtype pcm16 -o "$out"
 # The manifest in $out, so that every run starts a new one: one file more.
 # shellcheck disable=SC2086
-tjm=$(median_seconds $((small_files + 1)) 48000 "$prog" -q -f -j 2 --threads 2 $ra_eq \
-	"$dir"/small/*.wav --format flac --subtype pcm16 -o "$out" --manifest "$out/m.jsonl")
-tj_sox=$(median_seconds $small_files 48000 par_sox)
-tj_ff=$(median_seconds $small_files 48000 par_ff)
+timed tjm $((small_files + 1)) 48000 "$prog" -q -f -j 2 --threads 2 $ra_eq \
+	"$dir"/small/*.wav --format flac --subtype pcm16 -o "$out" --manifest "$out/m.jsonl"
+timed tj_sox $small_files 48000 par_sox
+timed tj_ff $small_files 48000 par_ff
+race
+tj2=$(median tj2) tj1=$(median tj1) tjm=$(median tjm) tj_sox=$(median tj_sox) tj_ff=$(median tj_ff)
 {
 	echo "files at once: $small_files x 1 s stereo float, 10-band EQ -> 16-bit FLAC (seconds, median)"
 	printf '  %-34s %7s %9s\n' "" "seconds" "files/s"
@@ -428,16 +474,19 @@ ff_soxr() {
 # medians into $dir/resample.txt.
 resample_row() {
 	rs_frames=$((seconds * $3))
-	ra_threads 1 $rs_frames "$2" --rate "$3" -o "$out/out.wav"
-	rs_lsr=$(median_seconds 1 $rs_frames "$prog" -q -f --threads 2 --resampler libsamplerate \
-		"$2" --rate "$3" -o "$out/out.wav")
-	rs_soxh=$(median_seconds 1 $rs_frames sox "$2" -r "$3" "$out/out.wav")
-	rs_soxv=$(median_seconds 1 $rs_frames sox "$2" "$out/out.wav" rate -v "$3")
-	rs_swr=$(median_seconds 1 $rs_frames ff_swr "$2" "$3" "$out/out.wav")
-	rs_ffsoxr=$(median_seconds 1 $rs_frames ff_soxr "$2" "$3" "$out/out.wav")
+	ra_threads r2 r1 1 $rs_frames "$2" --rate "$3" -o "$out/out.wav"
+	timed rs_lsr 1 $rs_frames "$prog" -q -f --threads 2 --resampler libsamplerate \
+		"$2" --rate "$3" -o "$out/out.wav"
+	timed rs_soxh 1 $rs_frames sox "$2" -r "$3" "$out/out.wav"
+	timed rs_soxv 1 $rs_frames sox "$2" "$out/out.wav" rate -v "$3"
+	timed rs_swr 1 $rs_frames ff_swr "$2" "$3" "$out/out.wav"
+	timed rs_ffsoxr 1 $rs_frames ff_soxr "$2" "$3" "$out/out.wav"
+	race
+	r2=$(median r2) r1=$(median r1) rs_soxv=$(median rs_soxv) rs_ffsoxr=$(median rs_ffsoxr)
 	printf '%-30s %7s %7s %6s %7s %7s %7s %7s %7s %6s %6s\n' "$1" "$r2" "$r1" \
-		"$(ratio "$r1" "$r2")" "$rs_lsr" "$rs_soxh" "$rs_soxv" "$rs_swr" "$rs_ffsoxr" \
-		"$(ratio "$rs_soxv" "$r2")" "$(ratio "$rs_ffsoxr" "$r2")" >>"$dir/resample.txt"
+		"$(ratio "$r1" "$r2")" "$(median rs_lsr)" "$(median rs_soxh)" "$rs_soxv" \
+		"$(median rs_swr)" "$rs_ffsoxr" "$(ratio "$rs_soxv" "$r2")" "$(ratio "$rs_ffsoxr" "$r2")" \
+		>>"$dir/resample.txt"
 }
 printf '%-30s %7s %7s %6s %7s %7s %7s %7s %7s %6s %6s\n' "resample, $minutes min 16-bit" \
 	"thr 2" "thr 1" "t1/t2" "lsr" "sox -h" "sox -v" "ff swr" "ff soxr" "soxv/r" \
@@ -478,43 +527,46 @@ rm -rf "$dir/quality"
 rm -rf "$dir/batch" "$dir/small" "$in" "$in16" "$inflac" "$in44" "$in48m" "$in96" "$out"
 multi_need_kb=$((2 * multi_minutes * 60 * 96000 * 8 * 4 / 1024 + 262144))
 multi_free_kb=$(df -Pk "$dir" | awk 'NR == 2 { print $4 }')
-tm_ra=- tm_ra1=- multi_note=
+multi_note=
 if [ "$multi_free_kb" -ge "$multi_need_kb" ]; then
 	"$prog" -f -q --generate pink --sample-rate 96000 --channels 8 \
 		--duration $((multi_minutes * 60)) --subtype float --level -6 -o "$in8"
-	ra_threads 1 $multi_frames "$in8" --geq "$ra_geq" -o "$out/out.wav"
-	tm_ra=$r2 tm_ra1=$r1
+	ra_threads tm_ra tm_ra1 1 $multi_frames "$in8" --geq "$ra_geq" -o "$out/out.wav"
+	race
 	rm -f "$in8"
 else
 	multi_note="skipped: $((multi_free_kb / 1024)) MiB free in $dir, $((multi_need_kb / 1024)) MiB needed"
 fi
 
-# row LABEL THREADS2 THREADS1 SOX FFMPEG, "-" where there is none
+# row LABEL THREADS2 THREADS1 SOX FFMPEG: the medians of those names (see
+# timed), "-" where there is none.
 row() {
-	printf '%-38s %7s %7s %6s %7s %7s %6s %6s\n' "$1" "$2" "$3" "$(ratio "$3" "$2")" "$4" "$5" \
-		"$(ratio "$4" "$2")" "$(ratio "$5" "$2")"
+	r_2=$(median "$2") r_1=$(median "$3") r_sox=$(median "$4") r_ff=$(median "$5")
+	printf '%-38s %7s %7s %6s %7s %7s %6s %6s\n' "$1" "$r_2" "$r_1" "$(ratio "$r_1" "$r_2")" \
+		"$r_sox" "$r_ff" "$(ratio "$r_sox" "$r_2")" "$(ratio "$r_ff" "$r_2")"
 }
 printf '%-38s %7s %7s %6s %7s %7s %6s %6s\n' "job (seconds, median)" "thr 2" "thr 1" "t1/t2" \
 	"sox" "ffmpeg" "sox/ra" "ff/ra"
-row "I/O floor, float (io_floor)" "$t_floor" - - -
-row "I/O floor, 16-bit (io_floor)" "$t16_floor" - - -
-row "WAV -> FLAC, 16-bit" "$flac_r2" "$flac_r1" "$flac_sox" "$flac_ff"
-row "WAV -> FLAC, 10-band EQ" "$eqflac_r2" "$eqflac_r1" "$eqflac_sox" "$eqflac_ff"
-row "FLAC -> FLAC, 10-band EQ" "$flac2_r2" "$flac2_r1" "$flac2_sox" "$flac2_ff"
-row "10-band EQ, 16-bit, TPDF dither" "$t16_ra" "$t16_ra1" "$t16_sox" "$t16_ff"
-row "10-band EQ, float" "$t_ra" "$t_ra1" "$t_sox" "$t_ff"
-row "31-band graphic EQ, float" "$t31_ra" "$t31_ra1" "$t31_sox" "$t31_ff"
-row "10-band EQ + spectrum in and out" "$tsp_ra" "$tsp_ra1" "$tsp_sox" "$tsp_ff"
-row "--analyze; sox stats, ffmpeg astats" "$an_ra" "$an_ra1" "$an_sox" "$an_ff"
-row "--analyze --no-loudness; the same" "$lv_ra" "$lv_ra1" "$an_sox" "$an_ff"
-row "loudness: --analyze; ffmpeg ebur128" "$ld_ra" "$ld_ra1" - "$ld_ff"
-row "to -16 LUFS; ffmpeg loudnorm, 2 runs" "$ln_ra" "$ln_ra1" - "$ln_ff"
-row "batch: $batch_files x ${batch_seconds} s, 10-band EQ" "$tb_ra" "$tb_ra1" "$tb_sox" "$tb_ff"
-row "batch: $small_files x 1 s, 10-band EQ" "$ts_ra" "$ts_ra1" - -
-row "8 ch 96 kHz float, ${multi_minutes} min, 31-band" "$tm_ra" "$tm_ra1" - -
+row "I/O floor, float (io_floor)" t_floor - - -
+row "I/O floor, 16-bit (io_floor)" t16_floor - - -
+row "WAV -> FLAC, 16-bit" flac_r2 flac_r1 flac_sox flac_ff
+row "WAV -> FLAC, 10-band EQ" eqflac_r2 eqflac_r1 eqflac_sox eqflac_ff
+row "FLAC -> FLAC, 10-band EQ" flac2_r2 flac2_r1 flac2_sox flac2_ff
+row "10-band EQ, 16-bit, TPDF dither" t16_ra t16_ra1 t16_sox t16_ff
+row "10-band EQ, float" t_ra t_ra1 t_sox t_ff
+row "31-band graphic EQ, float" t31_ra t31_ra1 t31_sox t31_ff
+row "10-band EQ + spectrum in and out" tsp_ra tsp_ra1 tsp_sox tsp_ff
+row "--analyze; sox stats, ffmpeg astats" an_ra an_ra1 an_sox an_ff
+row "--analyze --no-loudness; the same" lv_ra lv_ra1 an_sox an_ff
+row "loudness: --analyze; ffmpeg ebur128" ld_ra ld_ra1 - ld_ff
+row "to -16 LUFS; ffmpeg loudnorm, 2 runs" ln_ra ln_ra1 - ln_ff
+row "batch: $batch_files x ${batch_seconds} s, 10-band EQ" tb_ra tb_ra1 tb_sox tb_ff
+row "batch: $small_files x 1 s, 10-band EQ" ts_ra ts_ra1 - -
+row "8 ch 96 kHz float, ${multi_minutes} min, 31-band" tm_ra tm_ra1 - -
 [ -z "$multi_note" ] || echo "8 ch 96 kHz: $multi_note"
-echo "x the I/O floor: 16-bit EQ $(ratio "$t16_ra" "$t16_floor") (threads 2), $(ratio "$t16_ra1" "$t16_floor") (threads 1); float EQ $(ratio "$t_ra" "$t_floor"), $(ratio "$t_ra1" "$t_floor")"
-echo "WAV -> FLAC, ffmpeg with its default threads: $flac_ffmt s, $(ratio "$flac_ffmt" "$flac_r2") x rusty-audio's threads 2"
+floor_ratio() { ratio "$(median "$1")" "$(median "$2")"; }
+echo "x the I/O floor: 16-bit EQ $(floor_ratio t16_ra t16_floor) (threads 2), $(floor_ratio t16_ra1 t16_floor) (threads 1); float EQ $(floor_ratio t_ra t_floor), $(floor_ratio t_ra1 t_floor)"
+echo "WAV -> FLAC, ffmpeg with its default threads: $(median flac_ffmt) s, $(floor_ratio flac_ffmt flac_r2) x rusty-audio's threads 2"
 cat <<'EOF'
 notes: thr 2, thr 1: rusty-audio --threads 2 and 1; t1/t2 above 1 means the
   second thread helps; sox/ra and ff/ra are against thr 2. The I/O floor is a
