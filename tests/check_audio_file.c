@@ -1693,6 +1693,7 @@ static Suite *audio_file_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("behaviour");
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_format_parse_names);
 	tcase_add_test(tc, test_subtype_parse_names);
 	tcase_add_test(tc, test_format_name_round_trip);

@@ -302,11 +302,13 @@ static Suite *flac_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("edges");
+	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_empty_stream);
 	tcase_add_test(tc, test_whole_segments);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_put_failure);
 	tcase_add_test(tc, test_create_rejects);
 	suite_add_tcase(s, tc);

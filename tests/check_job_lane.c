@@ -19,20 +19,29 @@
 /* Long enough for AUTO's probe to time both schedules (2359296 frames at
  * any block size here): it always runs some blocks on the lane. */
 #define FRAMES 2400000
+/* A shorter input, for the runs that need no probe (ALWAYS and NEVER). */
+#define SHORT_FRAMES (FRAMES / 10)
 #define RATE 48000
 
 static char *dir, *in_path;
 static ra_eq eq;
 
+/* FRAMES of stereo float noise at PATH. */
+static void write_noise(const char *path, size_t frames)
+{
+	float *x = ra_test_noise(2 * frames, 7, 0.5f);
+
+	ra_test_write_float(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, RATE, 2, x, frames);
+	free(x);
+}
+
 static void setup(void)
 {
-	float *x = ra_test_noise(2 * (size_t)FRAMES, 7, 0.5f);
 	ra_diag diag;
 
 	dir = ra_test_mkdtemp();
 	in_path = ra_test_path(dir, "in.wav");
-	ra_test_write_float(in_path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, RATE, 2, x, FRAMES);
-	free(x);
+	write_noise(in_path, FRAMES);
 	memset(&eq, 0, sizeof(eq));
 	ck_assert_int_eq(ra_eq_add(&eq, "peak:1000:6:1", &diag), RA_OK);
 	ck_assert_int_eq(ra_eq_add(&eq, "lowshelf:100:-4", &diag), RA_OK);
@@ -56,21 +65,28 @@ static ra_status job(ra_job_config *cfg, const char *in, const char *out, ra_job
 	return ra_job_run(cfg, in, out, res);
 }
 
-/* job() on the test's input: its status, its message in MESSAGE; all of
+/* job() on IN, FRAMES long: its status, its message in MESSAGE; all of
  * the input written when it succeeds. */
-static ra_status run_job(ra_job_config *cfg, const char *out, ra_diag *message)
+static ra_status run_job_on(ra_job_config *cfg, const char *in, size_t frames, const char *out,
+			    ra_diag *message)
 {
 	ra_job_result res = { 0 };
-	ra_status st = job(cfg, in_path, out, &res);
+	ra_status st = job(cfg, in, out, &res);
 
 	if (message)
 		*message = res.diag;
 	if (st == RA_OK)
 		ck_assert_int_eq(
 			res.frames_written,
-			ra_resample_length(FRAMES, RATE, cfg->out_rate ? cfg->out_rate : RATE));
+			ra_resample_length(frames, RATE, cfg->out_rate ? cfg->out_rate : RATE));
 	ra_job_result_release(&res);
 	return st;
+}
+
+/* run_job_on() the test's input. */
+static ra_status run_job(ra_job_config *cfg, const char *out, ra_diag *message)
+{
+	return run_job_on(cfg, in_path, FRAMES, out, message);
 }
 
 static uint64_t lane_items(const ra_lane *l)
@@ -175,43 +191,54 @@ END_TEST
 /* Resampled to 44.1 kHz by each engine (libsamplerate at medium quality,
  * for time): the reference pipeline's bytes on 1, 2 and 3 threads, in
  * blocks of 256, 1000 and 4096 frames, whose chunks of input to the
- * resampler differ. */
+ * resampler differ, the sink on the lane and inline by turns. */
 START_TEST(test_same_bytes_resampled)
 {
 	static const size_t blocks[] = { 256, 1000, 4096 };
 	static const ra_resample_engine engines[] = { RA_RESAMPLER_SOXR,
 						      RA_RESAMPLER_LIBSAMPLERATE };
 	char *ref = ra_test_path(dir, "ref.wav"), *out = ra_test_path(dir, "out.wav");
+	char *in = ra_test_path(dir, "short.wav");
 	ra_lane *lane = ra_lane_create(1, RA_LANE_DEPTH_MAX, NULL, NULL);
 	ra_job_config cfg;
 
 	ck_assert_ptr_nonnull(lane);
+	write_noise(in, SHORT_FRAMES);
 	for (size_t e = 0; e < 2; e++) {
 		ra_job_config_init(&cfg);
 		cfg.reference = 1;
 		cfg.out_rate = 44100;
 		cfg.resampler = engines[e];
 		cfg.quality = RA_RESAMPLE_MEDIUM;
-		ck_assert_int_eq(run_job(&cfg, ref, NULL), RA_OK);
+		ck_assert_int_eq(run_job_on(&cfg, in, SHORT_FRAMES, ref, NULL), RA_OK);
 		for (int threads = 1; threads <= 3; threads++) {
 			ra_workers *w = ra_workers_create(threads, NULL, NULL);
 
 			ck_assert_ptr_nonnull(w);
 			for (size_t b = 0; b < sizeof(blocks) / sizeof(blocks[0]); b++) {
+				uint64_t before = lane_items(lane);
+
 				cfg.reference = 0;
 				cfg.workers = w;
 				cfg.lane = lane;
+				cfg.lane_use = (threads + b) % 2 ? RA_LANE_ALWAYS : RA_LANE_NEVER;
 				cfg.block_frames = blocks[b];
-				ck_assert_int_eq(run_job(&cfg, out, NULL), RA_OK);
+				ck_assert_int_eq(run_job_on(&cfg, in, SHORT_FRAMES, out, NULL),
+						 RA_OK);
 				ck_assert_msg(ra_test_same_bytes(ref, out),
-					      "%s, threads %d, block %zu differ",
+					      "%s, threads %d, block %zu, lane use %d differ",
 					      ra_resample_engine_name(engines[e]), threads,
-					      blocks[b]);
+					      blocks[b], (int)cfg.lane_use);
+				if (cfg.lane_use == RA_LANE_ALWAYS)
+					ck_assert_uint_gt(lane_items(lane), before);
+				else
+					ck_assert_uint_eq(lane_items(lane), before);
 			}
 			ra_workers_destroy(w);
 		}
 	}
 	ra_lane_destroy(lane);
+	free(in);
 	free(ref);
 	free(out);
 }
@@ -269,13 +296,12 @@ START_TEST(test_no_allocation_a_block)
 {
 	static const ra_lane_use uses[] = { RA_LANE_NEVER, RA_LANE_ALWAYS };
 	char *out = ra_test_path(dir, "out.wav"), *tenth = ra_test_path(dir, "tenth.wav");
-	float *x = ra_test_noise(2 * (size_t)(FRAMES / 10), 7, 0.5f);
 	ra_workers *w = ra_workers_create(2, NULL, NULL);
 	ra_lane *lane = ra_lane_create(1, RA_LANE_DEPTH_MAX, NULL, NULL);
 
 	ck_assert_ptr_nonnull(w);
 	ck_assert_ptr_nonnull(lane);
-	ra_test_write_float(tenth, SF_FORMAT_WAV | SF_FORMAT_FLOAT, RATE, 2, x, FRAMES / 10);
+	write_noise(tenth, SHORT_FRAMES);
 	for (size_t u = 0; u < sizeof(uses) / sizeof(uses[0]); u++) {
 		ra_job_config cfg;
 		long short_job, long_job;
@@ -292,11 +318,10 @@ START_TEST(test_no_allocation_a_block)
 		long_job = job_allocations(&cfg, in_path, out);
 		ck_assert_msg(long_job == short_job && short_job > 0,
 			      "lane use %d: %ld allocations for %d frames, %ld for %d",
-			      (int)uses[u], short_job, FRAMES / 10, long_job, FRAMES);
+			      (int)uses[u], short_job, SHORT_FRAMES, long_job, FRAMES);
 	}
 	ra_lane_destroy(lane);
 	ra_workers_destroy(w);
-	free(x);
 	free(tenth);
 	free(out);
 }
