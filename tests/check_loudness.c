@@ -311,6 +311,34 @@ START_TEST(test_album)
 }
 END_TEST
 
+/* With workers the caller only fills chunks: each chunk's batch carries
+ * the gated measure beside the true peak (mono: two tasks a batch, where
+ * the caller once measured the gated loudness itself and handed out one). */
+START_TEST(test_gated_on_the_workers)
+{
+	static const part parts[] = { { 30.0, { -23 } } };
+	const signal_spec s = SPEC(1, parts);
+	ra_workers *w = ra_workers_create(2, NULL, NULL);
+	ra_loudness_config cfg = { 1, RATE, NULL, w, 0 };
+	ra_loudness *l = ra_loudness_create(&cfg, NULL, NULL);
+	ra_loudness_result r;
+	ra_workers_stats st;
+	size_t frames;
+	float *x = synthesize(&s, &frames);
+
+	ck_assert_ptr_nonnull(l);
+	ra_loudness_add(l, x, frames);
+	ck_assert_int_eq(ra_loudness_finish(l, &r, NULL), RA_OK);
+	ra_workers_get_stats(w, &st);
+	ck_assert_uint_ge(st.batches, 5); /* 30 s: chunks of 2^18 frames */
+	ck_assert_uint_eq(st.tasks, 2 * st.batches);
+	ck_assert(r.integrated_lufs == measure(&s, 1, 4096, NULL, NULL).integrated_lufs);
+	ra_loudness_destroy(l);
+	ra_workers_destroy(w);
+	free(x);
+}
+END_TEST
+
 START_TEST(test_refused)
 {
 	ra_loudness_config cfg = { 0, RATE, NULL, NULL, 0 };
@@ -348,6 +376,7 @@ static Suite *loudness_suite(void)
 	tcase_add_test(tc, test_tech3342_range);
 	tcase_add_test(tc, test_true_peak);
 	tcase_add_test(tc, test_true_peak_rates);
+	tcase_add_test(tc, test_gated_on_the_workers);
 	tcase_add_test(tc, test_same_any_way);
 	tcase_add_test(tc, test_channel_weights);
 	tcase_add_test(tc, test_album);

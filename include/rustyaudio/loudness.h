@@ -5,9 +5,9 @@
  * under 192 kHz).
  *
  * Frames are fed in any pieces; the results do not depend on how the
- * stream was cut, nor on the workers. With workers, each channel's true
- * peak (most of the cost) runs as a task on a chunk of frames while the
- * caller measures the gated loudness and fills the next chunk.
+ * stream was cut, nor on the workers. With workers, the gated measure
+ * and each channel's true peak run as tasks on a chunk of frames, each in
+ * stream order, while the caller fills the next chunk.
  *
  * Channel weights follow the layout when one is given (libsndfile's
  * SF_CHANNEL_MAP_* codes): LFE is left out, surround channels (side, or
