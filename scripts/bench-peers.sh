@@ -254,6 +254,9 @@ median() {
 	fi
 }
 
+# median_ratio A B: the ratio of the medians of names A and B (see ratio).
+median_ratio() { ratio "$(median "$1")" "$(median "$2")"; }
+
 # One process a file, as shell users batch sox and ffmpeg.
 sox_batch() {
 	for f in "$dir"/batch/*.wav; do
@@ -564,9 +567,8 @@ row "batch: $batch_files x ${batch_seconds} s, 10-band EQ" tb_ra tb_ra1 tb_sox t
 row "batch: $small_files x 1 s, 10-band EQ" ts_ra ts_ra1 - -
 row "8 ch 96 kHz float, ${multi_minutes} min, 31-band" tm_ra tm_ra1 - -
 [ -z "$multi_note" ] || echo "8 ch 96 kHz: $multi_note"
-floor_ratio() { ratio "$(median "$1")" "$(median "$2")"; }
-echo "x the I/O floor: 16-bit EQ $(floor_ratio t16_ra t16_floor) (threads 2), $(floor_ratio t16_ra1 t16_floor) (threads 1); float EQ $(floor_ratio t_ra t_floor), $(floor_ratio t_ra1 t_floor)"
-echo "WAV -> FLAC, ffmpeg with its default threads: $(median flac_ffmt) s, $(floor_ratio flac_ffmt flac_r2) x rusty-audio's threads 2"
+echo "x the I/O floor: 16-bit EQ $(median_ratio t16_ra t16_floor) (threads 2), $(median_ratio t16_ra1 t16_floor) (threads 1); float EQ $(median_ratio t_ra t_floor), $(median_ratio t_ra1 t_floor)"
+echo "WAV -> FLAC, ffmpeg with its default threads: $(median flac_ffmt) s, $(median_ratio flac_ffmt flac_r2) x rusty-audio's threads 2"
 cat <<'EOF'
 notes: thr 2, thr 1: rusty-audio --threads 2 and 1; t1/t2 above 1 means the
   second thread helps; sox/ra and ff/ra are against thr 2. The I/O floor is a

@@ -19,7 +19,7 @@
 #define PARTS_MAX (2 * RA_WORKERS_MAX) /* tasks for a chunk's true peaks, at most */
 #define TASKS_MAX (PARTS_MAX + 1)      /* and its gated measure */
 
-#define CHUNKS 3    /* in the ring: one filling, the others' peaks on the workers */
+#define CHUNKS 3    /* in the ring: one filling, the others' measures on the workers */
 #define PIECE 16384 /* frames of a channel oversampled at a time */
 
 /* Interleaved frames: the SEQ-th chunk of the stream, and the ticket of
@@ -34,22 +34,17 @@ struct chunk {
  * oversampled stream through OVER; DONE counts the chunks they have taken,
  * ST says whether the oversampling failed. */
 struct part {
-	ra_loudness *l;
 	int first, last;
 	float *scratch, *over;
 	uint64_t done; /* under l->lock */
 	ra_status st;
 };
 
-/* A task: part P on chunk C. */
+/* A task on chunk C: part P's true peaks, or with P NULL the gated
+ * measure. */
 struct job {
-	struct part *p;
-	const struct chunk *c;
-};
-
-/* A task: the gated measure of chunk C. */
-struct gated_job {
 	ra_loudness *l;
+	struct part *p;
 	const struct chunk *c;
 };
 
@@ -70,8 +65,7 @@ struct ra_loudness {
 	uint64_t seq;
 	struct part part[PARTS_MAX];
 	int parts;
-	struct job job[CHUNKS][PARTS_MAX];
-	struct gated_job gated_job[CHUNKS];
+	struct job job[CHUNKS][TASKS_MAX];
 	ra_task task[CHUNKS][TASKS_MAX]; /* the gated measure, then the parts */
 	/* A part's chunks go in order, and so do the gated measure's: a task
 	 * waits for the one before. */
@@ -207,7 +201,7 @@ static void run_job(void *arg, int worker)
 {
 	struct job *j = arg;
 	struct part *p = j->p;
-	ra_loudness *l = p->l;
+	ra_loudness *l = j->l;
 	const size_t ch = (size_t)l->channels;
 
 	(void)worker;
@@ -223,12 +217,12 @@ static void run_job(void *arg, int worker)
 /* A gated job: its chunk into the gated states, after the earlier chunks. */
 static void run_gated(void *arg, int worker)
 {
-	struct gated_job *g = arg;
-	ra_loudness *l = g->l;
+	struct job *j = arg;
+	ra_loudness *l = j->l;
 
 	(void)worker;
-	wait_turn(l, &l->gated_done, g->c->seq);
-	feed_gated(l, g->c->frames, g->c->n);
+	wait_turn(l, &l->gated_done, j->c->seq);
+	feed_gated(l, j->c->frames, j->c->n);
 	end_turn(l, &l->gated_done);
 }
 
@@ -334,8 +328,7 @@ static ra_status make_states(ra_loudness *l, const ra_loudness_config *cfg, ra_d
 	for (int c = 0; c < cfg->channels; c += per) {
 		struct part *p = &l->part[l->parts++];
 
-		*p = (struct part){ l,
-				    c,
+		*p = (struct part){ c,
 				    c + per < cfg->channels ? c + per : cfg->channels,
 				    malloc(l->chunk_frames * sizeof(float)),
 				    l->factor > 1
@@ -347,11 +340,11 @@ static ra_status make_states(ra_loudness *l, const ra_loudness_config *cfg, ra_d
 			return RA_ERR_NOMEM;
 	}
 	for (int k = 0; k < CHUNKS; k++) {
-		l->gated_job[k] = (struct gated_job){ l, &l->chunk[k] };
-		l->task[k][0] = (ra_task){ run_gated, &l->gated_job[k] };
-		for (int i = 0; i < l->parts; i++) {
-			l->job[k][i] = (struct job){ &l->part[i], &l->chunk[k] };
-			l->task[k][i + 1] = (ra_task){ run_job, &l->job[k][i] };
+		l->job[k][0] = (struct job){ l, NULL, &l->chunk[k] };
+		l->task[k][0] = (ra_task){ run_gated, &l->job[k][0] };
+		for (int i = 1; i <= l->parts; i++) {
+			l->job[k][i] = (struct job){ l, &l->part[i - 1], &l->chunk[k] };
+			l->task[k][i] = (ra_task){ run_job, &l->job[k][i] };
 		}
 	}
 	return RA_OK;
