@@ -105,7 +105,7 @@ struct ra_processor {
 	kernel kernel;
 	ra_workers *workers; /* NULL: every step runs inline */
 	int threads;
-	double *scratch; /* per thread: two channels of one block, planar */
+	double *scratch; /* per thread and the caller: two channels of one block, planar */
 	tap tap_in, tap_out;
 	void (*rows_ready)(void *ctx);
 	void *rows_ctx;
@@ -469,9 +469,10 @@ static ra_status create_buffers(ra_processor *p, ra_diag *diag)
 			return st;
 	}
 	if (p->kernel == KERNEL_CASCADE) {
-		/* Aligned as the pools' buffers: the kernels' vectors must not
-		 * straddle cache lines. */
-		size_t bytes = (size_t)p->threads * 2 * p->max_frames * sizeof(*p->scratch);
+		/* A block's pair for each worker and for the caller, which
+		 * helps (worker THREADS); aligned as the pools' buffers: the
+		 * kernels' vectors must not straddle cache lines. */
+		size_t bytes = ((size_t)p->threads + 1) * 2 * p->max_frames * sizeof(*p->scratch);
 
 		p->scratch = aligned_alloc(RA_POOL_ALIGN, (bytes + RA_POOL_ALIGN - 1) /
 								  RA_POOL_ALIGN * RA_POOL_ALIGN);
@@ -655,7 +656,7 @@ static void run_tasks(ra_processor *p, size_t count)
 			run_task(&p->args[i], 0);
 		return;
 	}
-	p->batch = ra_workers_submit(p->workers, p->tasks, count);
+	p->batch = ra_workers_submit_helped(p->workers, p->tasks, count);
 }
 
 /* Up to PARTS tasks of KIND over [FIRST, LAST) of slot S, from task N on. */

@@ -29,7 +29,10 @@ struct batch {
 	alignas(CACHE_LINE) atomic_size_t next;
 	size_t count;	  /* tasks */
 	size_t completed; /* of them finished */
-	int active;	  /* workers inside it */
+	int active;	  /* threads inside it: workers, and its caller helping */
+	int workers;	  /* workers inside it */
+	int cap;	  /* the most workers it takes: one fewer than the threads
+			   * for a helped batch, whose caller runs tasks as it waits */
 	ra_task tasks[RA_WORKERS_TASKS_MAX];
 };
 
@@ -40,8 +43,12 @@ struct batch {
  * worker is inside any of them (a late worker that found nothing left
  * must not claim an index of the slot's next batch).
  *
- * The caller never runs tasks of a multi-thread pool: between submit and
- * wait it is free to read and write files. */
+ * The caller runs no task of a plain batch: between submit and wait it is
+ * free to read and write files. A helped batch leaves a thread's share to
+ * its caller: at most THREADS - 1 workers take part, and the caller runs
+ * what is left once it waits for it, instead of sleeping, so that the
+ * caller's own work between submit and wait does not contend with all the
+ * workers for the cores. */
 struct ra_workers {
 	alignas(CACHE_LINE) pthread_mutex_t lock;
 	pthread_cond_t wake; /* workers: a new batch, or stop */
@@ -55,6 +62,8 @@ struct ra_workers {
 	atomic_uint_least64_t batches;
 	atomic_uint_least64_t tasks_run;
 	atomic_uint_least64_t wait_ns;
+	atomic_uint_least64_t helped; /* tasks callers ran */
+	struct ra_worker caller;      /* a caller helping: busy_ns, index THREADS */
 	struct batch ring[RA_WORKERS_BATCHES];
 	struct ra_worker worker[RA_WORKERS_MAX];
 };
@@ -86,13 +95,15 @@ static size_t run_tasks(struct batch *b, struct ra_worker *self)
 	return ran;
 }
 
-/* Under LOCK: the oldest batch with tasks left to claim, or NULL. */
+/* Under LOCK: the oldest batch with tasks left to claim and room for a
+ * worker (any, once stopping: destroy finishes every batch), or NULL. */
 static struct batch *open_batch(ra_workers *w)
 {
 	for (uint64_t t = w->retired + 1; t <= w->issued; t++) {
 		struct batch *b = slot_of(w, t);
 
-		if (atomic_load_explicit(&b->next, memory_order_relaxed) < b->count)
+		if (atomic_load_explicit(&b->next, memory_order_relaxed) < b->count &&
+		    (b->workers < b->cap || w->stop))
 			return b;
 	}
 	return NULL;
@@ -113,6 +124,16 @@ static bool retire(ra_workers *w)
 	return w->retired != before;
 }
 
+/* Under LOCK: a thread leaves batch B after running RAN of its tasks; the
+ * callers are told when B is complete or anything was retired. */
+static void leave(ra_workers *w, struct batch *b, size_t ran)
+{
+	b->completed += ran;
+	b->active--;
+	if ((ran && b->completed == b->count) | retire(w))
+		pthread_cond_broadcast(&w->done);
+}
+
 static void *worker_main(void *arg)
 {
 	struct ra_worker *self = arg;
@@ -129,15 +150,14 @@ static void *worker_main(void *arg)
 		if (!b)
 			break;
 		b->active++;
+		b->workers++;
 		pthread_mutex_unlock(&w->lock);
 
 		ran = run_tasks(b, self);
 
 		pthread_mutex_lock(&w->lock);
-		b->completed += ran;
-		b->active--;
-		if ((ran && b->completed == b->count) | retire(w))
-			pthread_cond_broadcast(&w->done);
+		b->workers--;
+		leave(w, b, ran);
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
@@ -240,6 +260,10 @@ ra_workers *ra_workers_create(int threads, ra_status *status, ra_diag *diag)
 	atomic_init(&w->batches, 0);
 	atomic_init(&w->tasks_run, 0);
 	atomic_init(&w->wait_ns, 0);
+	atomic_init(&w->helped, 0);
+	atomic_init(&w->caller.busy_ns, 0);
+	w->caller.w = w;
+	w->caller.index = threads;
 	for (int i = 0; i < RA_WORKERS_MAX; i++) {
 		atomic_init(&w->worker[i].busy_ns, 0);
 		w->worker[i].w = w;
@@ -267,8 +291,8 @@ int ra_workers_threads(const ra_workers *w)
 }
 
 /* Queue COUNT (1..RA_WORKERS_TASKS_MAX) tasks as the next batch, once its
- * slot is free; its ticket. */
-static uint64_t publish(ra_workers *w, const ra_task *tasks, size_t count)
+ * slot is free, for at most CAP workers; its ticket. */
+static uint64_t publish(ra_workers *w, const ra_task *tasks, size_t count, int cap)
 {
 	struct batch *b;
 	uint64_t ticket;
@@ -281,11 +305,14 @@ static uint64_t publish(ra_workers *w, const ra_task *tasks, size_t count)
 	memcpy(b->tasks, tasks, count * sizeof(*tasks));
 	b->count = count;
 	b->completed = 0;
+	b->cap = cap;
 	atomic_store_explicit(&b->next, 0, memory_order_relaxed);
 	w->issued = ticket;
 	pthread_mutex_unlock(&w->lock);
 
-	/* Wake no more workers than there are tasks. */
+	/* Wake no more workers than there are tasks, or than it takes. */
+	if (count > (size_t)cap)
+		count = (size_t)cap;
 	if (count >= (size_t)w->threads) {
 		pthread_cond_broadcast(&w->wake);
 	} else {
@@ -303,27 +330,51 @@ static bool complete(ra_workers *w, uint64_t ticket)
 	return ticket <= w->retired || b->completed == b->count;
 }
 
-/* Sleep until every batch up to LAST (all of them: w->issued) it names is
- * complete: LAST alone, or with EVERY, each up to it. No spinning first,
+/* Under LOCK: the tasks of helped batch TICKET that no worker claimed,
+ * run here; the time it took. */
+static uint64_t help(ra_workers *w, uint64_t ticket)
+{
+	struct batch *b = slot_of(w, ticket);
+	uint64_t before;
+	size_t ran;
+
+	if (ticket <= w->retired || b->cap == w->threads ||
+	    atomic_load_explicit(&b->next, memory_order_relaxed) >= b->count)
+		return 0;
+	before = atomic_load_explicit(&w->caller.busy_ns, memory_order_relaxed);
+	b->active++;
+	pthread_mutex_unlock(&w->lock);
+	ran = run_tasks(b, &w->caller);
+	pthread_mutex_lock(&w->lock);
+	leave(w, b, ran);
+	atomic_fetch_add_explicit(&w->helped, ran, memory_order_relaxed);
+	return atomic_load_explicit(&w->caller.busy_ns, memory_order_relaxed) - before;
+}
+
+/* Wait until every batch up to LAST (all of them: w->issued) it names is
+ * complete: LAST alone, or with EVERY, each up to it, running what is left
+ * of a helped one meanwhile (not counted as waiting). No spinning first,
  * here or in idle workers: on the 2-core target a bounded spin (3-30 us)
  * shortened empty round trips but gave no steady gain with real work
  * between batches, and a spinning thread takes a core a worker or the
  * caller's I/O needs. */
 static void finish(ra_workers *w, uint64_t last, bool every)
 {
-	uint64_t start = ra_now_ns();
+	uint64_t start = ra_now_ns(), helping = 0;
 
 	pthread_mutex_lock(&w->lock);
-	for (uint64_t t = every ? w->retired + 1 : last; t <= last; t++)
+	for (uint64_t t = every ? w->retired + 1 : last; t <= last; t++) {
+		helping += help(w, t);
 		while (!complete(w, t))
 			pthread_cond_wait(&w->done, &w->lock);
+	}
 	pthread_mutex_unlock(&w->lock);
-	atomic_fetch_add_explicit(&w->wait_ns, ra_now_ns() - start, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->wait_ns, ra_now_ns() - start - helping, memory_order_relaxed);
 }
 
 /* Beyond the documented limit, tasks go in slices of RA_WORKERS_TASKS_MAX, each but the
  * last run to completion before this returns, rather than being dropped. */
-uint64_t ra_workers_submit(ra_workers *w, const ra_task *tasks, size_t count)
+static uint64_t submit(ra_workers *w, const ra_task *tasks, size_t count, int cap)
 {
 	uint64_t ticket;
 
@@ -343,13 +394,23 @@ uint64_t ra_workers_submit(ra_workers *w, const ra_task *tasks, size_t count)
 
 	for (; count > RA_WORKERS_TASKS_MAX;
 	     tasks += RA_WORKERS_TASKS_MAX, count -= RA_WORKERS_TASKS_MAX)
-		finish(w, publish(w, tasks, RA_WORKERS_TASKS_MAX), false);
+		finish(w, publish(w, tasks, RA_WORKERS_TASKS_MAX, cap), false);
 	if (count)
-		return publish(w, tasks, count);
+		return publish(w, tasks, count, cap);
 	pthread_mutex_lock(&w->lock);
 	ticket = w->issued;
 	pthread_mutex_unlock(&w->lock);
 	return ticket;
+}
+
+uint64_t ra_workers_submit(ra_workers *w, const ra_task *tasks, size_t count)
+{
+	return submit(w, tasks, count, w->threads);
+}
+
+uint64_t ra_workers_submit_helped(ra_workers *w, const ra_task *tasks, size_t count)
+{
+	return submit(w, tasks, count, w->threads - 1);
 }
 
 void ra_workers_wait_for(ra_workers *w, uint64_t ticket)
@@ -382,6 +443,8 @@ void ra_workers_get_stats(const ra_workers *w, ra_workers_stats *stats)
 	stats->batches = atomic_load_explicit(&w->batches, memory_order_relaxed);
 	stats->tasks = atomic_load_explicit(&w->tasks_run, memory_order_relaxed);
 	stats->wait_ns = atomic_load_explicit(&w->wait_ns, memory_order_relaxed);
+	stats->helped = atomic_load_explicit(&w->helped, memory_order_relaxed);
+	stats->help_ns = atomic_load_explicit(&w->caller.busy_ns, memory_order_relaxed);
 	for (int i = 0; i < w->threads; i++)
 		stats->busy_ns[i] =
 			atomic_load_explicit(&w->worker[i].busy_ns, memory_order_relaxed);

@@ -1,6 +1,7 @@
 /* Unit tests for the worker pool: every task of a batch runs exactly once for
  * any thread count, results are visible after wait, worker indices are
- * per-thread, one thread runs inline, and destroy finishes queued work. */
+ * per-thread, one thread runs inline, a helped batch leaves a thread's share
+ * to its waiting caller, and destroy finishes queued work. */
 #include <check.h>
 #include <dlfcn.h>
 #include <limits.h>
@@ -598,6 +599,81 @@ START_TEST(test_batches_overlap)
 }
 END_TEST
 
+/* Helped batches: tasks that each wait until every one of them has
+ * started, so that a batch of N finishes only on N threads at once; each
+ * notes whether the caller ran it, and with which worker index. */
+typedef struct rendezvous {
+	atomic_int arrived;
+	int tasks;
+	int threads;
+	pthread_t caller;
+	atomic_int by_caller, bad;
+} rendezvous;
+
+static void rendezvous_task(void *p, int worker)
+{
+	rendezvous *r = p;
+	const bool caller = pthread_equal(pthread_self(), r->caller);
+
+	/* The caller runs as worker THREADS, a worker under its own index. */
+	if (caller ? worker != r->threads : worker < 0 || worker >= r->threads)
+		atomic_fetch_add(&r->bad, 1);
+	atomic_fetch_add(&r->by_caller, caller);
+	atomic_fetch_add(&r->arrived, 1);
+	while (atomic_load(&r->arrived) < r->tasks)
+		sched_yield();
+}
+
+/* A helped batch takes THREADS - 1 workers, and its caller, waiting, runs
+ * the rest: with as many rendezvous tasks as threads, the workers take all
+ * but one, and the batch ends only because the caller takes that one
+ * (without it the test's timeout fails it; a plain batch would run every
+ * task on the workers). */
+START_TEST(test_helped_batch_leaves_a_share_to_the_caller)
+{
+	static const int threads[] = { 2, 3, 4 };
+
+	for (size_t t = 0; t < sizeof(threads) / sizeof(threads[0]); t++) {
+		ra_workers *w = create_ok(threads[t]);
+		rendezvous r = { .tasks = threads[t], .threads = threads[t] };
+		ra_task tasks[8];
+		ra_workers_stats stats;
+
+		r.caller = pthread_self();
+		for (int i = 0; i < threads[t]; i++)
+			tasks[i] = (ra_task){ rendezvous_task, &r };
+		ra_workers_wait_for(w, ra_workers_submit_helped(w, tasks, (size_t)threads[t]));
+		ra_workers_get_stats(w, &stats);
+		ck_assert_int_eq(load(&r.bad), 0);
+		ck_assert_int_eq(load(&r.arrived), threads[t]);
+		ck_assert_int_eq(load(&r.by_caller), 1);
+		ck_assert_uint_eq(stats.helped, 1);
+		ck_assert_uint_eq(stats.tasks, (uint64_t)threads[t]);
+		ra_workers_destroy(w);
+	}
+}
+END_TEST
+
+/* A helped batch nobody waits for still runs to the end: destroy lets every
+ * worker into it. */
+START_TEST(test_destroy_finishes_a_helped_batch)
+{
+	ra_workers *w = create_ok(2);
+	ra_task tasks[16];
+	task_arg args[16];
+	batch_ctx *ctx = make_batch(2, count_task, tasks, args, 16);
+	ra_workers_stats stats;
+
+	ctx->sleep_us = 200;
+	ra_workers_submit_helped(w, tasks, 16);
+	ra_workers_get_stats(w, &stats);
+	ck_assert_uint_eq(stats.helped, 0);
+	ra_workers_destroy(w);
+	assert_ran(ctx, 16, 1);
+	free(ctx);
+}
+END_TEST
+
 /* Counts a run and writes nothing else: the batches that share these tasks
  * run at the same time. */
 static void tally_task(void *p, int worker)
@@ -702,6 +778,8 @@ static Suite *workers_suite(void)
 	tcase_add_test(tc, test_one_thread_runs_inline_in_order);
 	tcase_add_test(tc, test_caller_free_between_submit_and_wait);
 	tcase_add_test(tc, test_stats_exact);
+	tcase_add_test(tc, test_helped_batch_leaves_a_share_to_the_caller);
+	tcase_add_test(tc, test_destroy_finishes_a_helped_batch);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("edges");

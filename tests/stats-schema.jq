@@ -1,4 +1,4 @@
-# The --stats-json schema, version 3 (man/rusty-audio.1, STATS JSON), as a
+# The --stats-json schema, version 5 (man/rusty-audio.1, STATS JSON), as a
 # jq predicate: true when the document has exactly the documented members,
 # each of the documented type, and the batch totals agree with the files.
 
@@ -27,8 +27,11 @@ def span:
        and all(.[]; stage))
   and (.pool | members(["acquires", "hits", "misses", "allocations_saved"])
        and all(.[]; count))
-  and (.workers | members(["threads", "tasks", "busy_seconds", "busy_share", "wait_seconds"])
+  and (.workers | members(["threads", "tasks", "busy_seconds", "busy_share", "wait_seconds",
+                           "caller_tasks", "caller_task_seconds"])
        and (.threads | count) and (.tasks | count) and (.wait_seconds | number)
+       and (.caller_tasks | count) and .caller_tasks <= .tasks
+       and (.caller_task_seconds | number)
        and (.busy_seconds | type == "array" and all(.[]; number))
        and (.busy_share | type == "array" and all(.[]; number))
        and (.busy_seconds | length) == .threads and (.busy_share | length) == .threads)
@@ -87,7 +90,7 @@ def settings:
 
 . as $root
 | members(["schema", "schema_version", "tool", "version", "settings", "files", "batch"])
-and .schema == "rusty-audio-stats" and .schema_version == 4 and .tool == "rusty-audio"
+and .schema == "rusty-audio-stats" and .schema_version == 5 and .tool == "rusty-audio"
 and (.version | type == "string")
 and (.settings | settings)
 and (.files | type == "array" and all(.[]; file))

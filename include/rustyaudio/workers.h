@@ -54,6 +54,13 @@ int ra_workers_thread_count(int threads);
  * processor and the resampler) each keep theirs in flight. */
 uint64_t ra_workers_submit(ra_workers *w, const ra_task *tasks, size_t count);
 
+/* As ra_workers_submit, for at most THREADS - 1 workers at once: the
+ * caller runs the tasks no worker has claimed when it waits for the batch,
+ * as a thread of its own (its task's WORKER is THREADS), so that what it
+ * does meanwhile (reading the next input) does not contend with every
+ * worker for the cores. One thread at a time may wait for helped batches. */
+uint64_t ra_workers_submit_helped(ra_workers *w, const ra_task *tasks, size_t count);
+
 /* Wait until every task of batch TICKET has finished (0: none). */
 void ra_workers_wait_for(ra_workers *w, uint64_t ticket);
 
@@ -68,7 +75,9 @@ typedef struct ra_workers_stats {
 	uint64_t batches;
 	uint64_t tasks;
 	uint64_t busy_ns[RA_WORKERS_MAX]; /* time each thread spent in tasks */
-	uint64_t wait_ns;		  /* time callers spent in ra_workers_wait */
+	uint64_t wait_ns;		  /* time callers spent in ra_workers_wait, but */
+	uint64_t helped;		  /* tasks callers ran as they waited, */
+	uint64_t help_ns;		  /* and the time that took */
 } ra_workers_stats;
 
 void ra_workers_get_stats(const ra_workers *w, ra_workers_stats *stats);

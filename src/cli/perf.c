@@ -58,6 +58,8 @@ static void workers_since(const ra_workers_stats *a, const ra_workers_stats *b, 
 	d->batches = b->batches - a->batches;
 	d->tasks = b->tasks - a->tasks;
 	d->wait_ns = b->wait_ns - a->wait_ns;
+	d->helped = b->helped - a->helped;
+	d->help_ns = b->help_ns - a->help_ns;
 	for (int t = 0; t < b->threads && t < RA_WORKERS_MAX; t++)
 		d->busy_ns[t] = b->busy_ns[t] - a->busy_ns[t];
 }
@@ -117,8 +119,9 @@ static void print_threads(const span *s)
 		s->workers.threads == 1 ? "" : "s", (unsigned long long)s->workers.tasks);
 	for (int i = 0; i < s->workers.threads; i++)
 		fprintf(stderr, " %.1f%%", 100.0 * share(s->workers.busy_ns[i], s->wall_ns));
-	fprintf(stderr, "%s of wall, caller waited %.3f s\n", s->workers.threads ? "" : " -",
-		seconds(s->workers.wait_ns));
+	fprintf(stderr, "%s of wall, caller waited %.3f s and ran %llu tasks (%.3f s)\n",
+		s->workers.threads ? "" : " -", seconds(s->workers.wait_ns),
+		(unsigned long long)s->workers.helped, seconds(s->workers.help_ns));
 	fprintf(stderr, "  output thread: %llu blocks, busy %.1f%% of wall\n",
 		(unsigned long long)s->perf.lane_blocks,
 		100.0 * share(s->perf.lane_ns, s->wall_ns));
@@ -277,6 +280,8 @@ static void json_span(ra_json *j, const span *s)
 		ra_json_number(j, NULL, share(s->workers.busy_ns[t], s->wall_ns));
 	ra_json_end_array(j);
 	ra_json_number(j, "wait_seconds", seconds(s->workers.wait_ns));
+	ra_json_uint(j, "caller_tasks", s->workers.helped);
+	ra_json_number(j, "caller_task_seconds", seconds(s->workers.help_ns));
 	ra_json_end_object(j);
 	json_threads(j, s);
 }

@@ -10,7 +10,7 @@
 
 #include "options.h"
 
-#define PERF_SCHEMA_VERSION 4
+#define PERF_SCHEMA_VERSION 5
 
 typedef struct perf_run perf_run;
 
