@@ -40,7 +40,7 @@ struct batch {
  * oldest one with tasks left to claim, so tasks start in submission order,
  * and the tasks of two batches may run at once. A batch is retired, its
  * slot free for reuse, once it and every older one are complete and no
- * worker is inside any of them (a late worker that found nothing left
+ * thread is inside any of them (a late worker that found nothing left
  * must not claim an index of the slot's next batch).
  *
  * The caller runs no task of a plain batch: between submit and wait it is
@@ -352,8 +352,9 @@ static uint64_t help(ra_workers *w, uint64_t ticket)
 }
 
 /* Wait until every batch up to LAST (all of them: w->issued) it names is
- * complete: LAST alone, or with EVERY, each up to it, running what is left
- * of a helped one meanwhile (not counted as waiting). No spinning first,
+ * complete: LAST alone, running what is left of it if it is helped (not
+ * counted as waiting), or with EVERY, each up to it, running nothing (a
+ * helped batch is its own caller's to help). No spinning first,
  * here or in idle workers: on the 2-core target a bounded spin (3-30 us)
  * shortened empty round trips but gave no steady gain with real work
  * between batches, and a spinning thread takes a core a worker or the
@@ -363,11 +364,11 @@ static void finish(ra_workers *w, uint64_t last, bool every)
 	uint64_t start = ra_now_ns(), helping = 0;
 
 	pthread_mutex_lock(&w->lock);
-	for (uint64_t t = every ? w->retired + 1 : last; t <= last; t++) {
-		helping += help(w, t);
+	if (!every)
+		helping = help(w, last);
+	for (uint64_t t = every ? w->retired + 1 : last; t <= last; t++)
 		while (!complete(w, t))
 			pthread_cond_wait(&w->done, &w->lock);
-	}
 	pthread_mutex_unlock(&w->lock);
 	atomic_fetch_add_explicit(&w->wait_ns, ra_now_ns() - start - helping, memory_order_relaxed);
 }

@@ -625,10 +625,11 @@ static void rendezvous_task(void *p, int worker)
 }
 
 /* A helped batch takes THREADS - 1 workers, and its caller, waiting, runs
- * the rest: with as many rendezvous tasks as threads, the workers take all
- * but one, and the batch ends only because the caller takes that one
- * (without it the test's timeout fails it; a plain batch would run every
- * task on the workers). */
+ * the rest: with as many rendezvous tasks as threads, the batch ends only
+ * once the caller takes one. The caller waits first until the workers hold
+ * all but one, and then a while, in which a worker beyond the cap would
+ * take the last (then none is the caller's, and the test fails); without
+ * the caller's help it would hang, and the test's timeout fails it. */
 START_TEST(test_helped_batch_leaves_a_share_to_the_caller)
 {
 	static const int threads[] = { 2, 3, 4 };
@@ -638,11 +639,17 @@ START_TEST(test_helped_batch_leaves_a_share_to_the_caller)
 		rendezvous r = { .tasks = threads[t], .threads = threads[t] };
 		ra_task tasks[8];
 		ra_workers_stats stats;
+		uint64_t ticket;
 
 		r.caller = pthread_self();
 		for (int i = 0; i < threads[t]; i++)
 			tasks[i] = (ra_task){ rendezvous_task, &r };
-		ra_workers_wait_for(w, ra_workers_submit_helped(w, tasks, (size_t)threads[t]));
+		ticket = ra_workers_submit_helped(w, tasks, (size_t)threads[t]);
+		while (atomic_load(&r.arrived) < threads[t] - 1)
+			sched_yield();
+		usleep(20000);
+		ck_assert_int_eq(load(&r.arrived), threads[t] - 1);
+		ra_workers_wait_for(w, ticket);
 		ra_workers_get_stats(w, &stats);
 		ck_assert_int_eq(load(&r.bad), 0);
 		ck_assert_int_eq(load(&r.arrived), threads[t]);
@@ -654,23 +661,26 @@ START_TEST(test_helped_batch_leaves_a_share_to_the_caller)
 }
 END_TEST
 
-/* A helped batch nobody waits for still runs to the end: destroy lets every
- * worker into it. */
+/* A helped batch nobody waits for still runs to the end: two rendezvous
+ * tasks on two threads, which one worker alone never finishes, finish
+ * because destroy lets the second worker in. */
 START_TEST(test_destroy_finishes_a_helped_batch)
 {
 	ra_workers *w = create_ok(2);
-	ra_task tasks[16];
-	task_arg args[16];
-	batch_ctx *ctx = make_batch(2, count_task, tasks, args, 16);
+	rendezvous r = { .tasks = 2, .threads = 2 };
+	ra_task tasks[2] = { { rendezvous_task, &r }, { rendezvous_task, &r } };
 	ra_workers_stats stats;
 
-	ctx->sleep_us = 200;
-	ra_workers_submit_helped(w, tasks, 16);
+	r.caller = pthread_self();
+	ra_workers_submit_helped(w, tasks, 2);
+	while (atomic_load(&r.arrived) < 1)
+		sched_yield();
 	ra_workers_get_stats(w, &stats);
 	ck_assert_uint_eq(stats.helped, 0);
 	ra_workers_destroy(w);
-	assert_ran(ctx, 16, 1);
-	free(ctx);
+	ck_assert_int_eq(load(&r.arrived), 2);
+	ck_assert_int_eq(load(&r.by_caller), 0);
+	ck_assert_int_eq(load(&r.bad), 0);
 }
 END_TEST
 

@@ -21,7 +21,9 @@ extern "C" {
 typedef struct ra_workers ra_workers;
 
 /* One task: FN(ARG, WORKER) where WORKER is the index (0..threads-1) of the
- * thread that runs it, for per-thread scratch. */
+ * thread that runs it, for per-thread scratch; threads for the caller of a
+ * helped batch (ra_workers_submit_helped), so such a batch's tasks need
+ * threads + 1 scratch. */
 typedef void (*ra_task_fn)(void *arg, int worker);
 
 typedef struct ra_task {
@@ -55,7 +57,8 @@ int ra_workers_thread_count(int threads);
 uint64_t ra_workers_submit(ra_workers *w, const ra_task *tasks, size_t count);
 
 /* As ra_workers_submit, for at most THREADS - 1 workers at once: the
- * caller runs the tasks no worker has claimed when it waits for the batch,
+ * caller runs the tasks no worker has claimed when it waits for the batch
+ * (ra_workers_wait_for with its ticket),
  * as a thread of its own (its task's WORKER is THREADS), so that what it
  * does meanwhile (reading the next input) does not contend with every
  * worker for the cores. One thread at a time may wait for helped batches. */
@@ -64,7 +67,8 @@ uint64_t ra_workers_submit_helped(ra_workers *w, const ra_task *tasks, size_t co
 /* Wait until every task of batch TICKET has finished (0: none). */
 void ra_workers_wait_for(ra_workers *w, uint64_t ticket);
 
-/* Wait until every batch submitted so far has finished. */
+/* Wait until every batch submitted so far has finished; this runs no task,
+ * not even of a helped batch (its own caller's to help). */
 void ra_workers_wait(ra_workers *w);
 
 /* Submit and wait for that batch. */
@@ -75,9 +79,9 @@ typedef struct ra_workers_stats {
 	uint64_t batches;
 	uint64_t tasks;
 	uint64_t busy_ns[RA_WORKERS_MAX]; /* time each thread spent in tasks */
-	uint64_t wait_ns;		  /* time callers spent in ra_workers_wait, but */
+	uint64_t wait_ns;		  /* time callers spent waiting for batches, */
 	uint64_t helped;		  /* tasks callers ran as they waited, */
-	uint64_t help_ns;		  /* and the time that took */
+	uint64_t help_ns;		  /* and the time that took (not in wait_ns) */
 } ra_workers_stats;
 
 void ra_workers_get_stats(const ra_workers *w, ra_workers_stats *stats);
