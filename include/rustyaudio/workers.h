@@ -58,10 +58,10 @@ uint64_t ra_workers_submit(ra_workers *w, const ra_task *tasks, size_t count);
 
 /* As ra_workers_submit, for at most THREADS - 1 workers at once: the
  * caller runs the tasks no worker has claimed when it waits for the batch
- * (ra_workers_wait_for with its ticket),
- * as a thread of its own (its task's WORKER is THREADS), so that what it
- * does meanwhile (reading the next input) does not contend with every
- * worker for the cores. One thread at a time may wait for helped batches. */
+ * (ra_workers_wait_for with its ticket), as a thread of its own (its
+ * task's WORKER is THREADS), so that what it does meanwhile (reading the
+ * next input) does not contend with every worker for the cores. One thread
+ * at a time may wait for helped batches. */
 uint64_t ra_workers_submit_helped(ra_workers *w, const ra_task *tasks, size_t count);
 
 /* Wait until every task of batch TICKET has finished (0: none). */
