@@ -124,14 +124,22 @@ static bool retire(ra_workers *w)
 	return w->retired != before;
 }
 
-/* Under LOCK: a thread leaves batch B after running RAN of its tasks; the
- * callers are told when B is complete or anything was retired. */
-static void leave(ra_workers *w, struct batch *b, size_t ran)
+/* Under LOCK, which it lets go meanwhile: SELF runs tasks of batch B until
+ * none is left to claim, and the callers are told when B is complete or
+ * anything was retired; the number it ran. */
+static size_t take_part(ra_workers *w, struct batch *b, struct ra_worker *self)
 {
+	size_t ran;
+
+	b->active++;
+	pthread_mutex_unlock(&w->lock);
+	ran = run_tasks(b, self);
+	pthread_mutex_lock(&w->lock);
 	b->completed += ran;
 	b->active--;
 	if ((ran && b->completed == b->count) | retire(w))
 		pthread_cond_broadcast(&w->done);
+	return ran;
 }
 
 static void *worker_main(void *arg)
@@ -142,22 +150,15 @@ static void *worker_main(void *arg)
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		struct batch *b;
-		size_t ran;
 
 		/* A pending batch comes before stop: destroy finishes queued work. */
 		while (!(b = open_batch(w)) && !w->stop)
 			pthread_cond_wait(&w->wake, &w->lock);
 		if (!b)
 			break;
-		b->active++;
 		b->workers++;
-		pthread_mutex_unlock(&w->lock);
-
-		ran = run_tasks(b, self);
-
-		pthread_mutex_lock(&w->lock);
+		take_part(w, b, self);
 		b->workers--;
-		leave(w, b, ran);
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
@@ -336,18 +337,12 @@ static uint64_t help(ra_workers *w, uint64_t ticket)
 {
 	struct batch *b = slot_of(w, ticket);
 	uint64_t before;
-	size_t ran;
 
 	if (ticket <= w->retired || b->cap == w->threads ||
 	    atomic_load_explicit(&b->next, memory_order_relaxed) >= b->count)
 		return 0;
 	before = atomic_load_explicit(&w->caller.busy_ns, memory_order_relaxed);
-	b->active++;
-	pthread_mutex_unlock(&w->lock);
-	ran = run_tasks(b, &w->caller);
-	pthread_mutex_lock(&w->lock);
-	leave(w, b, ran);
-	atomic_fetch_add_explicit(&w->helped, ran, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->helped, take_part(w, b, &w->caller), memory_order_relaxed);
 	return atomic_load_explicit(&w->caller.busy_ns, memory_order_relaxed) - before;
 }
 
