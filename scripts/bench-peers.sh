@@ -37,7 +37,9 @@
 #                         peak), and made -16 LUFS (ffmpeg loudnorm's two-pass
 #                         linear mode: two runs)
 #   batch                 the 10-band job on 50 files: rusty-audio in one
-#                         process, sox and ffmpeg one process a file
+#                         process, sox and ffmpeg one process a file; and
+#                         --analyze --no-loudness of the same files (sox
+#                         stats, ffmpeg astats)
 #   batch of 1 s files    the 10-band job on 1000 files, rusty-audio alone
 #   files at once         the 10-band job on the 1000 files into 16-bit FLAC:
 #                         rusty-audio -j 2 and -j 1 in one process, -j 2 with
@@ -413,6 +415,28 @@ ra_threads tb_ra tb_ra1 $batch_files $batch_frames $ra_eq "$dir"/batch/*.wav -o 
 timed tb_sox $batch_files $batch_frames sox_batch
 timed tb_ff $batch_files $batch_frames ff_batch
 race
+# The same files' levels and spectrum summaries: rusty-audio in one process
+# (with two threads a file a thread), sox stats and ffmpeg astats one
+# process a file.
+ra_levels_batch() {
+	"$prog" -q --threads "$1" --analyze --no-loudness "$dir"/batch/*.wav >"$out/report.txt"
+}
+sox_stats_batch() {
+	for f in "$dir"/batch/*.wav; do
+		sox "$f" -n stats 2>"$out/report.txt" || return
+	done
+}
+ff_astats_batch() {
+	for f in "$dir"/batch/*.wav; do
+		ffmpeg -nostdin -hide_banner -v info -threads 1 -filter_threads 1 -i "$f" \
+			-af astats -f null - 2>"$out/report.txt" || return
+	done
+}
+timed lb_ra 1 0 ra_levels_batch 2
+timed lb_ra1 1 0 ra_levels_batch 1
+timed lb_sox 1 0 sox_stats_batch
+timed lb_ff 1 0 ff_astats_batch
+race
 
 # shellcheck disable=SC2086
 ra_threads ts_ra ts_ra1 $small_files 48000 $ra_eq "$dir"/small/*.wav -o "$out"
@@ -564,6 +588,7 @@ row "--analyze --no-loudness; the same" lv_ra lv_ra1 an_sox an_ff
 row "loudness: --analyze; ffmpeg ebur128" ld_ra ld_ra1 - ld_ff
 row "to -16 LUFS; ffmpeg loudnorm, 2 runs" ln_ra ln_ra1 - ln_ff
 row "batch: $batch_files x ${batch_seconds} s, 10-band EQ" tb_ra tb_ra1 tb_sox tb_ff
+row "batch: $batch_files x ${batch_seconds} s, --analyze --no-l." lb_ra lb_ra1 lb_sox lb_ff
 row "batch: $small_files x 1 s, 10-band EQ" ts_ra ts_ra1 - -
 row "8 ch 96 kHz float, ${multi_minutes} min, 31-band" tm_ra tm_ra1 - -
 [ -z "$multi_note" ] || echo "8 ch 96 kHz: $multi_note"

@@ -277,6 +277,19 @@ START_TEST(test_files_from0)
 }
 END_TEST
 
+/* Inputs FIRST, FIRST + EVERY, ... of the COUNT PATHS made bad: text, not
+ * audio. */
+static void spoil_inputs(char **paths, int count, int first, int every)
+{
+	for (int i = first; i < count; i += every) {
+		FILE *f = fopen(paths[i], "w");
+
+		ck_assert_ptr_nonnull(f);
+		fprintf(f, "not audio %d\n", i);
+		fclose(f);
+	}
+}
+
 /* -j 1, 2 and 4 into three folders: the same bytes, the same messages in
  * the same (input) order, a manifest line for every input. */
 START_TEST(test_jobs_same_bytes_and_order)
@@ -291,13 +304,7 @@ START_TEST(test_jobs_same_bytes_and_order)
 
 	make_inputs(paths, FILES);
 	/* Bad inputs among them, whose messages must come in list order. */
-	for (int i = 3; i < FILES; i += 7) {
-		FILE *f = fopen(paths[i], "w");
-
-		ck_assert_ptr_nonnull(f);
-		fprintf(f, "not audio %d\n", i);
-		fclose(f);
-	}
+	spoil_inputs(paths, FILES, 3, 7);
 	for (int j = 0; j < 3; j++) {
 		char name[16];
 		ra_run r;
@@ -356,6 +363,77 @@ START_TEST(test_jobs_same_bytes_and_order)
 		free(errs[j]);
 		free(dirs[j]);
 		free(manifests[j]);
+	}
+	free_paths(paths, FILES);
+}
+END_TEST
+
+/* --analyze over several inputs, -j 1, 2 and 4 and by default (a file a
+ * thread): the same summaries, messages and CSV rows, in input order. */
+START_TEST(test_analyze_jobs_same_report)
+{
+	enum { FILES = 8 };
+	static const char *const jobs[] = { "1", "2", "4", NULL };
+	char *paths[FILES], *csv[4], *out[4], *err[4];
+	const char *argv[FILES + 16];
+
+	for (int i = 0; i < FILES; i++) {
+		char name[32];
+
+		file_name(i, name);
+		paths[i] = make_input(name, 48000, 1 + i % 2, (unsigned)i + 1);
+	}
+	spoil_inputs(paths, FILES, 2, 4);
+	for (int j = 0; j < 4; j++) {
+		char name[16];
+		int argc = 0;
+		ra_run r;
+
+		snprintf(name, sizeof(name), "r%d.csv", j);
+		csv[j] = ra_test_scratch(name);
+		argv[argc++] = "--analyze";
+		argv[argc++] = "--threads";
+		argv[argc++] = "2";
+		argv[argc++] = "--report-csv";
+		argv[argc++] = csv[j];
+		if (jobs[j]) {
+			argv[argc++] = "-j";
+			argv[argc++] = jobs[j];
+		}
+		for (int i = 0; i < FILES; i++)
+			argv[argc++] = paths[i];
+		argv[argc] = NULL;
+		r = run_status(argv, 1);
+		out[j] = strdup(r.out);
+		err[j] = strdup(r.err);
+		ra_run_release(&r);
+	}
+	/* Each input in order: the good ones' tables, the bad ones' messages. */
+	for (int i = 0, at = 0; i < FILES; i++) {
+		const int bad = i % 4 == 2;
+		const char *found = strstr(bad ? err[0] : out[0] + at, paths[i]);
+
+		ck_assert_msg(found, "%s missing or out of order in %s", paths[i], out[0]);
+		if (!bad)
+			at = (int)(found - out[0]) + 1;
+	}
+	ck_assert_int_eq(ra_test_count(out[0], "integrated "), FILES - 2);
+	ck_assert_int_eq(ra_test_count(err[0], "\n"), 2);
+	for (int j = 0; j < 4; j++) {
+		char *a = ra_test_slurp(csv[0], NULL), *b = ra_test_slurp(csv[j], NULL);
+
+		ck_assert_int_eq(ra_test_count(b, "\n"), FILES + 1);
+		ck_assert_msg(!strcmp(out[0], out[j]), "-j %s: %s", jobs[j] ? jobs[j] : "default",
+			      out[j]);
+		ck_assert_str_eq(err[0], err[j]);
+		ck_assert_str_eq(a, b);
+		free(a);
+		free(b);
+	}
+	for (int j = 0; j < 4; j++) {
+		free(csv[j]);
+		free(out[j]);
+		free(err[j]);
 	}
 	free_paths(paths, FILES);
 }
@@ -1067,7 +1145,7 @@ START_TEST(test_usage_errors)
 		{ "--analyze", "--manifest", "m.jsonl", "a.wav", NULL },
 		{ "--dry-run", "--resume", "m.jsonl", "a.wav", NULL },
 		{ "-j", "2", "--stats-json", "s.json", "-o", "x", "a.wav", NULL },
-		{ "-j", "2", "--analyze", "a.wav", NULL },
+		{ "-j", "2", "--dry-run", "-o", "x", "a.wav", NULL },
 		{ "--files-from", "l", "--files-from0", "l", "-o", "x", NULL },
 		{ "--skip-existing", "--resume", "m.jsonl", "-o", "x", "a.wav", NULL },
 		{ "-j", "0", "-o", "x", "a.wav", NULL },
@@ -1097,6 +1175,7 @@ int main(void)
 	tcase_add_test(tc, test_shard_refused);
 	tcase_add_test(tc, test_files_from0);
 	tcase_add_test(tc, test_jobs_same_bytes_and_order);
+	tcase_add_test(tc, test_analyze_jobs_same_report);
 	tcase_add_test(tc, test_relative_to_tree);
 	tcase_add_test(tc, test_manifest_records_what_was_written);
 	tcase_add_test(tc, test_manifest_torn_line);

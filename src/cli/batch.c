@@ -273,47 +273,6 @@ static void print_summary(const char *name, const ra_job_result *res, double sec
 		       res->loudness.true_peak_dbtp);
 }
 
-/* --analyze: a summary of each input (or the generated signal) on stdout. */
-static int run_analyze(const cli_options *opt, ra_job_config *cfg, const path_list *inputs,
-		       perf_run *pr)
-{
-	size_t failed = 0, count = opt->generate ? 1 : inputs->count;
-	report_csv *csv = NULL;
-
-	if (opt->report_csv && !(csv = report_csv_open(opt->report_csv, opt->job.force)))
-		return EXIT_USAGE;
-	for (size_t i = 0; i < count && !ra_stop_requested(cfg->cancel); i++) {
-		const char *name = opt->generate ? "--generate" : inputs->items[i];
-		ra_job_result res;
-		ra_status st;
-
-		cfg->perf = pr ? perf_file_start(pr) : NULL;
-		if (opt->generate)
-			st = ra_job_generate(cfg, &opt->gen, NULL, &res);
-		else
-			st = ra_job_run(cfg, name, NULL, &res);
-		if (pr)
-			perf_file_end(pr, opt->generate ? NULL : name, NULL, st, &res);
-		if (csv && !ra_stop_requested(cfg->cancel))
-			report_csv_row(csv, name, st, &res);
-		if (st != RA_OK) {
-			report_failure(name, st, &res.diag);
-			failed++;
-		} else {
-			warn_nonfinite(name, &res);
-			print_summary(name, &res,
-				      (double)res.frames_read / (opt->generate
-									 ? opt->gen.sample_rate
-									 : (double)res.in_rate),
-				      opt->job.no_loudness);
-		}
-		ra_job_result_release(&res);
-	}
-	if (report_csv_close(csv, ra_stop_requested(cfg->cancel)) != 0)
-		return EXIT_TEMPFAIL;
-	return failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
-}
-
 static int run_generate(const cli_options *opt, const ra_job_config *cfg, perf_run *pr)
 {
 	ra_job_result res;
@@ -370,6 +329,23 @@ typedef struct run_threads {
 	ra_workers *workers[RA_WORKERS_MAX];
 	ra_lane *lane[RA_WORKERS_MAX];
 } run_threads;
+
+/* Outcomes kept at once for T's runners: enough that none waits for the
+ * oldest to be handed over (see RUNNER_AHEAD). */
+static size_t runner_window(const run_threads *t)
+{
+	return t->runners > 1 ? (size_t)t->runners * RUNNER_AHEAD : 1;
+}
+
+/* Each of T's runners' config: BASE with that runner's threads. */
+static void runner_configs(ra_job_config *cfg, const ra_job_config *base, const run_threads *t)
+{
+	for (int r = 0; r < t->runners; r++) {
+		cfg[r] = *base;
+		cfg[r].workers = t->workers[r];
+		cfg[r].lane = t->lane[r];
+	}
+}
 
 /* A batch of files in flight. */
 typedef struct file_run {
@@ -491,7 +467,7 @@ static int run_files(const cli_options *opt, const ra_job_config *base, const ru
 	int status = EXIT_SOME_FAILED;
 	long handed;
 
-	b.window = t->runners > 1 ? (size_t)t->runners * RUNNER_AHEAD : 1;
+	b.window = runner_window(t);
 	b.clash = calloc(inputs->count, 1);
 	b.slots = calloc(b.window, sizeof(*b.slots));
 	if (!b.clash || !b.slots)
@@ -502,11 +478,7 @@ static int run_files(const cli_options *opt, const ra_job_config *base, const ru
 	}
 	paths_find_clashes(outputs, inputs->count, b.clash);
 	b.prog = (progress){ .count = inputs->count, .start = (double)ra_now_ns() * 1e-9 };
-	for (int r = 0; r < t->runners; r++) {
-		b.cfg[r] = *base;
-		b.cfg[r].workers = t->workers[r];
-		b.cfg[r].lane = t->lane[r];
-	}
+	runner_configs(b.cfg, base, t);
 	/* One file: its own progress line, as it goes. */
 	if (!opt->quiet && inputs->count == 1 && isatty(STDERR_FILENO)) {
 		b.cfg[0].progress = show_progress;
@@ -527,6 +499,98 @@ out:
 	free(b.slots);
 	free(b.clash);
 	return status;
+}
+
+/* An input's --analyze outcome, kept from its runner until it is printed. */
+typedef struct analyze_slot {
+	ra_status st;
+	ra_job_result res;
+} analyze_slot;
+
+/* --analyze's inputs (or the generated signal) in flight. */
+typedef struct analyze_run {
+	const cli_options *opt;
+	const path_list *inputs;
+	ra_job_config cfg[RA_WORKERS_MAX]; /* a runner's */
+	perf_run *pr;
+	report_csv *csv;
+	analyze_slot *slots;
+	size_t window;
+	size_t failed;
+} analyze_run;
+
+static const char *analyze_name(const analyze_run *a, size_t i)
+{
+	return a->opt->generate ? "--generate" : a->inputs->items[i];
+}
+
+/* Input I measured on RUNNER, into its slot. The stats (one runner only)
+ * time it alone. */
+static void work_analyze(void *ctx, size_t i, int runner)
+{
+	analyze_run *a = ctx;
+	analyze_slot *slot = &a->slots[i % a->window];
+	ra_job_config *cfg = &a->cfg[runner];
+
+	memset(&slot->res, 0, sizeof(slot->res));
+	cfg->perf = a->pr ? perf_file_start(a->pr) : NULL;
+	if (a->opt->generate)
+		slot->st = ra_job_generate(cfg, &a->opt->gen, NULL, &slot->res);
+	else
+		slot->st = ra_job_run(cfg, analyze_name(a, i), NULL, &slot->res);
+	if (a->pr)
+		perf_file_end(a->pr, a->opt->generate ? NULL : analyze_name(a, i), NULL, slot->st,
+			      &slot->res);
+}
+
+/* Input I's summary (or its failure) and its CSV row, in input order. */
+static void analyze_done(void *ctx, size_t i)
+{
+	analyze_run *a = ctx;
+	analyze_slot *slot = &a->slots[i % a->window];
+	const char *name = analyze_name(a, i);
+	const ra_job_result *res = &slot->res;
+
+	if (a->csv && !ra_stop_requested(a->cfg[0].cancel))
+		report_csv_row(a->csv, name, slot->st, res);
+	if (slot->st != RA_OK) {
+		report_failure(name, slot->st, &res->diag);
+		a->failed++;
+	} else {
+		warn_nonfinite(name, res);
+		print_summary(name, res,
+			      (double)res->frames_read / (a->opt->generate ? a->opt->gen.sample_rate
+									   : (double)res->in_rate),
+			      a->opt->job.no_loudness);
+	}
+	ra_job_result_release(&slot->res);
+}
+
+/* --analyze: a summary of each input (or the generated signal) on stdout,
+ * in input order, -j at once. */
+static int run_analyze(const cli_options *opt, const ra_job_config *base, const run_threads *t,
+		       const path_list *inputs, perf_run *pr)
+{
+	analyze_run a = { .opt = opt, .inputs = inputs, .pr = pr };
+	runner_calls calls = { work_analyze, analyze_done, &a };
+	size_t count = opt->generate ? 1 : inputs->count;
+	long handed;
+
+	if (opt->report_csv && !(a.csv = report_csv_open(opt->report_csv, opt->job.force)))
+		return EXIT_USAGE;
+	a.window = runner_window(t);
+	if (!(a.slots = calloc(a.window, sizeof(*a.slots))))
+		cli_die_nomem();
+	runner_configs(a.cfg, base, t);
+	handed = runner_run(count, t->runners, &calls, base->cancel);
+	free(a.slots);
+	if (report_csv_close(a.csv, ra_stop_requested(base->cancel)) != 0)
+		return EXIT_TEMPFAIL;
+	if (handed < 0) {
+		fputs("rusty-audio: cannot start the threads for -j\n", stderr);
+		return EXIT_SOME_FAILED;
+	}
+	return a.failed ? EXIT_SOME_FAILED : EXIT_ALL_DONE;
 }
 
 /* --list: the inputs the run would take, one a line (NUL-ended for a
@@ -554,7 +618,7 @@ static int runner_count(const cli_options *opt, size_t count)
 		return 1;
 	if (opt->jobs > 0)
 		return opt->jobs;
-	if (opt->job.analyze || opt->generate || opt->perf_stats || opt->stats_json || count < 2)
+	if (opt->generate || opt->perf_stats || opt->stats_json || count < 2)
 		return 1;
 	return count < (size_t)total ? (int)count : total;
 }
@@ -597,7 +661,7 @@ static int run_jobs(const cli_options *opt, const volatile sig_atomic_t *cancel,
 	cfg.lane = t->lane[0];
 	if (opt->job.analyze) {
 		cfg.spectrum = &req;
-		return run_analyze(opt, &cfg, inputs, pr);
+		return run_analyze(opt, &cfg, t, inputs, pr);
 	}
 	if (opt->generate)
 		return run_generate(opt, &cfg, pr);

@@ -718,6 +718,9 @@ static int check_batch(const cli_options *opt)
 			   : opt->job.analyze ? "--analyze"
 			   : opt->dry_run     ? "--dry-run"
 					      : NULL;
+	const char *one_at_a_time = opt->generate  ? "--generate"
+				    : opt->dry_run ? "--dry-run"
+						   : NULL;
 	const char *batch_only = opt->manifest	      ? "--manifest"
 				 : opt->resume	      ? "--resume"
 				 : opt->skip_existing ? "--skip-existing"
@@ -737,9 +740,9 @@ static int check_batch(const cli_options *opt)
 	if (opt->output && !strcmp(opt->output, "-") && batch_only)
 		return usage_error("-o - writes to standard output, and %s keeps track of files",
 				   batch_only);
-	if (opt->jobs > 1 && mode)
-		return usage_error(
-			"-j runs several inputs into files at once; %s runs one at a time", mode);
+	if (opt->jobs > 1 && one_at_a_time)
+		return usage_error("-j runs several inputs at once; %s runs one at a time",
+				   one_at_a_time);
 	if (opt->jobs > 1 && (opt->perf_stats || opt->stats_json))
 		return usage_error("--enable-performance-stats and --stats-json time one file at a "
 				   "time; use -j 1 with them");
