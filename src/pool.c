@@ -1,10 +1,12 @@
 /* A pool of equal-sized, 64-byte aligned buffers in one allocation, handed
- * out and taken back through a lock-free stack; a miss falls back to malloc. */
+ * out and taken back through a lock-free stack; a miss falls back to malloc.
+ * A pool of 2 MiB or more asks for transparent huge pages. */
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "rustyaudio/pool.h"
 
@@ -39,6 +41,33 @@ static size_t round_up(size_t n)
 	return (n + RA_POOL_ALIGN - 1) & ~(size_t)(RA_POOL_ALIGN - 1);
 }
 
+/* A pool this big is allocated in whole huge pages and asks the kernel
+ * for them (where transparent huge pages are on, even only on request):
+ * one fault and one TLB entry a 2 MiB instead of 512. On the 2-core VM,
+ * a fault of a 4 KiB page costs about 8 us, and the processor's pool with
+ * two threads spans 10 MiB of blocks: --analyze --no-loudness of 10
+ * minutes of stereo float took 0.166 s and 287 ms of CPU with 2078 page
+ * faults, 0.137 s and 238 ms with 805 (perf stat -r 8); a 10-band EQ of one
+ * minute 0.056 s against 0.045 s (-r 15), as fast as one thread at last. */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+/* Allocate TOTAL bytes aligned to RA_POOL_ALIGN, in huge pages when
+ * TOTAL is at least one; NULL on failure. */
+static void *alloc_slab(size_t total)
+{
+	void *mem;
+
+	if (total < HUGE_PAGE || total > SIZE_MAX - HUGE_PAGE)
+		return posix_memalign(&mem, RA_POOL_ALIGN, total) ? NULL : mem;
+	total = (total + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	if (posix_memalign(&mem, HUGE_PAGE, total))
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(mem, total, MADV_HUGEPAGE); /* a hint: without it, small pages */
+#endif
+	return mem;
+}
+
 ra_pool *ra_pool_create(size_t bytes, size_t count, ra_status *status, ra_diag *diag)
 {
 	ra_status st = RA_ERR_INVALID;
@@ -57,7 +86,7 @@ ra_pool *ra_pool_create(size_t bytes, size_t count, ra_status *status, ra_diag *
 		goto out_size;
 
 	st = RA_ERR_NOMEM;
-	if (posix_memalign(&mem, RA_POOL_ALIGN, head + links + count * stride)) {
+	if (!(mem = alloc_slab(head + links + count * stride))) {
 		ra_diag_set(diag, "cannot allocate a pool of %zu buffers of %zu bytes", count,
 			    bytes);
 		goto out;

@@ -94,6 +94,56 @@ START_TEST(test_buffers_aligned_distinct_full_size)
 }
 END_TEST
 
+/* Whether the kernel marked the mapping holding ADDR for huge pages
+ * (MADV_HUGEPAGE: "hg" among its VmFlags in /proc/self/smaps). */
+static bool marked_huge(const void *addr)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	bool inside = false, huge = false;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
+		    strchr(line, '-') < strchr(line, ' '))
+			inside = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
+		else if (inside && !strncmp(line, "VmFlags:", 8))
+			huge = strstr(line, " hg") != NULL;
+	}
+	fclose(f);
+	return huge;
+}
+
+/* A pool of 2 MiB or more asks for transparent huge pages, where the
+ * kernel has them; its buffers are aligned, disjoint and whole as any. */
+START_TEST(test_big_pool_asks_for_huge_pages)
+{
+	enum { COUNT = 512, BYTES = 8192 };
+	ra_pool *pool = create_ok(BYTES, COUNT);
+	unsigned char *bufs[COUNT];
+	FILE *thp = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+	char modes[128] = "";
+
+	for (size_t i = 0; i < COUNT; i++) {
+		bufs[i] = ra_pool_acquire(pool);
+		assert_aligned(bufs[i]);
+	}
+	assert_disjoint(bufs, COUNT, BYTES);
+	assert_stats(pool, COUNT, COUNT, 0);
+	if (thp && fgets(modes, sizeof(modes), thp) && !strstr(modes, "[never]")) {
+		ck_assert(marked_huge(bufs[0]));
+		ck_assert(marked_huge(bufs[COUNT - 1]));
+	}
+	if (thp)
+		fclose(thp);
+	for (size_t i = 0; i < COUNT; i++)
+		ra_pool_release(pool, bufs[i]);
+	ra_pool_destroy(pool);
+}
+END_TEST
+
 START_TEST(test_exhausted_pool_misses)
 {
 	ra_pool *pool = create_ok(100, 2);
@@ -471,6 +521,7 @@ static Suite *pool_suite(void)
 	tc = tcase_create("behaviour");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_buffers_aligned_distinct_full_size);
+	tcase_add_test(tc, test_big_pool_asks_for_huge_pages);
 	tcase_add_test(tc, test_exhausted_pool_misses);
 	tcase_add_test(tc, test_release_makes_buffer_free_again);
 	tcase_add_test(tc, test_counters_follow_model);
