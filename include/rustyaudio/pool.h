@@ -26,8 +26,10 @@ typedef struct ra_pool_stats {
 	size_t buffer_bytes;
 } ra_pool_stats;
 
-/* COUNT buffers (>= 1) of BYTES bytes (>= 1) each, in one allocation.
- * NULL on failure, with STATUS and DIAG: RA_ERR_INVALID for sizes out of
+/* COUNT buffers (>= 1) of BYTES bytes (>= 1) each, in one allocation;
+ * from 2 MiB on in whole 2 MiB pages, with transparent huge pages asked
+ * for (Linux's MADV_HUGEPAGE: fewer page faults and TLB misses). NULL on
+ * failure, with STATUS and DIAG: RA_ERR_INVALID for sizes out of
  * range, RA_ERR_NOMEM. */
 ra_pool *ra_pool_create(size_t bytes, size_t count, ra_status *status, ra_diag *diag);
 
