@@ -43,12 +43,15 @@ static size_t round_up(size_t n)
 
 /* A pool this big is allocated in whole huge pages and asks the kernel
  * for them (where transparent huge pages are on, even only on request):
- * one fault and one TLB entry a 2 MiB instead of 512. On the 2-core VM,
- * a fault of a 4 KiB page costs about 8 us, and the processor's pool with
- * two threads spans 10 MiB of blocks: --analyze --no-loudness of 10
- * minutes of stereo float took 0.166 s and 287 ms of CPU with 2078 page
- * faults, 0.137 s and 238 ms with 805 (perf stat -r 8); a 10-band EQ of one
- * minute 0.056 s against 0.045 s (-r 15), as fast as one thread at last. */
+ * one fault and one TLB entry a 2 MiB instead of 512. Page faults are dear
+ * on the 2-core VM (about 4 us a 4 KiB page), and the processor's pool with
+ * two threads spans about 10 MiB of blocks: --analyze --no-loudness of 10
+ * minutes of stereo float took 0.196 and 0.211 s with 2080 page faults,
+ * 0.173 and 0.189 s with 800 (perf stat -r 8, two pairs); a 10-band EQ of
+ * one minute 0.063 s against 0.053 s. The slab comes from the heap, so
+ * that the allocation counters of the tests see it; glibc maps one this
+ * big on its own (unmapped when freed), and where it comes from the heap's
+ * arena instead, the request stays with that range after the pool. */
 #define HUGE_PAGE ((size_t)2 << 20)
 
 /* Allocate TOTAL bytes aligned to RA_POOL_ALIGN, in huge pages when

@@ -385,7 +385,7 @@ START_TEST(test_analyze_jobs_same_report)
 	}
 	spoil_inputs(paths, FILES, 2, 4);
 	for (int j = 0; j < 4; j++) {
-		char name[16];
+		char name[24];
 		int argc = 0;
 		ra_run r;
 

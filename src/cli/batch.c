@@ -514,6 +514,7 @@ typedef struct analyze_run {
 	ra_job_config cfg[RA_WORKERS_MAX]; /* a runner's */
 	perf_run *pr;
 	report_csv *csv;
+	const volatile sig_atomic_t *cancel;
 	analyze_slot *slots;
 	size_t window;
 	size_t failed;
@@ -551,7 +552,7 @@ static void analyze_done(void *ctx, size_t i)
 	const char *name = analyze_name(a, i);
 	const ra_job_result *res = &slot->res;
 
-	if (a->csv && !ra_stop_requested(a->cfg[0].cancel))
+	if (a->csv && !ra_stop_requested(a->cancel))
 		report_csv_row(a->csv, name, slot->st, res);
 	if (slot->st != RA_OK) {
 		report_failure(name, slot->st, &res->diag);
@@ -571,20 +572,23 @@ static void analyze_done(void *ctx, size_t i)
 static int run_analyze(const cli_options *opt, const ra_job_config *base, const run_threads *t,
 		       const path_list *inputs, perf_run *pr)
 {
-	analyze_run a = { .opt = opt, .inputs = inputs, .pr = pr };
+	analyze_run a = { .opt = opt, .inputs = inputs, .pr = pr, .cancel = base->cancel };
 	runner_calls calls = { work_analyze, analyze_done, &a };
 	size_t count = opt->generate ? 1 : inputs->count;
 	long handed;
 
-	if (opt->report_csv && !(a.csv = report_csv_open(opt->report_csv, opt->job.force)))
-		return EXIT_USAGE;
 	a.window = runner_window(t);
 	if (!(a.slots = calloc(a.window, sizeof(*a.slots))))
 		cli_die_nomem();
+	if (opt->report_csv && !(a.csv = report_csv_open(opt->report_csv, opt->job.force))) {
+		free(a.slots);
+		return EXIT_USAGE;
+	}
 	runner_configs(a.cfg, base, t);
 	handed = runner_run(count, t->runners, &calls, base->cancel);
 	free(a.slots);
-	if (report_csv_close(a.csv, ra_stop_requested(base->cancel)) != 0)
+	/* A run cut short keeps no report: it would look whole. */
+	if (report_csv_close(a.csv, ra_stop_requested(base->cancel) || handed < 0) != 0)
 		return EXIT_TEMPFAIL;
 	if (handed < 0) {
 		fputs("rusty-audio: cannot start the threads for -j\n", stderr);
