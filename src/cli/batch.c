@@ -143,9 +143,31 @@ static void set_reports(const cli_options *opt, ra_job_config *cfg, ra_spectrum_
 	cfg->spectrum = paths[0] || paths[1] || paths[2] ? req : NULL;
 }
 
-/* One job: IN (NULL: the generated signal) into OUT with its reports, timed
- * when PR; refused before it starts when its output CLASHes with an
- * earlier one's. */
+/* IN (NULL: the generated signal) through CFG into OUT (NULL: measured
+ * only), timed when PR; refused before it starts when its output CLASHes
+ * with an earlier one's. */
+static ra_status timed_job(const cli_options *opt, ra_job_config *cfg, const char *in,
+			   const char *out, int clash, perf_run *pr, ra_job_result *res)
+{
+	ra_status st;
+
+	cfg->perf = pr ? perf_file_start(pr) : NULL;
+	if (clash) {
+		memset(res, 0, sizeof(*res));
+		ra_diag_set(&res->diag, "output %s is also that of an earlier input", out);
+		st = RA_ERR_INVALID; /* not for --force to settle */
+	} else if (in) {
+		st = ra_job_run(cfg, in, out, res);
+	} else {
+		st = ra_job_generate(cfg, &opt->gen, out, res);
+	}
+	if (pr)
+		perf_file_end(pr, in, out, st, res);
+	return st;
+}
+
+/* One job: IN (NULL: the generated signal) into OUT with its reports, as
+ * timed_job(). */
 static ra_status run_job(const cli_options *opt, const ra_job_config *base, const char *in,
 			 const char *out, int clash, perf_run *pr, ra_job_result *res)
 {
@@ -155,18 +177,7 @@ static ra_status run_job(const cli_options *opt, const ra_job_config *base, cons
 	ra_status st;
 
 	set_reports(opt, &cfg, &req, in ? in : out, paths);
-	cfg.perf = pr ? perf_file_start(pr) : NULL;
-	if (clash) {
-		memset(res, 0, sizeof(*res));
-		ra_diag_set(&res->diag, "output %s is also that of an earlier input", out);
-		st = RA_ERR_INVALID; /* not for --force to settle */
-	} else if (in) {
-		st = ra_job_run(&cfg, in, out, res);
-	} else {
-		st = ra_job_generate(&cfg, &opt->gen, out, res);
-	}
-	if (pr)
-		perf_file_end(pr, in, out, st, res);
+	st = timed_job(opt, &cfg, in, out, clash, pr, res);
 	for (int k = 0; k < 3; k++)
 		free(paths[k]);
 	return st;
@@ -531,17 +542,9 @@ static void work_analyze(void *ctx, size_t i, int runner)
 {
 	analyze_run *a = ctx;
 	analyze_slot *slot = &a->slots[i % a->window];
-	ra_job_config *cfg = &a->cfg[runner];
+	const char *in = a->opt->generate ? NULL : a->inputs->items[i];
 
-	memset(&slot->res, 0, sizeof(slot->res));
-	cfg->perf = a->pr ? perf_file_start(a->pr) : NULL;
-	if (a->opt->generate)
-		slot->st = ra_job_generate(cfg, &a->opt->gen, NULL, &slot->res);
-	else
-		slot->st = ra_job_run(cfg, analyze_name(a, i), NULL, &slot->res);
-	if (a->pr)
-		perf_file_end(a->pr, a->opt->generate ? NULL : analyze_name(a, i), NULL, slot->st,
-			      &slot->res);
+	slot->st = timed_job(a->opt, &a->cfg[runner], in, NULL, 0, a->pr, &slot->res);
 }
 
 /* Input I's summary (or its failure) and its CSV row, in input order. */
