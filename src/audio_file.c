@@ -770,8 +770,14 @@ ra_status ra_reader_read_double(ra_reader *rd, double *buf, size_t frames, size_
 
 ra_status ra_reader_rewind(ra_reader *rd, ra_diag *diag)
 {
-	if (sf_seek(rd->sf, 0, SEEK_SET) != 0) {
-		diag_sndfile(diag, "cannot go back to the start", sf_strerror(rd->sf));
+	return ra_reader_seek(rd, 0, diag);
+}
+
+ra_status ra_reader_seek(ra_reader *rd, int64_t frame, ra_diag *diag)
+{
+	if (sf_seek(rd->sf, frame, SEEK_SET) != frame) {
+		diag_sndfile(diag, frame ? "cannot seek" : "cannot go back to the start",
+			     sf_strerror(rd->sf));
 		return RA_ERR_READ;
 	}
 	return RA_OK;

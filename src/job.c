@@ -15,7 +15,9 @@
 #include "rustyaudio/lane.h"
 #include "rustyaudio/level.h"
 #include "rustyaudio/processor.h"
+#include "rustyaudio/phases.h"
 #include "rustyaudio/report.h"
+#include "shares.h"
 
 /* Where samples come from: a file or the generator. */
 typedef struct source {
@@ -256,8 +258,9 @@ static ra_status refuse_nonfinite(chain *ch, const char *why)
 		if (st != RA_OK)
 			break;
 	} while (got > 0);
-	ra_diag_set(&res->diag, "%llu non-finite samples, first at frame %lld%s",
-		    (unsigned long long)res->nonfinite, (long long)res->nonfinite_first_frame, why);
+	ra_diag_set(&res->diag, "%llu non-finite sample%s, first at frame %lld%s",
+		    (unsigned long long)res->nonfinite, res->nonfinite == 1 ? "" : "s",
+		    (long long)res->nonfinite_first_frame, why);
 	return RA_ERR_NONFINITE;
 }
 
@@ -1450,8 +1453,74 @@ static void summarize(const chain *ch, int c, const double *psd, size_t bins,
 		sum->centroid_hz = moment / power;
 }
 
+/* A stream of fewer frames is measured whole: its shares would be a few
+ * groups each, and a worker's wake-up a good part of one. */
+#define SHARES_MIN_FRAMES (16 * RA_PHASE_FRAMES)
+
+/* The shares --analyze's pass may go in (shares.h) on the job's threads,
+ * 0 for none: not for a stream that changes on the way (the plan does
+ * something to it, or a loudness meter takes it in order), nor for one
+ * that cannot seek cheaply by frame or is short. */
+static int analysis_shares(const chain *ch)
+{
+	const ra_job_plan *p = ch->plan;
+	const ra_workers *workers = pool_of(ch);
+	const int threads = workers ? ra_workers_threads(workers) : 1;
+
+	if (!ch->src->reader || p->processing || ch->loud || p->route != RA_JOB_ROUTE_FLOAT ||
+	    p->in_frames < SHARES_MIN_FRAMES ||
+	    !(ra_format_pcm_bits(p->in_format) || ra_format_is_float(p->in_format)))
+		return 0;
+	return threads > 1 ? RA_PHASES : 0;
+}
+
+/* --analyze's pass in SHARES shares; RA_OK with *DONE as for
+ * ra_shares_measure(), the analyser reset and the input rewound when not
+ * done. The job's thread's share is its time in stages, the rest is
+ * waiting for the others. */
+static ra_status analyze_in_shares(chain *ch, int shares, int *done)
+{
+	ra_job_perf *perf = ch->cfg->perf;
+	ra_shares_config sc = { .reader = ch->src->reader,
+				.frames = ch->plan->in_frames,
+				.channels = ch->plan->channels,
+				.in_bits = ch->plan->in_bits,
+				.screen = ch->plan->screen,
+				.shares = shares,
+				.threads = ra_workers_threads(pool_of(ch)),
+				.levels = ch->levels,
+				.welch = ch->tap_out,
+				.workers = pool_of(ch),
+				.cancel = ch->cfg->cancel };
+	ra_status st;
+
+	lap(ch, RA_STAGE_OPEN);
+	if (perf) {
+		sc.time[0] = &perf->stage[RA_STAGE_READ];
+		sc.time[1] = &perf->stage[RA_STAGE_LEVEL];
+		sc.time[2] = &perf->stage[RA_STAGE_SPECTRUM];
+	}
+	st = ra_shares_measure(&sc, done);
+	if (perf) {
+		perf->caller_stage_ns += sc.caller_ns;
+		ch->mark += sc.caller_ns;
+		caller_lap(ch, IN_PROCESSOR);
+	}
+	if (st == RA_ERR_CANCELLED)
+		ra_diag_set(&ch->res->diag, "interrupted");
+	if (st != RA_OK)
+		return st;
+	if (*done) {
+		ch->res->frames_read = ch->plan->in_frames;
+		return RA_OK;
+	}
+	ra_welch_reset(ch->tap_out);
+	return ra_reader_rewind(ch->src->reader, &ch->res->diag);
+}
+
 /* --analyze: the plan run into a measuring sink, the output tap riding
- * along when the input is long enough; then the summary. */
+ * along when the input is long enough, in shares where it can; then the
+ * summary. */
 static ra_status analyze(chain *ch)
 {
 	const sink measure = { SINK_MEASURE, NULL, 1 };
@@ -1459,7 +1528,7 @@ static ra_status analyze(chain *ch)
 	ra_job_result *res = ch->res;
 	size_t bins;
 	double *psd = NULL, *channel_dbtp = NULL;
-	int have_spectrum;
+	int have_spectrum, shares, done = 0;
 	ra_status st = RA_ERR_NOMEM;
 
 	wc.mix = 0; /* the summary is per channel */
@@ -1472,14 +1541,24 @@ static ra_status analyze(chain *ch)
 	st = ch->cfg->no_loudness ? RA_OK : loudness_start(ch);
 	if (st != RA_OK && st != RA_ERR_LIMITS)
 		goto out;
+	shares = analysis_shares(ch);
 	if (ch->plan->tap_out) {
+		if (shares) {
+			wc.parts = shares;
+			wc.in_time = 1;
+		}
 		ch->tap_out = ra_welch_create(&wc, &st, &res->diag);
 		if (!ch->tap_out)
 			goto out;
+		while (shares > 1 && ra_welch_shares(ch->tap_out) % shares)
+			shares /= 2;
 	}
-	st = chain_start(ch, &measure, ch->plan->gain);
-	if (st == RA_OK)
-		st = pump_float(ch, &measure);
+	st = shares > 1 ? analyze_in_shares(ch, shares, &done) : RA_OK;
+	if (st == RA_OK && !done) {
+		st = chain_start(ch, &measure, ch->plan->gain);
+		if (st == RA_OK)
+			st = pump_float(ch, &measure);
+	}
 	if (st != RA_OK)
 		goto out;
 	bins = ra_welch_bins(ch->tap_out);

@@ -6,6 +6,7 @@
 
 #include "cpu.h"
 #include "rustyaudio/level.h"
+#include "rustyaudio/phases.h"
 
 /*
  * Sample s of the interleaved stream goes to accumulator s % width, where
@@ -15,7 +16,8 @@
  * accumulators stay in locals across a block's rows, in a loop built for
  * each instruction set as the converter's (in registers where there are
  * enough: AVX-512's 32); otherwise width is LANES a channel, accumulated
- * in memory.
+ * in memory. Each phase (phases.h) has its own accumulators, so that
+ * shares of the stream can be measured apart and merged to the same bits.
  */
 #define ROW 16
 #define LANES 4
@@ -36,10 +38,10 @@ typedef void rows_fn(const accumulators *acc, const float *x, size_t rows);
 struct ra_levels {
 	int channels;
 	size_t width;
-	size_t phase; /* samples added so far, modulo width */
-	uint64_t frames;
-	accumulators acc; /* width each, one allocation */
-	rows_fn *rows;	  /* NULL: width is not ROW */
+	uint64_t at;		     /* the stream's frame the next one added is */
+	uint64_t frames;	     /* added */
+	accumulators acc[RA_PHASES]; /* width each, one allocation */
+	rows_fn *rows;		     /* NULL: width is not ROW */
 };
 
 /* Sample X into accumulator A. Selects, not branches, so that the loops
@@ -130,7 +132,7 @@ ra_levels *ra_levels_create(int channels, ra_status *status, ra_diag *diag)
 	lv = calloc(1, sizeof(*lv));
 	if (lv)
 		lv->width = ROW % channels == 0 ? ROW : (size_t)channels * LANES;
-	all = lv ? calloc(KINDS * lv->width, sizeof(*all)) : NULL;
+	all = lv ? calloc(RA_PHASES * KINDS * lv->width, sizeof(*all)) : NULL;
 	if (!all) {
 		free(lv);
 		lv = NULL;
@@ -138,8 +140,9 @@ ra_levels *ra_levels_create(int channels, ra_status *status, ra_diag *diag)
 		goto out;
 	}
 	lv->channels = channels;
-	lv->acc = (accumulators){ all, all + lv->width, all + 2 * lv->width, all + 3 * lv->width,
-				  all + 4 * lv->width };
+	for (int p = 0; p < RA_PHASES; p++, all += KINDS * lv->width)
+		lv->acc[p] = (accumulators){ all, all + lv->width, all + 2 * lv->width,
+					     all + 3 * lv->width, all + 4 * lv->width };
 	lv->rows = lv->width == ROW ? rows_choose(NULL) : NULL;
 	st = RA_OK;
 out:
@@ -148,27 +151,65 @@ out:
 	return lv;
 }
 
-void ra_levels_add(ra_levels *lv, const float *buf, size_t frames)
+/* FRAMES frames of BUF, all of one group of the stream, into ACC. */
+static void add_group(ra_levels *lv, const accumulators *acc, const float *buf, size_t frames)
 {
-	size_t n, w, i = 0, rows;
+	const size_t n = frames * (size_t)lv->channels, w = lv->width;
+	size_t a = (size_t)(lv->at * (uint64_t)lv->channels % w), i = 0, rows;
 
-	if (!lv || !buf)
-		return;
-	n = frames * (size_t)lv->channels;
-	w = lv->width;
-	lv->frames += frames;
 	/* Up to a row's start, whole rows, what is left. */
-	for (; i < n && lv->phase != 0; i++) {
-		add_sample(&lv->acc, lv->phase, buf[i]);
-		lv->phase = lv->phase + 1 == w ? 0 : lv->phase + 1;
+	for (; i < n && a != 0; i++) {
+		add_sample(acc, a, buf[i]);
+		a = a + 1 == w ? 0 : a + 1;
 	}
 	rows = (n - i) / w;
 	if (lv->rows)
-		lv->rows(&lv->acc, buf + i, rows);
+		lv->rows(acc, buf + i, rows);
 	else
-		add_rows(&lv->acc, buf + i, rows, w);
-	for (i += rows * w; i < n; i++)
-		add_sample(&lv->acc, lv->phase++, buf[i]);
+		add_rows(acc, buf + i, rows, w);
+	for (i += rows * w, a = 0; i < n; i++)
+		add_sample(acc, a++, buf[i]);
+}
+
+void ra_levels_add(ra_levels *lv, const float *buf, size_t frames)
+{
+	if (!lv || !buf)
+		return;
+	while (frames > 0) {
+		const uint64_t group = lv->at / RA_PHASE_FRAMES,
+			       left = (group + 1) * RA_PHASE_FRAMES - lv->at;
+		const size_t run = left < frames ? (size_t)left : frames;
+
+		add_group(lv, &lv->acc[group % RA_PHASES], buf, run);
+		buf += run * (size_t)lv->channels;
+		frames -= run;
+		lv->at += run;
+		lv->frames += run;
+	}
+}
+
+void ra_levels_seek(ra_levels *lv, uint64_t frame)
+{
+	if (lv)
+		lv->at = frame;
+}
+
+void ra_levels_merge(ra_levels *into, const ra_levels *from)
+{
+	if (!into || !from || into->channels != from->channels)
+		return;
+	for (int p = 0; p < RA_PHASES; p++) {
+		const accumulators *a = &into->acc[p], *b = &from->acc[p];
+
+		for (size_t i = 0; i < into->width; i++) {
+			a->sum[i] += b->sum[i];
+			a->squares[i] += b->squares[i];
+			a->peak[i] = b->peak[i] > a->peak[i] ? b->peak[i] : a->peak[i];
+			a->clipped[i] += b->clipped[i];
+			a->nonfinite[i] += b->nonfinite[i];
+		}
+	}
+	into->frames += from->frames;
 }
 
 void ra_levels_get(const ra_levels *lv, int c, ra_level *out)
@@ -177,10 +218,18 @@ void ra_levels_get(const ra_levels *lv, int c, ra_level *out)
 	if (!lv || c < 0 || c >= lv->channels)
 		return;
 	for (size_t a = (size_t)c; a < lv->width; a += (size_t)lv->channels) {
-		out->sum += lv->acc.sum[a];
-		out->sum_squares += lv->acc.squares[a];
-		out->peak = lv->acc.peak[a] > out->peak ? lv->acc.peak[a] : out->peak;
-		out->clipped += (uint64_t)lv->acc.clipped[a];
+		double sum = lv->acc[0].sum[a], squares = lv->acc[0].squares[a];
+
+		for (int p = 1; p < RA_PHASES; p++) {
+			sum += lv->acc[p].sum[a];
+			squares += lv->acc[p].squares[a];
+		}
+		out->sum += sum;
+		out->sum_squares += squares;
+		for (int p = 0; p < RA_PHASES; p++) {
+			out->peak = lv->acc[p].peak[a] > out->peak ? lv->acc[p].peak[a] : out->peak;
+			out->clipped += (uint64_t)lv->acc[p].clipped[a];
+		}
 	}
 }
 
@@ -193,8 +242,9 @@ uint64_t ra_levels_nonfinite(const ra_levels *lv)
 {
 	uint64_t n = 0;
 
-	for (size_t a = 0; lv && a < lv->width; a++)
-		n += (uint64_t)lv->acc.nonfinite[a];
+	for (int p = 0; lv && p < RA_PHASES; p++)
+		for (size_t a = 0; a < lv->width; a++)
+			n += (uint64_t)lv->acc[p].nonfinite[a];
 	return n;
 }
 
@@ -202,8 +252,8 @@ void ra_levels_reset(ra_levels *lv)
 {
 	if (!lv)
 		return;
-	memset(lv->acc.sum, 0, KINDS * lv->width * sizeof(double));
-	lv->phase = 0;
+	memset(lv->acc[0].sum, 0, RA_PHASES * KINDS * lv->width * sizeof(double));
+	lv->at = 0;
 	lv->frames = 0;
 }
 
@@ -211,6 +261,6 @@ void ra_levels_destroy(ra_levels *lv)
 {
 	if (!lv)
 		return;
-	free(lv->acc.sum);
+	free(lv->acc[0].sum);
 	free(lv);
 }

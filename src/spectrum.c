@@ -16,18 +16,17 @@
 
 #include "cpu.h"
 #include "rustyaudio/atomic_file.h"
+#include "rustyaudio/phases.h"
 #include "rustyaudio/spectrum.h"
 
 #define RA_WELCH_MAX_FFT ((size_t)1 << 24)
 /* The most an analyser may take: stereo at the largest fft size fits. */
 #define RA_WELCH_MAX_BYTES ((uint64_t)1 << 30)
-/* The periodograms are summed in PHASES sums a channel, by stream
- * position: segment s into sum (s / GROUP) % PHASES, the sums added in
- * order at the end. Parts can then share a channel's stream in time. Four
- * sums up to RA_WELCH_PHASED_FFT points, one above (where a sum is large
- * and a group of segments longer than any step). */
-#define RA_WELCH_PHASES 4
-#define RA_WELCH_GROUP 16
+/* The periodograms are summed in phases (phases.h) by where their
+ * segments start: segment s of group s * step / RA_PHASE_FRAMES. Parts can
+ * then share a channel's stream in time. RA_PHASES sums up to
+ * RA_WELCH_PHASED_FFT points, one above (where a sum is large and a
+ * segment longer than a group). */
 #define RA_WELCH_PHASED_FFT ((size_t)1 << 16)
 
 /*
@@ -205,7 +204,7 @@ static void ra_rows_release(ra_rows *r)
  * as computed); when a segment's last frame arrives the ring holds exactly
  * that segment, oldest frame at its part's POS. Periodograms |X_k|^2 are
  * summed unscaled in double, in time order into the segment's phase sum
- * (see RA_WELCH_PHASES), so the sums do not depend on how the stream was
+ * (see RA_WELCH_PHASED_FFT), so the sums do not depend on how the stream was
  * cut into feeds, nor on the parts.
  *
  * The channels are split into parts, runs of channels [first, last), and
@@ -316,7 +315,7 @@ static int ra_welch_config_ok(const ra_welch_config *cfg, size_t *step, ra_diag 
 /* The phase sums a channel of an N-point analyser has. */
 static int ra_welch_phases(size_t n)
 {
-	return n <= RA_WELCH_PHASED_FFT ? RA_WELCH_PHASES : 1;
+	return n <= RA_WELCH_PHASED_FFT ? RA_PHASES : 1;
 }
 
 /* What an analyser's buffers take with RUNS runs of channels in SPLIT
@@ -335,18 +334,19 @@ static uint64_t ra_welch_bytes(const ra_welch_config *cfg, int runs, int split)
 }
 
 /* The parts CFG asks for (at least one): runs of channels as far as there
- * are channels, then shares of their stream in time as far as there are
- * phases; fewer shares, then fewer runs, while beyond the memory bound. */
-static void ra_welch_part_count(const ra_welch_config *cfg, int *runs, int *split)
+ * are channels (one in time only), then shares of their stream in time as
+ * far as there are phases and every group holds a segment's start (STEP
+ * no longer than a group, else a share could have none); fewer shares,
+ * then fewer runs, while beyond the memory bound. */
+static void ra_welch_part_count(const ra_welch_config *cfg, size_t step, int *runs, int *split)
 {
 	const int asked = cfg->parts < RA_WELCH_MAX_PARTS ? cfg->parts : RA_WELCH_MAX_PARTS;
 	const int channels = cfg->mix ? 1 : cfg->channels;
 
-	*runs = asked < channels ? asked : channels;
-	if (*runs < 1)
-		*runs = 1;
+	*runs = cfg->in_time || asked < 1 ? 1 : asked < channels ? asked : channels;
 	*split = 1;
-	while (2 * *split <= ra_welch_phases(cfg->fft_size) && *runs * 2 * *split <= asked)
+	while (2 * *split <= ra_welch_phases(cfg->fft_size) && *runs * 2 * *split <= asked &&
+	       step <= RA_PHASE_FRAMES)
 		*split *= 2;
 	while (*runs * *split > 1 && ra_welch_bytes(cfg, *runs, *split) > RA_WELCH_MAX_BYTES) {
 		if (*split > 1)
@@ -388,7 +388,7 @@ static void ra_welch_shape(ra_welch *w, const ra_welch_config *cfg, size_t step)
 	w->step = step;
 	w->phases = ra_welch_phases(w->n);
 	w->feed = feed_choose(NULL);
-	ra_welch_part_count(cfg, &runs, &w->split);
+	ra_welch_part_count(cfg, step, &runs, &w->split);
 	w->parts = runs * w->split;
 	for (int i = 0; i < w->parts; i++) {
 		const int run = i / w->split;
@@ -443,6 +443,29 @@ static ra_status ra_welch_plan(ra_welch *w, int measure)
 	return w->plan ? RA_OK : RA_ERR_NOMEM;
 }
 
+/* The group (phases.h) segment S starts in. */
+static inline uint64_t group_of(const ra_welch *w, uint64_t s)
+{
+	return s * w->step / RA_PHASE_FRAMES;
+}
+
+/* The first segment that starts in group G or after. */
+static uint64_t group_first(const ra_welch *w, uint64_t g)
+{
+	return (g * RA_PHASE_FRAMES + w->step - 1) / w->step;
+}
+
+/* The first segment from S on that part P's share computes: of a group g
+ * with g % split == its share. Where there are shares every group holds a
+ * segment's start (ra_welch_part_count()). */
+static uint64_t share_next(const ra_welch *w, const welch_part *p, uint64_t s)
+{
+	const uint64_t split = (uint64_t)w->split, g = group_of(w, s),
+		       to = ((uint64_t)p->share + split - g % split) % split;
+
+	return to ? group_first(w, g + to) : s;
+}
+
 /* Back to the stream's start, the sums as they are (zero when new). The
  * rings need no clearing: a segment is taken only once its every frame
  * has been stored. */
@@ -453,7 +476,7 @@ static void ra_welch_restart(ra_welch *w)
 
 		p->at = 0;
 		p->pos = 0;
-		p->next = (uint64_t)p->share * RA_WELCH_GROUP;
+		p->next = share_next(w, p, 0);
 	}
 	w->fresh.count = 0;
 	w->ready.count = 0;
@@ -577,7 +600,7 @@ static inline double *sum_of(const ra_welch *w, int c, int phase)
 /* The phase whose sum segment S goes into. */
 static inline int phase_of(const ra_welch *w, uint64_t s)
 {
-	return (int)(s / RA_WELCH_GROUP % (uint64_t)w->phases);
+	return (int)(group_of(w, s) % (uint64_t)w->phases);
 }
 
 /* Channel samples STRIDE floats apart in IN to N doubles in OUT. Inlined
@@ -709,9 +732,7 @@ static inline __attribute__((always_inline)) void feed_loop(ra_welch *w, welch_p
 			ra_welch_segment(w, p);
 			/* The next segment of its group, or the first of the next
 			 * group of its share. */
-			p->next++;
-			if (p->next % RA_WELCH_GROUP == 0)
-				p->next += (uint64_t)(w->split - 1) * RA_WELCH_GROUP;
+			p->next = share_next(w, p, p->next + 1);
 		}
 	}
 }
@@ -761,6 +782,49 @@ void ra_welch_feed(ra_welch *w, const float *frames, size_t n)
 {
 	for (int i = 0; w && i < w->parts; i++)
 		ra_welch_feed_part(w, i, frames, n);
+}
+
+int ra_welch_shares(const ra_welch *w)
+{
+	/* A share passes over the groups between its own: a segment of one
+	 * must end before the share's next group starts. */
+	if (!w || w->n > (size_t)(w->split - 1) * RA_PHASE_FRAMES)
+		return 1;
+	return w->split;
+}
+
+size_t ra_welch_group_frames(const ra_welch *w, uint64_t group)
+{
+	uint64_t first, last;
+
+	if (!w)
+		return 0;
+	first = group_first(w, group);
+	last = group_first(w, group + 1);
+	if (last == first)
+		return 0;
+	return (size_t)((last - 1) * w->step + w->n - group * RA_PHASE_FRAMES);
+}
+
+void ra_welch_feed_group(ra_welch *w, uint64_t group, const float *frames, size_t n)
+{
+	const uint64_t from = group * RA_PHASE_FRAMES;
+
+	for (int i = 0; w && frames && i < w->parts; i++) {
+		welch_part *p = &w->part[i];
+
+		if ((uint64_t)p->share != group % (uint64_t)w->split || p->at > from)
+			continue;
+		p->at = from;
+		w->feed(w, p, frames, n);
+	}
+}
+
+void ra_welch_pass_to(ra_welch *w, uint64_t frames)
+{
+	for (int i = 0; w && i < w->parts; i++)
+		if (w->part[i].at < frames)
+			w->part[i].at = frames;
 }
 
 /* ---- results ---- */

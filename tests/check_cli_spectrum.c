@@ -480,6 +480,135 @@ START_TEST(test_analyze)
 }
 END_TEST
 
+/* The "analysis" array of the stats document at PATH, as text. */
+static char *analysis_text(const char *path)
+{
+	char *doc = ra_test_slurp(path, NULL), *at = strstr(doc, "\"analysis\": ["), *copy;
+
+	ck_assert_ptr_nonnull(at);
+	copy = strndup(at, strcspn(at, "]") + 1);
+	ck_assert_ptr_nonnull(copy);
+	free(doc);
+	return copy;
+}
+
+/* What a run printed and measured, to compare runs by. */
+typedef struct outcome {
+	int status;
+	char *out, *err, *analysis;
+} outcome;
+
+/* --analyze --no-loudness of IN on THREADS threads in blocks of BLOCK
+ * frames, with its stats in JSON: *LEVELS is the level stage's count. */
+static outcome analyze_once(const char *in, const char *threads, const char *block,
+			    const char *extra, long *levels)
+{
+	char *json = ra_test_scratch("shares.json");
+	ra_run r = ra_test_run((const char *const[]){ in, "--analyze", "--no-loudness", "--threads",
+						      threads, "--block-size", block,
+						      "--stats-json", json, "-f", extra, NULL },
+			       NULL);
+	outcome o = { r.status, strdup(r.out), strdup(r.err), NULL };
+	char *doc = ra_test_slurp(json, NULL), *at = strstr(doc, "\"level\": {");
+
+	ck_assert_ptr_nonnull(at);
+	at = strstr(at, "\"blocks\": ");
+	ck_assert_ptr_nonnull(at);
+	*levels = strtol(at + strlen("\"blocks\": "), NULL, 10);
+	if (r.status == 0)
+		o.analysis = analysis_text(json);
+	free(doc);
+	ra_run_release(&r);
+	unlink(json);
+	free(json);
+	return o;
+}
+
+static void outcome_release(outcome *o)
+{
+	free(o->out);
+	free(o->err);
+	free(o->analysis);
+}
+
+/* The frames of the float WAV at PATH, cut to hold FRAMES of CHANNELS
+ * channels and a few bytes of the next: its header then says more than it
+ * holds. */
+static void cut_float_wav(const char *path, size_t had, size_t frames, int channels)
+{
+	struct stat sb;
+	const off_t data = (off_t)(had * (size_t)channels * sizeof(float));
+
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(truncate(path, sb.st_size - data +
+						(off_t)(frames * (size_t)channels * sizeof(float)) +
+						3),
+			 0);
+}
+
+/* Files long enough to be measured in shares of their stream on several
+ * threads (groups of 16384 frames): float, 16-bit, and float cut short of
+ * what its header says. Their figures to the last digit JSON keeps, their
+ * tables and messages, the same with any --threads and --block-size; with
+ * two threads or more the levels were measured a group at a time. A file
+ * with a non-finite sample late in it is measured whole instead: the same
+ * error and messages as on one thread. */
+START_TEST(test_analyze_in_shares)
+{
+	static const char *const ways[][2] = {
+		{ "1", "1024" }, { "2", "4096" }, { "2", "333" }, { "4", "65536" }
+	};
+	const size_t frames = 20 * 16384 + 101, nan_at = 17 * 16384 + 5;
+	const struct {
+		const char *name, *extra;
+		int format, status;
+		long groups;
+	} cases[] = { { "f.wav", "--fft-size=4096", SF_FORMAT_FLOAT, 0, 21 },
+		      { "s.wav", "--window=blackman", SF_FORMAT_PCM_16, 0, 21 },
+		      { "cut.wav", "--overlap=0.75", SF_FORMAT_FLOAT, 0, 18 },
+		      { "nan.wav", "--nonfinite=error", SF_FORMAT_FLOAT, 1, 0 } };
+	float *x = ra_test_noise(2 * frames, 77, 0.9f);
+	char want[200];
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		char *path = ra_test_scratch(cases[k].name);
+		outcome first = { 0 };
+
+		if (cases[k].status)
+			x[2 * nan_at + 1] = NAN;
+		ra_test_write_float(path, SF_FORMAT_WAV | cases[k].format, 48000, 2, x, frames);
+		if (cases[k].groups == 18)
+			cut_float_wav(path, frames, 17 * 16384 + 50, 2);
+		for (size_t i = 0; i < sizeof(ways) / sizeof(ways[0]); i++) {
+			long levels;
+			outcome o =
+				analyze_once(path, ways[i][0], ways[i][1], cases[k].extra, &levels);
+
+			ck_assert_int_eq(o.status, cases[k].status);
+			if (cases[k].groups && i > 0)
+				ck_assert_int_eq(levels, cases[k].groups);
+			if (i == 0) {
+				first = o;
+				continue;
+			}
+			ck_assert_str_eq(o.out, first.out);
+			ck_assert_str_eq(o.err, first.err);
+			if (!cases[k].status)
+				ck_assert_str_eq(o.analysis, first.analysis);
+			outcome_release(&o);
+		}
+		snprintf(want, sizeof(want), "%s: 1 non-finite sample, first at frame %zu\n", path,
+			 nan_at);
+		ck_assert_msg(cases[k].status ? strstr(first.err, want) != NULL
+					      : strstr(first.out, "true_peak_dbtp") != NULL,
+			      "%s: %s%s", path, first.out, first.err);
+		outcome_release(&first);
+		free(path);
+	}
+	free(x);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cli_spectrum");
@@ -489,6 +618,7 @@ int main(void)
 	tcase_add_test(tc, test_both_sides_check_the_eq);
 	tcase_add_test(tc, test_deterministic);
 	tcase_add_test(tc, test_analyze);
+	tcase_add_test(tc, test_analyze_in_shares);
 	tcase_add_test(tc, test_spectrogram);
 	tcase_add_test(tc, test_wisdom);
 	tc = ra_test_tcase(s, "errors", 60);

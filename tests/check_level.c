@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "rustyaudio/level.h"
+#include "rustyaudio/phases.h"
 #include "testutil.h"
 
 /* Channel counts through both paths: the rows of 16 held in locals (1, 2,
@@ -128,6 +129,56 @@ START_TEST(test_cuts_bit_identical)
 			}
 			ra_levels_destroy(lv);
 		}
+		free(x);
+	}
+}
+END_TEST
+
+/* A stream shared out (phases.h) in 2 or 4 shares, each share's groups
+ * added to its own levels in stream order from a seek to the group's
+ * first frame (in cuts of their own), and the shares merged, last first,
+ * give the bits of the whole stream added at once. */
+START_TEST(test_shares_bit_identical)
+{
+	static const size_t cuts[] = { 1000, 3, 0 };
+	const size_t frames = 9 * RA_PHASE_FRAMES + 777;
+
+	for (size_t k = 0; k < N_CASES; k++) {
+		const int channels = channel_cases[k];
+		float *x = test_signal(frames, channels, 5 + (unsigned)k);
+		ra_levels *whole = create_ok(channels);
+
+		ra_levels_add(whole, x, frames);
+		for (int shares = 2; shares <= RA_PHASES; shares *= 2) {
+			ra_levels *merged = create_ok(channels), *share[RA_PHASES] = { NULL };
+
+			for (int j = 0; j < shares; j++)
+				share[j] = create_ok(channels);
+			for (size_t at = 0; at < frames; at += RA_PHASE_FRAMES) {
+				ra_levels *lv = share[at / RA_PHASE_FRAMES % (size_t)shares];
+				size_t n = frames - at < RA_PHASE_FRAMES ? frames - at
+									 : RA_PHASE_FRAMES;
+
+				ra_levels_seek(lv, at);
+				add_in_runs(lv, x + at * (size_t)channels, n, channels, cuts);
+			}
+			for (int j = shares - 1; j >= 0; j--) {
+				ra_levels_merge(merged, share[j]);
+				ra_levels_destroy(share[j]);
+			}
+			ck_assert_uint_eq(ra_levels_frames(merged), frames);
+			for (int c = 0; c < channels; c++) {
+				ra_level got, want;
+
+				ra_levels_get(merged, c, &got);
+				ra_levels_get(whole, c, &want);
+				ck_assert_msg(!memcmp(&got, &want, sizeof(got)),
+					      "%d channels, channel %d, %d shares", channels, c,
+					      shares);
+			}
+			ra_levels_destroy(merged);
+		}
+		ra_levels_destroy(whole);
 		free(x);
 	}
 }
@@ -260,6 +311,7 @@ static Suite *level_suite(void)
 	tcase_add_test(tc, test_build_asked);
 	tcase_add_test(tc, test_matches_definition);
 	tcase_add_test(tc, test_cuts_bit_identical);
+	tcase_add_test(tc, test_shares_bit_identical);
 	tcase_add_test(tc, test_nonfinite);
 	suite_add_tcase(s, tc);
 

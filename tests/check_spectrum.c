@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rustyaudio/phases.h"
 #include "rustyaudio/spectrum.h"
 #include "testutil.h"
 
@@ -921,6 +922,21 @@ static void feed_part_in_runs(ra_welch *w, int part, const float *x, size_t fram
 				   frames - t < run ? frames - t : run);
 }
 
+/* GOT's segments and results, both scales, WANT's to the bit (the first
+ * BYTES of them); CASE_NO says which case failed. */
+static void assert_same_result(const ra_welch *got, const ra_welch *want, size_t bytes, int case_no)
+{
+	ck_assert_uint_eq(ra_welch_segments(got), ra_welch_segments(want));
+	for (int sc = 0; sc < 2; sc++) {
+		double *a = result_ok(got, sc ? RA_SCALE_DBFS : RA_SCALE_PSD),
+		       *b = result_ok(want, sc ? RA_SCALE_DBFS : RA_SCALE_PSD);
+
+		ck_assert_msg(!memcmp(a, b, bytes), "case %d, scale %d", case_no, sc);
+		free(a);
+		free(b);
+	}
+}
+
 /* The channels split into parts, runs of channels and then shares of
  * their stream in time, each part fed on its own, last part first and in
  * runs of its own, give ra_welch_feed()'s result to the bit. Runs as far
@@ -953,20 +969,100 @@ START_TEST(test_parts_bit_identical)
 			feed_part_in_runs(split, p, x, frames, channels, 1 + 997 * (size_t)p);
 		ra_welch_feed_part(split, ra_welch_parts(split), x, frames); /* no such part */
 		ra_welch_feed_part(split, -1, x, frames);
-		ck_assert_uint_eq(ra_welch_segments(split), ra_welch_segments(whole));
-		for (int sc = 0; sc < 2; sc++) {
-			double *want = result_ok(whole, sc ? RA_SCALE_DBFS : RA_SCALE_PSD),
-			       *got = result_ok(split, sc ? RA_SCALE_DBFS : RA_SCALE_PSD);
-
-			ck_assert_msg(!memcmp(got, want, (size_t)outch * bytes_per_channel),
-				      "%d channels in %d parts", channels, parts);
-			free(want);
-			free(got);
-		}
+		assert_same_result(split, whole, (size_t)outch * bytes_per_channel, (int)k);
 		ra_welch_destroy(whole);
 		ra_welch_destroy(split);
 		free(x);
 	}
+}
+END_TEST
+
+/* Feed W the groups of X (phases.h) SHARES would take, share SHARE's in
+ * stream order, as ra_welch_group_frames() says. */
+static void feed_share(ra_welch *w, int share, int shares, const float *x, size_t frames,
+		       int channels)
+{
+	for (uint64_t g = (uint64_t)share; g * RA_PHASE_FRAMES < frames; g += (uint64_t)shares) {
+		const size_t at = (size_t)g * RA_PHASE_FRAMES, n = ra_welch_group_frames(w, g);
+
+		ra_welch_feed_group(w, g, x + at * (size_t)channels,
+				    n < frames - at ? n : frames - at);
+	}
+}
+
+/* Parts in time, the stream shared out by groups, each share's groups fed
+ * on their own (last share first) and the parts passed to the stream's
+ * end, give the whole stream's result to the bit. The stream is shared
+ * out only where a share's segments end before its next group starts and
+ * every group holds a segment's start; else it is fed whole. */
+START_TEST(test_groups_bit_identical)
+{
+	/* channels, fft size, overlap, mix, parts asked, shares made */
+	static const struct {
+		int channels;
+		size_t n;
+		double overlap;
+		int mix, parts, shares;
+	} cases[] = { { 2, 2048, 0.5, 0, 4, 4 },   { 1, 1000, 0.3, 0, 2, 2 },
+		      { 3, 16384, 0.75, 0, 4, 4 }, { 1, 32768, 0.5, 0, 4, 4 },
+		      { 1, 32768, 0.5, 0, 2, 1 },  { 2, 65536, 0.75, 0, 4, 1 },
+		      { 1, 32768, 0.0, 0, 4, 1 },  { 3, 512, 0.5, 1, 4, 4 } };
+	const size_t frames = 9 * RA_PHASE_FRAMES + 777;
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		const int channels = cases[k].channels, shares = cases[k].shares;
+		const size_t bytes = (cases[k].mix ? 1 : (size_t)channels) * (cases[k].n / 2 + 1) *
+				     sizeof(double);
+		ra_welch_config cfg =
+			config(channels, cases[k].n, RA_WINDOW_HANN, cases[k].overlap);
+		float *x = test_signal(frames, channels, cases[k].n, 19 + k);
+		ra_welch *whole, *split;
+
+		cfg.mix = cases[k].mix;
+		whole = create_ok(&cfg);
+		ra_welch_feed(whole, x, frames);
+		cfg.parts = cases[k].parts;
+		cfg.in_time = 1;
+		split = create_ok(&cfg);
+		ck_assert_int_eq(ra_welch_shares(split), shares);
+		if (shares == 1)
+			ra_welch_feed(split, x, frames);
+		for (int j = shares - 1; shares > 1 && j >= 0; j--)
+			feed_share(split, j, shares, x, frames, channels);
+		ra_welch_pass_to(split, frames);
+		assert_same_result(split, whole, bytes, (int)k);
+		ra_welch_destroy(whole);
+		ra_welch_destroy(split);
+		free(x);
+	}
+}
+END_TEST
+
+/* A group's frames run from its first to the end of the last segment
+ * that starts in it; none where no segment starts. */
+START_TEST(test_group_frames)
+{
+	ra_welch_config cfg = config(1, 2048, RA_WINDOW_HANN, 0.5);
+	ra_welch *w = create_ok(&cfg);
+
+	/* 16 segments start in each group, the last 1024 frames before its end. */
+	ck_assert_uint_eq(ra_welch_group_frames(w, 0), RA_PHASE_FRAMES + 1024);
+	ck_assert_uint_eq(ra_welch_group_frames(w, 7), RA_PHASE_FRAMES + 1024);
+	ra_welch_destroy(w);
+	cfg = config(1, 32768, RA_WINDOW_HANN, 0.0);
+	w = create_ok(&cfg);
+	ck_assert_uint_eq(ra_welch_group_frames(w, 0), 32768);
+	ck_assert_uint_eq(ra_welch_group_frames(w, 1), 0);
+	ck_assert_uint_eq(ra_welch_group_frames(w, 2), 32768);
+	ra_welch_destroy(w);
+	cfg = config(1, 1000, RA_WINDOW_HANN, 0.3); /* starts 700 apart */
+	w = create_ok(&cfg);
+	/* Group 1's first segment is the 24th (16800), its last the 46th
+	 * (32200), which ends at 33200. */
+	ck_assert_uint_eq(ra_welch_group_frames(w, 1), 33200 - RA_PHASE_FRAMES);
+	ra_welch_destroy(w);
+	ck_assert_uint_eq(ra_welch_group_frames(NULL, 0), 0);
+	ck_assert_int_eq(ra_welch_shares(NULL), 1);
 }
 END_TEST
 
@@ -1430,6 +1526,8 @@ static Suite *spectrum_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_parts_bit_identical);
 	tcase_add_test(tc, test_parts_fed_unequally_and_limits);
+	tcase_add_test(tc, test_groups_bit_identical);
+	tcase_add_test(tc, test_group_frames);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("builds");

@@ -109,6 +109,10 @@ ra_status ra_reader_read_double(ra_reader *rd, double *buf, size_t frames, size_
  * the format cannot seek. */
 ra_status ra_reader_rewind(ra_reader *rd, ra_diag *diag);
 
+/* To frame FRAME (0..frames), where the next read starts. RA_ERR_READ with
+ * DIAG when the format cannot seek there. */
+ra_status ra_reader_seek(ra_reader *rd, int64_t frame, ra_diag *diag);
+
 /* Close the file and free RD. NULL is a no-op. */
 void ra_reader_destroy(ra_reader *rd);
 

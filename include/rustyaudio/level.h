@@ -4,9 +4,10 @@
  * summary read, measured in one vectorized pass over interleaved floats.
  *
  * The sums are partial sums, each channel's samples dealt round a fixed
- * number of accumulators by their place in the stream, added up in a fixed
- * order when read: the same bits however the stream is cut into blocks,
- * and closer to the exact sum than one running total. */
+ * number of accumulators by their place in the stream, and those kept in
+ * phases (phases.h), added up in a fixed order when read: the same bits
+ * however the stream is cut into blocks or shared out, and closer to the
+ * exact sum than one running total. */
 #ifndef RUSTYAUDIO_LEVEL_H
 #define RUSTYAUDIO_LEVEL_H
 
@@ -39,9 +40,20 @@ const char *ra_levels_kernel(void);
  * failure, with STATUS and DIAG: RA_ERR_INVALID, RA_ERR_NOMEM. */
 ra_levels *ra_levels_create(int channels, ra_status *status, ra_diag *diag);
 
-/* Add FRAMES interleaved frames of BUF (nothing for a NULL LV or BUF). No
- * allocation. */
+/* Add FRAMES interleaved frames of BUF (nothing for a NULL LV or BUF), the
+ * stream's frames from where the last add, or ra_levels_seek(), left it.
+ * No allocation. */
 void ra_levels_add(ra_levels *lv, const float *buf, size_t frames);
+
+/* The next frames added are the stream's from FRAME on. Levels that each
+ * take a share of a stream (phases.h), a group at a time, from a seek to
+ * the group's first frame, and are then merged give the bits of one that
+ * took it all. */
+void ra_levels_seek(ra_levels *lv, uint64_t frame);
+
+/* Add FROM's sums, peaks, counts and frames to INTO's (of as many
+ * channels; else nothing). Exact where FROM took phases INTO did not. */
+void ra_levels_merge(ra_levels *into, const ra_levels *from);
 
 /* Channel C's levels so far into *OUT (all zero for a C out of range). */
 void ra_levels_get(const ra_levels *lv, int c, ra_level *out);

@@ -15,6 +15,7 @@
 #include "rustyaudio/lane.h"
 #include "rustyaudio/level.h"
 #include "rustyaudio/loudness.h"
+#include "rustyaudio/phases.h"
 #include "rustyaudio/pool.h"
 #include "rustyaudio/processor.h"
 #include "rustyaudio/report.h"

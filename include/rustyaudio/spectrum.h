@@ -68,6 +68,8 @@ typedef struct ra_welch_config {
 	int measure;	/* plan with FFTW_MEASURE instead of FFTW_ESTIMATE */
 	int parts;	/* split the work into up to this many parts, fed at
 			 * once by ra_welch_feed_part() (0 or 1: one part) */
+	int in_time;	/* the parts share the stream in time only, each
+			 * taking every channel (see ra_welch_shares()) */
 } ra_welch_config;
 
 typedef struct ra_welch ra_welch;
@@ -112,6 +114,27 @@ int ra_welch_parts(const ra_welch *w);
  * once every part has been fed the same frames; ra_welch_result() refuses
  * parts fed unequally. */
 void ra_welch_feed_part(ra_welch *w, int part, const float *frames, size_t n);
+
+/*
+ * The stream shared out by groups (phases.h) instead of fed whole:
+ *  - ra_welch_shares(): the shares W's parts split the stream into, so
+ *    that share j computes the segments of the groups g with
+ *    g % shares == j; 1 when it cannot be shared out.
+ *  - ra_welch_group_frames(): the frames from group GROUP's first that its
+ *    segments hold (0 when none starts in it).
+ *  - ra_welch_feed_group(): FRAMES, N of the stream's frames from group
+ *    GROUP's first (as many as ra_welch_group_frames() says, or up to the
+ *    stream's end), to the parts of its share. A share's groups go in
+ *    stream order; different shares' may go at once from different
+ *    threads, with no other call on W meanwhile.
+ *  - ra_welch_pass_to(): once every group is in, the parts at the stream's
+ *    end, FRAMES frames, as ra_welch_feed() leaves them: the result is then
+ *    its result, to the bit.
+ */
+int ra_welch_shares(const ra_welch *w);
+size_t ra_welch_group_frames(const ra_welch *w, uint64_t group);
+void ra_welch_feed_group(ra_welch *w, uint64_t group, const float *frames, size_t n);
+void ra_welch_pass_to(ra_welch *w, uint64_t frames);
 
 /* Channels of the result (1 when mixing), bins (fft_size / 2 + 1),
  * segments averaged so far, the window's equivalent noise bandwidth in Hz

@@ -59,8 +59,8 @@ static void clear_progress(progress *p)
 static void warn_nonfinite(const char *name, const ra_job_result *res)
 {
 	if (res->nonfinite > 0)
-		cli_say("warning", name, "%llu non-finite samples %s",
-			(unsigned long long)res->nonfinite,
+		cli_say("warning", name, "%llu non-finite sample%s %s",
+			(unsigned long long)res->nonfinite, res->nonfinite == 1 ? "" : "s",
 			res->nonfinite_mode == RA_NONFINITE_ZERO ? "replaced by zero"
 								 : "passed through");
 }
