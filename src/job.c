@@ -1457,21 +1457,48 @@ static void summarize(const chain *ch, int c, const double *psd, size_t bins,
  * groups each, and a worker's wake-up a good part of one. */
 #define SHARES_MIN_FRAMES (16 * RA_PHASE_FRAMES)
 
-/* The shares --analyze's pass may go in (shares.h) on the job's threads,
- * 0 for none: not for a stream that changes on the way (the plan does
+/* Whether --analyze's pass may go in shares (shares.h) on the job's
+ * threads: not for a stream that changes on the way (the plan does
  * something to it, or a loudness meter takes it in order), nor for one
- * that cannot seek cheaply by frame or is short. */
-static int analysis_shares(const chain *ch)
+ * that is short or not uncompressed samples in a file, which seek cheaply
+ * by frame (a pipe's length is not known). */
+static int may_share(const chain *ch)
 {
 	const ra_job_plan *p = ch->plan;
 	const ra_workers *workers = pool_of(ch);
-	const int threads = workers ? ra_workers_threads(workers) : 1;
 
-	if (!ch->src->reader || p->processing || ch->loud || p->route != RA_JOB_ROUTE_FLOAT ||
-	    p->in_frames < SHARES_MIN_FRAMES ||
-	    !(ra_format_pcm_bits(p->in_format) || ra_format_is_float(p->in_format)))
-		return 0;
-	return threads > 1 ? RA_PHASES : 0;
+	return ch->src->reader && !p->processing && !ch->loud && p->route == RA_JOB_ROUTE_FLOAT &&
+	       p->in_frames >= SHARES_MIN_FRAMES &&
+	       (p->in_format & SF_FORMAT_TYPEMASK) != SF_FORMAT_FLAC &&
+	       (ra_format_pcm_bits(p->in_format) || ra_format_is_float(p->in_format)) && workers &&
+	       ra_workers_threads(workers) > 1;
+}
+
+/* --analyze's analyser as ch->tap_out (when the plan has one) and the
+ * shares its pass goes in: RA_PHASES or fewer, as the analyser's parts in
+ * time allow (ra_welch_shares()); 0 for the whole stream, with the
+ * analyser split as for any pass. */
+static ra_status analysis_start(chain *ch, ra_welch_config wc, int *shares)
+{
+	ra_status st = RA_OK;
+
+	*shares = may_share(ch) ? RA_PHASES : 0;
+	if (!ch->plan->tap_out)
+		return RA_OK;
+	if (*shares) {
+		ra_welch_config in_time = wc;
+
+		in_time.parts = RA_PHASES;
+		in_time.in_time = 1;
+		ch->tap_out = ra_welch_create(&in_time, &st, &ch->res->diag);
+		*shares = ra_welch_shares(ch->tap_out);
+		if (*shares > 1)
+			return RA_OK;
+		*shares = 0;
+		ra_welch_destroy(ch->tap_out);
+	}
+	ch->tap_out = ra_welch_create(&wc, &st, &ch->res->diag);
+	return st;
 }
 
 /* --analyze's pass in SHARES shares; RA_OK with *DONE as for
@@ -1541,19 +1568,9 @@ static ra_status analyze(chain *ch)
 	st = ch->cfg->no_loudness ? RA_OK : loudness_start(ch);
 	if (st != RA_OK && st != RA_ERR_LIMITS)
 		goto out;
-	shares = analysis_shares(ch);
-	if (ch->plan->tap_out) {
-		if (shares) {
-			wc.parts = shares;
-			wc.in_time = 1;
-		}
-		ch->tap_out = ra_welch_create(&wc, &st, &res->diag);
-		if (!ch->tap_out)
-			goto out;
-		while (shares > 1 && ra_welch_shares(ch->tap_out) % shares)
-			shares /= 2;
-	}
-	st = shares > 1 ? analyze_in_shares(ch, shares, &done) : RA_OK;
+	st = analysis_start(ch, wc, &shares);
+	if (st == RA_OK && shares)
+		st = analyze_in_shares(ch, shares, &done);
 	if (st == RA_OK && !done) {
 		st = chain_start(ch, &measure, ch->plan->gain);
 		if (st == RA_OK)

@@ -246,25 +246,45 @@ static void gather(pass *ps, int threads)
 	cfg->caller_ns = ps->runner[0].ns;
 }
 
+/* The most the threads' buffers may take; past it (hundreds of channels,
+ * long segments) the stream is measured whole. */
+#define BUFFER_BYTES ((uint64_t)64 << 20)
+
+/* The pass's buffers and lock: whether it can go (the stream is measured
+ * whole when not). */
+static int pass_start(pass *ps, int threads)
+{
+	const ra_shares_config *cfg = ps->cfg;
+	const uint64_t sample = sizeof(float) + (cfg->in_bits ? sizeof(int32_t) : 0);
+
+	for (uint64_t g = 0; g < ps->groups; g++) {
+		size_t n = group_span(ps, g);
+
+		ps->span = n > ps->span ? n : ps->span;
+	}
+	if ((uint64_t)ps->span * (uint64_t)cfg->channels * sample * (uint64_t)threads >
+		    BUFFER_BYTES ||
+	    !pass_alloc(ps, threads) || pthread_mutex_init(&ps->lock, NULL) != 0)
+		return 0;
+	if (pthread_cond_init(&ps->moved, NULL) == 0)
+		return 1;
+	pthread_mutex_destroy(&ps->lock);
+	return 0;
+}
+
 ra_status ra_shares_measure(ra_shares_config *cfg, int *done)
 {
 	pass ps = { .cfg = cfg, .outcome = GOING };
 	const int threads = cfg->threads < RA_SHARES_THREADS ? cfg->threads : RA_SHARES_THREADS;
 	ra_task tasks[RA_SHARES_THREADS];
-	ra_status st = RA_ERR_NOMEM;
 	uint64_t ticket;
 
 	*done = 0;
 	ps.groups = ((uint64_t)cfg->frames + RA_PHASE_FRAMES - 1) / RA_PHASE_FRAMES;
-	for (uint64_t g = 0; g < ps.groups; g++) {
-		size_t n = group_span(&ps, g);
-
-		ps.span = n > ps.span ? n : ps.span;
+	if (threads < 2 || !pass_start(&ps, threads)) {
+		pass_free(&ps);
+		return RA_OK;
 	}
-	if (!pass_alloc(&ps, threads))
-		goto out;
-	pthread_mutex_init(&ps.lock, NULL);
-	pthread_cond_init(&ps.moved, NULL);
 	for (int i = 1; i < threads; i++)
 		tasks[i - 1] = (ra_task){ run, &ps.runner[i] };
 	ticket = ra_workers_submit(cfg->workers, tasks, (size_t)threads - 1);
@@ -272,11 +292,9 @@ ra_status ra_shares_measure(ra_shares_config *cfg, int *done)
 	ra_workers_wait_for(cfg->workers, ticket);
 	pthread_cond_destroy(&ps.moved);
 	pthread_mutex_destroy(&ps.lock);
-	st = ps.outcome == CANCELLED ? RA_ERR_CANCELLED : RA_OK;
 	*done = ps.outcome == GOING && ends_there(cfg);
 	if (*done)
 		gather(&ps, threads);
-out:
 	pass_free(&ps);
-	return st;
+	return ps.outcome == CANCELLED ? RA_ERR_CANCELLED : RA_OK;
 }

@@ -28,7 +28,7 @@ typedef struct ra_shares_config {
 	int in_bits;	     /* read as integers and converted; 0: as float */
 	int screen;	     /* a non-finite sample hands the pass back */
 	int shares;	     /* of the stream: 2 or 4, ra_welch_shares() or a divisor */
-	int threads;	     /* 2 or more: the caller and the workers' */
+	int threads;	     /* the caller and the workers' (1: nothing done) */
 	ra_levels *levels;   /* the stream's, from frame 0: merged into */
 	ra_welch *welch;     /* fresh, or NULL */
 	ra_workers *workers; /* run the shares but the caller's */
@@ -45,9 +45,10 @@ typedef struct ra_shares_config {
  * analyser (then at the stream's end) as one pass over the stream leaves
  * them. *DONE is 0, the levels untouched, when the stream is to be
  * measured whole instead: it did not read as its header says (a read
- * failed, or it ended early or late), or it holds a non-finite sample
- * that CFG screens for; the analyser is then to be reset and the reader
- * rewound. RA_ERR_CANCELLED when *CFG->cancel was set; RA_ERR_NOMEM. */
+ * failed or came short, or a read past its end found more), it holds a
+ * non-finite sample that CFG screens for, or the pass could not have its
+ * buffers; the analyser is then to be reset and the reader rewound.
+ * RA_ERR_CANCELLED when *CFG->cancel was set. */
 ra_status ra_shares_measure(ra_shares_config *cfg, int *done);
 
 #pragma GCC visibility pop

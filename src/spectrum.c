@@ -25,8 +25,9 @@
 /* The periodograms are summed in phases (phases.h) by where their
  * segments start: segment s of group s * step / RA_PHASE_FRAMES. Parts can
  * then share a channel's stream in time. RA_PHASES sums up to
- * RA_WELCH_PHASED_FFT points, one above (where a sum is large and a
- * segment longer than a group). */
+ * RA_WELCH_PHASED_FFT points; one above, where the sums would take more
+ * memory than the rest and no share's segments could end before its
+ * next group. */
 #define RA_WELCH_PHASED_FFT ((size_t)1 << 16)
 
 /*
@@ -204,7 +205,7 @@ static void ra_rows_release(ra_rows *r)
  * as computed); when a segment's last frame arrives the ring holds exactly
  * that segment, oldest frame at its part's POS. Periodograms |X_k|^2 are
  * summed unscaled in double, in time order into the segment's phase sum
- * (see RA_WELCH_PHASED_FFT), so the sums do not depend on how the stream was
+ * (see phases.h), so the sums do not depend on how the stream was
  * cut into feeds, nor on the parts.
  *
  * The channels are split into parts, runs of channels [first, last), and

@@ -26,7 +26,12 @@ typedef struct runner_thread {
 	pthread_t thread;
 } runner_thread;
 
-/* The next item for a runner, or COUNT when there is none to take. */
+/* No item to take. */
+#define NO_ITEM ((size_t)-1)
+
+/* The next item for a runner, or NO_ITEM when there is none to take. COUNT
+ * is read under the lock: a failed start sets it to 0 while the runners
+ * that did start may be claiming. */
 static size_t claim(runner *r)
 {
 	size_t i;
@@ -35,10 +40,8 @@ static size_t claim(runner *r)
 	while (r->next < r->count && r->next >= r->handed + r->window &&
 	       !ra_stop_requested(r->cancel))
 		pthread_cond_wait(&r->changed, &r->lock);
-	i = ra_stop_requested(r->cancel) ? r->count : r->next;
-	if (i < r->count)
-		r->next++;
-	else
+	i = ra_stop_requested(r->cancel) || r->next >= r->count ? NO_ITEM : r->next++;
+	if (i == NO_ITEM)
 		r->active--;
 	pthread_cond_broadcast(&r->changed);
 	pthread_mutex_unlock(&r->lock);
@@ -51,7 +54,7 @@ static void *runner_main(void *arg)
 	runner *r = t->r;
 	size_t i;
 
-	while ((i = claim(r)) < r->count) {
+	while ((i = claim(r)) != NO_ITEM) {
 		r->calls->work(r->calls->ctx, i, t->index);
 		pthread_mutex_lock(&r->lock);
 		r->ready[i % r->window] = 1;
@@ -122,7 +125,7 @@ long runner_run(size_t count, int jobs, const runner_calls *calls,
 			break;
 	}
 	if (started < jobs) {
-		/* The ones that did start stop at their first claim. */
+		/* The ones that did start finish what they claimed and stop. */
 		pthread_mutex_lock(&r.lock);
 		r.active -= jobs - started;
 		r.count = 0;
