@@ -472,17 +472,6 @@ START_TEST(test_timing_counts_every_block)
 }
 END_TEST
 
-/* The averaged spectrum W has seen, in dBFS: channels x bins doubles. */
-static double *tap_result(const ra_welch *w)
-{
-	double *db = malloc((size_t)ra_welch_channels(w) * ra_welch_bins(w) * sizeof(*db));
-	ra_diag diag;
-
-	ck_assert_ptr_nonnull(db);
-	ck_assert_int_eq(ra_welch_result(w, RA_SCALE_DBFS, db, &diag), RA_OK);
-	return db;
-}
-
 /* process() is one push and pull on the one schedule: whatever the kernel
  * (cascades inline or on threads, the gain alone, the reference), it gives
  * the streaming form's output, feeds both taps the same stream and times
@@ -536,8 +525,8 @@ START_TEST(test_process_is_push_and_pull)
 				      (unsigned long long)spectrum.count);
 			ck_assert_uint_eq(ra_welch_segments(tap_in), 2 * frames / 512 - 1);
 			ck_assert_uint_eq(ra_welch_segments(tap_out), 2 * frames / 512 - 1);
-			in_db[stream] = tap_result(tap_in);
-			out_db[stream] = tap_result(tap_out);
+			in_db[stream] = ra_test_welch_result(tap_in, RA_SCALE_DBFS);
+			out_db[stream] = ra_test_welch_result(tap_out, RA_SCALE_DBFS);
 			ra_welch_destroy(tap_in);
 			ra_welch_destroy(tap_out);
 		}
@@ -614,8 +603,8 @@ START_TEST(test_taps_in_parts_on_the_pool)
 			ra_workers_get_stats(w, &st);
 			tasks[split] = st.tasks - tasks[split];
 			if (tap_in)
-				in_db[split] = tap_result(tap_in);
-			out_db[split] = tap_result(tap_out);
+				in_db[split] = ra_test_welch_result(tap_in, RA_SCALE_DBFS);
+			out_db[split] = ra_test_welch_result(tap_out, RA_SCALE_DBFS);
 			ra_welch_destroy(tap_in);
 			ra_welch_destroy(tap_out);
 		}

@@ -211,20 +211,6 @@ static ra_welch *create_ok(const ra_welch_config *cfg)
 	return w;
 }
 
-/* The result on SCALE in a new array. */
-static double *result_ok(const ra_welch *w, ra_spectrum_scale scale)
-{
-	size_t count = (size_t)ra_welch_channels(w) * ra_welch_bins(w);
-	double *db = malloc(count * sizeof(*db));
-	ra_diag diag = { "" };
-	ra_status st;
-
-	ck_assert_ptr_nonnull(db);
-	st = ra_welch_result(w, scale, db, &diag);
-	ck_assert_msg(st == RA_OK, "result failed: %s", diag.text);
-	return db;
-}
-
 /* Feed X in chunks of CHUNK frames (0: all at once). */
 static void feed_chunks(ra_welch *w, const float *x, size_t frames, int channels, size_t chunk)
 {
@@ -345,7 +331,7 @@ static double sine_peak_dbfs(ra_window window, double bin)
 	for (t = 0; t < frames; t++)
 		x[t] = (float)sin(2.0 * M_PI * bin * (double)t / n);
 	ra_welch_feed(w, x, frames);
-	db = result_ok(w, RA_SCALE_DBFS);
+	db = ra_test_welch_result(w, RA_SCALE_DBFS);
 	for (k = 1; k < ra_welch_bins(w); k++)
 		if (db[k] > db[peak])
 			peak = k;
@@ -404,7 +390,7 @@ START_TEST(test_white_noise_density)
 		w = create_ok(&cfg);
 		ra_welch_feed(w, x, frames);
 		ck_assert_uint_eq(ra_welch_segments(w), 200);
-		db = result_ok(w, RA_SCALE_PSD);
+		db = ra_test_welch_result(w, RA_SCALE_PSD);
 		for (c = 0; c < ra_welch_channels(w); c++) {
 			double var = mix ? (amp[0] * amp[0] + amp[1] * amp[1]) / 3.0 / 4.0
 					 : amp[c] * amp[c] / 3.0;
@@ -444,7 +430,7 @@ START_TEST(test_parseval)
 
 		ra_welch_feed(w, x, n);
 		ck_assert_uint_eq(ra_welch_segments(w), 1);
-		db = result_ok(w, RA_SCALE_PSD);
+		db = ra_test_welch_result(w, RA_SCALE_PSD);
 		for (k = 0; k < ra_welch_bins(w); k++)
 			sum += db_to_power(db[k]) * FS / (double)n;
 		ra_window_fill(wins[wi], win, n);
@@ -471,8 +457,8 @@ START_TEST(test_scales_differ_by_enbw)
 	size_t k;
 
 	ra_welch_feed(w, x, frames);
-	psd = result_ok(w, RA_SCALE_PSD);
-	dbfs = result_ok(w, RA_SCALE_DBFS);
+	psd = ra_test_welch_result(w, RA_SCALE_PSD);
+	dbfs = ra_test_welch_result(w, RA_SCALE_DBFS);
 	diff = 10.0 * log10(2.0 * ra_welch_enbw_hz(w));
 	for (k = 0; k < 2 * ra_welch_bins(w); k++)
 		ck_assert_double_eq_tol(dbfs[k] - psd[k], diff, 1e-9);
@@ -508,7 +494,7 @@ static void check_definition_of(size_t n, double overlap, ra_window window, int 
 	for (sc = 0; sc < 2; sc++) {
 		ra_spectrum_scale scale = sc ? RA_SCALE_DBFS : RA_SCALE_PSD;
 		double *want = malloc((size_t)outch * bins * sizeof(*want));
-		double *got = result_ok(w, scale);
+		double *got = ra_test_welch_result(w, scale);
 
 		ck_assert_ptr_nonnull(want);
 		ck_assert_uint_eq(
@@ -611,9 +597,9 @@ START_TEST(test_channels_independent)
 	ra_welch_feed(st, x, frames);
 	ra_welch_feed(mono, one, frames);
 	ra_welch_feed(mixed, same, frames);
-	a = result_ok(st, RA_SCALE_PSD);
-	b = result_ok(mono, RA_SCALE_PSD);
-	m = result_ok(mixed, RA_SCALE_PSD);
+	a = ra_test_welch_result(st, RA_SCALE_PSD);
+	b = ra_test_welch_result(mono, RA_SCALE_PSD);
+	m = ra_test_welch_result(mixed, RA_SCALE_PSD);
 	ck_assert_int_eq(memcmp(a + bins, b, bins * sizeof(*a)), 0);
 	ck_assert_int_eq(memcmp(m, b, bins * sizeof(*m)), 0);
 	ck_assert_int_ne(memcmp(a, b, bins * sizeof(*a)), 0);
@@ -675,7 +661,7 @@ START_TEST(test_threads_plan_concurrently)
 	int i;
 
 	ra_welch_feed(alone, x, frames);
-	want = result_ok(alone, RA_SCALE_PSD);
+	want = ra_test_welch_result(alone, RA_SCALE_PSD);
 	for (i = 0; i < THREADS; i++) {
 		jobs[i] = (struct thread_job){ x, frames, calloc(count, sizeof(double)) };
 		ck_assert_ptr_nonnull(jobs[i].db);
@@ -797,8 +783,8 @@ START_TEST(test_chunking_bit_identical)
 					run = run % 600 + 1;
 				}
 			}
-			psd = result_ok(w, RA_SCALE_PSD);
-			dbfs = result_ok(w, RA_SCALE_DBFS);
+			psd = ra_test_welch_result(w, RA_SCALE_PSD);
+			dbfs = ra_test_welch_result(w, RA_SCALE_DBFS);
 			if (!ref_psd) {
 				ref_psd = psd;
 				ref_dbfs = dbfs;
@@ -841,8 +827,8 @@ START_TEST(test_reset_reproduces)
 	ck_assert_uint_eq(ra_welch_segments(reused), 0);
 	ck_assert_int_eq(ra_welch_result(reused, RA_SCALE_PSD, db, &diag), RA_ERR_INVALID);
 	ra_welch_feed(reused, x, frames);
-	a = result_ok(fresh, RA_SCALE_DBFS);
-	b = result_ok(reused, RA_SCALE_DBFS);
+	a = ra_test_welch_result(fresh, RA_SCALE_DBFS);
+	b = ra_test_welch_result(reused, RA_SCALE_DBFS);
 	ck_assert_uint_eq(ra_welch_segments(reused), ra_welch_segments(fresh));
 	ck_assert_int_eq(memcmp(a, b, 2 * 129 * sizeof(*a)), 0);
 	free(a);
@@ -865,7 +851,7 @@ START_TEST(test_zero_power_is_minus_infinity)
 	size_t k;
 
 	ra_welch_feed(w, zeros, 200);
-	db = result_ok(w, RA_SCALE_PSD);
+	db = ra_test_welch_result(w, RA_SCALE_PSD);
 	for (k = 0; k < ra_welch_bins(w); k++)
 		ck_assert(isinf(db[k]) && db[k] < 0);
 	free(db);
@@ -874,7 +860,7 @@ START_TEST(test_zero_power_is_minus_infinity)
 	cfg = config(1, 2, RA_WINDOW_RECT, 0.0);
 	w = create_ok(&cfg);
 	ra_welch_feed(w, pair, 2);
-	db = result_ok(w, RA_SCALE_DBFS);
+	db = ra_test_welch_result(w, RA_SCALE_DBFS);
 	ck_assert_uint_eq(ra_welch_bins(w), 2);
 	ck_assert(isinf(db[0]) && db[0] < 0);
 	/* |X_1|^2 = 4, sum(w)^2 = 4, not doubled (Nyquist), times 2: 3 dB. */
@@ -922,21 +908,6 @@ static void feed_part_in_runs(ra_welch *w, int part, const float *x, size_t fram
 				   frames - t < run ? frames - t : run);
 }
 
-/* GOT's segments and results, both scales, WANT's to the bit (the first
- * BYTES of them); CASE_NO says which case failed. */
-static void assert_same_result(const ra_welch *got, const ra_welch *want, size_t bytes, int case_no)
-{
-	ck_assert_uint_eq(ra_welch_segments(got), ra_welch_segments(want));
-	for (int sc = 0; sc < 2; sc++) {
-		double *a = result_ok(got, sc ? RA_SCALE_DBFS : RA_SCALE_PSD),
-		       *b = result_ok(want, sc ? RA_SCALE_DBFS : RA_SCALE_PSD);
-
-		ck_assert_msg(!memcmp(a, b, bytes), "case %d, scale %d", case_no, sc);
-		free(a);
-		free(b);
-	}
-}
-
 /* The channels split into parts, runs of channels and then shares of
  * their stream in time, each part fed on its own, last part first and in
  * runs of its own, give ra_welch_feed()'s result to the bit. Runs as far
@@ -969,7 +940,7 @@ START_TEST(test_parts_bit_identical)
 			feed_part_in_runs(split, p, x, frames, channels, 1 + 997 * (size_t)p);
 		ra_welch_feed_part(split, ra_welch_parts(split), x, frames); /* no such part */
 		ra_welch_feed_part(split, -1, x, frames);
-		assert_same_result(split, whole, (size_t)outch * bytes_per_channel, (int)k);
+		ra_test_same_welch(split, whole, (size_t)outch * bytes_per_channel, (int)k);
 		ra_welch_destroy(whole);
 		ra_welch_destroy(split);
 		free(x);
@@ -1030,7 +1001,7 @@ START_TEST(test_groups_bit_identical)
 		for (int j = shares - 1; shares > 1 && j >= 0; j--)
 			feed_share(split, j, shares, x, frames, channels);
 		ra_welch_pass_to(split, frames);
-		assert_same_result(split, whole, bytes, (int)k);
+		ra_test_same_welch(split, whole, bytes, (int)k);
 		ra_welch_destroy(whole);
 		ra_welch_destroy(split);
 		free(x);
@@ -1129,7 +1100,7 @@ static uint64_t welch_digest(void)
 	cfg.parts = 6;
 	w = create_ok(&cfg);
 	ra_welch_feed(w, x, frames);
-	db = result_ok(w, RA_SCALE_PSD);
+	db = ra_test_welch_result(w, RA_SCALE_PSD);
 	h = ra_test_digest(0, db, 3 * (n / 2 + 1) * sizeof(*db));
 	free(db);
 	free(x);
@@ -1166,7 +1137,7 @@ static double *segment_alone(const ra_welch_config *cfg, const float *x, size_t 
 
 	ra_welch_feed(w, x + s * step * (size_t)cfg->channels, cfg->fft_size);
 	ck_assert_uint_eq(ra_welch_segments(w), 1);
-	db = result_ok(w, scale);
+	db = ra_test_welch_result(w, scale);
 	ra_welch_destroy(w);
 	return db;
 }

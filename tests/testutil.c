@@ -598,3 +598,31 @@ void ra_test_wait_for_file(int fd, const char *part, char *name, size_t size)
 		}
 	}
 }
+
+double *ra_test_welch_result(const ra_welch *w, ra_spectrum_scale scale)
+{
+	size_t count = (size_t)ra_welch_channels(w) * ra_welch_bins(w);
+	double *db = malloc(count * sizeof(*db));
+	ra_diag diag = { "" };
+	ra_status st;
+
+	ck_assert_ptr_nonnull(db);
+	st = ra_welch_result(w, scale, db, &diag);
+	ck_assert_msg(st == RA_OK, "result failed: %s", diag.text);
+	return db;
+}
+
+void ra_test_same_welch(const ra_welch *got, const ra_welch *want, size_t bytes, int case_no)
+{
+	if (!bytes)
+		bytes = (size_t)ra_welch_channels(want) * ra_welch_bins(want) * sizeof(double);
+	ck_assert_uint_eq(ra_welch_segments(got), ra_welch_segments(want));
+	for (int sc = 0; sc < 2; sc++) {
+		double *a = ra_test_welch_result(got, sc ? RA_SCALE_DBFS : RA_SCALE_PSD),
+		       *b = ra_test_welch_result(want, sc ? RA_SCALE_DBFS : RA_SCALE_PSD);
+
+		ck_assert_msg(!memcmp(a, b, bytes), "case %d, scale %d", case_no, sc);
+		free(a);
+		free(b);
+	}
+}

@@ -11,6 +11,8 @@
 #include <check.h>
 #include <sndfile.h>
 
+#include "rustyaudio/spectrum.h"
+
 /* A fresh empty directory under $TMPDIR (or /tmp), removed with its
  * contents by ra_test_rmtree(). Aborts the test on failure. */
 char *ra_test_mkdtemp(void);
@@ -173,5 +175,13 @@ uint64_t ra_test_digest(uint64_t h, const void *p, size_t n);
 
 /* In a child of ra_test_rerun_builds(), DIGEST is its parent's golden. */
 void ra_test_assert_golden(uint64_t digest);
+
+/* W's result on SCALE, every channel's bins, in a caller-freed array;
+ * fails the test unless ra_welch_result() succeeds. */
+double *ra_test_welch_result(const ra_welch *w, ra_spectrum_scale scale);
+
+/* GOT's segment count and results, both scales, WANT's to the bit (the
+ * first BYTES of them; 0: all); CASE_NO says which case failed. */
+void ra_test_same_welch(const ra_welch *got, const ra_welch *want, size_t bytes, int case_no);
 
 #endif
