@@ -132,7 +132,7 @@ START_TEST(test_same_bits)
 		ck_assert_int_eq(ra_shares_measure(&sc, &done), RA_OK);
 		ck_assert_msg(done, "%d shares on %d threads", ways[k][0], ways[k][1]);
 		assert_same_levels(lv, want);
-		ra_test_same_welch(w, want_w, 0, (int)k);
+		ra_test_same_welch(w, want_w, (int)k);
 		ra_welch_destroy(w);
 		ra_levels_destroy(lv);
 		ra_reader_destroy(rd);

@@ -612,10 +612,10 @@ double *ra_test_welch_result(const ra_welch *w, ra_spectrum_scale scale)
 	return db;
 }
 
-void ra_test_same_welch(const ra_welch *got, const ra_welch *want, size_t bytes, int case_no)
+void ra_test_same_welch(const ra_welch *got, const ra_welch *want, int case_no)
 {
-	if (!bytes)
-		bytes = (size_t)ra_welch_channels(want) * ra_welch_bins(want) * sizeof(double);
+	const size_t bytes = (size_t)ra_welch_channels(want) * ra_welch_bins(want) * sizeof(double);
+
 	ck_assert_uint_eq(ra_welch_segments(got), ra_welch_segments(want));
 	for (int sc = 0; sc < 2; sc++) {
 		double *a = ra_test_welch_result(got, sc ? RA_SCALE_DBFS : RA_SCALE_PSD),

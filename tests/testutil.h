@@ -180,8 +180,8 @@ void ra_test_assert_golden(uint64_t digest);
  * fails the test unless ra_welch_result() succeeds. */
 double *ra_test_welch_result(const ra_welch *w, ra_spectrum_scale scale);
 
-/* GOT's segment count and results, both scales, WANT's to the bit (the
- * first BYTES of them; 0: all); CASE_NO says which case failed. */
-void ra_test_same_welch(const ra_welch *got, const ra_welch *want, size_t bytes, int case_no);
+/* GOT's segment count and results, both scales, WANT's to the bit;
+ * CASE_NO says which case failed. */
+void ra_test_same_welch(const ra_welch *got, const ra_welch *want, int case_no);
 
 #endif
