@@ -13,12 +13,14 @@
 #endif
 
 /* Samples converted at a time before their check for clipping. */
-#define CHUNK 256
+#define CHUNK 1024
 
 /* Quantise N samples of IN to BITS-bit integers in OUT; with DITHER, with
- * the draws of the stream positions FIRST on under KEY (dither_tpdf()). */
-typedef void (*quantise_fn)(const float *restrict in, int32_t *restrict out, size_t n, int bits,
-			    int dither, uint32_t first, uint32_t key);
+ * the draws of the stream positions FIRST on under KEY (dither_tpdf()).
+ * Whether any of them may have been clipped: ended at either end of the
+ * range. */
+typedef int (*quantise_fn)(const float *restrict in, int32_t *restrict out, uint32_t n, int bits,
+			   int dither, uint32_t first, uint32_t key);
 
 struct ra_converter {
 	int channels;
@@ -182,65 +184,78 @@ static inline int32_t dither_tpdf(uint32_t n, uint32_t key)
 	return (int32_t)(h >> 16) - (int32_t)(h & 0xffffu);
 }
 
-/* X scaled by SCALE plus dither D, rounded to the nearest integer, ties to
- * even, as rint() rounds: adding and subtracting 1.5 * 2^52 does it for
- * |y| < 2^51 without a library call, and keeps larger values large. Not
- * clipped yet; NaN stays NaN. */
-static inline double dither_round(float x, double d, double scale)
-{
-	double y = (double)x * scale + d;
-
-	return (y + 0x1.8p52) - 0x1.8p52;
-}
-
-/* The dither, in LSB, of the sample X at the stream position whose low 32
- * bits are N: none without DITHER, and none on exact zeros, so that
- * digital silence stays silent, as SoX keeps it. A mask, not a branch, so
- * that the loops vectorize. */
-static inline double dither_of(float x, int dither, uint32_t n, uint32_t key)
+/* The dither, in units of 2^-16 LSB, of the sample X at the stream
+ * position whose low 32 bits are N: none without DITHER, and none on exact
+ * zeros, so that digital silence stays silent, as SoX keeps it. A mask,
+ * not a branch, so that the loops vectorize. */
+static inline int32_t dither_of(float x, int dither, uint32_t n, uint32_t key)
 {
 	const int32_t t = dither ? dither_tpdf(n, key) : 0;
 
-	return (double)(t & -(int32_t)(x != 0.0f)) * 0x1p-16;
+	return t & -(int32_t)(x != 0.0f);
+}
+
+/* X scaled by SCALE plus the dither T * 2^-16, rounded to the nearest
+ * integer, ties to even, as rint() rounds. Not clipped yet; NaN stays NaN.
+ * X * SCALE and T * 2^-16 are exact (SCALE a power of two), so their sum
+ * has one rounding either way: a fused multiply-add where the build has
+ * one (FUSED), and rint() is then one instruction too. Elsewhere adding
+ * and subtracting 1.5 * 2^52 rounds for |y| < 2^51 without a library
+ * call, and keeps larger values large. */
+static inline __attribute__((always_inline)) double dither_round(float x, int32_t t, double scale,
+								 int fused)
+{
+	const double xs = (double)x * scale;
+
+	if (fused)
+		return __builtin_rint(__builtin_fma((double)t, 0x1p-16, xs));
+	return (xs + (double)t * 0x1p-16 + 0x1.8p52) - 0x1.8p52;
 }
 
 /* The loop of every quantise_fn build: no branch, so that it vectorizes;
- * DITHER is a constant where it is inlined. */
-static inline __attribute__((always_inline)) void quantise_loop(const float *restrict in,
-								int32_t *restrict out, size_t n,
-								int bits, int dither,
-								uint32_t first, uint32_t key)
+ * DITHER and FUSED are constants where it is inlined. A sample was clipped
+ * only if it ends at either rail: a cheaper test, on 32-bit lanes, than
+ * comparing the doubles. */
+static inline __attribute__((always_inline)) int quantise_loop(const float *restrict in,
+							       int32_t *restrict out, uint32_t n,
+							       int bits, int dither, uint32_t first,
+							       uint32_t key, int fused)
 {
 	const double scale = ldexp(1.0, bits - 1), hi = scale - 1.0, lo = -scale;
 	const int shift = 32 - bits;
+	const int32_t top = (int32_t)((uint32_t)((1u << (bits - 1)) - 1u) << shift);
+	uint32_t rails = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		double q = dither_round(in[i], dither_of(in[i], dither, first + (uint32_t)i, key),
-					scale);
+	for (uint32_t i = 0; i < n; i++) {
+		double q =
+			dither_round(in[i], dither_of(in[i], dither, first + i, key), scale, fused);
+		int32_t o;
 
 		q = q > hi ? hi : q;
 		q = q < lo ? lo : q;
 		q = q == q ? q : 0.0; /* NaN */
-		out[i] = (int32_t)((uint32_t)(int32_t)q << shift);
+		o = (int32_t)((uint32_t)(int32_t)q << shift);
+		rails += (uint32_t)(o == top) + (uint32_t)(o == INT32_MIN);
+		out[i] = o;
 	}
+	return rails != 0;
 }
 
 /* Builds of the loop for each instruction set; every one performs the
  * same exact or correctly rounded operations, so all give the same bits. */
-#define QUANTISE_BUILD(name, attr)                                                                 \
-	attr static void name(const float *restrict in, int32_t *restrict out, size_t n, int bits, \
-			      int dither, uint32_t first, uint32_t key)                            \
+#define QUANTISE_BUILD(name, attr, fused)                                                          \
+	attr static int name(const float *restrict in, int32_t *restrict out, uint32_t n,          \
+			     int bits, int dither, uint32_t first, uint32_t key)                   \
 	{                                                                                          \
 		if (dither)                                                                        \
-			quantise_loop(in, out, n, bits, 1, first, key);                            \
-		else                                                                               \
-			quantise_loop(in, out, n, bits, 0, first, key);                            \
+			return quantise_loop(in, out, n, bits, 1, first, key, fused);              \
+		return quantise_loop(in, out, n, bits, 0, first, key, fused);                      \
 	}
 
-QUANTISE_BUILD(quantise_generic, )
+QUANTISE_BUILD(quantise_generic, , 0)
 #ifdef RA_HAVE_X86
-QUANTISE_BUILD(quantise_avx2, __attribute__((target("avx2"))))
-QUANTISE_BUILD(quantise_avx512, __attribute__((target("avx512f"))))
+QUANTISE_BUILD(quantise_avx2, __attribute__((target("avx2,fma"))), 1)
+QUANTISE_BUILD(quantise_avx512, __attribute__((target("avx512f"))), 1)
 #endif
 
 /* The fastest build this CPU runs, and its name in *NAME when NAME is not
@@ -302,18 +317,6 @@ out:
 	return cv;
 }
 
-/* Whether any of the N integers is at either end of the range: the only
- * ones that may have been clipped. */
-static int any_at_rails(const int32_t *out, size_t n, int bits)
-{
-	const int32_t top = (int32_t)((uint32_t)((1u << (bits - 1)) - 1u) << (32 - bits));
-	int found = 0;
-
-	for (size_t i = 0; i < n; i++)
-		found |= (out[i] == top) | (out[i] == INT32_MIN);
-	return found;
-}
-
 /* Count the samples of the N at IN, the call's samples from AT on, that
  * went beyond the range: the quantise loop's sums again, one at a time. */
 static void count_clips(ra_converter *cv, const float *in, size_t n, size_t at, int dither,
@@ -323,7 +326,7 @@ static void count_clips(ra_converter *cv, const float *in, size_t n, size_t at, 
 
 	for (size_t i = 0; i < n; i++) {
 		double q = dither_round(in[i], dither_of(in[i], dither, first + (uint32_t)i, key),
-					scale);
+					scale, 0);
 
 		if (q > scale - 1.0 || q < -scale)
 			cv->clipped[(at + i) % (size_t)cv->channels]++;
@@ -342,10 +345,9 @@ void ra_converter_to_int(ra_converter *cv, const float *in, int32_t *out, size_t
 		n = total - at < CHUNK ? total - at : CHUNK;
 		if (n > (1ULL << 32) - first)
 			n = (size_t)((1ULL << 32) - first); /* a chunk keeps one key */
-		cv->quantise(in + at, out + at, n, cv->bits, dither, first, key);
-		cv->drawn += n;
-		if (any_at_rails(out + at, n, cv->bits))
+		if (cv->quantise(in + at, out + at, (uint32_t)n, cv->bits, dither, first, key))
 			count_clips(cv, in + at, n, at, dither, first, key);
+		cv->drawn += n;
 	}
 }
 

@@ -9,6 +9,7 @@
 
 #include <check.h>
 
+#include "rustyaudio/convert.h"
 #include "rustyaudio/eq.h"
 #include "rustyaudio/processor.h"
 #include "rustyaudio/stats.h"
@@ -158,6 +159,23 @@ START_TEST(test_optimized_equals_reference)
 	free(x);
 	free(ref);
 	free(out);
+}
+END_TEST
+
+/* The build of the processor's conversions between blocks and cascades:
+ * in a child of test_reference_every_build the one it asked for, else the
+ * fastest this CPU runs. They are picked as the converter's are, whose
+ * name tells. */
+START_TEST(test_reference_build_asked)
+{
+	ra_test_assert_build(ra_converter_kernel(), "avx2");
+}
+END_TEST
+
+/* The reference case again on the other builds this CPU runs. */
+START_TEST(test_reference_every_build)
+{
+	ra_test_rerun_builds("processor", "reference", 0);
 }
 END_TEST
 
@@ -1024,10 +1042,18 @@ END_TEST
 static Suite *processor_suite(void)
 {
 	Suite *s = suite_create("processor");
-	TCase *tc = tcase_create("behaviour");
+	TCase *tc = tcase_create("reference");
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_optimized_equals_reference, 0, 3);
+	tcase_add_test(tc, test_reference_build_asked);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("builds");
+	tcase_set_timeout(tc, 240);
+	tcase_add_test(tc, test_reference_every_build);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("behaviour");
+	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_gain_only_and_reset);
 	tcase_add_test(tc, test_short_stream_runs_inline);
 	tcase_add_test(tc, test_channel_runs);
