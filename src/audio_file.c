@@ -760,6 +760,21 @@ ra_status ra_reader_read_float(ra_reader *rd, float *buf, size_t frames, size_t 
 	return read_result(rd, (sf_count_t)frames, n, got, diag);
 }
 
+int ra_reader_reads_shorts(const ra_reader *rd)
+{
+	const int sub = rd->info.format & SF_FORMAT_SUBMASK;
+
+	return sub == SF_FORMAT_PCM_16 || sub == SF_FORMAT_PCM_S8 || sub == SF_FORMAT_PCM_U8;
+}
+
+ra_status ra_reader_read_short(ra_reader *rd, int16_t *buf, size_t frames, size_t *got,
+			       ra_diag *diag)
+{
+	sf_count_t n = sf_readf_short(rd->sf, buf, (sf_count_t)frames);
+
+	return read_result(rd, (sf_count_t)frames, n, got, diag);
+}
+
 ra_status ra_reader_read_double(ra_reader *rd, double *buf, size_t frames, size_t *got,
 				ra_diag *diag)
 {
@@ -1183,6 +1198,21 @@ ra_status ra_writer_write_float(ra_writer *wr, const float *buf, size_t frames, 
 		return flac_result(wr, frames, flac_write_real(wr, buf, 0, frames, diag));
 	return write_result(wr, (sf_count_t)frames,
 			    sf_writef_float(wr->sf, buf, (sf_count_t)frames), diag);
+}
+
+int ra_writer_takes_shorts(const ra_writer *wr)
+{
+	return !wr->flac && (wr->format & SF_FORMAT_SUBMASK) == SF_FORMAT_PCM_16;
+}
+
+ra_status ra_writer_write_short(ra_writer *wr, const int16_t *buf, size_t frames, ra_diag *diag)
+{
+	if (!ra_writer_takes_shorts(wr)) {
+		ra_diag_set(diag, "this output does not take 16-bit samples");
+		return RA_ERR_INVALID;
+	}
+	return write_result(wr, (sf_count_t)frames,
+			    sf_writef_short(wr->sf, buf, (sf_count_t)frames), diag);
 }
 
 ra_status ra_writer_write_double(ra_writer *wr, const double *buf, size_t frames, ra_diag *diag)

@@ -12,8 +12,10 @@
 #error "convert.c rounds by IEEE arithmetic (1.5 * 2^52): build it without -ffast-math"
 #endif
 
-/* Samples converted at a time before their check for clipping. */
+/* Samples converted at a time before their check for clipping: a frame
+ * of the most channels at least. */
 #define CHUNK 1024
+_Static_assert(CHUNK >= RA_MAX_CHANNELS, "a chunk holds a frame");
 
 /* Quantise N samples of IN to BITS-bit integers in OUT; with DITHER, with
  * the draws of the stream positions FIRST on under KEY (dither_tpdf()).
@@ -58,6 +60,14 @@ const char *ra_dither_name(ra_dither dither)
 void ra_samples_from_int(const int32_t *in, float *out, size_t samples)
 {
 	const float scale = 1.0f / 2147483648.0f;
+
+	for (size_t i = 0; i < samples; i++)
+		out[i] = (float)in[i] * scale;
+}
+
+void ra_samples_from_short(const int16_t *in, float *out, size_t samples)
+{
+	const float scale = 1.0f / 32768.0f;
 
 	for (size_t i = 0; i < samples; i++)
 		out[i] = (float)in[i] * scale;
@@ -258,23 +268,20 @@ QUANTISE_BUILD(quantise_avx2, __attribute__((target("avx2,fma"))), 1)
 QUANTISE_BUILD(quantise_avx512, __attribute__((target("avx512f"))), 1)
 #endif
 
-/* The fastest build this CPU runs, and its name in *NAME when NAME is not
- * NULL. */
-static quantise_fn quantise_choose(const char **name)
+/* The instruction set of the fastest build this CPU runs; that build into
+ * CV, when it is not NULL. */
+static enum ra_isa quantise_choose(ra_converter *cv)
 {
 	const enum ra_isa isa = ra_cpu_isa();
 
-	if (name)
-		*name = ra_isa_name(isa);
-	return RA_CPU_PICK(isa, quantise_generic, quantise_avx2, quantise_avx512);
+	if (cv)
+		cv->quantise = RA_CPU_PICK(isa, quantise_generic, quantise_avx2, quantise_avx512);
+	return isa;
 }
 
 const char *ra_converter_kernel(void)
 {
-	const char *name;
-
-	(void)quantise_choose(&name);
-	return name;
+	return ra_isa_name(quantise_choose(NULL));
 }
 
 ra_converter *ra_converter_create(int channels, int bits, ra_dither dither, uint64_t seed,
@@ -283,8 +290,9 @@ ra_converter *ra_converter_create(int channels, int bits, ra_dither dither, uint
 	ra_converter *cv = NULL;
 	ra_status st = RA_ERR_INVALID;
 
-	if (channels < 1) {
-		ra_diag_set(diag, "cannot convert %d channels", channels);
+	if (channels < 1 || channels > RA_MAX_CHANNELS) {
+		ra_diag_set(diag, "cannot convert %d channels (1 to %d)", channels,
+			    RA_MAX_CHANNELS);
 		goto out;
 	}
 	if (bits != 0 && (bits < 8 || bits > 32)) {
@@ -302,7 +310,7 @@ ra_converter *ra_converter_create(int channels, int bits, ra_dither dither, uint
 	cv->bits = bits;
 	cv->dither = dither;
 	cv->seed = seed;
-	cv->quantise = quantise_choose(NULL);
+	(void)quantise_choose(cv);
 	st = RA_OK;
 	goto out;
 
@@ -348,6 +356,24 @@ void ra_converter_to_int(ra_converter *cv, const float *in, int32_t *out, size_t
 		if (cv->quantise(in + at, out + at, (uint32_t)n, cv->bits, dither, first, key))
 			count_clips(cv, in + at, n, at, dither, first, key);
 		cv->drawn += n;
+	}
+}
+
+/* A chunk at a time through ra_converter_to_int(), its integers' top
+ * halves kept: in a cache-sized chunk the second pass costs little, and
+ * the quantiser's loop vectorizes only with one integer width. */
+void ra_converter_to_short(ra_converter *cv, const float *in, int16_t *out, size_t frames)
+{
+	const size_t step = CHUNK / (size_t)cv->channels;
+	int32_t wide[CHUNK];
+
+	for (size_t f = 0, n; f < frames; f += n) {
+		const size_t at = f * (size_t)cv->channels;
+
+		n = frames - f < step ? frames - f : step;
+		ra_converter_to_int(cv, in + at, wide, n);
+		for (size_t i = 0; i < n * (size_t)cv->channels; i++)
+			out[at + i] = (int16_t)(wide[i] >> 16);
 	}
 }
 

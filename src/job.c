@@ -106,6 +106,7 @@ typedef struct chain {
 	size_t cap;		    /* frames a processor block holds */
 	size_t chunk;		    /* frames read for one call of the resampler */
 	int32_t *ints;		    /* integer reads of a block */
+	int16_t *shorts;	    /* or, where the reader reads them whole, 16-bit ones */
 	float *decoded;		    /* float route: a chunk as read, before resampling */
 	float *tapped;		    /* exact copies with taps: the block as float */
 	double *doubles;	    /* the double copy route */
@@ -132,7 +133,10 @@ typedef struct chain {
 	int on_lane;	    /* the sink stage runs on it now */
 	struct probe probe; /* whether it should */
 	const sink *to;
-	int32_t *out_ints; /* integer output of up to cap frames */
+	/* Integer output of up to cap frames: int32_t, or int16_t where the
+	 * writer takes them (SHORTS_OUT). */
+	void *out_pcm;
+	int shorts_out;
 	uint64_t sink_mark;
 	ra_histogram sink_time[RA_STAGE_COUNT]; /* into cfg->perf at a pass's end */
 	ra_lane_stats lane_start;		/* the lane's counters when the pass began */
@@ -226,6 +230,11 @@ static ra_status read_float(chain *ch, float *dst, size_t *got)
 	if (!ch->plan->in_bits)
 		return tolerate_damage(
 			ch, ra_reader_read_float(ch->src->reader, dst, frames, got, diag), 0);
+	if (ch->shorts) {
+		st = ra_reader_read_short(ch->src->reader, ch->shorts, frames, got, diag);
+		ra_samples_from_short(ch->shorts, dst, *got * (size_t)ch->plan->channels);
+		return tolerate_damage(ch, st, *got);
+	}
 	st = ra_reader_read_int(ch->src->reader, ch->ints, frames, got, diag);
 	ra_samples_from_int(ch->ints, dst, *got * (size_t)ch->plan->channels);
 	return tolerate_damage(ch, st, *got);
@@ -469,10 +478,14 @@ static ra_status emit(chain *ch, float *buf, size_t frames)
 		sink_lap(ch, RA_STAGE_LEVEL);
 		return RA_OK;
 	}
-	if (ch->plan->out_bits) {
-		ra_converter_to_int(ch->cv, buf, ch->out_ints, frames);
+	if (ch->shorts_out) {
+		ra_converter_to_short(ch->cv, buf, ch->out_pcm, frames);
 		sink_lap(ch, RA_STAGE_CONVERT);
-		st = ra_writer_write_int(wr, ch->out_ints, frames, diag);
+		st = ra_writer_write_short(wr, ch->out_pcm, frames, diag);
+	} else if (ch->plan->out_bits) {
+		ra_converter_to_int(ch->cv, buf, ch->out_pcm, frames);
+		sink_lap(ch, RA_STAGE_CONVERT);
+		st = ra_writer_write_int(wr, ch->out_pcm, frames, diag);
 	} else {
 		if (ch->cv) {
 			ra_converter_clip(ch->cv, buf, frames);
@@ -950,25 +963,38 @@ static ra_status pump_copy(chain *ch, ra_writer *wr)
 	return st;
 }
 
+/* Whether the float route reads 16-bit integers, where the reader reads
+ * them whole, rather than left-justified ones: a copy less in libsndfile.
+ * The reference pipeline reads as it always has. */
+static int reads_shorts(const chain *ch)
+{
+	return ch->plan->in_bits && ch->src->reader && !ch->cfg->reference &&
+	       ra_reader_reads_shorts(ch->src->reader);
+}
+
 /* The float route's scratch, made on its first pass, when the capacity is
- * known: integer reads of a block, the sink stage's integer output of up
- * to cap frames, and a block as decoded (for refuse_nonfinite()), or with
- * a rate change two chunks (one read while the resampler converts the
- * other). */
+ * known: integer reads of a block (16-bit where they can be), the sink
+ * stage's integer output of up to cap frames, and a block as decoded (for
+ * refuse_nonfinite()), or with a rate change two chunks (one read while
+ * the resampler converts the other). */
 static ra_status float_buffers(chain *ch)
 {
 	const size_t block = ch->plan->block_frames, channels = (size_t)ch->plan->channels;
 
 	if (ch->decoded)
 		return RA_OK;
-	if (ch->plan->in_bits) {
+	if (reads_shorts(ch)) {
+		ch->shorts = malloc(block * channels * sizeof(*ch->shorts));
+		if (!ch->shorts)
+			return RA_ERR_NOMEM;
+	} else if (ch->plan->in_bits) {
 		ch->ints = malloc(block * channels * sizeof(*ch->ints));
 		if (!ch->ints)
 			return RA_ERR_NOMEM;
 	}
 	if (ch->plan->out_bits) {
-		ch->out_ints = malloc(ch->cap * channels * sizeof(*ch->out_ints));
-		if (!ch->out_ints)
+		ch->out_pcm = malloc(ch->cap * channels * sizeof(int32_t));
+		if (!ch->out_pcm)
 			return RA_ERR_NOMEM;
 	}
 	ch->decoded = malloc((ch->rs ? 2 : 1) * ch->chunk * channels * sizeof(*ch->decoded));
@@ -1809,6 +1835,10 @@ static ra_status execute(chain *ch, const char *out_path)
 			       &res->diag);
 	if (!to.wr)
 		return st;
+	/* 16-bit integers, where the writer takes them: a conversion less
+	 * (not in the reference pipeline, which writes as it always has). */
+	ch->shorts_out =
+		ch->cv && p->out_bits == 16 && !ch->cfg->reference && ra_writer_takes_shorts(to.wr);
 	ra_writer_set_workers(to.wr, pool_of(ch));
 	ra_writer_set_cancel(to.wr, ch->cfg->cancel);
 	if (ch->src->reader)
@@ -1853,7 +1883,8 @@ static void chain_release(chain *ch)
 	chain_stop(ch);
 	ra_converter_destroy(ch->cv);
 	free(ch->ints);
-	free(ch->out_ints);
+	free(ch->shorts);
+	free(ch->out_pcm);
 	free(ch->decoded);
 	free(ch->tapped);
 	free(ch->doubles);

@@ -636,6 +636,102 @@ START_TEST(test_writer_mode_follows_umask)
 }
 END_TEST
 
+/* 8- and 16-bit PCM, in WAV, AIFF and FLAC, read whole as 16-bit
+ * integers: ra_reader_read_int()'s samples over 2^16, in uneven pieces;
+ * wider or float samples are not. */
+START_TEST(test_reader_shorts)
+{
+	enum { FRAMES = 5003, CH = 3 };
+	static const struct {
+		int format, bits, whole;
+	} files[] = {
+		{ WAV16, 16, 1 },
+		{ SF_FORMAT_WAV | SF_FORMAT_PCM_U8, 8, 1 },
+		{ SF_FORMAT_AIFF | SF_FORMAT_PCM_S8, 8, 1 },
+		{ SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 16, 1 },
+		{ SF_FORMAT_FLAC | SF_FORMAT_PCM_S8, 8, 1 },
+		{ SF_FORMAT_WAV | SF_FORMAT_PCM_24, 24, 0 },
+		{ SF_FORMAT_FLAC | SF_FORMAT_PCM_24, 24, 0 },
+		{ SF_FORMAT_WAV | SF_FORMAT_FLOAT, 16, 0 },
+	};
+	char *dir = ra_test_mkdtemp();
+	char *path = ra_test_path(dir, "in.au");
+	int32_t *ints = malloc(FRAMES * CH * sizeof(*ints));
+	int16_t *shorts = malloc(FRAMES * CH * sizeof(*shorts));
+	ra_diag diag = { "" };
+
+	ck_assert(ints && shorts);
+	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		int32_t *s = random_samples(FRAMES * CH, files[f].bits, f + 1);
+		ra_reader *a, *b;
+		size_t got, done = 0, wrong = 0;
+
+		write_samples(path, files[f].format, CH, s, FRAMES, files[f].bits);
+		a = open_ok(path);
+		b = open_ok(path);
+		ck_assert_int_eq(ra_reader_reads_shorts(a), files[f].whole);
+		ck_assert_int_eq(ra_reader_read_int(a, ints, FRAMES, &got, &diag), RA_OK);
+		ck_assert_uint_eq(got, FRAMES);
+		for (size_t piece = 1; files[f].whole && done < FRAMES; done += got, piece *= 3) {
+			ck_assert_int_eq(
+				ra_reader_read_short(b, shorts + done * CH, piece, &got, &diag),
+				RA_OK);
+			ck_assert_uint_gt(got, 0);
+		}
+		for (size_t i = 0; i < done * CH; i++)
+			wrong += shorts[i] != ints[i] >> 16;
+		ck_assert_msg(wrong == 0, "format %#x: %zu samples differ", files[f].format, wrong);
+		ra_reader_destroy(a);
+		ra_reader_destroy(b);
+		free(s);
+	}
+	free(ints);
+	free(shorts);
+	free(path);
+	ra_test_rmtree(dir);
+}
+END_TEST
+
+/* 16-bit PCM through libsndfile takes 16-bit integers, the same samples
+ * as the left-justified ones; FLAC's encoder and wider PCM do not. */
+START_TEST(test_writer_shorts)
+{
+	enum { FRAMES = 4099, CH = 2 };
+	char *dir = ra_test_mkdtemp();
+	char *wav = ra_test_path(dir, "out.aiff"), *flac = ra_test_path(dir, "out.flac");
+	char *wide = ra_test_path(dir, "wide.wav");
+	int32_t *s = random_samples(FRAMES * CH, 16, 9);
+	int16_t *shorts = malloc(FRAMES * CH * sizeof(*shorts));
+	ra_diag diag = { "" };
+	ra_writer *wr;
+
+	ck_assert_ptr_nonnull(shorts);
+	for (size_t i = 0; i < FRAMES * CH; i++)
+		shorts[i] = (int16_t)s[i];
+	wr = writer_ok(wav, SF_FORMAT_AIFF | SF_FORMAT_PCM_16, CH, 0);
+	ck_assert(ra_writer_takes_shorts(wr));
+	ck_assert_int_eq(ra_writer_write_short(wr, shorts, 1000, &diag), RA_OK);
+	ck_assert_int_eq(ra_writer_write_short(wr, shorts + 1000 * CH, FRAMES - 1000, &diag),
+			 RA_OK);
+	commit_ok(wr);
+	check_file_samples(wav, CH, s, FRAMES, 16);
+	wr = writer_ok(wide, SF_FORMAT_WAV | SF_FORMAT_PCM_24, CH, 0);
+	ck_assert(!ra_writer_takes_shorts(wr));
+	ra_writer_abort(wr);
+	wr = writer_ok(flac, SF_FORMAT_FLAC | SF_FORMAT_PCM_16, CH, 0);
+	ck_assert(!ra_writer_takes_shorts(wr));
+	ck_assert_int_eq(ra_writer_write_short(wr, shorts, FRAMES, &diag), RA_ERR_INVALID);
+	ck_assert_str_eq(diag.text, "this output does not take 16-bit samples");
+	ra_writer_abort(wr);
+	free(s);
+	free(shorts);
+	free(wav);
+	free(flac);
+	free(wide);
+	ra_test_rmtree(dir);
+}
+END_TEST
+
 /* Many small, uneven blocks in and out: the int path is bit-exact. */
 START_TEST(test_block_round_trip_int)
 {
@@ -1703,6 +1799,8 @@ static Suite *audio_file_suite(void)
 	tcase_add_test(tc, test_choose_mp3_in_wav);
 	tcase_add_test(tc, test_choose_explicit_wins);
 	tcase_add_test(tc, test_reader_pcm16);
+	tcase_add_test(tc, test_reader_shorts);
+	tcase_add_test(tc, test_writer_shorts);
 	tcase_add_test(tc, test_same_file);
 	tcase_add_test(tc, test_writer_atomic);
 	tcase_add_test(tc, test_writer_abort);

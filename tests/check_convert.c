@@ -99,6 +99,31 @@ START_TEST(test_samples_from_int_16_exact)
 END_TEST
 
 /* Every 24-bit value, a block at a time. */
+/* Every 16-bit value: the float ra_samples_from_int() makes of it
+ * left-justified, bit for bit. */
+START_TEST(test_samples_from_short_exact)
+{
+	int16_t *in = malloc(65536 * sizeof(*in));
+	int32_t *wide = malloc(65536 * sizeof(*wide));
+	float *out = malloc(65536 * sizeof(*out)), *want = malloc(65536 * sizeof(*want));
+
+	ck_assert(in && wide && out && want);
+	for (int s = -32768; s <= 32767; s++) {
+		in[s + 32768] = (int16_t)s;
+		wide[s + 32768] = (int32_t)((uint32_t)s << 16);
+	}
+	ra_samples_from_short(in, out, 65536);
+	ra_samples_from_int(wide, want, 65536);
+	ck_assert_mem_eq(out, want, 65536 * sizeof(*out));
+	ck_assert(out[0] == -1.0f);
+	ck_assert(out[65535] == 32767.0f / 32768.0f);
+	free(in);
+	free(wide);
+	free(out);
+	free(want);
+}
+END_TEST
+
 START_TEST(test_samples_from_int_24_exact)
 {
 	enum { BLOCK = 65536 };
@@ -734,6 +759,7 @@ START_TEST(test_create_accepts_limits)
 	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
 		ra_converter_destroy(create_ok(1, bits[i], RA_DITHER_TPDF, 0));
 	ra_converter_destroy(create_ok(64, 16, RA_DITHER_NONE, UINT64_MAX));
+	ra_converter_destroy(create_ok(RA_MAX_CHANNELS, 16, RA_DITHER_TPDF, 3));
 	/* A NULL status is allowed. */
 	ra_converter_destroy(ra_converter_create(2, 16, RA_DITHER_NONE, 0, NULL, NULL));
 }
@@ -809,8 +835,9 @@ START_TEST(test_create_rejects)
 		int channels, bits;
 		const char *reason;
 	} bad[] = {
-		{ 0, 16, "cannot convert 0 channels" },
-		{ -1, 16, "cannot convert -1 channels" },
+		{ 0, 16, "cannot convert 0 channels (1 to 1024)" },
+		{ -1, 16, "cannot convert -1 channels (1 to 1024)" },
+		{ 1025, 16, "cannot convert 1025 channels (1 to 1024)" },
 		{ 1, 7, "cannot convert to 7-bit integers (8 to 32)" },
 		{ 1, 33, "cannot convert to 33-bit integers (8 to 32)" },
 		{ 2, -16, "cannot convert to -16-bit integers (8 to 32)" },
@@ -961,6 +988,54 @@ START_TEST(test_dither_matches_reference)
 			}
 	free(in);
 	free(out);
+}
+END_TEST
+
+/* To 16-bit integers: the top halves of ra_converter_to_int()'s and the
+ * same clip counts, for 1, 3 and the most channels (a frame a chunk), in
+ * pieces of other sizes than to_int's, dithered or not. */
+START_TEST(test_to_short_is_to_int)
+{
+	enum { SAMPLES = 3 * 1024 * 7 };
+	static const int channels[] = { 1, 3, RA_MAX_CHANNELS };
+	float *in = malloc(SAMPLES * sizeof(*in));
+	int32_t *wide = malloc(SAMPLES * sizeof(*wide));
+	int16_t *narrow = malloc(SAMPLES * sizeof(*narrow));
+	uint64_t seed = 77;
+
+	ck_assert(in && wide && narrow);
+	for (int i = 0; i < SAMPLES; i++)
+		in[i] = i % 11 == 0 ? 0.0f : i % 31 == 0 ? NAN : (float)(rng_signed(&seed) * 1.2);
+	for (size_t k = 0; k < sizeof(channels) / sizeof(channels[0]); k++)
+		for (int d = 0; d <= 1; d++) {
+			const int ch = channels[k];
+			const size_t frames = SAMPLES / (size_t)ch;
+			const ra_dither dither = d ? RA_DITHER_TPDF : RA_DITHER_NONE;
+			ra_converter *a = create_ok(ch, 16, dither, 5),
+				     *b = create_ok(ch, 16, dither, 5);
+			size_t clips = 0;
+
+			ra_converter_to_int(a, in, wide, frames / 3);
+			ra_converter_to_int(a, in + frames / 3 * (size_t)ch,
+					    wide + frames / 3 * (size_t)ch, frames - frames / 3);
+			ra_converter_to_short(b, in, narrow, 1);
+			ra_converter_to_short(b, in + ch, narrow + ch, frames - 1);
+			for (size_t i = 0; i < frames * (size_t)ch; i++)
+				ck_assert_msg(narrow[i] == wide[i] >> 16,
+					      "%d ch, dither %d, sample %zu: %d, not %d", ch, d, i,
+					      narrow[i], wide[i] >> 16);
+			for (int c = 0; c < ch; c++) {
+				ck_assert_uint_eq(ra_converter_clipped(b, c),
+						  ra_converter_clipped(a, c));
+				clips += ra_converter_clipped(a, c);
+			}
+			ck_assert_uint_gt(clips, 0);
+			ra_converter_destroy(a);
+			ra_converter_destroy(b);
+		}
+	free(in);
+	free(wide);
+	free(narrow);
 }
 END_TEST
 
@@ -1119,6 +1194,7 @@ static Suite *convert_suite(void)
 	tc = tcase_create("behaviour");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_samples_from_int_16_exact);
+	tcase_add_test(tc, test_samples_from_short_exact);
 	tcase_add_test(tc, test_samples_from_int_24_exact);
 	tcase_add_test(tc, test_to_int_16_round_trip);
 	tcase_add_test(tc, test_to_int_24_round_trip);
@@ -1155,6 +1231,7 @@ static Suite *convert_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_dither_build_asked);
 	tcase_add_test(tc, test_dither_matches_reference);
+	tcase_add_test(tc, test_to_short_is_to_int);
 	tcase_add_test(tc, test_dither_triangular);
 	tcase_add_test(tc, test_dither_white);
 	suite_add_tcase(s, tc);

@@ -188,6 +188,60 @@ START_TEST(test_same_bytes_to_flac)
 }
 END_TEST
 
+/* From 8- and 16-bit PCM in WAV and FLAC, which the job reads as 16-bit
+ * integers, to 16-bit WAV, which it writes as such: the bytes of the
+ * reference pipeline, which reads and writes left-justified integers, on
+ * 1 and 2 threads, the sink inline and on the lane. */
+START_TEST(test_same_bytes_16_bit)
+{
+	static const struct {
+		int format;
+		const char *name;
+	} ins[] = {
+		{ SF_FORMAT_WAV | SF_FORMAT_PCM_16, "in16.wav" },
+		{ SF_FORMAT_FLAC | SF_FORMAT_PCM_16, "in16.flac" },
+		{ SF_FORMAT_WAV | SF_FORMAT_PCM_U8, "in8.wav" },
+	};
+	static const ra_lane_use uses[] = { RA_LANE_NEVER, RA_LANE_ALWAYS };
+	char *ref = ra_test_path(dir, "ref.wav"), *out = ra_test_path(dir, "out.wav");
+	float *x = ra_test_noise(2 * SHORT_FRAMES, 5, 0.5f);
+	ra_lane *lane = ra_lane_create(1, RA_LANE_DEPTH_MAX, NULL, NULL);
+	ra_job_config cfg;
+
+	ck_assert_ptr_nonnull(lane);
+	for (size_t f = 0; f < sizeof(ins) / sizeof(ins[0]); f++) {
+		char *in = ra_test_path(dir, ins[f].name);
+
+		ra_test_write_float(in, ins[f].format, RATE, 2, x, SHORT_FRAMES);
+		ra_job_config_init(&cfg);
+		cfg.reference = 1;
+		ck_assert_int_eq(run_job_on(&cfg, in, SHORT_FRAMES, ref, NULL), RA_OK);
+		for (int threads = 1; threads <= 2; threads++) {
+			ra_workers *w = ra_workers_create(threads, NULL, NULL);
+
+			ck_assert_ptr_nonnull(w);
+			for (size_t u = 0; u < sizeof(uses) / sizeof(uses[0]); u++) {
+				ra_job_config_init(&cfg);
+				cfg.workers = w;
+				cfg.lane = lane;
+				cfg.lane_use = uses[u];
+				ck_assert_int_eq(run_job_on(&cfg, in, SHORT_FRAMES, out, NULL),
+						 RA_OK);
+				ck_assert_msg(ra_test_same_bytes(ref, out),
+					      "%s: threads %d, lane use %d differ", ins[f].name,
+					      threads, (int)uses[u]);
+			}
+			ra_workers_destroy(w);
+		}
+		free(in);
+	}
+	ra_lane_destroy(lane);
+	free(x);
+	free(ref);
+	free(out);
+}
+END_TEST
+
 /* Resampled to 44.1 kHz by each engine (libsamplerate at medium quality,
  * for time): the reference pipeline's bytes on 1, 2 and 3 threads, in
  * blocks of 256, 1000 and 4096 frames, whose chunks of input to the
@@ -394,6 +448,7 @@ static Suite *job_lane_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_same_bytes_on_every_schedule);
 	tcase_add_test(tc, test_same_bytes_to_flac);
+	tcase_add_test(tc, test_same_bytes_16_bit);
 	tcase_add_test(tc, test_same_bytes_resampled);
 	tcase_add_test(tc, test_sink_failure_on_the_lane);
 #ifdef RA_TEST_ALLOC_COUNTED

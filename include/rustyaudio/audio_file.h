@@ -105,6 +105,12 @@ ra_status ra_reader_read_float(ra_reader *rd, float *buf, size_t frames, size_t 
 ra_status ra_reader_read_double(ra_reader *rd, double *buf, size_t frames, size_t *got,
 				ra_diag *diag);
 
+/* Whether RD holds 8- or 16-bit PCM, which ra_reader_read_short() reads
+ * whole: its ra_reader_read_int() samples times 2^-16, with one copy less. */
+int ra_reader_reads_shorts(const ra_reader *rd);
+ra_status ra_reader_read_short(ra_reader *rd, int16_t *buf, size_t frames, size_t *got,
+			       ra_diag *diag);
+
 /* Back to the first frame, for a second pass. RA_ERR_READ with DIAG when
  * the format cannot seek. */
 ra_status ra_reader_rewind(ra_reader *rd, ra_diag *diag);
@@ -158,6 +164,12 @@ void ra_writer_copy_metadata(ra_writer *wr, const ra_reader *src, double ratio);
 ra_status ra_writer_write_int(ra_writer *wr, const int32_t *buf, size_t frames, ra_diag *diag);
 ra_status ra_writer_write_float(ra_writer *wr, const float *buf, size_t frames, ra_diag *diag);
 ra_status ra_writer_write_double(ra_writer *wr, const double *buf, size_t frames, ra_diag *diag);
+
+/* Whether WR writes 16-bit PCM through libsndfile, which takes 16-bit
+ * integers (ra_writer_write_short()) as they are, with one conversion
+ * less than left-justified ones; FLAC's encoder takes only those. */
+int ra_writer_takes_shorts(const ra_writer *wr);
+ra_status ra_writer_write_short(ra_writer *wr, const int16_t *buf, size_t frames, ra_diag *diag);
 
 /* Finish the file and move it into place, then free WR. On failure the
  * temporary file is removed and nothing appears at the output path. WR

@@ -33,6 +33,10 @@ const char *ra_dither_name(ra_dither dither);
  * IN and OUT may not overlap. */
 void ra_samples_from_int(const int32_t *in, float *out, size_t samples);
 
+/* OUT[i] = IN[i] / 2^15, exactly: ra_samples_from_int() of IN[i] * 2^16.
+ * IN and OUT may not overlap. */
+void ra_samples_from_short(const int16_t *in, float *out, size_t samples);
+
 /* How many of the SAMPLES values at BUF are NaN or infinite, and in
  * *FIRST (when given and there is one) the index of the first. The float
  * one vectorizes: cheap enough to screen every decoded block. */
@@ -60,6 +64,10 @@ ra_converter *ra_converter_create(int channels, int bits, ra_dither dither, uint
  * silent; never above 24 bits, the float chain's precision), round to
  * nearest, clip to the range and count clipped samples per channel. */
 void ra_converter_to_int(ra_converter *cv, const float *in, int32_t *out, size_t frames);
+
+/* The same, for a converter to 16 bits, into 16-bit integers: the top
+ * halves of ra_converter_to_int()'s, in one stream with its calls. */
+void ra_converter_to_short(ra_converter *cv, const float *in, int16_t *out, size_t frames);
 
 /* Clip FRAMES frames of BUF in place to [-1, 1], counting clipped samples. */
 void ra_converter_clip(ra_converter *cv, float *buf, size_t frames);
