@@ -196,6 +196,18 @@ ra_status ra_lane_post(ra_lane *l, ra_lane_fn fn, void *ctx, void *item, size_t 
 	return st;
 }
 
+int ra_lane_full(ra_lane *l)
+{
+	int full;
+
+	if (!l->threaded)
+		return 0;
+	pthread_mutex_lock(&l->lock);
+	full = l->count == l->depth;
+	pthread_mutex_unlock(&l->lock);
+	return full;
+}
+
 ra_status ra_lane_wait(ra_lane *l)
 {
 	ra_status st;

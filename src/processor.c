@@ -1010,6 +1010,12 @@ ra_status ra_processor_push(ra_processor *p, float *block, size_t frames, float 
 	return st;
 }
 
+void ra_processor_help(ra_processor *p)
+{
+	if (p->batch)
+		ra_workers_help(p->workers, p->batch);
+}
+
 ra_status ra_processor_pull(ra_processor *p, float **done, size_t *done_frames)
 {
 	*done = NULL;

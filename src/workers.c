@@ -415,6 +415,15 @@ void ra_workers_wait_for(ra_workers *w, uint64_t ticket)
 		finish(w, ticket, false);
 }
 
+void ra_workers_help(ra_workers *w, uint64_t ticket)
+{
+	if (w->threads == 1 || ticket == 0)
+		return;
+	pthread_mutex_lock(&w->lock);
+	help(w, ticket);
+	pthread_mutex_unlock(&w->lock);
+}
+
 void ra_workers_wait(ra_workers *w)
 {
 	uint64_t last;

@@ -684,6 +684,63 @@ START_TEST(test_destroy_finishes_a_helped_batch)
 }
 END_TEST
 
+/* ra_workers_help: with two threads a helped batch takes one worker, which
+ * here holds the first task until the caller lets it go; help runs the
+ * other three on the caller (worker index 2) and returns without waiting
+ * for the held one (waiting would hang, and the timeout fail the test). */
+static void held_task(void *p, int worker)
+{
+	meet *m = p;
+
+	(void)worker;
+	atomic_store(&m->given, true);
+	while (!atomic_load(&m->released))
+		sched_yield();
+}
+
+START_TEST(test_help_runs_what_no_worker_took)
+{
+	ra_workers *w = create_ok(2);
+	rendezvous r = { .tasks = 0, .threads = 2 };
+	ra_task tasks[4] = { { held_task, NULL } };
+	ra_workers_stats stats;
+	uint64_t ticket;
+	meet m;
+
+	atomic_init(&m.given, false);
+	atomic_init(&m.released, false);
+	r.caller = pthread_self();
+	tasks[0].arg = &m;
+	for (int i = 1; i < 4; i++)
+		tasks[i] = (ra_task){ rendezvous_task, &r };
+	ra_workers_help(w, 0);
+	ticket = ra_workers_submit_helped(w, tasks, 4);
+	while (!atomic_load(&m.given))
+		sched_yield();
+	ra_workers_help(w, ticket);
+	ck_assert_int_eq(load(&r.arrived), 3);
+	ck_assert_int_eq(load(&r.by_caller), 3);
+	ck_assert_int_eq(load(&r.bad), 0);
+	atomic_store(&m.released, true);
+	ra_workers_wait_for(w, ticket);
+	ra_workers_help(w, ticket); /* finished: nothing to run */
+	ra_workers_get_stats(w, &stats);
+	ck_assert_uint_eq(stats.helped, 3);
+	ck_assert_uint_eq(stats.tasks, 4);
+	ra_workers_destroy(w);
+
+	/* One thread: the batch ran at submit, and help has nothing to do. */
+	w = create_ok(1);
+	r = (rendezvous){ .tasks = 0, .threads = 1, .caller = pthread_self() };
+	ticket = ra_workers_submit_helped(w, &(ra_task){ rendezvous_task, &r }, 1);
+	ra_workers_help(w, ticket);
+	ra_workers_get_stats(w, &stats);
+	ck_assert_int_eq(load(&r.arrived), 1);
+	ck_assert_uint_eq(stats.helped, 0);
+	ra_workers_destroy(w);
+}
+END_TEST
+
 /* Counts a run and writes nothing else: the batches that share these tasks
  * run at the same time. */
 static void tally_task(void *p, int worker)
@@ -790,6 +847,7 @@ static Suite *workers_suite(void)
 	tcase_add_test(tc, test_stats_exact);
 	tcase_add_test(tc, test_helped_batch_leaves_a_share_to_the_caller);
 	tcase_add_test(tc, test_destroy_finishes_a_helped_batch);
+	tcase_add_test(tc, test_help_runs_what_no_worker_took);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("edges");

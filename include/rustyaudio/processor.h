@@ -120,6 +120,11 @@ ra_status ra_processor_push(ra_processor *p, float *block, size_t frames, float 
 /* After the last push: the next finished block, or NULL when all are out. */
 ra_status ra_processor_pull(ra_processor *p, float **done, size_t *done_frames);
 
+/* Run now, on the caller's thread, the tasks of the step in flight that
+ * no worker has taken yet, rather than when the next push or pull waits
+ * for the step: for a caller that would otherwise wait on something else. */
+void ra_processor_help(ra_processor *p);
+
 /* Give a finished block back to the pool. P or BLOCK NULL is a no-op. */
 void ra_processor_release(ra_processor *p, float *block);
 

@@ -64,6 +64,12 @@ uint64_t ra_workers_submit(ra_workers *w, const ra_task *tasks, size_t count);
  * at a time may wait for helped batches. */
 uint64_t ra_workers_submit_helped(ra_workers *w, const ra_task *tasks, size_t count);
 
+/* Run the tasks of helped batch TICKET that no worker has claimed yet,
+ * here and now, without waiting for those that are claimed; for a caller
+ * that would otherwise sit idle before it waits (0, a finished batch or
+ * one thread: nothing). */
+void ra_workers_help(ra_workers *w, uint64_t ticket);
+
 /* Wait until every task of batch TICKET has finished (0: none). */
 void ra_workers_wait_for(ra_workers *w, uint64_t ticket);
 
