@@ -639,15 +639,15 @@ static ra_status deliver(chain *ch, float *done, size_t frames)
 {
 	ra_status st;
 
-	if (ch->on_lane) {
+	if (!ch->on_lane) {
+		st = sink_block(ch, done, frames, RA_OK);
+	} else if (!ra_lane_try_post(ch->lane, sink_block, ch, done, frames, &st)) {
 		/* Rather than wait for room, the step's tasks no worker took. */
-		if (ra_lane_full(ch->lane)) {
-			ra_processor_help(ch->proc);
-			caller_lap(ch, IN_PROCESSOR);
-		}
-		st = sink_failed(ch, ra_lane_post(ch->lane, sink_block, ch, done, frames));
-	} else
-		st = sink_failed(ch, sink_block(ch, done, frames, RA_OK));
+		ra_processor_help(ch->proc);
+		caller_lap(ch, IN_PROCESSOR);
+		st = ra_lane_post(ch->lane, sink_block, ch, done, frames);
+	}
+	st = sink_failed(ch, st);
 	caller_lap(ch, ch->on_lane ? AT_LANE : IN_STAGE);
 	if (ch->probe.phase != PROBE_DONE) {
 		ra_status probed = probe_step(ch);

@@ -176,36 +176,42 @@ static void wait_room(ra_lane *l, uint64_t *ns)
 	*ns += ra_now_ns() - start;
 }
 
-ra_status ra_lane_post(ra_lane *l, ra_lane_fn fn, void *ctx, void *item, size_t len)
+/* Queue E, waiting for room if WAIT, else not at all: whether it was
+ * queued (or run, inline), and the failure so far in *SO_FAR if so. */
+static int post(ra_lane *l, entry e, bool wait, ra_status *so_far)
 {
-	const entry e = { fn, ctx, item, len };
-	ra_status st;
-
 	if (!l->threaded) {
 		run_entry(l, e);
-		return l->failure;
+		*so_far = l->failure;
+		return 1;
 	}
 	pthread_mutex_lock(&l->lock);
+	if (!wait && l->count == l->depth) {
+		pthread_mutex_unlock(&l->lock);
+		return 0;
+	}
 	while (l->count == l->depth)
 		wait_room(l, &l->stats.full_ns);
 	l->ring[(l->head + l->count) % l->depth] = e;
 	if (++l->count >= l->wake_at && l->idle)
 		pthread_cond_signal(&l->more);
-	st = l->failure;
+	*so_far = l->failure;
 	pthread_mutex_unlock(&l->lock);
+	return 1;
+}
+
+ra_status ra_lane_post(ra_lane *l, ra_lane_fn fn, void *ctx, void *item, size_t len)
+{
+	ra_status st;
+
+	post(l, (entry){ fn, ctx, item, len }, true, &st);
 	return st;
 }
 
-int ra_lane_full(ra_lane *l)
+int ra_lane_try_post(ra_lane *l, ra_lane_fn fn, void *ctx, void *item, size_t len,
+		     ra_status *so_far)
 {
-	int full;
-
-	if (!l->threaded)
-		return 0;
-	pthread_mutex_lock(&l->lock);
-	full = l->count == l->depth;
-	pthread_mutex_unlock(&l->lock);
-	return full;
+	return post(l, (entry){ fn, ctx, item, len }, false, so_far);
 }
 
 ra_status ra_lane_wait(ra_lane *l)

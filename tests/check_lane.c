@@ -200,35 +200,41 @@ static ra_status hold(void *ctx, void *item, size_t len, ra_status so_far)
 	return so_far;
 }
 
-/* ra_lane_full says whether a post would wait: with the lane's thread held
- * by its first item, a queue of two is full after two more posts, and not
- * before; an inline lane never is. */
-START_TEST(test_full_when_a_post_would_wait)
+/* ra_lane_try_post queues only where a post would not wait: with the
+ * lane's thread held by its first item, a queue of two takes two more
+ * items and refuses a third (which never runs); an inline lane runs each
+ * at once. */
+START_TEST(test_try_post_refuses_when_a_post_would_wait)
 {
 	gate g = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 };
 	ra_lane *l = lane_new(1, 2);
+	ra_lane_stats stats;
+	ra_status st = RA_ERR_INVALID;
 
-	ck_assert_int_eq(ra_lane_full(l), 0);
-	ra_lane_post(l, hold, &g, NULL, 0);
+	ck_assert_int_eq(ra_lane_try_post(l, hold, &g, NULL, 0, &st), 1);
+	ck_assert_int_eq(st, RA_OK);
 	pthread_mutex_lock(&g.lock);
 	while (!g.started)
 		pthread_cond_wait(&g.changed, &g.lock);
 	pthread_mutex_unlock(&g.lock);
-	ra_lane_post(l, hold, &g, NULL, 0);
-	ck_assert_int_eq(ra_lane_full(l), 0);
-	ra_lane_post(l, hold, &g, NULL, 0);
-	ck_assert_int_eq(ra_lane_full(l), 1);
+	ck_assert_int_eq(ra_lane_try_post(l, hold, &g, NULL, 0, &st), 1);
+	ck_assert_int_eq(ra_lane_try_post(l, hold, &g, NULL, 0, &st), 1);
+	ck_assert_int_eq(ra_lane_try_post(l, hold, &g, NULL, 0, &st), 0);
 	pthread_mutex_lock(&g.lock);
 	g.open = 1;
 	pthread_cond_broadcast(&g.changed);
 	pthread_mutex_unlock(&g.lock);
 	ck_assert_int_eq(ra_lane_wait(l), RA_OK);
-	ck_assert_int_eq(ra_lane_full(l), 0);
+	ra_lane_get_stats(l, &stats);
+	ck_assert_uint_eq(stats.items, 3);
+	ck_assert_int_eq(ra_lane_try_post(l, hold, &g, NULL, 0, &st), 1);
 	ra_lane_destroy(l);
 
 	l = lane_new(0, 1);
-	ra_lane_post(l, hold, &g, NULL, 0);
-	ck_assert_int_eq(ra_lane_full(l), 0);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(ra_lane_try_post(l, hold, &g, NULL, 0, &st), 1);
+	ra_lane_get_stats(l, &stats);
+	ck_assert_uint_eq(stats.items, 3);
 	ra_lane_destroy(l);
 }
 END_TEST
@@ -258,7 +264,7 @@ static Suite *lane_suite(void)
 	tcase_add_test(tc, test_failure_reaches_later_items_inline);
 	tcase_add_test(tc, test_post_reports_an_earlier_failure);
 	tcase_add_test(tc, test_destroy_runs_what_is_queued);
-	tcase_add_test(tc, test_full_when_a_post_would_wait);
+	tcase_add_test(tc, test_try_post_refuses_when_a_post_would_wait);
 	tcase_add_test(tc, test_create_rejects_and_destroy_null);
 	suite_add_tcase(s, tc);
 	return s;

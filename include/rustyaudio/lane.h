@@ -44,8 +44,10 @@ int ra_lane_threaded(const ra_lane *l);
  * can stop early; every posted item still runs. One thread posts. */
 ra_status ra_lane_post(ra_lane *l, ra_lane_fn fn, void *ctx, void *item, size_t len);
 
-/* Whether a post would wait now: the lane's queue is full. */
-int ra_lane_full(ra_lane *l);
+/* As ra_lane_post, but where that would wait for room, queue nothing and
+ * return 0 at once; else 1, with the failure so far in *SO_FAR. */
+int ra_lane_try_post(ra_lane *l, ra_lane_fn fn, void *ctx, void *item, size_t len,
+		     ra_status *so_far);
 
 /* Wait until every posted item has run; their first failure (RA_OK if
  * none), which is then forgotten: the lane is ready for the next stream. */
