@@ -109,10 +109,11 @@ static void run_chain(ra_processor_config cfg, const float *x, size_t frames, si
 	ra_processor_destroy(p);
 }
 
-/* Chains: 10 bands stereo, 31 bands mono, 3 bands over 5 channels. */
+/* Chains: 10 bands stereo, 31 bands mono, 3 bands over 5 channels, 31
+ * over 8 (on several threads, in channel runs taken a unit at a time). */
 static const struct {
 	int which, channels;
-} chains[] = { { 0, 2 }, { 1, 1 }, { 2, 5 } };
+} chains[] = { { 0, 2 }, { 1, 1 }, { 2, 5 }, { 1, 8 } };
 
 START_TEST(test_optimized_equals_reference)
 {
@@ -247,10 +248,11 @@ static int channel_runs(int channels, int threads)
 }
 
 /* Several channel pairs on several threads are filtered in a run of pairs
- * a thread, one task a run and step: 300000 frames of 8 channels fill 5
- * steps of 64 blocks, 10 tasks on 2 threads. A stream said to fill fewer
- * than 16 steps keeps a task a pair (4 a step). The output equals the
- * reference either way. */
+ * a thread, each run a phase (on its own slot), taken a unit of blocks at
+ * a time by a task a thread and step: 300000 frames of 8 channels fill 5
+ * slots of 64 blocks, which pass the 2 runs in 6 steps: 12 tasks on 2
+ * threads. A stream said to fill fewer than 16 steps keeps a task a pair
+ * (4 a slot). The output equals the reference either way. */
 START_TEST(test_channel_runs)
 {
 	ck_assert_int_eq(channel_runs(8, 2), 2);
@@ -258,7 +260,7 @@ START_TEST(test_channel_runs)
 	ck_assert_int_eq(channel_runs(16, 16), 8);
 	ck_assert_int_eq(channel_runs(8, 1), 1);
 	ck_assert_int_eq(channel_runs(2, 2), 1);
-	ck_assert_uint_eq(pool_tasks(8, 300000, 0), 5 * 2);
+	ck_assert_uint_eq(pool_tasks(8, 300000, 0), 6 * 2);
 	ck_assert_uint_eq(pool_tasks(8, 300000, 300000), 5 * 4);
 }
 END_TEST
@@ -428,9 +430,8 @@ START_TEST(test_timing_counts_every_block)
 {
 	static const struct {
 		int which, channels, threads, reference;
-	} cases[] = {
-		{ 0, 2, 1, 0 }, { 0, 2, 2, 0 }, { 1, 1, 2, 0 }, { -1, 2, 2, 0 }, { 0, 2, 1, 1 }
-	};
+	} cases[] = { { 0, 2, 1, 0 }, { 0, 2, 2, 0 }, { 1, 1, 2, 0 }, { -1, 2, 2, 0 },
+		      { 0, 2, 1, 1 }, { 1, 8, 2, 0 }, { 2, 5, 3, 0 } };
 	const size_t frames = 50000, block = 1000;
 
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
@@ -1045,7 +1046,7 @@ static Suite *processor_suite(void)
 	TCase *tc = tcase_create("reference");
 
 	tcase_set_timeout(tc, 120);
-	tcase_add_loop_test(tc, test_optimized_equals_reference, 0, 3);
+	tcase_add_loop_test(tc, test_optimized_equals_reference, 0, 4);
 	tcase_add_test(tc, test_reference_build_asked);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("builds");
