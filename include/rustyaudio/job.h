@@ -113,8 +113,8 @@ typedef struct ra_job_perf {
 	uint64_t caller_lane_ns;
 } ra_job_perf;
 
-/* When a job's sink stage runs on the lane: when a probe of its first
- * blocks finds that it pays (ra_lane_pays()), or always, or never. The
+/* When a job's sink stage runs on the lane: when a probe that times its
+ * first blocks both ways finds that it pays, or always, or never. The
  * bytes written are the same either way. */
 typedef enum ra_lane_use { RA_LANE_AUTO, RA_LANE_ALWAYS, RA_LANE_NEVER } ra_lane_use;
 
