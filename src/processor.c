@@ -88,7 +88,8 @@ typedef struct tap {
 
 /* One task on slot S: band group GROUP on channel pairs [first, last)
  * (channels 2 * first ...), the conversion of blocks [first, last), a
- * tap's part FIRST, or a whole-block kernel (first 0, last 1). */
+ * tap's part FIRST, or a whole-block kernel (first 0, last 1); or, on no
+ * slot, a TASK_LEVEL. */
 typedef struct task_arg {
 	ra_processor *p;
 	slot *s;
@@ -100,18 +101,22 @@ typedef struct task_arg {
 } task_arg;
 
 /* With channel runs on several threads, a step's runs are not a task
- * each but strands (a run on its slot, a slot each), and a task a thread
- * (TASK_LEVEL) takes the strands a unit of blocks at a time, the one with
- * the most work left first. A run a task left the worker idle for as long
- * as the caller read the next step before it took its task (0.47 of 2.17
- * ms a step, 8 channels at 96 kHz, 31 bands); leveled, the worker runs
- * both strands until the caller comes, and both threads finish together. */
+ * each but strands (a run on its slot; each strand on a slot of its own),
+ * and TASK_LEVEL tasks, one a strand up to one a thread, take the strands
+ * a unit of blocks at a time, the one with the most work left first. A
+ * run a task left the worker idle for as long as the caller read the next
+ * step before it took its task (0.47 of 2.17 ms a step, 8 channels at 96
+ * kHz, 31 bands); leveled, the worker runs both strands until the caller
+ * comes, and both threads finish together. */
 /* A unit holds whole blocks, at least this many frames: a lock a unit. */
 #define UNIT_FRAMES 2048
-/* A thread keeps its strand unless another has more than this many units
- * more work left: moving a strand to another thread moves its cascades'
- * state to that core. */
+/* A thread keeps its strand while no other has more work left than it
+ * plus this many of its own units: moving a strand to another thread moves
+ * its cascades' state to that core. */
 #define STAY_UNITS 1
+/* A step's tasks with strands: the taps' parts and the levelers. */
+_Static_assert(2 * RA_WELCH_MAX_PARTS + RA_WORKERS_MAX <= RA_WORKERS_TASKS_MAX,
+	       "a step with strands must fit in a batch");
 
 typedef struct strand {
 	slot *s;
@@ -180,7 +185,8 @@ struct ra_processor {
 	task_arg args[RA_WORKERS_TASKS_MAX];
 	size_t task_count; /* in the step in flight */
 
-	/* The strands of the step in flight, taken under strand_lock. */
+	/* The strands of the step in flight, at most one a run: their next
+	 * and busy under strand_lock, ns by the thread that holds one. */
 	strand strands[MAX_GROUPS];
 	int strand_count;
 	size_t unit_blocks;
@@ -699,8 +705,8 @@ static strand *pick_strand(ra_processor *p, const strand *mine)
 }
 
 /* A TASK_LEVEL: units of the step's strands until none is left free. A
- * thread leaves only when every strand with blocks left runs on another,
- * which takes its next unit after the one it runs: every block is run. */
+ * thread leaves only when every strand with blocks left is running on
+ * another thread, which picks again after its unit: every block is run. */
 static void level(ra_processor *p, int worker)
 {
 	strand *s = NULL;
@@ -831,9 +837,9 @@ static void add_strand(ra_processor *p, slot *s, int run)
 }
 
 /* The tasks of slot S's next phase, from task N on, its work split into
- * up to PARTS tasks: blocks to convert, channel pairs to filter (a run's
- * pairs strands when the runs share the threads), or the whole blocks for
- * the reference and gain kernels. */
+ * up to PARTS tasks: blocks to convert, channel pairs to filter (with
+ * several channel runs, the run as a strand instead), or the whole blocks
+ * for the reference and gain kernels. */
 static size_t add_phase(ra_processor *p, size_t n, slot *s, int parts)
 {
 	const phase *ph = &p->phases[s->phase];
@@ -857,8 +863,9 @@ static size_t add_phase(ra_processor *p, size_t n, slot *s, int parts)
 			break;
 		add_strand(p, s, ph->group);
 		return n;
-	case TASK_FILTER:
 	case TASK_LEVEL: /* not a phase: start_step() adds it */
+		return n;
+	case TASK_FILTER:
 		break;
 	}
 	return add_tasks(p, n, s, ph->kind, ph->group, 0, units, parts);
@@ -979,7 +986,7 @@ static ra_status finish_step(ra_processor *p)
 		else
 			t->s->eq_ns += t->ns;
 	}
-	for (int i = 0; i < p->strand_count; i++)
+	for (int i = 0; p->eq_time && i < p->strand_count; i++)
 		p->strands[i].s->eq_ns += p->strands[i].ns;
 	published = publish_rows(p);
 	st = st != RA_OK ? st : published;
@@ -1049,15 +1056,19 @@ static ra_status start_step(ra_processor *p, int admit_filling)
 			return st;
 	}
 	/* A slot per phase: the conversions and the groups take up to PARTS
-	 * tasks each, a tap one a part, the strands one a thread, so a step
-	 * stays within RA_WORKERS_TASKS_MAX. */
+	 * tasks each, a tap one a part, so a step stays within
+	 * RA_WORKERS_TASKS_MAX (with strands, see the assertion on it). */
 	if (parts > (RA_WORKERS_TASKS_MAX - 2 * RA_WELCH_MAX_PARTS) / (MAX_GROUPS + 2))
 		parts = (RA_WORKERS_TASKS_MAX - 2 * RA_WELCH_MAX_PARTS) / (MAX_GROUPS + 2);
 	p->strand_count = 0;
 	for (int i = 0; i < p->in_flight_count; i++)
 		n = add_phase(p, n, p->in_flight[i], parts);
-	if (p->strand_count)
-		n = add_tasks(p, n, NULL, TASK_LEVEL, 0, 0, p->threads, p->threads);
+	if (p->strand_count) {
+		/* A thread a strand at most: more would only take the lock and leave. */
+		int levelers = p->strand_count < p->threads ? p->strand_count : p->threads;
+
+		n = add_tasks(p, n, NULL, TASK_LEVEL, 0, 0, levelers, levelers);
+	}
 	run_tasks(p, n);
 	p->step_started = 1;
 	return RA_OK;
