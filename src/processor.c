@@ -123,7 +123,6 @@ typedef struct strand {
 	int first, last; /* channel pairs */
 	size_t next;	 /* its first block not yet taken */
 	int busy;
-	uint64_t ns; /* its units' time, when timed */
 } strand;
 
 /* The conversions of two channels between a block and the cascades. */
@@ -186,7 +185,8 @@ struct ra_processor {
 	size_t task_count; /* in the step in flight */
 
 	/* The strands of the step in flight, at most one a run: their next
-	 * and busy under strand_lock, ns by the thread that holds one. */
+	 * and busy under strand_lock; the time of a unit goes to its slot's
+	 * eq_ns from the thread that holds the strand (a slot has one). */
 	strand strands[MAX_GROUPS];
 	int strand_count;
 	size_t unit_blocks;
@@ -731,7 +731,7 @@ static void level(ra_processor *p, int worker)
 			cascade_block(p, s->s->blocks[b], s->s->frames[b], s->first, s->last,
 				      worker);
 		if (p->eq_time)
-			s->ns += ra_now_ns() - start;
+			s->s->eq_ns += ra_now_ns() - start;
 		pthread_mutex_lock(&p->strand_lock);
 	}
 	pthread_mutex_unlock(&p->strand_lock);
@@ -986,8 +986,6 @@ static ra_status finish_step(ra_processor *p)
 		else
 			t->s->eq_ns += t->ns;
 	}
-	for (int i = 0; p->eq_time && i < p->strand_count; i++)
-		p->strands[i].s->eq_ns += p->strands[i].ns;
 	published = publish_rows(p);
 	st = st != RA_OK ? st : published;
 	for (int i = 0; i < p->in_flight_count; i++) {
