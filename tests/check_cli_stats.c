@@ -213,9 +213,9 @@ START_TEST(test_json_follows_the_schema)
 				   ".pipeline == \"optimized\" and .analyze == false"));
 	/* Two workers: 3 s of stereo is too short to wake them for the EQ,
 	 * which runs inline, but the resampler's channels run there, a task
-	 * each for three chunks of input (59,392 frames at most) and the
+	 * each for its one chunk of input (240,640 frames at most) and the
 	 * flush. */
-	ck_assert(ra_test_jq(json, ".files[0].workers | .threads == 2 and .tasks == 8"));
+	ck_assert(ra_test_jq(json, ".files[0].workers | .threads == 2 and .tasks == 4"));
 	/* The caller's accounts, and their share of the wall time. */
 	ck_assert(ra_test_jq(json, ".files[0] | .wall_seconds as $w | .caller | "
 				   "(.stage_seconds + .processor_seconds + .output_thread_seconds "

@@ -21,6 +21,9 @@
 #define FRAMES 2400000
 /* A shorter input, for the runs that need no probe (ALWAYS and NEVER). */
 #define SHORT_FRAMES (FRAMES / 10)
+/* Input for the resampler over three of its calls (262144 frames each at
+ * most) and part of a fourth. */
+#define RESAMPLED_FRAMES 800000
 #define RATE 48000
 
 static char *dir, *in_path;
@@ -252,19 +255,19 @@ START_TEST(test_same_bytes_resampled)
 	static const ra_resample_engine engines[] = { RA_RESAMPLER_SOXR,
 						      RA_RESAMPLER_LIBSAMPLERATE };
 	char *ref = ra_test_path(dir, "ref.wav"), *out = ra_test_path(dir, "out.wav");
-	char *in = ra_test_path(dir, "short.wav");
+	char *in = ra_test_path(dir, "resampled.wav");
 	ra_lane *lane = ra_lane_create(1, RA_LANE_DEPTH_MAX, NULL, NULL);
 	ra_job_config cfg;
 
 	ck_assert_ptr_nonnull(lane);
-	write_noise(in, SHORT_FRAMES);
+	write_noise(in, RESAMPLED_FRAMES);
 	for (size_t e = 0; e < 2; e++) {
 		ra_job_config_init(&cfg);
 		cfg.reference = 1;
 		cfg.out_rate = 44100;
 		cfg.resampler = engines[e];
 		cfg.quality = RA_RESAMPLE_MEDIUM;
-		ck_assert_int_eq(run_job_on(&cfg, in, SHORT_FRAMES, ref, NULL), RA_OK);
+		ck_assert_int_eq(run_job_on(&cfg, in, RESAMPLED_FRAMES, ref, NULL), RA_OK);
 		for (int threads = 1; threads <= 3; threads++) {
 			ra_workers *w = ra_workers_create(threads, NULL, NULL);
 
@@ -277,7 +280,7 @@ START_TEST(test_same_bytes_resampled)
 				cfg.lane = lane;
 				cfg.lane_use = (threads + b) % 2 ? RA_LANE_ALWAYS : RA_LANE_NEVER;
 				cfg.block_frames = blocks[b];
-				ck_assert_int_eq(run_job_on(&cfg, in, SHORT_FRAMES, out, NULL),
+				ck_assert_int_eq(run_job_on(&cfg, in, RESAMPLED_FRAMES, out, NULL),
 						 RA_OK);
 				ck_assert_msg(ra_test_same_bytes(ref, out),
 					      "%s, threads %d, block %zu, lane use %d differ",
@@ -382,8 +385,10 @@ START_TEST(test_no_allocation_a_block)
 END_TEST
 
 /* Allocations seen while a job streams, from its first progress report
- * past frame 400,000 of the input to its last one before frame 1,600,000:
- * well after the engines' first runs and before the end's drain. */
+ * past frame 1,000,000 of the input to its last one before frame
+ * 1,600,000: after the resampler's first two runs (of 262144 input frames
+ * each at most), which grow its two output buffers, and before the end's
+ * drain. */
 struct window {
 	unsigned long seen;
 	int counting;
@@ -396,7 +401,7 @@ static void count_window(void *ctx, int64_t done, int64_t total)
 	(void)total;
 	if (w->counting)
 		w->seen += ra_test_alloc_stop();
-	w->counting = done >= 400000 && done < 1600000;
+	w->counting = done >= 1000000 && done < 1600000;
 	if (w->counting)
 		ra_test_alloc_start(0);
 }
