@@ -387,8 +387,8 @@ END_TEST
 /* Allocations seen while a job streams, from its first progress report
  * past frame 1,000,000 of the input to its last one before frame
  * 1,600,000: after the resampler's first two runs (of 262144 input frames
- * each at most), which grow its two output buffers, and before the end's
- * drain. */
+ * each at most), in which libsoxr still grows its own buffers, and before
+ * the end's drain. */
 struct window {
 	unsigned long seen;
 	int counting;
