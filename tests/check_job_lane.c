@@ -386,9 +386,12 @@ END_TEST
 
 /* Allocations seen while a job streams, from its first progress report
  * past frame 1,000,000 of the input to its last one before frame
- * 1,600,000: after the resampler's first two runs (of 262144 input frames
- * each at most), in which libsoxr still grows its own buffers, and before
- * the end's drain. */
+ * 1,600,000, before the end's drain. libsoxr grows its own buffers in its
+ * first run, which converts on a worker while the next 262144 frames are
+ * read: a window opening during that read would see those allocations or
+ * not, as the threads happen to run. Each run is waited for before the
+ * next is submitted, so by frame 786432 the first two have ended on any
+ * machine, fast, slow or loaded. */
 struct window {
 	unsigned long seen;
 	int counting;
