@@ -1,6 +1,8 @@
 /* Buffered I/O for libsndfile's virtual interface, which otherwise makes
  * one system call per block read or written (costly on small blocks). One
- * buffer serves either as read-ahead or as pending writes.
+ * buffer serves either as read-ahead or as pending writes. A file on a
+ * local disk's file system gets its full buffers with O_DIRECT, past the
+ * page cache.
  *
  * A stream (standard output, a pipe) is written front to back: bytes go
  * out once, in order, a buffer at a time. What libsndfile writes again at
@@ -21,19 +23,22 @@
 #pragma GCC visibility push(hidden)
 
 #define RA_IO_BUFFER (1 << 20)
+#define RA_IO_PAGE 4096
 
 /* Called with the first SIZE bytes of a stream before they go out. */
 typedef void (*ra_io_header_fn)(void *ctx, unsigned char *buf, size_t size);
 
 typedef struct ra_io {
 	int fd;
-	sf_count_t pos;	   /* where libsndfile thinks it is */
-	sf_count_t length; /* file length, counting pending writes */
-	sf_count_t start;  /* file offset of buf[0] */
-	size_t fill;	   /* bytes valid (reading) or pending (writing) */
-	int dirty;	   /* buf holds writes not yet in the file */
-	int error;	   /* errno of the first failure */
-	unsigned char *buf;
+	sf_count_t pos;		/* where libsndfile thinks it is */
+	sf_count_t length;	/* file length, counting pending writes */
+	sf_count_t start;	/* file offset of buf[0] */
+	size_t fill;		/* bytes valid (reading) or pending (writing) */
+	int dirty;		/* buf holds writes not yet in the file */
+	int error;		/* errno of the first failure */
+	unsigned char *buf;	/* page-aligned for a file */
+	unsigned char *mem;	/* what holds buf */
+	int no_direct;		/* no O_DIRECT: not a local disk's, or refused */
 	int stream;		/* written front to back; start is what went out */
 	int pipe;		/* a stream that waits for its reader */
 	ra_io_header_fn header; /* a stream's, or NULL */

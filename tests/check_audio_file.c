@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -453,6 +455,31 @@ END_TEST
 
 /* ---- behaviour: writer ---- */
 
+/* N random 16-bit samples (seed SEED) in S, and as the writer takes them
+ * (left-justified) in the result. */
+static int32_t *random_ints16(size_t n, uint64_t seed, int32_t **s)
+{
+	int32_t *ints = malloc(n * sizeof(*ints));
+
+	ck_assert_ptr_nonnull(ints);
+	*s = random_samples(n, 16, seed);
+	for (size_t i = 0; i < n; i++)
+		ints[i] = (int32_t)((uint32_t)(*s)[i] << 16);
+	return ints;
+}
+
+/* PATH holds FRAMES frames of CH channels of S (16-bit); then S, INTS
+ * and PATH are freed and DIR removed. */
+static void check_and_remove(char *dir, char *path, int32_t *s, int32_t *ints, size_t frames,
+			     int ch)
+{
+	check_file_samples(path, ch, s, frames, 16);
+	free(s);
+	free(ints);
+	free(path);
+	ra_test_rmtree(dir);
+}
+
 /* Nothing at the output path until commit: only a hidden temporary file
  * beside it; after commit only the output. */
 START_TEST(test_writer_atomic)
@@ -460,15 +487,12 @@ START_TEST(test_writer_atomic)
 	enum { FRAMES = 2000, CH = 2 };
 	char *dir = ra_test_mkdtemp();
 	char *path = ra_test_path(dir, "out.wav");
-	int32_t *s = random_samples(FRAMES * CH, 16, 2);
-	int32_t *ints = malloc(FRAMES * CH * sizeof(*ints));
+	int32_t *s;
+	int32_t *ints = random_ints16(FRAMES * CH, 2, &s);
 	ra_diag diag = { "" };
 	ra_writer *wr;
 	char *name;
 
-	ck_assert_ptr_nonnull(ints);
-	for (size_t i = 0; i < FRAMES * CH; i++)
-		ints[i] = (int32_t)((uint32_t)s[i] << 16);
 	wr = writer_ok(path, WAV16, CH, 0);
 	ck_assert_int_eq(access(path, F_OK), -1);
 	name = only_entry(dir);
@@ -483,11 +507,62 @@ START_TEST(test_writer_atomic)
 	name = only_entry(dir);
 	ck_assert_str_eq(name, "out.wav");
 	free(name);
-	check_file_samples(path, CH, s, FRAMES, 16);
-	free(s);
-	free(ints);
-	free(path);
-	ra_test_rmtree(dir);
+	check_and_remove(dir, path, s, ints, FRAMES, CH);
+}
+END_TEST
+
+/* Pages of PATH from byte FROM to byte TO (both page multiples) that are
+ * in the page cache. */
+static size_t resident_pages(const char *path, size_t from, size_t to)
+{
+	const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t n = (to - from) / page, count = 0;
+	unsigned char *vec = malloc(n);
+	int fd = open(path, O_RDONLY);
+	void *map;
+
+	ck_assert(fd >= 0 && vec != NULL);
+	map = mmap(NULL, to - from, PROT_READ, MAP_SHARED, fd, (off_t)from);
+	ck_assert(map != MAP_FAILED);
+	ck_assert_int_eq(mincore(map, to - from, vec), 0);
+	for (size_t i = 0; i < n; i++)
+		count += vec[i] & 1;
+	munmap(map, to - from);
+	close(fd);
+	free(vec);
+	return count;
+}
+
+/* On ext4, XFS or btrfs the writer's full 1 MiB buffers go to the disk
+ * with O_DIRECT, past the page cache: once the file is committed none of
+ * its pages from 2 MiB to its last full MiB is in memory (libsndfile reads
+ * the first MiB back for the header at close; the tail goes through the
+ * cache). Written in calls of 4099 frames, the buffers start mid-call.
+ * Wherever the file is, it holds the samples written. */
+START_TEST(test_writer_bypasses_page_cache)
+{
+	enum { FRAMES = 3000000, CH = 2, STEP = 4099 };
+	const size_t mib = 1 << 20;
+	char *dir = ra_test_mkdtemp();
+	char *path = ra_test_path(dir, "out.wav");
+	int32_t *s;
+	int32_t *ints = random_ints16(FRAMES * CH, 5, &s);
+	ra_diag diag = { "" };
+	ra_writer *wr;
+	struct stat sb;
+
+	wr = writer_ok(path, WAV16, CH, 0);
+	for (size_t at = 0; at < FRAMES; at += STEP) {
+		size_t n = FRAMES - at < STEP ? FRAMES - at : STEP;
+
+		ck_assert_int_eq(ra_writer_write_int(wr, ints + at * CH, n, &diag), RA_OK);
+	}
+	commit_ok(wr);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_uint_ge((size_t)sb.st_size, 11 * mib);
+	if (ra_test_direct_fs(dir))
+		ck_assert_uint_eq(resident_pages(path, 2 * mib, (size_t)sb.st_size / mib * mib), 0);
+	check_and_remove(dir, path, s, ints, FRAMES, CH);
 }
 END_TEST
 
@@ -1804,6 +1879,7 @@ static Suite *audio_file_suite(void)
 	tcase_add_test(tc, test_same_file);
 	tcase_add_test(tc, test_writer_atomic);
 	tcase_add_test(tc, test_writer_abort);
+	tcase_add_test(tc, test_writer_bypasses_page_cache);
 	tcase_add_test(tc, test_writer_commit_with);
 	tcase_add_test(tc, test_null_ends);
 	tcase_add_test(tc, test_writer_force_replaces);

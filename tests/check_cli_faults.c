@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 #include <sndfile.h>
@@ -114,6 +115,34 @@ START_TEST(no_fault_no_failure)
 }
 END_TEST
 
+/* The first direct write to the output (its first full 1 MiB buffer, on
+ * ext4, XFS or btrfs) refused with EINVAL, as by a file system that takes
+ * O_DIRECT but not the alignment: the file goes through the page cache,
+ * and the run succeeds with the bytes of a run without the fault. Failing
+ * with EIO, it is the disk's failure: exit 75 and no output. Where the
+ * writer writes nothing directly, neither fault comes. */
+START_TEST(direct_write_faults)
+{
+	char *ref = ra_test_scratch("ref.wav");
+	const char *ref_argv[] = { "-q", in, "-o", ref, "--gain", "-1", NULL };
+	const char *argv[] = { "-q", in, "-o", out, "--gain", "-1", NULL };
+	int direct = ra_test_direct_fs(ra_test_scratch_dir());
+	ra_run r;
+
+	ra_test_run_ok(ref_argv);
+	r = ra_test_run_fault(argv, "direct:EINVAL");
+	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+	ck_assert(ra_test_same_bytes(out, ref));
+	ra_run_release(&r);
+	ck_assert_int_eq(unlink(out), 0);
+	r = ra_test_run_fault(argv, "direct:EIO");
+	ck_assert_msg(r.status == (direct ? 75 : 0), "exit %d: %s", r.status, r.err);
+	ck_assert_int_eq(access(out, F_OK), direct ? -1 : 0);
+	ra_run_release(&r);
+	free(ref);
+}
+END_TEST
+
 static Suite *faults_suite(void)
 {
 	Suite *s = suite_create("cli_faults");
@@ -124,6 +153,7 @@ static Suite *faults_suite(void)
 	tcase_add_loop_test(tc, fault_leaves_no_trace, 0, FAULT_COUNT);
 	tcase_add_checked_fixture(ctl, setup, teardown);
 	tcase_add_test(ctl, no_fault_no_failure);
+	tcase_add_test(ctl, direct_write_faults);
 	return s;
 }
 

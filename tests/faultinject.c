@@ -2,10 +2,12 @@
  * program's output files fails, everything else goes through.
  *
  *   RA_FAULT=CALL:ERRNO[:N]  fail the Nth (default first) matching CALL with
- *                            ERRNO (EIO or ENOSPC, else nothing fails).
+ *                            ERRNO (EIO, ENOSPC or EINVAL, else nothing
+ *                            fails).
  *                            CALL is a family, so the test does not depend
  *                            on which entry point the code uses: write
- *                            (write, pwrite, pwrite64),
+ *                            (write, pwrite, pwrite64), direct (those
+ *                            on a descriptor with O_DIRECT set),
  *                            fsync (fsync, fdatasync), rename (rename,
  *                            renameat, renameat2), link (link, linkat) and
  *                            close; or one entry point by its own name.
@@ -21,6 +23,7 @@
  * and rename can be made to fail. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +56,13 @@ static int output_fd(int fd)
 	return output_path(path);
 }
 
+static int direct_fd(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	return flags >= 0 && (flags & O_DIRECT);
+}
+
 /* The errno that call NAME of FAMILY on FD (or on paths A and B when FD is
  * -1) is to fail with, or 0 to let it run. */
 static int fault(const char *family, const char *name, int fd, const char *a, const char *b)
@@ -64,11 +74,15 @@ static int fault(const char *family, const char *name, int fd, const char *a, co
 
 	if (!spec || sscanf(spec, "%31[^:]:%15[^:]:%lu", call, err, &nth) < 2)
 		return 0;
-	if (strcmp(call, family) && strcmp(call, name))
+	if (strcmp(call, family) && strcmp(call, name) &&
+	    !(!strcmp(call, "direct") && !strcmp(family, "write") && direct_fd(fd)))
 		return 0;
 	if (fd >= 0 ? !output_fd(fd) : !(output_path(a) || output_path(b)))
 		return 0;
-	code = !strcmp(err, "ENOSPC") ? ENOSPC : !strcmp(err, "EIO") ? EIO : 0;
+	code = !strcmp(err, "ENOSPC")	? ENOSPC
+	       : !strcmp(err, "EIO")	? EIO
+	       : !strcmp(err, "EINVAL") ? EINVAL
+					: 0;
 	return code && __atomic_add_fetch(&matched, 1, __ATOMIC_SEQ_CST) == nth ? code : 0;
 }
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -377,6 +379,15 @@ int ra_test_dir_entries(const char *dir)
 			n++;
 	closedir(d);
 	return n;
+}
+
+int ra_test_direct_fs(const char *path)
+{
+	struct statfs fs;
+
+	ck_assert_int_eq(statfs(path, &fs), 0);
+	return fs.f_type == EXT4_SUPER_MAGIC || fs.f_type == XFS_SUPER_MAGIC ||
+	       fs.f_type == BTRFS_SUPER_MAGIC;
 }
 
 /* Whether the corpus must be there (RA_REQUIRE_CORPUS=1, as in CI). */

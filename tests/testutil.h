@@ -102,6 +102,10 @@ int ra_test_count(const char *text, const char *needle);
 /* Number of directory entries in DIR other than . and .. */
 int ra_test_dir_entries(const char *dir);
 
+/* PATH is on a file system the writer sends full buffers to with O_DIRECT
+ * (ext4, XFS, btrfs). */
+int ra_test_direct_fs(const char *path);
+
 /* The real-file corpus: the folder in $RA_CORPUS, else RA_CORPUS_DIR
  * (../shared/corpus, fixed at build time); NULL when it holds no
  * MANIFEST.tsv. */
