@@ -152,6 +152,12 @@ int main(int argc, char **argv)
 
 	printf("kernel %s, %zu frames a run, best and median of %d\n", ra_cascade_kernel(), total,
 	       REPEATS);
+	for (int i = 0; i < 2; i++) {
+		ra_cascade *cs = ra_cascade_create(setups[i].c, setups[i].bands, NULL, NULL);
+
+		printf("%s: the cascade runs %s\n", setups[i].name, cs ? ra_cascade_name(cs) : "?");
+		ra_cascade_destroy(cs);
+	}
 	bench_print_load("before");
 	for (int i = 0; i < 2; i++) {
 		double t[MODE_COUNT][REPEATS], sum[MODE_COUNT] = { 0 };

@@ -1184,7 +1184,9 @@ void ra_processor_reset(ra_processor *p)
 void ra_processor_get_stats(const ra_processor *p, ra_processor_stats *stats)
 {
 	memset(stats, 0, sizeof(*stats));
-	stats->kernel = p->kernel == KERNEL_REFERENCE ? "reference" : ra_cascade_kernel();
+	stats->kernel = p->kernel == KERNEL_REFERENCE ? "reference"
+			: p->cascades		      ? ra_cascade_name(p->cascades[0])
+						      : ra_cascade_kernel();
 	stats->band_groups = p->groups;
 	stats->channel_runs = p->runs;
 	stats->step_blocks = p->step_blocks;

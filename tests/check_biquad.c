@@ -553,7 +553,9 @@ static ra_cascade *cascade_ok(const ra_biquad_coeffs *c, int count)
 	return cs;
 }
 
-static const int cascade_counts[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 31, 64 };
+/* 13 and 14: the AVX-512 kernel's two-vector shapes, where 9-12 bands may
+ * run the AVX2 one (ra_cascade_name()). */
+static const int cascade_counts[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 31, 64 };
 
 /* For every count and length, two consecutive calls equal the scalar
  * kernel band by band, byte for byte (signs of zero included). */
@@ -1012,6 +1014,33 @@ START_TEST(test_kernel_name)
 }
 END_TEST
 
+/* With AVX-512, a cascade runs the AVX2 kernel only where that computes
+ * fewer lanes in as many groups, 1-4 and 9-12 bands, and then every cascade
+ * of its count does, so that two channels still run as a pair; any other
+ * count, and any other CPU, runs the widest kernel. */
+START_TEST(test_cascade_width)
+{
+	const char *widest = ra_cascade_kernel();
+	ra_biquad_coeffs c[64];
+
+	random_bands(c, 64, 5);
+	for (int count = 1; count <= 64; count++) {
+		ra_cascade *a = cascade_ok(c, count), *b = cascade_ok(c + 64 - count, count);
+		const char *name = ra_cascade_name(a);
+		const int narrower =
+			!strcmp(widest, "avx512f") && (count <= 4 || (count >= 9 && count <= 12));
+
+		ck_assert_str_eq(ra_cascade_name(b), name);
+		if (narrower && strcmp(name, widest))
+			ck_assert_str_eq(name, "avx2-fma");
+		else
+			ck_assert_str_eq(name, widest);
+		ra_cascade_destroy(a);
+		ra_cascade_destroy(b);
+	}
+}
+END_TEST
+
 START_TEST(test_cascade_limits)
 {
 	ra_biquad_coeffs c[64];
@@ -1215,6 +1244,7 @@ static Suite *biquad_suite(void)
 	tc = tcase_create("cascade");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_kernel_name);
+	tcase_add_test(tc, test_cascade_width);
 	tcase_add_loop_test(tc, test_cascade_equals_scalar, 0, ncounts);
 	tcase_add_loop_test(tc, test_cascade_block_split, 0, 2);
 	tcase_add_test(tc, test_cascade_reset_reproduces);

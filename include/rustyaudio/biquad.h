@@ -101,9 +101,14 @@ void ra_cascade_reset(ra_cascade *cs);
 /* Free CS. NULL is a no-op. */
 void ra_cascade_destroy(ra_cascade *cs);
 
-/* Name of the kernel ra_cascade_process() uses on this CPU, e.g.
- * "avx2-fma" or "scalar". */
+/* Name of the widest kernel ra_cascade_process() uses on this CPU:
+ * "avx512f", "avx2-fma" or "scalar". */
 const char *ra_cascade_kernel(void);
+
+/* Name of the kernel CS runs. On a CPU with AVX-512, a cascade of 1-4 or
+ * 9-12 bands runs the AVX2 kernel where that was measured faster (it
+ * computes fewer lanes); every cascade of one band count runs the same. */
+const char *ra_cascade_name(const ra_cascade *cs);
 
 #ifdef __cplusplus
 }
