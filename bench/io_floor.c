@@ -1,6 +1,7 @@
 /* The I/O floor: a plain libsndfile read+write copy of a file in
- * 4096-frame float blocks, nothing else. What any file-to-file job on this
- * machine pays before it does any work.
+ * 4096-frame float blocks, synced to the disk at the end as rusty-audio
+ * syncs its outputs (free on tmpfs), nothing else. What any file-to-file
+ * job on this machine pays before it does any work.
  *
  *   io_floor IN OUT */
 #include <stdio.h>
@@ -39,5 +40,6 @@ int main(int argc, char **argv)
 			return 1;
 	free(buf);
 	sf_close(in);
+	sf_write_sync(out);
 	return sf_close(out) != 0;
 }

@@ -590,6 +590,9 @@ ext2/ext3 | xfs | btrfs)
 		trap 'rm -rf "$dir" "$disk_dir"' EXIT
 		multi_job tmd_ra tmd_ra1 "$disk_dir"
 		rm -rf "$disk_dir"
+	else
+		multi_notes="$multi_notes
+8 ch 96 kHz on a disk: the row above ($dir is on the file system of $disk_base)"
 	fi
 	;;
 *) multi_notes="$multi_notes
@@ -629,7 +632,8 @@ echo "WAV -> FLAC, ffmpeg with its default threads: $(median flac_ffmt) s, $(med
 cat <<'EOF'
 notes: thr 2, thr 1: rusty-audio --threads 2 and 1; t1/t2 above 1 means the
   second thread helps; sox/ra and ff/ra are against thr 2. The I/O floor is a
-  libsndfile copy of the input in 4096-frame float blocks, nothing else.
+  libsndfile copy of the input in 4096-frame float blocks, fsynced at the end
+  as rusty-audio's outputs are, nothing else.
   sox and ffmpeg single-threaded (-threads 1 -filter_threads 1); ffmpeg filters in
   single-precision float (fltp), sox in double between 32-bit integer samples.
   16-bit outputs (WAV, FLAC, resample): rusty-audio and sox dither (TPDF) by
