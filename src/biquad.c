@@ -7,7 +7,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "rustyaudio/biquad.h"
 
@@ -632,7 +631,7 @@ static ra_status ra_cascade_use(ra_cascade *cs, int lanes)
  * two channels of BUF, refilled with noise. */
 static uint64_t ra_cascade_time(ra_cascade *cs, ra_cascade *twin, double *buf, size_t frames)
 {
-	struct timespec t0, t1;
+	uint64_t t0;
 	uint32_t x = 1;
 
 	for (size_t n = 0; n < 2 * frames; n++) {
@@ -641,11 +640,9 @@ static uint64_t ra_cascade_time(ra_cascade *cs, ra_cascade *twin, double *buf, s
 	}
 	ra_cascade_reset(cs);
 	ra_cascade_reset(twin);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = ra_now_ns();
 	cs->run2(cs, buf, twin, buf + frames, frames);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)t1.tv_nsec -
-	       (uint64_t)t0.tv_nsec;
+	return ra_now_ns() - t0;
 }
 
 #define RA_WIDTH_FRAMES 4096
@@ -661,6 +658,7 @@ static int ra_cascade_measure(ra_cascade *cs)
 	double *buf = malloc(2 * RA_WIDTH_FRAMES * sizeof(*buf));
 	uint64_t best[2] = { UINT64_MAX, UINT64_MAX };
 
+	/* Made by hand: ra_cascade_create() would measure again. */
 	if (twin) {
 		twin->count = cs->count;
 		memcpy(twin->coef, cs->coef, sizeof(twin->coef));
@@ -805,19 +803,20 @@ void ra_cascade_destroy(ra_cascade *cs)
 	free(cs);
 }
 
+/* The name of the kernel of LANES lanes (0: the scalar one). */
+static const char *ra_lanes_name(int lanes)
+{
+	return lanes == 8 ? "avx512f" : lanes == 4 ? "avx2-fma" : "scalar";
+}
+
 const char *ra_cascade_name(const ra_cascade *cs)
 {
-	return cs->lanes == 8 ? "avx512f" : cs->lanes == 4 ? "avx2-fma" : "scalar";
+	return ra_lanes_name(cs->lanes);
 }
 
 const char *ra_cascade_kernel(void)
 {
-	switch (ra_cpu_isa()) {
-	case RA_ISA_AVX512:
-		return "avx512f";
-	case RA_ISA_AVX2:
-		return "avx2-fma";
-	default:
-		return "scalar";
-	}
+	const enum ra_isa isa = ra_cpu_isa();
+
+	return ra_lanes_name(isa == RA_ISA_AVX512 ? 8 : isa == RA_ISA_AVX2 ? 4 : 0);
 }
