@@ -3,6 +3,7 @@
 
 /* Before each inclusion, biquad.c defines
  *   RA_SIMD(name)      the instance's names: ra_avx2_name
+ *   RA_SIMD_OP(name)   the width's operations below: ra_avx2_name
  *   RA_MM(op)          the width's intrinsic for op: _mm256_op_pd
  *   RA_SIMD_TARGET     the target attribute of every function
  *   RA_SIMD_LANES      doubles a vector
@@ -11,7 +12,9 @@
  *   RA_SIMD_PICK       what store_lane() takes to find a lane
  *   RA_SIMD_PAIR_VECS  the most vectors of bands a group may have for two
  *                      channels to run interleaved (the registers decide)
- * and, under the instance's names, the operations
+ *   RA_SIMD_JOINT_VECS the most vectors of a joint pass (struct ra_joint),
+ *                      0 for none (the registers decide too)
+ * and, under the width's names, the operations
  *   shift_in(y, x)           lanes of y up one, x into lane 0
  *   live(lag, end, now)      the lanes where lag <= now < end
  *   select(mask, old, new)   new in the lanes of mask, old elsewhere
@@ -33,9 +36,9 @@
 
 /* One channel's registers during a group's pass. */
 struct RA_SIMD_CHAN {
-	RA_SIMD_VEC k[RA_NCOEF * RA_GROUP_VECS]; /* as in ra_group.coef */
-	RA_SIMD_VEC s1[RA_GROUP_VECS], s2[RA_GROUP_VECS];
-	RA_SIMD_VEC y[RA_GROUP_VECS]; /* the previous step's outputs */
+	RA_SIMD_VEC k[RA_NCOEF * RA_JOINT_VECS]; /* as in ra_group.coef */
+	RA_SIMD_VEC s1[RA_JOINT_VECS], s2[RA_JOINT_VECS];
+	RA_SIMD_VEC y[RA_JOINT_VECS]; /* the previous step's outputs */
 	RA_SIMD_VEC yd;		      /* the last vector's, from the step before */
 };
 
@@ -53,8 +56,8 @@ RA_SIMD_INLINE RA_SIMD_VEC RA_SIMD(bands)(const RA_SIMD_VEC *kv, RA_SIMD_VEC x, 
 	const RA_SIMD_VEC n2 = RA_MM(fnmadd)(kv[4], y, RA_MM(mul)(kv[2], x));
 
 	if (mask) {
-		*s1 = RA_SIMD(select)(*mask, *s1, n1);
-		*s2 = RA_SIMD(select)(*mask, *s2, n2);
+		*s1 = RA_SIMD_OP(select)(*mask, *s1, n1);
+		*s2 = RA_SIMD_OP(select)(*mask, *s2, n2);
 	} else {
 		*s1 = n1;
 		*s2 = n2;
@@ -64,21 +67,26 @@ RA_SIMD_INLINE RA_SIMD_VEC RA_SIMD(bands)(const RA_SIMD_VEC *kv, RA_SIMD_VEC x, 
 
 /* One step: every band of the group, on each of NCH channels, advances by
  * one sample. Band 0 of channel c takes XIN[c]; the first band of every
- * other lane, the last vector's output of two steps back. */
+ * other lane, the last vector's output of two steps back; but for the
+ * lanes of INJECT (a joint pass's second channel) in vector 0, which take
+ * XB. */
 RA_SIMD_INLINE void RA_SIMD(step)(struct RA_SIMD_CHAN *ch, const double *xin,
-				  const RA_SIMD_MASK *mask, const int nch, const int nvec)
+				  const RA_SIMD_MASK *mask, const int nch, const int nvec,
+				  const RA_SIMD_MASK *inject, double xb)
 {
-	RA_SIMD_VEC x[RA_PAIR][RA_GROUP_VECS];
+	RA_SIMD_VEC x[RA_PAIR][RA_JOINT_VECS];
 
 #pragma GCC unroll 2
 	for (int c = 0; c < nch; c++) {
-		x[c][0] = RA_SIMD(shift_in)(ch[c].yd, xin[c]);
+		x[c][0] = RA_SIMD_OP(shift_in)(ch[c].yd, xin[c]);
+		if (inject)
+			x[c][0] = RA_SIMD_OP(select)(*inject, x[c][0], RA_MM(set1)(xb));
 		ch[c].yd = ch[c].y[nvec - 1];
-#pragma GCC unroll 4
+#pragma GCC unroll 5
 		for (int v = 1; v < nvec; v++)
 			x[c][v] = ch[c].y[v - 1];
 	}
-#pragma GCC unroll 4
+#pragma GCC unroll 5
 	for (int v = 0; v < nvec; v++) {
 #pragma GCC unroll 2
 		for (int c = 0; c < nch; c++)
@@ -91,18 +99,18 @@ RA_SIMD_INLINE void RA_SIMD(step)(struct RA_SIMD_CHAN *ch, const double *xin,
 RA_SIMD_INLINE void RA_SIMD(masks)(RA_SIMD_MASK *mask, const RA_SIMD_VEC *lag,
 				   const RA_SIMD_VEC *end, RA_SIMD_VEC now, const int nvec)
 {
-#pragma GCC unroll 4
+#pragma GCC unroll 5
 	for (int v = 0; v < nvec; v++)
-		mask[v] = RA_SIMD(live)(lag[v], end[v], now);
+		mask[v] = RA_SIMD_OP(live)(lag[v], end[v], now);
 }
 
 /* The first step at which each band has a sample, LAG, and the step after
  * its last, END = lag + frames. */
 RA_SIMD_INLINE void RA_SIMD(lags)(RA_SIMD_VEC *lag, RA_SIMD_VEC *end, size_t frames, const int nvec)
 {
-#pragma GCC unroll 4
+#pragma GCC unroll 5
 	for (int v = 0; v < nvec; v++) {
-		lag[v] = RA_SIMD(lag)(nvec, v);
+		lag[v] = RA_SIMD_OP(lag)(nvec, v);
 		end[v] = RA_MM(add)(lag[v], RA_MM(set1)((double)frames));
 	}
 }
@@ -110,7 +118,7 @@ RA_SIMD_INLINE void RA_SIMD(lags)(RA_SIMD_VEC *lag, RA_SIMD_VEC *end, size_t fra
 /* A channel's coefficients and state from its group G; no outputs yet. */
 RA_SIMD_INLINE void RA_SIMD(load)(struct RA_SIMD_CHAN *ch, const struct ra_group *g, const int nvec)
 {
-#pragma GCC unroll 4
+#pragma GCC unroll 5
 	for (int v = 0; v < nvec; v++) {
 		const double *kv = g->coef + RA_NCOEF * v * RA_SIMD_LANES;
 		const double *sv = g->state + 2 * v * RA_SIMD_LANES;
@@ -128,7 +136,7 @@ RA_SIMD_INLINE void RA_SIMD(load)(struct RA_SIMD_CHAN *ch, const struct ra_group
 /* A channel's state back into its group G. */
 RA_SIMD_INLINE void RA_SIMD(save)(const struct RA_SIMD_CHAN *ch, struct ra_group *g, const int nvec)
 {
-#pragma GCC unroll 4
+#pragma GCC unroll 5
 	for (int v = 0; v < nvec; v++) {
 		RA_MM(store)(g->state + 2 * v * RA_SIMD_LANES, ch->s1[v]);
 		RA_MM(store)(g->state + (2 * v + 1) * RA_SIMD_LANES, ch->s2[v]);
@@ -142,7 +150,7 @@ RA_SIMD_INLINE void RA_SIMD(save)(const struct RA_SIMD_CHAN *ch, struct ra_group
 RA_SIMD_INLINE void RA_SIMD(group)(struct ra_group *const *g, double *const *buf, size_t frames,
 				   const int nch, const int nvec, const int out_vec)
 {
-	const RA_SIMD_PICK pick = RA_SIMD(pick_lane)(g[0]->out_lane);
+	const RA_SIMD_PICK pick = RA_SIMD_OP(pick_lane)(g[0]->out_lane);
 	const size_t lead = g[0]->lead, steps = frames + lead;
 	struct RA_SIMD_CHAN ch[RA_PAIR];
 	RA_SIMD_VEC lag[RA_GROUP_VECS], end[RA_GROUP_VECS];
@@ -163,27 +171,27 @@ RA_SIMD_INLINE void RA_SIMD(group)(struct ra_group *const *g, double *const *buf
 #pragma GCC unroll 2
 		for (int c = 0; c < nch; c++)
 			xin[c] = n < frames ? buf[c][n] : 0.0;
-		RA_SIMD(step)(ch, xin, mask, nch, nvec);
+		RA_SIMD(step)(ch, xin, mask, nch, nvec, NULL, 0);
 	}
 	/* Sample n - lead was read lead steps ago: writing it in place is safe. */
 	for (; n < frames; n++) {
 #pragma GCC unroll 2
 		for (int c = 0; c < nch; c++)
 			xin[c] = buf[c][n];
-		RA_SIMD(step)(ch, xin, NULL, nch, nvec);
+		RA_SIMD(step)(ch, xin, NULL, nch, nvec, NULL, 0);
 #pragma GCC unroll 2
 		for (int c = 0; c < nch; c++)
-			RA_SIMD(store_lane)(buf[c] + (n - lead), ch[c].y[out_vec], pick);
+			RA_SIMD_OP(store_lane)(buf[c] + (n - lead), ch[c].y[out_vec], pick);
 	}
 	for (now = RA_MM(set1)((double)n); n < steps; n++, now = RA_MM(add)(now, one)) {
 		RA_SIMD(masks)(mask, lag, end, now, nvec);
 #pragma GCC unroll 2
 		for (int c = 0; c < nch; c++)
 			xin[c] = 0.0;
-		RA_SIMD(step)(ch, xin, mask, nch, nvec);
+		RA_SIMD(step)(ch, xin, mask, nch, nvec, NULL, 0);
 #pragma GCC unroll 2
 		for (int c = 0; c < nch; c++)
-			RA_SIMD(store_lane)(buf[c] + (n - lead), ch[c].y[out_vec], pick);
+			RA_SIMD_OP(store_lane)(buf[c] + (n - lead), ch[c].y[out_vec], pick);
 	}
 
 #pragma GCC unroll 2
@@ -258,6 +266,96 @@ RA_SIMD_TARGET static void RA_SIMD(group2)(struct ra_group *const *g, double *co
 	RA_SIMD(shapes)(g, buf, frames, RA_PAIR);
 }
 
+/* One step N of joint pass J over BUF, outside its steady stretch: the
+ * masks, the inputs each channel has, the outputs that are due. */
+RA_SIMD_INLINE void RA_SIMD(joint_ramp)(const struct ra_joint *j, struct RA_SIMD_CHAN *ch,
+					double *const *buf, size_t frames, size_t n,
+					const RA_SIMD_VEC *lag, const RA_SIMD_VEC *end,
+					const RA_SIMD_MASK *inject, const RA_SIMD_PICK *pick,
+					const int nvec, const int out_vec)
+{
+	const size_t lead_a = j->g.lead, lead_b = j->lag_b + j->g.lead;
+	const double xa = n < frames ? buf[0][n] : 0.0;
+	const double xb = n >= j->lag_b && n - j->lag_b < frames ? buf[1][n - j->lag_b] : 0.0;
+	RA_SIMD_MASK mask[RA_JOINT_VECS];
+
+	RA_SIMD(masks)(mask, lag, end, RA_MM(set1)((double)n), nvec);
+	RA_SIMD(step)(ch, &xa, mask, 1, nvec, inject, xb);
+	if (n >= lead_a && n - lead_a < frames)
+		RA_SIMD_OP(store_lane)(buf[0] + (n - lead_a), ch->y[out_vec], pick[0]);
+	if (n >= lead_b)
+		RA_SIMD_OP(store_lane)(buf[1] + (n - lead_b), ch->y[out_vec], pick[1]);
+}
+
+/* Joint pass J of NVEC vectors over BUF[0] and BUF[1] (struct ra_joint):
+ * ramp-in until the second channel's first output, the steady steps,
+ * ramp-out. Both channels' last bands sit in vector OUT_VEC. */
+RA_SIMD_INLINE void RA_SIMD(joint)(const struct ra_joint *j, double *const *buf, size_t frames,
+				   const int nvec, const int out_vec)
+{
+	const size_t lead_a = j->g.lead, lag_b = j->lag_b, lead_b = lag_b + lead_a;
+	const RA_SIMD_PICK pick[RA_PAIR] = { RA_SIMD_OP(pick_lane)(j->g.out_lane),
+					     RA_SIMD_OP(pick_lane)(j->lane_b + j->g.out_lane) };
+	RA_SIMD_VEC lag[RA_JOINT_VECS], end[RA_JOINT_VECS];
+	struct RA_SIMD_CHAN ch;
+	RA_SIMD_MASK inject;
+	size_t n = 0;
+
+	RA_SIMD(load)(&ch, &j->g, nvec);
+	RA_SIMD(lags)(lag, end, frames, nvec);
+	inject = RA_SIMD_OP(live)(lag[0], RA_MM(add)(lag[0], RA_MM(set1)(1)),
+				  RA_MM(set1)((double)lag_b));
+	for (; n < lead_b; n++)
+		RA_SIMD(joint_ramp)(j, &ch, buf, frames, n, lag, end, &inject, pick, nvec, out_vec);
+	/* Each channel's sample is written after it was read, as in group(). */
+	for (; n < frames; n++) {
+		const double xa = buf[0][n];
+
+		RA_SIMD(step)(&ch, &xa, NULL, 1, nvec, &inject, buf[1][n - lag_b]);
+		RA_SIMD_OP(store_lane)(buf[0] + (n - lead_a), ch.y[out_vec], pick[0]);
+		RA_SIMD_OP(store_lane)(buf[1] + (n - lead_b), ch.y[out_vec], pick[1]);
+	}
+	for (; n < frames + lead_b; n++)
+		RA_SIMD(joint_ramp)(j, &ch, buf, frames, n, lag, end, &inject, pick, nvec, out_vec);
+	RA_SIMD(save)(&ch, (struct ra_group *)&j->g, nvec);
+}
+
+/* Groups G of two channels as one joint pass of NVEC vectors, by the
+ * kernel instance for its shape: the shapes ra_joint_vecs() gives, at 4
+ * lanes 5 and 6 bands in 3 vectors, 9 and 10 in 5; at 8 lanes 9 to 12
+ * in 3, 17 to 20 in 5. */
+RA_SIMD_INLINE void RA_SIMD(joint_shapes)(struct ra_group *const *g, double *const *buf,
+					  size_t frames, int nvec)
+{
+	struct ra_joint j;
+
+	ra_joint_open(&j, g, nvec, RA_SIMD_LANES);
+	switch (ra_group_shape(&j.g)) {
+	case 3 * RA_GROUP_VECS + 0:
+		RA_SIMD(joint)(&j, buf, frames, 3, 0);
+		break;
+	case 3 * RA_GROUP_VECS + 1:
+		RA_SIMD(joint)(&j, buf, frames, 3, 1);
+		break;
+	case 3 * RA_GROUP_VECS + 2:
+		RA_SIMD(joint)(&j, buf, frames, 3, 2);
+		break;
+	case 5 * RA_GROUP_VECS + 1:
+		RA_SIMD(joint)(&j, buf, frames, 5, 1);
+		break;
+	case 5 * RA_GROUP_VECS + 2:
+		RA_SIMD(joint)(&j, buf, frames, 5, 2);
+		break;
+	case 5 * RA_GROUP_VECS + 3:
+		RA_SIMD(joint)(&j, buf, frames, 5, 3);
+		break;
+	default:
+		RA_SIMD(joint)(&j, buf, frames, 5, 4);
+		break;
+	}
+	ra_joint_close(&j, g, RA_SIMD_LANES);
+}
+
 RA_SIMD_TARGET static void RA_SIMD(cascade)(ra_cascade *cs, double *buf, size_t frames)
 {
 	for (int i = 0; frames && i < cs->ngroups; i++)
@@ -272,8 +370,12 @@ RA_SIMD_TARGET static void RA_SIMD(cascade_pair)(ra_cascade *a, double *buf_a, r
 
 	for (int i = 0; frames && i < a->ngroups; i++) {
 		struct ra_group *const g[RA_PAIR] = { &a->group[i], &b->group[i] };
+		const int joint = ra_joint_vecs(g[0], RA_SIMD_LANES, RA_SIMD_JOINT_VECS);
 
-		RA_SIMD(group2)(g, buf, frames);
+		if (joint)
+			RA_SIMD(joint_shapes)(g, buf, frames, joint);
+		else
+			RA_SIMD(group2)(g, buf, frames);
 	}
 }
 
@@ -283,7 +385,9 @@ RA_SIMD_TARGET static void RA_SIMD(cascade_pair)(ra_cascade *a, double *buf_a, r
 #undef RA_MM
 #undef RA_SIMD_TARGET
 #undef RA_SIMD_LANES
+#undef RA_SIMD_OP
 #undef RA_SIMD_PAIR_VECS
+#undef RA_SIMD_JOINT_VECS
 #undef RA_SIMD_VEC
 #undef RA_SIMD_MASK
 #undef RA_SIMD_PICK

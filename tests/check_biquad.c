@@ -553,9 +553,11 @@ static ra_cascade *cascade_ok(const ra_biquad_coeffs *c, int count)
 	return cs;
 }
 
-/* 13 and 14: the AVX-512 kernel's two-vector shapes, where 9-12 bands may
- * run the AVX2 one (ra_cascade_name()). */
-static const int cascade_counts[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 31, 64 };
+/* 13 and 14: the AVX-512 kernel's two-vector shapes, where 9 and 10 bands
+ * may run at 4 lanes (ra_cascade_name()); 17-20: its joint passes of two
+ * channels in 5 vectors, each with the last band in another. */
+static const int cascade_counts[] = { 1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+				      12, 13, 14, 17, 18, 19, 20, 21, 31, 64 };
 
 /* For every count and length, two consecutive calls equal the scalar
  * kernel band by band, byte for byte (signs of zero included). */
@@ -1014,10 +1016,11 @@ START_TEST(test_kernel_name)
 }
 END_TEST
 
-/* With AVX-512, a cascade runs the AVX2 kernel only where that computes
- * fewer lanes in as many groups, 1-4 and 9-12 bands, and then every cascade
- * of its count does, so that two channels still run as a pair; any other
- * count, and any other CPU, runs the widest kernel. */
+/* With AVX-512, a cascade runs at 4 lanes ("avx512vl") only where a pair
+ * of them computes fewer lanes a step in as many groups, 1-6, 9 and 10
+ * bands, and then every cascade of its count does, so that two channels
+ * still run as a pair; any other count, and any other CPU, runs the widest
+ * kernel. */
 START_TEST(test_cascade_width)
 {
 	const char *widest = ra_cascade_kernel();
@@ -1028,11 +1031,11 @@ START_TEST(test_cascade_width)
 		ra_cascade *a = cascade_ok(c, count), *b = cascade_ok(c + 64 - count, count);
 		const char *name = ra_cascade_name(a);
 		const int narrower =
-			!strcmp(widest, "avx512f") && (count <= 4 || (count >= 9 && count <= 12));
+			!strcmp(widest, "avx512f") && (count <= 6 || count == 9 || count == 10);
 
 		ck_assert_str_eq(ra_cascade_name(b), name);
 		if (narrower && strcmp(name, widest))
-			ck_assert_str_eq(name, "avx2-fma");
+			ck_assert_str_eq(name, "avx512vl");
 		else
 			ck_assert_str_eq(name, widest);
 		ra_cascade_destroy(a);

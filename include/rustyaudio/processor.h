@@ -133,7 +133,8 @@ void ra_processor_release(ra_processor *p, float *block);
 void ra_processor_reset(ra_processor *p);
 
 typedef struct ra_processor_stats {
-	/* "avx512f", "avx2-fma", "scalar" or "reference": the first cascade's */
+	/* "avx512f", "avx512vl", "avx2-fma", "scalar" or "reference": the
+	 * first cascade's (ra_cascade_name()) */
 	const char *kernel;
 	int band_groups;      /* bands split into this many groups (1: none) */
 	int channel_runs;     /* channel pairs filtered in this many phases (1: one) */
