@@ -780,15 +780,17 @@ static uint64_t ra_cascade_time(ra_cascade *cs, ra_cascade *twin, double *buf, s
 
 #define RA_WIDTH_FRAMES 4096
 #define RA_WIDTH_WARMUP 3 /* rounds not counted */
-#define RA_WIDTH_ROUNDS 8
+#define RA_WIDTH_ROUNDS 16
 
 /* 8 or 4: the faster kernel for CS on this CPU, timed on two channels (a
- * stereo stream's pairs, the most common use), the best of a few runs
- * each, in turn, after a few not counted: on Zen 4 the 4-lane kernel's
- * first runs take up to a quarter longer than the rest, and with 5
- * rounds counted it lost to 8 lanes in 14 processes of 20 although it is
- * 1.2x faster. AVX2 must win by 3 %, so that noise does not choose it.
- * 8 where the time cannot be measured. */
+ * stereo stream's pairs, the most common use), the best of several runs
+ * each, in turn, after a few not counted: about 0.6 ms, once a process.
+ * On Zen 4 the 4-lane kernel's first runs take up to a quarter longer
+ * than the rest, and its best of 5 lost to 8 lanes in 14 processes of 20
+ * although it is 1.2x faster; with 8 counted after the warm-up it lost in
+ * 2 of 30 runs of the program, with 16 in none. 4 lanes must win by 3 %,
+ * so that noise does not choose them. 8 where the time cannot be
+ * measured. */
 static int ra_cascade_measure(ra_cascade *cs)
 {
 	ra_cascade *twin = calloc(1, sizeof(*twin));
