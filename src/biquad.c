@@ -523,8 +523,8 @@ static int ra_joint_vecs(const struct ra_group *g, int lanes, int most)
 	return nvec > 1 && nvec < 2 * g->nvec && nvec <= most ? nvec : 0;
 }
 
-/* Band K's coefficients and state from position P of group FROM (of
- * NVEC_FROM vectors) to position Q of TO (of NVEC_TO). */
+/* The coefficients and state of band position P of one group (FROM, of
+ * NVEC_FROM vectors) into position Q of another (TO, of NVEC_TO). */
 static void ra_lane_copy(double *to_coef, double *to_state, int q, int nvec_to,
 			 const double *from_coef, const double *from_state, int p, int nvec_from,
 			 int lanes)
@@ -651,7 +651,7 @@ RA_ALWAYS_INLINE RA_AVX2 void ra_avx2_store_lane(double *p, __m256d y, __m256i p
 /* Where the CPU has AVX-512, the 4-lane kernel is this build of the AVX2
  * one: the same operations, EVEX-encoded, so that the compiler has 32
  * registers. A joint pass of 5 vectors then keeps its state in them: 10
- * bands of two channels at 231 M frames a second on Zen 4, against 188 as
+ * bands of two channels at 233 M frames a second on Zen 4, against 188 as
  * two passes of 3 (bench_biquad). */
 #define RA_AVX2VL __attribute__((target("avx2,fma,avx512f,avx512vl")))
 
@@ -819,14 +819,15 @@ static int ra_cascade_measure(ra_cascade *cs)
 }
 
 /* The width a cascade of COUNT bands runs at on a CPU with AVX-512,
- * measured once a process. Where the AVX2 layout computes fewer lanes in
- * as many groups (1-4 bands: 4 lanes, not 8; 9-12: 12, not 16) it does
- * less arithmetic, and a CPU that runs a 512-bit operation as two halves
- * finishes it sooner: on Zen 4, 10 bands of two channels run at 171 M
- * frames a second on AVX2 against 156 on AVX-512, and 4 bands at 318
- * against 235. A CPU with full-width units may not gain, so the two are
- * timed, as FFTW's planner does; the bytes are the same either way, and
- * every cascade of one count gets the same kernel, so that pairs pair. */
+ * measured once a process. Where two channels at 4 lanes compute fewer
+ * lanes a step in as many groups (1-4 bands: 8 lanes, not 16; 5 and 6: 12,
+ * not 16; 9 and 10: 20 in a joint pass, not 24) they do less arithmetic,
+ * and a CPU that runs a 512-bit operation as two halves finishes it
+ * sooner: on Zen 4, 10 bands of two channels run at 233 M frames a second
+ * at 4 lanes against 190 at 8. A CPU with full-width units may not gain,
+ * so the two are timed, as FFTW's planner does; the bytes are the same
+ * either way, and every cascade of one count gets the same kernel, so that
+ * pairs pair. */
 static _Atomic int ra_width[RA_CASCADE_MAX_BANDS + 1];
 
 static int ra_cascade_width(ra_cascade *cs)

@@ -290,7 +290,7 @@ RA_SIMD_INLINE void RA_SIMD(joint_ramp)(const struct ra_joint *j, struct RA_SIMD
 /* Joint pass J of NVEC vectors over BUF[0] and BUF[1] (struct ra_joint):
  * ramp-in until the second channel's first output, the steady steps,
  * ramp-out. Both channels' last bands sit in vector OUT_VEC. */
-RA_SIMD_INLINE void RA_SIMD(joint)(const struct ra_joint *j, double *const *buf, size_t frames,
+RA_SIMD_INLINE void RA_SIMD(joint)(struct ra_joint *j, double *const *buf, size_t frames,
 				   const int nvec, const int out_vec)
 {
 	const size_t lead_a = j->g.lead, lag_b = j->lag_b, lead_b = lag_b + lead_a;
@@ -317,7 +317,7 @@ RA_SIMD_INLINE void RA_SIMD(joint)(const struct ra_joint *j, double *const *buf,
 	}
 	for (; n < frames + lead_b; n++)
 		RA_SIMD(joint_ramp)(j, &ch, buf, frames, n, lag, end, &inject, pick, nvec, out_vec);
-	RA_SIMD(save)(&ch, (struct ra_group *)&j->g, nvec);
+	RA_SIMD(save)(&ch, &j->g, nvec);
 }
 
 /* Groups G of two channels as one joint pass of NVEC vectors, by the
