@@ -383,7 +383,8 @@ struct ra_group {
 };
 
 /* Two channels' groups of B bands each in one pass, where they fit in
- * fewer vectors than side by side (10 bands on AVX2: 5 vectors, not 2 x 3).
+ * fewer vectors than side by side (10 bands at 4 lanes: 5 vectors, not
+ * 2 x 3).
  * In a pass of nvec vectors the first channel's bands take positions
  * 0 .. B - 1 of the lane order above and the second's start at position
  * nvec * m, m = ceil(B / nvec): vector 0, lane m, lag m * (nvec + 1). That
@@ -392,7 +393,7 @@ struct ra_group {
  * samples in order and performs the same operations: the same bytes.
  * Identity bands fill the other lanes. The pass borrows the two groups'
  * state for a call and gives it back. */
-#define RA_JOINT_VECS 5 /* 10 bands a channel on AVX2 */
+#define RA_JOINT_VECS 5 /* 10 bands a channel at 4 lanes, 20 at 8 */
 
 struct ra_joint {
 	struct ra_group g; /* its out_lane and lead: the first channel's */
@@ -439,9 +440,11 @@ static void ra_cascade_scalar_pair(ra_cascade *a, double *buf_a, ra_cascade *b, 
 
 /* The groups' kernel instance: (nvec, out_vec) pairs are compiled apart,
  * so that the state stays in registers. */
+#define RA_SHAPE(nvec, out_vec) ((nvec)*RA_JOINT_VECS + (out_vec))
+
 static int ra_group_shape(const struct ra_group *g)
 {
-	return g->nvec * RA_GROUP_VECS + g->out_vec;
+	return RA_SHAPE(g->nvec, g->out_vec);
 }
 
 /* The fewest groups COUNT bands fit in at LANES lanes. */
@@ -655,7 +658,7 @@ RA_ALWAYS_INLINE RA_AVX2 void ra_avx2_store_lane(double *p, __m256d y, __m256i p
  * two passes of 3 (bench_biquad). */
 #define RA_AVX2VL __attribute__((target("avx2,fma,avx512f,avx512vl")))
 
-#define RA_SIMD_PAIR_VECS 2
+#define RA_SIMD_PAIR_VECS 2 /* as the AVX2 build's: more is not measured */
 #define RA_SIMD_JOINT_VECS RA_JOINT_VECS
 #define RA_SIMD(name) ra_avx2vl_##name
 #define RA_SIMD_OP(name) ra_avx2_##name
@@ -830,18 +833,33 @@ static int ra_cascade_measure(ra_cascade *cs)
  * pairs pair. */
 static _Atomic int ra_width[RA_CASCADE_MAX_BANDS + 1];
 
+/* RUSTY_AUDIO_EQ_LANES=4 or 8 fixes the width for every count instead
+ * (the tests reach both widths' joint passes so; a benchmark can compare
+ * them); 0 where it does not. */
+static int ra_width_fixed(void)
+{
+	const char *env = getenv("RUSTY_AUDIO_EQ_LANES");
+
+	return env && (!strcmp(env, "4") || !strcmp(env, "8")) ? atoi(env) : 0;
+}
+
 static int ra_cascade_width(ra_cascade *cs)
 {
-	int wide_groups, narrow_groups, lanes = atomic_load(&ra_width[cs->count]);
+	int wide_groups, narrow_groups, lanes = atomic_load(&ra_width[cs->count]), none = 0;
 
 	if (lanes)
 		return lanes;
-	lanes = 8;
-	if (ra_pair_lanes(cs->count, 4, &narrow_groups) <
-		    ra_pair_lanes(cs->count, 8, &wide_groups) &&
-	    narrow_groups == wide_groups)
-		lanes = ra_cascade_measure(cs);
-	atomic_store(&ra_width[cs->count], lanes);
+	lanes = ra_width_fixed();
+	if (!lanes) {
+		lanes = 8;
+		if (ra_pair_lanes(cs->count, 4, &narrow_groups) <
+			    ra_pair_lanes(cs->count, 8, &wide_groups) &&
+		    narrow_groups == wide_groups)
+			lanes = ra_cascade_measure(cs);
+	}
+	/* Two threads may have measured at once: the first to store decides. */
+	if (!atomic_compare_exchange_strong(&ra_width[cs->count], &none, lanes))
+		lanes = none;
 	return lanes;
 }
 
@@ -857,8 +875,8 @@ static ra_status ra_cascade_choose(ra_cascade *cs)
 	cs->name = "scalar";
 #ifdef RA_HAVE_X86
 	switch (ra_cpu_isa()) {
-	case RA_ISA_AVX512:
-		return ra_cascade_use(cs, ra_cascade_width(cs));
+	case RA_ISA_AVX512: /* 4 lanes take VL */
+		return ra_cascade_use(cs, ra_cpu_has_avx512vl() ? ra_cascade_width(cs) : 8);
 	case RA_ISA_AVX2:
 		cs->run = ra_avx2_cascade;
 		cs->run2 = ra_avx2_cascade_pair;

@@ -220,31 +220,31 @@ RA_SIMD_INLINE void RA_SIMD(shapes)(struct ra_group *const *g, double *const *bu
 				    const int nch)
 {
 	switch (ra_group_shape(g[0])) {
-	case 1 * RA_GROUP_VECS + 0:
+	case RA_SHAPE(1, 0):
 		RA_SIMD(channels)(g, buf, frames, nch, 1, 0);
 		break;
-	case 2 * RA_GROUP_VECS + 0:
+	case RA_SHAPE(2, 0):
 		RA_SIMD(channels)(g, buf, frames, nch, 2, 0);
 		break;
-	case 2 * RA_GROUP_VECS + 1:
+	case RA_SHAPE(2, 1):
 		RA_SIMD(channels)(g, buf, frames, nch, 2, 1);
 		break;
-	case 3 * RA_GROUP_VECS + 0:
+	case RA_SHAPE(3, 0):
 		RA_SIMD(channels)(g, buf, frames, nch, 3, 0);
 		break;
-	case 3 * RA_GROUP_VECS + 1:
+	case RA_SHAPE(3, 1):
 		RA_SIMD(channels)(g, buf, frames, nch, 3, 1);
 		break;
-	case 3 * RA_GROUP_VECS + 2:
+	case RA_SHAPE(3, 2):
 		RA_SIMD(channels)(g, buf, frames, nch, 3, 2);
 		break;
-	case 4 * RA_GROUP_VECS + 0:
+	case RA_SHAPE(4, 0):
 		RA_SIMD(channels)(g, buf, frames, nch, 4, 0);
 		break;
-	case 4 * RA_GROUP_VECS + 1:
+	case RA_SHAPE(4, 1):
 		RA_SIMD(channels)(g, buf, frames, nch, 4, 1);
 		break;
-	case 4 * RA_GROUP_VECS + 2:
+	case RA_SHAPE(4, 2):
 		RA_SIMD(channels)(g, buf, frames, nch, 4, 2);
 		break;
 	default:
@@ -321,9 +321,9 @@ RA_SIMD_INLINE void RA_SIMD(joint)(struct ra_joint *j, double *const *buf, size_
 }
 
 /* Groups G of two channels as one joint pass of NVEC vectors, by the
- * kernel instance for its shape: the shapes ra_joint_vecs() gives, at 4
- * lanes 5 and 6 bands in 3 vectors, 9 and 10 in 5; at 8 lanes 9 to 12
- * in 3, 17 to 20 in 5. */
+ * kernel instance for its shape: the shapes ra_joint_vecs() gives, groups
+ * of 5 and 6 bands in 3 vectors at 4 lanes, 9 and 10 in 5; at 8 lanes 9
+ * to 12 in 3, 17 to 20 in 5. */
 RA_SIMD_INLINE void RA_SIMD(joint_shapes)(struct ra_group *const *g, double *const *buf,
 					  size_t frames, int nvec)
 {
@@ -331,27 +331,29 @@ RA_SIMD_INLINE void RA_SIMD(joint_shapes)(struct ra_group *const *g, double *con
 
 	ra_joint_open(&j, g, nvec, RA_SIMD_LANES);
 	switch (ra_group_shape(&j.g)) {
-	case 3 * RA_GROUP_VECS + 0:
+	case RA_SHAPE(3, 0):
 		RA_SIMD(joint)(&j, buf, frames, 3, 0);
 		break;
-	case 3 * RA_GROUP_VECS + 1:
+	case RA_SHAPE(3, 1):
 		RA_SIMD(joint)(&j, buf, frames, 3, 1);
 		break;
-	case 3 * RA_GROUP_VECS + 2:
+	case RA_SHAPE(3, 2):
 		RA_SIMD(joint)(&j, buf, frames, 3, 2);
 		break;
-	case 5 * RA_GROUP_VECS + 1:
+	case RA_SHAPE(5, 1):
 		RA_SIMD(joint)(&j, buf, frames, 5, 1);
 		break;
-	case 5 * RA_GROUP_VECS + 2:
+	case RA_SHAPE(5, 2):
 		RA_SIMD(joint)(&j, buf, frames, 5, 2);
 		break;
-	case 5 * RA_GROUP_VECS + 3:
+	case RA_SHAPE(5, 3):
 		RA_SIMD(joint)(&j, buf, frames, 5, 3);
 		break;
-	default:
+	case RA_SHAPE(5, 4):
 		RA_SIMD(joint)(&j, buf, frames, 5, 4);
 		break;
+	default: /* ra_joint_vecs() gives no other */
+		abort();
 	}
 	ra_joint_close(&j, g, RA_SIMD_LANES);
 }

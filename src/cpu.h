@@ -34,23 +34,27 @@ static inline int ra_cpu_has_fma(void)
 #endif
 }
 
-/* AVX2 counts only with FMA, and AVX-512 only with VL (its 256-bit
- * operations, which the biquad's 4-lane kernel uses for its registers):
- * every CPU that has the one has the other too, but for Xeon Phi. VL is
- * asked of GCC: it is bit 31 of its word, and glibc's CPU_FEATURE_ACTIVE()
- * shifts an int that far, which UBSan rejects. Turning AVX512F off still
- * turns AVX-512 off. */
+/* AVX512VL, the 256-bit AVX-512 operations: asked of GCC, as it is bit
+ * 31 of its word and glibc's CPU_FEATURE_ACTIVE() shifts an int that far,
+ * which UBSan rejects. Only AVX-512 kernels ask, so turning AVX512F off
+ * still turns them off. */
+static inline int ra_cpu_has_avx512vl(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512vl");
+}
+
+/* AVX2 counts only with FMA, which every CPU that has it has too. */
 static inline enum ra_isa ra_cpu_isa(void)
 {
 #ifdef CPU_FEATURE_ACTIVE
-	__builtin_cpu_init();
-	if (CPU_FEATURE_ACTIVE(AVX512F) && __builtin_cpu_supports("avx512vl"))
+	if (CPU_FEATURE_ACTIVE(AVX512F))
 		return RA_ISA_AVX512;
 	if (CPU_FEATURE_ACTIVE(AVX2) && CPU_FEATURE_ACTIVE(FMA))
 		return RA_ISA_AVX2;
 #else
 	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl"))
+	if (__builtin_cpu_supports("avx512f"))
 		return RA_ISA_AVX512;
 	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
 		return RA_ISA_AVX2;

@@ -75,8 +75,7 @@ typedef struct held {
  * timed the small steps' round trips: the probe took the lane for
  * --analyze in 3 runs of 4, where the whole file takes 10 % longer on it
  * than inline (perf stat, 4 rounds of 3 runs, 10 minutes of stereo). With
- * four it keeps it inline in 4 of 4, and the 8-channel 31-band job (7 %
- * faster on the lane) on the lane in 3 of 4. */
+ * four it keeps it inline in 4 of 4. */
 #define PROBE_WARM_WINDOWS 4
 #define PROBE_NS 40000000
 #define PROBE_STRETCH 2

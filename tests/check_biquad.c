@@ -555,9 +555,10 @@ static ra_cascade *cascade_ok(const ra_biquad_coeffs *c, int count)
 
 /* 13 and 14: the AVX-512 kernel's two-vector shapes, where 9 and 10 bands
  * may run at 4 lanes (ra_cascade_name()); 17-20: its joint passes of two
- * channels in 5 vectors, each with the last band in another. */
-static const int cascade_counts[] = { 1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
-				      12, 13, 14, 17, 18, 19, 20, 21, 31, 64 };
+ * channels in 5 vectors, each with the last band in another; 33, 37, 41:
+ * a joint group beside another group. */
+static const int cascade_counts[] = { 1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12,
+				      13, 14, 17, 18, 19, 20, 21, 31, 33, 37, 41, 64 };
 
 /* For every count and length, two consecutive calls equal the scalar
  * kernel band by band, byte for byte (signs of zero included). */
@@ -770,10 +771,12 @@ static void assert_pair_equals_singles(struct pair_case *p, size_t n, size_t blo
 }
 
 /* For every count and length, ra_cascade_process2() gives the bytes of two
- * single calls, and its state carries on in single calls and back. */
+ * single calls, and its state carries on in single calls and back. 13,
+ * 21, 29 and 45 frames end a joint pass between the second channel's first
+ * input and its first output. */
 START_TEST(test_cascade_pair_equals_single)
 {
-	static const size_t lengths[] = { 0, 1, 2, 7, 64, 1024, 4099 };
+	static const size_t lengths[] = { 0, 1, 2, 7, 13, 21, 29, 45, 64, 1024, 4099 };
 	const int count = cascade_counts[_i];
 	char what[32];
 
@@ -910,6 +913,14 @@ static void run_with_kernel(const char *hwcaps, const char *kernel, const char *
 
 START_TEST(test_cascade_every_kernel)
 {
+	if (CPU_FEATURE_ACTIVE(AVX512F)) {
+		/* Both widths' joint passes, whichever the measurement picks. */
+		setenv("RUSTY_AUDIO_EQ_LANES", "4", 1);
+		run_with_kernel("", "avx512f", "cascade");
+		setenv("RUSTY_AUDIO_EQ_LANES", "8", 1);
+		run_with_kernel("", "avx512f", "cascade");
+		unsetenv("RUSTY_AUDIO_EQ_LANES");
+	}
 	if (CPU_FEATURE_ACTIVE(AVX512F) && CPU_FEATURE_ACTIVE(AVX2) && CPU_FEATURE_ACTIVE(FMA))
 		run_with_kernel("glibc.cpu.hwcaps=-AVX512F", "avx2-fma", "cascade");
 	run_with_kernel("glibc.cpu.hwcaps=-AVX512F,-AVX2", "scalar", "cascade");
@@ -1020,21 +1031,23 @@ END_TEST
  * of them computes fewer lanes a step in as many groups, 1-6, 9 and 10
  * bands, and then every cascade of its count does, so that two channels
  * still run as a pair; any other count, and any other CPU, runs the widest
- * kernel. */
+ * kernel. RUSTY_AUDIO_EQ_LANES=4 (with VL) puts every count at 4 lanes. */
 START_TEST(test_cascade_width)
 {
-	const char *widest = ra_cascade_kernel();
+	const char *widest = ra_cascade_kernel(), *fixed = getenv("RUSTY_AUDIO_EQ_LANES");
+	const int avx512 = !strcmp(widest, "avx512f");
+	const int all_narrow =
+		avx512 && fixed && !strcmp(fixed, "4") && __builtin_cpu_supports("avx512vl");
 	ra_biquad_coeffs c[64];
 
 	random_bands(c, 64, 5);
 	for (int count = 1; count <= 64; count++) {
 		ra_cascade *a = cascade_ok(c, count), *b = cascade_ok(c + 64 - count, count);
 		const char *name = ra_cascade_name(a);
-		const int narrower =
-			!strcmp(widest, "avx512f") && (count <= 6 || count == 9 || count == 10);
+		const int narrower = avx512 && !fixed && (count <= 6 || count == 9 || count == 10);
 
 		ck_assert_str_eq(ra_cascade_name(b), name);
-		if (narrower && strcmp(name, widest))
+		if (all_narrow || (narrower && strcmp(name, widest)))
 			ck_assert_str_eq(name, "avx512vl");
 		else
 			ck_assert_str_eq(name, widest);

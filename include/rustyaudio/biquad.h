@@ -92,9 +92,10 @@ void ra_cascade_process(ra_cascade *cs, double *buf, size_t frames);
  * stream: exactly the result of ra_cascade_process(a, buf_a, frames) and
  * ra_cascade_process(b, buf_b, frames), but on SIMD kernels the two
  * channels' steps interleave so that each one's latency hides behind the
- * other's work, or, where their bands fit in fewer vectors together than
- * apart (5, 6, 9 or 10 bands at 4 lanes, 9-12 and 17-20 at 8), share
- * them. A and B must differ and have the same count. */
+ * other's work, or, where a group of their bands fits in fewer vectors
+ * together than apart, share them (groups of 5 or 6 bands at 4 lanes, and
+ * of 9 or 10 with AVX-512's registers; 9-12 and 17-20 at 8 lanes). A and
+ * B must differ and have the same count. */
 void ra_cascade_process2(ra_cascade *a, double *buf_a, ra_cascade *b, double *buf_b, size_t frames);
 
 /* Clear the state of every band. */
@@ -110,7 +111,9 @@ const char *ra_cascade_kernel(void);
 /* Name of the kernel CS runs. On a CPU with AVX-512, a cascade of 1-6, 9
  * or 10 bands runs "avx512vl", the 4-lane kernel with AVX-512's 32
  * registers, where that was measured faster on two channels (it computes
- * fewer lanes); every cascade of one band count runs the same. */
+ * fewer lanes); every cascade of one band count runs the same. The
+ * environment variable RUSTY_AUDIO_EQ_LANES=4 or 8 fixes the width for
+ * every count instead; the bytes are the same at either. */
 const char *ra_cascade_name(const ra_cascade *cs);
 
 #ifdef __cplusplus
