@@ -394,6 +394,7 @@ struct ra_group {
  * Identity bands fill the other lanes. The pass borrows the two groups'
  * state for a call and gives it back. */
 #define RA_JOINT_VECS 5 /* 10 bands a channel at 4 lanes, 20 at 8 */
+#define RA_PAIR 2	/* two channels at once, at most (ra_cascade_process2()) */
 
 struct ra_joint {
 	struct ra_group g; /* its out_lane and lead: the first channel's */
@@ -515,29 +516,26 @@ static ra_status ra_cascade_layout(ra_cascade *cs, int lanes)
 	return RA_OK;
 }
 
-/* The vectors of a joint pass of two channels' groups G (struct
- * ra_joint) at LANES lanes, or 0 where it would take more than MOST or no
- * fewer than the two groups side by side (one vector would not: a pair of
- * one-vector groups already runs interleaved). */
-static int ra_joint_vecs(const struct ra_group *g, int lanes, int most)
+/* The vectors of a joint pass of two channels' groups of BANDS bands in
+ * NVEC vectors each (struct ra_joint) at LANES lanes, or 0 where it would
+ * take more than MOST or no fewer than the two groups side by side (one
+ * vector would not: a pair of one-vector groups already runs
+ * interleaved). */
+static int ra_joint_vecs(int bands, int nvec, int lanes, int most)
 {
-	const int half = lanes / 2, nvec = (g->bands + half - 1) / half;
+	const int half = lanes / 2, joint = (bands + half - 1) / half;
 
-	return nvec > 1 && nvec < 2 * g->nvec && nvec <= most ? nvec : 0;
+	return joint > 1 && joint < 2 * nvec && joint <= most ? joint : 0;
 }
 
-/* The coefficients and state of band position P of one group (FROM, of
- * NVEC_FROM vectors) into position Q of another (TO, of NVEC_TO). */
-static void ra_lane_copy(double *to_coef, double *to_state, int q, int nvec_to,
-			 const double *from_coef, const double *from_state, int p, int nvec_from,
-			 int lanes)
+/* ROWS rows (coefficients or state) of band position P in FROM, a group
+ * of NVEC_FROM vectors, into position Q of TO, of NVEC_TO. */
+static void ra_lane_copy(double *to, int q, int nvec_to, const double *from, int p, int nvec_from,
+			 int lanes, int rows)
 {
-	for (int row = 0; row < RA_NCOEF; row++)
-		to_coef[ra_lane_at(q, nvec_to, lanes, RA_NCOEF, row)] =
-			from_coef[ra_lane_at(p, nvec_from, lanes, RA_NCOEF, row)];
-	for (int row = 0; row < 2; row++)
-		to_state[ra_lane_at(q, nvec_to, lanes, 2, row)] =
-			from_state[ra_lane_at(p, nvec_from, lanes, 2, row)];
+	for (int row = 0; row < rows; row++)
+		to[ra_lane_at(q, nvec_to, lanes, rows, row)] =
+			from[ra_lane_at(p, nvec_from, lanes, rows, row)];
 }
 
 /* J, a pass of NVEC vectors over the groups G[0] and G[1], their state
@@ -559,27 +557,23 @@ static void ra_joint_open(struct ra_joint *j, struct ra_group *const *g, int nve
 	memset(j->state, 0, (size_t)nvec * 2 * (size_t)lanes * sizeof(double));
 	for (int q = 0; q < nvec * lanes; q++)
 		j->coef[ra_lane_at(q, nvec, lanes, RA_NCOEF, 0)] = 1; /* identity: b0 = 1 */
-	for (int k = 0; k < bands; k++) {
-		ra_lane_copy(j->coef, j->state, k, nvec, g[0]->coef, g[0]->state, k, g[0]->nvec,
-			     lanes);
-		ra_lane_copy(j->coef, j->state, nvec * m + k, nvec, g[1]->coef, g[1]->state, k,
-			     g[1]->nvec, lanes);
+	for (int c = 0; c < RA_PAIR; c++) {
+		for (int k = 0; k < bands; k++) {
+			const int q = c * nvec * m + k;
+
+			ra_lane_copy(j->coef, q, nvec, g[c]->coef, k, g[c]->nvec, lanes, RA_NCOEF);
+			ra_lane_copy(j->state, q, nvec, g[c]->state, k, g[c]->nvec, lanes, 2);
+		}
 	}
 }
 
 /* The state borrowed by J back to G[0] and G[1]. */
 static void ra_joint_close(const struct ra_joint *j, struct ra_group *const *g, int lanes)
 {
-	const int nvec = j->g.nvec;
-
-	for (int k = 0; k < j->g.bands; k++) {
-		for (int row = 0; row < 2; row++) {
-			g[0]->state[ra_lane_at(k, g[0]->nvec, lanes, 2, row)] =
-				j->state[ra_lane_at(k, nvec, lanes, 2, row)];
-			g[1]->state[ra_lane_at(k, g[1]->nvec, lanes, 2, row)] =
-				j->state[ra_lane_at(nvec * j->lane_b + k, nvec, lanes, 2, row)];
-		}
-	}
+	for (int c = 0; c < RA_PAIR; c++)
+		for (int k = 0; k < j->g.bands; k++)
+			ra_lane_copy(g[c]->state, k, g[c]->nvec, j->state,
+				     c * j->g.nvec * j->lane_b + k, j->g.nvec, lanes, 2);
 }
 
 /* ---- cascade: the SIMD kernels ---- */
@@ -587,9 +581,6 @@ static void ra_joint_close(const struct ra_joint *j, struct ra_group *const *g, 
 /* One kernel, biquad_kernel.h, is compiled below once per instruction set,
  * with that set's vector type and the few operations that differ between
  * the widths: the lane shift, the masks, the lags and the store of a lane. */
-
-/* Two channels at once, at most (ra_cascade_process2()). */
-#define RA_PAIR 2
 
 /* ---- cascade: AVX2 + FMA kernel (4 lanes) ---- */
 
@@ -741,12 +732,11 @@ static int ra_pair_lanes(int count, int lanes, int *groups)
 	int total = 0;
 
 	for (int i = 0; i < ngroups; i++) {
-		struct ra_group g = { .bands = ra_group_bands(count, ngroups, i) };
-		int joint;
+		const int bands = ra_group_bands(count, ngroups, i),
+			  nvec = (bands + lanes - 1) / lanes,
+			  joint = ra_joint_vecs(bands, nvec, lanes, RA_JOINT_VECS);
 
-		g.nvec = (g.bands + lanes - 1) / lanes;
-		joint = ra_joint_vecs(&g, lanes, RA_JOINT_VECS);
-		total += (joint ? joint : 2 * g.nvec) * lanes;
+		total += (joint ? joint : 2 * nvec) * lanes;
 	}
 	*groups = ngroups;
 	return total;

@@ -372,7 +372,8 @@ RA_SIMD_TARGET static void RA_SIMD(cascade_pair)(ra_cascade *a, double *buf_a, r
 
 	for (int i = 0; frames && i < a->ngroups; i++) {
 		struct ra_group *const g[RA_PAIR] = { &a->group[i], &b->group[i] };
-		const int joint = ra_joint_vecs(g[0], RA_SIMD_LANES, RA_SIMD_JOINT_VECS);
+		const int joint =
+			ra_joint_vecs(g[0]->bands, g[0]->nvec, RA_SIMD_LANES, RA_SIMD_JOINT_VECS);
 
 		if (joint)
 			RA_SIMD(joint_shapes)(g, buf, frames, joint);
