@@ -71,7 +71,7 @@ START_TEST(test_copy_int)
 	ck_assert_int_eq(p.out_rate, 44100);
 	ck_assert_int_eq(p.in_frames, 44100);
 	ck_assert_int_eq(p.out_frames, 44100);
-	ck_assert_uint_eq(p.block_frames, 1024);
+	ck_assert_uint_eq(p.block_frames, 4096);
 	ck_assert_int_eq(p.in_bits, 16);
 	ck_assert_int_eq(p.out_format, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
 	ck_assert_int_eq(p.out_bits, 16);

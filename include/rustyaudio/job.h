@@ -176,7 +176,7 @@ typedef struct ra_job_config {
 	void *finished_ctx;
 } ra_job_config;
 
-/* Defaults: 1024-frame blocks, no gain, same rate, best resampling, format
+/* Defaults: 4096-frame blocks, no gain, same rate, best resampling, format
  * from the output name, automatic dither, no overwriting. */
 void ra_job_config_init(ra_job_config *cfg);
 

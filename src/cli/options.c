@@ -324,7 +324,7 @@ static const option_spec options[] = {
 	{ "verify", 0, NULL, ARG_FLAG, FIELD(opt.verify), .settings = SETTINGS_NONE,
 	  .help = "--resume: also check each output's content hash" },
 	{ "block-size", 0, "N", ARG_SIZE, FIELD(opt.job.block_frames), .lo = 1,
-	  .hi = RA_MAX_BLOCK_FRAMES, .expect = "frames", .help = "frames per block (default 1024)",
+	  .hi = RA_MAX_BLOCK_FRAMES, .expect = "frames", .help = "frames per block (default 4096)",
 	  .settings = SETTINGS_NONE },
 	{ "format", 0, "NAME", ARG_CALL, 0, .apply = set_format, .help_names = ra_format_parse_name,
 	  .help = "output format:" },
