@@ -162,10 +162,11 @@ static ra_workers *pool_of(const chain *ch)
  * the copies through the I/O buffers, the clocks, a kernel's ramps) is
  * paid a quarter as often as with 1024, and a stereo float block (32 KiB)
  * and the EQ's scratch for it (64 KiB) still fit the L2 cache. On 2 cores,
- * 10 minutes of stereo, paired runs against 1024: float WAV 10-band EQ
- * 0.956x the time, 16-bit 0.988x, 8 channels at 96 kHz with 31 bands
- * 0.88x, 200 files of 1 s 0.89x; FLAC, resampling and --analyze within 2 %.
- * 8192 took 3-4 % longer than 4096 (the block and scratch outgrow L2). */
+ * 10 minutes of stereo, medians of paired rounds against 1024: float WAV
+ * 10-band EQ 0.956x the time, 16-bit 0.988x, 8 channels at 96 kHz with 31
+ * bands 0.88x; FLAC, resampling and --analyze within 2 %; 200 files of 1 s
+ * 0.89x (medians of 9 runs). 8192 took 3-4 % longer than 4096 (the block
+ * and the scratch outgrow L2). */
 #define BLOCK_FRAMES 4096
 
 void ra_job_config_init(ra_job_config *cfg)
