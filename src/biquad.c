@@ -468,6 +468,29 @@ static size_t ra_lane_at(int q, int nvec, int lanes, int rows, int row)
 	       (size_t)(q / nvec);
 }
 
+/* The steps lane LANE of vector VEC of a group of NVEC vectors lags its
+ * input (see the lane order above). */
+static size_t ra_lag(int lane, int vec, int nvec)
+{
+	return (size_t)lane * (size_t)(nvec + 1) + (size_t)vec;
+}
+
+/* The vectors a group of BANDS bands takes at LANES lanes. */
+static int ra_group_nvec(int bands, int lanes)
+{
+	return (bands + lanes - 1) / lanes;
+}
+
+/* G holds BANDS bands in NVEC vectors: where its last band's output is. */
+static void ra_group_place(struct ra_group *g, int bands, int nvec)
+{
+	g->bands = bands;
+	g->nvec = nvec;
+	g->out_vec = (bands - 1) % nvec;
+	g->out_lane = (bands - 1) / nvec;
+	g->lead = ra_lag(g->out_lane, g->out_vec, nvec);
+}
+
 /* Lay the bands out in the fewest groups, of about equal size (20 bands on
  * AVX2 run as two passes of 10, not 16 and 4), in the lane order above. */
 static ra_status ra_cascade_layout(ra_cascade *cs, int lanes)
@@ -479,11 +502,9 @@ static ra_status ra_cascade_layout(ra_cascade *cs, int lanes)
 	for (int i = 0; i < ngroups; i++) {
 		struct ra_group *g = &cs->group[i];
 
-		g->bands = ra_group_bands(cs->count, ngroups, i);
-		g->nvec = (g->bands + lanes - 1) / lanes;
-		g->out_vec = (g->bands - 1) % g->nvec;
-		g->out_lane = (g->bands - 1) / g->nvec;
-		g->lead = (size_t)g->out_lane * (size_t)(g->nvec + 1) + (size_t)g->out_vec;
+		const int bands = ra_group_bands(cs->count, ngroups, i);
+
+		ra_group_place(g, bands, ra_group_nvec(bands, lanes));
 		doubles += (size_t)g->nvec * (RA_NCOEF + 2) * (size_t)lanes;
 	}
 	cs->lanes_mem = aligned_alloc(64, (doubles * sizeof(double) + 63) / 64 * 64);
@@ -544,15 +565,11 @@ static void ra_joint_open(struct ra_joint *j, struct ra_group *const *g, int nve
 {
 	const int bands = g[0]->bands, m = (bands + nvec - 1) / nvec;
 
-	j->g = (struct ra_group){ .bands = bands,
-				  .nvec = nvec,
-				  .out_vec = (bands - 1) % nvec,
-				  .out_lane = (bands - 1) / nvec,
-				  .coef = j->coef,
-				  .state = j->state };
-	j->g.lead = (size_t)j->g.out_lane * (size_t)(nvec + 1) + (size_t)j->g.out_vec;
+	ra_group_place(&j->g, bands, nvec);
+	j->g.coef = j->coef;
+	j->g.state = j->state;
 	j->lane_b = m;
-	j->lag_b = (size_t)m * (size_t)(nvec + 1);
+	j->lag_b = ra_lag(m, 0, nvec);
 	memset(j->coef, 0, (size_t)nvec * RA_NCOEF * (size_t)lanes * sizeof(double));
 	memset(j->state, 0, (size_t)nvec * 2 * (size_t)lanes * sizeof(double));
 	for (int q = 0; q < nvec * lanes; q++)
@@ -733,7 +750,7 @@ static int ra_pair_lanes(int count, int lanes, int *groups)
 
 	for (int i = 0; i < ngroups; i++) {
 		const int bands = ra_group_bands(count, ngroups, i),
-			  nvec = (bands + lanes - 1) / lanes,
+			  nvec = ra_group_nvec(bands, lanes),
 			  joint = ra_joint_vecs(bands, nvec, lanes, RA_JOINT_VECS);
 
 		total += (joint ? joint : 2 * nvec) * lanes;
