@@ -242,17 +242,6 @@ static int fold(long g, int rate)
 	return (int)(h <= rate / 2 ? h : rate - h);
 }
 
-static int gcd(int a, int b)
-{
-	while (b) {
-		int t = a % b;
-
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
 /* Whether bin F is one of the tones' images or aliases at OUT_RATE. */
 static int is_image_bin(int f, int in_rate, int out_rate)
 {
@@ -280,7 +269,7 @@ static void measure_images(analyser *a, const sound *y, int in_rate, quality *q)
 	double ref, *rest = bench_alloc(64, sizeof(double) * (size_t)(a->n / 2 + 1));
 
 	for (t = 0; t < NTONES; t++)
-		step = gcd(step, gcd(tones_hz[t], in_rate));
+		step = ra_rate_gcd(step, ra_rate_gcd(tones_hz[t], in_rate));
 	analyser_run(a, y, 0);
 	ref = a->amp[tones_hz[0]];
 	q->image_db = -INFINITY;
@@ -443,9 +432,8 @@ static void library_pair(int in_rate, int out_rate, double seconds, int repeats)
 	print_header(in_rate, out_rate);
 	for (e = 0; e < sizeof(engines) / sizeof(engines[0]); e++)
 		for (q = RA_RESAMPLE_BEST; q <= RA_RESAMPLE_LINEAR; q++) {
-			ra_resample_config cfg = {
-				1, in_rate, out_rate, engines[e], q, BLOCK, NULL
-			};
+			ra_resample_config cfg = { 1, in_rate, out_rate, engines[e],
+						   q, BLOCK,   NULL,	 0 };
 			char label[64];
 			quality m;
 

@@ -1074,7 +1074,7 @@ static ra_lane *pass_lane(const chain *ch, uint64_t stream_frames, size_t depth)
  * and with 64 Ki frames its two threads were no faster than one. */
 #define RESAMPLE_CHUNK_FRAMES 262144
 #define RESAMPLE_CHUNK_SAMPLES ((size_t)1 << 20)
-static size_t resample_chunk(const ra_job_plan *plan)
+static size_t resample_frames(const ra_job_plan *plan)
 {
 	size_t frames = RESAMPLE_CHUNK_SAMPLES / (size_t)plan->channels;
 
@@ -1082,8 +1082,27 @@ static size_t resample_chunk(const ra_job_plan *plan)
 		frames = RESAMPLE_CHUNK_FRAMES;
 	if (plan->out_rate > plan->in_rate)
 		frames = frames * (size_t)plan->in_rate / (size_t)plan->out_rate;
+	return frames;
+}
+
+/* The same in whole blocks, at least one. */
+static size_t resample_chunk(const ra_job_plan *plan)
+{
+	const size_t frames = resample_frames(plan);
+
 	return frames > plan->block_frames ? frames / plan->block_frames * plan->block_frames
 					   : plan->block_frames;
+}
+
+/* A mono stream's resampler cuts it in spans of half a chunk, so that a
+ * run's two spans convert on two threads (resample.h); with more channels
+ * the channels are the tasks already. The spans, and so the bytes, do not
+ * depend on the block size or the threads. 10 minutes of mono 16-bit 48 to
+ * 16 kHz, 15 paired rounds: two threads 0.069 s against one 0.104 s, where
+ * uncut they took 0.090 s. */
+static size_t resample_span(const ra_job_plan *plan)
+{
+	return plan->channels == 1 ? resample_frames(plan) / 2 : 0;
 }
 
 /* The pass's resampler, its channels on the job's workers. */
@@ -1098,6 +1117,7 @@ static ra_status resampler_start(chain *ch)
 		.quality = cfg->quality,
 		.max_in_frames = resample_chunk(ch->plan),
 		.workers = pool_of(ch),
+		.span_frames = resample_span(ch->plan),
 	};
 	ra_status st;
 

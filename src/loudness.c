@@ -289,7 +289,7 @@ static int ebur128_channel(const int *map, int count, int c)
 static ra_status oversampler(ra_loudness *l, int c, int rate, ra_diag *diag)
 {
 	const ra_resample_config rc = {
-		1, rate, rate * l->factor, RA_RESAMPLER_SOXR, RA_RESAMPLE_HIGH, PIECE, NULL
+		1, rate, rate * l->factor, RA_RESAMPLER_SOXR, RA_RESAMPLE_HIGH, PIECE, NULL, 0
 	};
 	ra_status st;
 

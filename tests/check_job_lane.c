@@ -29,12 +29,12 @@
 static char *dir, *in_path;
 static ra_eq eq;
 
-/* FRAMES of stereo float noise at PATH. */
-static void write_noise(const char *path, size_t frames)
+/* FRAMES of float noise in CHANNELS channels at PATH. */
+static void write_noise(const char *path, int channels, size_t frames)
 {
-	float *x = ra_test_noise(2 * frames, 7, 0.5f);
+	float *x = ra_test_noise((size_t)channels * frames, 7, 0.5f);
 
-	ra_test_write_float(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, RATE, 2, x, frames);
+	ra_test_write_float(path, SF_FORMAT_WAV | SF_FORMAT_FLOAT, RATE, channels, x, frames);
 	free(x);
 }
 
@@ -44,7 +44,7 @@ static void setup(void)
 
 	dir = ra_test_mkdtemp();
 	in_path = ra_test_path(dir, "in.wav");
-	write_noise(in_path, FRAMES);
+	write_noise(in_path, 2, FRAMES);
 	memset(&eq, 0, sizeof(eq));
 	ck_assert_int_eq(ra_eq_add(&eq, "peak:1000:6:1", &diag), RA_OK);
 	ck_assert_int_eq(ra_eq_add(&eq, "lowshelf:100:-4", &diag), RA_OK);
@@ -246,11 +246,14 @@ START_TEST(test_same_bytes_16_bit)
 END_TEST
 
 /* Resampled to 44.1 kHz by each engine (libsamplerate at medium quality,
- * for time): the reference pipeline's bytes on 1, 2 and 3 threads, in
- * blocks of 256, 1000 and 4096 frames, whose chunks of input to the
- * resampler differ, the sink on the lane and inline by turns. */
+ * for time), stereo and mono (whose resampler cuts it in spans of 131072
+ * frames, two engines converting at once): the reference pipeline's bytes
+ * on 1, 2 and 3 threads, in blocks of 256, 1000 and 4096 frames, whose
+ * chunks of input to the resampler differ, the sink on the lane and inline
+ * by turns. */
 START_TEST(test_same_bytes_resampled)
 {
+	const int channels = 2 - _i;
 	static const size_t blocks[] = { 256, 1000, 4096 };
 	static const ra_resample_engine engines[] = { RA_RESAMPLER_SOXR,
 						      RA_RESAMPLER_LIBSAMPLERATE };
@@ -260,7 +263,7 @@ START_TEST(test_same_bytes_resampled)
 	ra_job_config cfg;
 
 	ck_assert_ptr_nonnull(lane);
-	write_noise(in, RESAMPLED_FRAMES);
+	write_noise(in, channels, RESAMPLED_FRAMES);
 	for (size_t e = 0; e < 2; e++) {
 		ra_job_config_init(&cfg);
 		cfg.reference = 1;
@@ -282,10 +285,11 @@ START_TEST(test_same_bytes_resampled)
 				cfg.block_frames = blocks[b];
 				ck_assert_int_eq(run_job_on(&cfg, in, RESAMPLED_FRAMES, out, NULL),
 						 RA_OK);
-				ck_assert_msg(ra_test_same_bytes(ref, out),
-					      "%s, threads %d, block %zu, lane use %d differ",
-					      ra_resample_engine_name(engines[e]), threads,
-					      blocks[b], (int)cfg.lane_use);
+				ck_assert_msg(
+					ra_test_same_bytes(ref, out),
+					"%d ch, %s, threads %d, block %zu, lane use %d differ",
+					channels, ra_resample_engine_name(engines[e]), threads,
+					blocks[b], (int)cfg.lane_use);
 				if (cfg.lane_use == RA_LANE_ALWAYS)
 					ck_assert_uint_gt(lane_items(lane), before);
 				else
@@ -358,7 +362,7 @@ START_TEST(test_no_allocation_a_block)
 
 	ck_assert_ptr_nonnull(w);
 	ck_assert_ptr_nonnull(lane);
-	write_noise(tenth, SHORT_FRAMES);
+	write_noise(tenth, 2, SHORT_FRAMES);
 	for (size_t u = 0; u < sizeof(uses) / sizeof(uses[0]); u++) {
 		ra_job_config cfg;
 		long short_job, long_job;
@@ -409,18 +413,23 @@ static void count_window(void *ctx, int64_t done, int64_t total)
 		ra_test_alloc_start(0);
 }
 
-/* Resampled by either engine, with the sink stage on the lane or not:
+/* Resampled by either engine, with the sink stage on the lane or not,
+ * stereo and mono (in spans, each engine fed one span after another):
  * nothing is allocated while the blocks stream through. */
 START_TEST(test_no_allocation_resampling)
 {
 	static const ra_resample_engine engines[] = { RA_RESAMPLER_SOXR,
 						      RA_RESAMPLER_LIBSAMPLERATE };
 	static const ra_lane_use uses[] = { RA_LANE_NEVER, RA_LANE_ALWAYS };
-	char *out = ra_test_path(dir, "out.wav");
+	char *out = ra_test_path(dir, "out.wav"), *in = in_path;
 	ra_workers *w = ra_workers_create(2, NULL, NULL);
 	ra_lane *lane = ra_lane_create(1, RA_LANE_DEPTH_MAX, NULL, NULL);
 
 	ck_assert(w && lane);
+	if (_i == 1) {
+		in = ra_test_path(dir, "mono.wav");
+		write_noise(in, 1, FRAMES);
+	}
 	for (size_t c = 0; c < 4; c++) {
 		struct window win = { 0, 0 };
 		ra_job_config cfg;
@@ -435,14 +444,17 @@ START_TEST(test_no_allocation_resampling)
 		cfg.quality = RA_RESAMPLE_FAST;
 		cfg.progress = count_window;
 		cfg.progress_ctx = &win;
-		ck_assert_int_eq(job(&cfg, in_path, out, &res), RA_OK);
+		ck_assert_int_eq(job(&cfg, in, out, &res), RA_OK);
 		ra_job_result_release(&res);
 		ck_assert(!win.counting);
-		ck_assert_msg(win.seen == 0, "%s, lane use %d: %lu allocations while streaming",
+		ck_assert_msg(win.seen == 0, "%s, %s, lane use %d: %lu allocations while streaming",
+			      in == in_path ? "stereo" : "mono",
 			      ra_resample_engine_name(cfg.resampler), (int)cfg.lane_use, win.seen);
 	}
 	ra_lane_destroy(lane);
 	ra_workers_destroy(w);
+	if (in != in_path)
+		free(in);
 	free(out);
 }
 END_TEST
@@ -457,11 +469,11 @@ static Suite *job_lane_suite(void)
 	tcase_add_test(tc, test_same_bytes_on_every_schedule);
 	tcase_add_test(tc, test_same_bytes_to_flac);
 	tcase_add_test(tc, test_same_bytes_16_bit);
-	tcase_add_test(tc, test_same_bytes_resampled);
+	tcase_add_loop_test(tc, test_same_bytes_resampled, 0, 2);
 	tcase_add_test(tc, test_sink_failure_on_the_lane);
 #ifdef RA_TEST_ALLOC_COUNTED
 	tcase_add_test(tc, test_no_allocation_a_block);
-	tcase_add_test(tc, test_no_allocation_resampling);
+	tcase_add_loop_test(tc, test_no_allocation_resampling, 0, 2);
 #endif
 	return s;
 }

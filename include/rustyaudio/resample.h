@@ -1,8 +1,9 @@
 /* Streaming sample-rate conversion of interleaved float frames, on libsoxr
  * (the default) or libsamplerate. Each channel has an engine of its own, so
- * channels convert in parallel on a worker pool, and every channel's output
- * is the same whatever the threads, the channel count and the size of the
- * pieces the stream comes in. The converter counts what goes in and, once
+ * channels convert in parallel on a worker pool; a stream cut in spans
+ * (span_frames) has two engines a channel, which convert alternate spans at
+ * once. Every channel's output is the same whatever the threads, the channel
+ * count and the size of the pieces the stream comes in. The converter counts what goes in and, once
  * flushed, pads or trims its tail so that the output holds exactly
  * round(in_frames * ratio) frames, where ratio = out_rate / in_rate.
  *
@@ -66,9 +67,22 @@ typedef struct ra_resample_config {
 	ra_resample_quality quality;
 	size_t max_in_frames; /* the most one ra_resampler_submit() takes, >= 1 */
 	/* Shared pool the channels convert on, a task per group of
-	 * channels, a batch a call; NULL converts them on the caller's
+	 * engines, a batch a call; NULL converts them on the caller's
 	 * thread. */
 	ra_workers *workers;
+	/* 0: one engine a channel converts the whole stream. Otherwise the
+	 * stream is cut every span_frames input frames (rounded up to a
+	 * whole period of the two rates, where an input and an output frame
+	 * fall together), and spans 0, 2, 4, ... go through one engine a
+	 * channel, spans 1, 3, 5, ... through another, so that a channel
+	 * converts on two threads. Each engine is given its spans' input
+	 * with a lead on either side (twice what it holds back, measured),
+	 * so that every output frame it keeps has all the input it depends
+	 * on: the output is one engine's to within rounding (exactly, in the
+	 * tests, with libsoxr's best), at 2 * lead / span more work. With a
+	 * lead or a period of the rates over an eighth of a span, the stream
+	 * is not cut. */
+	size_t span_frames;
 } ra_resample_config;
 
 typedef struct ra_resampler ra_resampler;
@@ -109,6 +123,11 @@ size_t ra_resampler_read(ra_resampler *rs, float *out, size_t max_frames);
 /* The output frame count that corresponds to IN_FRAMES input frames:
  * round(IN_FRAMES * out_rate / in_rate), computed exactly in integers. */
 int64_t ra_resample_length(int64_t in_frames, int in_rate, int out_rate);
+
+/* The greatest common divisor of two rates A and B, both > 0: in
+ * A / ra_rate_gcd(A, B) frames at rate A, the frames of both rates fall
+ * together once. */
+int ra_rate_gcd(int a, int b);
 
 /* Free RS, after the conversion in flight if any. NULL is a no-op. */
 void ra_resampler_destroy(ra_resampler *rs);
