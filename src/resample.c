@@ -109,7 +109,6 @@ typedef struct stream {
 	int64_t base;  /* the kept frame at OUT[cur][0] */
 	int64_t kept;  /* kept frames in all: base + the frames in OUT[cur] */
 	int64_t carry; /* from here on not readable at the last run's end */
-	bool in_run;   /* in the run in flight */
 } stream;
 
 struct ra_resampler {
@@ -734,8 +733,9 @@ static ra_status finish_run(ra_resampler *rs)
 }
 
 /* Input frames E's engine holds back at most before its first output, in
- * *HELD: silence fed until some comes out (0 if none by
- * RA_LEAD_PROBE_MAX). */
+ * *HELD: silence fed until some comes out (-1 if none by
+ * RA_LEAD_PROBE_MAX). Its filter reaches no further ahead, nor, being of
+ * linear phase, further back. */
 static ra_status lead_measure(const ra_resampler *rs, converter *e, int64_t *held)
 {
 	const stream probe = { .ch = e };
@@ -747,7 +747,7 @@ static ra_status lead_measure(const ra_resampler *rs, converter *e, int64_t *hel
 		st = engine_put(rs, &probe, e, ra_zeros, sizeof(ra_zeros) / sizeof(ra_zeros[0]));
 		fed += (int64_t)(sizeof(ra_zeros) / sizeof(ra_zeros[0]));
 	}
-	*held = e->raw ? fed - ra_scale(e->raw, rs->cfg.in_rate, rs->cfg.out_rate, 0) : 0;
+	*held = e->raw ? fed - ra_scale(e->raw, rs->cfg.in_rate, rs->cfg.out_rate, 0) : -1;
 	return st;
 }
 
@@ -760,7 +760,11 @@ static int64_t whole_periods(const ra_resampler *rs, int64_t frames)
 }
 
 /* The span and lead of RS's configuration, or none (see resample.h): the
- * lead twice what a fresh engine holds back. */
+ * lead twice what a fresh engine holds back. In steady state an engine
+ * holds back more than that (soxr's blocks), and then a span's window
+ * ends only with its stream's next span: the other stream's output waits,
+ * carried from run to run, a span's at most. A run of a span or more
+ * keeps that copy below the run's own output. */
 static ra_status plan_spans(ra_resampler *rs, ra_diag *diag)
 {
 	const int64_t span = whole_periods(rs, (int64_t)rs->cfg.span_frames);
@@ -768,30 +772,31 @@ static ra_status plan_spans(ra_resampler *rs, ra_diag *diag)
 	int64_t held = 0, lead;
 	ra_status st;
 
-	if (!rs->cfg.span_frames || rs->period > span / 8)
+	if (!rs->cfg.span_frames || rs->period > span / 8 || (int64_t)rs->cfg.max_in_frames < span)
 		return RA_OK;
 	st = engine_open(rs, &probe, diag);
 	if (st == RA_OK)
 		st = lead_measure(rs, &probe, &held);
 	engine_close(&probe);
 	lead = whole_periods(rs, 2 * held);
-	if (st == RA_OK && held > 0 && lead <= span / 8) {
+	if (st == RA_OK && held >= 0 && lead <= span / 8) {
 		rs->span = span;
 		rs->lead = lead;
 	}
 	return st;
 }
 
-/* Output room an engine's buffers start with: a run of the most input
- * and then some for the engine's bursts and what a run carries, so that
- * in steady state an engine never waits for room (soxr would grow its own
- * buffers then). */
+/* Output room an engine's buffers start with: a run of the most input,
+ * what a run carries (a span's output at most) and then some for the
+ * engine's bursts, so that in steady state an engine never waits for room
+ * (soxr would grow its own buffers then). */
 static size_t first_room(const ra_resampler *rs)
 {
 	const size_t most = (size_t)ra_resample_length(
 		(int64_t)rs->cfg.max_in_frames + 2 * rs->lead, rs->cfg.in_rate, rs->cfg.out_rate);
+	const size_t carried = rs->span ? (size_t)span_out(rs) : 0;
 
-	return most + most / 8 + 4096;
+	return most + most / 8 + carried + 4096;
 }
 
 /* Stream S's channel C: its engine, buffers and piece. */

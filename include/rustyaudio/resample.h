@@ -79,9 +79,9 @@ typedef struct ra_resample_config {
 	 * with a lead on either side (twice what it holds back, measured),
 	 * so that every output frame it keeps has all the input it depends
 	 * on: the output is one engine's to within rounding (exactly, in the
-	 * tests, with libsoxr's best), at 2 * lead / span more work. With a
-	 * lead or a period of the rates over an eighth of a span, the stream
-	 * is not cut. */
+	 * tests, with libsoxr's best), at 2 * lead / span more work. The
+	 * stream is not cut when max_in_frames is less than a span, or the
+	 * lead or a period of the rates is over an eighth of one. */
 	size_t span_frames;
 } ra_resample_config;
 
