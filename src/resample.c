@@ -26,15 +26,15 @@
  * e + 2, ... one after the other, each from LEAD frames before it to LEAD
  * after it: what the engine makes from a span's own input on is span n's
  * output once LEAD covers what its filter reaches back and ahead, and it
- * keeps that window of its output and drops the rest. The pieces are whole
+ * keeps that window of its output and drops the rest. LEAD is whole
  * periods too, so every window starts on an output frame. Uncut, stream 0
  * is the whole stream and keeps everything.
  *
  * Runs and buffers. A run (a call's input, or the drain) converts into one
  * of two output buffers an engine while the caller reads the other, which
  * holds the run before. The frames the caller could not read yet (ahead of
- * the target, or of a span the other stream has not finished) are carried
- * by the run to the front of its buffer, before what it makes.
+ * the target, or behind a span the other stream has not finished) are
+ * carried by the run to the front of its buffer, before what it makes.
  */
 
 /* Input frames handed to an engine a call: its channel is taken out of the
