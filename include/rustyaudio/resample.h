@@ -3,9 +3,10 @@
  * channels convert in parallel on a worker pool; a stream cut in spans
  * (span_frames) has two engines a channel, which convert alternate spans at
  * once. Every channel's output is the same whatever the threads, the channel
- * count and the size of the pieces the stream comes in. The converter counts what goes in and, once
- * flushed, pads or trims its tail so that the output holds exactly
- * round(in_frames * ratio) frames, where ratio = out_rate / in_rate.
+ * count and the size of the pieces the stream comes in. The converter
+ * counts what goes in and, once flushed, pads or trims its tail so that the
+ * output holds exactly round(in_frames * ratio) frames, where
+ * ratio = out_rate / in_rate.
  *
  * Conventions: frames, not samples; rates in Hz; output frame k is the
  * input signal at time k / out_rate (no lag), the input taken as silent
