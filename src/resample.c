@@ -329,6 +329,20 @@ static int64_t kept_index(const ra_resampler *rs, int64_t g)
 	return g / q / 2 * q + g % q;
 }
 
+/* The stream whose span output frame G is in, and the frames from G to
+ * that span's end. */
+static stream *stream_at(ra_resampler *rs, int64_t g, int64_t *left)
+{
+	return &rs->stream[span_of(rs, g, left) % 2];
+}
+
+/* The output's final length, were the input to end here: the running
+ * target. */
+static int64_t target(const ra_resampler *rs)
+{
+	return ra_resample_length(rs->in_total, rs->cfg.in_rate, rs->cfg.out_rate);
+}
+
 /* The input span N's engine is fed: frames [*from, *to). */
 static void span_input(const ra_resampler *rs, int64_t n, int64_t *from, int64_t *to)
 {
@@ -610,8 +624,10 @@ static ra_status engine_run(const ra_resampler *rs, const stream *s, converter *
 	int64_t p = r0, lo, hi;
 	ra_status st = carry(s, e);
 
-	if (st != RA_OK || !rs->in)
-		return st == RA_OK ? engine_drain(rs, s, e) : st;
+	if (st != RA_OK)
+		return st;
+	if (!rs->in)
+		return engine_drain(rs, s, e);
 	while (st == RA_OK && stream_next(rs, (int)(s - rs->stream), p, r1, &lo, &hi)) {
 		st = feed(rs, s, e, index, (size_t)(lo - r0), (size_t)(hi - lo));
 		p = hi;
@@ -681,18 +697,18 @@ static int64_t next_kept(const ra_resampler *rs, int s, int64_t g)
  * run carries what it has past them. */
 static void mark_readable(ra_resampler *rs)
 {
-	const int64_t target = ra_resample_length(rs->in_total, rs->cfg.in_rate, rs->cfg.out_rate);
+	const int64_t end = target(rs);
 	int64_t g = rs->out_read;
 
-	while (g < target) {
+	while (g < end) {
 		int64_t left;
-		const stream *s = &rs->stream[span_of(rs, g, &left) % 2];
+		const stream *s = stream_at(rs, g, &left);
 		int64_t n = s->kept - kept_index(rs, g);
 
 		if (n <= 0)
 			break;
 		n = n < left ? n : left;
-		g += n < target - g ? n : target - g;
+		g += n < end - g ? n : end - g;
 	}
 	rs->readable_to = g;
 	for (int s = 0; s < rs->streams; s++)
@@ -913,14 +929,14 @@ ra_status ra_resampler_process(ra_resampler *rs, const float *in, size_t in_fram
  * stream of the span where their output ends, a span at a time. */
 static ra_status pad(ra_resampler *rs)
 {
-	const int64_t target = ra_resample_length(rs->in_total, rs->cfg.in_rate, rs->cfg.out_rate);
+	const int64_t final = target(rs);
 
-	while (rs->readable_to < target) {
+	while (rs->readable_to < final) {
 		int64_t left;
-		stream *s = &rs->stream[span_of(rs, rs->readable_to, &left) % 2];
+		stream *s = stream_at(rs, rs->readable_to, &left);
 		const size_t end = (size_t)(s->kept - s->base);
 		const size_t n =
-			(size_t)(left < target - rs->readable_to ? left : target - rs->readable_to);
+			(size_t)(left < final - rs->readable_to ? left : final - rs->readable_to);
 
 		if (kept_index(rs, rs->readable_to) != s->kept)
 			return RA_ERR_RESAMPLE;
@@ -971,7 +987,7 @@ size_t ra_resampler_read(ra_resampler *rs, float *out, size_t max_frames)
 		n = max_frames;
 	while (done < n) {
 		int64_t left;
-		const stream *s = &rs->stream[span_of(rs, rs->out_read, &left) % 2];
+		const stream *s = stream_at(rs, rs->out_read, &left);
 		const size_t at = (size_t)(kept_index(rs, rs->out_read) - s->base);
 		const size_t take = (int64_t)(n - done) < left ? n - done : (size_t)left;
 
